@@ -1,0 +1,270 @@
+// Package bench is the harness: it runs (workload, fix variant) cells of
+// executions, gathers failure counts and the first failing schedule of each
+// failure id, and replays recorded schedules.
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// Strategy names accepted by Config.Strategy.
+var Strategies = []string{"random", "pct"}
+
+// Config describes one cell: a workload with parameters under one fix
+// variant, explored for Runs executions.
+type Config struct {
+	Workload *workloads.Workload
+	Params   workloads.Values
+	Variant  *fixes.Variant
+	Strategy string  // "random" or "pct"
+	Depth    int     // PCT depth
+	Preempt  float64 // random: preemption probability at each point
+	Seed     uint64
+	Runs     int
+	MaxSteps int // per execution; 0 means the default
+	Handoff  sim.Handoff
+	// Progress, if set, is called after every execution.
+	Progress func(done int)
+}
+
+// DefaultPreempt is the random strategy's default preemption probability.
+const DefaultPreempt = 0.1
+
+// DefaultMaxSteps bounds one execution (livelock beyond).
+const DefaultMaxSteps = 20000
+
+// Cell is the result of a cell.
+type Cell struct {
+	Workload string
+	Fix      string
+	Strategy string
+	Depth    int
+	Seed     uint64
+	Params   []string // non-default parameters, name=value
+	Runs     int
+	// Failures counts, per failure id, the executions in which it fired.
+	Failures [mm.NumFailures]int
+	// First is, per failure id, the schedule of the first execution in
+	// which it fired, and FirstReport its first report there.
+	First       [mm.NumFailures]string
+	FirstReport [mm.NumFailures]mm.Report
+	// Failing counts executions in which any failure fired.
+	Failing    int
+	Steps      int64 // scheduling decisions over all executions
+	MaxStepsIn int   // most decisions in one execution
+	Wakeups    int64
+	// PCT's guarantee for the tasks and steps seen (0 for random).
+	PCTBound float64
+	PCTN     int
+	PCTK     int
+}
+
+// Exec is everything about one execution.
+type Exec struct {
+	Result  sim.Result
+	Fired   mm.FailureSet
+	Reports []mm.Report
+	Kernel  *mm.Kernel
+}
+
+// runner holds what is reused across the executions of a cell.
+type runner struct {
+	cfg      *Config
+	x        *sim.Explorer
+	kcfg     mm.Config
+	maxSteps int
+}
+
+func newRunner(cfg *Config, s sim.Strategy) *runner {
+	r := &runner{cfg: cfg, kcfg: workloads.KernelConfig(cfg.Params), maxSteps: cfg.MaxSteps}
+	if r.maxSteps == 0 {
+		r.maxSteps = DefaultMaxSteps
+	}
+	r.x = sim.NewExplorer(s, cfg.Handoff)
+	r.x.MaxSteps = r.maxSteps
+	r.x.Record = true
+	return r
+}
+
+// exec runs one execution.
+func (r *runner) exec() (*Exec, error) {
+	x := r.x
+	x.Reset()
+	k := mm.NewKernel(r.kcfg, x)
+	r.cfg.Variant.Apply(&k.Ops)
+	if err := k.Setup(x, r.cfg.Workload.Setup(k, r.cfg.Params)); err != nil {
+		return nil, fmt.Errorf("workload %s set-up: %w", r.cfg.Workload.ID, err)
+	}
+	res, err := x.Run()
+	if err != nil {
+		return nil, err
+	}
+	switch res.Outcome {
+	case sim.Completed:
+		k.CheckQuiescent()
+	case sim.Hang:
+		k.RaiseGlobal(mm.Hang, hangMessage(x))
+	case sim.Livelock:
+		k.RaiseGlobal(mm.Livelock, fmt.Sprintf("%d steps without every task finishing", res.Steps))
+	}
+	return &Exec{Result: res, Fired: k.Fired(), Reports: k.Reports(), Kernel: k}, nil
+}
+
+func hangMessage(x *sim.Explorer) string {
+	s := "asleep forever:"
+	for _, t := range x.Tasks() {
+		if !t.Done() {
+			s += " " + t.Name + "@" + t.Label()
+		}
+	}
+	return s
+}
+
+// Schedule is the recorded schedule of the last execution.
+func (r *runner) schedule() *sim.Schedule {
+	s := &sim.Schedule{Workload: r.cfg.Workload.ID, Fix: r.cfg.Variant.ID}
+	s.Params = append(s.Params, sim.Param{Key: "seed", Value: strconv.FormatUint(r.cfg.Seed, 10)})
+	for _, p := range r.cfg.Workload.NonDefault(r.cfg.Params) {
+		k, v, _ := cut(p)
+		s.Params = append(s.Params, sim.Param{Key: k, Value: v})
+	}
+	s.Segments = r.x.Segments()
+	return s
+}
+
+func cut(p string) (string, string, bool) {
+	for i := 0; i < len(p); i++ {
+		if p[i] == '=' {
+			return p[:i], p[i+1:], true
+		}
+	}
+	return p, "", false
+}
+
+// ErrInterrupted is returned by Run when ctx-like cancellation stopped it;
+// the partial Cell is still returned.
+var ErrInterrupted = errors.New("interrupted")
+
+// Run runs a cell. stop, if non-nil, is polled between executions; when it
+// returns true the cell ends early with the executions done so far and
+// ErrInterrupted.
+func Run(cfg *Config, stop func() bool) (*Cell, error) {
+	var strat sim.Strategy
+	var pct *sim.PCT
+	switch cfg.Strategy {
+	case "random":
+		strat = sim.NewRandom(cfg.Seed, cfg.Preempt)
+	case "pct":
+		pct = sim.NewPCT(cfg.Seed, cfg.Depth, cfg.Workload.StepsEstimate)
+		strat = pct
+	default:
+		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct)", cfg.Strategy)
+	}
+	r := newRunner(cfg, strat)
+	defer r.x.Close()
+	c := &Cell{
+		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
+		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params),
+	}
+	if pct != nil {
+		c.Depth = cfg.Depth
+	}
+	var err error
+	for i := 0; i < cfg.Runs; i++ {
+		if stop != nil && stop() {
+			err = ErrInterrupted
+			break
+		}
+		e, xerr := r.exec()
+		if xerr != nil {
+			return c, xerr
+		}
+		c.Runs++
+		c.Steps += int64(e.Result.Steps)
+		c.Wakeups += int64(e.Result.Wakeups)
+		c.MaxStepsIn = max(c.MaxStepsIn, e.Result.Steps)
+		if !e.Fired.Empty() {
+			c.Failing++
+		}
+		for _, f := range e.Fired.List() {
+			c.Failures[f]++
+			if c.First[f] == "" {
+				c.First[f] = r.schedule().String()
+				for _, rep := range e.Reports {
+					if rep.Failure == f {
+						c.FirstReport[f] = rep
+						break
+					}
+				}
+			}
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(c.Runs)
+		}
+	}
+	if pct != nil {
+		c.PCTBound, c.PCTN, c.PCTK = pct.Bound()
+	}
+	return c, err
+}
+
+// ReplayConfig describes a replay of a recorded schedule.
+type ReplayConfig struct {
+	Workload *workloads.Workload
+	Params   workloads.Values
+	Variant  *fixes.Variant
+	Schedule *sim.Schedule
+	// Then continues the execution once the schedule is exhausted or no
+	// longer applies: "sequential" (the default), "random", "pct" or
+	// "stop".
+	Then  string
+	Seed  uint64
+	Depth int
+	// Trace, if set, sees every decision before it executes.
+	Trace func(t *sim.Task, step int)
+}
+
+// Replayed is the outcome of a replay.
+type Replayed struct {
+	Exec      *Exec
+	Diverged  *sim.Divergence
+	Exhausted bool
+	Schedule  *sim.Schedule // the schedule actually followed, recorded
+}
+
+// ThenStrategies are the valid values of ReplayConfig.Then.
+var ThenStrategies = []string{"sequential", "random", "pct", "stop"}
+
+// Replay runs one execution that follows cfg.Schedule.
+func Replay(cfg *ReplayConfig) (*Replayed, error) {
+	var then sim.Strategy
+	switch cfg.Then {
+	case "", "sequential":
+		then = sim.Sequential{}
+	case "random":
+		then = sim.NewRandom(cfg.Seed, DefaultPreempt)
+	case "pct":
+		then = sim.NewPCT(cfg.Seed, max(cfg.Depth, 1), cfg.Workload.StepsEstimate)
+	case "stop":
+		then = nil
+	default:
+		return nil, fmt.Errorf("unknown continuation %q (valid: sequential, random, pct, stop)", cfg.Then)
+	}
+	rp := sim.NewReplay(cfg.Schedule.Segments, then)
+	rc := &Config{Workload: cfg.Workload, Params: cfg.Params, Variant: cfg.Variant, Seed: cfg.Seed}
+	r := newRunner(rc, rp)
+	defer r.x.Close()
+	r.x.Trace = cfg.Trace
+	e, err := r.exec()
+	if err != nil {
+		return nil, err
+	}
+	return &Replayed{Exec: e, Diverged: rp.Diverged(), Exhausted: rp.Exhausted(), Schedule: r.schedule()}, nil
+}

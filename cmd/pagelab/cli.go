@@ -1,0 +1,270 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"sync/atomic"
+
+	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// usageError is bad input: exit status 2, nothing written to stdout.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Sprintf(format, args...)}
+}
+
+var commands = []string{"list", "run", "replay"}
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usagef("no command (valid: %s)", strings.Join(commands, ", "))
+	}
+	switch args[0] {
+	case "list":
+		return cmdList(args[1:], stdout)
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "replay":
+		return cmdReplay(args[1:], stdout)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprintf(stdout, "usage: pagelab <command> [flags]\ncommands: %s\nrun 'pagelab <command> -h' for the flags of a command\n", strings.Join(commands, ", "))
+		return nil
+	}
+	return usagef("unknown command %q (valid: %s)", args[0], strings.Join(commands, ", "))
+}
+
+// parseFlags parses fs and turns flag errors into one-line usage errors that
+// name the valid flags.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	var buf bytes.Buffer
+	fs.SetOutput(&buf)
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return usagef("%s", flagHelp(fs))
+	}
+	if err != nil {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) { names = append(names, "-"+f.Name) })
+		return usagef("%s %v (valid flags: %s)", fs.Name(), err, strings.Join(names, " "))
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+func flagHelp(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "usage of pagelab %s:", fs.Name())
+	fs.VisitAll(func(f *flag.Flag) { fmt.Fprintf(&b, " -%s (%s)", f.Name, f.Usage) })
+	return b.String()
+}
+
+func cmdList(args []string, w io.Writer) error {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	var b strings.Builder
+	fmt.Fprintln(&b, "WORKLOADS")
+	for _, wl := range workloads.All() {
+		fmt.Fprintf(&b, "  %-20s %s\n", wl.ID, wl.Desc)
+		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", wrap(strings.Join(wl.Fixes, " "), 56, 30))
+		for _, p := range wl.Params {
+			fmt.Fprintf(&b, "  %-20s -param %s=%d  %s\n", "", p.Name, p.Default, p.Desc)
+		}
+		seeds, err := workloads.Seeds(wl.ID)
+		if err != nil {
+			return err
+		}
+		for _, s := range seeds {
+			fmt.Fprintf(&b, "  %-20s -script %s (expect %s)\n", "", s.Name, strings.Join(s.Expect, " "))
+		}
+	}
+	fmt.Fprintln(&b, "\nKERNEL PARAMETERS (every workload)")
+	for _, p := range workloads.KernelParams {
+		fmt.Fprintf(&b, "  %-20s %s (default %d)\n", fmt.Sprintf("%s", p.Name), p.Desc, p.Default)
+	}
+	fmt.Fprintln(&b, "\nFIX VARIANTS (compose with '+')")
+	for _, f := range fixes.All() {
+		fmt.Fprintf(&b, "  %-20s %s\n  %-20s %s\n", f.ID, f.Desc, "", f.Ref)
+	}
+	fmt.Fprintln(&b, "\nFAILURE IDS")
+	for f := mm.Failure(0); f < mm.NumFailures; f++ {
+		fmt.Fprintf(&b, "  %-20s %s\n", f, f.Description())
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// wrap folds s at width columns, indenting continuation lines by indent.
+func wrap(s string, width, indent int) string {
+	var b strings.Builder
+	col := 0
+	for i, word := range strings.Fields(s) {
+		if i > 0 {
+			if col+1+len(word) > width {
+				b.WriteString("\n" + strings.Repeat(" ", indent))
+				col = 0
+			} else {
+				b.WriteByte(' ')
+				col++
+			}
+		}
+		b.WriteString(word)
+		col += len(word)
+	}
+	return b.String()
+}
+
+type runFlags struct {
+	workload, fix, strategy, params string
+	runs, depth, maxSteps           int
+	seed                            uint64
+	preempt                         float64
+	json                            bool
+	handoff                         string
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	var f runFlags
+	fs.StringVar(&f.workload, "workload", "", "workload ids, comma-separated, or all")
+	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
+	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix)")
+	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
+	fs.StringVar(&f.strategy, "strategy", "random", "random or pct")
+	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d (1 to 10)")
+	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each point (0 to 1]")
+	fs.StringVar(&f.params, "param", "", "workload parameters name=value,name=value")
+	fs.IntVar(&f.maxSteps, "max-steps", bench.DefaultMaxSteps, "step budget of one execution (livelock beyond)")
+	fs.BoolVar(&f.json, "json", false, "JSON Lines: one object per (workload, fix)")
+	fs.StringVar(&f.handoff, "handoff", "coroutine", "task hand-off: coroutine or channel")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfgs, err := f.cells()
+	if err != nil {
+		return err
+	}
+	var interrupted atomic.Bool
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, os.Interrupt)
+	defer signal.Stop(sig)
+	go func() {
+		if _, ok := <-sig; ok {
+			interrupted.Store(true)
+		}
+	}()
+	stop := interrupted.Load
+
+	var cells []*bench.Cell
+	for _, cfg := range cfgs {
+		c, err := bench.Run(cfg, stop)
+		if errors.Is(err, bench.ErrInterrupted) {
+			if c.Runs > 0 {
+				cells = append(cells, c)
+			}
+			fmt.Fprintf(stderr, "pagelab: interrupted: reporting the %d finished cells and the runs of the last\n", len(cells))
+			break
+		}
+		if err != nil {
+			return err
+		}
+		cells = append(cells, c)
+		if f.json {
+			if err := writeJSON(stdout, c); err != nil {
+				return err
+			}
+		}
+	}
+	if f.json {
+		return nil
+	}
+	return writeTable(stdout, cells)
+}
+
+// cells resolves the flags into cell configurations, validating everything
+// before anything runs.
+func (f *runFlags) cells() ([]*bench.Config, error) {
+	if f.workload == "" {
+		return nil, usagef("run: -workload is required (valid: %s, all)", strings.Join(workloads.IDs(), ", "))
+	}
+	if f.runs < 1 {
+		return nil, usagef("run: -runs %d: want at least 1", f.runs)
+	}
+	if f.strategy != "random" && f.strategy != "pct" {
+		return nil, usagef("run: unknown strategy %q (valid: %s)", f.strategy, strings.Join(bench.Strategies, ", "))
+	}
+	if f.depth < 1 || f.depth > 10 {
+		return nil, usagef("run: -depth %d out of range (valid: 1 to 10)", f.depth)
+	}
+	if !(f.preempt > 0 && f.preempt <= 1) {
+		return nil, usagef("run: -preempt %v out of range (valid: above 0, at most 1)", f.preempt)
+	}
+	if f.maxSteps < 1 {
+		return nil, usagef("run: -max-steps %d: want at least 1", f.maxSteps)
+	}
+	handoff, err := parseHandoff(f.handoff)
+	if err != nil {
+		return nil, err
+	}
+	var wls []*workloads.Workload
+	if f.workload == "all" {
+		wls = workloads.All()
+	} else {
+		for _, id := range strings.Split(f.workload, ",") {
+			wl, err := workloads.Lookup(id)
+			if err != nil {
+				return nil, usagef("run: %v", err)
+			}
+			wls = append(wls, wl)
+		}
+	}
+	var out []*bench.Config
+	for _, wl := range wls {
+		params, err := wl.ParseParams(strings.Split(f.params, ","))
+		if err != nil {
+			return nil, usagef("run: %v", err)
+		}
+		ids := strings.Split(f.fix, ",")
+		if f.fix == "all" {
+			ids = wl.Fixes
+		}
+		for _, id := range ids {
+			v, err := fixes.Parse(id)
+			if err != nil {
+				return nil, usagef("run: %v", err)
+			}
+			out = append(out, &bench.Config{
+				Workload: wl, Params: params, Variant: v, Strategy: f.strategy,
+				Depth: f.depth, Preempt: f.preempt, Seed: f.seed, Runs: f.runs, MaxSteps: f.maxSteps, Handoff: handoff,
+			})
+		}
+	}
+	return out, nil
+}
+
+func parseHandoff(s string) (sim.Handoff, error) {
+	switch s {
+	case "coroutine":
+		return sim.HandoffCoroutine, nil
+	case "channel":
+		return sim.HandoffChannel, nil
+	}
+	return 0, usagef("unknown -handoff %q (valid: coroutine, channel)", s)
+}

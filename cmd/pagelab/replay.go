@@ -1,0 +1,140 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+func cmdReplay(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("replay", flag.ContinueOnError)
+	var schedule, script, workload, fix, then string
+	var trace bool
+	fs.StringVar(&schedule, "schedule", "", "a schedule string printed by pagelab run")
+	fs.StringVar(&script, "script", "", "a scripted seed interleaving of -workload (see pagelab list)")
+	fs.StringVar(&workload, "workload", "", "workload (must match the schedule's)")
+	fs.StringVar(&fix, "fix", "", "fix variant to replay under (default: the schedule's)")
+	fs.StringVar(&then, "then", "sequential", "after the schedule ends or diverges: sequential, random, pct or stop")
+	fs.BoolVar(&trace, "trace", false, "print every step")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if (schedule == "") == (script == "") {
+		return usagef("replay: give exactly one of -schedule or -script")
+	}
+	if script != "" {
+		if workload == "" {
+			return usagef("replay: -script needs -workload (valid: %s)", strings.Join(workloads.IDs(), ", "))
+		}
+		if _, err := workloads.Lookup(workload); err != nil {
+			return usagef("replay: %v", err)
+		}
+		seeds, err := workloads.Seeds(workload)
+		if err != nil {
+			return err
+		}
+		var names []string
+		for _, s := range seeds {
+			names = append(names, s.Name)
+			if s.Name == script {
+				schedule = s.Schedule
+			}
+		}
+		if schedule == "" {
+			return usagef("replay: unknown script %q for %s (valid: %s)", script, workload, strings.Join(names, ", "))
+		}
+	}
+	s, err := sim.ParseSchedule(schedule)
+	if err != nil {
+		return usagef("replay: %v", err)
+	}
+	wl, err := workloads.Lookup(s.Workload)
+	if err != nil {
+		return usagef("replay: schedule: %v", err)
+	}
+	if workload != "" && workload != s.Workload {
+		return usagef("replay: the schedule is for workload %s, not %s", s.Workload, workload)
+	}
+	if fix == "" {
+		fix = s.Fix
+	}
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		return usagef("replay: %v", err)
+	}
+	var seed uint64 = 1
+	var pairs []string
+	for _, p := range s.Params {
+		if p.Key == "seed" {
+			seed, err = strconv.ParseUint(p.Value, 10, 64)
+			if err != nil {
+				return usagef("replay: schedule: seed %q is not a number", p.Value)
+			}
+			continue
+		}
+		pairs = append(pairs, p.Key+"="+p.Value)
+	}
+	params, err := wl.ParseParams(pairs)
+	if err != nil {
+		return usagef("replay: schedule: %v", err)
+	}
+	validThen := false
+	for _, t := range bench.ThenStrategies {
+		validThen = validThen || t == then
+	}
+	if !validThen {
+		return usagef("replay: unknown -then %q (valid: %s)", then, strings.Join(bench.ThenStrategies, ", "))
+	}
+
+	var b strings.Builder
+	cfg := &bench.ReplayConfig{Workload: wl, Params: params, Variant: v, Schedule: s, Then: then, Seed: seed, Depth: 3}
+	if trace {
+		cfg.Trace = func(t *sim.Task, step int) {
+			fmt.Fprintf(&b, "%5d  %-6s %-28s %s\n", step, t.Name, t.Label(), strings.Join(t.Stack(), " > "))
+		}
+	}
+	r, err := bench.Replay(cfg)
+	if err != nil {
+		return err
+	}
+	out := &strings.Builder{}
+	fmt.Fprintf(out, "replay of %s under %s: %s after %d steps\n", s.Workload, v.ID, r.Exec.Result.Outcome, r.Exec.Result.Steps)
+	switch {
+	case r.Diverged != nil:
+		fmt.Fprintf(out, "the schedule no longer applies: %s\n", r.Diverged)
+		if then == "stop" {
+			out.WriteString("stopped there (-then stop)\n")
+		} else {
+			fmt.Fprintf(out, "continued with %s scheduling\n", then)
+		}
+	case r.Exhausted:
+		fmt.Fprintf(out, "followed all %d segments of the schedule, then continued with %s scheduling\n", len(s.Segments), then)
+	default:
+		fmt.Fprintf(out, "followed the schedule to the end\n")
+	}
+	if trace {
+		out.WriteString("\n step  task   paused at                    call stack\n")
+		out.WriteString(b.String())
+		out.WriteByte('\n')
+	}
+	if len(r.Exec.Reports) == 0 {
+		out.WriteString("no failure\n")
+	}
+	for _, rep := range r.Exec.Reports {
+		where := ""
+		if rep.Task != "" {
+			where = fmt.Sprintf(" in %s at %s", rep.Task, rep.Label)
+		}
+		fmt.Fprintf(out, "%s%s:\n  %s\n", rep.Failure, where, wrap(rep.Msg, 76, 2))
+	}
+	fmt.Fprintf(out, "schedule followed:\n  %s\n", r.Schedule)
+	_, err = io.WriteString(stdout, out.String())
+	return err
+}

@@ -1,0 +1,3 @@
+module github.com/pagelab/pagelab
+
+go 1.26

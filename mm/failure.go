@@ -1,0 +1,127 @@
+package mm
+
+import "fmt"
+
+// Failure is one of the failure ids of the lab's contract (SPEC §3). Each is
+// raised by the model at the place the kernel would detect it, or by an
+// oracle for the silent ones.
+type Failure uint8
+
+const (
+	// BugWriteback is BUG_ON(PageWriteback(page)) after
+	// wait_on_page_writeback() in write_cache_pages(), and its filesystem
+	// twins (__mpage_writepage's BUG_ON before set_page_writeback).
+	BugWriteback Failure = iota
+	// BugEndWriteback is the BUG() in end_page_writeback() when
+	// PG_writeback was already clear.
+	BugEndWriteback
+	// VMBugTail is VM_BUG_ON(PageTail): a PF_ONLY_HEAD flag operation
+	// (PageWaiters) or truncate_inode_page() on a tail page.
+	VMBugTail
+	// VMBugIndex is VM_BUG_ON_PAGE(page->index != xas.xa_index).
+	VMBugIndex
+	// BugNotLocked is BUG_ON(!PageLocked) / VM_BUG_ON(!PageLocked) in
+	// clear_page_dirty_for_io(), delete_from_page_cache(), unlock_page().
+	BugNotLocked
+	// BugNoBuffers is a dirty page without buffers reaching ->writepage.
+	BugNoBuffers
+	// BadPage is bad_page() at free (or allocation).
+	BadPage
+	// StalePage: a path touched the flags of a page it holds no reference
+	// to after that page was freed (and possibly reused).
+	StalePage
+	// DataCorruption: the disk received data the block's owner never
+	// wrote, or data that changed while its I/O was in flight.
+	DataCorruption
+	// DataLoss: data reported written (fsync returned) never reached the
+	// disk, or a page's dirty state was dropped.
+	DataLoss
+	// Hang: every unfinished task sleeps and nobody is left to wake them.
+	Hang
+	// Livelock: the step budget ran out while tasks kept running.
+	Livelock
+
+	NumFailures
+)
+
+var failureIDs = [NumFailures]string{
+	"bug-writeback", "bug-end-writeback", "vm-bug-tail", "vm-bug-index",
+	"bug-not-locked", "bug-no-buffers", "bad-page", "stale-page",
+	"data-corruption", "data-loss", "hang", "livelock",
+}
+
+var failureDescs = [NumFailures]string{
+	"BUG_ON(PageWriteback) after wait_on_page_writeback() in write_cache_pages",
+	"BUG() in end_page_writeback: PG_writeback was already clear",
+	"VM_BUG_ON(PageTail): PageWaiters or truncate_inode_page on a tail page",
+	"VM_BUG_ON_PAGE(page->index != xas.xa_index) in find_lock_entries",
+	"BUG_ON(!PageLocked) in clear_page_dirty_for_io/delete_from_page_cache/unlock",
+	"a dirty page without buffers reached ->writepage (page_buffers BUG)",
+	"bad_page() at free: refcount, mapping or a CHECK_AT_FREE flag still set",
+	"page flags touched without a reference after the page was freed",
+	"the disk got data its block's owner never wrote, or that changed in flight",
+	"data reported written never reached the disk, or dirty state was dropped",
+	"every unfinished task is asleep and nobody is left to wake them",
+	"the step budget ran out while tasks kept running without finishing",
+}
+
+func (f Failure) String() string {
+	if f < NumFailures {
+		return failureIDs[f]
+	}
+	return fmt.Sprintf("Failure(%d)", uint8(f))
+}
+
+// Description is the one-line description of the failure id.
+func (f Failure) Description() string {
+	if f < NumFailures {
+		return failureDescs[f]
+	}
+	return ""
+}
+
+// ParseFailure returns the failure with the given id.
+func ParseFailure(id string) (Failure, bool) {
+	for i, s := range failureIDs {
+		if s == id {
+			return Failure(i), true
+		}
+	}
+	return 0, false
+}
+
+// Report is one failure event: what fired, in which task, where, and why.
+type Report struct {
+	Failure Failure
+	Task    string
+	Label   string
+	Stack   []string
+	Msg     string
+}
+
+func (r Report) String() string {
+	return fmt.Sprintf("%s in %s at %s: %s", r.Failure, r.Task, r.Label, r.Msg)
+}
+
+// FailureSet is the set of failure ids that fired in one execution.
+type FailureSet uint16
+
+// Has reports whether f is in the set.
+func (s FailureSet) Has(f Failure) bool { return s&(1<<f) != 0 }
+
+// Add returns the set with f added.
+func (s FailureSet) Add(f Failure) FailureSet { return s | 1<<f }
+
+// Empty reports whether no failure fired.
+func (s FailureSet) Empty() bool { return s == 0 }
+
+// List returns the failures in the set in id order.
+func (s FailureSet) List() []Failure {
+	var l []Failure
+	for f := Failure(0); f < NumFailures; f++ {
+		if s.Has(f) {
+			l = append(l, f)
+		}
+	}
+	return l
+}

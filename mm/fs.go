@@ -1,0 +1,212 @@
+package mm
+
+// A minimal block filesystem on top of the page cache, in the mould of the
+// generic paths ext2 and the mpage code use (fs/mpage.c, mm/filemap.c,
+// fs/libfs.c; v5.10): full-page buffered writes, ->writepage that submits one
+// bio per page, fsync as filemap_write_and_wait_range(), truncation. Block n
+// of inode i is its own disk block (i, n).
+
+// Inode is the part of struct inode the model uses, plus the oracle's record
+// of what was written.
+type Inode struct {
+	Ino     int
+	Mapping *AddressSpace
+
+	// versions[index] is the last version a write to index produced;
+	// completed[index] the last version whose write returned.
+	versions  []uint64
+	completed []uint64
+	// truncations counts truncations begun and truncating those in
+	// progress, so that the fsync oracle can tell that data was thrown away
+	// legitimately.
+	truncations int
+	truncating  int
+}
+
+// NewInode creates an empty file.
+func (k *Kernel) NewInode() *Inode {
+	ino := &Inode{Ino: len(k.inodes) + 1}
+	ino.Mapping = &AddressSpace{Host: ino}
+	k.inodes = append(k.inodes, ino)
+	return ino
+}
+
+func growU64(s []uint64, i uint64) []uint64 {
+	for uint64(len(s)) <= i {
+		s = append(s, 0)
+	}
+	return s
+}
+
+// GenericPerformWrite is a one-page write(2) through generic_perform_write()
+// (mm/filemap.c, v5.10) with simple_write_begin()/simple_write_end()
+// (fs/libfs.c): find or create the page locked (grab_cache_page_write_begin),
+// copy the data in, mark it uptodate and dirty, unlock, drop the reference.
+// The backing device does not require stable pages, so the write does not
+// wait for writeback in flight (wait_for_stable_page() is a no-op).
+func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
+	t.Enter("generic_perform_write")
+	defer t.Exit()
+	inode.versions = growU64(inode.versions, index)
+	inode.versions[index]++
+	v := inode.versions[index]
+	truncations, truncating := inode.truncations, inode.truncating
+
+	page := grabCachePageWriteBegin(t, inode.Mapping, index)
+	if page == nil {
+		return // -ENOMEM
+	}
+	t.Step("copy_from_user")
+	page.Data = PageData{Ino: inode.Ino, Index: index, Version: v}
+	SetPageUptodate(t, page)
+	SetPageDirty(t, page)
+	UnlockPage(t, page)
+	t.Step("put_page")
+	PutPage(t, page)
+
+	if truncating > 0 || inode.truncating > 0 || inode.truncations != truncations {
+		// A truncation overlapped the write and may have thrown its page
+		// away: no fsync owes this data to the disk.
+		return
+	}
+	inode.completed = growU64(inode.completed, index)
+	if v > inode.completed[index] {
+		inode.completed[index] = v
+	}
+}
+
+// grabCachePageWriteBegin is grab_cache_page_write_begin() →
+// pagecache_get_page(FGP_LOCK|FGP_WRITE|FGP_CREAT) (mm/filemap.c, v5.10):
+// look the page up and lock it, re-checking page->mapping after the lock
+// (the page may have been truncated while we slept); or allocate a new page,
+// lock it non-atomically (nobody else can see it yet) and insert it.
+func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Page {
+	t.Enter("grab_cache_page_write_begin")
+	defer t.Exit()
+	for {
+		page := findGetPage(t, mapping, index)
+		if page != nil {
+			LockPage(t, page)
+			t.Step("pagecache_get_page:mapping")
+			if page.Mapping != mapping {
+				UnlockPage(t, page)
+				t.Step("put_page")
+				PutPage(t, page)
+				continue
+			}
+			return page
+		}
+		t.Step("__page_cache_alloc")
+		page = AllocPage(t)
+		if page == nil {
+			return nil
+		}
+		page.setBit(PG_locked) // __SetPageLocked
+		if !addToPageCacheLRU(t, page, mapping, index) {
+			// -EEXIST: someone else added a page at index; retry the
+			// lookup. Our page was never visible to anyone.
+			page.clearBit(PG_locked)
+			t.Step("put_page")
+			PutPage(t, page)
+			continue
+		}
+		// Drop nothing: the allocation's reference is the caller's.
+		return page
+	}
+}
+
+// MpageWritepage is the model filesystem's ->writepage, in the mould of
+// __mpage_writepage() (fs/mpage.c, v5.10): start writeback on the locked
+// page (the filesystem's "BUG_ON(PageWriteback); set_page_writeback"),
+// unlock it, and submit the bio.
+func MpageWritepage(t *Thread, page *Page, wbc *WritebackControl) {
+	t.Enter("mpage_writepage")
+	defer t.Exit()
+	t.K.Ops.StartPageWriteback(t, page)
+	UnlockPage(t, page)
+	SubmitBio(t, page)
+}
+
+// DoWritepages is do_writepages() → generic_writepages() (mm/page-writeback.c,
+// v5.10): write_cache_pages() with the filesystem's ->writepage.
+func DoWritepages(t *Thread, mapping *AddressSpace, wbc *WritebackControl) {
+	t.Enter("do_writepages")
+	defer t.Exit()
+	WriteCachePages(t, mapping, wbc, MpageWritepage)
+}
+
+// WritebackSingleInode is the flusher's background writeback of one inode
+// (__writeback_single_inode() in fs/fs-writeback.c, v5.10): WB_SYNC_NONE,
+// range_cyclic.
+func WritebackSingleInode(t *Thread, inode *Inode) {
+	t.Enter("__writeback_single_inode")
+	defer t.Exit()
+	wbc := WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1024, RangeCyclic: true}
+	DoWritepages(t, inode.Mapping, &wbc)
+}
+
+// Fsync is fsync(2) on a filesystem without metadata to flush:
+// file_write_and_wait_range() (mm/filemap.c, v5.10), that is
+// __filemap_fdatawrite_range(WB_SYNC_ALL) then __filemap_fdatawait_range().
+//
+// The data-loss oracle runs when it returns: every write that had returned
+// before fsync began must be on the disk, unless the file was truncated
+// meanwhile.
+func Fsync(t *Thread, inode *Inode) {
+	t.Enter("file_write_and_wait_range")
+	defer t.Exit()
+	want := append([]uint64(nil), inode.completed...)
+	truncations, truncating := inode.truncations, inode.truncating
+	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}
+	DoWritepages(t, inode.Mapping, &wbc)
+	FilemapFdatawaitRange(t, inode.Mapping, 0, MaxIndex)
+	if inode.truncations != truncations || truncating > 0 || inode.truncating > 0 {
+		// A truncation overlapped the fsync: it may legitimately have
+		// thrown the data away.
+		return
+	}
+	for index, v := range want {
+		if v == 0 {
+			continue
+		}
+		got := t.K.Disk.Block(inode.Ino, uint64(index))
+		if got.Ino != inode.Ino || got.Index != uint64(index) || got.Version < v {
+			t.Raise(DataLoss, "fsync of inode %d returned but block %d holds %s, not version %d or later", inode.Ino, index, got, v)
+		}
+	}
+}
+
+// TruncatePagecache is ftruncate(2) to 0 on a file without mappings:
+// truncate_setsize() → truncate_pagecache() → truncate_inode_pages()
+// (mm/truncate.c, v5.10).
+func TruncatePagecache(t *Thread, inode *Inode) {
+	t.Enter("truncate_pagecache")
+	defer t.Exit()
+	// Writes that returned before the truncation are thrown away by it:
+	// no later fsync owes them to the disk.
+	clear(inode.completed)
+	inode.truncations++
+	inode.truncating++
+	defer func() { inode.truncating-- }()
+	TruncateInodePagesRange(t, inode.Mapping, 0, MaxIndex)
+}
+
+// ReadPageLocked is a reader that takes the page lock the way
+// filemap_fault() and the read paths do when they find a page: lookup,
+// lock_page, check that it is still in the mapping, unlock, release. Such
+// readers share the page's PG_waiters bit and hashed wait queue with
+// writeback waiters.
+func ReadPageLocked(t *Thread, inode *Inode, index uint64) {
+	t.Enter("filemap_fault")
+	defer t.Exit()
+	page := findGetPage(t, inode.Mapping, index)
+	if page == nil {
+		return
+	}
+	LockPage(t, page)
+	t.Step("filemap_fault:mapping")
+	_ = page.Mapping == inode.Mapping
+	UnlockPage(t, page)
+	t.Step("put_page")
+	PutPage(t, page)
+}

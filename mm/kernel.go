@@ -1,0 +1,196 @@
+// Package mm is the model of the Linux page cache, page wait queues and
+// writeback, v5.10-rc5 (2a9127fcf229 and 5ef64cc8987a merged; 073861ed77b6
+// and c2407cf7d22d not), step-faithful to the lab's
+// kernel/writeback-semantics.md.
+//
+// One Go function models one kernel function and carries its name in Go
+// form with a doc comment naming the kernel function, file and version.
+// Every place where another CPU can interleave — each atomic
+// read-modify-write of page flags, each plain read whose value matters, each
+// spinlock section — begins with a scheduling point, t.Step(label). Code
+// between two scheduling points is atomic with respect to other tasks:
+// sequential consistency at scheduling points is the memory model (the
+// barriers the real code relies on are listed in writeback-semantics.md §8;
+// the model never needs weaker orderings to reproduce the races).
+//
+// mm never knows how it is run (explore, timed or native): it only calls the
+// sim.Task methods.
+package mm
+
+import (
+	"fmt"
+
+	"github.com/pagelab/pagelab/sim"
+)
+
+// Config is the configuration of the modelled machine and kernel.
+type Config struct {
+	// NrPages is the number of struct pages in mem_map.
+	NrPages int
+	// WaitTableBits is PAGE_WAIT_TABLE_BITS (8: 256 buckets). A smaller
+	// table forces hash collisions between pages.
+	WaitTableBits int
+	// WalkBreakCnt is WAITQUEUE_WALK_BREAK_CNT (64), after which
+	// __wake_up_common inserts a bookmark and the waker drops q->lock.
+	WalkBreakCnt int
+	// PageLockUnfairness is sysctl_page_lock_unfairness (5).
+	PageLockUnfairness int
+	// DebugVM is CONFIG_DEBUG_VM: VM_BUG_ON* are live and order-0 frees
+	// check PAGE_FLAGS_CHECK_AT_FREE at free time.
+	DebugVM bool
+	// DebugVMPgflags is CONFIG_DEBUG_VM_PGFLAGS: the PF_* page-flag
+	// policies (PF_ONLY_HEAD, PF_NO_TAIL) are checked.
+	DebugVMPgflags bool
+}
+
+// DefaultConfig is a syzbot-like debug kernel: the configuration under which
+// the seeds' BUGs and VM_BUGs were reported.
+func DefaultConfig() Config {
+	return Config{
+		NrPages:            64,
+		WaitTableBits:      8,
+		WalkBreakCnt:       64,
+		PageLockUnfairness: 5,
+		DebugVM:            true,
+		DebugVMPgflags:     true,
+	}
+}
+
+// Spawner creates tasks; sim.Explorer is one.
+type Spawner interface {
+	Spawn(name, label string, fn func(*sim.Task)) *sim.Task
+}
+
+// Kernel is the whole modelled machine: memory, page wait table, files,
+// disk, the patchable operations and the failures seen.
+type Kernel struct {
+	Config
+	Ops Ops
+
+	spawner   Spawner
+	mem       []Page
+	freeList  []int32 // per-CPU free list: a LIFO stack of pfns, hot on top
+	waitTable []WaitQueueHead
+	Disk      Disk
+	inodes    []*Inode
+	nrIO      int
+
+	fired   FailureSet
+	reports []Report
+}
+
+// NewKernel builds a kernel with cfg and the baseline operations.
+func NewKernel(cfg Config, s Spawner) *Kernel {
+	k := &Kernel{Config: cfg, spawner: s}
+	k.Ops = BaselineOps()
+	k.mem = make([]Page, cfg.NrPages)
+	for i := range k.mem {
+		p := &k.mem[i]
+		p.pfn = int32(i)
+		p.mapcount = -1
+		p.free = true
+	}
+	// Pages come off the free list lowest pfn first.
+	for i := cfg.NrPages - 1; i >= 0; i-- {
+		k.freeList = append(k.freeList, int32(i))
+	}
+	k.waitTable = make([]WaitQueueHead, 1<<cfg.WaitTableBits)
+	for i := range k.waitTable {
+		k.waitTable[i].init()
+	}
+	k.Disk.init()
+	return k
+}
+
+// Thread is the model's view of a task: the sim task plus the per-task
+// kernel state that lives on a real task's stack (its wait_page_queue).
+type Thread struct {
+	*sim.Task
+	K *Kernel
+
+	// wait is the wait_page_queue that wait_on_page_bit_common() keeps on
+	// its stack; a task waits for one page bit at a time.
+	wait WaitPageQueue
+	// bookmark is wake_up_page_bit()'s on-stack bookmark entry.
+	bookmark WaitQueueEntry
+	// bio is the I/O whose completion this task runs: the completion path
+	// holds no page reference, so its page accesses are checked by the
+	// stale-page oracle against the page's generation at submission.
+	bio *Bio
+	// staleReported avoids reporting the same stale access twice.
+	staleReported bool
+}
+
+// Spawn starts a model task.
+func (k *Kernel) Spawn(name, label string, fn func(*Thread)) *Thread {
+	th := &Thread{K: k}
+	th.Task = k.spawner.Spawn(name, label, func(t *sim.Task) { fn(th) })
+	th.Task.Local = th
+	return th
+}
+
+// Fired is the set of failures raised so far.
+func (k *Kernel) Fired() FailureSet { return k.fired }
+
+// Reports are the failure events raised so far, in order.
+func (k *Kernel) Reports() []Report { return k.reports }
+
+// Raise records a failure that lets the kernel go on (bad_page, the oracles):
+// the execution continues and later consequences are recorded too.
+func (t *Thread) Raise(f Failure, format string, args ...any) {
+	k := t.K
+	k.fired = k.fired.Add(f)
+	stack := append([]string(nil), t.Stack()...)
+	k.reports = append(k.reports, Report{Failure: f, Task: t.Name, Label: t.Label(), Stack: stack, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Bug records a fatal failure (BUG, VM_BUG_ON) and halts the execution, as an
+// oops does on a machine with panic_on_oops (the way syzbot runs).
+func (t *Thread) Bug(f Failure, format string, args ...any) {
+	t.Raise(f, format, args...)
+	t.Halt(t.K.reports[len(t.K.reports)-1])
+}
+
+// RaiseGlobal records a failure found outside any task (end-of-run oracles,
+// hang and livelock detection).
+func (k *Kernel) RaiseGlobal(f Failure, msg string) {
+	k.fired = k.fired.Add(f)
+	k.reports = append(k.reports, Report{Failure: f, Msg: msg})
+}
+
+// Pages is mem_map.
+func (k *Kernel) Pages() []Page { return k.mem }
+
+// Inodes are the files created so far.
+func (k *Kernel) Inodes() []*Inode { return k.inodes }
+
+// Setup runs fn in a task of its own, alone, before the execution proper:
+// the history that leads to the race (files written, writeback started). I/O
+// it submits stays in flight; its completion tasks run in the execution.
+func (k *Kernel) Setup(x interface{ RunAlone(*sim.Task) error }, fn func(*Thread)) error {
+	th := k.Spawn("setup", "setup", fn)
+	return x.RunAlone(th.Task)
+}
+
+// CheckQuiescent is the oracle run when every task has finished: a page
+// still in the page cache that is neither dirty nor under writeback must
+// have its contents on the disk, or its dirty state was dropped without the
+// data being written (data-loss).
+func (k *Kernel) CheckQuiescent() {
+	for _, inode := range k.inodes {
+		m := inode.Mapping
+		for i := range m.slots {
+			page := m.slots[i].page
+			if page == nil || page.Data.Ino != inode.Ino {
+				continue
+			}
+			f := page.flags.Load()
+			if f&(1<<PG_dirty|1<<PG_writeback|1<<PG_locked) != 0 {
+				continue
+			}
+			if got := k.Disk.Block(inode.Ino, uint64(i)); got != page.Data {
+				k.RaiseGlobal(DataLoss, fmt.Sprintf("inode %d page %d is clean in the page cache with %s but the disk holds %s", inode.Ino, i, page.Data, got))
+			}
+		}
+	}
+}

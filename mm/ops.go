@@ -1,0 +1,46 @@
+package mm
+
+import "github.com/pagelab/pagelab/sim"
+
+// Ops are the functions fix variants patch. The baseline (v5.10-rc5)
+// installs the functions of this package; a fix in package fixes replaces
+// some of them with its own versions, written the same way. Every call site
+// in the model goes through Ops for these functions, exactly as the kernel
+// would run the patched code.
+type Ops struct {
+	// WakePageFunction is wake_page_function().
+	WakePageFunction func(t *Thread, e *WaitQueueEntry, mode sim.TaskState, key *WaitPageKey) int
+	// WaitOnPageBitCommon is wait_on_page_bit_common().
+	WaitOnPageBitCommon func(t *Thread, q *WaitQueueHead, page *Page, bitNr uint, state sim.TaskState, behavior WaitBehavior) int
+	// WakeUpPageBit is wake_up_page_bit().
+	WakeUpPageBit func(t *Thread, page *Page, bitNr uint)
+	// EndPageWriteback is end_page_writeback().
+	EndPageWriteback func(t *Thread, page *Page)
+	// TestClearPageWriteback is test_clear_page_writeback().
+	TestClearPageWriteback func(t *Thread, page *Page) bool
+	// WaitOnPageWriteback is wait_on_page_writeback().
+	WaitOnPageWriteback func(t *Thread, page *Page)
+	// WriteCachePagesWriteback is the PG_writeback handling of
+	// write_cache_pages() for a locked, dirty page: wait for (or skip) a
+	// writeback in flight, then BUG_ON(PageWriteback). It reports whether
+	// the page is to be written.
+	WriteCachePagesWriteback func(t *Thread, page *Page, wbc *WritebackControl) bool
+	// StartPageWriteback is what a filesystem's ->writepage does to start
+	// writeback on the locked page: "BUG_ON(PageWriteback(page));
+	// set_page_writeback(page);" (__mpage_writepage, and ~50 others).
+	StartPageWriteback func(t *Thread, page *Page)
+}
+
+// BaselineOps are the v5.10-rc5 functions.
+func BaselineOps() Ops {
+	return Ops{
+		WakePageFunction:         WakePageFunction,
+		WaitOnPageBitCommon:      WaitOnPageBitCommon,
+		WakeUpPageBit:            WakeUpPageBit,
+		EndPageWriteback:         EndPageWriteback,
+		TestClearPageWriteback:   TestClearPageWriteback,
+		WaitOnPageWriteback:      WaitOnPageWriteback,
+		WriteCachePagesWriteback: WriteCachePagesWriteback,
+		StartPageWriteback:       StartPageWriteback,
+	}
+}

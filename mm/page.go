@@ -1,0 +1,297 @@
+package mm
+
+import "sync/atomic"
+
+// Page flag bits, enum pageflags in include/linux/page-flags.h, v5.10
+// (CONFIG_MMU, 64-bit). PG_waiters must be bit 7, in the same byte as
+// PG_locked, so that unlock_page() can clear one and test the other in one
+// atomic operation; PG_writeback (bit 15) is not in that byte, which is why
+// end_page_writeback() clears and tests in two steps.
+const (
+	PG_locked       = 0
+	PG_referenced   = 1
+	PG_uptodate     = 2
+	PG_dirty        = 3
+	PG_lru          = 4
+	PG_active       = 5
+	PG_workingset   = 6
+	PG_waiters      = 7
+	PG_error        = 8
+	PG_slab         = 9
+	PG_owner_priv_1 = 10
+	PG_arch_1       = 11
+	PG_reserved     = 12
+	PG_private      = 13
+	PG_private_2    = 14
+	PG_writeback    = 15
+	PG_head         = 16
+	PG_mappedtodisk = 17
+	PG_reclaim      = 18
+	PG_swapbacked   = 19
+	PG_unevictable  = 20
+	PG_mlocked      = 21
+	NR_PAGEFLAGS    = 22
+)
+
+var pageFlagNames = [NR_PAGEFLAGS]string{
+	"locked", "referenced", "uptodate", "dirty", "lru", "active", "workingset",
+	"waiters", "error", "slab", "owner_priv_1", "arch_1", "reserved", "private",
+	"private_2", "writeback", "head", "mappedtodisk", "reclaim", "swapbacked",
+	"unevictable", "mlocked",
+}
+
+// PAGE_FLAGS_CHECK_AT_FREE (include/linux/page-flags.h, v5.10): flags that
+// make free_pages_prepare() call bad_page(). PG_waiters and PG_dirty are not
+// among them.
+const PAGE_FLAGS_CHECK_AT_FREE = 1<<PG_lru | 1<<PG_locked | 1<<PG_private |
+	1<<PG_private_2 | 1<<PG_writeback | 1<<PG_reserved | 1<<PG_slab |
+	1<<PG_active | 1<<PG_unevictable | 1<<PG_mlocked
+
+// PAGE_FLAGS_CHECK_AT_PREP: every flag below NR_PAGEFLAGS; cleared at free.
+const PAGE_FLAGS_CHECK_AT_PREP = 1<<NR_PAGEFLAGS - 1
+
+// PageData is what a page holds: the version of (inode, index) a writer
+// copied into it. The disk oracle compares it with the block's owner.
+type PageData struct {
+	Ino     int
+	Index   uint64
+	Version uint64
+}
+
+// Page is struct page (include/linux/mm_types.h, v5.10), reduced to the
+// fields the modelled paths use, plus the oracle's bookkeeping.
+type Page struct {
+	flags    atomic.Uint64
+	refcount atomic.Int32 // _refcount
+	mapcount int32        // _mapcount, -1 when unmapped
+
+	// compoundHead is page->compound_head without the tail bit: non-nil
+	// exactly when the page is a tail page (PageTail).
+	compoundHead *Page
+	order        uint8 // compound_order of a head page
+
+	Mapping *AddressSpace
+	Index   uint64
+
+	// Data is the page's contents.
+	Data PageData
+
+	pfn int32
+	// gen counts allocations of this struct page: a path that remembers
+	// the generation it saw can tell whether the page was freed since.
+	gen  uint64
+	free bool
+}
+
+// PFN is the page frame number.
+func (p *Page) PFN() int { return int(p.pfn) }
+
+// Gen is the allocation generation of the page (oracle bookkeeping).
+func (p *Page) Gen() uint64 { return p.gen }
+
+// IsFree reports whether the page is on a free list (oracle bookkeeping).
+func (p *Page) IsFree() bool { return p.free }
+
+// RefCount is page_ref_count().
+func (p *Page) RefCount() int32 { return p.refcount.Load() }
+
+// Flags is the raw flags word.
+func (p *Page) Flags() uint64 { return p.flags.Load() }
+
+// FlagNames renders a flags word the way dump_page() does.
+func FlagNames(f uint64) string {
+	s := ""
+	for i := 0; i < NR_PAGEFLAGS; i++ {
+		if f&(1<<i) != 0 {
+			if s != "" {
+				s += "|"
+			}
+			s += pageFlagNames[i]
+		}
+	}
+	if s == "" {
+		return "0"
+	}
+	return s
+}
+
+func (p *Page) testBit(nr uint) bool { return p.flags.Load()&(1<<nr) != 0 }
+
+// testAndSetBit is test_and_set_bit(): one atomic RMW, returning the old bit.
+func (p *Page) testAndSetBit(nr uint) bool {
+	return p.flags.Or(1<<nr)&(1<<nr) != 0
+}
+
+// testAndClearBit is test_and_clear_bit(): one atomic RMW, returning the old bit.
+func (p *Page) testAndClearBit(nr uint) bool {
+	return p.flags.And(^uint64(1<<nr))&(1<<nr) != 0
+}
+
+func (p *Page) setBit(nr uint)   { p.flags.Or(1 << nr) }
+func (p *Page) clearBit(nr uint) { p.flags.And(^uint64(1 << nr)) }
+
+// PageTail is PageTail() (include/linux/page-flags.h): bit 0 of
+// page->compound_head.
+func PageTail(page *Page) bool { return page.compoundHead != nil }
+
+// PageHead is PageHead().
+func PageHead(page *Page) bool { return page.testBit(PG_head) }
+
+// CompoundHead is compound_head().
+func CompoundHead(page *Page) *Page {
+	if page.compoundHead != nil {
+		return page.compoundHead
+	}
+	return page
+}
+
+// touch is called by every page-flag operation: it runs the stale-page
+// oracle for the one path that touches pages without a reference (the I/O
+// completion, before hold-ref) and enforces the PF_* policy of the flag.
+func (t *Thread) touch(page *Page, policy pfPolicy, flag string) *Page {
+	if b := t.bio; b != nil && !t.staleReported && (page == b.Page || CompoundHead(page) == b.Page) {
+		if b.Page.free || b.Page.gen != b.gen {
+			t.staleReported = true
+			state := "freed"
+			if !b.Page.free {
+				state = "freed and reused"
+			}
+			t.Raise(StalePage, "%s on pfn %d: the page was %s after this I/O was submitted and the completion holds no reference", flag, page.pfn, state)
+		}
+	}
+	switch policy {
+	case pfOnlyHead:
+		// PF_ONLY_HEAD: VM_BUG_ON_PGFLAGS(PageTail(page), page).
+		if PageTail(page) && t.K.DebugVMPgflags {
+			t.Bug(VMBugTail, "%s on tail page pfn %d (head pfn %d): VM_BUG_ON_PGFLAGS(PageTail(page))", flag, page.pfn, page.compoundHead.pfn)
+		}
+	case pfNoTail:
+		// PF_NO_TAIL: tests go to the head page; modifications of a tail
+		// trip VM_BUG_ON_PGFLAGS (callers pass head pages).
+		return CompoundHead(page)
+	}
+	return page
+}
+
+type pfPolicy uint8
+
+const (
+	pfAny pfPolicy = iota
+	pfHead
+	pfOnlyHead
+	pfNoTail
+)
+
+// The page-flag accessors the modelled paths use (PAGEFLAG() and friends in
+// include/linux/page-flags.h, v5.10), with their PF_* policies. Each is one
+// atomic operation (or one plain read): the caller puts the scheduling point
+// before it.
+
+// PageLocked is PageLocked() (PF_NO_TAIL).
+func PageLocked(t *Thread, page *Page) bool {
+	return t.touch(page, pfNoTail, "PageLocked").testBit(PG_locked)
+}
+
+// PageWaiters is PageWaiters() (PF_ONLY_HEAD).
+func PageWaiters(t *Thread, page *Page) bool {
+	return t.touch(page, pfOnlyHead, "PageWaiters").testBit(PG_waiters)
+}
+
+// SetPageWaiters is SetPageWaiters() (PF_ONLY_HEAD), an atomic set_bit().
+func SetPageWaiters(t *Thread, page *Page) {
+	t.touch(page, pfOnlyHead, "SetPageWaiters").setBit(PG_waiters)
+}
+
+// ClearPageWaiters is ClearPageWaiters() (PF_ONLY_HEAD), an atomic clear_bit().
+func ClearPageWaiters(t *Thread, page *Page) {
+	t.touch(page, pfOnlyHead, "ClearPageWaiters").clearBit(PG_waiters)
+}
+
+// PageWriteback is PageWriteback() (PF_NO_TAIL).
+func PageWriteback(t *Thread, page *Page) bool {
+	return t.touch(page, pfNoTail, "PageWriteback").testBit(PG_writeback)
+}
+
+// PageDirty is PageDirty() (PF_HEAD).
+func PageDirty(t *Thread, page *Page) bool {
+	return t.touch(CompoundHead(page), pfHead, "PageDirty").testBit(PG_dirty)
+}
+
+// TestSetPageDirty is TestSetPageDirty() (PF_HEAD).
+func TestSetPageDirty(t *Thread, page *Page) bool {
+	return t.touch(CompoundHead(page), pfHead, "TestSetPageDirty").testAndSetBit(PG_dirty)
+}
+
+// TestClearPageDirty is TestClearPageDirty() (PF_HEAD).
+func TestClearPageDirty(t *Thread, page *Page) bool {
+	return t.touch(CompoundHead(page), pfHead, "TestClearPageDirty").testAndClearBit(PG_dirty)
+}
+
+// PageReclaim is PageReclaim() (PF_NO_TAIL).
+func PageReclaim(t *Thread, page *Page) bool {
+	return t.touch(page, pfNoTail, "PageReclaim").testBit(PG_reclaim)
+}
+
+// ClearPageReclaim is ClearPageReclaim() (PF_NO_TAIL).
+func ClearPageReclaim(t *Thread, page *Page) {
+	t.touch(page, pfNoTail, "ClearPageReclaim").clearBit(PG_reclaim)
+}
+
+// SetPageUptodate is SetPageUptodate() (PF_NO_TAIL).
+func SetPageUptodate(t *Thread, page *Page) {
+	t.touch(page, pfNoTail, "SetPageUptodate").setBit(PG_uptodate)
+}
+
+// GetPage is get_page() (include/linux/mm.h, v5.10): an atomic increment of
+// the head page's _refcount.
+func GetPage(t *Thread, page *Page) {
+	page = CompoundHead(page)
+	t.touch(page, pfAny, "get_page")
+	if n := page.refcount.Add(1); n <= 1 && t.K.DebugVM {
+		// VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow(page), page)
+		t.Bug(BadPage, "get_page on pfn %d with _refcount %d: VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)", page.pfn, n-1)
+	}
+}
+
+// GetPageUnlessZero is get_page_unless_zero(): the speculative reference of
+// lockless page-cache lookups.
+func GetPageUnlessZero(page *Page) bool {
+	for {
+		n := page.refcount.Load()
+		if n == 0 {
+			return false
+		}
+		if page.refcount.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+// PutPage is put_page() (include/linux/mm.h, v5.10): an atomic decrement of
+// the head's _refcount; the task that drops the last reference frees the
+// page, in its own context.
+func PutPage(t *Thread, page *Page) {
+	page = CompoundHead(page)
+	t.touch(page, pfAny, "put_page")
+	n := page.refcount.Add(-1)
+	switch {
+	case n == 0:
+		putPageTestZero(t, page)
+	case n < 0:
+		page.refcount.Store(0)
+		t.Raise(BadPage, "put_page on pfn %d with _refcount 0", page.pfn)
+	}
+}
+
+// putPageTestZero is __put_page() (mm/swap.c, v5.10): __put_compound_page()
+// or __put_single_page() once the last reference is gone.
+func putPageTestZero(t *Thread, page *Page) {
+	if PageHead(page) {
+		freeCompoundPage(t, page)
+		return
+	}
+	// __put_single_page: __page_cache_release() takes the page off the LRU
+	// (ClearPageLRU under the lruvec lock), then free_unref_page().
+	page.clearBit(PG_lru)
+	freeUnrefPage(t, page)
+}

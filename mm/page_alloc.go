@@ -1,0 +1,170 @@
+package mm
+
+// The page allocator (mm/page_alloc.c, v5.10), reduced to what the reuse
+// races need: freed pages go on a per-CPU LIFO list and the very next
+// allocation takes the hottest one, as an order-0 page or inside a compound
+// page.
+
+// AllocPage is alloc_page() (order 0): the most recently freed page first,
+// as the per-CPU free list hands it out. It returns nil when memory is
+// exhausted (workloads size NrPages so that this does not happen).
+func AllocPage(t *Thread) *Page {
+	k := t.K
+	if len(k.freeList) == 0 {
+		return nil
+	}
+	pfn := k.freeList[len(k.freeList)-1]
+	k.freeList = k.freeList[:len(k.freeList)-1]
+	page := &k.mem[pfn]
+	prepNewPage(t, page)
+	return page
+}
+
+// AllocCompoundPage is alloc_pages(__GFP_COMP, order) followed by
+// prep_compound_page(). It takes the aligned block around the most recently
+// freed page whose buddies are all free — what the buddy allocator returns
+// once the per-CPU lists are drained and buddies merged — so a page freed
+// a moment ago can come back as a tail page (the THP reuse of race B).
+func AllocCompoundPage(t *Thread, order uint8) *Page {
+	k := t.K
+	n := int32(1) << order
+	for i := len(k.freeList) - 1; i >= 0; i-- {
+		base := k.freeList[i] &^ (n - 1)
+		if int(base+n) > len(k.mem) {
+			continue
+		}
+		all := true
+		for p := base; p < base+n; p++ {
+			if !k.mem[p].free {
+				all = false
+				break
+			}
+		}
+		if !all {
+			continue
+		}
+		k.removeFree(base, base+n)
+		head := &k.mem[base]
+		for p := base; p < base+n; p++ {
+			prepNewPage(t, &k.mem[p])
+		}
+		prepCompoundPage(k, head, order)
+		return head
+	}
+	return nil
+}
+
+func (k *Kernel) removeFree(lo, hi int32) {
+	out := k.freeList[:0]
+	for _, pfn := range k.freeList {
+		if pfn < lo || pfn >= hi {
+			out = append(out, pfn)
+		}
+	}
+	k.freeList = out
+}
+
+// prepNewPage is prep_new_page() with check_new_page(): a page coming off
+// the free list must have no PAGE_FLAGS_CHECK_AT_PREP flag, no mapping and
+// no references; it gets one reference.
+func prepNewPage(t *Thread, page *Page) {
+	if page.flags.Load()&PAGE_FLAGS_CHECK_AT_PREP != 0 || page.Mapping != nil || page.refcount.Load() != 0 {
+		t.Raise(BadPage, "bad_page at allocation of pfn %d: flags %s, mapping %v, _refcount %d",
+			page.pfn, FlagNames(page.flags.Load()), page.Mapping != nil, page.refcount.Load())
+	}
+	page.free = false
+	page.gen++
+	page.refcount.Store(1)
+	page.mapcount = -1
+}
+
+// prepCompoundPage is prep_compound_page(): PG_head on the head, the tail
+// bit and the head pointer in every tail's compound_head, tails at
+// _refcount 0.
+func prepCompoundPage(k *Kernel, head *Page, order uint8) {
+	head.setBit(PG_head)
+	head.order = order
+	pages := k.compoundPages(head)
+	for i := 1; i < len(pages); i++ {
+		pages[i].refcount.Store(0)
+		pages[i].compoundHead = head
+	}
+}
+
+// compoundPages are the struct pages of a compound page: mem_map is one
+// array, so they are contiguous.
+func (k *Kernel) compoundPages(head *Page) []Page {
+	return k.mem[head.pfn : head.pfn+int32(1)<<head.order]
+}
+
+// freeCompoundPage is free_compound_page() → __free_pages_ok(): every page
+// of the compound page goes back on the free list (tails first cleared by
+// free_tail_pages_check).
+func freeCompoundPage(t *Thread, head *Page) {
+	pages := t.K.compoundPages(head)
+	n := len(pages)
+	ok := freePagesPrepare(t, head, true)
+	for i := 1; i < n; i++ {
+		pages[i].compoundHead = nil
+		pages[i].flags.Store(0)
+	}
+	head.clearBit(PG_head)
+	head.order = 0
+	if !ok {
+		return
+	}
+	k := t.K
+	for i := n - 1; i >= 0; i-- {
+		pages[i].free = true
+		k.freeList = append(k.freeList, pages[i].pfn)
+	}
+}
+
+// freeUnrefPage is free_unref_page() → free_pcp_prepare() (mm/page_alloc.c,
+// v5.10): with CONFIG_DEBUG_VM the page is checked at free time; without it
+// the flags are cleared unchecked and only the deferred check of
+// bulkfree_pcp_prepare() runs later, on cleared flags (modelled here, at
+// free time, for the fields it can still see: mapping and _refcount).
+func freeUnrefPage(t *Thread, page *Page) {
+	if !freePagesPrepare(t, page, t.K.DebugVM) {
+		return
+	}
+	page.free = true
+	t.K.freeList = append(t.K.freeList, page.pfn)
+}
+
+// freePagesPrepare is free_pages_prepare() (mm/page_alloc.c, v5.10). A page
+// that fails check_free_page() is reported by bad_page() and leaked: it is
+// not freed. Otherwise every PAGE_FLAGS_CHECK_AT_PREP bit is cleared — a
+// stale PG_waiters, PG_dirty or PG_writeback simply disappears.
+func freePagesPrepare(t *Thread, page *Page, check bool) bool {
+	if reason := pageBadReason(page, check); reason != "" {
+		badPage(t, page, reason)
+		return false
+	}
+	page.flags.And(^uint64(PAGE_FLAGS_CHECK_AT_PREP))
+	return true
+}
+
+// pageBadReason is page_bad_reason() on page_expected_state(page,
+// PAGE_FLAGS_CHECK_AT_FREE); flags are only checked when check is set.
+func pageBadReason(page *Page, check bool) string {
+	switch {
+	case page.mapcount != -1:
+		return "nonzero mapcount"
+	case page.Mapping != nil:
+		return "non-NULL mapping"
+	case page.refcount.Load() != 0:
+		return "nonzero _refcount"
+	case check && page.flags.Load()&PAGE_FLAGS_CHECK_AT_FREE != 0:
+		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set: " + FlagNames(page.flags.Load()&PAGE_FLAGS_CHECK_AT_FREE)
+	}
+	return ""
+}
+
+// badPage is bad_page(): "BUG: Bad page state", TAINT_BAD_PAGE, and the page
+// is leaked. No oops: the machine goes on.
+func badPage(t *Thread, page *Page, reason string) {
+	t.Raise(BadPage, "BUG: Bad page state: pfn %d flags %s: %s", page.pfn, FlagNames(page.flags.Load()), reason)
+	page.mapcount = -1
+}

@@ -1,0 +1,263 @@
+package mm
+
+// Writeback: mm/page-writeback.c (v5.10) and the writeback parts of
+// mm/filemap.c.
+
+// SyncMode is enum writeback_sync_modes.
+type SyncMode uint8
+
+const (
+	// WB_SYNC_NONE: background writeback; pages under writeback are skipped.
+	WB_SYNC_NONE SyncMode = iota
+	// WB_SYNC_ALL: data integrity (fsync); pages under writeback are waited on.
+	WB_SYNC_ALL
+)
+
+// WritebackControl is struct writeback_control, reduced.
+type WritebackControl struct {
+	SyncMode    SyncMode
+	NrToWrite   int
+	RangeStart  uint64 // page index, inclusive
+	RangeEnd    uint64 // page index, inclusive
+	RangeCyclic bool
+}
+
+// MaxIndex is the largest page index (LLONG_MAX >> PAGE_SHIFT).
+const MaxIndex = ^uint64(0) >> 13
+
+// SetPageDirty is set_page_dirty() → __set_page_dirty_nobuffers()
+// (mm/page-writeback.c, v5.10): TestSetPageDirty, and if the page was clean,
+// the DIRTY mark under the i_pages lock.
+func SetPageDirty(t *Thread, page *Page) bool {
+	t.Enter("set_page_dirty")
+	defer t.Exit()
+	t.Step("set_page_dirty")
+	if TestSetPageDirty(t, page) {
+		return false
+	}
+	mapping := page.Mapping
+	if mapping == nil {
+		return true
+	}
+	t.Step("set_page_dirty:xa_lock")
+	mapping.iPages.Lock(t)
+	if page.Mapping == mapping {
+		mapping.setMark(page.Index, PAGECACHE_TAG_DIRTY)
+	}
+	mapping.iPages.Unlock()
+	return true
+}
+
+// ClearPageDirtyForIO is clear_page_dirty_for_io() (mm/page-writeback.c,
+// v5.10): with the page locked, write-protect its PTEs (page_mkclean: no
+// mappings in this model) and clear PG_dirty, leaving the DIRTY mark for
+// __test_set_page_writeback() to clear. Returns whether the page was dirty.
+func ClearPageDirtyForIO(t *Thread, page *Page) bool {
+	t.Enter("clear_page_dirty_for_io")
+	defer t.Exit()
+	t.Step("clear_page_dirty_for_io")
+	if !PageLocked(t, page) && t.K.DebugVM {
+		t.Bug(BugNotLocked, "clear_page_dirty_for_io of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
+	}
+	return TestClearPageDirty(t, page)
+}
+
+// SetPageWriteback is set_page_writeback() → __test_set_page_writeback(page,
+// false) (mm/page-writeback.c, v5.10): under the i_pages lock, test-and-set
+// PG_writeback and, if it was clear, set the WRITEBACK mark; clear the DIRTY
+// mark if the page is clean now and the TOWRITE mark. No reference is taken
+// and nothing is woken. Called with the page locked, by convention only.
+func SetPageWriteback(t *Thread, page *Page) bool {
+	t.Enter("set_page_writeback")
+	defer t.Exit()
+	return testSetPageWritebackLocked(t, page, true)
+}
+
+// testSetPageWritebackLocked is the body of __test_set_page_writeback() as
+// one step; set says whether to set PG_writeback (false when the caller
+// already owns the bit and only the tags and accounting are left).
+func testSetPageWritebackLocked(t *Thread, page *Page, set bool) bool {
+	mapping := page.Mapping
+	old := true
+	if set {
+		old = t.touch(page, pfNoTail, "TestSetPageWriteback").testAndSetBit(PG_writeback)
+	}
+	if mapping == nil {
+		return old
+	}
+	mapping.iPages.Lock(t)
+	if !old || !set {
+		mapping.setMark(page.Index, PAGECACHE_TAG_WRITEBACK)
+	}
+	if !page.testBit(PG_dirty) {
+		mapping.clearMark(page.Index, PAGECACHE_TAG_DIRTY)
+	}
+	mapping.clearMark(page.Index, PAGECACHE_TAG_TOWRITE)
+	mapping.iPages.Unlock()
+	return old
+}
+
+// StartPageWriteback is the filesystem side of starting writeback in
+// ->writepage, as __mpage_writepage() (fs/mpage.c, v5.10) and many others
+// do it: "BUG_ON(PageWriteback(page)); set_page_writeback(page);". The check
+// and the set are one step: only page-lock holders set the bit, and this
+// task holds the lock, so nothing can set it in between.
+func StartPageWriteback(t *Thread, page *Page) {
+	t.Step("set_page_writeback")
+	if PageWriteback(t, page) {
+		t.Bug(BugWriteback, "__mpage_writepage: BUG_ON(PageWriteback(page)) on pfn %d", page.pfn)
+	}
+	SetPageWriteback(t, page)
+}
+
+// TestClearPageWriteback is test_clear_page_writeback() (mm/page-writeback.c,
+// v5.10): under the i_pages lock, test-and-clear PG_writeback and clear the
+// WRITEBACK mark. From this instant truncation's wait_on_page_writeback() may
+// return and the page may be deleted and freed: up to v5.10-rc5 the comment
+// said "page might be free now".
+func TestClearPageWriteback(t *Thread, page *Page) bool {
+	t.Enter("test_clear_page_writeback")
+	defer t.Exit()
+	t.Step("test_clear_page_writeback")
+	mapping := page.Mapping
+	if mapping == nil {
+		return t.touch(page, pfNoTail, "TestClearPageWriteback").testAndClearBit(PG_writeback)
+	}
+	mapping.iPages.Lock(t)
+	ret := t.touch(page, pfNoTail, "TestClearPageWriteback").testAndClearBit(PG_writeback)
+	if ret && page.Mapping == mapping {
+		mapping.clearMark(page.Index, PAGECACHE_TAG_WRITEBACK)
+	}
+	mapping.iPages.Unlock()
+	return ret
+}
+
+// WaitOnPageWriteback is wait_on_page_writeback() (mm/page-writeback.c,
+// v5.10 up to 5.10.6): one SHARED wait if PG_writeback is set. With the
+// v5.9+ wait logic the waiter returns after the first wake-up for this page
+// and bit, even if PG_writeback has been set again since: "the writeback bit
+// was clear at one point, so I've waited enough" (race A).
+func WaitOnPageWriteback(t *Thread, page *Page) {
+	t.Enter("wait_on_page_writeback")
+	defer t.Exit()
+	t.Step("wait_on_page_writeback")
+	if PageWriteback(t, page) {
+		WaitOnPageBit(t, page, PG_writeback)
+	}
+}
+
+// WriteCachePagesWriteback is the PG_writeback handling of
+// write_cache_pages() (mm/page-writeback.c, v5.10) for a locked, dirty page:
+//
+//	if (PageWriteback(page)) {
+//		if (wbc->sync_mode != WB_SYNC_NONE)
+//			wait_on_page_writeback(page);
+//		else
+//			goto continue_unlock;
+//	}
+//	BUG_ON(PageWriteback(page));
+//
+// The wait and the later set_page_writeback() in ->writepage are separate;
+// only the page lock keeps other setters out, and the clearer never takes it.
+func WriteCachePagesWriteback(t *Thread, page *Page, wbc *WritebackControl) bool {
+	t.Step("write_cache_pages:PageWriteback")
+	if PageWriteback(t, page) {
+		if wbc.SyncMode == WB_SYNC_NONE {
+			return false
+		}
+		t.K.Ops.WaitOnPageWriteback(t, page)
+	}
+	t.Step("write_cache_pages:BUG_ON")
+	if PageWriteback(t, page) {
+		t.Bug(BugWriteback, "write_cache_pages: BUG_ON(PageWriteback(page)) on pfn %d after wait_on_page_writeback", page.pfn)
+	}
+	return true
+}
+
+// Writepage is a filesystem's ->writepage in the mould of __mpage_writepage()
+// (fs/mpage.c, v5.10): entered with the page locked and its dirty bit
+// cleared, it starts writeback, unlocks the page and submits the write.
+type Writepage func(t *Thread, page *Page, wbc *WritebackControl)
+
+// WriteCachePages is write_cache_pages() (mm/page-writeback.c, v5.10).
+func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, writepage Writepage) {
+	t.Enter("write_cache_pages")
+	defer t.Exit()
+	var index, end uint64
+	if wbc.RangeCyclic {
+		index, end = mapping.writebackIndex, MaxIndex
+	} else {
+		index, end = wbc.RangeStart, wbc.RangeEnd
+	}
+	tag := uint8(PAGECACHE_TAG_DIRTY)
+	if wbc.SyncMode == WB_SYNC_ALL {
+		tagPagesForWriteback(t, mapping, index, end)
+		tag = PAGECACHE_TAG_TOWRITE
+	}
+	doneIndex := index
+	done := false
+	var pvec [PAGEVEC_SIZE]*Page
+	for !done && index <= end {
+		pv := pagevecLookupRangeTag(t, pvec[:0], mapping, &index, end, tag)
+		if len(pv) == 0 {
+			break
+		}
+		for _, page := range pv {
+			doneIndex = page.Index
+			LockPage(t, page)
+			// Page truncated or invalidated: we can freely skip it, even
+			// for data integrity operations.
+			t.Step("write_cache_pages:mapping")
+			if page.Mapping != mapping {
+				UnlockPage(t, page)
+				continue
+			}
+			if !PageDirty(t, page) {
+				// Someone wrote it for us.
+				UnlockPage(t, page)
+				continue
+			}
+			if !t.K.Ops.WriteCachePagesWriteback(t, page, wbc) {
+				UnlockPage(t, page)
+				continue
+			}
+			if !ClearPageDirtyForIO(t, page) {
+				UnlockPage(t, page)
+				continue
+			}
+			writepage(t, page, wbc)
+			wbc.NrToWrite--
+			if wbc.NrToWrite <= 0 && wbc.SyncMode == WB_SYNC_NONE {
+				done = true
+				break
+			}
+		}
+		pagevecRelease(t, pv)
+	}
+	if wbc.RangeCyclic && !done {
+		doneIndex = 0
+	}
+	if wbc.RangeCyclic {
+		mapping.writebackIndex = doneIndex
+	}
+}
+
+// FilemapFdatawaitRange is __filemap_fdatawait_range() (mm/filemap.c,
+// v5.10): wait for every page carrying the WRITEBACK mark in the range —
+// without the page lock, so writeback may start again right after.
+func FilemapFdatawaitRange(t *Thread, mapping *AddressSpace, start, end uint64) {
+	t.Enter("__filemap_fdatawait_range")
+	defer t.Exit()
+	index := start
+	var pvec [PAGEVEC_SIZE]*Page
+	for index <= end {
+		pv := pagevecLookupRangeTag(t, pvec[:0], mapping, &index, end, PAGECACHE_TAG_WRITEBACK)
+		if len(pv) == 0 {
+			break
+		}
+		for _, page := range pv {
+			t.K.Ops.WaitOnPageWriteback(t, page)
+		}
+		pagevecRelease(t, pv)
+	}
+}

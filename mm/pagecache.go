@@ -1,0 +1,223 @@
+package mm
+
+// The page cache: struct address_space with its xarray of pages and the
+// DIRTY / WRITEBACK / TOWRITE marks (include/linux/fs.h, lib/xarray.c,
+// mm/filemap.c; v5.10). An xarray operation under the i_pages lock is one
+// step; an RCU lookup with its speculative reference is one step.
+
+// Page-cache xarray marks.
+const (
+	PAGECACHE_TAG_DIRTY     = 1 << 0
+	PAGECACHE_TAG_WRITEBACK = 1 << 1
+	PAGECACHE_TAG_TOWRITE   = 1 << 2
+)
+
+// PAGEVEC_SIZE is the batch of a pagevec (include/linux/pagevec.h).
+const PAGEVEC_SIZE = 15
+
+type xaSlot struct {
+	page  *Page
+	marks uint8
+}
+
+// AddressSpace is struct address_space: the page cache of one inode.
+type AddressSpace struct {
+	Host   *Inode
+	iPages SpinLock // xa_lock
+	slots  []xaSlot // the xarray, indexed by page index
+	// NrPages is mapping->nrpages.
+	NrPages        int
+	writebackIndex uint64
+}
+
+func (m *AddressSpace) slot(index uint64) *xaSlot {
+	if index >= uint64(len(m.slots)) {
+		return nil
+	}
+	return &m.slots[index]
+}
+
+func (m *AddressSpace) grow(index uint64) *xaSlot {
+	for uint64(len(m.slots)) <= index {
+		m.slots = append(m.slots, xaSlot{})
+	}
+	return &m.slots[index]
+}
+
+// Lookup returns the page at index without side effects (for oracles and
+// tests, not for the model's paths).
+func (m *AddressSpace) Lookup(index uint64) *Page {
+	if s := m.slot(index); s != nil {
+		return s.page
+	}
+	return nil
+}
+
+// Marks returns the xarray marks at index (for oracles and tests).
+func (m *AddressSpace) Marks(index uint64) uint8 {
+	if s := m.slot(index); s != nil {
+		return s.marks
+	}
+	return 0
+}
+
+func (m *AddressSpace) setMark(index uint64, mark uint8) {
+	if s := m.slot(index); s != nil && s.page != nil {
+		s.marks |= mark
+	}
+}
+
+func (m *AddressSpace) clearMark(index uint64, mark uint8) {
+	if s := m.slot(index); s != nil {
+		s.marks &^= mark
+	}
+}
+
+// taggedAny is mapping_tagged(): any page carries the mark.
+func (m *AddressSpace) taggedAny(mark uint8) bool {
+	for i := range m.slots {
+		if m.slots[i].marks&mark != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// addToPageCacheLRU is add_to_page_cache_lru() → __add_to_page_cache_locked()
+// (mm/filemap.c, v5.10) for a new, locked page: the page cache takes a
+// reference, sets page->mapping and page->index and stores the page under
+// the i_pages lock; -EEXIST if another task got there first.
+func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint64) bool {
+	t.Enter("add_to_page_cache_lru")
+	defer t.Exit()
+	t.Step("add_to_page_cache_lru")
+	if !page.testBit(PG_locked) && t.K.DebugVM {
+		t.Bug(BugNotLocked, "add_to_page_cache of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
+	}
+	mapping.iPages.Lock(t)
+	defer mapping.iPages.Unlock()
+	s := mapping.grow(index)
+	if s.page != nil {
+		return false
+	}
+	page.refcount.Add(1)
+	page.Mapping, page.Index = mapping, index
+	s.page, s.marks = page, 0
+	mapping.NrPages++
+	// lru_cache_add(): the page joins the LRU.
+	page.setBit(PG_lru)
+	return true
+}
+
+// findGetPage is find_get_page() → pagecache_get_page() without flags
+// (mm/filemap.c, v5.10): an RCU lookup, a speculative reference, and the
+// re-check that the slot still holds the page.
+func findGetPage(t *Thread, mapping *AddressSpace, index uint64) *Page {
+	t.Step("find_get_page")
+	s := mapping.slot(index)
+	if s == nil || s.page == nil {
+		return nil
+	}
+	page := s.page
+	if !GetPageUnlessZero(page) {
+		return nil
+	}
+	return page
+}
+
+// pagevecLookupRangeTag is pagevec_lookup_range_tag() (mm/swap.c, v5.10):
+// up to PAGEVEC_SIZE pages carrying tag from *index to end, each with a
+// reference; *index moves past the last one.
+func pagevecLookupRangeTag(t *Thread, pv []*Page, mapping *AddressSpace, index *uint64, end uint64, tag uint8) []*Page {
+	t.Step("pagevec_lookup_range_tag")
+	pv = pv[:0]
+	for i := *index; i <= end && i < uint64(len(mapping.slots)) && len(pv) < PAGEVEC_SIZE; i++ {
+		s := &mapping.slots[i]
+		if s.page == nil || s.marks&tag == 0 {
+			continue
+		}
+		if !GetPageUnlessZero(s.page) {
+			continue
+		}
+		pv = append(pv, s.page)
+		*index = i + 1
+	}
+	if len(pv) < PAGEVEC_SIZE {
+		// We got to end: the next lookup starts past it.
+		*index = end + 1
+	}
+	return pv
+}
+
+// pagevecLookupEntries is pagevec_lookup_entries() → find_get_entries()
+// (mm/filemap.c, v5.10): up to nr pages from start on, each with a
+// reference, with their indices.
+func pagevecLookupEntries(t *Thread, pv []*Page, indices []uint64, mapping *AddressSpace, start uint64, nr int) ([]*Page, []uint64) {
+	t.Step("pagevec_lookup_entries")
+	pv, indices = pv[:0], indices[:0]
+	for i := start; i < uint64(len(mapping.slots)) && len(pv) < nr; i++ {
+		s := &mapping.slots[i]
+		if s.page == nil || !GetPageUnlessZero(s.page) {
+			continue
+		}
+		pv = append(pv, s.page)
+		indices = append(indices, i)
+	}
+	return pv, indices
+}
+
+// pagevecRelease is pagevec_release(): drop the lookup references; the
+// last one frees the page, here.
+func pagevecRelease(t *Thread, pv []*Page) {
+	for _, page := range pv {
+		t.Step("put_page")
+		PutPage(t, page)
+	}
+}
+
+// tagPagesForWriteback is tag_pages_for_writeback() (mm/page-writeback.c,
+// v5.10): under the i_pages lock, copy the DIRTY mark to TOWRITE over the
+// range, so that an integrity sync writes only what was dirty when it began.
+func tagPagesForWriteback(t *Thread, mapping *AddressSpace, start, end uint64) {
+	t.Step("tag_pages_for_writeback")
+	mapping.iPages.Lock(t)
+	for i := start; i <= end && i < uint64(len(mapping.slots)); i++ {
+		s := &mapping.slots[i]
+		if s.marks&PAGECACHE_TAG_DIRTY != 0 {
+			s.marks |= PAGECACHE_TAG_TOWRITE
+		}
+	}
+	mapping.iPages.Unlock()
+}
+
+// DeleteFromPageCache is delete_from_page_cache() (mm/filemap.c, v5.10):
+// BUG_ON(!PageLocked), then under the i_pages lock page_cache_delete()
+// clears the slot and its marks and sets page->mapping to NULL (the index is
+// kept: truncation relies on it), then the page cache's reference is
+// dropped. Nothing here looks at PG_writeback.
+func DeleteFromPageCache(t *Thread, page *Page) {
+	t.Enter("delete_from_page_cache")
+	defer t.Exit()
+	t.Step("delete_from_page_cache")
+	mapping := page.Mapping
+	if !PageLocked(t, page) {
+		t.Bug(BugNotLocked, "delete_from_page_cache of unlocked pfn %d: BUG_ON(!PageLocked(page))", page.pfn)
+	}
+	mapping.iPages.Lock(t)
+	// __delete_from_page_cache → unaccount_page_cache_page: a page deleted
+	// while dirty has its dirty accounting undone (WARN_ON_ONCE only for
+	// mapping_exiting inodes; truncation cancelled the dirty bit already).
+	if PageTail(page) && t.K.DebugVM {
+		mapping.iPages.Unlock()
+		t.Bug(VMBugTail, "page_cache_delete of tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
+	}
+	if s := mapping.slot(page.Index); s != nil && s.page == page {
+		s.page, s.marks = nil, 0
+	}
+	page.Mapping = nil
+	mapping.NrPages--
+	mapping.iPages.Unlock()
+	// page_cache_free_page(): drop the page cache's reference.
+	t.Step("put_page")
+	PutPage(t, page)
+}

@@ -1,0 +1,265 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Outcome is how an execution ended.
+type Outcome uint8
+
+const (
+	// Completed: every task returned.
+	Completed Outcome = iota
+	// Halted: a task halted the execution (the model's BUG or VM_BUG_ON).
+	Halted
+	// Hang: every unfinished task sleeps and none is left to wake them.
+	Hang
+	// Livelock: the step budget ran out while tasks kept running.
+	Livelock
+	// Stopped: the strategy stopped the execution (a replay that diverged
+	// from its schedule and was told not to continue).
+	Stopped
+)
+
+func (o Outcome) String() string {
+	switch o {
+	case Completed:
+		return "completed"
+	case Halted:
+		return "halted"
+	case Hang:
+		return "hang"
+	case Livelock:
+		return "livelock"
+	case Stopped:
+		return "stopped"
+	}
+	return fmt.Sprintf("Outcome(%d)", uint8(o))
+}
+
+// Decision is one scheduling decision: which task ran next, the scheduling
+// point it was paused at, and whether the step ended with the task asleep
+// or finished (rather than paused at its next scheduling point).
+type Decision struct {
+	Task    int32
+	Label   string
+	Stopped bool
+}
+
+// Result describes one execution.
+type Result struct {
+	Outcome Outcome
+	// HaltReason is the value passed to Task.Halt when Outcome is Halted.
+	HaltReason any
+	// HaltTask is the task that halted.
+	HaltTask *Task
+	// Steps is the number of scheduling decisions taken.
+	Steps int
+	// Wakeups counts successful try_to_wake_up calls.
+	Wakeups int
+}
+
+// Strategy chooses the next task at every scheduling point of an execution.
+type Strategy interface {
+	// Begin prepares the strategy for execution number run (0-based),
+	// before its tasks are spawned.
+	Begin(run int)
+	// Spawned tells the strategy that a task was created.
+	Spawned(t *Task)
+	// Pick chooses one of the runnable tasks (never empty, in ID order).
+	// last is the task that ran the previous step, nil at the start; step
+	// is the number of decisions taken so far. Returning nil stops the
+	// execution.
+	Pick(runnable []*Task, last *Task, step int) *Task
+}
+
+// Explorer runs executions in explore mode: one task at a time, a Strategy
+// picking the next one at every scheduling point. An Explorer is reused
+// across executions (its coroutines are kept), and is not safe for
+// concurrent use.
+type Explorer struct {
+	// MaxSteps bounds one execution; reaching it is a Livelock.
+	MaxSteps int
+	// Record keeps every decision of the execution in Decisions.
+	Record bool
+	// Trace, when set, is called before every decision is executed with the
+	// chosen task (its Label and Stack say where it is) and the step index.
+	Trace func(t *Task, step int)
+
+	handoff  Handoff
+	strategy Strategy
+	tasks    []*Task
+	workers  []*worker
+	runnable []*Task
+	wakeups  int
+	run      int
+
+	// Decisions of the last execution, when Record is set.
+	Decisions []Decision
+}
+
+// NewExplorer returns an Explorer that uses the given strategy.
+func NewExplorer(s Strategy, h Handoff) *Explorer {
+	return &Explorer{MaxSteps: 100000, strategy: s, handoff: h}
+}
+
+// SetStrategy replaces the strategy (replay then continue, for example).
+func (x *Explorer) SetStrategy(s Strategy) { x.strategy = s }
+
+// Strategy is the current strategy.
+func (x *Explorer) Strategy() Strategy { return x.strategy }
+
+// Tasks are the tasks of the current (or last) execution, in spawn order.
+func (x *Explorer) Tasks() []*Task { return x.tasks }
+
+// Spawn creates a runnable task paused at label. Before Run it declares the
+// execution's initial tasks; during Run tasks may spawn more (I/O
+// completions).
+func (x *Explorer) Spawn(name, label string, fn func(*Task)) *Task {
+	id := len(x.tasks)
+	if id == len(x.workers) {
+		if x.handoff == HandoffChannel {
+			x.workers = append(x.workers, newChannelWorker())
+		} else {
+			x.workers = append(x.workers, newCoroutineWorker())
+		}
+	}
+	w := x.workers[id]
+	t := &Task{ID: id, Name: name, x: x, fn: fn, label: label, w: w, stack: make([]string, 0, 8)}
+	w.task = t
+	x.tasks = append(x.tasks, t)
+	x.strategy.Spawned(t)
+	return t
+}
+
+// Reset forgets the tasks of the previous execution and starts the
+// strategy on the next one; call it before spawning that execution's tasks.
+func (x *Explorer) Reset() {
+	x.tasks = x.tasks[:0]
+	x.Decisions = x.Decisions[:0]
+	x.wakeups = 0
+	x.strategy.Begin(x.run)
+	x.run++
+}
+
+// Close releases the Explorer's coroutines.
+func (x *Explorer) Close() {
+	for _, w := range x.workers {
+		w.close()
+	}
+	x.workers = nil
+}
+
+// ErrModel wraps a panic inside the model: a bug in pagelab, not a result.
+var ErrModel = errors.New("sim: the model panicked")
+
+// Run executes the spawned tasks to the end, to a halt, a hang or the step
+// budget, and unwinds whatever is left. The tasks must have been spawned
+// after Reset. A panic in the model is returned as an error wrapping
+// ErrModel.
+func (x *Explorer) Run() (Result, error) {
+	var res Result
+	var last *Task
+	steps := 0
+	for {
+		x.runnable = x.runnable[:0]
+		unfinished := 0
+		for _, t := range x.tasks {
+			if t.done {
+				continue
+			}
+			unfinished++
+			if !t.blocked {
+				x.runnable = append(x.runnable, t)
+			}
+		}
+		if unfinished == 0 {
+			res.Outcome = Completed
+			break
+		}
+		if len(x.runnable) == 0 {
+			res.Outcome = Hang
+			break
+		}
+		if steps >= x.MaxSteps {
+			res.Outcome = Livelock
+			break
+		}
+		t := x.strategy.Pick(x.runnable, last, steps)
+		if t == nil {
+			res.Outcome = Stopped
+			break
+		}
+		if x.Record {
+			x.Decisions = append(x.Decisions, Decision{Task: int32(t.ID), Label: t.label})
+		}
+		if x.Trace != nil {
+			x.Trace(t, steps)
+		}
+		steps++
+		last = t
+		w := t.w
+		t.started = true
+		w.resume()
+		if x.Record {
+			x.Decisions[len(x.Decisions)-1].Stopped = t.done || t.blocked
+		}
+		if w.crashed != nil {
+			err := w.crashed
+			w.crashed = nil
+			x.unwind()
+			return res, fmt.Errorf("%w: %v", ErrModel, err)
+		}
+		if w.halted {
+			res.Outcome, res.HaltReason, res.HaltTask = Halted, w.haltValue, t
+			w.halted, w.haltValue = false, nil
+			break
+		}
+	}
+	res.Steps = steps
+	res.Wakeups = x.wakeups
+	x.unwind()
+	return res, nil
+}
+
+// RunAlone runs task t, and only t, to its end: the set-up of a workload,
+// the history before the race. It takes no decisions that a schedule
+// records. Other tasks (spawned before or by t) stay where they are. It
+// fails if t sleeps or halts: a set-up must do neither.
+func (x *Explorer) RunAlone(t *Task) error {
+	for !t.done {
+		if t.blocked {
+			return fmt.Errorf("set-up task %s went to sleep at %s", t.Name, t.label)
+		}
+		t.started = true
+		t.w.resume()
+		if w := t.w; w.crashed != nil {
+			err := w.crashed
+			w.crashed = nil
+			return fmt.Errorf("%w: %v", ErrModel, err)
+		}
+		if t.w.halted {
+			t.w.halted = false
+			return fmt.Errorf("set-up task %s halted: %v", t.Name, t.w.haltValue)
+		}
+	}
+	return nil
+}
+
+// unwind ends every unfinished task: each is resumed once with aborting set
+// and panics out of its scheduling point, running its deferred functions.
+func (x *Explorer) unwind() {
+	for _, t := range x.tasks {
+		if t.done {
+			continue
+		}
+		if !t.started {
+			t.done = true
+			continue
+		}
+		t.aborting = true
+		t.w.resume()
+		t.w.halted, t.w.haltValue, t.w.crashed = false, nil, nil
+	}
+}

@@ -1,0 +1,286 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+)
+
+// runSeed derives the generator state of execution number run from the
+// user's seed, so that every execution of a batch is reproducible on its
+// own and batches with different seeds share nothing.
+func runSeed(seed uint64, run int) (uint64, uint64) {
+	return seed, uint64(run)*0x9e3779b97f4a7c15 + 1
+}
+
+// Random is a random walk over interleavings: at every scheduling point the
+// task that ran last is preempted with probability Preempt (and always when
+// it sleeps or finishes), and then the next task is drawn uniformly from the
+// runnable ones. Preempt = 1 draws a new task at every point.
+type Random struct {
+	Preempt float64
+
+	seed uint64
+	pcg  rand.PCG
+	rng  *rand.Rand
+}
+
+// NewRandom returns the random strategy for a seed and preemption
+// probability.
+func NewRandom(seed uint64, preempt float64) *Random {
+	r := &Random{seed: seed, Preempt: preempt}
+	r.rng = rand.New(&r.pcg)
+	return r
+}
+
+func (r *Random) Begin(run int)   { r.pcg.Seed(runSeed(r.seed, run)) }
+func (r *Random) Spawned(t *Task) {}
+func (r *Random) Pick(runnable []*Task, last *Task, step int) *Task {
+	if len(runnable) == 1 {
+		return runnable[0]
+	}
+	if last != nil && !last.done && !last.blocked && r.rng.Float64() >= r.Preempt {
+		return last
+	}
+	return runnable[r.rng.IntN(len(runnable))]
+}
+
+// PCT is probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi,
+// Nagarakatte: "A Randomized Scheduler with Probabilistic Guarantees of
+// Finding Bugs", ASPLOS 2010). Every task gets a random priority and the
+// highest-priority runnable task runs; at d-1 randomly chosen steps the
+// running task's priority drops below all others. A bug of depth d (d
+// ordering constraints) in a program with at most n tasks and k steps is
+// found by one execution with probability at least 1/(n·k^(d-1)).
+//
+// k is not known before the first execution, so PCT uses the largest step
+// count seen so far (starting from the estimate given), and n the largest
+// task count; Bound reports the guarantee for the values seen.
+type PCT struct {
+	Depth int
+
+	seed    uint64
+	pcg     rand.PCG
+	rng     *rand.Rand
+	k       int // change points are drawn from [0, k)
+	maxN    int
+	maxK    int
+	prio    []uint64 // by task ID
+	changes []int    // step of change point i (i = 1..d-1), ascending order not required
+}
+
+// NewPCT returns the PCT strategy of depth d (d >= 1) with an initial
+// estimate of the number of steps of one execution.
+func NewPCT(seed uint64, depth, stepsEstimate int) *PCT {
+	if stepsEstimate < 1 {
+		stepsEstimate = 1
+	}
+	p := &PCT{Depth: depth, seed: seed, k: stepsEstimate}
+	p.rng = rand.New(&p.pcg)
+	return p
+}
+
+func (p *PCT) Begin(run int) {
+	p.pcg.Seed(runSeed(p.seed, run))
+	p.prio = p.prio[:0]
+	p.changes = p.changes[:0]
+	for i := 1; i < p.Depth; i++ {
+		p.changes = append(p.changes, p.rng.IntN(p.k))
+	}
+}
+
+func (p *PCT) Spawned(t *Task) {
+	// Initial priorities are above every change-point priority (those are
+	// 1..d-1); drawing them at random is the random permutation of the
+	// paper, extended to tasks created during the execution.
+	p.prio = append(p.prio, uint64(p.Depth)+1+p.rng.Uint64N(math.MaxUint32))
+	if n := len(p.prio); n > p.maxN {
+		p.maxN = n
+	}
+}
+
+func (p *PCT) Pick(runnable []*Task, last *Task, step int) *Task {
+	if step+1 > p.maxK {
+		p.maxK = step + 1
+		if p.maxK > p.k {
+			p.k = p.maxK
+		}
+	}
+	if last != nil {
+		for i, c := range p.changes {
+			if c == step {
+				// Change point i+1: the task that just ran drops to
+				// priority d-(i+1), below all initial priorities.
+				p.prio[last.ID] = uint64(p.Depth - (i + 1))
+			}
+		}
+	}
+	best := runnable[0]
+	for _, t := range runnable[1:] {
+		if p.prio[t.ID] > p.prio[best.ID] {
+			best = t
+		}
+	}
+	return best
+}
+
+// Bound is PCT's lower bound on the probability that one execution finds a
+// given bug of depth Depth: 1/(n·k^(d-1)) with n the most tasks and k the
+// most steps seen in one execution so far.
+func (p *PCT) Bound() (prob float64, n, k int) {
+	n, k = p.maxN, p.maxK
+	if n == 0 || k == 0 {
+		return 0, n, k
+	}
+	return 1 / (float64(n) * math.Pow(float64(k), float64(p.Depth-1))), n, k
+}
+
+// Sequential runs the task that ran last for as long as it is runnable, then
+// the runnable task with the lowest ID: a schedule without preemption. It
+// completes a replayed schedule that names only the interesting prefix.
+type Sequential struct{}
+
+func (Sequential) Begin(int)     {}
+func (Sequential) Spawned(*Task) {}
+func (Sequential) Pick(runnable []*Task, last *Task, step int) *Task {
+	if last != nil && !last.done && !last.blocked {
+		return last
+	}
+	return runnable[0]
+}
+
+// Divergence says where a replayed execution stopped following its
+// schedule.
+type Divergence struct {
+	Step    int // decision index at which the schedule no longer applied
+	Segment int // index of the segment that could not be followed
+	Reason  string
+}
+
+func (d *Divergence) String() string {
+	return fmt.Sprintf("diverged at step %d, segment %d: %s", d.Step, d.Segment+1, d.Reason)
+}
+
+// Replay follows a recorded schedule's segments, then hands over to Then
+// (nil stops the execution) when the schedule is exhausted or no longer
+// applies.
+type Replay struct {
+	Segments []Segment
+	Then     Strategy
+
+	seg       int
+	active    bool
+	hits      int
+	cur       *Task
+	diverged  *Divergence
+	exhausted bool
+}
+
+// NewReplay returns a replay of segs continued by then.
+func NewReplay(segs []Segment, then Strategy) *Replay {
+	return &Replay{Segments: segs, Then: then}
+}
+
+// Diverged reports where the last execution stopped following the
+// schedule, or nil if it followed it to the end.
+func (r *Replay) Diverged() *Divergence { return r.diverged }
+
+// Exhausted reports whether the last execution followed every segment.
+func (r *Replay) Exhausted() bool { return r.exhausted }
+
+func (r *Replay) Begin(run int) {
+	r.seg, r.active, r.hits, r.cur, r.diverged, r.exhausted = 0, false, 0, nil, nil, false
+	if r.Then != nil {
+		r.Then.Begin(run)
+	}
+}
+
+func (r *Replay) Spawned(t *Task) {
+	if r.Then != nil {
+		r.Then.Spawned(t)
+	}
+}
+
+func (r *Replay) Pick(runnable []*Task, last *Task, step int) *Task {
+	if r.diverged != nil || r.exhausted {
+		return r.then(runnable, last, step)
+	}
+	if r.active {
+		s := r.Segments[r.seg]
+		t := r.cur
+		switch {
+		case t.done || t.blocked:
+			if s.Until != "" {
+				what := "finished"
+				if t.blocked {
+					what = "went to sleep at " + t.label
+				}
+				return r.diverge(runnable, last, step, fmt.Sprintf("%s %s before reaching %s", t.Name, what, s.Until))
+			}
+			r.next()
+		case s.Until != "" && t.label == s.Until:
+			r.hits++
+			if r.hits >= s.count() {
+				r.next()
+			}
+		}
+		if r.active {
+			return t
+		}
+	}
+	if r.seg >= len(r.Segments) {
+		r.exhausted = true
+		return r.then(runnable, last, step)
+	}
+	s := r.Segments[r.seg]
+	var t *Task
+	for _, c := range runnable {
+		if c.Name == s.Task {
+			t = c
+			break
+		}
+	}
+	if t == nil {
+		why := "no such task"
+		for _, c := range r.tasksOf(runnable) {
+			if c.Name == s.Task {
+				switch {
+				case c.done:
+					why = "it has finished"
+				case c.blocked:
+					why = "it sleeps at " + c.label
+				}
+			}
+		}
+		return r.diverge(runnable, last, step, fmt.Sprintf("%s cannot run: %s", s.Task, why))
+	}
+	if t.label != s.At {
+		return r.diverge(runnable, last, step, fmt.Sprintf("%s is at %s, the schedule expects %s", t.Name, t.label, s.At))
+	}
+	r.active, r.hits, r.cur = true, 0, t
+	return t
+}
+
+func (r *Replay) tasksOf(runnable []*Task) []*Task {
+	if len(runnable) == 0 {
+		return nil
+	}
+	return runnable[0].x.tasks
+}
+
+func (r *Replay) next() {
+	r.active = false
+	r.seg++
+}
+
+func (r *Replay) diverge(runnable []*Task, last *Task, step int, why string) *Task {
+	r.diverged = &Divergence{Step: step, Segment: r.seg, Reason: why}
+	return r.then(runnable, last, step)
+}
+
+func (r *Replay) then(runnable []*Task, last *Task, step int) *Task {
+	if r.Then == nil {
+		return nil
+	}
+	return r.Then.Pick(runnable, last, step)
+}

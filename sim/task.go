@@ -1,0 +1,206 @@
+// Package sim runs the model: tasks (simulated CPUs), the kernel's sleep and
+// wake-up protocol, the schedulers that decide which task runs at each
+// scheduling point, and the recorded, replayable schedules.
+//
+// The model (package mm) calls Step at every place where another CPU could
+// interleave, and sleeps the way the kernel does:
+//
+//	t.SetState(sim.TaskUninterruptible) // set_current_state()
+//	if !condition {
+//		t.Schedule("io_schedule")     // schedule(): sleeps unless woken meanwhile
+//	}
+//	t.SetState(sim.TaskRunning)
+//
+// In explore mode exactly one task runs at a time; between two scheduling
+// points a task's code is atomic with respect to every other task. That is
+// the memory model: sequential consistency at scheduling points (see the
+// README's "Memory model" section for why that is enough for the races the
+// lab reproduces).
+//
+// sim touches no clock, file or global randomness: every choice comes from a
+// seeded generator owned by the strategy, so the same seed gives the same
+// execution, byte for byte.
+package sim
+
+import "fmt"
+
+// TaskState is the kernel's task state (p->__state in 5.x called p->state).
+// Only the states the modelled paths use exist.
+type TaskState uint8
+
+const (
+	// TaskRunning is TASK_RUNNING: on a CPU or on a run queue.
+	TaskRunning TaskState = iota
+	// TaskUninterruptible is TASK_UNINTERRUPTIBLE: only a wake-up ends the sleep.
+	TaskUninterruptible
+	// TaskKillable is TASK_KILLABLE: a wake-up or a fatal signal ends the sleep.
+	TaskKillable
+)
+
+func (s TaskState) String() string {
+	switch s {
+	case TaskRunning:
+		return "TASK_RUNNING"
+	case TaskUninterruptible:
+		return "TASK_UNINTERRUPTIBLE"
+	case TaskKillable:
+		return "TASK_KILLABLE"
+	}
+	return fmt.Sprintf("TaskState(%d)", uint8(s))
+}
+
+// Task is one simulated CPU running one function of the model (a system
+// call, a kernel thread, an I/O completion).
+type Task struct {
+	// ID is the task's index in its execution, in spawn order.
+	ID int
+	// Name is stable across executions of the same workload ("cpu2", "io1")
+	// and is what schedules refer to.
+	Name string
+	// Local belongs to the model (mm keeps its per-task state there).
+	Local any
+
+	x     *Explorer
+	fn    func(*Task)
+	label string // the scheduling point the task is paused at
+
+	state    TaskState // set_current_state(); TaskRunning once woken
+	blocked  bool      // inside schedule(), off the CPU: not runnable
+	done     bool
+	started  bool
+	aborting bool // the execution ended: unwind at the next scheduling point
+	sigkill  bool // a fatal signal is pending
+
+	// stack is the model's call stack of kernel function names (Enter/Exit),
+	// captured in traces for race diagrams.
+	stack []string
+
+	w *worker
+}
+
+// Label is the scheduling point the task is paused at: the step it will
+// execute when it next runs.
+func (t *Task) Label() string { return t.label }
+
+// Done reports whether the task's function has returned.
+func (t *Task) Done() bool { return t.done }
+
+// Blocked reports whether the task sleeps inside schedule().
+func (t *Task) Blocked() bool { return t.blocked }
+
+// Step is a scheduling point: the task pauses here, labelled with what it is
+// about to do, and another task may run before it continues.
+func (t *Task) Step(label string) {
+	t.label = label
+	t.w.suspend()
+	if t.aborting {
+		panic(errAborted)
+	}
+}
+
+// SetState is set_current_state(): it announces the intent to sleep before
+// the waiter's last check of its condition, so that a wake-up arriving
+// between that check and Schedule is not lost (try_to_wake_up sets the state
+// back to TaskRunning and Schedule then returns at once).
+func (t *Task) SetState(s TaskState) { t.state = s }
+
+// State is the task's current state.
+func (t *Task) State() TaskState { return t.state }
+
+// Schedule is schedule() (io_schedule() in the page-wait paths) after
+// SetState: a scheduling point, after which the task sleeps unless a wake-up
+// set it back to TaskRunning in the meantime. It returns when the task runs
+// again. The label names the scheduling point for schedules and traces.
+func (t *Task) Schedule(label string) {
+	t.Step(label)
+	// Between SetState and here another task may already have called
+	// WakeUp: the state is TaskRunning again and sleeping now would lose
+	// that wake-up forever. This check is the whole point of the
+	// set-state-then-check protocol (kernel/sched/core.c __schedule(): a
+	// task whose state is TASK_RUNNING is not deactivated).
+	if t.state == TaskRunning {
+		return
+	}
+	if t.state == TaskKillable && t.sigkill {
+		// signal_pending_state(): a fatal signal keeps a killable task awake.
+		t.state = TaskRunning
+		return
+	}
+	t.blocked = true
+	t.w.suspend()
+	if t.aborting {
+		panic(errAborted)
+	}
+}
+
+// WakeUp is try_to_wake_up(p, state): if the task's state is one of those
+// the caller may wake (TASK_NORMAL wakes both sleeping states), it becomes
+// TaskRunning and, if it already sleeps in Schedule, runnable. It reports
+// whether the task's state changed, as try_to_wake_up's return value does.
+// A wake-up is not a scheduling point: it happens inside the waker's step.
+func (t *Task) WakeUp() bool {
+	if t.state == TaskRunning {
+		return false
+	}
+	t.state = TaskRunning
+	if t.blocked {
+		t.blocked = false
+	}
+	if t.x != nil {
+		t.x.wakeups++
+	}
+	return true
+}
+
+// SignalPending is signal_pending_state(state, current) for the states the
+// model uses: only a killable (or interruptible) sleeper sees a fatal signal.
+func (t *Task) SignalPending(s TaskState) bool {
+	return s == TaskKillable && t.sigkill
+}
+
+// Kill sends SIGKILL to the task (a fatal signal for killable sleeps).
+func (t *Task) Kill() {
+	t.sigkill = true
+	if t.state == TaskKillable {
+		t.WakeUp()
+	}
+}
+
+// SpinRelax is cpu_relax() in a spinlock's busy-wait loop. In explore mode
+// one task runs at a time and a spinlock section never spans a scheduling
+// point, so finding a spinlock taken means the model is wrong.
+func (t *Task) SpinRelax() {
+	panic(fmt.Sprintf("spinlock found held in explore mode by task %s at %q: a scheduling point inside a spinlock section", t.Name, t.label))
+}
+
+// Enter pushes a kernel function name on the task's call stack; Exit pops
+// it. The stack only feeds traces and diagrams.
+func (t *Task) Enter(fn string) { t.stack = append(t.stack, fn) }
+
+// Exit pops the innermost kernel function name.
+func (t *Task) Exit() { t.stack = t.stack[:len(t.stack)-1] }
+
+// Stack is the task's current call stack, outermost first. The slice is
+// only valid until the task runs again.
+func (t *Task) Stack() []string { return t.stack }
+
+// Halt ends the whole execution from inside a task: the kernel has oopsed
+// (BUG, VM_BUG_ON) and, as with panic_on_oops, nothing else runs. The reason
+// is reported by Explorer.Run.
+func (t *Task) Halt(reason any) {
+	panic(halt{reason})
+}
+
+// Spawn starts a new task in the same execution, for example the completion
+// of an I/O that this task submitted. It is runnable at once.
+func (t *Task) Spawn(name, label string, fn func(*Task)) *Task {
+	return t.x.Spawn(name, label, fn)
+}
+
+type halt struct{ reason any }
+
+type abortError struct{}
+
+func (abortError) Error() string { return "sim: execution aborted" }
+
+var errAborted error = abortError{}

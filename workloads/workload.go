@@ -1,0 +1,220 @@
+// Package workloads holds the contention scenarios: one file per race and per
+// performance question. A workload builds the history that leads to the race
+// (in a set-up task that runs alone), then spawns the racing tasks and the
+// bystanders a real system has on the same pages. Its parameters are
+// integers with defaults and bounds; its seed interleavings are scripted
+// schedules in testdata/seeds.
+package workloads
+
+import (
+	"embed"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pagelab/pagelab/mm"
+)
+
+// Param is a workload (or kernel) parameter.
+type Param struct {
+	Name     string
+	Default  int
+	Min, Max int
+	Desc     string
+}
+
+// Values are parameter values by name.
+type Values map[string]int
+
+// Workload is one registered scenario.
+type Workload struct {
+	ID   string
+	Race string // "A", "B", … or "" for performance workloads
+	Desc string
+	// Fixes are the variants -fix all runs, baseline first.
+	Fixes  []string
+	Params []Param
+	// Setup returns the set-up task's function for one execution with
+	// parameters p: it builds the state before the race and spawns the
+	// racing tasks.
+	Setup func(k *mm.Kernel, p Values) func(t *mm.Thread)
+	// StepsEstimate is the typical number of scheduling decisions of one
+	// execution at default parameters, PCT's initial k.
+	StepsEstimate int
+}
+
+// KernelParams apply to every workload: they configure the modelled kernel.
+var KernelParams = []Param{
+	{Name: "debug_vm", Default: 1, Min: 0, Max: 1, Desc: "CONFIG_DEBUG_VM and _PGFLAGS: VM_BUG_ONs, flag checks at free"},
+	{Name: "wait_table_bits", Default: 8, Min: 0, Max: 12, Desc: "PAGE_WAIT_TABLE_BITS: 2^bits hashed page wait queues"},
+	{Name: "walk_break", Default: 64, Min: 1, Max: 1 << 20, Desc: "WAITQUEUE_WALK_BREAK_CNT: wake-up walk bookmark interval"},
+	{Name: "unfairness", Default: 5, Min: 0, Max: 1000, Desc: "sysctl_page_lock_unfairness"},
+}
+
+var registry []*Workload
+
+func register(w *Workload) *Workload {
+	registry = append(registry, w)
+	return w
+}
+
+// All returns the registered workloads in registry order.
+func All() []*Workload { return registry }
+
+// IDs lists the workload ids.
+func IDs() []string {
+	var ids []string
+	for _, w := range registry {
+		ids = append(ids, w.ID)
+	}
+	return ids
+}
+
+// Lookup returns the workload with id, or an error naming the valid ids.
+func Lookup(id string) (*Workload, error) {
+	for _, w := range registry {
+		if w.ID == id {
+			return w, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown workload %q (valid: %s)", id, strings.Join(IDs(), ", "))
+}
+
+// AllParams are the workload's parameters followed by the kernel's.
+func (w *Workload) AllParams() []Param {
+	return append(slices.Clone(w.Params), KernelParams...)
+}
+
+// Defaults returns the default value of every parameter.
+func (w *Workload) Defaults() Values {
+	v := Values{}
+	for _, p := range w.AllParams() {
+		v[p.Name] = p.Default
+	}
+	return v
+}
+
+// ParseParams applies "k=v,k=v" (or key=value pairs from a schedule) over
+// the defaults. Errors name the valid parameters and bounds.
+func (w *Workload) ParseParams(pairs []string) (Values, error) {
+	v := w.Defaults()
+	for _, pair := range pairs {
+		if pair == "" {
+			continue
+		}
+		name, val, ok := strings.Cut(pair, "=")
+		if !ok {
+			return nil, fmt.Errorf("parameter %q is not name=value (valid for %s: %s)", pair, w.ID, w.paramNames())
+		}
+		p, ok := w.param(name)
+		if !ok {
+			return nil, fmt.Errorf("unknown parameter %q for workload %s (valid: %s)", name, w.ID, w.paramNames())
+		}
+		n, err := strconv.Atoi(val)
+		if err != nil || n < p.Min || n > p.Max {
+			return nil, fmt.Errorf("parameter %s=%q out of range (want an integer from %d to %d)", name, val, p.Min, p.Max)
+		}
+		v[name] = n
+	}
+	return v, nil
+}
+
+func (w *Workload) param(name string) (Param, bool) {
+	for _, p := range w.AllParams() {
+		if p.Name == name {
+			return p, true
+		}
+	}
+	return Param{}, false
+}
+
+func (w *Workload) paramNames() string {
+	var n []string
+	for _, p := range w.AllParams() {
+		n = append(n, p.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// NonDefault lists the parameters whose value differs from the default, as
+// name=value in parameter order: what a schedule must carry to be replayed.
+func (w *Workload) NonDefault(v Values) []string {
+	var out []string
+	for _, p := range w.AllParams() {
+		if v[p.Name] != p.Default {
+			out = append(out, fmt.Sprintf("%s=%d", p.Name, v[p.Name]))
+		}
+	}
+	return out
+}
+
+// KernelConfig is the modelled kernel's configuration for parameters v.
+func KernelConfig(v Values) mm.Config {
+	c := mm.DefaultConfig()
+	c.DebugVM = v["debug_vm"] != 0
+	c.DebugVMPgflags = c.DebugVM
+	c.WaitTableBits = v["wait_table_bits"]
+	c.WalkBreakCnt = v["walk_break"]
+	c.PageLockUnfairness = v["unfairness"]
+	return c
+}
+
+// Seed is a scripted schedule from testdata/seeds: the interleaving of a
+// seed document, with the failure ids it fires under the baseline.
+type Seed struct {
+	Name     string // file name without extension
+	Comment  string
+	Expect   []string
+	Schedule string
+}
+
+//go:embed testdata/seeds/*.sched
+var seedFS embed.FS
+
+// Seeds returns the scripted schedules of workload id, by file name.
+func Seeds(id string) ([]Seed, error) {
+	entries, err := seedFS.ReadDir("testdata/seeds")
+	if err != nil {
+		return nil, err
+	}
+	var out []Seed
+	for _, e := range entries {
+		b, err := seedFS.ReadFile("testdata/seeds/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		s, err := ParseSeed(strings.TrimSuffix(e.Name(), ".sched"), string(b))
+		if err != nil {
+			return nil, fmt.Errorf("testdata/seeds/%s: %v", e.Name(), err)
+		}
+		if strings.HasPrefix(s.Schedule, "v1/"+id+"/") {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// ParseSeed reads a seed file: '#' comment lines, "expect id..." and
+// "schedule <schedule>".
+func ParseSeed(name, text string) (Seed, error) {
+	s := Seed{Name: name}
+	for i, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case strings.HasPrefix(line, "#"):
+			s.Comment += strings.TrimSpace(strings.TrimPrefix(line, "#")) + "\n"
+		case strings.HasPrefix(line, "expect "):
+			s.Expect = strings.Fields(strings.TrimPrefix(line, "expect "))
+		case strings.HasPrefix(line, "schedule "):
+			s.Schedule = strings.TrimSpace(strings.TrimPrefix(line, "schedule "))
+		default:
+			return s, fmt.Errorf("line %d: want '# comment', 'expect <failure ids>' or 'schedule <schedule>'", i+1)
+		}
+	}
+	if s.Schedule == "" {
+		return s, fmt.Errorf("no schedule line")
+	}
+	return s, nil
+}
