@@ -78,6 +78,7 @@ type Exec struct {
 type runner struct {
 	cfg      *Config
 	x        *sim.Explorer
+	k        *mm.Kernel
 	kcfg     mm.Config
 	maxSteps int
 }
@@ -97,7 +98,12 @@ func newRunner(cfg *Config, s sim.Strategy) *runner {
 func (r *runner) exec() (*Exec, error) {
 	x := r.x
 	x.Reset()
-	k := mm.NewKernel(r.kcfg, x)
+	if r.k == nil {
+		r.k = mm.NewKernel(r.kcfg, x)
+	} else {
+		r.k.Reset(r.kcfg, x)
+	}
+	k := r.k
 	r.cfg.Variant.Apply(&k.Ops)
 	if err := k.Setup(x, r.cfg.Workload.Setup(k, r.cfg.Params)); err != nil {
 		return nil, fmt.Errorf("workload %s set-up: %w", r.cfg.Workload.ID, err)

@@ -3,7 +3,26 @@ package mm
 import (
 	"fmt"
 	"strconv"
+	"sync"
 )
+
+var (
+	taskNamesMu sync.Mutex
+	taskNames   = map[string][]string{}
+)
+
+// TaskName is prefix followed by n ("io3"), without allocating for the
+// names every execution uses again.
+func TaskName(prefix string, n int) string {
+	taskNamesMu.Lock()
+	defer taskNamesMu.Unlock()
+	l := taskNames[prefix]
+	for len(l) <= n {
+		l = append(l, prefix+strconv.Itoa(len(l)))
+	}
+	taskNames[prefix] = l
+	return l[n]
+}
 
 // Bio is a single-page write bio: the page whose contents the device reads
 // by DMA, and the block it writes them to.
@@ -36,7 +55,13 @@ type Disk struct {
 	Writes int
 }
 
-func (d *Disk) init() { d.blocks = make(map[blockKey]PageData) }
+func (d *Disk) reset() {
+	if d.blocks == nil {
+		d.blocks = make(map[blockKey]PageData)
+	}
+	clear(d.blocks)
+	d.Writes = 0
+}
 
 // Block is what the disk holds for block index of inode ino.
 func (d *Disk) Block(ino int, index uint64) PageData { return d.blocks[blockKey{ino, index}] }
@@ -49,7 +74,7 @@ func (d *Disk) Block(ino int, index uint64) PageData { return d.blocks[blockKey{
 func SubmitBio(t *Thread, page *Page) *Bio {
 	k := t.K
 	k.nrIO++
-	bio := &Bio{Page: page, gen: page.gen, Ino: page.Mapping.Host.Ino, Index: page.Index, Task: "io" + strconv.Itoa(k.nrIO)}
+	bio := &Bio{Page: page, gen: page.gen, Ino: page.Mapping.Host.Ino, Index: page.Index, Task: TaskName("io", k.nrIO)}
 	k.Spawn(bio.Task, "dma", func(ct *Thread) {
 		ct.bio = bio
 		bioDMA(ct, bio)

@@ -81,25 +81,46 @@ type Kernel struct {
 
 // NewKernel builds a kernel with cfg and the baseline operations.
 func NewKernel(cfg Config, s Spawner) *Kernel {
-	k := &Kernel{Config: cfg, spawner: s}
+	k := &Kernel{}
+	k.Reset(cfg, s)
+	return k
+}
+
+// Reset returns the kernel to the state NewKernel(cfg, s) builds, reusing
+// its memory: explorations run hundreds of thousands of executions.
+func (k *Kernel) Reset(cfg Config, s Spawner) {
+	k.Config, k.spawner = cfg, s
 	k.Ops = BaselineOps()
-	k.mem = make([]Page, cfg.NrPages)
+	if len(k.mem) != cfg.NrPages {
+		k.mem = make([]Page, cfg.NrPages)
+	}
 	for i := range k.mem {
 		p := &k.mem[i]
-		p.pfn = int32(i)
+		p.flags.Store(0)
+		p.refcount.Store(0)
 		p.mapcount = -1
-		p.free = true
+		p.compoundHead, p.order = nil, 0
+		p.Mapping, p.Index, p.Data = nil, 0, PageData{}
+		p.pfn, p.gen, p.free = int32(i), 0, true
 	}
 	// Pages come off the free list lowest pfn first.
+	k.freeList = k.freeList[:0]
 	for i := cfg.NrPages - 1; i >= 0; i-- {
 		k.freeList = append(k.freeList, int32(i))
 	}
-	k.waitTable = make([]WaitQueueHead, 1<<cfg.WaitTableBits)
+	if len(k.waitTable) != 1<<cfg.WaitTableBits {
+		k.waitTable = make([]WaitQueueHead, 1<<cfg.WaitTableBits)
+	}
 	for i := range k.waitTable {
+		k.waitTable[i].lock.v.Store(0)
 		k.waitTable[i].init()
 	}
-	k.Disk.init()
-	return k
+	k.Disk.reset()
+	clear(k.inodes)
+	k.inodes = k.inodes[:0]
+	k.nrIO = 0
+	k.fired = 0
+	k.reports = k.reports[:0]
 }
 
 // Thread is the model's view of a task: the sim task plus the per-task

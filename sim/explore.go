@@ -228,6 +228,8 @@ func (x *Explorer) Run() (Result, error) {
 // records. Other tasks (spawned before or by t) stay where they are. It
 // fails if t sleeps or halts: a set-up must do neither.
 func (x *Explorer) RunAlone(t *Task) error {
+	t.alone = true
+	defer func() { t.alone = false }()
 	for !t.done {
 		if t.blocked {
 			return fmt.Errorf("set-up task %s went to sleep at %s", t.Name, t.label)

@@ -68,6 +68,7 @@ type Task struct {
 	blocked  bool      // inside schedule(), off the CPU: not runnable
 	done     bool
 	started  bool
+	alone    bool // run by RunAlone: scheduling points do not yield
 	aborting bool // the execution ended: unwind at the next scheduling point
 	sigkill  bool // a fatal signal is pending
 
@@ -92,6 +93,10 @@ func (t *Task) Blocked() bool { return t.blocked }
 // about to do, and another task may run before it continues.
 func (t *Task) Step(label string) {
 	t.label = label
+	if t.alone {
+		// RunAlone: nobody else may run, so there is no decision to take.
+		return
+	}
 	t.w.suspend()
 	if t.aborting {
 		panic(errAborted)

@@ -1,10 +1,6 @@
 package workloads
 
-import (
-	"fmt"
-
-	"github.com/pagelab/pagelab/mm"
-)
+import "github.com/pagelab/pagelab/mm"
 
 // writebackFamily are the variants that race A and B are run under.
 var writebackFamily = []string{
@@ -51,14 +47,14 @@ var WritebackRestart = register(&Workload{
 				}
 			})
 			for i := range 1 + p["waiters"] {
-				k.Spawn(fmt.Sprintf("cpu%d", 3+i), "fsync", func(t *mm.Thread) {
+				k.Spawn(mm.TaskName("cpu", 3+i), "fsync", func(t *mm.Thread) {
 					for range p["fsyncs"] {
 						mm.Fsync(t, inode)
 					}
 				})
 			}
 			for i := range p["readers"] {
-				k.Spawn(fmt.Sprintf("rd%d", 1+i), "read", func(t *mm.Thread) {
+				k.Spawn(mm.TaskName("rd", 1+i), "read", func(t *mm.Thread) {
 					mm.ReadPageLocked(t, inode, 0)
 				})
 			}
@@ -114,7 +110,7 @@ var WritebackReuse = register(&Workload{
 				mm.TruncatePagecache(t, f1)
 			})
 			for i := range p["thp"] {
-				k.Spawn(fmt.Sprintf("thp%d", 1+i), "alloc_pages", func(t *mm.Thread) {
+				k.Spawn(mm.TaskName("thp", 1+i), "alloc_pages", func(t *mm.Thread) {
 					t.Enter("shmem_alloc_hugepage")
 					defer t.Exit()
 					t.Step("alloc_pages")
@@ -134,17 +130,17 @@ var WritebackReuse = register(&Workload{
 				})
 			}
 			for i := range p["fsync2"] {
-				k.Spawn(fmt.Sprintf("cpu%d", 3+i), "fsync", func(t *mm.Thread) {
+				k.Spawn(mm.TaskName("cpu", 3+i), "fsync", func(t *mm.Thread) {
 					mm.Fsync(t, f2)
 				})
 			}
 			for i := range p["truncate2"] {
-				k.Spawn(fmt.Sprintf("cpu%d", 11+i), "truncate", func(t *mm.Thread) {
+				k.Spawn(mm.TaskName("cpu", 11+i), "truncate", func(t *mm.Thread) {
 					mm.TruncatePagecache(t, f2)
 				})
 			}
 			for i := range p["write3"] {
-				k.Spawn(fmt.Sprintf("cpu%d", 21+i), "write", func(t *mm.Thread) {
+				k.Spawn(mm.TaskName("cpu", 21+i), "write", func(t *mm.Thread) {
 					mm.GenericPerformWrite(t, f3, 0)
 				})
 			}

@@ -1,0 +1,33 @@
+package bench
+
+import (
+	"testing"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// BenchmarkExecutions measures the explore scheduler on whole executions of
+// writeback-restart under the baseline (random strategy, default
+// parameters): executions per second and scheduling decisions per second,
+// for each task hand-off mechanism. Target: 100,000 executions/s on one core.
+func BenchmarkExecutions(b *testing.B) {
+	for _, h := range []sim.Handoff{sim.HandoffCoroutine, sim.HandoffChannel} {
+		b.Run("writeback-restart/handoff="+h.String(), func(b *testing.B) {
+			w, _ := workloads.Lookup("writeback-restart")
+			v, _ := fixes.Parse("baseline")
+			cfg := &Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "random",
+				Preempt: DefaultPreempt, Seed: 1, Runs: b.N, Handoff: h}
+			b.ResetTimer()
+			c, err := Run(cfg, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(c.Runs)/s, "execs/s")
+			b.ReportMetric(float64(c.Steps)/s, "decisions/s")
+			b.ReportMetric(float64(c.Steps)/float64(c.Runs), "decisions/exec")
+		})
+	}
+}
