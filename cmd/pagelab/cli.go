@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"sync/atomic"
 
@@ -23,6 +24,11 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
+// helpRequested is -h: the command's help goes to stdout, exit status 0.
+type helpRequested struct{ text string }
+
+func (h helpRequested) Error() string { return h.text }
+
 func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
@@ -30,6 +36,15 @@ func usagef(format string, args ...any) error {
 var commands = []string{"list", "run", "replay"}
 
 func run(args []string, stdout, stderr io.Writer) error {
+	err := dispatch(args, stdout, stderr)
+	var h helpRequested
+	if errors.As(err, &h) {
+		_, err = io.WriteString(stdout, h.text)
+	}
+	return err
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		return usagef("no command (valid: %s)", strings.Join(commands, ", "))
 	}
@@ -54,7 +69,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	fs.SetOutput(&buf)
 	err := fs.Parse(args)
 	if errors.Is(err, flag.ErrHelp) {
-		return usagef("%s", flagHelp(fs))
+		return helpRequested{flagHelp(fs)}
 	}
 	if err != nil {
 		var names []string
@@ -69,8 +84,14 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 
 func flagHelp(fs *flag.FlagSet) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "usage of pagelab %s:", fs.Name())
-	fs.VisitAll(func(f *flag.Flag) { fmt.Fprintf(&b, " -%s (%s)", f.Name, f.Usage) })
+	fmt.Fprintf(&b, "usage: pagelab %s [flags]\n", fs.Name())
+	fs.VisitAll(func(f *flag.Flag) {
+		fmt.Fprintf(&b, "  -%s", f.Name)
+		if f.DefValue != "" && f.DefValue != "false" {
+			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(&b, "\n      %s\n", wrap(f.Usage, 72, 6))
+	})
 	return b.String()
 }
 
@@ -82,30 +103,30 @@ func cmdList(args []string, w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintln(&b, "WORKLOADS")
 	for _, wl := range workloads.All() {
-		fmt.Fprintf(&b, "  %-20s %s\n", wl.ID, wl.Desc)
-		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", wrap(strings.Join(wl.Fixes, " "), 56, 30))
+		fmt.Fprintf(&b, "  %-20s %s\n", wl.ID, wrap(wl.Desc, 56, 23))
+		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", wrap(strings.Join(wl.Fixes, " "), 50, 30))
 		for _, p := range wl.Params {
-			fmt.Fprintf(&b, "  %-20s -param %s=%d  %s\n", "", p.Name, p.Default, p.Desc)
+			fmt.Fprintf(&b, "  %-20s -param %s=%d (%d..%d)\n  %-20s   %s\n", "", p.Name, p.Default, p.Min, p.Max, "", wrap(p.Desc, 54, 25))
 		}
 		seeds, err := workloads.Seeds(wl.ID)
 		if err != nil {
 			return err
 		}
 		for _, s := range seeds {
-			fmt.Fprintf(&b, "  %-20s -script %s (expect %s)\n", "", s.Name, strings.Join(s.Expect, " "))
+			fmt.Fprintf(&b, "  %-20s -script %s\n  %-20s   expect %s\n", "", s.Name, "", wrap(strings.Join(s.Expect, " "), 47, 32))
 		}
 	}
 	fmt.Fprintln(&b, "\nKERNEL PARAMETERS (every workload)")
 	for _, p := range workloads.KernelParams {
-		fmt.Fprintf(&b, "  %-20s %s (default %d)\n", fmt.Sprintf("%s", p.Name), p.Desc, p.Default)
+		fmt.Fprintf(&b, "  %-20s %s\n", fmt.Sprintf("%s=%d", p.Name, p.Default), wrap(fmt.Sprintf("%s (%d..%d)", p.Desc, p.Min, p.Max), 56, 23))
 	}
 	fmt.Fprintln(&b, "\nFIX VARIANTS (compose with '+')")
 	for _, f := range fixes.All() {
-		fmt.Fprintf(&b, "  %-20s %s\n  %-20s %s\n", f.ID, f.Desc, "", f.Ref)
+		fmt.Fprintf(&b, "  %-20s %s\n  %-20s %s\n", f.ID, wrap(f.Desc, 56, 23), "", f.Ref)
 	}
 	fmt.Fprintln(&b, "\nFAILURE IDS")
 	for f := mm.Failure(0); f < mm.NumFailures; f++ {
-		fmt.Fprintf(&b, "  %-20s %s\n", f, f.Description())
+		fmt.Fprintf(&b, "  %-20s %s\n", f, wrap(f.Description(), 56, 23))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -149,7 +170,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
 	fs.StringVar(&f.strategy, "strategy", "random", "random or pct")
 	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d (1 to 10)")
-	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each point (0 to 1]")
+	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
 	fs.StringVar(&f.params, "param", "", "workload parameters name=value,name=value")
 	fs.IntVar(&f.maxSteps, "max-steps", bench.DefaultMaxSteps, "step budget of one execution (livelock beyond)")
 	fs.BoolVar(&f.json, "json", false, "JSON Lines: one object per (workload, fix)")
@@ -232,6 +253,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			if err != nil {
 				return nil, usagef("run: %v", err)
 			}
+			if slices.Contains(wls, wl) {
+				return nil, usagef("run: workload %s given twice", id)
+			}
 			wls = append(wls, wl)
 		}
 	}
@@ -245,11 +269,16 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		if f.fix == "all" {
 			ids = wl.Fixes
 		}
+		seen := map[string]bool{}
 		for _, id := range ids {
 			v, err := fixes.Parse(id)
 			if err != nil {
 				return nil, usagef("run: %v", err)
 			}
+			if seen[v.ID] {
+				return nil, usagef("run: fix %s given twice (as %s)", v.ID, id)
+			}
+			seen[v.ID] = true
 			out = append(out, &bench.Config{
 				Workload: wl, Params: params, Variant: v, Strategy: f.strategy,
 				Depth: f.depth, Preempt: f.preempt, Seed: f.seed, Runs: f.runs, MaxSteps: f.maxSteps, Handoff: handoff,
@@ -266,5 +295,5 @@ func parseHandoff(s string) (sim.Handoff, error) {
 	case "channel":
 		return sim.HandoffChannel, nil
 	}
-	return 0, usagef("unknown -handoff %q (valid: coroutine, channel)", s)
+	return 0, usagef("run: unknown -handoff %q (valid: coroutine, channel)", s)
 }

@@ -23,7 +23,7 @@ type jsonCell struct {
 	Failures     map[string]int    `json:"failures"`
 	FirstFailure map[string]string `json:"first_failure"`
 	Steps        int64             `json:"steps"`
-	MaxSteps     int               `json:"max_steps"`
+	MostSteps    int               `json:"most_steps"` // most decisions in one run
 	PCTBound     float64           `json:"pct_bound,omitempty"`
 	PCTTasks     int               `json:"pct_tasks,omitempty"`
 	PCTSteps     int               `json:"pct_steps,omitempty"`
@@ -33,7 +33,7 @@ func writeJSON(w io.Writer, c *bench.Cell) error {
 	j := jsonCell{
 		Workload: c.Workload, Fix: c.Fix, Strategy: c.Strategy, Depth: c.Depth, Seed: c.Seed,
 		Runs: c.Runs, Failing: c.Failing, Failures: map[string]int{}, FirstFailure: map[string]string{},
-		Steps: c.Steps, MaxSteps: c.MaxStepsIn, PCTBound: c.PCTBound, PCTTasks: c.PCTN, PCTSteps: c.PCTK,
+		Steps: c.Steps, MostSteps: c.MaxStepsIn, PCTBound: c.PCTBound, PCTTasks: c.PCTN, PCTSteps: c.PCTK,
 	}
 	if len(c.Params) > 0 {
 		j.Params = map[string]string{}
@@ -80,7 +80,7 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 	}
 	fmt.Fprintf(b, " seed=%d", c0.Seed)
 	if len(c0.Params) > 0 {
-		fmt.Fprintf(b, " %s", strings.Join(c0.Params, " "))
+		fmt.Fprintf(b, "\nparameters: %s", wrap(strings.Join(c0.Params, " "), 68, 12))
 	}
 	b.WriteString("\n\n")
 

@@ -97,7 +97,13 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	cfg := &bench.ReplayConfig{Workload: wl, Params: params, Variant: v, Schedule: s, Then: then, Seed: seed, Depth: 3}
 	if trace {
 		cfg.Trace = func(t *sim.Task, step int) {
-			fmt.Fprintf(&b, "%5d  %-6s %-28s %s\n", step, t.Name, t.Label(), strings.Join(t.Stack(), " > "))
+			line := fmt.Sprintf("%5d  %-6s %-28s ", step, t.Name, t.Label())
+			stack := t.Stack()
+			if n := len(stack); n > 0 && strings.HasPrefix(t.Label(), stack[n-1]) {
+				stack = stack[:n-1] // the label already names the innermost function
+			}
+			b.WriteString(strings.TrimRight(line+fitStack(stack, 80-len(line)), " "))
+			b.WriteByte('\n')
 		}
 	}
 	r, err := bench.Replay(cfg)
@@ -108,19 +114,19 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	fmt.Fprintf(out, "replay of %s under %s: %s after %d steps\n", s.Workload, v.ID, r.Exec.Result.Outcome, r.Exec.Result.Steps)
 	switch {
 	case r.Diverged != nil:
-		fmt.Fprintf(out, "the schedule no longer applies: %s\n", r.Diverged)
+		fmt.Fprintf(out, "the schedule no longer applies: %s\n", wrap(r.Diverged.String(), 78, 2))
 		if then == "stop" {
 			out.WriteString("stopped there (-then stop)\n")
 		} else {
 			fmt.Fprintf(out, "continued with %s scheduling\n", then)
 		}
 	case r.Exhausted:
-		fmt.Fprintf(out, "followed all %d segments of the schedule, then continued with %s scheduling\n", len(s.Segments), then)
+		fmt.Fprintf(out, "followed all %d segments of the schedule,\nthen continued with %s scheduling\n", len(s.Segments), then)
 	default:
 		fmt.Fprintf(out, "followed the schedule to the end\n")
 	}
 	if trace {
-		out.WriteString("\n step  task   paused at                    call stack\n")
+		out.WriteString("\n step  task   paused at                    called from (innermost last)\n")
 		out.WriteString(b.String())
 		out.WriteByte('\n')
 	}
@@ -137,4 +143,18 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	fmt.Fprintf(out, "schedule followed:\n  %s\n", r.Schedule)
 	_, err = io.WriteString(stdout, out.String())
 	return err
+}
+
+// fitStack renders a call stack outermost first in at most width columns,
+// dropping outer frames (shown as "..") when it does not fit.
+func fitStack(stack []string, width int) string {
+	s := strings.Join(stack, " > ")
+	for len(s) > width && len(stack) > 1 {
+		stack = stack[1:]
+		s = ".. > " + strings.Join(stack, " > ")
+	}
+	if len(s) > width && width > 2 {
+		s = ".." + s[len(s)-width+2:]
+	}
+	return s
 }

@@ -1,0 +1,87 @@
+package bench
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+func cell(t *testing.T, workload, fix, strategy string, runs int, seed uint64) *Cell {
+	t.Helper()
+	w, err := workloads.Lookup(workload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: strategy,
+		Depth: 3, Preempt: DefaultPreempt, Seed: seed, Runs: runs}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestRunIsDeterministic(t *testing.T) {
+	for _, s := range []string{"random", "pct"} {
+		a := cell(t, "writeback-reuse", "baseline", s, 3000, 5)
+		b := cell(t, "writeback-reuse", "baseline", s, 3000, 5)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: two runs with seed 5 differ:\n%+v\n%+v", s, a, b)
+		}
+		if a.Failing == 0 {
+			t.Errorf("%s: no failing run in 3000 executions of writeback-reuse under baseline", s)
+		}
+	}
+}
+
+// TestFirstFailuresReplay: every first-failure schedule a run reports
+// replays, under the same fix, to an execution in which that failure fires.
+func TestFirstFailuresReplay(t *testing.T) {
+	for _, wl := range []string{"writeback-restart", "writeback-reuse"} {
+		c := cell(t, wl, "baseline", "random", 40000, 1)
+		w, _ := workloads.Lookup(wl)
+		v, _ := fixes.Parse("baseline")
+		found := 0
+		for f := mm.Failure(0); f < mm.NumFailures; f++ {
+			if c.Failures[f] == 0 {
+				continue
+			}
+			found++
+			s, err := sim.ParseSchedule(c.First[f])
+			if err != nil {
+				t.Fatalf("%s %s: %v", wl, f, err)
+			}
+			r, err := Replay(&ReplayConfig{Workload: w, Params: w.Defaults(), Variant: v, Schedule: s, Then: "stop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Diverged != nil || !r.Exec.Fired.Has(f) {
+				t.Errorf("%s: first %s schedule replays to %v (diverged: %v)\n%s", wl, f, r.Exec.Fired.List(), r.Diverged, c.First[f])
+			}
+		}
+		if wl == "writeback-restart" && c.Failures[mm.BugWriteback] == 0 {
+			t.Errorf("writeback-restart under baseline: no bug-writeback in %d runs", c.Runs)
+		}
+		if found == 0 {
+			t.Errorf("%s: nothing failed", wl)
+		}
+	}
+}
+
+func TestInterruptKeepsFinishedRuns(t *testing.T) {
+	w, _ := workloads.Lookup("writeback-restart")
+	v, _ := fixes.Parse("baseline")
+	n := 0
+	c, err := Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "random",
+		Preempt: DefaultPreempt, Seed: 1, Runs: 1000}, func() bool { n++; return n > 10 })
+	if err != ErrInterrupted || c.Runs != 10 {
+		t.Fatalf("got %d runs, %v; want 10 runs and ErrInterrupted", c.Runs, err)
+	}
+}

@@ -1,0 +1,420 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/pagelab/pagelab/workloads"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite golden files")
+
+// mainEnv makes the test binary behave as pagelab itself (see TestMain), so
+// that TestExitStatus can check what main does with run's errors.
+const mainEnv = "PAGELAB_TEST_RUN_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(mainEnv) == "1" {
+		os.Args = append([]string{"pagelab"}, os.Args[1:]...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// runCLI calls run as main does and returns what it wrote.
+func runCLI(args ...string) (stdout, stderr string, err error) {
+	var out, errb bytes.Buffer
+	err = run(args, &out, &errb)
+	return out.String(), errb.String(), err
+}
+
+// goldenCases are the commands whose stdout is kept in testdata/<name>.golden.
+var goldenCases = []struct {
+	name string
+	args []string
+	json bool // JSON Lines, not text meant for a terminal
+}{
+	{"list", []string{"list"}, false},
+	{"run-restart", []string{"run", "-workload", "writeback-restart", "-fix", "baseline,loop-wait,hold-ref+loop-wait", "-runs", "3000", "-seed", "7"}, false},
+	{"run-restart-json", []string{"run", "-workload", "writeback-restart", "-fix", "baseline,loop-wait,hold-ref+loop-wait", "-runs", "3000", "-seed", "7", "-json"}, true},
+	{"run-reuse-all", []string{"run", "-workload", "writeback-reuse", "-fix", "all", "-runs", "1500", "-seed", "3"}, false},
+	{"replay-race-a", []string{"replay", "-workload", "writeback-restart", "-script", "race-a"}, false},
+	{"replay-race-a-loop-wait", []string{"replay", "-workload", "writeback-restart", "-script", "race-a", "-fix", "loop-wait"}, false},
+	{"replay-race-b-thp-trace", []string{"replay", "-workload", "writeback-reuse", "-script", "race-b-thp", "-trace"}, false},
+}
+
+func TestGolden(t *testing.T) {
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, stderr, err := runCLI(tc.args...)
+			if err != nil {
+				t.Fatalf("pagelab %s: %v", strings.Join(tc.args, " "), err)
+			}
+			if stderr != "" {
+				t.Errorf("pagelab %s: unexpected stderr:\n%s", strings.Join(tc.args, " "), stderr)
+			}
+			path := filepath.Join("testdata", tc.name+".golden")
+			if *rewrite {
+				if err := os.MkdirAll("testdata", 0o777); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(path, []byte(stdout), 0o666); err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (go test ./cmd/pagelab -run TestGolden -rewrite creates it)", err)
+			}
+			if stdout != string(want) {
+				t.Errorf("pagelab %s: stdout differs from %s (- want, + got; go test ./cmd/pagelab -run TestGolden -rewrite updates it):\n%s",
+					strings.Join(tc.args, " "), path, lineDiff(string(want), stdout))
+			}
+		})
+	}
+}
+
+// lineDiff is a minimal line diff of want and got: common lines are
+// prefixed "  ", lines only in want "- ", lines only in got "+ ". Runs of
+// more than 3 common lines are elided.
+func lineDiff(want, got string) string {
+	split := func(s string) []string {
+		l := strings.SplitAfter(s, "\n")
+		if l[len(l)-1] == "" {
+			l = l[:len(l)-1]
+		}
+		return l
+	}
+	a, b := split(want), split(got)
+	// lcs[i][j] is the length of the longest common subsequence of a[i:] and b[j:].
+	lcs := make([][]int, len(a)+1)
+	for i := range lcs {
+		lcs[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				lcs[i][j] = lcs[i+1][j+1] + 1
+			} else {
+				lcs[i][j] = max(lcs[i+1][j], lcs[i][j+1])
+			}
+		}
+	}
+	type line struct {
+		op   byte
+		text string
+	}
+	var lines []line
+	i, j := 0, 0
+	for i < len(a) || j < len(b) {
+		switch {
+		case i < len(a) && j < len(b) && a[i] == b[j]:
+			lines = append(lines, line{' ', a[i]})
+			i++
+			j++
+		case i < len(a) && (j == len(b) || lcs[i+1][j] >= lcs[i][j+1]):
+			lines = append(lines, line{'-', a[i]})
+			i++
+		default:
+			lines = append(lines, line{'+', b[j]})
+			j++
+		}
+	}
+	show := make([]bool, len(lines))
+	for k, l := range lines {
+		if l.op != ' ' {
+			for d := max(k-3, 0); d <= min(k+3, len(lines)-1); d++ {
+				show[d] = true
+			}
+		}
+	}
+	var out strings.Builder
+	for k, l := range lines {
+		if !show[k] {
+			if k == 0 || show[k-1] {
+				out.WriteString("  ...\n")
+			}
+			continue
+		}
+		text := l.text
+		if !strings.HasSuffix(text, "\n") {
+			text = fmt.Sprintf("%q (no newline at end)\n", text)
+		}
+		fmt.Fprintf(&out, "%c %s", l.op, text)
+	}
+	return out.String()
+}
+
+// TestLineWidth checks that the text outputs fit an 80-column terminal.
+// Schedule strings are the exception: they must stay one word that can be
+// copied and pasted, however long.
+func TestLineWidth(t *testing.T) {
+	for _, tc := range goldenCases {
+		if tc.json {
+			continue
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, _, err := runCLI(tc.args...)
+			if err != nil {
+				t.Fatalf("pagelab %s: %v", strings.Join(tc.args, " "), err)
+			}
+			for n, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+				if strings.HasPrefix(strings.TrimLeft(line, " "), "v1/") {
+					if strings.ContainsAny(strings.TrimLeft(line, " "), " \t") {
+						t.Errorf("pagelab %s: line %d: schedule is not one word: %q", strings.Join(tc.args, " "), n+1, line)
+					}
+					continue
+				}
+				if w := utf8.RuneCountInString(line); w > 80 {
+					t.Errorf("pagelab %s: line %d is %d columns, want at most 80:\n%s", strings.Join(tc.args, " "), n+1, w, line)
+				}
+			}
+		})
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	seeds, err := workloads.Seeds("writeback-restart")
+	if err != nil || len(seeds) == 0 {
+		t.Fatalf("workloads.Seeds(writeback-restart) = %v, %v; want a seed", seeds, err)
+	}
+	valid := seeds[0].Schedule // v1/writeback-restart/...
+	unknownWorkload := strings.Replace(valid, "/writeback-restart/", "/nosuch/", 1)
+	if unknownWorkload == valid {
+		t.Fatalf("seed schedule %q does not name writeback-restart", valid)
+	}
+
+	const (
+		validCommands  = "valid: list, run, replay"
+		validWorkloads = "writeback-restart, writeback-reuse"
+		validFixes     = "valid: baseline, v5.8, fair-handoff, hold-ref, loop-wait, no-waiters-check, wait-to-set, folio"
+	)
+	wl := []string{"run", "-workload", "writeback-restart"}
+	runWith := func(args ...string) []string { return append(append([]string(nil), wl...), args...) }
+	tests := []struct {
+		name string
+		args []string
+		want []string // substrings of the error
+	}{
+		{"no command", nil, []string{"no command", validCommands}},
+		{"unknown command", []string{"frob"}, []string{`unknown command "frob"`, validCommands}},
+		{"run without workload", []string{"run"}, []string{"-workload is required", "valid: " + validWorkloads + ", all"}},
+		{"unknown workload", []string{"run", "-workload", "nosuch"}, []string{`unknown workload "nosuch"`, "valid: " + validWorkloads}},
+		{"unknown workload in list", []string{"run", "-workload", "writeback-restart,nosuch"}, []string{`unknown workload "nosuch"`, "valid: " + validWorkloads}},
+		{"unknown fix", runWith("-fix", "nosuch"), []string{`unknown fix "nosuch"`, validFixes}},
+		{"unknown fix in composition", runWith("-fix", "loop-wait+nosuch"), []string{`unknown fix "nosuch"`, validFixes}},
+		{"empty fix", runWith("-fix", ""), []string{"empty fix id", validFixes}},
+		{"fixes replacing the same function", runWith("-fix", "v5.8+fair-handoff"), []string{"v5.8 and fair-handoff both replace", "cannot be composed"}},
+		{"baseline composed", runWith("-fix", "baseline+hold-ref"), []string{"baseline cannot be composed"}},
+		{"fix twice", runWith("-fix", "hold-ref+hold-ref"), []string{`fix "hold-ref" appears twice`}},
+		{"runs 0", runWith("-runs", "0"), []string{"-runs 0", "at least 1"}},
+		{"runs negative", runWith("-runs", "-3"), []string{"-runs -3", "at least 1"}},
+		{"runs not a number", runWith("-runs", "many"), []string{"-runs", "valid flags:"}},
+		{"unknown strategy", runWith("-strategy", "foo"), []string{`unknown strategy "foo"`, "valid: random, pct"}},
+		{"depth 0", runWith("-depth", "0"), []string{"-depth 0 out of range", "1 to 10"}},
+		{"depth 11", runWith("-strategy", "pct", "-depth", "11"), []string{"-depth 11 out of range", "1 to 10"}},
+		{"preempt 0", runWith("-preempt", "0"), []string{"-preempt 0 out of range"}},
+		{"preempt 1.5", runWith("-preempt", "1.5"), []string{"-preempt 1.5 out of range"}},
+		{"preempt NaN", runWith("-preempt", "NaN"), []string{"-preempt NaN out of range"}},
+		{"max-steps 0", runWith("-max-steps", "0"), []string{"-max-steps 0"}},
+		{"unknown handoff", runWith("-handoff", "pigeon"), []string{`unknown -handoff "pigeon"`, "valid: coroutine, channel"}},
+		{"unknown param", runWith("-param", "nosuch=1"), []string{`unknown parameter "nosuch"`, "valid: rounds, fsyncs, waiters, readers"}},
+		{"param out of range", runWith("-param", "rounds=0"), []string{"rounds=", "out of range"}},
+		{"param not a number", runWith("-param", "rounds=two"), []string{"rounds=", "out of range"}},
+		{"param without value", runWith("-param", "rounds"), []string{`"rounds" is not name=value`, "rounds, fsyncs"}},
+		{"undefined flag", runWith("-bogus"), []string{"-bogus", "valid flags:", "-workload", "-fix", "-runs"}},
+		{"extra argument", runWith("extra"), []string{`unexpected argument "extra"`}},
+		{"list argument", []string{"list", "extra"}, []string{`unexpected argument "extra"`}},
+		{"workload twice", []string{"run", "-workload", "writeback-restart,writeback-restart"}, []string{"workload writeback-restart given twice"}},
+		{"fix twice", runWith("-fix", "loop-wait+hold-ref,hold-ref+loop-wait"), []string{"fix hold-ref+loop-wait given twice"}},
+		{"replay without schedule or script", []string{"replay"}, []string{"exactly one of -schedule or -script"}},
+		{"replay with schedule and script", []string{"replay", "-schedule", valid, "-workload", "writeback-restart", "-script", "race-a"}, []string{"exactly one of -schedule or -script"}},
+		{"replay garbage schedule", []string{"replay", "-schedule", "garbage"}, []string{"malformed schedule"}},
+		{"replay bad segment", []string{"replay", "-schedule", "v1/writeback-restart/baseline/seed=1/cpu2@"}, []string{"malformed schedule", `"cpu2@"`}},
+		{"replay bad version", []string{"replay", "-schedule", strings.Replace(valid, "v1/", "v9/", 1)}, []string{"malformed schedule", `"v9"`}},
+		{"replay unknown workload in schedule", []string{"replay", "-schedule", unknownWorkload}, []string{`unknown workload "nosuch"`, "valid: " + validWorkloads}},
+		{"replay workload mismatch", []string{"replay", "-schedule", valid, "-workload", "writeback-reuse"}, []string{"for workload writeback-restart, not writeback-reuse"}},
+		{"replay bad seed", []string{"replay", "-schedule", "v1/writeback-restart/baseline/seed=x/"}, []string{`seed "x"`}},
+		{"replay unknown fix", []string{"replay", "-schedule", valid, "-fix", "nosuch"}, []string{`unknown fix "nosuch"`, validFixes}},
+		{"replay script without workload", []string{"replay", "-script", "race-a"}, []string{"-script needs -workload", "valid: " + validWorkloads}},
+		{"replay script of unknown workload", []string{"replay", "-workload", "nosuch", "-script", "race-a"}, []string{`unknown workload "nosuch"`, "valid: " + validWorkloads}},
+		{"replay unknown script", []string{"replay", "-workload", "writeback-restart", "-script", "nosuch"}, []string{`unknown script "nosuch"`, "valid: race-a"}},
+		{"replay unknown then", []string{"replay", "-workload", "writeback-restart", "-script", "race-a", "-then", "foo"}, []string{`unknown -then "foo"`, "valid: sequential, random, pct, stop"}},
+		{"replay undefined flag", []string{"replay", "-runs", "3"}, []string{"-runs", "valid flags:", "-schedule", "-script"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			stdout, _, err := runCLI(tc.args...)
+			cmd := "pagelab " + strings.Join(tc.args, " ")
+			if err == nil {
+				t.Fatalf("%s: no error; want a usage error containing %q", cmd, tc.want)
+			}
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Errorf("%s: error %q is a %T, not a usageError (exit status 1, not 2)", cmd, err, err)
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("%s: error is not one line:\n%s", cmd, msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("%s: error %q does not contain %q", cmd, msg, w)
+				}
+			}
+			if stdout != "" {
+				t.Errorf("%s: wrote to stdout on bad input:\n%s", cmd, stdout)
+			}
+		})
+	}
+}
+
+func TestDeterministic(t *testing.T) {
+	for _, args := range [][]string{
+		{"run", "-workload", "all", "-fix", "all", "-runs", "300", "-seed", "5", "-json"},
+		{"run", "-workload", "all", "-fix", "baseline,hold-ref", "-strategy", "pct", "-runs", "300", "-seed", "5", "-json"},
+		{"run", "-workload", "writeback-reuse", "-fix", "all", "-runs", "300", "-seed", "5", "-handoff", "channel", "-json"},
+	} {
+		first, _, err := runCLI(args...)
+		if err != nil {
+			t.Fatalf("pagelab %s: %v", strings.Join(args, " "), err)
+		}
+		second, _, err := runCLI(args...)
+		if err != nil {
+			t.Fatalf("pagelab %s: %v", strings.Join(args, " "), err)
+		}
+		if first != second {
+			t.Errorf("pagelab %s: two runs differ (- first, + second):\n%s", strings.Join(args, " "), lineDiff(first, second))
+		}
+	}
+}
+
+// TestFirstFailureReplays checks that every first_failure schedule printed
+// by run reproduces its failure under replay.
+func TestFirstFailureReplays(t *testing.T) {
+	args := []string{"run", "-workload", "writeback-restart", "-fix", "baseline", "-runs", "20000", "-seed", "1", "-json"}
+	stdout, _, err := runCLI(args...)
+	if err != nil {
+		t.Fatalf("pagelab %s: %v", strings.Join(args, " "), err)
+	}
+	found := 0
+	for _, line := range strings.Split(strings.TrimSuffix(stdout, "\n"), "\n") {
+		var cell struct {
+			Fix          string            `json:"fix"`
+			Failures     map[string]int    `json:"failures"`
+			FirstFailure map[string]string `json:"first_failure"`
+		}
+		if err := json.Unmarshal([]byte(line), &cell); err != nil {
+			t.Fatalf("bad JSON line %q: %v", line, err)
+		}
+		if len(cell.FirstFailure) != len(cell.Failures) {
+			t.Errorf("fix %s: failures %v but first_failure %v", cell.Fix, cell.Failures, cell.FirstFailure)
+		}
+		for id, sched := range cell.FirstFailure {
+			found++
+			if !strings.HasPrefix(sched, "v1/writeback-restart/"+cell.Fix+"/") {
+				t.Errorf("fix %s: first_failure[%s] = %q: not a schedule of this cell", cell.Fix, id, sched)
+			}
+			out, _, err := runCLI("replay", "-schedule", sched)
+			if err != nil {
+				t.Errorf("pagelab replay -schedule %s: %v", sched, err)
+				continue
+			}
+			if !reportsFailure(out, id) {
+				t.Errorf("pagelab replay -schedule %s: no %s reported:\n%s", sched, id, out)
+			}
+		}
+	}
+	if found == 0 {
+		t.Fatalf("pagelab %s found no failure; want bug-writeback:\n%s", strings.Join(args, " "), stdout)
+	}
+	if !strings.Contains(stdout, `"bug-writeback":`) {
+		t.Errorf("pagelab %s: no bug-writeback:\n%s", strings.Join(args, " "), stdout)
+	}
+}
+
+// reportsFailure reports whether replay output out has a failure report
+// for id: a line "<id>:" or "<id> in <task> at <label>:".
+func reportsFailure(out, id string) bool {
+	for _, line := range strings.Split(out, "\n") {
+		if strings.HasPrefix(line, id+":") || strings.HasPrefix(line, id+" in ") {
+			return true
+		}
+	}
+	return false
+}
+
+// TestExitStatus runs main in a subprocess (the test binary, see TestMain).
+func TestExitStatus(t *testing.T) {
+	tests := []struct {
+		args       []string
+		status     int
+		wantStdout bool
+		stderr     string
+	}{
+		{[]string{"list"}, 0, true, ""},
+		{[]string{"run", "-workload", "writeback-restart", "-runs", "10"}, 0, true, ""},
+		{[]string{"run", "-workload", "nosuch"}, 2, false, `pagelab: run: unknown workload "nosuch"`},
+		{nil, 2, false, "pagelab: no command"},
+		{[]string{"replay", "-schedule", "garbage"}, 2, false, "pagelab: replay: malformed schedule"},
+	}
+	for _, tc := range tests {
+		cmd := exec.Command(os.Args[0], tc.args...)
+		cmd.Env = append(os.Environ(), mainEnv+"=1")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		status := 0
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			status = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("pagelab %s: %v", strings.Join(tc.args, " "), err)
+		}
+		name := "pagelab " + strings.Join(tc.args, " ")
+		if status != tc.status {
+			t.Errorf("%s: exit status %d, want %d (stderr %q)", name, status, tc.status, stderr.String())
+		}
+		if got := stdout.Len() > 0; got != tc.wantStdout {
+			t.Errorf("%s: stdout %q, want empty: %v", name, stdout.String(), !tc.wantStdout)
+		}
+		if tc.stderr == "" && stderr.Len() > 0 {
+			t.Errorf("%s: unexpected stderr %q", name, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), tc.stderr) {
+			t.Errorf("%s: stderr %q does not contain %q", name, stderr.String(), tc.stderr)
+		}
+		if tc.status != 0 && strings.Count(stderr.String(), "\n") != 1 {
+			t.Errorf("%s: stderr is not one line: %q", name, stderr.String())
+		}
+	}
+}
+
+// TestHelp: -h is not an error: the command's flags go to stdout.
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "replay", "list"} {
+		var stdout, stderr bytes.Buffer
+		if err := run([]string{cmd, "-h"}, &stdout, &stderr); err != nil {
+			t.Errorf("pagelab %s -h: %v", cmd, err)
+		}
+		if !strings.HasPrefix(stdout.String(), "usage: pagelab "+cmd) {
+			t.Errorf("pagelab %s -h printed %q", cmd, stdout.String())
+		}
+		for i, line := range strings.Split(stdout.String(), "\n") {
+			if len(line) > 80 {
+				t.Errorf("pagelab %s -h: line %d is %d columns", cmd, i+1, len(line))
+			}
+		}
+	}
+}

@@ -1,0 +1,321 @@
+package sim
+
+import (
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// waitFlag is a toy waiter in the kernel's style: set the state, check the
+// condition, schedule.
+func waitFlag(t *Task, flag *bool) {
+	for {
+		t.SetState(TaskUninterruptible)
+		t.Step("check")
+		if *flag {
+			break
+		}
+		t.Schedule("schedule")
+	}
+	t.SetState(TaskRunning)
+}
+
+func newWaiterWaker(x *Explorer) (waiter, waker *Task, flag *bool) {
+	flag = new(bool)
+	waiter = x.Spawn("waiter", "start", func(t *Task) { waitFlag(t, flag) })
+	waker = x.Spawn("waker", "start", func(t *Task) {
+		t.Step("set")
+		*flag = true
+		waiter.WakeUp()
+	})
+	return
+}
+
+// TestWakeBeforeScheduleIsNotLost replays the lost-wakeup window: the
+// waiter has checked its condition (false) but not yet slept when the waker
+// sets it and wakes the waiter. The wake-up sets TASK_RUNNING, so schedule()
+// must not sleep.
+func TestWakeBeforeScheduleIsNotLost(t *testing.T) {
+	x := NewExplorer(nil, HandoffCoroutine)
+	defer x.Close()
+	segs := []Segment{
+		{Task: "waiter", At: "start", Until: "schedule"},
+		{Task: "waker", At: "start"},
+		{Task: "waiter", At: "schedule"},
+	}
+	rp := NewReplay(segs, nil)
+	x.SetStrategy(rp)
+	x.Reset()
+	waiter, _, _ := newWaiterWaker(x)
+	res, err := x.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != Completed || !waiter.Done() {
+		t.Fatalf("outcome %v, waiter done %v: the wake-up between the check and schedule() was lost", res.Outcome, waiter.Done())
+	}
+	if rp.Diverged() != nil {
+		t.Fatalf("replay diverged: %v", rp.Diverged())
+	}
+}
+
+// TestWakeWithoutStateIsLost is the control: a waiter that sleeps without
+// announcing it first (no SetState before its check) loses the same wake-up
+// and the execution hangs.
+func TestWakeWithoutStateIsLost(t *testing.T) {
+	x := NewExplorer(nil, HandoffCoroutine)
+	defer x.Close()
+	x.SetStrategy(NewReplay([]Segment{
+		{Task: "waiter", At: "start", Until: "schedule"},
+		{Task: "waker", At: "start"},
+		{Task: "waiter", At: "schedule"},
+	}, nil))
+	x.Reset()
+	flag := false
+	var waiter *Task
+	waiter = x.Spawn("waiter", "start", func(t *Task) {
+		t.Step("check")
+		if !flag {
+			t.Step("schedule")
+			t.SetState(TaskUninterruptible) // too late
+			t.Schedule("sleep")
+		}
+	})
+	x.Spawn("waker", "start", func(t *Task) {
+		flag = true
+		waiter.WakeUp()
+	})
+	res, err := x.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != Hang {
+		t.Fatalf("outcome %v, want hang", res.Outcome)
+	}
+}
+
+func TestLivelock(t *testing.T) {
+	x := NewExplorer(NewRandom(1, 1), HandoffCoroutine)
+	defer x.Close()
+	x.MaxSteps = 500
+	x.Reset()
+	unwound := false
+	x.Spawn("spin", "spin", func(t *Task) {
+		defer func() { unwound = true }()
+		for {
+			t.Step("spin")
+		}
+	})
+	res, err := x.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Outcome != Livelock || res.Steps != 500 {
+		t.Fatalf("got %v after %d steps, want livelock after 500", res.Outcome, res.Steps)
+	}
+	if !unwound {
+		t.Fatal("the spinning task's deferred functions did not run when the execution ended")
+	}
+}
+
+func TestHaltEndsExecution(t *testing.T) {
+	for _, h := range []Handoff{HandoffCoroutine, HandoffChannel} {
+		t.Run(h.String(), func(t *testing.T) {
+			x := NewExplorer(Sequential{}, h)
+			defer x.Close()
+			for run := 0; run < 3; run++ { // workers are reused
+				x.Reset()
+				otherRan := false
+				x.Spawn("bug", "a", func(t *Task) {
+					t.Step("b")
+					t.Halt("BUG at b")
+				})
+				x.Spawn("other", "x", func(t *Task) { otherRan = true })
+				res, err := x.Run()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.Outcome != Halted || res.HaltReason != "BUG at b" || res.HaltTask.Name != "bug" {
+					t.Fatalf("got %+v", res)
+				}
+				if otherRan {
+					t.Fatal("a task ran after the halt")
+				}
+			}
+		})
+	}
+}
+
+func TestModelPanicIsAnError(t *testing.T) {
+	x := NewExplorer(Sequential{}, HandoffCoroutine)
+	defer x.Close()
+	x.Reset()
+	x.Spawn("t", "start", func(t *Task) { panic("nil dereference in the model") })
+	_, err := x.Run()
+	if !errors.Is(err, ErrModel) || !strings.Contains(err.Error(), "nil dereference") {
+		t.Fatalf("err = %v, want ErrModel naming the panic", err)
+	}
+}
+
+// toy is a small racy program: two incrementers with a read-modify-write in
+// two steps, plus a task that spawns a third.
+func toy(x *Explorer, out *[]string) {
+	counter := 0
+	inc := func(t *Task) {
+		for range 3 {
+			t.Step("read")
+			v := counter
+			t.Step("write")
+			counter = v + 1
+		}
+		*out = append(*out, fmt.Sprintf("%s:%d", t.Name, counter))
+	}
+	x.Spawn("a", "start", inc)
+	x.Spawn("b", "start", func(t *Task) {
+		t.Step("spawn")
+		t.Spawn("c", "start", inc)
+		inc(t)
+	})
+}
+
+func trace(s Strategy, runs int) string {
+	x := NewExplorer(s, HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	var b strings.Builder
+	for range runs {
+		x.Reset()
+		var out []string
+		toy(x, &out)
+		res, err := x.Run()
+		if err != nil {
+			panic(err)
+		}
+		fmt.Fprintf(&b, "%v %v %v\n", res.Outcome, out, x.Segments())
+	}
+	return b.String()
+}
+
+func TestSameSeedSameTrace(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		s    func(seed uint64) Strategy
+	}{
+		{"random", func(seed uint64) Strategy { return NewRandom(seed, 0.5) }},
+		{"pct", func(seed uint64) Strategy { return NewPCT(seed, 3, 20) }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a, b := trace(tc.s(42), 50), trace(tc.s(42), 50)
+			if a != b {
+				t.Fatal("two explorations with seed 42 differ")
+			}
+			if c := trace(tc.s(43), 50); c == a {
+				t.Fatal("seeds 42 and 43 gave the same 50 executions: the seed is not used")
+			}
+		})
+	}
+}
+
+// TestRecordedSegmentsReplay: the segments recorded from random executions
+// replay to the same decisions, step for step.
+func TestRecordedSegmentsReplay(t *testing.T) {
+	x := NewExplorer(NewRandom(7, 0.5), HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	for run := range 200 {
+		x.SetStrategy(NewRandom(uint64(run), 0.5))
+		x.Reset()
+		var out []string
+		toy(x, &out)
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		want := append([]Decision(nil), x.Decisions...)
+		segs := x.Segments()
+
+		rp := NewReplay(segs, nil)
+		x.SetStrategy(rp)
+		x.Reset()
+		var out2 []string
+		toy(x, &out2)
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if rp.Diverged() != nil {
+			t.Fatalf("run %d: replay of %v diverged: %v", run, segs, rp.Diverged())
+		}
+		if !reflect.DeepEqual(want, x.Decisions) || !reflect.DeepEqual(out, out2) {
+			t.Fatalf("run %d: replay differs\nwant %v\n got %v", run, want, x.Decisions)
+		}
+	}
+}
+
+func TestReplayDivergence(t *testing.T) {
+	x := NewExplorer(nil, HandoffCoroutine)
+	defer x.Close()
+	for _, tc := range []struct {
+		segs []Segment
+		want string
+	}{
+		{[]Segment{{Task: "nosuch", At: "start"}}, "nosuch cannot run: no such task"},
+		{[]Segment{{Task: "a", At: "write"}}, "a is at start, the schedule expects write"},
+		{[]Segment{{Task: "a", At: "start"}, {Task: "a", At: "read"}}, "a cannot run: it has finished"},
+		{[]Segment{{Task: "a", At: "start", Until: "nosuch"}}, "a finished before reaching nosuch"},
+		{[]Segment{{Task: "a", At: "start", Until: "write", Count: 3}, {Task: "a", At: "write", Until: "write", Count: 9}}, "a finished before reaching write"},
+	} {
+		rp := NewReplay(tc.segs, Sequential{})
+		x.SetStrategy(rp)
+		x.Reset()
+		var out []string
+		toy(x, &out)
+		res, err := x.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rp.Diverged() == nil || !strings.Contains(rp.Diverged().Reason, tc.want) {
+			t.Errorf("%v: divergence %v, want %q", tc.segs, rp.Diverged(), tc.want)
+		}
+		if res.Outcome != Completed {
+			t.Errorf("%v: the sequential continuation did not complete: %v", tc.segs, res.Outcome)
+		}
+	}
+}
+
+func TestReplayStopsWithoutContinuation(t *testing.T) {
+	x := NewExplorer(nil, HandoffCoroutine)
+	defer x.Close()
+	x.SetStrategy(NewReplay([]Segment{{Task: "a", At: "start", Until: "write"}}, nil))
+	x.Reset()
+	var out []string
+	toy(x, &out)
+	res, err := x.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// start → read → write: two steps of a, then the schedule ends.
+	if res.Outcome != Stopped || res.Steps != 2 {
+		t.Fatalf("got %v after %d steps, want stopped after 2", res.Outcome, res.Steps)
+	}
+}
+
+func TestPCTBound(t *testing.T) {
+	p := NewPCT(1, 3, 10)
+	x := NewExplorer(p, HandoffCoroutine)
+	defer x.Close()
+	x.Reset()
+	var out []string
+	toy(x, &out)
+	res, err := x.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	prob, n, k := p.Bound()
+	if n != 3 || k != res.Steps {
+		t.Fatalf("bound over n=%d k=%d, want n=3 k=%d", n, k, res.Steps)
+	}
+	if want := 1 / (3 * float64(k*k)); prob != want {
+		t.Fatalf("bound %g, want 1/(n*k^2) = %g", prob, want)
+	}
+}
