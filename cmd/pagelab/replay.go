@@ -114,7 +114,7 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	fmt.Fprintf(out, "replay of %s under %s: %s after %d steps\n", s.Workload, v.ID, r.Exec.Result.Outcome, r.Exec.Result.Steps)
 	switch {
 	case r.Diverged != nil:
-		fmt.Fprintf(out, "the schedule no longer applies: %s\n", wrap(r.Diverged.String(), 78, 2))
+		fmt.Fprintf(out, "the schedule no longer applies:\n  %s\n", wrap(r.Diverged.String(), 78, 2))
 		if then == "stop" {
 			out.WriteString("stopped there (-then stop)\n")
 		} else {
