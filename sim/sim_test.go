@@ -180,6 +180,20 @@ func toy(x *Explorer, out *[]string) {
 	})
 }
 
+// runToy runs one execution of the toy program under strategy s.
+func runToy(t *testing.T, x *Explorer, s Strategy) Result {
+	t.Helper()
+	x.SetStrategy(s)
+	x.Reset()
+	var out []string
+	toy(x, &out)
+	res, err := x.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
 func trace(s Strategy, runs int) string {
 	x := NewExplorer(s, HandoffCoroutine)
 	defer x.Close()
@@ -266,14 +280,7 @@ func TestReplayDivergence(t *testing.T) {
 		{[]Segment{{Task: "a", At: "start", Until: "write", Count: 3}, {Task: "a", At: "write", Until: "write", Count: 9}}, "a finished before reaching write"},
 	} {
 		rp := NewReplay(tc.segs, Sequential{})
-		x.SetStrategy(rp)
-		x.Reset()
-		var out []string
-		toy(x, &out)
-		res, err := x.Run()
-		if err != nil {
-			t.Fatal(err)
-		}
+		res := runToy(t, x, rp)
 		if rp.Diverged() == nil || !strings.Contains(rp.Diverged().Reason, tc.want) {
 			t.Errorf("%v: divergence %v, want %q", tc.segs, rp.Diverged(), tc.want)
 		}
@@ -286,14 +293,7 @@ func TestReplayDivergence(t *testing.T) {
 func TestReplayStopsWithoutContinuation(t *testing.T) {
 	x := NewExplorer(nil, HandoffCoroutine)
 	defer x.Close()
-	x.SetStrategy(NewReplay([]Segment{{Task: "a", At: "start", Until: "write"}}, nil))
-	x.Reset()
-	var out []string
-	toy(x, &out)
-	res, err := x.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runToy(t, x, NewReplay([]Segment{{Task: "a", At: "start", Until: "write"}}, nil))
 	// start → read → write: two steps of a, then the schedule ends.
 	if res.Outcome != Stopped || res.Steps != 2 {
 		t.Fatalf("got %v after %d steps, want stopped after 2", res.Outcome, res.Steps)
@@ -304,13 +304,7 @@ func TestPCTBound(t *testing.T) {
 	p := NewPCT(1, 3, 10)
 	x := NewExplorer(p, HandoffCoroutine)
 	defer x.Close()
-	x.Reset()
-	var out []string
-	toy(x, &out)
-	res, err := x.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := runToy(t, x, p)
 	prob, n, k := p.Bound()
 	if n != 3 || k != res.Steps {
 		t.Fatalf("bound over n=%d k=%d, want n=3 k=%d", n, k, res.Steps)
