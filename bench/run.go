@@ -6,6 +6,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 
 	"github.com/pagelab/pagelab/fixes"
@@ -15,7 +16,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct"}
+var Strategies = []string{"random", "pct", "timed"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -30,6 +31,9 @@ type Config struct {
 	Runs     int
 	MaxSteps int // per execution; 0 means the default
 	Handoff  sim.Handoff
+	// CPUs and Costs configure the timed strategy.
+	CPUs  int
+	Costs sim.Costs
 	// Progress, if set, is called after every execution.
 	Progress func(done int)
 }
@@ -37,8 +41,12 @@ type Config struct {
 // DefaultPreempt is the random strategy's default preemption probability.
 const DefaultPreempt = 0.1
 
-// DefaultMaxSteps bounds one execution (livelock beyond).
-const DefaultMaxSteps = 20000
+// DefaultMaxSteps bounds one execution (livelock beyond);
+// DefaultTimedMaxSteps is the bound for the long executions of timed runs.
+const (
+	DefaultMaxSteps      = 20000
+	DefaultTimedMaxSteps = 50_000_000
+)
 
 // Cell is the result of a cell.
 type Cell struct {
@@ -64,6 +72,11 @@ type Cell struct {
 	PCTBound float64
 	PCTN     int
 	PCTK     int
+	// Timed runs: the simulated CPUs, the virtual time of every run, and
+	// the latency statistics of every operation the model timed.
+	CPUs      int
+	Makespans []int64
+	Latencies []*Latency
 }
 
 // Exec is everything about one execution.
@@ -84,6 +97,10 @@ type runner struct {
 }
 
 func newRunner(cfg *Config, s sim.Strategy) *runner {
+	if cfg.Params[workloads.CPUs] == 0 {
+		cfg.Params = maps.Clone(cfg.Params)
+		cfg.Params[workloads.CPUs] = max(cfg.CPUs, 1)
+	}
 	r := &runner{cfg: cfg, kcfg: workloads.KernelConfig(cfg.Params), maxSteps: cfg.MaxSteps}
 	if r.maxSteps == 0 {
 		r.maxSteps = DefaultMaxSteps
@@ -164,23 +181,34 @@ var ErrInterrupted = errors.New("interrupted")
 func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	var strat sim.Strategy
 	var pct *sim.PCT
+	var timed *sim.Timed
 	switch cfg.Strategy {
 	case "random":
 		strat = sim.NewRandom(cfg.Seed, cfg.Preempt)
 	case "pct":
 		pct = sim.NewPCT(cfg.Seed, cfg.Depth, cfg.Workload.StepsEstimate)
 		strat = pct
+	case "timed":
+		if cfg.CPUs < 1 || cfg.CPUs > sim.MaxCPUs {
+			return nil, fmt.Errorf("timed: %d CPUs (valid: 1 to %d)", cfg.CPUs, sim.MaxCPUs)
+		}
+		timed = sim.NewTimed(cfg.Seed, cfg.CPUs, cfg.Costs)
+		strat = timed
 	default:
-		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct)", cfg.Strategy)
+		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct, timed)", cfg.Strategy)
 	}
 	r := newRunner(cfg, strat)
 	defer r.x.Close()
+	r.x.RecordOps = timed != nil
 	c := &Cell{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
 		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params),
 	}
 	if pct != nil {
 		c.Depth = cfg.Depth
+	}
+	if timed != nil {
+		c.CPUs = cfg.CPUs
 	}
 	var err error
 	for i := 0; i < cfg.Runs; i++ {
@@ -211,10 +239,14 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 				}
 			}
 		}
+		if timed != nil {
+			c.addTimed(r.x.Ops(), timed.Makespan())
+		}
 		if cfg.Progress != nil {
 			cfg.Progress(c.Runs)
 		}
 	}
+	c.summarize()
 	if pct != nil {
 		c.PCTBound, c.PCTN, c.PCTK = pct.Bound()
 	}

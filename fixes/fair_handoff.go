@@ -82,6 +82,7 @@ func waitOnPageBitCommonHandoff(t *mm.Thread, q *mm.WaitQueueHead, page *mm.Page
 		t.Step("put_page")
 		mm.PutPage(t, page)
 	}
+	slept := false
 	for {
 		t.SetState(state)
 		if t.SignalPending(state) {
@@ -91,12 +92,16 @@ func waitOnPageBitCommonHandoff(t *mm.Thread, q *mm.WaitQueueHead, page *mm.Page
 			break
 		}
 		t.Schedule("io_schedule")
+		slept = true
 	}
 	if !e.ListEmptyCareful() {
 		t.Step("finish_wait")
 	}
 	mm.FinishWait(t, q, e)
 	if e.Flags()&mm.WQ_FLAG_WOKEN != 0 {
+		if slept && behavior != mm.Exclusive && page.Flags()&(1<<bitNr) != 0 {
+			t.Spurious() // the lab's observation, not the kernel's
+		}
 		return 0
 	}
 	return mm.EINTR

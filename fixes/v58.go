@@ -92,6 +92,10 @@ func waitOnPageBitCommonV58(t *mm.Thread, q *mm.WaitQueueHead, page *mm.Page, bi
 				break
 			}
 		}
+		if bitIsSet {
+			// Slept, and found the bit set again: another round.
+			t.Spurious()
+		}
 		if t.SignalPending(state) {
 			ret = mm.EINTR
 			break

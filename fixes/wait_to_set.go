@@ -57,6 +57,7 @@ func writeCachePagesLockWriteback(t *mm.Thread, page *mm.Page, wbc *mm.Writeback
 		t.Step("trylock_page_writeback")
 		return !mm.TestAndSetBit(t, page, mm.PG_writeback)
 	}
+	defer t.OpEnd(t.OpBegin(mm.OpWaitWriteback))
 	lockPageWriteback(t, page)
 	return true
 }

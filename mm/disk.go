@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
+
+	"github.com/pagelab/pagelab/sim"
 )
 
 var (
@@ -75,7 +77,7 @@ func SubmitBio(t *Thread, page *Page) *Bio {
 	k := t.K
 	k.nrIO++
 	bio := &Bio{Page: page, gen: page.gen, Ino: page.Mapping.Host.Ino, Index: page.Index, Task: TaskName("io", k.nrIO)}
-	k.Spawn(bio.Task, "dma", func(ct *Thread) {
+	k.SpawnKind(bio.Task, "dma", sim.TaskIRQ, func(ct *Thread) {
 		ct.bio = bio
 		bioDMA(ct, bio)
 		mpageEndIO(ct, bio)
@@ -101,5 +103,7 @@ func bioDMA(t *Thread, bio *Bio) {
 func mpageEndIO(t *Thread, bio *Bio) {
 	t.Enter("mpage_end_io")
 	defer t.Exit()
+	m := t.OpBegin(OpEndPageWriteback)
 	t.K.Ops.EndPageWriteback(t, bio.Page)
+	t.OpEnd(m)
 }

@@ -86,11 +86,12 @@ func WakePageFunction(t *Thread, e *WaitQueueEntry, mode sim.TaskState, key *Wai
 	// woken, so this plain read under q->lock is stable.
 	flags := e.flags.Load()
 	if flags&WQ_FLAG_EXCLUSIVE != 0 {
-		page := t.touch(key.Page, pfAny, "test_bit")
+		page := t.touch(key.Page, pfAny, "test_bit", sim.AccessRead)
 		if page.testBit(key.BitNr) {
 			return -1
 		}
 		if flags&WQ_FLAG_CUSTOM != 0 {
+			t.Access(pageAddress(page), sim.AccessRMW)
 			if page.testAndSetBit(key.BitNr) {
 				return -1
 			}
@@ -168,10 +169,10 @@ func wakeUpPage(t *Thread, page *Page, bit uint) {
 // bit and any other checks it; success means no sleep at all.
 func trylockPageBitCommon(t *Thread, page *Page, bitNr uint, e *WaitQueueEntry) bool {
 	if e.flags.Load()&WQ_FLAG_EXCLUSIVE != 0 {
-		if page.testAndSetBit(bitNr) {
+		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW).testAndSetBit(bitNr) {
 			return false
 		}
-	} else if page.testBit(bitNr) {
+	} else if t.touch(page, pfAny, "test_bit", sim.AccessRead).testBit(bitNr) {
 		return false
 	}
 	e.flags.Store(e.flags.Load() | WQ_FLAG_WOKEN | WQ_FLAG_DONE)
@@ -207,6 +208,7 @@ repeat:
 		}
 	}
 	e.flags.Store(flags)
+	slept := false
 
 	t.Step("wait_on_page_bit_common")
 	q.lock.Lock(t)
@@ -236,10 +238,12 @@ repeat:
 			// A wake-up between the flags load and here sets us back to
 			// TASK_RUNNING, and Schedule then does not sleep.
 			t.Schedule("io_schedule")
+			slept = true
 			continue
 		}
 		// If we were non-exclusive, we're done.
 		if behavior != Exclusive {
+			noteSharedWakeup(t, page, bitNr, slept)
 			break
 		}
 		// If the waker got the lock for us, we're done.
@@ -249,7 +253,9 @@ repeat:
 		// Otherwise take it ourselves; a fast-path trylock_page() on
 		// another CPU may have stolen it since the waker saw it clear.
 		t.Step("test_and_set_bit")
-		if page.testAndSetBit(bitNr) {
+		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW).testAndSetBit(bitNr) {
+			// Woken, but the bit was taken again first.
+			t.Spurious()
 			goto repeat
 		}
 		e.flags.Store(f | WQ_FLAG_DONE)
@@ -277,6 +283,16 @@ repeat:
 	return EINTR
 }
 
+// noteSharedWakeup counts a spurious wake-up for the lab's statistics: a
+// non-exclusive waiter that was woken (not one that found the bit clear
+// without sleeping) while the bit is set again. The read is the lab's
+// observation, not the kernel's: it costs nothing and is not a step.
+func noteSharedWakeup(t *Thread, page *Page, bitNr uint, slept bool) {
+	if slept && page.testBit(bitNr) {
+		t.Spurious()
+	}
+}
+
 // WaitOnPageBit is wait_on_page_bit() (mm/filemap.c, v5.10): a SHARED,
 // uninterruptible wait.
 func WaitOnPageBit(t *Thread, page *Page, bitNr uint) {
@@ -289,7 +305,7 @@ func WaitOnPageBit(t *Thread, page *Page, bitNr uint) {
 // scheduling point.
 func TrylockPage(t *Thread, page *Page) bool {
 	page = CompoundHead(page)
-	return !t.touch(page, pfNoTail, "trylock_page").testAndSetBit(PG_locked)
+	return !t.touch(page, pfNoTail, "trylock_page", sim.AccessRMW).testAndSetBit(PG_locked)
 }
 
 // LockPage is lock_page() (include/linux/pagemap.h, v5.10): the trylock fast
@@ -297,6 +313,7 @@ func TrylockPage(t *Thread, page *Page) bool {
 func LockPage(t *Thread, page *Page) {
 	t.Enter("lock_page")
 	defer t.Exit()
+	defer t.OpEnd(t.OpBegin(OpLockPage))
 	t.Step("lock_page")
 	if !TrylockPage(t, page) {
 		lockPageSlow(t, page)
@@ -331,6 +348,7 @@ func UnlockPage(t *Thread, page *Page) {
 	if !PageLocked(t, page) && t.K.DebugVM {
 		t.Bug(BugNotLocked, "unlock_page of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
 	}
+	t.Access(pageAddress(page), sim.AccessRMW)
 	if clearBitUnlockIsNegativeByte(page, PG_locked) {
 		t.K.Ops.WakeUpPageBit(t, page, PG_locked)
 	}

@@ -27,6 +27,7 @@ type Inode struct {
 func (k *Kernel) NewInode() *Inode {
 	ino := &Inode{Ino: len(k.inodes) + 1}
 	ino.Mapping = &AddressSpace{Host: ino}
+	ino.Mapping.iPages.line = lineIPages | uint64(ino.Ino)
 	k.inodes = append(k.inodes, ino)
 	return ino
 }
@@ -155,6 +156,7 @@ func WritebackSingleInode(t *Thread, inode *Inode) {
 func Fsync(t *Thread, inode *Inode) {
 	t.Enter("file_write_and_wait_range")
 	defer t.Exit()
+	defer t.OpEnd(t.OpBegin(OpFsync))
 	want := append([]uint64(nil), inode.completed...)
 	truncations, truncating := inode.truncations, inode.truncating
 	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}

@@ -58,7 +58,7 @@ func DefaultConfig() Config {
 
 // Spawner creates tasks; sim.Explorer is one.
 type Spawner interface {
-	Spawn(name, label string, fn func(*sim.Task)) *sim.Task
+	SpawnKind(name, label string, kind sim.TaskKind, fn func(*sim.Task)) *sim.Task
 }
 
 // Kernel is the whole modelled machine: memory, page wait table, files,
@@ -113,6 +113,7 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 	}
 	for i := range k.waitTable {
 		k.waitTable[i].lock.v.Store(0)
+		k.waitTable[i].lock.line = lineWaitTable | uint64(i)
 		k.waitTable[i].init()
 	}
 	k.Disk.reset()
@@ -122,6 +123,14 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 	k.fired = 0
 	k.reports = k.reports[:0]
 }
+
+// Cache-line identifiers of the timed scheduler, besides struct pages
+// (their vmemmap address): a wait-table bucket's lock, an inode's i_pages
+// lock.
+const (
+	lineWaitTable = 1 << 62
+	lineIPages    = 1 << 61
+)
 
 // Thread is the model's view of a task: the sim task plus the per-task
 // kernel state that lives on a real task's stack (its wait_page_queue).
@@ -144,8 +153,14 @@ type Thread struct {
 
 // Spawn starts a model task.
 func (k *Kernel) Spawn(name, label string, fn func(*Thread)) *Thread {
+	return k.SpawnKind(name, label, sim.TaskCPU, fn)
+}
+
+// SpawnKind starts a model task of the given kind (sim.TaskIRQ for an I/O
+// completion).
+func (k *Kernel) SpawnKind(name, label string, kind sim.TaskKind, fn func(*Thread)) *Thread {
 	th := &Thread{K: k}
-	th.Task = k.spawner.Spawn(name, label, func(t *sim.Task) { fn(th) })
+	th.Task = k.spawner.SpawnKind(name, label, kind, func(t *sim.Task) { fn(th) })
 	th.Task.Local = th
 	return th
 }

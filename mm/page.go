@@ -1,6 +1,10 @@
 package mm
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/pagelab/pagelab/sim"
+)
 
 // Page flag bits, enum pageflags in include/linux/page-flags.h, v5.10
 // (CONFIG_MMU, 64-bit). PG_waiters must be bit 7, in the same byte as
@@ -148,7 +152,7 @@ func CompoundHead(page *Page) *Page {
 // touch is called by every page-flag operation: it runs the stale-page
 // oracle for the one path that touches pages without a reference (the I/O
 // completion, before hold-ref) and enforces the PF_* policy of the flag.
-func (t *Thread) touch(page *Page, policy pfPolicy, flag string) *Page {
+func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.AccessKind) *Page {
 	if b := t.bio; b != nil && !t.staleReported && (page == b.Page || CompoundHead(page) == b.Page) {
 		if b.Page.free || b.Page.gen != b.gen {
 			t.staleReported = true
@@ -159,6 +163,9 @@ func (t *Thread) touch(page *Page, policy pfPolicy, flag string) *Page {
 			t.Raise(StalePage, "%s on pfn %d: the page was %s after this I/O was submitted and the completion holds no reference", flag, page.pfn, state)
 		}
 	}
+	// struct page is 64 bytes, one cache line in the vmemmap: flags and
+	// _refcount share it.
+	t.Access(pageAddress(page), kind)
 	switch policy {
 	case pfOnlyHead:
 		// PF_ONLY_HEAD: VM_BUG_ON_PGFLAGS(PageTail(page), page).
@@ -189,64 +196,64 @@ const (
 
 // PageLocked is PageLocked() (PF_NO_TAIL).
 func PageLocked(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageLocked").testBit(PG_locked)
+	return t.touch(page, pfNoTail, "PageLocked", sim.AccessRead).testBit(PG_locked)
 }
 
 // PageWaiters is PageWaiters() (PF_ONLY_HEAD).
 func PageWaiters(t *Thread, page *Page) bool {
-	return t.touch(page, pfOnlyHead, "PageWaiters").testBit(PG_waiters)
+	return t.touch(page, pfOnlyHead, "PageWaiters", sim.AccessRead).testBit(PG_waiters)
 }
 
 // SetPageWaiters is SetPageWaiters() (PF_ONLY_HEAD), an atomic set_bit().
 func SetPageWaiters(t *Thread, page *Page) {
-	t.touch(page, pfOnlyHead, "SetPageWaiters").setBit(PG_waiters)
+	t.touch(page, pfOnlyHead, "SetPageWaiters", sim.AccessRMW).setBit(PG_waiters)
 }
 
 // ClearPageWaiters is ClearPageWaiters() (PF_ONLY_HEAD), an atomic clear_bit().
 func ClearPageWaiters(t *Thread, page *Page) {
-	t.touch(page, pfOnlyHead, "ClearPageWaiters").clearBit(PG_waiters)
+	t.touch(page, pfOnlyHead, "ClearPageWaiters", sim.AccessRMW).clearBit(PG_waiters)
 }
 
 // PageWriteback is PageWriteback() (PF_NO_TAIL).
 func PageWriteback(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageWriteback").testBit(PG_writeback)
+	return t.touch(page, pfNoTail, "PageWriteback", sim.AccessRead).testBit(PG_writeback)
 }
 
 // PageDirty is PageDirty() (PF_HEAD).
 func PageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "PageDirty").testBit(PG_dirty)
+	return t.touch(CompoundHead(page), pfHead, "PageDirty", sim.AccessRead).testBit(PG_dirty)
 }
 
 // TestSetPageDirty is TestSetPageDirty() (PF_HEAD).
 func TestSetPageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "TestSetPageDirty").testAndSetBit(PG_dirty)
+	return t.touch(CompoundHead(page), pfHead, "TestSetPageDirty", sim.AccessRMW).testAndSetBit(PG_dirty)
 }
 
 // TestClearPageDirty is TestClearPageDirty() (PF_HEAD).
 func TestClearPageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "TestClearPageDirty").testAndClearBit(PG_dirty)
+	return t.touch(CompoundHead(page), pfHead, "TestClearPageDirty", sim.AccessRMW).testAndClearBit(PG_dirty)
 }
 
 // PageReclaim is PageReclaim() (PF_NO_TAIL).
 func PageReclaim(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageReclaim").testBit(PG_reclaim)
+	return t.touch(page, pfNoTail, "PageReclaim", sim.AccessRead).testBit(PG_reclaim)
 }
 
 // ClearPageReclaim is ClearPageReclaim() (PF_NO_TAIL).
 func ClearPageReclaim(t *Thread, page *Page) {
-	t.touch(page, pfNoTail, "ClearPageReclaim").clearBit(PG_reclaim)
+	t.touch(page, pfNoTail, "ClearPageReclaim", sim.AccessRMW).clearBit(PG_reclaim)
 }
 
 // SetPageUptodate is SetPageUptodate() (PF_NO_TAIL).
 func SetPageUptodate(t *Thread, page *Page) {
-	t.touch(page, pfNoTail, "SetPageUptodate").setBit(PG_uptodate)
+	t.touch(page, pfNoTail, "SetPageUptodate", sim.AccessRMW).setBit(PG_uptodate)
 }
 
 // GetPage is get_page() (include/linux/mm.h, v5.10): an atomic increment of
 // the head page's _refcount.
 func GetPage(t *Thread, page *Page) {
 	page = CompoundHead(page)
-	t.touch(page, pfAny, "get_page")
+	t.touch(page, pfAny, "get_page", sim.AccessRMW)
 	if n := page.refcount.Add(1); n <= 1 && t.K.DebugVM {
 		// VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow(page), page)
 		t.Bug(BadPage, "get_page on pfn %d with _refcount %d: VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)", page.pfn, n-1)
@@ -272,7 +279,7 @@ func GetPageUnlessZero(page *Page) bool {
 // page, in its own context.
 func PutPage(t *Thread, page *Page) {
 	page = CompoundHead(page)
-	t.touch(page, pfAny, "put_page")
+	t.touch(page, pfAny, "put_page", sim.AccessRMW)
 	n := page.refcount.Add(-1)
 	switch {
 	case n == 0:

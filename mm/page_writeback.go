@@ -1,5 +1,7 @@
 package mm
 
+import "github.com/pagelab/pagelab/sim"
+
 // Writeback: mm/page-writeback.c (v5.10) and the writeback parts of
 // mm/filemap.c.
 
@@ -80,7 +82,7 @@ func testSetPageWritebackLocked(t *Thread, page *Page, set bool) bool {
 	mapping := page.Mapping
 	old := true
 	if set {
-		old = t.touch(page, pfNoTail, "TestSetPageWriteback").testAndSetBit(PG_writeback)
+		old = t.touch(page, pfNoTail, "TestSetPageWriteback", sim.AccessRMW).testAndSetBit(PG_writeback)
 	}
 	if mapping == nil {
 		return old
@@ -121,10 +123,10 @@ func TestClearPageWriteback(t *Thread, page *Page) bool {
 	t.Step("test_clear_page_writeback")
 	mapping := page.Mapping
 	if mapping == nil {
-		return t.touch(page, pfNoTail, "TestClearPageWriteback").testAndClearBit(PG_writeback)
+		return t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW).testAndClearBit(PG_writeback)
 	}
 	mapping.iPages.Lock(t)
-	ret := t.touch(page, pfNoTail, "TestClearPageWriteback").testAndClearBit(PG_writeback)
+	ret := t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW).testAndClearBit(PG_writeback)
 	if ret && page.Mapping == mapping {
 		mapping.clearMark(page.Index, PAGECACHE_TAG_WRITEBACK)
 	}
@@ -165,7 +167,7 @@ func WriteCachePagesWriteback(t *Thread, page *Page, wbc *WritebackControl) bool
 		if wbc.SyncMode == WB_SYNC_NONE {
 			return false
 		}
-		t.K.Ops.WaitOnPageWriteback(t, page)
+		waitOnPageWriteback(t, page)
 	}
 	t.Step("write_cache_pages:BUG_ON")
 	if PageWriteback(t, page) {
@@ -183,6 +185,7 @@ type Writepage func(t *Thread, page *Page, wbc *WritebackControl)
 func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, writepage Writepage) {
 	t.Enter("write_cache_pages")
 	defer t.Exit()
+	defer t.OpEnd(t.OpBegin(OpWriteCachePages))
 	var index, end uint64
 	if wbc.RangeCyclic {
 		index, end = mapping.writebackIndex, MaxIndex
@@ -256,7 +259,7 @@ func FilemapFdatawaitRange(t *Thread, mapping *AddressSpace, start, end uint64) 
 			break
 		}
 		for _, page := range pv {
-			t.K.Ops.WaitOnPageWriteback(t, page)
+			waitOnPageWriteback(t, page)
 		}
 		pagevecRelease(t, pv)
 	}

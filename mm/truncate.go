@@ -118,7 +118,7 @@ func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64
 				break
 			}
 			LockPage(t, page)
-			t.K.Ops.WaitOnPageWriteback(t, page)
+			waitOnPageWriteback(t, page)
 			TruncateInodePage(t, mapping, page)
 			UnlockPage(t, page)
 		}

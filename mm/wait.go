@@ -91,17 +91,29 @@ func (q *WaitQueueHead) waitqueueActive() bool { return q.head.next != &q.head }
 // model (no scheduling point inside a spinlock section), so in explore mode
 // the lock is never found taken; the task's SpinRelax catches a model that
 // breaks that rule. In native mode it is a real test-and-set lock.
-type SpinLock struct{ v atomic.Int32 }
+type SpinLock struct {
+	v      atomic.Int32
+	holder *Thread
+	// line identifies the lock's cache line for the timed scheduler.
+	line uint64
+}
 
 // Lock is spin_lock().
 func (l *SpinLock) Lock(t *Thread) {
+	t.Access(l.line, sim.AccessLock)
 	for !l.v.CompareAndSwap(0, 1) {
 		t.SpinRelax()
 	}
+	l.holder = t
 }
 
 // Unlock is spin_unlock().
-func (l *SpinLock) Unlock() { l.v.Store(0) }
+func (l *SpinLock) Unlock() {
+	h := l.holder
+	l.holder = nil
+	l.v.Store(0)
+	h.Access(l.line, sim.AccessUnlock)
+}
 
 // wakeUpCommon is __wake_up_common() (kernel/sched/wait.c, v5.10) with a
 // bookmark: the caller holds q->lock. It starts after the bookmark if the

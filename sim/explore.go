@@ -89,11 +89,17 @@ type Explorer struct {
 
 	handoff  Handoff
 	strategy Strategy
-	tasks    []*Task
-	workers  []*worker
-	runnable []*Task
-	wakeups  int
-	run      int
+	timed    *Timed // the strategy, when it is the timed scheduler
+	cur      *Task  // the task running the current step
+	steps    int
+	ops      []OpStats
+	// RecordOps turns on operation statistics (OpBegin/OpEnd).
+	RecordOps bool
+	tasks     []*Task
+	workers   []*worker
+	runnable  []*Task
+	wakeups   int
+	run       int
 
 	// Decisions of the last execution, when Record is set.
 	Decisions []Decision
@@ -101,11 +107,19 @@ type Explorer struct {
 
 // NewExplorer returns an Explorer that uses the given strategy.
 func NewExplorer(s Strategy, h Handoff) *Explorer {
-	return &Explorer{MaxSteps: 100000, strategy: s, handoff: h}
+	x := &Explorer{MaxSteps: 100000, handoff: h}
+	x.SetStrategy(s)
+	return x
 }
 
 // SetStrategy replaces the strategy (replay then continue, for example).
-func (x *Explorer) SetStrategy(s Strategy) { x.strategy = s }
+func (x *Explorer) SetStrategy(s Strategy) {
+	x.strategy = s
+	x.timed, _ = s.(*Timed)
+	if x.timed != nil {
+		x.timed.x = x
+	}
+}
 
 // Strategy is the current strategy.
 func (x *Explorer) Strategy() Strategy { return x.strategy }
@@ -117,6 +131,11 @@ func (x *Explorer) Tasks() []*Task { return x.tasks }
 // execution's initial tasks; during Run tasks may spawn more (I/O
 // completions).
 func (x *Explorer) Spawn(name, label string, fn func(*Task)) *Task {
+	return x.SpawnKind(name, label, TaskCPU, fn)
+}
+
+// SpawnKind is Spawn for a task of the given kind.
+func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) *Task {
 	id := len(x.tasks)
 	if id == len(x.workers) {
 		if x.handoff == HandoffChannel {
@@ -126,7 +145,7 @@ func (x *Explorer) Spawn(name, label string, fn func(*Task)) *Task {
 		}
 	}
 	w := x.workers[id]
-	t := &Task{ID: id, Name: name, x: x, fn: fn, label: label, w: w, stack: make([]string, 0, 8)}
+	t := &Task{ID: id, Name: name, x: x, fn: fn, label: label, w: w, stack: make([]string, 0, 8), kind: kind, cpu: -1}
 	w.task = t
 	x.tasks = append(x.tasks, t)
 	x.strategy.Spawned(t)
@@ -139,6 +158,11 @@ func (x *Explorer) Reset() {
 	x.tasks = x.tasks[:0]
 	x.Decisions = x.Decisions[:0]
 	x.wakeups = 0
+	x.steps = 0
+	x.cur = nil
+	for i := range x.ops {
+		x.ops[i].reset()
+	}
 	x.strategy.Begin(x.run)
 	x.run++
 }
@@ -198,10 +222,16 @@ func (x *Explorer) Run() (Result, error) {
 			x.Trace(t, steps)
 		}
 		steps++
+		x.steps = steps
 		last = t
 		w := t.w
 		t.started = true
+		x.cur = t
 		w.resume()
+		x.cur = nil
+		if x.timed != nil {
+			x.timed.stepped(t)
+		}
 		if x.Record {
 			x.Decisions[len(x.Decisions)-1].Stopped = t.done || t.blocked
 		}
@@ -229,7 +259,8 @@ func (x *Explorer) Run() (Result, error) {
 // fails if t sleeps or halts: a set-up must do neither.
 func (x *Explorer) RunAlone(t *Task) error {
 	t.alone = true
-	defer func() { t.alone = false }()
+	x.cur = t
+	defer func() { t.alone, x.cur = false, nil }()
 	for !t.done {
 		if t.blocked {
 			return fmt.Errorf("set-up task %s went to sleep at %s", t.Name, t.label)

@@ -77,7 +77,76 @@ type Task struct {
 	stack []string
 
 	w *worker
+
+	kind TaskKind
+	// Timed mode: the task's virtual time at the start of its next step,
+	// the cost accumulated by the running step, its CPU (-1: none), when
+	// it became runnable, and when its current time slice began.
+	now, cost, readyAt, sliceStart int64
+	cpu                            int
+
+	// Operation statistics: wake-ups received and spurious wake-ups
+	// reported by the model.
+	wakeups, spurious int64
 }
+
+// TaskKind says how a task is scheduled in timed mode.
+type TaskKind uint8
+
+const (
+	// TaskCPU is a task that needs a CPU: a system call, a kernel thread.
+	TaskCPU TaskKind = iota
+	// TaskIRQ is an I/O completion: it becomes runnable when the I/O
+	// completes and runs in interrupt context, without waiting for a CPU.
+	TaskIRQ
+)
+
+// AccessKind is how a step touches a cache line.
+type AccessKind uint8
+
+const (
+	// AccessRead is a plain load.
+	AccessRead AccessKind = iota
+	// AccessRMW is an atomic read-modify-write (or a store).
+	AccessRMW
+	// AccessLock is spin_lock(): an atomic RMW that waits while the lock
+	// is held.
+	AccessLock
+	// AccessUnlock is spin_unlock(): a release store.
+	AccessUnlock
+)
+
+// Access tells the timed scheduler that the running step touches cache line
+// line (any stable identifier of the memory: a struct page, a wait-queue
+// head, a lock). Other modes ignore it.
+func (t *Task) Access(line uint64, kind AccessKind) {
+	if tm := t.x.timed; tm != nil {
+		tm.access(t, line, kind)
+	}
+}
+
+// Work is a scheduling point after ns nanoseconds of computation that
+// touches no shared memory (a critical section's body, user-space work).
+func (t *Task) Work(label string, ns int64) {
+	t.cost += ns
+	t.Step(label)
+}
+
+// Now is the task's clock: virtual nanoseconds in timed mode, the number of
+// scheduling decisions taken so far in explore mode.
+func (t *Task) Now() int64 {
+	if t.x.timed != nil {
+		return t.now + t.cost
+	}
+	return int64(t.x.steps)
+}
+
+// Spurious records that the task was woken but found its condition still
+// false (woken with the bit set again).
+func (t *Task) Spurious() { t.spurious++ }
+
+// Kind is the task's scheduling kind.
+func (t *Task) Kind() TaskKind { return t.kind }
 
 // Label is the scheduling point the task is paused at: the step it will
 // execute when it next runs.
@@ -148,12 +217,14 @@ func (t *Task) WakeUp() bool {
 		return false
 	}
 	t.state = TaskRunning
+	t.wakeups++
 	if t.blocked {
 		t.blocked = false
+		if tm := t.x.timed; tm != nil {
+			tm.woken(t)
+		}
 	}
-	if t.x != nil {
-		t.x.wakeups++
-	}
+	t.x.wakeups++
 	return true
 }
 
@@ -200,6 +271,11 @@ func (t *Task) Halt(reason any) {
 // of an I/O that this task submitted. It is runnable at once.
 func (t *Task) Spawn(name, label string, fn func(*Task)) *Task {
 	return t.x.Spawn(name, label, fn)
+}
+
+// SpawnKind is Spawn for a task of the given kind.
+func (t *Task) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) *Task {
+	return t.x.SpawnKind(name, label, kind, fn)
 }
 
 type halt struct{ reason any }

@@ -42,7 +42,15 @@ type Workload struct {
 	// StepsEstimate is the typical number of scheduling decisions of one
 	// execution at default parameters, PCT's initial k.
 	StepsEstimate int
+	// Latency marks a performance workload: it runs under the timed
+	// scheduler by default and reports PrimaryOp's latency.
+	Latency   bool
+	PrimaryOp int
 }
+
+// CPUs is the parameter the harness sets to the number of simulated CPUs of
+// a timed run (1 in explore mode), for workloads that size themselves by it.
+const CPUs = "cpus"
 
 // KernelParams apply to every workload: they configure the modelled kernel.
 var KernelParams = []Param{

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 
@@ -159,6 +160,8 @@ type runFlags struct {
 	preempt                         float64
 	json                            bool
 	handoff                         string
+	cpus, costs                     string
+	set                             map[string]bool // flags given
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
@@ -166,9 +169,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	var f runFlags
 	fs.StringVar(&f.workload, "workload", "", "workload ids, comma-separated, or all")
 	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
-	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix)")
+	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 5 for timed runs")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
-	fs.StringVar(&f.strategy, "strategy", "random", "random or pct")
+	fs.StringVar(&f.strategy, "strategy", "random", "random, pct or timed (default timed for latency workloads)")
+	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts, comma-separated (1 to 256)")
+	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
 	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d (1 to 10)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
 	fs.StringVar(&f.params, "param", "", "workload parameters name=value,name=value")
@@ -178,6 +183,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	f.set = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	cfgs, err := f.cells()
 	if err != nil {
 		return err
@@ -228,8 +235,22 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if f.runs < 1 {
 		return nil, usagef("run: -runs %d: want at least 1", f.runs)
 	}
-	if f.strategy != "random" && f.strategy != "pct" {
+	if !slices.Contains(bench.Strategies, f.strategy) {
 		return nil, usagef("run: unknown strategy %q (valid: %s)", f.strategy, strings.Join(bench.Strategies, ", "))
+	}
+	cpus, err := parseCPUs(f.cpus)
+	if err != nil {
+		return nil, err
+	}
+	costs := sim.DefaultCosts()
+	if f.costs != "" {
+		for _, kv := range strings.Split(f.costs, ",") {
+			name, val, ok := strings.Cut(kv, "=")
+			ns, err := strconv.ParseInt(val, 10, 64)
+			if !ok || err != nil || ns < 0 || !costs.Set(name, ns) {
+				return nil, usagef("run: bad -cost %q: want name=ns with ns >= 0 (names: %s)", kv, strings.Join(sim.CostNames, ", "))
+			}
+		}
 	}
 	if f.depth < 1 || f.depth > 10 {
 		return nil, usagef("run: -depth %d out of range (valid: 1 to 10)", f.depth)
@@ -265,6 +286,23 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		if err != nil {
 			return nil, usagef("run: %v", err)
 		}
+		strategy, runs := f.strategy, f.runs
+		if wl.Latency && !f.set["strategy"] {
+			strategy = "timed"
+		}
+		maxSteps := f.maxSteps
+		if strategy == "timed" {
+			if !f.set["runs"] {
+				runs = 5
+			}
+			if !f.set["max-steps"] {
+				maxSteps = bench.DefaultTimedMaxSteps
+			}
+		}
+		cellCPUs := []int{1}
+		if strategy == "timed" {
+			cellCPUs = cpus
+		}
 		ids := strings.Split(f.fix, ",")
 		if f.fix == "all" {
 			ids = wl.Fixes
@@ -279,11 +317,29 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				return nil, usagef("run: fix %s given twice (as %s)", v.ID, id)
 			}
 			seen[v.ID] = true
-			out = append(out, &bench.Config{
-				Workload: wl, Params: params, Variant: v, Strategy: f.strategy,
-				Depth: f.depth, Preempt: f.preempt, Seed: f.seed, Runs: f.runs, MaxSteps: f.maxSteps, Handoff: handoff,
-			})
+			for _, n := range cellCPUs {
+				out = append(out, &bench.Config{
+					Workload: wl, Params: params, Variant: v, Strategy: strategy,
+					Depth: f.depth, Preempt: f.preempt, Seed: f.seed, Runs: runs, MaxSteps: maxSteps, Handoff: handoff,
+					CPUs: n, Costs: costs,
+				})
+			}
 		}
+	}
+	return out, nil
+}
+
+func parseCPUs(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(f)
+		if err != nil || n < 1 || n > sim.MaxCPUs {
+			return nil, usagef("run: bad -cpus %q (want CPU counts from 1 to %d, comma-separated)", f, sim.MaxCPUs)
+		}
+		if slices.Contains(out, n) {
+			return nil, usagef("run: -cpus %d given twice", n)
+		}
+		out = append(out, n)
 	}
 	return out, nil
 }

@@ -8,25 +8,42 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 // jsonCell is the JSON Lines record of SPEC §3.
 type jsonCell struct {
-	Workload     string            `json:"workload"`
-	Fix          string            `json:"fix"`
-	Strategy     string            `json:"strategy"`
-	Depth        int               `json:"depth,omitempty"`
-	Seed         uint64            `json:"seed"`
-	Params       map[string]string `json:"params,omitempty"`
-	Runs         int               `json:"runs"`
-	Failing      int               `json:"failing"`
-	Failures     map[string]int    `json:"failures"`
-	FirstFailure map[string]string `json:"first_failure"`
-	Steps        int64             `json:"steps"`
-	MostSteps    int               `json:"most_steps"` // most decisions in one run
-	PCTBound     float64           `json:"pct_bound,omitempty"`
-	PCTTasks     int               `json:"pct_tasks,omitempty"`
-	PCTSteps     int               `json:"pct_steps,omitempty"`
+	Workload     string             `json:"workload"`
+	Fix          string             `json:"fix"`
+	Strategy     string             `json:"strategy"`
+	Depth        int                `json:"depth,omitempty"`
+	Seed         uint64             `json:"seed"`
+	Params       map[string]string  `json:"params,omitempty"`
+	Runs         int                `json:"runs"`
+	Failing      int                `json:"failing"`
+	Failures     map[string]int     `json:"failures"`
+	FirstFailure map[string]string  `json:"first_failure"`
+	Steps        int64              `json:"steps"`
+	MostSteps    int                `json:"most_steps"` // most decisions in one run
+	PCTBound     float64            `json:"pct_bound,omitempty"`
+	PCTTasks     int                `json:"pct_tasks,omitempty"`
+	PCTSteps     int                `json:"pct_steps,omitempty"`
+	CPUs         int                `json:"cpus,omitempty"`
+	VirtualNS    int64              `json:"virtual_ns,omitempty"`
+	Latency      map[string]jsonLat `json:"latency,omitempty"`
+}
+
+// jsonLat is one operation's latency distribution (ns) in a timed cell.
+type jsonLat struct {
+	Count      int64   `json:"count"`
+	P50        float64 `json:"p50_ns"`
+	P90        float64 `json:"p90_ns"`
+	P99        float64 `json:"p99_ns"`
+	P999       float64 `json:"p99.9_ns"`
+	Max        float64 `json:"max_ns"`
+	OpsPerSec  float64 `json:"ops_per_sec"`
+	WakeupsOp  float64 `json:"wakeups_per_op"`
+	SpuriousOp float64 `json:"spurious_per_op"`
 }
 
 func writeJSON(w io.Writer, c *bench.Cell) error {
@@ -34,6 +51,17 @@ func writeJSON(w io.Writer, c *bench.Cell) error {
 		Workload: c.Workload, Fix: c.Fix, Strategy: c.Strategy, Depth: c.Depth, Seed: c.Seed,
 		Runs: c.Runs, Failing: c.Failing, Failures: map[string]int{}, FirstFailure: map[string]string{},
 		Steps: c.Steps, MostSteps: c.MaxStepsIn, PCTBound: c.PCTBound, PCTTasks: c.PCTN, PCTSteps: c.PCTK,
+	}
+	if c.CPUs > 0 {
+		j.CPUs = c.CPUs
+		for _, m := range c.Makespans {
+			j.VirtualNS += m
+		}
+		j.Latency = map[string]jsonLat{}
+		for _, l := range c.Latencies {
+			j.Latency[l.Op] = jsonLat{Count: l.Count, P50: l.P50, P90: l.P90, P99: l.P99, P999: l.P999, Max: l.Max,
+				OpsPerSec: l.PerSec, WakeupsOp: l.WakeupsPerOp(), SpuriousOp: l.SpuriousPerOp()}
+		}
 	}
 	if len(c.Params) > 0 {
 		j.Params = map[string]string{}
@@ -74,6 +102,10 @@ func writeTable(w io.Writer, cells []*bench.Cell) error {
 
 func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 	c0 := cells[0]
+	if c0.CPUs > 0 {
+		writeLatencyTable(b, cells)
+		return
+	}
 	fmt.Fprintf(b, "%s  strategy=%s", c0.Workload, c0.Strategy)
 	if c0.Strategy == "pct" {
 		fmt.Fprintf(b, " depth=%d", c0.Depth)
@@ -157,4 +189,69 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 		}
 	}
 	b.WriteByte('\n')
+}
+
+// writeLatencyTable prints a timed workload's primary operation per fix and
+// CPU count: throughput and latency percentiles in virtual time.
+func writeLatencyTable(b *strings.Builder, cells []*bench.Cell) {
+	c0 := cells[0]
+	w, _ := workloads.Lookup(c0.Workload)
+	op := mm.OpNames[w.PrimaryOp]
+	fmt.Fprintf(b, "%s  strategy=timed seed=%d runs=%d", c0.Workload, c0.Seed, c0.Runs)
+	if len(c0.Params) > 0 {
+		fmt.Fprintf(b, "\nparameters: %s", wrap(strings.Join(c0.Params, " "), 68, 12))
+	}
+	fmt.Fprintf(b, "\n%s latency in virtual time, percentiles over all runs\n\n", op)
+	fixW := len("fix")
+	for _, c := range cells {
+		fixW = max(fixW, len(c.Fix))
+	}
+	fmt.Fprintf(b, "%-*s %4s %7s %7s %7s %7s %7s %7s %7s\n", fixW, "fix", "cpus", "ops/s", "p50", "p99", "p99.9", "max", "wake/op", "spur/op")
+	var failing []string
+	for _, c := range cells {
+		l := c.Latency(op)
+		if l == nil {
+			l = &bench.Latency{}
+		}
+		fmt.Fprintf(b, "%-*s %4d %7s %7s %7s %7s %7s %7.2f %7.2f\n", fixW, c.Fix, c.CPUs,
+			siRate(l.PerSec), nsDur(l.P50), nsDur(l.P99), nsDur(l.P999), nsDur(l.Max), l.WakeupsPerOp(), l.SpuriousPerOp())
+		for f := mm.Failure(0); f < mm.NumFailures; f++ {
+			if c.Failures[f] > 0 {
+				failing = append(failing, fmt.Sprintf("%s at %d cpus: %s in %d/%d runs", c.Fix, c.CPUs, f, c.Failures[f], c.Runs))
+			}
+		}
+	}
+	if len(failing) > 0 {
+		b.WriteString("\nfailures in timed runs:\n")
+		for _, f := range failing {
+			fmt.Fprintf(b, "  %s\n", f)
+		}
+	}
+	b.WriteByte('\n')
+}
+
+// nsDur formats nanoseconds with an SI unit, three significant digits.
+func nsDur(ns float64) string {
+	switch {
+	case ns < 1e3:
+		return fmt.Sprintf("%.0fns", ns)
+	case ns < 1e6:
+		return fmt.Sprintf("%.3gµs", ns/1e3)
+	case ns < 1e9:
+		return fmt.Sprintf("%.3gms", ns/1e6)
+	}
+	return fmt.Sprintf("%.3gs", ns/1e9)
+}
+
+// siRate formats a rate with an SI prefix.
+func siRate(r float64) string {
+	switch {
+	case r >= 1e9:
+		return fmt.Sprintf("%.3gG", r/1e9)
+	case r >= 1e6:
+		return fmt.Sprintf("%.3gM", r/1e6)
+	case r >= 1e3:
+		return fmt.Sprintf("%.3gk", r/1e3)
+	}
+	return fmt.Sprintf("%.3g", r)
 }

@@ -1,0 +1,52 @@
+package sim
+
+// Operation statistics: the model brackets the operations whose latency the
+// lab reports (lock_page, wait_on_page_writeback, …) with OpBegin/OpEnd, and
+// the execution collects, per operation, every latency and the wake-ups the
+// task received during it.
+
+// OpStats are the statistics of one operation over one execution.
+type OpStats struct {
+	// Samples are the latencies, in the task clock's unit (virtual or
+	// wall-clock nanoseconds; scheduling decisions in explore mode).
+	Samples []int64
+	// Wakeups and Spurious count wake-ups received during the operations,
+	// and those after which the waiter found its condition still false.
+	Wakeups, Spurious int64
+}
+
+func (s *OpStats) reset() {
+	s.Samples = s.Samples[:0]
+	s.Wakeups, s.Spurious = 0, 0
+}
+
+// OpMark is an operation in progress.
+type OpMark struct {
+	op                       int
+	start, wakeups, spurious int64
+}
+
+// OpBegin starts timing operation op (a small integer the model defines).
+func (t *Task) OpBegin(op int) OpMark {
+	return OpMark{op: op, start: t.Now(), wakeups: t.wakeups, spurious: t.spurious}
+}
+
+// OpEnd records the operation begun with m, if the execution records
+// operation statistics.
+func (t *Task) OpEnd(m OpMark) {
+	x := t.x
+	if !x.RecordOps || t.aborting {
+		return // an operation cut short by the end of the execution has no latency
+	}
+	for len(x.ops) <= m.op {
+		x.ops = append(x.ops, OpStats{})
+	}
+	s := &x.ops[m.op]
+	s.Samples = append(s.Samples, t.Now()-m.start)
+	s.Wakeups += t.wakeups - m.wakeups
+	s.Spurious += t.spurious - m.spurious
+}
+
+// Ops are the operation statistics of the last execution, indexed by the
+// model's operation numbers. They are reused by the next execution.
+func (x *Explorer) Ops() []OpStats { return x.ops }
