@@ -14,7 +14,7 @@ import "github.com/pagelab/pagelab/mm"
 // filemap_fault critical section), unlock it, and work `think` ns outside.
 // Task i's j-th operation takes page (7i + 13j) mod pages: a fixed
 // pseudo-random pattern, the same under every fix.
-var LockStorm = register(&Workload{
+var LockStorm = &Workload{
 	ID:   "lock-storm",
 	Desc: "page-lock fairness: tasks lock a few hot pages (filemap_fault pattern)",
 	Params: []Param{
@@ -53,4 +53,4 @@ var LockStorm = register(&Workload{
 			}
 		}
 	},
-})
+}

@@ -60,11 +60,11 @@ var KernelParams = []Param{
 	{Name: "unfairness", Default: 5, Min: 0, Max: 1000, Desc: "sysctl_page_lock_unfairness"},
 }
 
-var registry []*Workload
-
-func register(w *Workload) *Workload {
-	registry = append(registry, w)
-	return w
+// registry is every workload, races first, in the order of SPEC §3.
+var registry = []*Workload{
+	WritebackRestart,
+	WritebackReuse,
+	LockStorm,
 }
 
 // All returns the registered workloads in registry order.

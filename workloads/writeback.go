@@ -22,7 +22,7 @@ var writebackFamily = []string{
 //
 // Every setter of PG_writeback holds the page lock; the clearer, io1, does
 // not, and its clear and its wake-up are separate steps.
-var WritebackRestart = register(&Workload{
+var WritebackRestart = &Workload{
 	ID:   "writeback-restart",
 	Race: "A",
 	Desc: "race A: stale PG_writeback wake-up after writeback restarts (c2407cf7d22d)",
@@ -60,7 +60,7 @@ var WritebackRestart = register(&Workload{
 			}
 		}
 	},
-})
+}
 
 // WritebackReuse is race B (seed 001, 073861ed77b6): a stale PG_writeback
 // wake-up after the page was freed and reused.
@@ -80,7 +80,7 @@ var WritebackRestart = register(&Workload{
 //	cpu5… ftruncate(file 2, 0), the waiter of the truncation flavour
 //	      (`truncate2`); after it, cpu6… write file 3 and may get the page
 //	      again while file 2's write is in flight (`write3`)
-var WritebackReuse = register(&Workload{
+var WritebackReuse = &Workload{
 	ID:   "writeback-reuse",
 	Race: "B",
 	Desc: "race B: stale PG_writeback wake-up after the page is freed and reused (073861ed77b6)",
@@ -146,4 +146,4 @@ var WritebackReuse = register(&Workload{
 			}
 		}
 	},
-})
+}

@@ -195,10 +195,10 @@ func TestBadInput(t *testing.T) {
 		t.Fatalf("seed schedule %q does not name writeback-restart", valid)
 	}
 
+	validWorkloads := strings.Join(workloads.IDs(), ", ")
 	const (
-		validCommands  = "valid: list, run, replay"
-		validWorkloads = "writeback-restart, writeback-reuse"
-		validFixes     = "valid: baseline, v5.8, fair-handoff, hold-ref, loop-wait, no-waiters-check, wait-to-set, folio"
+		validCommands = "valid: list, run, replay"
+		validFixes    = "valid: baseline, v5.8, fair-handoff, hold-ref, loop-wait, no-waiters-check, wait-to-set, folio"
 	)
 	wl := []string{"run", "-workload", "writeback-restart"}
 	runWith := func(args ...string) []string { return append(append([]string(nil), wl...), args...) }
