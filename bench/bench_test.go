@@ -31,3 +31,25 @@ func BenchmarkExecutions(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkTimed measures the timed scheduler on a 64-CPU lock-storm under
+// the baseline: scheduling points simulated per second of host time.
+// Target: 1,000,000 per second on one core.
+func BenchmarkTimed(b *testing.B) {
+	for _, wl := range []string{"lock-storm", "fsync-storm"} {
+		b.Run(wl+"/cpus=64", func(b *testing.B) {
+			w, _ := workloads.Lookup(wl)
+			v, _ := fixes.Parse("baseline")
+			cfg := &Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "timed",
+				Seed: 1, Runs: b.N, CPUs: 64, Costs: sim.DefaultCosts(), MaxSteps: DefaultTimedMaxSteps}
+			b.ResetTimer()
+			c, err := Run(cfg, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			s := b.Elapsed().Seconds()
+			b.ReportMetric(float64(c.Steps)/s, "points/s")
+			b.ReportMetric(float64(c.Steps)/float64(c.Runs), "points/exec")
+		})
+	}
+}

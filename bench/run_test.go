@@ -85,3 +85,44 @@ func TestInterruptKeepsFinishedRuns(t *testing.T) {
 		t.Fatalf("got %d runs, %v; want 10 runs and ErrInterrupted", c.Runs, err)
 	}
 }
+
+func timedCell(t *testing.T, workload, fix string, cpus int) *Cell {
+	t.Helper()
+	w, _ := workloads.Lookup(workload)
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "timed",
+		Seed: 3, Runs: 2, CPUs: cpus, Costs: sim.DefaultCosts(), MaxSteps: DefaultTimedMaxSteps}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func TestTimedIsDeterministic(t *testing.T) {
+	for _, wl := range []string{"lock-storm", "fsync-storm"} {
+		a, b := timedCell(t, wl, "baseline", 16), timedCell(t, wl, "baseline", 16)
+		if !reflect.DeepEqual(a, b) {
+			t.Errorf("%s: two timed runs with seed 3 differ", wl)
+		}
+		if len(a.Latencies) == 0 || a.Latencies[0].Count == 0 {
+			t.Errorf("%s: no latencies recorded", wl)
+		}
+	}
+}
+
+// TestLockStormHandoffCost pins what the lab measured with the default cost
+// model: at 64 CPUs, handing the page lock to the first waiter (5.9-rc1)
+// gets less than 60% of v5.8's lock throughput (Larabel's direction).
+func TestLockStormHandoffCost(t *testing.T) {
+	v58 := timedCell(t, "lock-storm", "v5.8", 64).Latency("lock_page")
+	fair := timedCell(t, "lock-storm", "fair-handoff", 64).Latency("lock_page")
+	if fair.PerSec >= 0.6*v58.PerSec {
+		t.Errorf("fair-handoff %.0f lock_page/s, v5.8 %.0f: want fair-handoff below 60%%", fair.PerSec, v58.PerSec)
+	}
+	if fair.SpuriousPerOp() != 0 {
+		t.Errorf("fair-handoff: %.2f spurious wake-ups per lock; a handed-off waiter never finds the bit taken", fair.SpuriousPerOp())
+	}
+}

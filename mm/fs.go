@@ -136,6 +136,17 @@ func DoWritepages(t *Thread, mapping *AddressSpace, wbc *WritebackControl) {
 	WriteCachePages(t, mapping, wbc, MpageWritepage)
 }
 
+// FilemapFdatawrite is filemap_fdatawrite() (mm/filemap.c, v5.10): start
+// integrity writeback of the whole file (WB_SYNC_ALL), without waiting for
+// it to complete: sync_file_range(SYNC_FILE_RANGE_WRITE), and the first half
+// of fsync.
+func FilemapFdatawrite(t *Thread, inode *Inode) {
+	t.Enter("filemap_fdatawrite")
+	defer t.Exit()
+	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}
+	DoWritepages(t, inode.Mapping, &wbc)
+}
+
 // WritebackSingleInode is the flusher's background writeback of one inode
 // (__writeback_single_inode() in fs/fs-writeback.c, v5.10): WB_SYNC_NONE,
 // range_cyclic.

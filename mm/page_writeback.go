@@ -251,6 +251,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 func FilemapFdatawaitRange(t *Thread, mapping *AddressSpace, start, end uint64) {
 	t.Enter("__filemap_fdatawait_range")
 	defer t.Exit()
+	defer t.OpEnd(t.OpBegin(OpFdatawait))
 	index := start
 	var pvec [PAGEVEC_SIZE]*Page
 	for index <= end {

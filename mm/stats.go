@@ -15,12 +15,14 @@ const (
 	OpFsync
 	// OpEndPageWriteback is end_page_writeback(), in the completion.
 	OpEndPageWriteback
+	// OpFdatawait is __filemap_fdatawait_range() over its range.
+	OpFdatawait
 
 	NumOps
 )
 
 // OpNames are the operations' names in reports.
-var OpNames = [NumOps]string{"lock_page", "wait_on_page_writeback", "write_cache_pages", "fsync", "end_page_writeback"}
+var OpNames = [NumOps]string{"lock_page", "wait_on_page_writeback", "write_cache_pages", "fsync", "end_page_writeback", "fdatawait"}
 
 // waitOnPageWriteback calls the installed wait_on_page_writeback(), timed.
 func waitOnPageWriteback(t *Thread, page *Page) {

@@ -46,6 +46,9 @@ type Workload struct {
 	// scheduler by default and reports PrimaryOp's latency.
 	Latency   bool
 	PrimaryOp int
+	// TimedMaxSteps, if set, is the step budget of one timed execution
+	// (livelock beyond) instead of the harness's default.
+	TimedMaxSteps int
 }
 
 // CPUs is the parameter the harness sets to the number of simulated CPUs of
@@ -65,6 +68,7 @@ var registry = []*Workload{
 	WritebackRestart,
 	WritebackReuse,
 	LockStorm,
+	FsyncStorm,
 }
 
 // All returns the registered workloads in registry order.

@@ -297,6 +297,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			}
 			if !f.set["max-steps"] {
 				maxSteps = bench.DefaultTimedMaxSteps
+				if wl.TimedMaxSteps > 0 {
+					maxSteps = wl.TimedMaxSteps
+				}
 			}
 		}
 		cellCPUs := []int{1}
