@@ -282,8 +282,9 @@ func TestBadInput(t *testing.T) {
 
 func TestDeterministic(t *testing.T) {
 	for _, args := range [][]string{
-		{"run", "-workload", "all", "-fix", "all", "-runs", "300", "-seed", "5", "-json"},
-		{"run", "-workload", "all", "-fix", "baseline,hold-ref", "-strategy", "pct", "-runs", "300", "-seed", "5", "-json"},
+		{"run", "-workload", "writeback-restart,writeback-reuse", "-fix", "all", "-runs", "300", "-seed", "5", "-json"},
+		{"run", "-workload", "writeback-restart,writeback-reuse", "-fix", "baseline,hold-ref", "-strategy", "pct", "-runs", "300", "-seed", "5", "-json"},
+		{"run", "-workload", "lock-storm,fsync-storm", "-fix", "baseline", "-cpus", "2,8", "-runs", "2", "-seed", "5", "-json"},
 		{"run", "-workload", "writeback-reuse", "-fix", "all", "-runs", "300", "-seed", "5", "-handoff", "channel", "-json"},
 	} {
 		first, _, err := runCLI(args...)
