@@ -55,13 +55,13 @@ func folioEndWritebackInner(t *mm.Thread, page *mm.Page) bool {
 	t.Enter("__folio_end_writeback")
 	defer t.Exit()
 	t.Step("__folio_end_writeback")
-	mapping := page.Mapping
+	mapping := page.Mapping()
 	if mapping == nil {
 		return mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
 	}
 	mapping.XaLock(t)
 	waiters := mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
-	if page.Mapping == mapping {
+	if page.Mapping() == mapping {
 		mapping.XaClearMark(page.Index, mm.PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.XaUnlock()

@@ -52,6 +52,7 @@ type blockKey struct {
 // checks every transfer against the block's owner (the data-corruption
 // oracle).
 type Disk struct {
+	mu     sync.Mutex // the device serializes its own bookkeeping
 	blocks map[blockKey]PageData
 	// Writes counts completed transfers.
 	Writes int
@@ -66,7 +67,11 @@ func (d *Disk) reset() {
 }
 
 // Block is what the disk holds for block index of inode ino.
-func (d *Disk) Block(ino int, index uint64) PageData { return d.blocks[blockKey{ino, index}] }
+func (d *Disk) Block(ino int, index uint64) PageData {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.blocks[blockKey{ino, index}]
+}
 
 // SubmitBio is submit_bio() of a one-page write (the bio the mpage code
 // builds for block (inode, page->index)). The I/O completes asynchronously:
@@ -75,8 +80,8 @@ func (d *Disk) Block(ino int, index uint64) PageData { return d.blocks[blockKey{
 // calling end_page_writeback() — with no page reference of its own.
 func SubmitBio(t *Thread, page *Page) *Bio {
 	k := t.K
-	k.nrIO++
-	bio := &Bio{Page: page, gen: page.gen, Ino: page.Mapping.Host.Ino, Index: page.Index, Task: TaskName("io", k.nrIO)}
+	n := k.nrIO.Add(1)
+	bio := &Bio{Page: page, gen: page.gen.Load(), Ino: page.Mapping().Host.Ino, Index: page.Index, Task: TaskName("io", int(n))}
 	k.SpawnKind(bio.Task, "dma", sim.TaskIRQ, func(ct *Thread) {
 		ct.bio = bio
 		bioDMA(ct, bio)
@@ -89,10 +94,12 @@ func SubmitBio(t *Thread, page *Page) *Bio {
 // the bio's inode and index; data of another owner reaching it is
 // corruption: the page was freed and reused while the I/O was in flight.
 func bioDMA(t *Thread, bio *Bio) {
-	data := bio.Page.Data
+	data := bio.Page.Data()
 	k := t.K
+	k.Disk.mu.Lock()
 	k.Disk.blocks[blockKey{bio.Ino, bio.Index}] = data
 	k.Disk.Writes++
+	k.Disk.mu.Unlock()
 	if data.Ino != bio.Ino || data.Index != bio.Index {
 		t.Raise(DataCorruption, "block %d of inode %d received %s: pfn %d was freed and reused while its write was in flight", bio.Index, bio.Ino, data, bio.Page.pfn)
 	}

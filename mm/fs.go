@@ -1,5 +1,7 @@
 package mm
 
+import "sync"
+
 // A minimal block filesystem on top of the page cache, in the mould of the
 // generic paths ext2 and the mpage code use (fs/mpage.c, mm/filemap.c,
 // fs/libfs.c; v5.10): full-page buffered writes, ->writepage that submits one
@@ -12,6 +14,8 @@ type Inode struct {
 	Ino     int
 	Mapping *AddressSpace
 
+	// mu guards the oracle's bookkeeping below (not kernel state).
+	mu sync.Mutex
 	// versions[index] is the last version a write to index produced;
 	// completed[index] the last version whose write returned.
 	versions  []uint64
@@ -48,23 +52,27 @@ func growU64(s []uint64, i uint64) []uint64 {
 func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
+	inode.mu.Lock()
 	inode.versions = growU64(inode.versions, index)
 	inode.versions[index]++
 	v := inode.versions[index]
 	truncations, truncating := inode.truncations, inode.truncating
+	inode.mu.Unlock()
 
 	page := grabCachePageWriteBegin(t, inode.Mapping, index)
 	if page == nil {
 		return // -ENOMEM
 	}
 	t.Step("copy_from_user")
-	page.Data = PageData{Ino: inode.Ino, Index: index, Version: v}
+	page.setData(PageData{Ino: inode.Ino, Index: index, Version: v})
 	SetPageUptodate(t, page)
 	SetPageDirty(t, page)
 	UnlockPage(t, page)
 	t.Step("put_page")
 	PutPage(t, page)
 
+	inode.mu.Lock()
+	defer inode.mu.Unlock()
 	if truncating > 0 || inode.truncating > 0 || inode.truncations != truncations {
 		// A truncation overlapped the write and may have thrown its page
 		// away: no fsync owes this data to the disk.
@@ -89,7 +97,7 @@ func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Pa
 		if page != nil {
 			LockPage(t, page)
 			t.Step("pagecache_get_page:mapping")
-			if page.Mapping != mapping {
+			if page.Mapping() != mapping {
 				UnlockPage(t, page)
 				t.Step("put_page")
 				PutPage(t, page)
@@ -168,12 +176,17 @@ func Fsync(t *Thread, inode *Inode) {
 	t.Enter("file_write_and_wait_range")
 	defer t.Exit()
 	defer t.OpEnd(t.OpBegin(OpFsync))
+	inode.mu.Lock()
 	want := append([]uint64(nil), inode.completed...)
 	truncations, truncating := inode.truncations, inode.truncating
+	inode.mu.Unlock()
 	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}
 	DoWritepages(t, inode.Mapping, &wbc)
 	FilemapFdatawaitRange(t, inode.Mapping, 0, MaxIndex)
-	if inode.truncations != truncations || truncating > 0 || inode.truncating > 0 {
+	inode.mu.Lock()
+	overlapped := inode.truncations != truncations || truncating > 0 || inode.truncating > 0
+	inode.mu.Unlock()
+	if overlapped {
 		// A truncation overlapped the fsync: it may legitimately have
 		// thrown the data away.
 		return
@@ -197,10 +210,16 @@ func TruncatePagecache(t *Thread, inode *Inode) {
 	defer t.Exit()
 	// Writes that returned before the truncation are thrown away by it:
 	// no later fsync owes them to the disk.
+	inode.mu.Lock()
 	clear(inode.completed)
 	inode.truncations++
 	inode.truncating++
-	defer func() { inode.truncating-- }()
+	inode.mu.Unlock()
+	defer func() {
+		inode.mu.Lock()
+		inode.truncating--
+		inode.mu.Unlock()
+	}()
 	TruncateInodePagesRange(t, inode.Mapping, 0, MaxIndex)
 }
 
@@ -218,7 +237,7 @@ func ReadPageLocked(t *Thread, inode *Inode, index uint64) {
 	}
 	LockPage(t, page)
 	t.Step("filemap_fault:mapping")
-	_ = page.Mapping == inode.Mapping
+	_ = page.Mapping() == inode.Mapping
 	UnlockPage(t, page)
 	t.Step("put_page")
 	PutPage(t, page)

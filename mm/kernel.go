@@ -19,6 +19,8 @@ package mm
 
 import (
 	"fmt"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pagelab/pagelab/sim"
 )
@@ -69,12 +71,16 @@ type Kernel struct {
 
 	spawner   Spawner
 	mem       []Page
-	freeList  []int32 // per-CPU free list: a LIFO stack of pfns, hot on top
+	zoneLock  SpinLock // zone->lock, around freeList
+	freeList  []int32  // per-CPU free list: a LIFO stack of pfns, hot on top
 	waitTable []WaitQueueHead
 	Disk      Disk
 	inodes    []*Inode
-	nrIO      int
+	nrIO      atomic.Int64
 
+	// mu guards the failure record: in native mode tasks raise
+	// concurrently.
+	mu      sync.Mutex
 	fired   FailureSet
 	reports []Report
 }
@@ -94,14 +100,11 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 	if len(k.mem) != cfg.NrPages {
 		k.mem = make([]Page, cfg.NrPages)
 	}
+	// Zero values are a free, unmapped page with no flags; clear() avoids
+	// an atomic store per field (an XCHG each on x86).
+	clear(k.mem)
 	for i := range k.mem {
-		p := &k.mem[i]
-		p.flags.Store(0)
-		p.refcount.Store(0)
-		p.mapcount = -1
-		p.compoundHead, p.order = nil, 0
-		p.Mapping, p.Index, p.Data = nil, 0, PageData{}
-		p.pfn, p.gen, p.free = int32(i), 0, true
+		k.mem[i].pfn = int32(i)
 	}
 	// Pages come off the free list lowest pfn first.
 	k.freeList = k.freeList[:0]
@@ -111,15 +114,16 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 	if len(k.waitTable) != 1<<cfg.WaitTableBits {
 		k.waitTable = make([]WaitQueueHead, 1<<cfg.WaitTableBits)
 	}
+	clear(k.waitTable)
 	for i := range k.waitTable {
-		k.waitTable[i].lock.v.Store(0)
 		k.waitTable[i].lock.line = lineWaitTable | uint64(i)
 		k.waitTable[i].init()
 	}
 	k.Disk.reset()
 	clear(k.inodes)
 	k.inodes = k.inodes[:0]
-	k.nrIO = 0
+	k.nrIO.Store(0)
+	k.zoneLock.line = lineZone
 	k.fired = 0
 	k.reports = k.reports[:0]
 }
@@ -130,6 +134,7 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 const (
 	lineWaitTable = 1 << 62
 	lineIPages    = 1 << 61
+	lineZone      = 1 << 60
 )
 
 // Thread is the model's view of a task: the sim task plus the per-task
@@ -166,32 +171,54 @@ func (k *Kernel) SpawnKind(name, label string, kind sim.TaskKind, fn func(*Threa
 }
 
 // Fired is the set of failures raised so far.
-func (k *Kernel) Fired() FailureSet { return k.fired }
+func (k *Kernel) Fired() FailureSet {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.fired
+}
 
 // Reports are the failure events raised so far, in order.
-func (k *Kernel) Reports() []Report { return k.reports }
+func (k *Kernel) Reports() []Report {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return k.reports
+}
 
 // Raise records a failure that lets the kernel go on (bad_page, the oracles):
 // the execution continues and later consequences are recorded too.
 func (t *Thread) Raise(f Failure, format string, args ...any) {
 	k := t.K
-	k.fired = k.fired.Add(f)
 	stack := append([]string(nil), t.Stack()...)
-	k.reports = append(k.reports, Report{Failure: f, Task: t.Name, Label: t.Label(), Stack: stack, Msg: fmt.Sprintf(format, args...)})
+	r := Report{Failure: f, Task: t.Name, Label: t.Label(), Stack: stack, Msg: fmt.Sprintf(format, args...)}
+	k.mu.Lock()
+	k.fired = k.fired.Add(f)
+	k.reports = append(k.reports, r)
+	k.mu.Unlock()
 }
 
 // Bug records a fatal failure (BUG, VM_BUG_ON) and halts the execution, as an
 // oops does on a machine with panic_on_oops (the way syzbot runs).
 func (t *Thread) Bug(f Failure, format string, args ...any) {
 	t.Raise(f, format, args...)
-	t.Halt(t.K.reports[len(t.K.reports)-1])
+	k := t.K
+	k.mu.Lock()
+	var last Report
+	for _, r := range k.reports {
+		if r.Task == t.Name && r.Failure == f {
+			last = r
+		}
+	}
+	k.mu.Unlock()
+	t.Halt(last)
 }
 
 // RaiseGlobal records a failure found outside any task (end-of-run oracles,
 // hang and livelock detection).
 func (k *Kernel) RaiseGlobal(f Failure, msg string) {
+	k.mu.Lock()
 	k.fired = k.fired.Add(f)
 	k.reports = append(k.reports, Report{Failure: f, Msg: msg})
+	k.mu.Unlock()
 }
 
 // Pages is mem_map.
@@ -215,17 +242,17 @@ func (k *Kernel) Setup(x interface{ RunAlone(*sim.Task) error }, fn func(*Thread
 func (k *Kernel) CheckQuiescent() {
 	for _, inode := range k.inodes {
 		m := inode.Mapping
-		for i := range m.slots {
-			page := m.slots[i].page
-			if page == nil || page.Data.Ino != inode.Ino {
+		for i, sl := range m.slotList() {
+			page := sl.page.Load()
+			if page == nil || page.Data().Ino != inode.Ino {
 				continue
 			}
 			f := page.flags.Load()
 			if f&(1<<PG_dirty|1<<PG_writeback|1<<PG_locked) != 0 {
 				continue
 			}
-			if got := k.Disk.Block(inode.Ino, uint64(i)); got != page.Data {
-				k.RaiseGlobal(DataLoss, fmt.Sprintf("inode %d page %d is clean in the page cache with %s but the disk holds %s", inode.Ino, i, page.Data, got))
+			if got := k.Disk.Block(inode.Ino, uint64(i)); got != page.Data() {
+				k.RaiseGlobal(DataLoss, fmt.Sprintf("inode %d page %d is clean in the page cache with %s but the disk holds %s", inode.Ino, i, page.Data(), got))
 			}
 		}
 	}

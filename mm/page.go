@@ -67,34 +67,54 @@ type PageData struct {
 type Page struct {
 	flags    atomic.Uint64
 	refcount atomic.Int32 // _refcount
-	mapcount int32        // _mapcount, -1 when unmapped
+	mapcount int32        // _mapcount + 1: 0 when unmapped (the kernel's -1)
 
 	// compoundHead is page->compound_head without the tail bit: non-nil
 	// exactly when the page is a tail page (PageTail).
-	compoundHead *Page
+	compoundHead atomic.Pointer[Page]
 	order        uint8 // compound_order of a head page
 
-	Mapping *AddressSpace
-	Index   uint64
+	// mapping is page->mapping, read without locks by paths such as
+	// test_clear_page_writeback() (page_mapping(): a READ_ONCE).
+	mapping atomic.Pointer[AddressSpace]
+	// Index is page->index: set before the page is published in the page
+	// cache, never changed (deletion keeps it).
+	Index uint64
 
-	// Data is the page's contents.
-	Data PageData
+	// data is the page's contents (what the device reads by DMA).
+	data atomic.Pointer[PageData]
 
 	pfn int32
 	// gen counts allocations of this struct page: a path that remembers
 	// the generation it saw can tell whether the page was freed since.
-	gen  uint64
-	free bool
+	gen atomic.Uint64
+	// inUse is false while the page is on a free list.
+	inUse atomic.Bool
 }
+
+// Mapping is page->mapping.
+func (p *Page) Mapping() *AddressSpace { return p.mapping.Load() }
+
+func (p *Page) setMapping(m *AddressSpace) { p.mapping.Store(m) }
+
+// Data is the page's contents.
+func (p *Page) Data() PageData {
+	if d := p.data.Load(); d != nil {
+		return *d
+	}
+	return PageData{}
+}
+
+func (p *Page) setData(d PageData) { p.data.Store(&d) }
 
 // PFN is the page frame number.
 func (p *Page) PFN() int { return int(p.pfn) }
 
 // Gen is the allocation generation of the page (oracle bookkeeping).
-func (p *Page) Gen() uint64 { return p.gen }
+func (p *Page) Gen() uint64 { return p.gen.Load() }
 
 // IsFree reports whether the page is on a free list (oracle bookkeeping).
-func (p *Page) IsFree() bool { return p.free }
+func (p *Page) IsFree() bool { return !p.inUse.Load() }
 
 // RefCount is page_ref_count().
 func (p *Page) RefCount() int32 { return p.refcount.Load() }
@@ -136,15 +156,15 @@ func (p *Page) clearBit(nr uint) { p.flags.And(^uint64(1 << nr)) }
 
 // PageTail is PageTail() (include/linux/page-flags.h): bit 0 of
 // page->compound_head.
-func PageTail(page *Page) bool { return page.compoundHead != nil }
+func PageTail(page *Page) bool { return page.compoundHead.Load() != nil }
 
 // PageHead is PageHead().
 func PageHead(page *Page) bool { return page.testBit(PG_head) }
 
 // CompoundHead is compound_head().
 func CompoundHead(page *Page) *Page {
-	if page.compoundHead != nil {
-		return page.compoundHead
+	if h := page.compoundHead.Load(); h != nil {
+		return h
 	}
 	return page
 }
@@ -154,10 +174,10 @@ func CompoundHead(page *Page) *Page {
 // completion, before hold-ref) and enforces the PF_* policy of the flag.
 func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.AccessKind) *Page {
 	if b := t.bio; b != nil && !t.staleReported && (page == b.Page || CompoundHead(page) == b.Page) {
-		if b.Page.free || b.Page.gen != b.gen {
+		if !b.Page.inUse.Load() || b.Page.gen.Load() != b.gen {
 			t.staleReported = true
 			state := "freed"
-			if !b.Page.free {
+			if b.Page.inUse.Load() {
 				state = "freed and reused"
 			}
 			t.Raise(StalePage, "%s on pfn %d: the page was %s after this I/O was submitted and the completion holds no reference", flag, page.pfn, state)
@@ -170,7 +190,7 @@ func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.Access
 	case pfOnlyHead:
 		// PF_ONLY_HEAD: VM_BUG_ON_PGFLAGS(PageTail(page), page).
 		if PageTail(page) && t.K.DebugVMPgflags {
-			t.Bug(VMBugTail, "%s on tail page pfn %d (head pfn %d): VM_BUG_ON_PGFLAGS(PageTail(page))", flag, page.pfn, page.compoundHead.pfn)
+			t.Bug(VMBugTail, "%s on tail page pfn %d (head pfn %d): VM_BUG_ON_PGFLAGS(PageTail(page))", flag, page.pfn, page.compoundHead.Load().pfn)
 		}
 	case pfNoTail:
 		// PF_NO_TAIL: tests go to the head page; modifications of a tail

@@ -10,6 +10,8 @@ package mm
 // exhausted (workloads size NrPages so that this does not happen).
 func AllocPage(t *Thread) *Page {
 	k := t.K
+	k.zoneLock.Lock(t)
+	defer k.zoneLock.Unlock()
 	if len(k.freeList) == 0 {
 		return nil
 	}
@@ -27,6 +29,8 @@ func AllocPage(t *Thread) *Page {
 // a moment ago can come back as a tail page (the THP reuse of race B).
 func AllocCompoundPage(t *Thread, order uint8) *Page {
 	k := t.K
+	k.zoneLock.Lock(t)
+	defer k.zoneLock.Unlock()
 	n := int32(1) << order
 	for i := len(k.freeList) - 1; i >= 0; i-- {
 		base := k.freeList[i] &^ (n - 1)
@@ -35,7 +39,7 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 		}
 		all := true
 		for p := base; p < base+n; p++ {
-			if !k.mem[p].free {
+			if k.mem[p].inUse.Load() {
 				all = false
 				break
 			}
@@ -68,14 +72,14 @@ func (k *Kernel) removeFree(lo, hi int32) {
 // the free list must have no PAGE_FLAGS_CHECK_AT_PREP flag, no mapping and
 // no references; it gets one reference.
 func prepNewPage(t *Thread, page *Page) {
-	if page.flags.Load()&PAGE_FLAGS_CHECK_AT_PREP != 0 || page.Mapping != nil || page.refcount.Load() != 0 {
+	if page.flags.Load()&PAGE_FLAGS_CHECK_AT_PREP != 0 || page.Mapping() != nil || page.refcount.Load() != 0 {
 		t.Raise(BadPage, "bad_page at allocation of pfn %d: flags %s, mapping %v, _refcount %d",
-			page.pfn, FlagNames(page.flags.Load()), page.Mapping != nil, page.refcount.Load())
+			page.pfn, FlagNames(page.flags.Load()), page.Mapping() != nil, page.refcount.Load())
 	}
-	page.free = false
-	page.gen++
+	page.inUse.Store(true)
+	page.gen.Add(1)
 	page.refcount.Store(1)
-	page.mapcount = -1
+	page.mapcount = 0
 }
 
 // prepCompoundPage is prep_compound_page(): PG_head on the head, the tail
@@ -87,7 +91,7 @@ func prepCompoundPage(k *Kernel, head *Page, order uint8) {
 	pages := k.compoundPages(head)
 	for i := 1; i < len(pages); i++ {
 		pages[i].refcount.Store(0)
-		pages[i].compoundHead = head
+		pages[i].compoundHead.Store(head)
 	}
 }
 
@@ -105,7 +109,7 @@ func freeCompoundPage(t *Thread, head *Page) {
 	n := len(pages)
 	ok := freePagesPrepare(t, head, true)
 	for i := 1; i < n; i++ {
-		pages[i].compoundHead = nil
+		pages[i].compoundHead.Store(nil)
 		pages[i].flags.Store(0)
 	}
 	head.clearBit(PG_head)
@@ -114,10 +118,12 @@ func freeCompoundPage(t *Thread, head *Page) {
 		return
 	}
 	k := t.K
+	k.zoneLock.Lock(t)
 	for i := n - 1; i >= 0; i-- {
-		pages[i].free = true
+		pages[i].inUse.Store(false)
 		k.freeList = append(k.freeList, pages[i].pfn)
 	}
+	k.zoneLock.Unlock()
 }
 
 // freeUnrefPage is free_unref_page() → free_pcp_prepare() (mm/page_alloc.c,
@@ -129,8 +135,11 @@ func freeUnrefPage(t *Thread, page *Page) {
 	if !freePagesPrepare(t, page, t.K.DebugVM) {
 		return
 	}
-	page.free = true
-	t.K.freeList = append(t.K.freeList, page.pfn)
+	k := t.K
+	k.zoneLock.Lock(t)
+	page.inUse.Store(false)
+	k.freeList = append(k.freeList, page.pfn)
+	k.zoneLock.Unlock()
 }
 
 // freePagesPrepare is free_pages_prepare() (mm/page_alloc.c, v5.10). A page
@@ -150,9 +159,9 @@ func freePagesPrepare(t *Thread, page *Page, check bool) bool {
 // PAGE_FLAGS_CHECK_AT_FREE); flags are only checked when check is set.
 func pageBadReason(page *Page, check bool) string {
 	switch {
-	case page.mapcount != -1:
+	case page.mapcount != 0:
 		return "nonzero mapcount"
-	case page.Mapping != nil:
+	case page.Mapping() != nil:
 		return "non-NULL mapping"
 	case page.refcount.Load() != 0:
 		return "nonzero _refcount"
@@ -166,5 +175,5 @@ func pageBadReason(page *Page, check bool) string {
 // is leaked. No oops: the machine goes on.
 func badPage(t *Thread, page *Page, reason string) {
 	t.Raise(BadPage, "BUG: Bad page state: pfn %d flags %s: %s", page.pfn, FlagNames(page.flags.Load()), reason)
-	page.mapcount = -1
+	page.mapcount = 0
 }

@@ -37,13 +37,13 @@ func SetPageDirty(t *Thread, page *Page) bool {
 	if TestSetPageDirty(t, page) {
 		return false
 	}
-	mapping := page.Mapping
+	mapping := page.Mapping()
 	if mapping == nil {
 		return true
 	}
 	t.Step("set_page_dirty:xa_lock")
 	mapping.iPages.Lock(t)
-	if page.Mapping == mapping {
+	if page.Mapping() == mapping {
 		mapping.setMark(page.Index, PAGECACHE_TAG_DIRTY)
 	}
 	mapping.iPages.Unlock()
@@ -79,7 +79,7 @@ func SetPageWriteback(t *Thread, page *Page) bool {
 // one step; set says whether to set PG_writeback (false when the caller
 // already owns the bit and only the tags and accounting are left).
 func testSetPageWritebackLocked(t *Thread, page *Page, set bool) bool {
-	mapping := page.Mapping
+	mapping := page.Mapping()
 	old := true
 	if set {
 		old = t.touch(page, pfNoTail, "TestSetPageWriteback", sim.AccessRMW).testAndSetBit(PG_writeback)
@@ -121,13 +121,13 @@ func TestClearPageWriteback(t *Thread, page *Page) bool {
 	t.Enter("test_clear_page_writeback")
 	defer t.Exit()
 	t.Step("test_clear_page_writeback")
-	mapping := page.Mapping
+	mapping := page.Mapping()
 	if mapping == nil {
 		return t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW).testAndClearBit(PG_writeback)
 	}
 	mapping.iPages.Lock(t)
 	ret := t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW).testAndClearBit(PG_writeback)
-	if ret && page.Mapping == mapping {
+	if ret && page.Mapping() == mapping {
 		mapping.clearMark(page.Index, PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.iPages.Unlock()
@@ -188,7 +188,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 	defer t.OpEnd(t.OpBegin(OpWriteCachePages))
 	var index, end uint64
 	if wbc.RangeCyclic {
-		index, end = mapping.writebackIndex, MaxIndex
+		index, end = mapping.writebackIndex.Load(), MaxIndex
 	} else {
 		index, end = wbc.RangeStart, wbc.RangeEnd
 	}
@@ -211,7 +211,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 			// Page truncated or invalidated: we can freely skip it, even
 			// for data integrity operations.
 			t.Step("write_cache_pages:mapping")
-			if page.Mapping != mapping {
+			if page.Mapping() != mapping {
 				UnlockPage(t, page)
 				continue
 			}
@@ -241,7 +241,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 		doneIndex = 0
 	}
 	if wbc.RangeCyclic {
-		mapping.writebackIndex = doneIndex
+		mapping.writebackIndex.Store(doneIndex)
 	}
 }
 

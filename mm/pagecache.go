@@ -1,5 +1,7 @@
 package mm
 
+import "sync/atomic"
+
 // The page cache: struct address_space with its xarray of pages and the
 // DIRTY / WRITEBACK / TOWRITE marks (include/linux/fs.h, lib/xarray.c,
 // mm/filemap.c; v5.10). An xarray operation under the i_pages lock is one
@@ -15,40 +17,63 @@ const (
 // PAGEVEC_SIZE is the batch of a pagevec (include/linux/pagevec.h).
 const PAGEVEC_SIZE = 15
 
+// xaSlot is one index of the xarray. Lookups read it without the i_pages
+// lock (under RCU in the kernel), so its fields are atomic; they change
+// only under the lock.
 type xaSlot struct {
-	page  *Page
-	marks uint8
+	page  atomic.Pointer[Page]
+	marks atomic.Uint32
 }
 
 // AddressSpace is struct address_space: the page cache of one inode.
 type AddressSpace struct {
 	Host   *Inode
 	iPages SpinLock // xa_lock
-	slots  []xaSlot // the xarray, indexed by page index
-	// NrPages is mapping->nrpages.
-	NrPages        int
-	writebackIndex uint64
+	// slots is the xarray, indexed by page index; it grows (under the
+	// lock) by publishing a longer copy, so that lockless lookups always
+	// see a consistent slice.
+	slots          atomic.Pointer[[]*xaSlot]
+	nrPages        atomic.Int64
+	writebackIndex atomic.Uint64
+}
+
+// NrPages is mapping->nrpages.
+func (m *AddressSpace) NrPages() int { return int(m.nrPages.Load()) }
+
+func (m *AddressSpace) slotList() []*xaSlot {
+	if p := m.slots.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 func (m *AddressSpace) slot(index uint64) *xaSlot {
-	if index >= uint64(len(m.slots)) {
+	sl := m.slotList()
+	if index >= uint64(len(sl)) {
 		return nil
 	}
-	return &m.slots[index]
+	return sl[index]
 }
 
+// grow makes index addressable; the caller holds the i_pages lock.
 func (m *AddressSpace) grow(index uint64) *xaSlot {
-	for uint64(len(m.slots)) <= index {
-		m.slots = append(m.slots, xaSlot{})
+	sl := m.slotList()
+	if index < uint64(len(sl)) {
+		return sl[index]
 	}
-	return &m.slots[index]
+	n := append([]*xaSlot(nil), sl...)
+	for uint64(len(n)) <= index {
+		n = append(n, &xaSlot{})
+	}
+	m.slots.Store(&n)
+	return n[index]
 }
 
 // Lookup returns the page at index without side effects (for oracles and
 // tests, not for the model's paths).
 func (m *AddressSpace) Lookup(index uint64) *Page {
 	if s := m.slot(index); s != nil {
-		return s.page
+		return s.page.Load()
 	}
 	return nil
 }
@@ -56,31 +81,21 @@ func (m *AddressSpace) Lookup(index uint64) *Page {
 // Marks returns the xarray marks at index (for oracles and tests).
 func (m *AddressSpace) Marks(index uint64) uint8 {
 	if s := m.slot(index); s != nil {
-		return s.marks
+		return uint8(s.marks.Load())
 	}
 	return 0
 }
 
 func (m *AddressSpace) setMark(index uint64, mark uint8) {
-	if s := m.slot(index); s != nil && s.page != nil {
-		s.marks |= mark
+	if s := m.slot(index); s != nil && s.page.Load() != nil {
+		s.marks.Or(uint32(mark))
 	}
 }
 
 func (m *AddressSpace) clearMark(index uint64, mark uint8) {
 	if s := m.slot(index); s != nil {
-		s.marks &^= mark
+		s.marks.And(^uint32(mark))
 	}
-}
-
-// taggedAny is mapping_tagged(): any page carries the mark.
-func (m *AddressSpace) taggedAny(mark uint8) bool {
-	for i := range m.slots {
-		if m.slots[i].marks&mark != 0 {
-			return true
-		}
-	}
-	return false
 }
 
 // addToPageCacheLRU is add_to_page_cache_lru() → __add_to_page_cache_locked()
@@ -97,13 +112,15 @@ func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint6
 	mapping.iPages.Lock(t)
 	defer mapping.iPages.Unlock()
 	s := mapping.grow(index)
-	if s.page != nil {
+	if s.page.Load() != nil {
 		return false
 	}
 	page.refcount.Add(1)
-	page.Mapping, page.Index = mapping, index
-	s.page, s.marks = page, 0
-	mapping.NrPages++
+	page.setMapping(mapping)
+	page.Index = index
+	s.marks.Store(0)
+	s.page.Store(page)
+	mapping.nrPages.Add(1)
 	// lru_cache_add(): the page joins the LRU.
 	page.setBit(PG_lru)
 	return true
@@ -115,11 +132,11 @@ func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint6
 func findGetPage(t *Thread, mapping *AddressSpace, index uint64) *Page {
 	t.Step("find_get_page")
 	s := mapping.slot(index)
-	if s == nil || s.page == nil {
+	if s == nil {
 		return nil
 	}
-	page := s.page
-	if !GetPageUnlessZero(page) {
+	page := s.page.Load()
+	if page == nil || !GetPageUnlessZero(page) {
 		return nil
 	}
 	return page
@@ -131,15 +148,17 @@ func findGetPage(t *Thread, mapping *AddressSpace, index uint64) *Page {
 func pagevecLookupRangeTag(t *Thread, pv []*Page, mapping *AddressSpace, index *uint64, end uint64, tag uint8) []*Page {
 	t.Step("pagevec_lookup_range_tag")
 	pv = pv[:0]
-	for i := *index; i <= end && i < uint64(len(mapping.slots)) && len(pv) < PAGEVEC_SIZE; i++ {
-		s := &mapping.slots[i]
-		if s.page == nil || s.marks&tag == 0 {
+	sl := mapping.slotList()
+	for i := *index; i <= end && i < uint64(len(sl)) && len(pv) < PAGEVEC_SIZE; i++ {
+		s := sl[i]
+		page := s.page.Load()
+		if page == nil || uint8(s.marks.Load())&tag == 0 {
 			continue
 		}
-		if !GetPageUnlessZero(s.page) {
+		if !GetPageUnlessZero(page) {
 			continue
 		}
-		pv = append(pv, s.page)
+		pv = append(pv, page)
 		*index = i + 1
 	}
 	if len(pv) < PAGEVEC_SIZE {
@@ -155,12 +174,13 @@ func pagevecLookupRangeTag(t *Thread, pv []*Page, mapping *AddressSpace, index *
 func pagevecLookupEntries(t *Thread, pv []*Page, indices []uint64, mapping *AddressSpace, start uint64, nr int) ([]*Page, []uint64) {
 	t.Step("pagevec_lookup_entries")
 	pv, indices = pv[:0], indices[:0]
-	for i := start; i < uint64(len(mapping.slots)) && len(pv) < nr; i++ {
-		s := &mapping.slots[i]
-		if s.page == nil || !GetPageUnlessZero(s.page) {
+	sl := mapping.slotList()
+	for i := start; i < uint64(len(sl)) && len(pv) < nr; i++ {
+		page := sl[i].page.Load()
+		if page == nil || !GetPageUnlessZero(page) {
 			continue
 		}
-		pv = append(pv, s.page)
+		pv = append(pv, page)
 		indices = append(indices, i)
 	}
 	return pv, indices
@@ -181,10 +201,10 @@ func pagevecRelease(t *Thread, pv []*Page) {
 func tagPagesForWriteback(t *Thread, mapping *AddressSpace, start, end uint64) {
 	t.Step("tag_pages_for_writeback")
 	mapping.iPages.Lock(t)
-	for i := start; i <= end && i < uint64(len(mapping.slots)); i++ {
-		s := &mapping.slots[i]
-		if s.marks&PAGECACHE_TAG_DIRTY != 0 {
-			s.marks |= PAGECACHE_TAG_TOWRITE
+	sl := mapping.slotList()
+	for i := start; i <= end && i < uint64(len(sl)); i++ {
+		if s := sl[i]; s.marks.Load()&PAGECACHE_TAG_DIRTY != 0 {
+			s.marks.Or(PAGECACHE_TAG_TOWRITE)
 		}
 	}
 	mapping.iPages.Unlock()
@@ -199,7 +219,7 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 	t.Enter("delete_from_page_cache")
 	defer t.Exit()
 	t.Step("delete_from_page_cache")
-	mapping := page.Mapping
+	mapping := page.Mapping()
 	if !PageLocked(t, page) {
 		t.Bug(BugNotLocked, "delete_from_page_cache of unlocked pfn %d: BUG_ON(!PageLocked(page))", page.pfn)
 	}
@@ -211,11 +231,12 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 		mapping.iPages.Unlock()
 		t.Bug(VMBugTail, "page_cache_delete of tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
 	}
-	if s := mapping.slot(page.Index); s != nil && s.page == page {
-		s.page, s.marks = nil, 0
+	if s := mapping.slot(page.Index); s != nil && s.page.Load() == page {
+		s.page.Store(nil)
+		s.marks.Store(0)
 	}
-	page.Mapping = nil
-	mapping.NrPages--
+	page.setMapping(nil)
+	mapping.nrPages.Add(-1)
 	mapping.iPages.Unlock()
 	// page_cache_free_page(): drop the page cache's reference.
 	t.Step("put_page")

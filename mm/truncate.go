@@ -13,7 +13,7 @@ func TruncateInodePage(t *Thread, mapping *AddressSpace, page *Page) int {
 	if PageTail(page) && t.K.DebugVM {
 		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
 	}
-	if page.Mapping != mapping {
+	if page.Mapping() != mapping {
 		return -5 // -EIO
 	}
 	truncateCleanupPage(t, page)
@@ -41,7 +41,7 @@ func truncateCleanupPage(t *Thread, page *Page) {
 func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64) {
 	t.Enter("truncate_inode_pages_range")
 	defer t.Exit()
-	if mapping.NrPages == 0 {
+	if mapping.NrPages() == 0 {
 		return
 	}
 	var pvec, locked [PAGEVEC_SIZE]*Page
@@ -70,7 +70,7 @@ func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64
 				UnlockPage(t, page)
 				continue
 			}
-			if page.Mapping != mapping {
+			if page.Mapping() != mapping {
 				UnlockPage(t, page)
 				continue
 			}

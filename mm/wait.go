@@ -26,7 +26,11 @@ type WaitQueueEntry struct {
 	// wpq is container_of(wait, struct wait_page_queue, wait); nil for a
 	// bookmark.
 	wpq        *WaitPageQueue
-	prev, next *WaitQueueEntry
+	prev, next *WaitQueueEntry // under q->lock
+	// queued mirrors "linked in a queue" for list_empty_careful(), which
+	// the waiter reads without q->lock: the waker's unlink stores it with
+	// release semantics as its last touch of the entry.
+	queued atomic.Bool
 }
 
 // Flags is the entry's flags word.
@@ -35,9 +39,12 @@ func (e *WaitQueueEntry) Flags() uint32 { return e.flags.Load() }
 // listEmptyCareful is list_empty_careful(): whether the entry is unlinked.
 // It pairs with listDelInitCareful in the waker (an acquire load against a
 // release store in the kernel; sequentially consistent here).
-func (e *WaitQueueEntry) listEmptyCareful() bool { return e.next == e }
+func (e *WaitQueueEntry) listEmptyCareful() bool { return !e.queued.Load() }
 
-func (e *WaitQueueEntry) initList() { e.prev, e.next = e, e }
+func (e *WaitQueueEntry) initList() {
+	e.prev, e.next = e, e
+	e.queued.Store(false)
+}
 
 // listAddTail is list_add_tail(new, head): new goes before head.
 func listAddTail(n, head *WaitQueueEntry) {
@@ -45,6 +52,7 @@ func listAddTail(n, head *WaitQueueEntry) {
 	n.prev, n.next = prev, head
 	prev.next = n
 	head.prev = n
+	n.queued.Store(true)
 }
 
 // listDelInit is list_del_init(); listDelInitCareful (c6fe44d96fc1) is
@@ -64,7 +72,7 @@ type WaitQueueHead struct {
 	head WaitQueueEntry
 }
 
-func (q *WaitQueueHead) init() { q.head.initList() }
+func (q *WaitQueueHead) init() { q.head.prev, q.head.next = &q.head, &q.head }
 
 // Len is the number of entries queued (bookmarks included).
 func (q *WaitQueueHead) Len() int {
