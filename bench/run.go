@@ -16,7 +16,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "timed"}
+var Strategies = []string{"random", "pct", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -31,9 +31,13 @@ type Config struct {
 	Runs     int
 	MaxSteps int // per execution; 0 means the default
 	Handoff  sim.Handoff
-	// CPUs and Costs configure the timed strategy.
-	CPUs  int
-	Costs sim.Costs
+	// CPUs and Costs configure the timed strategy; CPUs, Inject and
+	// Timeout the native one (Timeout: wall-clock ns an execution may
+	// take before it counts as a livelock).
+	CPUs    int
+	Costs   sim.Costs
+	Inject  map[string]int64
+	Timeout int64
 	// Progress, if set, is called after every execution.
 	Progress func(done int)
 }
@@ -188,6 +192,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	case "pct":
 		pct = sim.NewPCT(cfg.Seed, cfg.Depth, cfg.Workload.StepsEstimate)
 		strat = pct
+	case "native":
 	case "timed":
 		if cfg.CPUs < 1 || cfg.CPUs > sim.MaxCPUs {
 			return nil, fmt.Errorf("timed: %d CPUs (valid: 1 to %d)", cfg.CPUs, sim.MaxCPUs)
@@ -195,7 +200,10 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		timed = sim.NewTimed(cfg.Seed, cfg.CPUs, cfg.Costs)
 		strat = timed
 	default:
-		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct, timed)", cfg.Strategy)
+		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct, timed, native)", cfg.Strategy)
+	}
+	if cfg.Strategy == "native" {
+		return runNative(cfg, stop)
 	}
 	r := newRunner(cfg, strat)
 	defer r.x.Close()

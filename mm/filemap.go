@@ -311,13 +311,16 @@ func TrylockPage(t *Thread, page *Page) bool {
 // LockPage is lock_page() (include/linux/pagemap.h, v5.10): the trylock fast
 // path, then __lock_page().
 func LockPage(t *Thread, page *Page) {
+	// No defers on this hot path: a task that unwinds (its execution
+	// ended) leaves its stack and timings behind on purpose.
 	t.Enter("lock_page")
-	defer t.Exit()
-	defer t.OpEnd(t.OpBegin(OpLockPage))
+	m := t.OpBegin(OpLockPage)
 	t.Step("lock_page")
 	if !TrylockPage(t, page) {
 		lockPageSlow(t, page)
 	}
+	t.OpEnd(m)
+	t.Exit()
 }
 
 // lockPageSlow is __lock_page() (mm/filemap.c, v5.10): an EXCLUSIVE,
@@ -342,16 +345,18 @@ func clearBitUnlockIsNegativeByte(page *Page, nr uint) bool {
 // waiter can slip in between them — the property PG_writeback lacks.
 func UnlockPage(t *Thread, page *Page) {
 	t.Enter("unlock_page")
-	defer t.Exit()
 	page = CompoundHead(page)
 	t.Step("unlock_page")
 	if !PageLocked(t, page) && t.K.DebugVM {
 		t.Bug(BugNotLocked, "unlock_page of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
 	}
-	t.Access(pageAddress(page), sim.AccessRMW)
+	if t.Timed() {
+		t.Access(pageAddress(page), sim.AccessRMW)
+	}
 	if clearBitUnlockIsNegativeByte(page, PG_locked) {
 		t.K.Ops.WakeUpPageBit(t, page, PG_locked)
 	}
+	t.Exit()
 }
 
 // EndPageWriteback is end_page_writeback() (mm/filemap.c, v5.9 to

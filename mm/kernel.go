@@ -167,6 +167,7 @@ func (k *Kernel) SpawnKind(name, label string, kind sim.TaskKind, fn func(*Threa
 	th := &Thread{K: k}
 	th.Task = k.spawner.SpawnKind(name, label, kind, func(t *sim.Task) { fn(th) })
 	th.Task.Local = th
+	th.Task.Start()
 	return th
 }
 

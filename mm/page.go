@@ -173,7 +173,45 @@ func CompoundHead(page *Page) *Page {
 // oracle for the one path that touches pages without a reference (the I/O
 // completion, before hold-ref) and enforces the PF_* policy of the flag.
 func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.AccessKind) *Page {
-	if b := t.bio; b != nil && !t.staleReported && (page == b.Page || CompoundHead(page) == b.Page) {
+	// The common case, inlined: no oracle to run, no costs to account, no
+	// PF_ONLY_HEAD check.
+	if t.bio == nil && !t.Timed() && policy != pfOnlyHead {
+		if policy == pfNoTail {
+			return CompoundHead(page)
+		}
+		return page
+	}
+	return t.touchSlow(page, policy, flag, kind)
+}
+
+//go:noinline
+func (t *Thread) touchSlow(page *Page, policy pfPolicy, flag string, kind sim.AccessKind) *Page {
+	if t.bio != nil {
+		t.checkStale(page, flag)
+	}
+	// struct page is 64 bytes, one cache line in the vmemmap: flags and
+	// _refcount share it.
+	if t.Timed() {
+		t.Access(pageAddress(page), kind)
+	}
+	switch policy {
+	case pfOnlyHead:
+		// PF_ONLY_HEAD: VM_BUG_ON_PGFLAGS(PageTail(page), page).
+		if t.K.DebugVMPgflags && PageTail(page) {
+			t.Bug(VMBugTail, "%s on tail page pfn %d (head pfn %d): VM_BUG_ON_PGFLAGS(PageTail(page))", flag, page.pfn, page.compoundHead.Load().pfn)
+		}
+	case pfNoTail:
+		// PF_NO_TAIL: tests go to the head page; modifications of a tail
+		// trip VM_BUG_ON_PGFLAGS (callers pass head pages).
+		return CompoundHead(page)
+	}
+	return page
+}
+
+// checkStale is the stale-page oracle for the I/O completion, the one path
+// that touches a page without holding a reference (before hold-ref).
+func (t *Thread) checkStale(page *Page, flag string) {
+	if b := t.bio; !t.staleReported && (page == b.Page || CompoundHead(page) == b.Page) {
 		if !b.Page.inUse.Load() || b.Page.gen.Load() != b.gen {
 			t.staleReported = true
 			state := "freed"
@@ -183,21 +221,6 @@ func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.Access
 			t.Raise(StalePage, "%s on pfn %d: the page was %s after this I/O was submitted and the completion holds no reference", flag, page.pfn, state)
 		}
 	}
-	// struct page is 64 bytes, one cache line in the vmemmap: flags and
-	// _refcount share it.
-	t.Access(pageAddress(page), kind)
-	switch policy {
-	case pfOnlyHead:
-		// PF_ONLY_HEAD: VM_BUG_ON_PGFLAGS(PageTail(page), page).
-		if PageTail(page) && t.K.DebugVMPgflags {
-			t.Bug(VMBugTail, "%s on tail page pfn %d (head pfn %d): VM_BUG_ON_PGFLAGS(PageTail(page))", flag, page.pfn, page.compoundHead.Load().pfn)
-		}
-	case pfNoTail:
-		// PF_NO_TAIL: tests go to the head page; modifications of a tail
-		// trip VM_BUG_ON_PGFLAGS (callers pass head pages).
-		return CompoundHead(page)
-	}
-	return page
 }
 
 type pfPolicy uint8

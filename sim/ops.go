@@ -28,22 +28,38 @@ type OpMark struct {
 
 // OpBegin starts timing operation op (a small integer the model defines).
 func (t *Task) OpBegin(op int) OpMark {
-	return OpMark{op: op, start: t.Now(), wakeups: t.wakeups, spurious: t.spurious}
+	if !t.rec {
+		return OpMark{op: -1}
+	}
+	return t.opBegin(op)
+}
+
+func (t *Task) opBegin(op int) OpMark {
+	return OpMark{op: op, start: t.Now(), wakeups: t.wakeups.Load(), spurious: t.spurious}
 }
 
 // OpEnd records the operation begun with m, if the execution records
 // operation statistics.
 func (t *Task) OpEnd(m OpMark) {
-	x := t.x
-	if !x.RecordOps || t.aborting {
+	if m.op >= 0 {
+		t.opEnd(m)
+	}
+}
+
+func (t *Task) opEnd(m OpMark) {
+	if t.aborting || (t.nat != nil && t.nat.aborting.Load()) {
 		return // an operation cut short by the end of the execution has no latency
 	}
-	for len(x.ops) <= m.op {
-		x.ops = append(x.ops, OpStats{})
+	ops := &t.ops // native: per task, merged at the end
+	if t.nat == nil {
+		ops = &t.x.ops
 	}
-	s := &x.ops[m.op]
+	for len(*ops) <= m.op {
+		*ops = append(*ops, OpStats{})
+	}
+	s := &(*ops)[m.op]
 	s.Samples = append(s.Samples, t.Now()-m.start)
-	s.Wakeups += t.wakeups - m.wakeups
+	s.Wakeups += t.wakeups.Load() - m.wakeups
 	s.Spurious += t.spurious - m.spurious
 }
 

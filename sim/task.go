@@ -22,7 +22,10 @@
 // execution, byte for byte.
 package sim
 
-import "fmt"
+import (
+	"fmt"
+	"sync/atomic"
+)
 
 // TaskState is the kernel's task state (p->__state in 5.x called p->state).
 // Only the states the modelled paths use exist.
@@ -64,13 +67,13 @@ type Task struct {
 	fn    func(*Task)
 	label string // the scheduling point the task is paused at
 
-	state    TaskState // set_current_state(); TaskRunning once woken
-	blocked  bool      // inside schedule(), off the CPU: not runnable
+	state    atomic.Uint32 // TaskState: set_current_state(); TaskRunning once woken
+	blocked  bool          // explore: inside schedule(), off the CPU: not runnable
 	done     bool
 	started  bool
-	alone    bool // run by RunAlone: scheduling points do not yield
-	aborting bool // the execution ended: unwind at the next scheduling point
-	sigkill  bool // a fatal signal is pending
+	alone    bool        // run by RunAlone: scheduling points do not yield
+	aborting bool        // the execution ended: unwind at the next scheduling point
+	sigkill  atomic.Bool // a fatal signal is pending
 
 	// stack is the model's call stack of kernel function names (Enter/Exit),
 	// captured in traces for race diagrams.
@@ -87,7 +90,18 @@ type Task struct {
 
 	// Operation statistics: wake-ups received and spurious wake-ups
 	// reported by the model.
-	wakeups, spurious int64
+	wakeups  atomic.Int64
+	spurious int64
+
+	// Native mode: the runner, the parking channel, whether the task is
+	// parked in Schedule, its steps and its operation statistics.
+	nat    *Native
+	timed  *Timed // the timed scheduler, if that is the mode
+	rec    bool   // operation statistics are recorded
+	park   chan struct{}
+	parked bool // under nat.mu
+	steps  int64
+	ops    []OpStats
 }
 
 // TaskKind says how a task is scheduled in timed mode.
@@ -120,21 +134,28 @@ const (
 // line (any stable identifier of the memory: a struct page, a wait-queue
 // head, a lock). Other modes ignore it.
 func (t *Task) Access(line uint64, kind AccessKind) {
-	if tm := t.x.timed; tm != nil {
-		tm.access(t, line, kind)
+	if t.timed != nil {
+		t.timed.access(t, line, kind)
 	}
 }
 
 // Work is a scheduling point after ns nanoseconds of computation that
 // touches no shared memory (a critical section's body, user-space work).
 func (t *Task) Work(label string, ns int64) {
-	t.cost += ns
+	if t.nat != nil {
+		t.nat.spin(t, ns)
+	} else {
+		t.cost += ns
+	}
 	t.Step(label)
 }
 
 // Now is the task's clock: virtual nanoseconds in timed mode, the number of
 // scheduling decisions taken so far in explore mode.
 func (t *Task) Now() int64 {
+	if t.nat != nil {
+		return t.nat.now()
+	}
 	if t.x.timed != nil {
 		return t.now + t.cost
 	}
@@ -162,6 +183,26 @@ func (t *Task) Blocked() bool { return t.blocked }
 // about to do, and another task may run before it continues.
 func (t *Task) Step(label string) {
 	t.label = label
+	if n := t.nat; n != nil && !n.slow.Load() {
+		// Native: nothing to decide, unless the execution is being ended
+		// or a delay is to be injected here (then step).
+		return
+	}
+	t.step(label)
+}
+
+// step is the out-of-line part of Step, so that Step inlines.
+//
+//go:noinline
+func (t *Task) step(label string) {
+	if n := t.nat; n != nil {
+		n.step(t, label)
+		return
+	}
+	t.yield()
+}
+
+func (t *Task) yield() {
 	if t.alone {
 		// RunAlone: nobody else may run, so there is no decision to take.
 		return
@@ -172,32 +213,41 @@ func (t *Task) Step(label string) {
 	}
 }
 
+// Timed reports whether the task runs under the timed scheduler (whether
+// Access has any effect).
+func (t *Task) Timed() bool { return t.timed != nil }
+
 // SetState is set_current_state(): it announces the intent to sleep before
 // the waiter's last check of its condition, so that a wake-up arriving
 // between that check and Schedule is not lost (try_to_wake_up sets the state
 // back to TaskRunning and Schedule then returns at once).
-func (t *Task) SetState(s TaskState) { t.state = s }
+func (t *Task) SetState(s TaskState) { t.state.Store(uint32(s)) }
 
 // State is the task's current state.
-func (t *Task) State() TaskState { return t.state }
+func (t *Task) State() TaskState { return TaskState(t.state.Load()) }
 
 // Schedule is schedule() (io_schedule() in the page-wait paths) after
 // SetState: a scheduling point, after which the task sleeps unless a wake-up
 // set it back to TaskRunning in the meantime. It returns when the task runs
 // again. The label names the scheduling point for schedules and traces.
 func (t *Task) Schedule(label string) {
+	if t.nat != nil {
+		t.label = label
+		t.nat.schedule(t)
+		return
+	}
 	t.Step(label)
 	// Between SetState and here another task may already have called
 	// WakeUp: the state is TaskRunning again and sleeping now would lose
 	// that wake-up forever. This check is the whole point of the
 	// set-state-then-check protocol (kernel/sched/core.c __schedule(): a
 	// task whose state is TASK_RUNNING is not deactivated).
-	if t.state == TaskRunning {
+	if t.State() == TaskRunning {
 		return
 	}
-	if t.state == TaskKillable && t.sigkill {
+	if t.State() == TaskKillable && t.sigkill.Load() {
 		// signal_pending_state(): a fatal signal keeps a killable task awake.
-		t.state = TaskRunning
+		t.SetState(TaskRunning)
 		return
 	}
 	t.blocked = true
@@ -213,11 +263,14 @@ func (t *Task) Schedule(label string) {
 // whether the task's state changed, as try_to_wake_up's return value does.
 // A wake-up is not a scheduling point: it happens inside the waker's step.
 func (t *Task) WakeUp() bool {
-	if t.state == TaskRunning {
+	if t.nat != nil {
+		return t.nat.wakeUp(t)
+	}
+	if t.State() == TaskRunning {
 		return false
 	}
-	t.state = TaskRunning
-	t.wakeups++
+	t.SetState(TaskRunning)
+	t.wakeups.Add(1)
 	if t.blocked {
 		t.blocked = false
 		if tm := t.x.timed; tm != nil {
@@ -231,13 +284,13 @@ func (t *Task) WakeUp() bool {
 // SignalPending is signal_pending_state(state, current) for the states the
 // model uses: only a killable (or interruptible) sleeper sees a fatal signal.
 func (t *Task) SignalPending(s TaskState) bool {
-	return s == TaskKillable && t.sigkill
+	return s == TaskKillable && t.sigkill.Load()
 }
 
 // Kill sends SIGKILL to the task (a fatal signal for killable sleeps).
 func (t *Task) Kill() {
-	t.sigkill = true
-	if t.state == TaskKillable {
+	t.sigkill.Store(true)
+	if t.State() == TaskKillable {
 		t.WakeUp()
 	}
 }
@@ -246,15 +299,28 @@ func (t *Task) Kill() {
 // one task runs at a time and a spinlock section never spans a scheduling
 // point, so finding a spinlock taken means the model is wrong.
 func (t *Task) SpinRelax() {
+	if t.nat != nil {
+		t.nat.relax(t)
+		return
+	}
 	panic(fmt.Sprintf("spinlock found held in explore mode by task %s at %q: a scheduling point inside a spinlock section", t.Name, t.label))
 }
 
 // Enter pushes a kernel function name on the task's call stack; Exit pops
-// it. The stack only feeds traces and diagrams.
-func (t *Task) Enter(fn string) { t.stack = append(t.stack, fn) }
+// it. The stack only feeds traces, diagrams and failure reports; native
+// mode does not keep it (its reports name the task and scheduling point).
+func (t *Task) Enter(fn string) {
+	if t.nat == nil {
+		t.stack = append(t.stack, fn)
+	}
+}
 
 // Exit pops the innermost kernel function name.
-func (t *Task) Exit() { t.stack = t.stack[:len(t.stack)-1] }
+func (t *Task) Exit() {
+	if t.nat == nil {
+		t.stack = t.stack[:len(t.stack)-1]
+	}
+}
 
 // Stack is the task's current call stack, outermost first. The slice is
 // only valid until the task runs again.
@@ -270,12 +336,28 @@ func (t *Task) Halt(reason any) {
 // Spawn starts a new task in the same execution, for example the completion
 // of an I/O that this task submitted. It is runnable at once.
 func (t *Task) Spawn(name, label string, fn func(*Task)) *Task {
-	return t.x.Spawn(name, label, fn)
+	return t.SpawnKind(name, label, TaskCPU, fn)
 }
 
 // SpawnKind is Spawn for a task of the given kind.
 func (t *Task) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) *Task {
+	if t.nat != nil {
+		nt := t.nat.SpawnKind(name, label, kind, fn)
+		nt.Start()
+		return nt
+	}
 	return t.x.SpawnKind(name, label, kind, fn)
+}
+
+// Start lets a task spawned through a Spawner run: in native mode its
+// goroutine starts (once the execution runs); in explore and timed modes
+// tasks run when the scheduler picks them, and Start does nothing. Spawning
+// and starting are separate so that the spawner can finish setting the task
+// up before it runs.
+func (t *Task) Start() {
+	if t.nat != nil {
+		t.nat.start(t)
+	}
 }
 
 type halt struct{ reason any }

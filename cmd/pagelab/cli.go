@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"time"
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/fixes"
@@ -160,7 +161,8 @@ type runFlags struct {
 	preempt                         float64
 	json                            bool
 	handoff                         string
-	cpus, costs                     string
+	cpus, costs, inject             string
+	timeout                         time.Duration
 	set                             map[string]bool // flags given
 }
 
@@ -171,8 +173,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
 	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 5 for timed runs")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
-	fs.StringVar(&f.strategy, "strategy", "random", "random, pct or timed (default timed for latency workloads)")
-	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts, comma-separated (1 to 256)")
+	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, timed or native (default timed for latency workloads)")
+	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts; native: GOMAXPROCS values; comma-separated (1 to 256)")
+	fs.StringVar(&f.inject, "inject", "", "native: delays at scheduling points, label=ns,... (widens race windows)")
+	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
 	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
 	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d (1 to 10)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
@@ -242,6 +246,24 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	var inject map[string]int64
+	if f.inject != "" {
+		if f.strategy != "native" {
+			return nil, usagef("run: -inject needs -strategy native")
+		}
+		inject = map[string]int64{}
+		for _, kv := range strings.Split(f.inject, ",") {
+			label, val, ok := strings.Cut(kv, "=")
+			ns, err := strconv.ParseInt(val, 10, 64)
+			if !ok || err != nil || ns < 0 || !sim.ValidLabel(label) {
+				return nil, usagef("run: bad -inject %q: want label=ns with ns >= 0 (labels as in schedules, e.g. wake_up_page=20000)", kv)
+			}
+			inject[label] = ns
+		}
+	}
+	if f.timeout <= 0 {
+		return nil, usagef("run: -timeout %v: want a positive duration", f.timeout)
+	}
 	costs := sim.DefaultCosts()
 	if f.costs != "" {
 		for _, kv := range strings.Split(f.costs, ",") {
@@ -291,6 +313,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			strategy = "timed"
 		}
 		maxSteps := f.maxSteps
+		if strategy == "native" && !f.set["runs"] {
+			runs = 5
+		}
 		if strategy == "timed" {
 			if !f.set["runs"] {
 				runs = 5
@@ -303,7 +328,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			}
 		}
 		cellCPUs := []int{1}
-		if strategy == "timed" {
+		if strategy == "timed" || strategy == "native" {
 			cellCPUs = cpus
 		}
 		ids := strings.Split(f.fix, ",")
@@ -324,7 +349,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				out = append(out, &bench.Config{
 					Workload: wl, Params: params, Variant: v, Strategy: strategy,
 					Depth: f.depth, Preempt: f.preempt, Seed: f.seed, Runs: runs, MaxSteps: maxSteps, Handoff: handoff,
-					CPUs: n, Costs: costs,
+					CPUs: n, Costs: costs, Inject: inject, Timeout: int64(f.timeout),
 				})
 			}
 		}

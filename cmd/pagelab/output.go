@@ -197,11 +197,15 @@ func writeLatencyTable(b *strings.Builder, cells []*bench.Cell) {
 	c0 := cells[0]
 	w, _ := workloads.Lookup(c0.Workload)
 	op := mm.OpNames[w.PrimaryOp]
-	fmt.Fprintf(b, "%s  strategy=timed seed=%d runs=%d", c0.Workload, c0.Seed, c0.Runs)
+	fmt.Fprintf(b, "%s  strategy=%s seed=%d runs=%d", c0.Workload, c0.Strategy, c0.Seed, c0.Runs)
 	if len(c0.Params) > 0 {
 		fmt.Fprintf(b, "\nparameters: %s", wrap(strings.Join(c0.Params, " "), 68, 12))
 	}
-	fmt.Fprintf(b, "\n%s latency in virtual time, percentiles over all runs\n\n", op)
+	clock := "virtual time, deterministic for the seed"
+	if c0.Strategy == "native" {
+		clock = "wall-clock time, GOMAXPROCS=cpus"
+	}
+	fmt.Fprintf(b, "\n%s latency in %s;\npercentiles over all runs\n\n", op, clock)
 	fixW := len("fix")
 	for _, c := range cells {
 		fixW = max(fixW, len(c.Fix))

@@ -1,0 +1,93 @@
+package bench
+
+import (
+	"fmt"
+	"maps"
+	"time"
+
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// DefaultNativeTimeout is how long a native execution may take before it
+// counts as a livelock.
+const DefaultNativeTimeout = int64(10 * time.Second)
+
+// epoch anchors the monotonic clock handed to the native runner: the
+// harness is where the lab reads clocks, never the model.
+var epoch = time.Now()
+
+func wallClock() int64 { return int64(time.Since(epoch)) }
+
+// runNative runs a cell on real goroutines: each execution on a fresh
+// kernel and runner, wall-clock latencies, GOMAXPROCS=CPUs.
+func runNative(cfg *Config, stop func() bool) (*Cell, error) {
+	if cfg.CPUs < 1 {
+		return nil, fmt.Errorf("native: %d CPUs (want at least 1)", cfg.CPUs)
+	}
+	params := maps.Clone(cfg.Params)
+	params[workloads.CPUs] = cfg.CPUs
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = DefaultNativeTimeout
+	}
+	c := &Cell{
+		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: "native",
+		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), CPUs: cfg.CPUs,
+	}
+	var err error
+	for i := 0; i < cfg.Runs; i++ {
+		if stop != nil && stop() {
+			err = ErrInterrupted
+			break
+		}
+		n := sim.NewNative(cfg.CPUs, wallClock)
+		n.Inject = cfg.Inject
+		n.RecordOps = true
+		k := mm.NewKernel(workloads.KernelConfig(params), n)
+		cfg.Variant.Apply(&k.Ops)
+		if err := k.Setup(n, cfg.Workload.Setup(k, params)); err != nil {
+			return c, fmt.Errorf("workload %s set-up: %w", cfg.Workload.ID, err)
+		}
+		deadline := make(chan struct{})
+		timer := time.AfterFunc(time.Duration(timeout), func() { close(deadline) })
+		res, rerr := n.Run(deadline)
+		timer.Stop()
+		if rerr != nil {
+			return c, rerr
+		}
+		switch res.Outcome {
+		case sim.Completed:
+			k.CheckQuiescent()
+		case sim.Hang:
+			k.RaiseGlobal(mm.Hang, "every unfinished task is parked and nobody is left to wake them")
+		case sim.Livelock:
+			k.RaiseGlobal(mm.Livelock, fmt.Sprintf("not finished after %v", time.Duration(timeout)))
+		}
+		c.Runs++
+		c.Steps += int64(res.Steps)
+		c.Wakeups += int64(res.Wakeups)
+		fired := k.Fired()
+		if !fired.Empty() {
+			c.Failing++
+		}
+		for _, f := range fired.List() {
+			c.Failures[f]++
+			if c.FirstReport[f].Msg == "" {
+				for _, rep := range k.Reports() {
+					if rep.Failure == f {
+						c.FirstReport[f] = rep
+						break
+					}
+				}
+			}
+		}
+		c.addTimed(n.Ops(), n.Elapsed())
+		if cfg.Progress != nil {
+			cfg.Progress(c.Runs)
+		}
+	}
+	c.summarize()
+	return c, err
+}
