@@ -20,12 +20,19 @@ test:
 	$(GO) test -count=1 -race ./sim ./mm ./bench
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 10s ./sim
 
-# The standard matrix: every workload under every fix variant of its family,
-# then the scheduler's benchmarks. Output goes to $(OUT)/.
+RACES    = writeback-restart,writeback-reuse
+LATENCY  = lock-storm,fsync-storm
+CPUS     ?= 4,16,64
+
+# The standard matrix: every workload under every fix variant of its family
+# (races explored RUNS times, latency workloads timed at CPUS simulated
+# CPUs), then the scheduler's benchmarks. Output goes to $(OUT)/.
 bench: build
 	@mkdir -p $(OUT)
-	./pagelab run -workload all -fix all -runs $(RUNS) -seed $(SEED) | tee $(OUT)/summary.txt
-	./pagelab run -workload all -fix all -runs $(RUNS) -seed $(SEED) -json > $(OUT)/results.jsonl
+	./pagelab run -workload $(RACES) -fix all -runs $(RUNS) -seed $(SEED) | tee $(OUT)/summary.txt
+	./pagelab run -workload $(LATENCY) -fix all -cpus $(CPUS) -seed $(SEED) | tee -a $(OUT)/summary.txt
+	./pagelab run -workload $(RACES) -fix all -runs $(RUNS) -seed $(SEED) -json > $(OUT)/results.jsonl
+	./pagelab run -workload $(LATENCY) -fix all -cpus $(CPUS) -seed $(SEED) -json >> $(OUT)/results.jsonl
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchtime 1s ./sim ./bench | tee $(OUT)/bench.txt
 	@echo "results in $(OUT)/"
 
