@@ -146,7 +146,7 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 	}
 	w := x.workers[id]
 	t := &Task{ID: id, Name: name, x: x, fn: fn, label: label, w: w, stack: make([]string, 0, 8), kind: kind, cpu: -1,
-		timed: x.timed, rec: x.RecordOps}
+		timed: x.timed, rec: x.RecordOps, slow: alwaysSlow}
 	w.task = t
 	x.tasks = append(x.tasks, t)
 	x.strategy.Spawned(t)

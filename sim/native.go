@@ -63,7 +63,7 @@ func (n *Native) Tasks() []*Task {
 // SpawnKind creates a task; it runs once Start is called (and Run began).
 func (n *Native) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) *Task {
 	t := &Task{Name: name, nat: n, fn: fn, label: label, kind: kind, cpu: -1, park: make(chan struct{}, 1), stack: make([]string, 0, 8),
-		rec: n.RecordOps}
+		rec: n.RecordOps, slow: &n.slow}
 	n.mu.Lock()
 	t.ID = len(n.tasks)
 	n.tasks = append(n.tasks, t)
@@ -121,7 +121,7 @@ func (n *Native) run(t *Task) {
 		case abortError:
 		default:
 			if n.crashed == nil {
-				n.crashed = fmt.Errorf("task %s panicked at %q: %v\n%s", t.Name, t.label, r, debug.Stack())
+				n.crashed = fmt.Errorf("task %s panicked: %v\n%s", t.Name, r, debug.Stack())
 			}
 			n.abortLocked()
 		}

@@ -27,15 +27,17 @@ type OpMark struct {
 }
 
 // OpBegin starts timing operation op (a small integer the model defines).
-func (t *Task) OpBegin(op int) OpMark {
-	if !t.rec {
-		return OpMark{op: -1}
+func (t *Task) OpBegin(op int) (m OpMark) {
+	m.op = -1
+	if t.rec {
+		t.opBegin(&m, op)
 	}
-	return t.opBegin(op)
+	return m
 }
 
-func (t *Task) opBegin(op int) OpMark {
-	return OpMark{op: op, start: t.Now(), wakeups: t.wakeups.Load(), spurious: t.spurious}
+//go:noinline
+func (t *Task) opBegin(m *OpMark, op int) {
+	*m = OpMark{op: op, start: t.Now(), wakeups: t.wakeups.Load(), spurious: t.spurious}
 }
 
 // OpEnd records the operation begun with m, if the execution records

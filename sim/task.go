@@ -95,7 +95,11 @@ type Task struct {
 
 	// Native mode: the runner, the parking channel, whether the task is
 	// parked in Schedule, its steps and its operation statistics.
-	nat    *Native
+	nat *Native
+	// slow says whether a scheduling point has work to do: always in
+	// explore and timed modes (it points to alwaysSlow), in native mode
+	// only when the execution is being ended or delays are injected.
+	slow   *atomic.Bool
 	timed  *Timed // the timed scheduler, if that is the mode
 	rec    bool   // operation statistics are recorded
 	park   chan struct{}
@@ -170,8 +174,13 @@ func (t *Task) Spurious() { t.spurious++ }
 func (t *Task) Kind() TaskKind { return t.kind }
 
 // Label is the scheduling point the task is paused at: the step it will
-// execute when it next runs.
-func (t *Task) Label() string { return t.label }
+// execute when it next runs. Native mode does not track it ("").
+func (t *Task) Label() string {
+	if t.nat != nil {
+		return ""
+	}
+	return t.label
+}
 
 // Done reports whether the task's function has returned.
 func (t *Task) Done() bool { return t.done }
@@ -182,19 +191,28 @@ func (t *Task) Blocked() bool { return t.blocked }
 // Step is a scheduling point: the task pauses here, labelled with what it is
 // about to do, and another task may run before it continues.
 func (t *Task) Step(label string) {
-	t.label = label
-	if n := t.nat; n != nil && !n.slow.Load() {
+	if !t.slow.Load() {
 		// Native: nothing to decide, unless the execution is being ended
-		// or a delay is to be injected here (then step).
+		// or a delay is to be injected here (then step). The label is not
+		// even stored: that store is what would keep Step from inlining,
+		// and native mode is for wall-clock numbers (its failure reports
+		// name the task; explore mode gives the full trace).
 		return
 	}
 	t.step(label)
 }
 
+var alwaysSlow = func() *atomic.Bool {
+	var b atomic.Bool
+	b.Store(true)
+	return &b
+}()
+
 // step is the out-of-line part of Step, so that Step inlines.
 //
 //go:noinline
 func (t *Task) step(label string) {
+	t.label = label
 	if n := t.nat; n != nil {
 		n.step(t, label)
 		return

@@ -183,7 +183,10 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			r := c.FirstReport[f]
 			where := ""
 			if r.Task != "" {
-				where = fmt.Sprintf(" in %s at %s", r.Task, r.Label)
+				where = " in " + r.Task
+			}
+			if r.Label != "" {
+				where += " at " + r.Label
 			}
 			fmt.Fprintf(b, "\n%s %s%s:\n  %s\n  %s\n", c.Fix, f, where, wrap(r.Msg, 76, 2), c.First[f])
 		}

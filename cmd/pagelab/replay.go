@@ -136,7 +136,10 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	for _, rep := range r.Exec.Reports {
 		where := ""
 		if rep.Task != "" {
-			where = fmt.Sprintf(" in %s at %s", rep.Task, rep.Label)
+			where = " in " + rep.Task
+		}
+		if rep.Label != "" {
+			where += " at " + rep.Label
 		}
 		fmt.Fprintf(out, "%s%s:\n  %s\n", rep.Failure, where, wrap(rep.Msg, 76, 2))
 	}
