@@ -22,6 +22,7 @@ type Latency struct {
 	// and RunP99 are the same per run (for comparisons across runs).
 	PerSec    float64
 	RunPerSec []float64
+	RunP50    []float64
 	RunP99    []float64
 }
 
@@ -60,7 +61,9 @@ func (c *Cell) addTimed(ops []sim.OpStats, makespan int64) {
 		l.Count += int64(len(o.Samples))
 		l.Wakeups += o.Wakeups
 		l.Spurious += o.Spurious
+		p50, _ := stats.PercentileNearestRank(run, 50)
 		p99, _ := stats.PercentileNearestRank(run, 99)
+		l.RunP50 = append(l.RunP50, p50)
 		l.RunP99 = append(l.RunP99, p99)
 		l.RunPerSec = append(l.RunPerSec, float64(len(o.Samples))/(float64(max(makespan, 1))/1e9))
 	}

@@ -145,11 +145,14 @@ func (t *Task) Access(line uint64, kind AccessKind) {
 
 // Work is a scheduling point after ns nanoseconds of computation that
 // touches no shared memory (a critical section's body, user-space work).
+// Under the timed scheduler the duration varies uniformly around ns
+// (Costs.JitterPct), drawn from the run's seed.
 func (t *Task) Work(label string, ns int64) {
-	if t.nat != nil {
+	switch {
+	case t.nat != nil:
 		t.nat.spin(t, ns)
-	} else {
-		t.cost += ns
+	case t.timed != nil:
+		t.cost += t.timed.jitter(ns)
 	}
 	t.Step(label)
 }

@@ -46,6 +46,12 @@ type Costs struct {
 	// page with its completion; sigma 0.5 gives a p99 about 3.2x the median.
 	IOMedian int64
 	IOSigma  float64
+	// JitterPct is how much explicit work (Task.Work) varies around its
+	// nominal duration, uniformly ±JitterPct%: real work is not constant,
+	// and constant work locks tasks into step (with it off, lock-storm's
+	// tasks fall into a lock-step pattern that hides the unfairness
+	// budget's effect).
+	JitterPct int64
 }
 
 // DefaultCosts is the documented cost model.
@@ -61,11 +67,12 @@ func DefaultCosts() Costs {
 		Timeslice:     3_000_000,
 		IOMedian:      50_000,
 		IOSigma:       0.5,
+		JitterPct:     50,
 	}
 }
 
 // CostNames lists the overridable integer costs, in order.
-var CostNames = []string{"step", "atomic", "transfer", "spin_handover", "wake_call", "wakeup", "ctxsw", "timeslice", "io_median"}
+var CostNames = []string{"step", "atomic", "transfer", "spin_handover", "wake_call", "wakeup", "ctxsw", "timeslice", "io_median", "jitter_pct"}
 
 // Set overrides the cost named name (one of CostNames).
 func (c *Costs) Set(name string, ns int64) bool {
@@ -88,6 +95,11 @@ func (c *Costs) Set(name string, ns int64) bool {
 		c.Timeslice = ns
 	case "io_median":
 		c.IOMedian = ns
+	case "jitter_pct":
+		if ns > 100 {
+			return false
+		}
+		c.JitterPct = ns
 	default:
 		return false
 	}
@@ -99,7 +111,7 @@ func (c *Costs) Get(name string) int64 {
 	return map[string]int64{
 		"step": c.Step, "atomic": c.AtomicRMW, "transfer": c.LineTransfer,
 		"spin_handover": c.SpinHandover, "wake_call": c.WakeCall, "wakeup": c.Wakeup, "ctxsw": c.ContextSwitch,
-		"timeslice": c.Timeslice, "io_median": c.IOMedian,
+		"timeslice": c.Timeslice, "io_median": c.IOMedian, "jitter_pct": c.JitterPct,
 	}[name]
 }
 
@@ -252,6 +264,15 @@ func (tm *Timed) someoneWaits(now int64) bool {
 		}
 	}
 	return false
+}
+
+// jitter draws a duration uniformly within ±JitterPct% of ns.
+func (tm *Timed) jitter(ns int64) int64 {
+	spread := ns * tm.Costs.JitterPct / 100
+	if ns <= 0 || spread <= 0 {
+		return max(ns, 0)
+	}
+	return ns - spread + tm.rng.Int64N(2*spread+1)
 }
 
 // woken: a sleeping task was woken by the running step; it becomes

@@ -35,7 +35,7 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-var commands = []string{"list", "run", "replay"}
+var commands = []string{"list", "run", "replay", "bench", "compare", "plot"}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	err := dispatch(args, stdout, stderr)
@@ -57,6 +57,12 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdRun(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
+	case "compare":
+		return cmdCompare(args[1:], stdout)
+	case "plot":
+		return cmdPlot(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintf(stdout, "usage: pagelab <command> [flags]\ncommands: %s\nrun 'pagelab <command> -h' for the flags of a command\n", strings.Join(commands, ", "))
 		return nil
@@ -171,7 +177,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	var f runFlags
 	fs.StringVar(&f.workload, "workload", "", "workload ids, comma-separated, or all")
 	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
-	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 5 for timed runs")
+	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 6 for timed and native runs")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
 	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, timed or native (default timed for latency workloads)")
 	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts; native: GOMAXPROCS values; comma-separated (1 to 256)")
@@ -314,11 +320,11 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		}
 		maxSteps := f.maxSteps
 		if strategy == "native" && !f.set["runs"] {
-			runs = 5
+			runs = 6
 		}
 		if strategy == "timed" {
 			if !f.set["runs"] {
-				runs = 5
+				runs = 6
 			}
 			if !f.set["max-steps"] {
 				maxSteps = bench.DefaultTimedMaxSteps

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -11,78 +10,7 @@ import (
 	"github.com/pagelab/pagelab/workloads"
 )
 
-// jsonCell is the JSON Lines record of SPEC §3.
-type jsonCell struct {
-	Workload     string             `json:"workload"`
-	Fix          string             `json:"fix"`
-	Strategy     string             `json:"strategy"`
-	Depth        int                `json:"depth,omitempty"`
-	Seed         uint64             `json:"seed"`
-	Params       map[string]string  `json:"params,omitempty"`
-	Runs         int                `json:"runs"`
-	Failing      int                `json:"failing"`
-	Failures     map[string]int     `json:"failures"`
-	FirstFailure map[string]string  `json:"first_failure"`
-	Steps        int64              `json:"steps"`
-	MostSteps    int                `json:"most_steps"` // most decisions in one run
-	PCTBound     float64            `json:"pct_bound,omitempty"`
-	PCTTasks     int                `json:"pct_tasks,omitempty"`
-	PCTSteps     int                `json:"pct_steps,omitempty"`
-	CPUs         int                `json:"cpus,omitempty"`
-	VirtualNS    int64              `json:"virtual_ns,omitempty"`
-	Latency      map[string]jsonLat `json:"latency,omitempty"`
-}
-
-// jsonLat is one operation's latency distribution (ns) in a timed cell.
-type jsonLat struct {
-	Count      int64   `json:"count"`
-	P50        float64 `json:"p50_ns"`
-	P90        float64 `json:"p90_ns"`
-	P99        float64 `json:"p99_ns"`
-	P999       float64 `json:"p99.9_ns"`
-	Max        float64 `json:"max_ns"`
-	OpsPerSec  float64 `json:"ops_per_sec"`
-	WakeupsOp  float64 `json:"wakeups_per_op"`
-	SpuriousOp float64 `json:"spurious_per_op"`
-}
-
-func writeJSON(w io.Writer, c *bench.Cell) error {
-	j := jsonCell{
-		Workload: c.Workload, Fix: c.Fix, Strategy: c.Strategy, Depth: c.Depth, Seed: c.Seed,
-		Runs: c.Runs, Failing: c.Failing, Failures: map[string]int{}, FirstFailure: map[string]string{},
-		Steps: c.Steps, MostSteps: c.MaxStepsIn, PCTBound: c.PCTBound, PCTTasks: c.PCTN, PCTSteps: c.PCTK,
-	}
-	if c.CPUs > 0 {
-		j.CPUs = c.CPUs
-		for _, m := range c.Makespans {
-			j.VirtualNS += m
-		}
-		j.Latency = map[string]jsonLat{}
-		for _, l := range c.Latencies {
-			j.Latency[l.Op] = jsonLat{Count: l.Count, P50: l.P50, P90: l.P90, P99: l.P99, P999: l.P999, Max: l.Max,
-				OpsPerSec: l.PerSec, WakeupsOp: l.WakeupsPerOp(), SpuriousOp: l.SpuriousPerOp()}
-		}
-	}
-	if len(c.Params) > 0 {
-		j.Params = map[string]string{}
-		for _, p := range c.Params {
-			k, v, _ := strings.Cut(p, "=")
-			j.Params[k] = v
-		}
-	}
-	for f := mm.Failure(0); f < mm.NumFailures; f++ {
-		if c.Failures[f] > 0 {
-			j.Failures[f.String()] = c.Failures[f]
-			j.FirstFailure[f.String()] = c.First[f]
-		}
-	}
-	b, err := json.Marshal(j)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(b, '\n'))
-	return err
-}
+func writeJSON(w io.Writer, c *bench.Cell) error { return bench.NewRecord(c).WriteJSON(w) }
 
 // writeTable prints, per workload, the LKP-style table of failing runs per
 // fix variant and failure id, then the first failing schedule of each.
@@ -237,28 +165,6 @@ func writeLatencyTable(b *strings.Builder, cells []*bench.Cell) {
 	b.WriteByte('\n')
 }
 
-// nsDur formats nanoseconds with an SI unit, three significant digits.
-func nsDur(ns float64) string {
-	switch {
-	case ns < 1e3:
-		return fmt.Sprintf("%.0fns", ns)
-	case ns < 1e6:
-		return fmt.Sprintf("%.3gµs", ns/1e3)
-	case ns < 1e9:
-		return fmt.Sprintf("%.3gms", ns/1e6)
-	}
-	return fmt.Sprintf("%.3gs", ns/1e9)
-}
+func nsDur(ns float64) string { return bench.NsDur(ns) }
 
-// siRate formats a rate with an SI prefix.
-func siRate(r float64) string {
-	switch {
-	case r >= 1e9:
-		return fmt.Sprintf("%.3gG", r/1e9)
-	case r >= 1e6:
-		return fmt.Sprintf("%.3gM", r/1e6)
-	case r >= 1e3:
-		return fmt.Sprintf("%.3gk", r/1e3)
-	}
-	return fmt.Sprintf("%.3g", r)
-}
+func siRate(r float64) string { return bench.SIRate(r) }

@@ -1,0 +1,130 @@
+package bench
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Manifest describes a results directory: how it was made and whether it
+// is complete.
+type Manifest struct {
+	Command     []string `json:"command"`
+	GitRevision string   `json:"git_revision"`
+	GoVersion   string   `json:"go_version"`
+	Host        Host     `json:"host"`
+	Seed        uint64   `json:"seed"`
+	Runs        int      `json:"runs"`  // executions per explored cell
+	Count       int      `json:"count"` // executions per timed cell
+	CPUs        []int    `json:"cpus"`
+	Workloads   []string `json:"workloads"`
+	Start       string   `json:"start"` // RFC 3339, UTC
+	End         string   `json:"end"`
+	// Complete is false when the run was interrupted: the files hold
+	// the cells that finished (and the runs of the one that was cut).
+	Complete   bool     `json:"complete"`
+	Cells      int      `json:"cells"`
+	CellsTotal int      `json:"cells_total"`
+	Files      []string `json:"files"`
+}
+
+// Host is where the run was made.
+type Host struct {
+	Hostname string `json:"hostname"`
+	GOOS     string `json:"goos"`
+	GOARCH   string `json:"goarch"`
+	CPUs     int    `json:"cpus"`
+}
+
+// Result files of a directory.
+const (
+	ResultsFile  = "results.jsonl"
+	BenchFile    = "bench.txt"
+	SummaryFile  = "summary.txt"
+	ManifestFile = "manifest.json"
+)
+
+// WriteFileAtomic writes data to path through a temporary file in the same
+// directory and a rename, so that a reader never sees half a file.
+func WriteFileAtomic(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// WriteResults writes the records, the benchmark-format file and the
+// summary, then the manifest (last, so that a manifest always describes
+// files that are there). Every file is written atomically.
+func WriteResults(dir string, m *Manifest, recs []*Record) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var jb bytes.Buffer
+	for _, r := range recs {
+		if err := r.WriteJSON(&jb); err != nil {
+			return err
+		}
+	}
+	var bb bytes.Buffer
+	if err := WriteBenchFile(&bb, m, recs); err != nil {
+		return err
+	}
+	summary := Summary(m, recs)
+	files := map[string][]byte{ResultsFile: jb.Bytes(), BenchFile: bb.Bytes(), SummaryFile: []byte(summary)}
+	for _, name := range []string{ResultsFile, BenchFile, SummaryFile} {
+		if err := WriteFileAtomic(filepath.Join(dir, name), files[name]); err != nil {
+			return err
+		}
+	}
+	m.Files = append([]string{ResultsFile, BenchFile, SummaryFile, ManifestFile}, m.Files...)
+	mb, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, ManifestFile), append(mb, '\n'))
+}
+
+// ReadResults reads a results directory's records (and manifest, if there
+// is one). Errors name the file and line.
+func ReadResults(dir string) (*Manifest, []*Record, error) {
+	path := filepath.Join(dir, ResultsFile)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: not a pagelab results directory (%v)", dir, strings.TrimPrefix(err.Error(), "open "+path+": "))
+	}
+	defer f.Close()
+	recs, err := ReadRecords(f, path)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := &Manifest{Complete: true}
+	mpath := filepath.Join(dir, ManifestFile)
+	if b, err := os.ReadFile(mpath); err == nil {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(m); err != nil {
+			return nil, nil, fmt.Errorf("%s: not a pagelab manifest: %v", mpath, err)
+		}
+	}
+	return m, recs, nil
+}

@@ -1,0 +1,348 @@
+package bench
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	"golang.org/x/perf/benchmath"
+)
+
+// Alpha is the significance level of every comparison.
+const Alpha = 0.05
+
+// Summary renders a results directory as plain text in 80 columns, ready to
+// paste into a mail: per explored workload the failing runs per fix and
+// failure id with confidence intervals and the comparison against the
+// baseline; per timed workload benchstat-style tables of throughput and
+// latency per CPU count.
+func Summary(m *Manifest, recs []*Record) string {
+	var b strings.Builder
+	state := "complete"
+	if !m.Complete {
+		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d cells", m.Cells, m.CellsTotal)
+	}
+	fmt.Fprintf(&b, "pagelab results, %s\n", state)
+	fmt.Fprintf(&b, "revision %s, %s, %s/%s, %d host CPUs, seed %d\n", m.GitRevision, m.GoVersion, m.Host.GOOS, m.Host.GOARCH, m.Host.CPUs, m.Seed)
+	fmt.Fprintf(&b, "from %s to %s\n", m.Start, m.End)
+	for _, w := range workloadOrder(recs) {
+		var ws []*Record
+		for _, r := range recs {
+			if r.Workload == w {
+				ws = append(ws, r)
+			}
+		}
+		if ws[0].Latency == nil {
+			writeFailureTables(&b, w, ws)
+		} else {
+			writeLatencyTables(&b, w, ws)
+		}
+	}
+	return trimLines(b.String())
+}
+
+// trimLines drops trailing spaces (an empty last column) from every line.
+func trimLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimRight(l, " ")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func workloadOrder(recs []*Record) []string {
+	var out []string
+	for _, r := range recs {
+		if !slices.Contains(out, r.Workload) {
+			out = append(out, r.Workload)
+		}
+	}
+	return out
+}
+
+// baselineOf returns the record the others are compared with: the
+// "baseline" fix if there is one, else the first.
+func baselineOf(rs []*Record) *Record {
+	for _, r := range rs {
+		if r.Fix == "baseline" {
+			return r
+		}
+	}
+	return rs[0]
+}
+
+type failureRow struct {
+	r    *Record
+	id   string
+	p    float64 // Fisher against the baseline, raw
+	adj  float64
+	base bool
+}
+
+func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
+	base := baselineOf(rs)
+	ids := failureColumns(rs)[w]
+	fmt.Fprintf(b, "\n== %s: failing runs (%s, %d runs per fix) ==\n", w, strategyLine(base), base.Runs)
+	if len(ids) == 0 {
+		fmt.Fprintf(b, "No failure fired under any variant. With %d runs, the rule of three\nbounds each failure's per-run probability by %.2g (95%%).\n", base.Runs, RuleOfThree(base.Runs))
+		return
+	}
+	var rows []*failureRow
+	var ps []float64
+	for _, id := range ids {
+		for _, r := range rs {
+			row := &failureRow{r: r, id: id, base: r == base}
+			if !row.base {
+				row.p = Fisher(r.Failures[id], r.Runs, base.Failures[id], base.Runs)
+				ps = append(ps, row.p)
+			}
+			rows = append(rows, row)
+		}
+	}
+	adj := Holm(ps)
+	i := 0
+	for _, row := range rows {
+		if !row.base {
+			row.adj = adj[i]
+			i++
+		}
+	}
+	b.WriteString("fail:runs per fix, the rate with its 95% Wilson interval (for 0 fails the\n")
+	b.WriteString("rule-of-three bound), and the change against " + base.Fix + " with Fisher's exact\n")
+	fmt.Fprintf(b, "p-value, Holm-adjusted over the %d comparisons of this workload (alpha %.2f).\n", len(ps), Alpha)
+	fixW := 12
+	for _, r := range rs {
+		fixW = max(fixW, len(r.Fix))
+	}
+	for _, id := range ids {
+		fmt.Fprintf(b, "\n%s\n", id)
+		fmt.Fprintf(b, "  %-*s %12s %8s  %-19s %s\n", fixW, "fix", "fail:runs", "rate", "95% CI", "vs "+base.Fix)
+		for _, row := range rows {
+			if row.id != id {
+				continue
+			}
+			k, n := row.r.Failures[id], row.r.Runs
+			lo, hi := Wilson(k, n)
+			ci := fmt.Sprintf("[%s, %s]", rate(lo), rate(hi))
+			if k == 0 {
+				ci = fmt.Sprintf("<= %s (3/n)", rate(RuleOfThree(n)))
+			}
+			fmt.Fprintf(b, "  %-*s %12s %8s  %-19s %s\n", fixW, row.r.Fix, fmt.Sprintf("%d:%d", k, n), rate(float64(k)/float64(n)), ci, failureDelta(row, base))
+		}
+	}
+	if base.PCTBound > 0 {
+		fmt.Fprintf(b, "\nPCT depth %d: each run finds a given depth-%d bug with probability at\nleast 1/(n*k^(d-1)) = %.3g (n=%d tasks, k=%d steps seen).\n", base.Depth, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps)
+	}
+	writeSchedules(b, rs, ids)
+}
+
+func strategyLine(r *Record) string {
+	if r.Strategy == "pct" {
+		return fmt.Sprintf("pct depth %d, seed %d", r.Depth, r.Seed)
+	}
+	return fmt.Sprintf("%s, seed %d", r.Strategy, r.Seed)
+}
+
+func failureDelta(row *failureRow, base *Record) string {
+	if row.base {
+		return ""
+	}
+	k, n := row.r.Failures[row.id], row.r.Runs
+	k0, n0 := base.Failures[row.id], base.Runs
+	p := fmt.Sprintf("p=%.2g", row.adj)
+	if row.adj >= Alpha {
+		return "~ (" + p + ")"
+	}
+	r, r0 := float64(k)/float64(n), float64(k0)/float64(n0)
+	if r0 == 0 {
+		return "new, " + p
+	}
+	return fmt.Sprintf("%+.0f%% %s", (r-r0)/r0*100, p)
+}
+
+// rate formats a probability compactly.
+func rate(p float64) string {
+	switch {
+	case p == 0:
+		return "0"
+	case p >= 0.01:
+		return fmt.Sprintf("%.3f", p)
+	}
+	return fmt.Sprintf("%.1e", p)
+}
+
+func writeSchedules(b *strings.Builder, rs []*Record, ids []string) {
+	first := true
+	for _, r := range rs {
+		for _, id := range ids {
+			s := r.FirstFailure[id]
+			if s == "" {
+				continue
+			}
+			if first {
+				b.WriteString("\nFirst failing run of each (fix, failure id); pagelab replay -schedule S:\n")
+				first = false
+			}
+			fmt.Fprintf(b, "  %s %s:\n%s\n", r.Fix, id, s)
+		}
+	}
+}
+
+// metric is one per-run metric of a timed record.
+type metric struct {
+	title  string
+	values func(*OpRecord) []float64
+	format func(float64) string
+}
+
+func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
+	var cpus []int
+	for _, r := range rs {
+		if !slices.Contains(cpus, r.CPUs) {
+			cpus = append(cpus, r.CPUs)
+		}
+	}
+	slices.Sort(cpus)
+	ops := map[string]bool{}
+	for _, r := range rs {
+		for op := range r.Latency {
+			ops[op] = true
+		}
+	}
+	op := primaryOp(ops)
+	clock := "Virtual time: exact for a seed;\neach of the n runs has its own seed"
+	if rs[0].Strategy == "native" {
+		clock = "Wall-clock time on the host"
+	}
+	metrics := []metric{
+		{"throughput, ops/s", func(l *OpRecord) []float64 { return l.RunOpsPerSec }, siRate},
+		{"p50 latency", func(l *OpRecord) []float64 { return l.RunP50 }, nsDur},
+		{"p99 latency", func(l *OpRecord) []float64 { return l.RunP99 }, nsDur},
+	}
+	// All comparisons of the workload, for Holm's adjustment.
+	type cmpRow struct {
+		r, base  *Record
+		m        int
+		sum      benchmath.Summary
+		cmp      benchmath.Comparison
+		baseline bool
+	}
+	var rows []*cmpRow
+	var ps []float64
+	for _, n := range cpus {
+		var cell []*Record
+		for _, r := range rs {
+			if r.CPUs == n {
+				cell = append(cell, r)
+			}
+		}
+		base := baselineOf(cell)
+		for mi, m := range metrics {
+			for _, r := range cell {
+				l, l0 := r.Latency[op], base.Latency[op]
+				if l == nil || l0 == nil {
+					continue
+				}
+				s := benchmath.NewSample(slices.Sorted(slices.Values(m.values(l))), &benchmath.DefaultThresholds)
+				s0 := benchmath.NewSample(slices.Sorted(slices.Values(m.values(l0))), &benchmath.DefaultThresholds)
+				row := &cmpRow{r: r, base: base, m: mi, sum: benchmath.AssumeNothing.Summary(s, 0.95), baseline: r == base}
+				if !row.baseline {
+					row.cmp = benchmath.AssumeNothing.Compare(s0, s)
+					ps = append(ps, row.cmp.P)
+				}
+				rows = append(rows, row)
+			}
+		}
+	}
+	adj := Holm(ps)
+	adjOf := map[*cmpRow]float64{}
+	i := 0
+	for _, row := range rows {
+		if !row.baseline {
+			adjOf[row] = adj[i]
+			i++
+		}
+	}
+	fmt.Fprintf(b, "\n== %s: %s, %s ==\n", w, op, rs[0].Strategy)
+	fmt.Fprintf(b, "Medians over n runs with 95%% confidence intervals and Mann-Whitney U\nagainst %s (benchmath), p Holm-adjusted over the %d comparisons of\nthis workload; ~ when not significant at alpha %.2f. %s.\n", baselineOf(rs).Fix, len(ps), Alpha, clock)
+	fixW := 12
+	for _, r := range rs {
+		fixW = max(fixW, len(r.Fix))
+	}
+	for _, n := range cpus {
+		for mi, m := range metrics {
+			fmt.Fprintf(b, "\n%s, %d CPUs\n", m.title, n)
+			fmt.Fprintf(b, "  %-*s %9s %7s   %s\n", fixW, "fix", "median", "CI", "vs baseline")
+			for _, row := range rows {
+				if row.r.CPUs != n || row.m != mi {
+					continue
+				}
+				delta := ""
+				if !row.baseline {
+					p := adjOf[row]
+					c0 := m.values(row.base.Latency[op])
+					center0 := median(c0)
+					if p >= Alpha || center0 == 0 {
+						delta = fmt.Sprintf("~ (p=%.3f n=%d)", p, row.cmp.N2)
+					} else {
+						delta = fmt.Sprintf("%+.1f%% (p=%.3f n=%d)", (row.sum.Center-center0)/center0*100, p, row.cmp.N2)
+					}
+				}
+				fmt.Fprintf(b, "  %-*s %9s %7s   %s\n", fixW, row.r.Fix, m.format(row.sum.Center), row.sum.PctRangeString(), delta)
+			}
+		}
+	}
+	var failing []string
+	for _, r := range rs {
+		for _, id := range slices.Sorted(maps.Keys(r.Failures)) {
+			failing = append(failing, fmt.Sprintf("  %s at %d CPUs: %s in %d of %d runs", r.Fix, r.CPUs, id, r.Failures[id], r.Runs))
+		}
+	}
+	if len(failing) > 0 {
+		b.WriteString("\nFailures in these runs (correctness checks stay on):\n" + strings.Join(failing, "\n") + "\n")
+	}
+}
+
+// primaryOp picks the operation a latency workload is about.
+func primaryOp(ops map[string]bool) string {
+	for _, op := range []string{"lock_page", "wait_on_page_writeback"} {
+		if ops[op] {
+			return op
+		}
+	}
+	for _, op := range slices.Sorted(maps.Keys(ops)) {
+		return op
+	}
+	return ""
+}
+
+// nsDur formats nanoseconds with an SI unit, three significant digits.
+func nsDur(ns float64) string {
+	switch {
+	case ns < 1e3:
+		return fmt.Sprintf("%.0fns", ns)
+	case ns < 1e6:
+		return fmt.Sprintf("%.3gµs", ns/1e3)
+	case ns < 1e9:
+		return fmt.Sprintf("%.3gms", ns/1e6)
+	}
+	return fmt.Sprintf("%.3gs", ns/1e9)
+}
+
+// siRate formats a rate with an SI prefix.
+func siRate(r float64) string {
+	switch {
+	case r >= 1e9:
+		return fmt.Sprintf("%.3gG", r/1e9)
+	case r >= 1e6:
+		return fmt.Sprintf("%.3gM", r/1e6)
+	case r >= 1e3:
+		return fmt.Sprintf("%.3gk", r/1e3)
+	}
+	return fmt.Sprintf("%.3g", r)
+}
+
+// NsDur and SIRate are the formats of the lab's tables.
+func NsDur(ns float64) string { return nsDur(ns) }
+func SIRate(r float64) string { return siRate(r) }

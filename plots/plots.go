@@ -1,0 +1,314 @@
+// Package plots draws a results directory's figures with gonum/plot, as PNG
+// (to look at) and SVG (to attach): failure rates per fix variant with
+// their confidence intervals, latency ECDFs and box plots per fix variant,
+// and throughput against the number of simulated CPUs.
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"image/color"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/pagelab/pagelab/bench"
+)
+
+// Dir is the subdirectory of a results directory that holds the plots.
+const Dir = "plots"
+
+// Draw writes every figure of recs under dir/plots and returns the files
+// written, relative to dir.
+func Draw(dir string, recs []*bench.Record) ([]string, error) {
+	figs, err := Figures(recs)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, Dir), 0o755); err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, f := range figs {
+		for _, format := range []string{"png", "svg"} {
+			b, err := f.Render(format)
+			if err != nil {
+				return nil, fmt.Errorf("plot %s: %v", f.Name, err)
+			}
+			name := filepath.Join(Dir, f.Name+"."+format)
+			if err := bench.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
+				return nil, err
+			}
+			files = append(files, name)
+		}
+	}
+	return files, nil
+}
+
+// Figure is one plot with its file name (without extension) and size.
+type Figure struct {
+	Name          string
+	Plot          *plot.Plot
+	Width, Height vg.Length
+}
+
+// Render draws the figure in format ("png" or "svg").
+func (f *Figure) Render(format string) ([]byte, error) {
+	w, err := f.Plot.WriterTo(f.Width, f.Height, format)
+	if err != nil {
+		return nil, err
+	}
+	var b bytes.Buffer
+	if _, err := w.WriteTo(&b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// Figures builds every figure of recs, in a fixed order.
+func Figures(recs []*bench.Record) ([]*Figure, error) {
+	var figs []*Figure
+	var order []string
+	by := map[string][]*bench.Record{}
+	for _, r := range recs {
+		if by[r.Workload] == nil {
+			order = append(order, r.Workload)
+		}
+		by[r.Workload] = append(by[r.Workload], r)
+	}
+	for _, w := range order {
+		rs := by[w]
+		if rs[0].Latency == nil {
+			f, err := failureRates(w, rs)
+			if err != nil {
+				return nil, err
+			}
+			figs = append(figs, f)
+			continue
+		}
+		fs, err := latencyFigures(w, rs)
+		if err != nil {
+			return nil, err
+		}
+		figs = append(figs, fs...)
+	}
+	return figs, nil
+}
+
+func newPlot(title, x, y string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = x
+	p.Y.Label.Text = y
+	p.Legend.Top = true
+	p.Add(plotter.NewGrid())
+	return p
+}
+
+// failureRates: per fix variant (x) and failure id (one series each), the
+// rate of runs in which it fired, per 100,000 runs, with the 95% Wilson
+// interval as error bars.
+func failureRates(w string, rs []*bench.Record) (*Figure, error) {
+	var ids []string
+	for _, r := range rs {
+		for id, k := range r.Failures {
+			if k > 0 && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.Sort(ids)
+	if len(ids) == 0 {
+		ids = []string{"(none fired)"}
+	}
+	p := newPlot(fmt.Sprintf("%s: runs in which each failure fired, per fix (95%% Wilson CI)", w),
+		"fix variant", "failing runs per 100,000")
+	var names []string
+	for _, r := range rs {
+		names = append(names, r.Fix)
+	}
+	p.NominalX(names...)
+	p.X.Tick.Label.Rotation = math.Pi / 8
+	p.X.Tick.Label.XAlign = draw.XRight
+	p.Y.Min = 0
+	width := 0.8 / float64(len(ids))
+	for j, id := range ids {
+		pts := make(plotter.XYs, len(rs))
+		errs := make(plotter.YErrors, len(rs))
+		for i, r := range rs {
+			k := r.Failures[id]
+			lo, hi := bench.Wilson(k, r.Runs)
+			rate := float64(k) / float64(r.Runs)
+			pts[i] = plotter.XY{X: float64(i) + (float64(j)-float64(len(ids)-1)/2)*width, Y: rate * 1e5}
+			errs[i] = struct{ Low, High float64 }{(rate - lo) * 1e5, (hi - rate) * 1e5}
+		}
+		s, err := plotter.NewScatter(pts)
+		if err != nil {
+			return nil, err
+		}
+		c := plotutil.Color(j)
+		s.GlyphStyle.Color = c
+		s.GlyphStyle.Shape = plotutil.Shape(j)
+		s.GlyphStyle.Radius = vg.Points(3)
+		eb, err := plotter.NewYErrorBars(struct {
+			plotter.XYer
+			plotter.YErrorer
+		}{pts, errs})
+		if err != nil {
+			return nil, err
+		}
+		eb.LineStyle.Color = c
+		p.Add(s, eb)
+		p.Legend.Add(id, s)
+	}
+	return &Figure{Name: "failures-" + w, Plot: p, Width: 10 * vg.Inch, Height: 5 * vg.Inch}, nil
+}
+
+func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
+	op := ""
+	for _, cand := range []string{"lock_page", "wait_on_page_writeback"} {
+		if rs[0].Latency[cand] != nil {
+			op = cand
+			break
+		}
+	}
+	if op == "" {
+		for k := range rs[0].Latency {
+			if op == "" || k < op {
+				op = k
+			}
+		}
+	}
+	clock := "virtual"
+	if rs[0].Strategy == "native" {
+		clock = "wall-clock"
+	}
+	var cpus []int
+	var fixes []string
+	for _, r := range rs {
+		if !slices.Contains(cpus, r.CPUs) {
+			cpus = append(cpus, r.CPUs)
+		}
+		if !slices.Contains(fixes, r.Fix) {
+			fixes = append(fixes, r.Fix)
+		}
+	}
+	slices.Sort(cpus)
+	var figs []*Figure
+	for _, n := range cpus {
+		ecdf := newPlot(fmt.Sprintf("%s: %s latency, %d CPUs (ECDF)", w, op, n),
+			fmt.Sprintf("%s latency, %s ns (log scale)", op, clock), "fraction of operations at or below")
+		ecdf.X.Scale = plot.LogScale{}
+		ecdf.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		ecdf.Y.Min, ecdf.Y.Max = 0, 1
+		box := newPlot(fmt.Sprintf("%s: %s latency, %d CPUs", w, op, n), "fix variant",
+			fmt.Sprintf("%s latency, %s ns (log scale)", op, clock))
+		box.Y.Scale = plot.LogScale{}
+		box.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		var names []string
+		for i, r := range rs {
+			if r.CPUs != n {
+				continue
+			}
+			l := r.Latency[op]
+			if l == nil || len(l.Quantiles) == 0 {
+				continue
+			}
+			pts := make(plotter.XYs, len(l.Quantiles))
+			for q, v := range l.Quantiles {
+				pts[q] = plotter.XY{X: math.Max(v, 1), Y: float64(q) / float64(len(l.Quantiles)-1)}
+			}
+			line, err := plotter.NewLine(pts)
+			if err != nil {
+				return nil, err
+			}
+			c := slices.Index(fixes, r.Fix)
+			line.Color = plotutil.Color(c)
+			line.Dashes = plotutil.Dashes(c)
+			line.Width = vg.Points(1.5)
+			ecdf.Add(line)
+			ecdf.Legend.Add(r.Fix, line)
+
+			vals := make(plotter.Values, len(l.Quantiles))
+			for q, v := range l.Quantiles {
+				vals[q] = math.Max(v, 1)
+			}
+			bp, err := plotter.NewBoxPlot(vg.Points(30), float64(len(names)), vals)
+			if err != nil {
+				return nil, err
+			}
+			bp.FillColor = withAlpha(plotutil.Color(c), 0x60)
+			box.Add(bp)
+			names = append(names, r.Fix)
+			_ = i
+		}
+		if len(names) == 0 {
+			continue
+		}
+		ecdf.Legend.Top, ecdf.Legend.Left = false, false
+		box.NominalX(names...)
+		figs = append(figs,
+			&Figure{Name: fmt.Sprintf("latency-ecdf-%s-%dcpus", w, n), Plot: ecdf, Width: 8 * vg.Inch, Height: 5 * vg.Inch},
+			&Figure{Name: fmt.Sprintf("latency-box-%s-%dcpus", w, n), Plot: box, Width: 8 * vg.Inch, Height: 5 * vg.Inch})
+	}
+	thr := newPlot(fmt.Sprintf("%s: %s throughput against simulated CPUs", w, op),
+		"CPUs (log scale)", fmt.Sprintf("%s per second of %s time (median of runs)", op, clock))
+	thr.X.Scale = plot.LogScale{}
+	thr.X.Tick.Marker = cpuTicks(cpus)
+	thr.Y.Min = 0
+	for c, fix := range fixes {
+		var pts plotter.XYs
+		for _, r := range rs {
+			if r.Fix == fix && r.Latency[op] != nil {
+				pts = append(pts, plotter.XY{X: float64(r.CPUs), Y: median(r.Latency[op].RunOpsPerSec)})
+			}
+		}
+		slices.SortFunc(pts, func(a, b plotter.XY) int { return int(a.X - b.X) })
+		line, points, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, points.Color = plotutil.Color(c), plotutil.Color(c)
+		line.Dashes = plotutil.Dashes(c)
+		points.Shape = plotutil.Shape(c)
+		thr.Add(line, points)
+		thr.Legend.Add(fix, line, points)
+	}
+	thr.Legend.Left = true
+	figs = append(figs, &Figure{Name: "throughput-" + w, Plot: thr, Width: 8 * vg.Inch, Height: 5 * vg.Inch})
+	return figs, nil
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+func withAlpha(c color.Color, a uint8) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{R: uint8(r >> 8), G: uint8(g >> 8), B: uint8(b >> 8), A: a}
+}
+
+// cpuTicks labels exactly the CPU counts measured.
+type cpuTicks []int
+
+func (t cpuTicks) Ticks(min, max float64) []plot.Tick {
+	var out []plot.Tick
+	for _, n := range t {
+		out = append(out, plot.Tick{Value: float64(n), Label: fmt.Sprint(n)})
+	}
+	return out
+}
