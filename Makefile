@@ -1,9 +1,13 @@
 # pagelab: make bench runs the standard matrix; make test runs the tests.
-GO       ?= go
-RUNS     ?= 100000
-SEED     ?= 1
-LABEL    ?= $(shell date -u +%Y%m%dT%H%M%SZ)
-OUT      ?= results/$(LABEL)
+GO    ?= go
+RUNS  ?= 100000
+COUNT ?= 6
+CPUS  ?= 4,16,64
+SEED  ?= 1
+ifndef LABEL
+LABEL := $(shell date -u +%Y%m%dT%H%M%SZ)
+endif
+OUT := results/$(LABEL)
 
 .PHONY: all test bench build fuzz clean
 
@@ -13,31 +17,28 @@ build:
 	$(GO) build -o pagelab ./cmd/pagelab
 
 # The tests: vet, the whole suite, the race detector on the packages that
-# will run on real goroutines, and a short fuzz of the schedule parser.
+# run on real goroutines (native mode), and short fuzzing of the parsers of
+# user input (schedules, results files).
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -race ./sim ./mm ./bench
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 10s ./sim
+	$(GO) test -run '^$$' -fuzz FuzzReadRecords -fuzztime 10s ./bench
 
-RACES    = writeback-restart,writeback-reuse
-LATENCY  = lock-storm,fsync-storm
-CPUS     ?= 4,16,64
-
-# The standard matrix: every workload under every fix variant of its family
-# (races explored RUNS times, latency workloads timed at CPUS simulated
-# CPUs), then the scheduler's benchmarks. Output goes to $(OUT)/.
+# The standard matrix (every workload under its fix variants: races
+# explored RUNS times, latency workloads timed COUNT times at CPUS simulated
+# CPUs) into results/$(LABEL)/: summary.txt, bench.txt (go tool benchstat
+# reads it), results.jsonl, manifest.json, plots/. Then the scheduler's own
+# benchmarks, in scheduler-bench.txt.
 bench: build
-	@mkdir -p $(OUT)
-	./pagelab run -workload $(RACES) -fix all -runs $(RUNS) -seed $(SEED) | tee $(OUT)/summary.txt
-	./pagelab run -workload $(LATENCY) -fix all -cpus $(CPUS) -seed $(SEED) | tee -a $(OUT)/summary.txt
-	./pagelab run -workload $(RACES) -fix all -runs $(RUNS) -seed $(SEED) -json > $(OUT)/results.jsonl
-	./pagelab run -workload $(LATENCY) -fix all -cpus $(CPUS) -seed $(SEED) -json >> $(OUT)/results.jsonl
-	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchtime 1s ./sim ./bench | tee $(OUT)/bench.txt
+	./pagelab bench -label $(LABEL) -runs $(RUNS) -count $(COUNT) -cpus $(CPUS) -seed $(SEED)
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchtime 1s ./sim ./bench > $(OUT)/scheduler-bench.txt
 	@echo "results in $(OUT)/"
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 5m ./sim
+	$(GO) test -run '^$$' -fuzz FuzzReadRecords -fuzztime 5m ./bench
 
 clean:
 	rm -f pagelab

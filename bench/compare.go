@@ -77,7 +77,7 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 			}
 			continue
 		}
-		op := primaryOp(opsOf(pr.a))
+		op := PrimaryOp(pr.a.Workload, opsOf(pr.a))
 		la, lb := pr.a.Latency[op], pr.b.Latency[op]
 		if la == nil || lb == nil {
 			continue

@@ -176,6 +176,20 @@ func ReadRecords(r io.Reader, name string) ([]*Record, error) {
 }
 
 func (r *Record) validate() error {
+	// An empty object and an absent one mean the same: keep one form, as
+	// written, so that a record survives a round trip unchanged.
+	if len(r.Latency) == 0 {
+		r.Latency = nil
+	}
+	if len(r.Params) == 0 {
+		r.Params = nil
+	}
+	if r.Failures == nil {
+		r.Failures = map[string]int{}
+	}
+	if r.FirstFailure == nil {
+		r.FirstFailure = map[string]string{}
+	}
 	switch {
 	case r.Workload == "":
 		return fmt.Errorf("missing workload")

@@ -7,6 +7,9 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 // Alpha is the significance level of every comparison.
@@ -210,10 +213,10 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 			ops[op] = true
 		}
 	}
-	op := primaryOp(ops)
-	clock := "Virtual time: exact for a seed;\neach of the n runs has its own seed"
+	op := PrimaryOp(w, ops)
+	clock := "Virtual time: exact for a seed; each of the n runs has its own seed."
 	if rs[0].Strategy == "native" {
-		clock = "Wall-clock time on the host"
+		clock = "Wall-clock time on the host."
 	}
 	metrics := []metric{
 		{"throughput, ops/s", func(l *OpRecord) []float64 { return l.RunOpsPerSec }, siRate},
@@ -265,7 +268,7 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 		}
 	}
 	fmt.Fprintf(b, "\n== %s: %s, %s ==\n", w, op, rs[0].Strategy)
-	fmt.Fprintf(b, "Medians over n runs with 95%% confidence intervals and Mann-Whitney U\nagainst %s (benchmath), p Holm-adjusted over the %d comparisons of\nthis workload; ~ when not significant at alpha %.2f. %s.\n", baselineOf(rs).Fix, len(ps), Alpha, clock)
+	fmt.Fprintf(b, "Medians over n runs with 95%% confidence intervals and Mann-Whitney U\nagainst %s (benchmath), p Holm-adjusted over the %d comparisons of\nthis workload; ~ when not significant at alpha %.2f.\n%s\n", baselineOf(rs).Fix, len(ps), Alpha, clock)
 	fixW := 12
 	for _, r := range rs {
 		fixW = max(fixW, len(r.Fix))
@@ -289,7 +292,7 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 						delta = fmt.Sprintf("%+.1f%% (p=%.3f n=%d)", (row.sum.Center-center0)/center0*100, p, row.cmp.N2)
 					}
 				}
-				fmt.Fprintf(b, "  %-*s %9s %7s   %s\n", fixW, row.r.Fix, m.format(row.sum.Center), row.sum.PctRangeString(), delta)
+				fmt.Fprintf(b, "  %-*s %9s %7s   %s\n", fixW, row.r.Fix, m.format(row.sum.Center), "± "+row.sum.PctRangeString(), delta)
 			}
 		}
 	}
@@ -304,12 +307,12 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 	}
 }
 
-// primaryOp picks the operation a latency workload is about.
-func primaryOp(ops map[string]bool) string {
-	for _, op := range []string{"lock_page", "wait_on_page_writeback"} {
-		if ops[op] {
-			return op
-		}
+// PrimaryOp is the operation a latency workload is about (its registered
+// PrimaryOp), or, for a workload this pagelab does not know, the first
+// operation recorded.
+func PrimaryOp(workload string, ops map[string]bool) string {
+	if w, err := workloads.Lookup(workload); err == nil && ops[mm.OpNames[w.PrimaryOp]] {
+		return mm.OpNames[w.PrimaryOp]
 	}
 	for _, op := range slices.Sorted(maps.Keys(ops)) {
 		return op

@@ -128,8 +128,8 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 	if len(ids) == 0 {
 		ids = []string{"(none fired)"}
 	}
-	p := newPlot(fmt.Sprintf("%s: runs in which each failure fired, per fix (95%% Wilson CI)", w),
-		"fix variant", "failing runs per 100,000")
+	p := newPlot(fmt.Sprintf("%s: runs in which each failure fired (95%% Wilson CI)", w),
+		"fix variant", "failing runs per 100,000 (log scale; none: at 0.1)")
 	var names []string
 	for _, r := range rs {
 		names = append(names, r.Fix)
@@ -137,7 +137,13 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 	p.NominalX(names...)
 	p.X.Tick.Label.Rotation = math.Pi / 8
 	p.X.Tick.Label.XAlign = draw.XRight
-	p.Y.Min = 0
+	// Rates span orders of magnitude, and most fixes exist to bring one to
+	// zero: a log scale, with a zero count drawn at floor and its error bar
+	// reaching the rule-of-three bound.
+	const floor = 0.1
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Min = floor / 2
 	width := 0.8 / float64(len(ids))
 	for j, id := range ids {
 		pts := make(plotter.XYs, len(rs))
@@ -145,9 +151,12 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 		for i, r := range rs {
 			k := r.Failures[id]
 			lo, hi := bench.Wilson(k, r.Runs)
-			rate := float64(k) / float64(r.Runs)
-			pts[i] = plotter.XY{X: float64(i) + (float64(j)-float64(len(ids)-1)/2)*width, Y: rate * 1e5}
-			errs[i] = struct{ Low, High float64 }{(rate - lo) * 1e5, (hi - rate) * 1e5}
+			y := float64(k) / float64(r.Runs) * 1e5
+			if k == 0 {
+				y, hi = floor, bench.RuleOfThree(r.Runs)
+			}
+			pts[i] = plotter.XY{X: float64(i) + (float64(j)-float64(len(ids)-1)/2)*width, Y: y}
+			errs[i] = struct{ Low, High float64 }{max(y-max(lo*1e5, floor), 0), max(hi*1e5-y, 0)}
 		}
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -172,20 +181,11 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 }
 
 func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
-	op := ""
-	for _, cand := range []string{"lock_page", "wait_on_page_writeback"} {
-		if rs[0].Latency[cand] != nil {
-			op = cand
-			break
-		}
+	ops := map[string]bool{}
+	for k := range rs[0].Latency {
+		ops[k] = true
 	}
-	if op == "" {
-		for k := range rs[0].Latency {
-			if op == "" || k < op {
-				op = k
-			}
-		}
-	}
+	op := bench.PrimaryOp(w, ops)
 	clock := "virtual"
 	if rs[0].Strategy == "native" {
 		clock = "wall-clock"
@@ -204,12 +204,12 @@ func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 	var figs []*Figure
 	for _, n := range cpus {
 		ecdf := newPlot(fmt.Sprintf("%s: %s latency, %d CPUs (ECDF)", w, op, n),
-			fmt.Sprintf("%s latency, %s ns (log scale)", op, clock), "fraction of operations at or below")
+			fmt.Sprintf("latency, %s ns (log scale)", clock), "fraction of operations at or below")
 		ecdf.X.Scale = plot.LogScale{}
 		ecdf.X.Tick.Marker = plot.LogTicks{Prec: -1}
 		ecdf.Y.Min, ecdf.Y.Max = 0, 1
 		box := newPlot(fmt.Sprintf("%s: %s latency, %d CPUs", w, op, n), "fix variant",
-			fmt.Sprintf("%s latency, %s ns (log scale)", op, clock))
+			fmt.Sprintf("latency, %s ns (log scale)", clock))
 		box.Y.Scale = plot.LogScale{}
 		box.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 		var names []string
@@ -259,10 +259,11 @@ func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 			&Figure{Name: fmt.Sprintf("latency-box-%s-%dcpus", w, n), Plot: box, Width: 8 * vg.Inch, Height: 5 * vg.Inch})
 	}
 	thr := newPlot(fmt.Sprintf("%s: %s throughput against simulated CPUs", w, op),
-		"CPUs (log scale)", fmt.Sprintf("%s per second of %s time (median of runs)", op, clock))
+		"simulated CPUs (log scale)", fmt.Sprintf("per second of %s time (median of runs)", clock))
 	thr.X.Scale = plot.LogScale{}
 	thr.X.Tick.Marker = cpuTicks(cpus)
 	thr.Y.Min = 0
+	thr.Y.Tick.Marker = siTicks{}
 	for c, fix := range fixes {
 		var pts plotter.XYs
 		for _, r := range rs {
@@ -311,4 +312,17 @@ func (t cpuTicks) Ticks(min, max float64) []plot.Tick {
 		out = append(out, plot.Tick{Value: float64(n), Label: fmt.Sprint(n)})
 	}
 	return out
+}
+
+// siTicks labels a rate axis with SI prefixes (600k, 1.2M).
+type siTicks struct{}
+
+func (siTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = bench.SIRate(ticks[i].Value)
+		}
+	}
+	return ticks
 }

@@ -1,0 +1,214 @@
+package bench
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"golang.org/x/perf/benchfmt"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.golden")
+
+// testRecords runs a small matrix: two explored cells and a timed pair.
+func testRecords(t *testing.T) []*Record {
+	t.Helper()
+	var recs []*Record
+	for _, fix := range []string{"baseline", "loop-wait"} {
+		recs = append(recs, NewRecord(cell(t, "writeback-restart", fix, "random", 3000, 1)))
+	}
+	w, _ := workloads.Lookup("lock-storm")
+	for _, fix := range []string{"v5.8", "baseline"} {
+		for _, n := range []int{4, 16} {
+			v, _ := fixes.Parse(fix)
+			c, err := Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "timed",
+				Seed: 1, Runs: 6, CPUs: n, Costs: sim.DefaultCosts(), MaxSteps: DefaultTimedMaxSteps}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs = append(recs, NewRecord(c))
+		}
+	}
+	return recs
+}
+
+func testManifest() *Manifest {
+	return &Manifest{Command: []string{"pagelab", "bench"}, GitRevision: "0123456789ab", GoVersion: "go1.26",
+		Host: Host{Hostname: "test", GOOS: "linux", GOARCH: "amd64", CPUs: 2}, Seed: 1, Runs: 3000, Count: 6,
+		CPUs: []int{4, 16}, Start: "2026-11-21T00:00:00Z", End: "2026-11-21T00:00:05Z", Complete: true, Cells: 6, CellsTotal: 6}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *rewrite {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./bench -rewrite to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs (go test ./bench -rewrite updates it):\n%s", path, got)
+	}
+}
+
+func TestResultsDirectory(t *testing.T) {
+	recs := testRecords(t)
+	dir := t.TempDir()
+	m := testManifest()
+	if err := WriteResults(dir, m, recs); err != nil {
+		t.Fatal(err)
+	}
+	m2, got, err := ReadResults(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, recs) {
+		t.Error("records read back differ from those written")
+	}
+	if !m2.Complete || m2.Cells != 6 || len(m2.Files) != 4 {
+		t.Errorf("manifest read back: %+v", m2)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), ".") {
+			t.Errorf("temporary file %s left behind", e.Name())
+		}
+	}
+
+	// bench.txt is benchmark format that benchfmt (what benchstat uses)
+	// reads without a syntax error, with the units and their metadata.
+	b, err := os.ReadFile(filepath.Join(dir, BenchFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := benchfmt.NewReader(bytes.NewReader(b), BenchFile)
+	results, units := 0, map[string]bool{}
+	for r.Scan() {
+		switch rec := r.Result().(type) {
+		case *benchfmt.SyntaxError:
+			t.Errorf("bench.txt: %v", rec)
+		case *benchfmt.Result:
+			results++
+			for _, v := range rec.Values {
+				units[v.Unit] = true
+			}
+		}
+	}
+	if results != 2+4*6 {
+		t.Errorf("bench.txt: %d results, want 2 explored cells + 4 timed cells x 6 runs", results)
+	}
+	for _, u := range []string{"bug-writeback-rate", "lock_page-ops/s", "lock_page-p99-sec"} {
+		if !units[u] {
+			t.Errorf("bench.txt: no %s values (units: %v)", u, units)
+		}
+	}
+	if md := r.Units()[benchfmt.UnitMetadataKey{Unit: "bug-writeback-rate", Key: "assume"}]; md == nil || md.Value != "exact" {
+		t.Errorf("bug-writeback-rate: assume metadata %v, want exact", md)
+	}
+
+	summary, _ := os.ReadFile(filepath.Join(dir, SummaryFile))
+	golden(t, "summary.golden", string(summary))
+	for i, line := range strings.Split(string(summary), "\n") {
+		if len([]rune(line)) > 80 && !strings.HasPrefix(line, "v1/") {
+			t.Errorf("summary line %d is %d columns: %s", i+1, len([]rune(line)), line)
+		}
+	}
+}
+
+func TestCompare(t *testing.T) {
+	recs := testRecords(t)
+	m := testManifest()
+	out, err := Compare("a", m, recs, "b", m, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "%") && !strings.Contains(line, "~") {
+			t.Errorf("comparing a run with itself reports a change: %s", line)
+		}
+	}
+	if !strings.Contains(out, "6 cells in common") {
+		t.Errorf("compare output:\n%s", out)
+	}
+	golden(t, "compare-same.golden", out)
+
+	if _, err := Compare("a", m, recs[:2], "b", m, recs[2:]); err == nil || !strings.Contains(err.Error(), "no cell in common") {
+		t.Errorf("comparing runs of different workloads: %v, want 'no cell in common'", err)
+	}
+	pct := *recs[0]
+	pct.Strategy, pct.Depth = "pct", 3
+	if _, err := Compare("a", m, recs[:1], "b", m, []*Record{&pct}); err == nil || !strings.Contains(err.Error(), "not comparable") {
+		t.Errorf("comparing random with pct: %v, want 'not comparable'", err)
+	}
+}
+
+func TestReadRecordsErrors(t *testing.T) {
+	var good bytes.Buffer
+	for _, r := range testRecords(t)[:2] {
+		r.WriteJSON(&good)
+	}
+	g := good.String()
+	first := strings.SplitAfter(g, "\n")[0]
+	for _, tc := range []struct{ in, want string }{
+		{"", "r.jsonl: no records"},
+		{g[:len(g)-20], "r.jsonl:2: truncated record"},
+		{first + "\n", "r.jsonl:2: empty line"},
+		{first + "{nonsense\n", "r.jsonl:2: not a pagelab record"},
+		{strings.Replace(first, `"runs":3000`, `"runs":0`, 1), "r.jsonl:1: runs 0"},
+		{strings.Replace(first, `"runs":3000`, `"runs":3000,"color":"blue"`, 1), `unknown field "color"`},
+		{strings.Replace(first, `"bug-writeback"`, `"bug-nosuch"`, 1), `r.jsonl:1: unknown failure id "bug-nosuch"`},
+		{strings.Replace(first, `"workload":"writeback-restart"`, `"workload":""`, 1), "r.jsonl:1: missing workload"},
+		{first + first[:len(first)-1] + " {}\n", "r.jsonl:2: more than one JSON value"},
+	} {
+		_, err := ReadRecords(strings.NewReader(tc.in), "r.jsonl")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("ReadRecords(%.60q…) = %v, want an error containing %q", tc.in, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "\n") {
+			t.Errorf("multi-line error %q", err)
+		}
+	}
+}
+
+// FuzzReadRecords: the results reader never panics, and what it accepts
+// writes back to something it accepts again, identically.
+func FuzzReadRecords(f *testing.F) {
+	f.Add(`{"workload":"w","fix":"baseline","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3}` + "\n")
+	f.Add(`{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":1,"failing":0,"failures":{},"first_failure":{},"steps":1,"most_steps":1,"cpus":4,"latency":{"lock_page":{"count":1,"p50_ns":1,"p90_ns":1,"p99_ns":1,"p99.9_ns":1,"max_ns":1,"ops_per_sec":1,"wakeups_per_op":0,"spurious_per_op":0}}}` + "\n")
+	f.Add("{}\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		recs, err := ReadRecords(strings.NewReader(in), "f")
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error: %q", err)
+			}
+			return
+		}
+		var b bytes.Buffer
+		for _, r := range recs {
+			if err := r.WriteJSON(&b); err != nil {
+				t.Fatal(err)
+			}
+		}
+		again, err := ReadRecords(bytes.NewReader(b.Bytes()), "f")
+		if err != nil {
+			t.Fatalf("re-reading what was accepted: %v", err)
+		}
+		if !reflect.DeepEqual(recs, again) {
+			t.Fatal("records changed on a round trip")
+		}
+	})
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func benchArgs(dir string) []string {
+	return []string{"bench", "-o", dir, "-workload", "writeback-restart,lock-storm", "-fix", "baseline,v5.8",
+		"-runs", "2000", "-count", "6", "-cpus", "2,8", "-seed", "3"}
+}
+
+// TestBenchTwice: pagelab bench writes a complete results directory; a
+// second run with the same seed gives the same records, and compare finds
+// no significant change between the two.
+func TestBenchTwice(t *testing.T) {
+	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
+	for _, dir := range []string{a, b} {
+		stdout, _, err := runCLI(benchArgs(dir)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(stdout, "pagelab results, complete") {
+			t.Errorf("stdout does not start with the summary: %.80q", stdout)
+		}
+		for _, f := range []string{"results.jsonl", "bench.txt", "summary.txt", "manifest.json",
+			"plots/failures-writeback-restart.png", "plots/throughput-lock-storm.svg"} {
+			if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+				t.Errorf("%s: %v", f, err)
+			}
+		}
+	}
+	ra, _ := os.ReadFile(filepath.Join(a, "results.jsonl"))
+	rb, _ := os.ReadFile(filepath.Join(b, "results.jsonl"))
+	if string(ra) != string(rb) {
+		t.Error("two bench runs with the same seed wrote different results.jsonl")
+	}
+	out, _, err := runCLI("compare", a, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "(p=") && !strings.Contains(line, "~") {
+			t.Errorf("compare of two identical runs reports a change: %s", line)
+		}
+	}
+	if _, _, err := runCLI(benchArgs(a)...); !isUsage(err) || !strings.Contains(err.Error(), "already exists") {
+		t.Errorf("bench into a non-empty directory: %v, want a usage error", err)
+	}
+}
+
+func isUsage(err error) bool {
+	var ue usageError
+	return errors.As(err, &ue)
+}
+
+// TestResultsBadInput: a malformed or truncated results file given to
+// compare or plot is a one-line usage error naming the file and line, with
+// nothing written.
+func TestResultsBadInput(t *testing.T) {
+	good := filepath.Join(t.TempDir(), "good")
+	if _, _, err := runCLI(append(benchArgs(good), "-noplots")...); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(filepath.Join(good, "results.jsonl"))
+	lines := strings.SplitAfter(string(data), "\n")
+	for name, content := range map[string]string{
+		"truncated": string(data[:len(data)-40]),
+		"malformed": lines[0] + "{\"workload\": 7}\n",
+	} {
+		dir := filepath.Join(t.TempDir(), name)
+		os.MkdirAll(dir, 0o755)
+		path := filepath.Join(dir, "results.jsonl")
+		os.WriteFile(path, []byte(content), 0o644)
+		for _, args := range [][]string{{"compare", good, dir}, {"compare", dir, good}, {"plot", dir}} {
+			stdout, _, err := runCLI(args...)
+			if !isUsage(err) || !strings.Contains(err.Error(), path+":") || strings.Contains(err.Error(), "\n") {
+				t.Errorf("pagelab %s: %v, want a one-line usage error naming %s:line", strings.Join(args, " "), err, path)
+			}
+			if stdout != "" {
+				t.Errorf("pagelab %s wrote %q", strings.Join(args, " "), stdout)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "plots")); err == nil {
+			t.Errorf("plot of a %s file created a plots directory", name)
+		}
+	}
+	for _, args := range [][]string{{"compare", good}, {"plot"}, {"compare", good, filepath.Join(good, "nosuch")}} {
+		if _, _, err := runCLI(args...); !isUsage(err) {
+			t.Errorf("pagelab %s: %v, want a usage error", strings.Join(args, " "), err)
+		}
+	}
+}
