@@ -176,7 +176,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "pagelab: results in %s\n", out)
 	if !m.Complete {
-		return fmt.Errorf("interrupted: %s holds the %d cells that finished (manifest: complete=false)", out, len(recs))
+		return fmt.Errorf("interrupted: %s holds the %d cells that finished and the runs of the one cut short (manifest: complete=false)", out, m.Cells)
 	}
 	return nil
 }
