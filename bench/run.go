@@ -93,6 +93,7 @@ type Exec struct {
 
 // runner holds what is reused across the executions of a cell.
 type runner struct {
+	onKernel func(*mm.Kernel)
 	cfg      *Config
 	x        *sim.Explorer
 	k        *mm.Kernel
@@ -125,6 +126,9 @@ func (r *runner) exec() (*Exec, error) {
 		r.k.Reset(r.kcfg, x)
 	}
 	k := r.k
+	if r.onKernel != nil {
+		r.onKernel(k)
+	}
 	r.cfg.Variant.Apply(&k.Ops)
 	if err := k.Setup(x, r.cfg.Workload.Setup(k, r.cfg.Params)); err != nil {
 		return nil, fmt.Errorf("workload %s set-up: %w", r.cfg.Workload.ID, err)
@@ -275,6 +279,12 @@ type ReplayConfig struct {
 	Depth int
 	// Trace, if set, sees every decision before it executes.
 	Trace func(t *sim.Task, step int)
+
+	// Hooks of TraceReplay.
+	onAccess  func(t *sim.Task, line uint64, kind sim.AccessKind)
+	onWake    func(waker, wakee *sim.Task)
+	onKernel  func(k *mm.Kernel)
+	onStepped func(t *sim.Task)
 }
 
 // Replayed is the outcome of a replay.
@@ -308,6 +318,8 @@ func Replay(cfg *ReplayConfig) (*Replayed, error) {
 	r := newRunner(rc, rp)
 	defer r.x.Close()
 	r.x.Trace = cfg.Trace
+	r.x.OnAccess, r.x.OnWake, r.x.AfterStep = cfg.onAccess, cfg.onWake, cfg.onStepped
+	r.onKernel = cfg.onKernel
 	e, err := r.exec()
 	if err != nil {
 		return nil, err

@@ -9,24 +9,24 @@ import "github.com/pagelab/pagelab/sim"
 
 // TestBit is test_bit(nr, &page->flags): a plain read.
 func TestBit(t *Thread, page *Page, nr uint) bool {
-	return t.touch(page, pfAny, "test_bit", sim.AccessRead).testBit(nr)
+	return t.touch(page, pfAny, "test_bit", sim.AccessRead, nr).testBit(nr)
 }
 
 // TestAndSetBit is test_and_set_bit(nr, &page->flags).
 func TestAndSetBit(t *Thread, page *Page, nr uint) bool {
-	return t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW).testAndSetBit(nr)
+	return t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, nr).testAndSetBit(nr)
 }
 
 // TestAndClearBit is test_and_clear_bit(nr, &page->flags).
 func TestAndClearBit(t *Thread, page *Page, nr uint) bool {
-	return t.touch(page, pfAny, "test_and_clear_bit", sim.AccessRMW).testAndClearBit(nr)
+	return t.touch(page, pfAny, "test_and_clear_bit", sim.AccessRMW, nr).testAndClearBit(nr)
 }
 
 // ClearBitUnlockIsNegativeByte is clear_bit_unlock_is_negative_byte(nr,
 // &page->flags): clear bit nr and report PG_waiters in one atomic operation.
 // The kernel can only do this for bits in PG_waiters' byte (bits 0-7).
 func ClearBitUnlockIsNegativeByte(t *Thread, page *Page, nr uint) bool {
-	t.touch(page, pfOnlyHead, "clear_bit_unlock_is_negative_byte", sim.AccessRMW)
+	t.touch(page, pfOnlyHead, "clear_bit_unlock_is_negative_byte", sim.AccessRMW, nr)
 	return clearBitUnlockIsNegativeByte(page, nr)
 }
 
@@ -35,7 +35,7 @@ func WakePageMatch(wait *WaitPageQueue, key *WaitPageKey) bool { return wakePage
 
 // TrylockPageBitCommon is trylock_page_bit_common().
 func TrylockPageBitCommon(t *Thread, page *Page, bitNr uint, e *WaitQueueEntry) bool {
-	t.touch(page, pfAny, "trylock_page_bit_common", sim.AccessRMW)
+	t.touch(page, pfAny, "trylock_page_bit_common", sim.AccessRMW, bitNr)
 	return trylockPageBitCommon(t, page, bitNr, e)
 }
 
@@ -128,7 +128,7 @@ func AccountPageWriteback(t *Thread, page *Page) {
 // atomic XOR of mask into the flags, reporting whether PG_waiters was set.
 // Being an XOR, applied to an already-clear bit it sets it.
 func FolioXorFlagsHasWaiters(t *Thread, page *Page, mask uint64) bool {
-	page = t.touch(page, pfNoTail, "folio_xor_flags_has_waiters", sim.AccessRMW)
+	page = t.touch(page, pfNoTail, "folio_xor_flags_has_waiters", sim.AccessRMW, PG_writeback)
 	for {
 		old := page.flags.Load()
 		if page.flags.CompareAndSwap(old, old^mask) {

@@ -125,3 +125,44 @@ func (s FailureSet) List() []Failure {
 	}
 	return l
 }
+
+// Fatal reports whether the failure is an oops (BUG, VM_BUG_ON) that ends
+// the execution.
+func (f Failure) Fatal() bool {
+	switch f {
+	case BugWriteback, BugEndWriteback, VMBugTail, VMBugIndex, BugNotLocked, BugNoBuffers:
+		return true
+	}
+	return false
+}
+
+// Short is the failure as a line of a race diagram.
+func (f Failure) Short() string {
+	switch f {
+	case BugWriteback:
+		return "BUG_ON(PageWriteback(page))"
+	case BugEndWriteback:
+		return "BUG() in end_page_writeback"
+	case VMBugTail:
+		return "VM_BUG_ON(PageTail(page))"
+	case VMBugIndex:
+		return "VM_BUG_ON(index mismatch)"
+	case BugNotLocked:
+		return "BUG_ON(!PageLocked(page))"
+	case BugNoBuffers:
+		return "BUG: page without buffers"
+	case BadPage:
+		return "!! bad_page() at free"
+	case StalePage:
+		return "!! touches a freed page"
+	case DataCorruption:
+		return "!! DMA of another's data"
+	case DataLoss:
+		return "!! data lost"
+	case Hang:
+		return "!! hang"
+	case Livelock:
+		return "!! livelock"
+	}
+	return f.String()
+}

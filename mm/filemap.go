@@ -86,12 +86,12 @@ func WakePageFunction(t *Thread, e *WaitQueueEntry, mode sim.TaskState, key *Wai
 	// woken, so this plain read under q->lock is stable.
 	flags := e.flags.Load()
 	if flags&WQ_FLAG_EXCLUSIVE != 0 {
-		page := t.touch(key.Page, pfAny, "test_bit", sim.AccessRead)
+		page := t.touch(key.Page, pfAny, "test_bit", sim.AccessRead, key.BitNr)
 		if page.testBit(key.BitNr) {
 			return -1
 		}
 		if flags&WQ_FLAG_CUSTOM != 0 {
-			t.Access(pageAddress(page), sim.AccessRMW)
+			t.accessBit(page, key.BitNr, sim.AccessRMW)
 			if page.testAndSetBit(key.BitNr) {
 				return -1
 			}
@@ -169,10 +169,10 @@ func wakeUpPage(t *Thread, page *Page, bit uint) {
 // bit and any other checks it; success means no sleep at all.
 func trylockPageBitCommon(t *Thread, page *Page, bitNr uint, e *WaitQueueEntry) bool {
 	if e.flags.Load()&WQ_FLAG_EXCLUSIVE != 0 {
-		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW).testAndSetBit(bitNr) {
+		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, bitNr).testAndSetBit(bitNr) {
 			return false
 		}
-	} else if t.touch(page, pfAny, "test_bit", sim.AccessRead).testBit(bitNr) {
+	} else if t.touch(page, pfAny, "test_bit", sim.AccessRead, bitNr).testBit(bitNr) {
 		return false
 	}
 	e.flags.Store(e.flags.Load() | WQ_FLAG_WOKEN | WQ_FLAG_DONE)
@@ -253,7 +253,7 @@ repeat:
 		// Otherwise take it ourselves; a fast-path trylock_page() on
 		// another CPU may have stolen it since the waker saw it clear.
 		t.Step("test_and_set_bit")
-		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW).testAndSetBit(bitNr) {
+		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, bitNr).testAndSetBit(bitNr) {
 			// Woken, but the bit was taken again first.
 			t.Spurious()
 			goto repeat
@@ -305,7 +305,7 @@ func WaitOnPageBit(t *Thread, page *Page, bitNr uint) {
 // scheduling point.
 func TrylockPage(t *Thread, page *Page) bool {
 	page = CompoundHead(page)
-	return !t.touch(page, pfNoTail, "trylock_page", sim.AccessRMW).testAndSetBit(PG_locked)
+	return !t.touch(page, pfNoTail, "trylock_page", sim.AccessRMW, PG_locked).testAndSetBit(PG_locked)
 }
 
 // LockPage is lock_page() (include/linux/pagemap.h, v5.10): the trylock fast
@@ -351,7 +351,8 @@ func UnlockPage(t *Thread, page *Page) {
 		t.Bug(BugNotLocked, "unlock_page of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
 	}
 	if t.Timed() {
-		t.Access(pageAddress(page), sim.AccessRMW)
+		t.accessBit(page, PG_locked, sim.AccessRMW)
+		t.accessBit(page, PG_waiters, sim.AccessRead)
 	}
 	if clearBitUnlockIsNegativeByte(page, PG_locked) {
 		t.K.Ops.WakeUpPageBit(t, page, PG_locked)

@@ -172,7 +172,7 @@ func CompoundHead(page *Page) *Page {
 // touch is called by every page-flag operation: it runs the stale-page
 // oracle for the one path that touches pages without a reference (the I/O
 // completion, before hold-ref) and enforces the PF_* policy of the flag.
-func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.AccessKind) *Page {
+func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.AccessKind, bit uint) *Page {
 	// The common case, inlined: no oracle to run, no costs to account, no
 	// PF_ONLY_HEAD check.
 	if t.bio == nil && !t.Timed() && policy != pfOnlyHead {
@@ -181,18 +181,19 @@ func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.Access
 		}
 		return page
 	}
-	return t.touchSlow(page, policy, flag, kind)
+	return t.touchSlow(page, policy, flag, kind, bit)
 }
 
 //go:noinline
-func (t *Thread) touchSlow(page *Page, policy pfPolicy, flag string, kind sim.AccessKind) *Page {
+func (t *Thread) touchSlow(page *Page, policy pfPolicy, flag string, kind sim.AccessKind, bit uint) *Page {
 	if t.bio != nil {
 		t.checkStale(page, flag)
 	}
 	// struct page is 64 bytes, one cache line in the vmemmap: flags and
-	// _refcount share it.
+	// _refcount share it. A traced run (race diagrams) wants to know which
+	// flag: the bit is added to the line's address.
 	if t.Timed() {
-		t.Access(pageAddress(page), kind)
+		t.accessBit(page, bit, kind)
 	}
 	switch policy {
 	case pfOnlyHead:
@@ -206,6 +207,15 @@ func (t *Thread) touchSlow(page *Page, policy pfPolicy, flag string, kind sim.Ac
 		return CompoundHead(page)
 	}
 	return page
+}
+
+// accessBit reports an access to one flag of page (see touchSlow).
+func (t *Thread) accessBit(page *Page, bit uint, kind sim.AccessKind) {
+	line := pageAddress(page)
+	if t.Traced() {
+		line += uint64(bit) + 1
+	}
+	t.Access(line, kind)
 }
 
 // checkStale is the stale-page oracle for the I/O completion, the one path
@@ -223,6 +233,9 @@ func (t *Thread) checkStale(page *Page, flag string) {
 	}
 }
 
+// bitRefcount stands for _refcount in the bit argument of touch.
+const bitRefcount = 40
+
 type pfPolicy uint8
 
 const (
@@ -239,64 +252,64 @@ const (
 
 // PageLocked is PageLocked() (PF_NO_TAIL).
 func PageLocked(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageLocked", sim.AccessRead).testBit(PG_locked)
+	return t.touch(page, pfNoTail, "PageLocked", sim.AccessRead, PG_locked).testBit(PG_locked)
 }
 
 // PageWaiters is PageWaiters() (PF_ONLY_HEAD).
 func PageWaiters(t *Thread, page *Page) bool {
-	return t.touch(page, pfOnlyHead, "PageWaiters", sim.AccessRead).testBit(PG_waiters)
+	return t.touch(page, pfOnlyHead, "PageWaiters", sim.AccessRead, PG_waiters).testBit(PG_waiters)
 }
 
 // SetPageWaiters is SetPageWaiters() (PF_ONLY_HEAD), an atomic set_bit().
 func SetPageWaiters(t *Thread, page *Page) {
-	t.touch(page, pfOnlyHead, "SetPageWaiters", sim.AccessRMW).setBit(PG_waiters)
+	t.touch(page, pfOnlyHead, "SetPageWaiters", sim.AccessRMW, PG_waiters).setBit(PG_waiters)
 }
 
 // ClearPageWaiters is ClearPageWaiters() (PF_ONLY_HEAD), an atomic clear_bit().
 func ClearPageWaiters(t *Thread, page *Page) {
-	t.touch(page, pfOnlyHead, "ClearPageWaiters", sim.AccessRMW).clearBit(PG_waiters)
+	t.touch(page, pfOnlyHead, "ClearPageWaiters", sim.AccessRMW, PG_waiters).clearBit(PG_waiters)
 }
 
 // PageWriteback is PageWriteback() (PF_NO_TAIL).
 func PageWriteback(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageWriteback", sim.AccessRead).testBit(PG_writeback)
+	return t.touch(page, pfNoTail, "PageWriteback", sim.AccessRead, PG_writeback).testBit(PG_writeback)
 }
 
 // PageDirty is PageDirty() (PF_HEAD).
 func PageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "PageDirty", sim.AccessRead).testBit(PG_dirty)
+	return t.touch(CompoundHead(page), pfHead, "PageDirty", sim.AccessRead, PG_dirty).testBit(PG_dirty)
 }
 
 // TestSetPageDirty is TestSetPageDirty() (PF_HEAD).
 func TestSetPageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "TestSetPageDirty", sim.AccessRMW).testAndSetBit(PG_dirty)
+	return t.touch(CompoundHead(page), pfHead, "TestSetPageDirty", sim.AccessRMW, PG_dirty).testAndSetBit(PG_dirty)
 }
 
 // TestClearPageDirty is TestClearPageDirty() (PF_HEAD).
 func TestClearPageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "TestClearPageDirty", sim.AccessRMW).testAndClearBit(PG_dirty)
+	return t.touch(CompoundHead(page), pfHead, "TestClearPageDirty", sim.AccessRMW, PG_dirty).testAndClearBit(PG_dirty)
 }
 
 // PageReclaim is PageReclaim() (PF_NO_TAIL).
 func PageReclaim(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageReclaim", sim.AccessRead).testBit(PG_reclaim)
+	return t.touch(page, pfNoTail, "PageReclaim", sim.AccessRead, PG_reclaim).testBit(PG_reclaim)
 }
 
 // ClearPageReclaim is ClearPageReclaim() (PF_NO_TAIL).
 func ClearPageReclaim(t *Thread, page *Page) {
-	t.touch(page, pfNoTail, "ClearPageReclaim", sim.AccessRMW).clearBit(PG_reclaim)
+	t.touch(page, pfNoTail, "ClearPageReclaim", sim.AccessRMW, PG_reclaim).clearBit(PG_reclaim)
 }
 
 // SetPageUptodate is SetPageUptodate() (PF_NO_TAIL).
 func SetPageUptodate(t *Thread, page *Page) {
-	t.touch(page, pfNoTail, "SetPageUptodate", sim.AccessRMW).setBit(PG_uptodate)
+	t.touch(page, pfNoTail, "SetPageUptodate", sim.AccessRMW, PG_uptodate).setBit(PG_uptodate)
 }
 
 // GetPage is get_page() (include/linux/mm.h, v5.10): an atomic increment of
 // the head page's _refcount.
 func GetPage(t *Thread, page *Page) {
 	page = CompoundHead(page)
-	t.touch(page, pfAny, "get_page", sim.AccessRMW)
+	t.touch(page, pfAny, "get_page", sim.AccessRMW, bitRefcount)
 	if n := page.refcount.Add(1); n <= 1 && t.K.DebugVM {
 		// VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow(page), page)
 		t.Bug(BadPage, "get_page on pfn %d with _refcount %d: VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)", page.pfn, n-1)
@@ -322,7 +335,7 @@ func GetPageUnlessZero(page *Page) bool {
 // page, in its own context.
 func PutPage(t *Thread, page *Page) {
 	page = CompoundHead(page)
-	t.touch(page, pfAny, "put_page", sim.AccessRMW)
+	t.touch(page, pfAny, "put_page", sim.AccessRMW, bitRefcount)
 	n := page.refcount.Add(-1)
 	switch {
 	case n == 0:

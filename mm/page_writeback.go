@@ -82,7 +82,7 @@ func testSetPageWritebackLocked(t *Thread, page *Page, set bool) bool {
 	mapping := page.Mapping()
 	old := true
 	if set {
-		old = t.touch(page, pfNoTail, "TestSetPageWriteback", sim.AccessRMW).testAndSetBit(PG_writeback)
+		old = t.touch(page, pfNoTail, "TestSetPageWriteback", sim.AccessRMW, PG_writeback).testAndSetBit(PG_writeback)
 	}
 	if mapping == nil {
 		return old
@@ -123,10 +123,10 @@ func TestClearPageWriteback(t *Thread, page *Page) bool {
 	t.Step("test_clear_page_writeback")
 	mapping := page.Mapping()
 	if mapping == nil {
-		return t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW).testAndClearBit(PG_writeback)
+		return t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback).testAndClearBit(PG_writeback)
 	}
 	mapping.iPages.Lock(t)
-	ret := t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW).testAndClearBit(PG_writeback)
+	ret := t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback).testAndClearBit(PG_writeback)
 	if ret && page.Mapping() == mapping {
 		mapping.clearMark(page.Index, PAGECACHE_TAG_WRITEBACK)
 	}

@@ -86,6 +86,12 @@ type Explorer struct {
 	// Trace, when set, is called before every decision is executed with the
 	// chosen task (its Label and Stack say where it is) and the step index.
 	Trace func(t *Task, step int)
+	// OnAccess and OnWake, when set, see every cache-line access and every
+	// successful wake-up of the running step (for race diagrams).
+	OnAccess func(t *Task, line uint64, kind AccessKind)
+	OnWake   func(waker, wakee *Task)
+	// AfterStep, when set, is called after every step with its task.
+	AfterStep func(t *Task)
 
 	handoff  Handoff
 	strategy Strategy
@@ -146,7 +152,7 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 	}
 	w := x.workers[id]
 	t := &Task{ID: id, Name: name, x: x, fn: fn, label: label, w: w, stack: make([]string, 0, 8), kind: kind, cpu: -1,
-		timed: x.timed, rec: x.RecordOps, slow: alwaysSlow}
+		timed: x.timed, rec: x.RecordOps, slow: alwaysSlow, traced: x.OnAccess != nil}
 	w.task = t
 	x.tasks = append(x.tasks, t)
 	x.strategy.Spawned(t)
@@ -232,6 +238,9 @@ func (x *Explorer) Run() (Result, error) {
 		x.cur = nil
 		if x.timed != nil {
 			x.timed.stepped(t)
+		}
+		if x.AfterStep != nil {
+			x.AfterStep(t)
 		}
 		if x.Record {
 			x.Decisions[len(x.Decisions)-1].Stopped = t.done || t.blocked

@@ -101,6 +101,7 @@ type Task struct {
 	// only when the execution is being ended or delays are injected.
 	slow   *atomic.Bool
 	timed  *Timed // the timed scheduler, if that is the mode
+	traced bool   // the explorer watches accesses (Explorer.OnAccess)
 	rec    bool   // operation statistics are recorded
 	park   chan struct{}
 	parked bool // under nat.mu
@@ -140,6 +141,9 @@ const (
 func (t *Task) Access(line uint64, kind AccessKind) {
 	if t.timed != nil {
 		t.timed.access(t, line, kind)
+	}
+	if t.traced {
+		t.x.OnAccess(t, line, kind)
 	}
 }
 
@@ -234,9 +238,12 @@ func (t *Task) yield() {
 	}
 }
 
-// Timed reports whether the task runs under the timed scheduler (whether
-// Access has any effect).
-func (t *Task) Timed() bool { return t.timed != nil }
+// Traced reports whether the task's accesses are traced (race diagrams).
+func (t *Task) Traced() bool { return t.traced }
+
+// Timed reports whether Access has any effect: the task runs under the
+// timed scheduler, or its accesses are traced.
+func (t *Task) Timed() bool { return t.timed != nil || t.traced }
 
 // SetState is set_current_state(): it announces the intent to sleep before
 // the waiter's last check of its condition, so that a wake-up arriving
@@ -292,6 +299,9 @@ func (t *Task) WakeUp() bool {
 	}
 	t.SetState(TaskRunning)
 	t.wakeups.Add(1)
+	if x := t.x; x.OnWake != nil && x.cur != nil {
+		x.OnWake(x.cur, t)
+	}
 	if t.blocked {
 		t.blocked = false
 		if tm := t.x.timed; tm != nil {

@@ -35,7 +35,7 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-var commands = []string{"list", "run", "replay", "bench", "compare", "plot"}
+var commands = []string{"list", "run", "replay", "diagram", "bench", "compare", "plot"}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	err := dispatch(args, stdout, stderr)
@@ -57,6 +57,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdRun(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout)
+	case "diagram":
+		return cmdDiagram(args[1:], stdout)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
 	case "compare":

@@ -1,0 +1,280 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+)
+
+// Relevant marks the steps of a trace a reader of the race needs: those
+// that wake a task or raise a failure, and those linked across tasks by a
+// reads-from edge — a step that reads a page flag (or refcount) whose last
+// writer was another task, and that writer. Steps whose effects no other
+// task reads before their own task overwrites them are folded. Spinlock
+// words are left out: they order the steps but are not what races.
+func Relevant(tr *Trace) []bool {
+	rel := make([]bool, len(tr.Steps))
+	type writer struct {
+		step int
+		task string
+	}
+	last := map[uint64]writer{}
+	for i, s := range tr.Steps {
+		if len(s.Wakes) > 0 || len(s.Reports) > 0 {
+			rel[i] = true
+		}
+		// An atomic RMW reads before it writes.
+		for _, keys := range [][]uint64{s.Reads, s.Writes} {
+			for _, k := range keys {
+				if w, ok := last[k]; ok && w.task != s.Task {
+					rel[i], rel[w.step] = true, true
+				}
+			}
+		}
+		for _, k := range s.Writes {
+			last[k] = writer{i, s.Task}
+		}
+	}
+	return rel
+}
+
+// Diagram renders a trace as CPU columns in at most width columns, in the
+// notation of the mailing-list diagrams: one column per task, kernel
+// functions nested by call depth, "... delayed ..." where a task is
+// preempted between relevant steps, the wake-ups ("..  wakes up cpu3 .."),
+// and the failure line.
+func Diagram(tr *Trace, width int) string {
+	rel := Relevant(tr)
+	// Columns: the tasks with a relevant step, in order of first step.
+	var cols []string
+	lastRel := map[string]int{}
+	for i, s := range tr.Steps {
+		if rel[i] {
+			lastRel[s.Task] = i
+		}
+	}
+	for _, t := range tr.Tasks {
+		if _, ok := lastRel[t]; ok {
+			cols = append(cols, t)
+		}
+	}
+	if len(cols) == 0 {
+		return "(no step of this execution is seen by another task)\n"
+	}
+	col := map[string]int{}
+	for i, t := range cols {
+		col[t] = i
+	}
+	// Rows are rendered first, then placed: each row holds one task's
+	// text, so a column only needs its own starting position. The last
+	// column starts where its longest line still fits; the others are
+	// spaced evenly before it.
+	type row struct {
+		task string
+		text string
+	}
+	var rows []row
+	put := func(task, text string) { rows = append(rows, row{task, text}) }
+
+	// Leading frames shared by all of a task's relevant steps are
+	// wrappers (mpage_end_io around end_page_writeback): drop all but the
+	// innermost of them, as the mailing-list diagrams do.
+	base := map[string]int{}
+	for _, t := range cols {
+		base[t] = commonPrefix(tr, rel, t)
+	}
+	printed := map[string][]string{} // the stack last printed per task
+	delayed := map[string]bool{}
+	for i, s := range tr.Steps {
+		if !rel[i] {
+			if s.Preempted && !delayed[s.Task] && printedSince(printed[s.Task]) && lastRel[s.Task] > i {
+				put(s.Task, "  ... delayed ...")
+				delayed[s.Task] = true
+			}
+			continue
+		}
+		delayed[s.Task] = false
+		stack := s.Stack[min(max(base[s.Task]-1, 0), len(s.Stack)):]
+		prev := printed[s.Task]
+		common := 0
+		for common < len(stack) && common < len(prev) && stack[common] == prev[common] {
+			common++
+		}
+		for d := common; d < len(stack); d++ {
+			put(s.Task, strings.Repeat(" ", 2*min(d, 4))+stack[d]+"()")
+		}
+		printed[s.Task] = stack
+		if leaf := leafText(s.Label, stack); leaf != "" && !(len(s.Reports) > 0 && isBug(s.Reports)) {
+			put(s.Task, strings.Repeat(" ", 2*min(len(stack), 4))+leaf)
+		}
+		for _, w := range s.Wakes {
+			put(s.Task, strings.Repeat(" ", 2*min(len(stack), 4))+".. wakes up "+w+" ..")
+		}
+		for _, r := range s.Reports {
+			put(s.Task, strings.Repeat(" ", 2*min(len(stack), 4))+r.Failure.Short())
+		}
+		if s.Preempted && lastRel[s.Task] > i {
+			put(s.Task, "  ... delayed ...")
+			delayed[s.Task] = true
+		}
+	}
+	return placeColumns(cols, col, width, func(yield func(string, string) bool) {
+		for _, r := range rows {
+			if !yield(r.task, r.text) {
+				return
+			}
+		}
+	})
+}
+
+// placeColumns lays out (task, text) rows in columns within width.
+func placeColumns(cols []string, col map[string]int, width int, rows func(func(string, string) bool)) string {
+	n := len(cols)
+	longest := len(cols[n-1])
+	for task, text := range rows {
+		if col[task] == n-1 {
+			longest = max(longest, len(text))
+		}
+	}
+	start := make([]int, n)
+	if n > 1 {
+		last := min(width/n*(n-1), max(width-longest, (n-1)*12))
+		for i := range start {
+			start[i] = last * i / (n - 1)
+		}
+	}
+	var lines []string
+	var hdr, rule strings.Builder
+	for i, t := range cols {
+		for hdr.Len() < start[i] {
+			hdr.WriteByte(' ')
+			rule.WriteByte(' ')
+		}
+		hdr.WriteString(t)
+		rule.WriteString(strings.Repeat("-", len(t)))
+	}
+	lines = append(lines, hdr.String(), rule.String(), "")
+	for task, text := range rows {
+		line := strings.Repeat(" ", start[col[task]]) + text
+		if len(line) > width {
+			line = line[:width-1] + "~"
+		}
+		lines = append(lines, line)
+	}
+	return strings.Join(lines, "\n") + "\n"
+}
+
+func printedSince(stack []string) bool { return stack != nil }
+
+// commonPrefix is the number of leading frames all relevant steps of task
+// share.
+func commonPrefix(tr *Trace, rel []bool, task string) int {
+	var first []string
+	n := -1
+	for i, s := range tr.Steps {
+		if !rel[i] || s.Task != task {
+			continue
+		}
+		if n < 0 {
+			first, n = s.Stack, len(s.Stack)
+			continue
+		}
+		k := 0
+		for k < n && k < len(s.Stack) && s.Stack[k] == first[k] {
+			k++
+		}
+		n = k
+	}
+	return max(n, 0)
+}
+
+func isBug(reps []*mm.Report) bool {
+	for _, r := range reps {
+		if r.Failure.Fatal() {
+			return true
+		}
+	}
+	return false
+}
+
+// leafText is what a step's label adds to its call stack: the operation
+// within the innermost function ("write_cache_pages:BUG_ON" → "BUG_ON"),
+// or a function entered without a frame of its own.
+func leafText(label string, stack []string) string {
+	inner := ""
+	if len(stack) > 0 {
+		inner = stack[len(stack)-1]
+	}
+	if f, op, ok := strings.Cut(label, ":"); ok {
+		if f == inner {
+			return op + "()"
+		}
+		return label + "()"
+	}
+	if label == inner {
+		return ""
+	}
+	return label + "()"
+}
+
+// Shrink looks for a schedule that still fires failure f with as few
+// context switches as it can find: delta debugging (ddmin) over the
+// schedule's segments, each candidate replayed with the rest run without
+// preemption. It returns the schedule actually followed by the smallest
+// failing replay, and the context switches before and after.
+func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
+	fires := func(segs []sim.Segment) (*Replayed, bool, error) {
+		c := *cfg
+		s := *cfg.Schedule
+		s.Segments = segs
+		c.Schedule = &s
+		c.Then = "sequential"
+		r, err := Replay(&c)
+		if err != nil {
+			return nil, false, err
+		}
+		return r, r.Exec.Fired.Has(f), nil
+	}
+	r0, ok, err := fires(cfg.Schedule.Segments)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if !ok {
+		return nil, 0, 0, fmt.Errorf("the schedule does not fire %s under %s", f, cfg.Variant.ID)
+	}
+	before := switches(r0.Schedule.Segments)
+	best, bestR := cfg.Schedule.Segments, r0
+	// ddmin: try removing chunks of segments, halving the chunk size.
+	for n := 2; len(best) >= 2; {
+		chunk := (len(best) + n - 1) / n
+		reduced := false
+		for start := 0; start < len(best); start += chunk {
+			cand := append(append([]sim.Segment(nil), best[:start]...), best[min(start+chunk, len(best)):]...)
+			r, ok, err := fires(cand)
+			if err != nil {
+				return nil, 0, 0, err
+			}
+			if ok {
+				best, bestR, reduced = cand, r, true
+				n = max(n-1, 2)
+				break
+			}
+		}
+		if !reduced {
+			if chunk == 1 {
+				break
+			}
+			n = min(n*2, len(best))
+		}
+	}
+	// The followed schedule, with the sequential tail, is the result:
+	// trimmed of trailing segments that merely run tasks to their end.
+	out := bestR.Schedule
+	return out, before, switches(out.Segments), nil
+}
+
+// switches counts the context switches of a schedule: segments after the
+// first.
+func switches(segs []sim.Segment) int { return max(len(segs)-1, 0) }

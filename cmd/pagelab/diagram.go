@@ -1,0 +1,144 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// cmdDiagram shrinks a failing schedule and prints it as a race diagram.
+func cmdDiagram(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("diagram", flag.ContinueOnError)
+	var schedule, script, workload, fix, failure string
+	var noShrink bool
+	fs.StringVar(&schedule, "schedule", "", "a failing schedule")
+	fs.StringVar(&script, "script", "", "a scripted seed interleaving of -workload")
+	fs.StringVar(&workload, "workload", "", "workload (must match the schedule's)")
+	fs.StringVar(&fix, "fix", "", "fix variant (default: the schedule's)")
+	fs.StringVar(&failure, "failure", "", "failure id to keep while shrinking (default: the first that fires)")
+	fs.BoolVar(&noShrink, "noshrink", false, "draw the schedule as given")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := replayConfig("diagram", schedule, script, workload, fix)
+	if err != nil {
+		return err
+	}
+	r, err := bench.Replay(cfg)
+	if err != nil {
+		return err
+	}
+	var f mm.Failure
+	if failure != "" {
+		var ok bool
+		if f, ok = mm.ParseFailure(failure); !ok {
+			return usagef("diagram: unknown failure id %q (see pagelab list)", failure)
+		}
+		if !r.Exec.Fired.Has(f) {
+			return usagef("diagram: the schedule does not fire %s under %s", f, cfg.Variant.ID)
+		}
+	} else {
+		l := r.Exec.Fired.List()
+		if len(l) == 0 {
+			return usagef("diagram: the schedule fires no failure under %s: nothing to draw", cfg.Variant.ID)
+		}
+		f = l[len(l)-1]
+		for _, x := range l {
+			if x.Fatal() {
+				f = x
+			}
+		}
+	}
+	var b strings.Builder
+	if !noShrink {
+		s, before, after, err := bench.Shrink(cfg, f)
+		if err != nil {
+			return err
+		}
+		cfg.Schedule = s
+		fmt.Fprintf(&b, "%s under %s: %s\nshrunk from %d to %d context switches\n", cfg.Workload.ID, cfg.Variant.ID, f, before, after)
+	} else {
+		fmt.Fprintf(&b, "%s under %s: %s\n", cfg.Workload.ID, cfg.Variant.ID, f)
+	}
+	cfg.Then = "sequential"
+	tr, err := bench.TraceReplay(cfg)
+	if err != nil {
+		return err
+	}
+	b.WriteString("\n")
+	b.WriteString(bench.Diagram(tr, 80))
+	fmt.Fprintf(&b, "\nschedule:\n%s\n", tr.Replayed.Schedule)
+	_, err = io.WriteString(stdout, b.String())
+	return err
+}
+
+// replayConfig resolves the schedule flags shared by replay and diagram.
+func replayConfig(cmd, schedule, script, workload, fix string) (*bench.ReplayConfig, error) {
+	if (schedule == "") == (script == "") {
+		return nil, usagef("%s: give exactly one of -schedule or -script", cmd)
+	}
+	if script != "" {
+		if workload == "" {
+			return nil, usagef("%s: -script needs -workload (valid: %s)", cmd, strings.Join(workloads.IDs(), ", "))
+		}
+		if _, err := workloads.Lookup(workload); err != nil {
+			return nil, usagef("%s: %v", cmd, err)
+		}
+		seeds, err := workloads.Seeds(workload)
+		if err != nil {
+			return nil, err
+		}
+		var names []string
+		for _, s := range seeds {
+			names = append(names, s.Name)
+			if s.Name == script {
+				schedule = s.Schedule
+			}
+		}
+		if schedule == "" {
+			return nil, usagef("%s: unknown script %q for %s (valid: %s)", cmd, script, workload, strings.Join(names, ", "))
+		}
+	}
+	s, err := sim.ParseSchedule(schedule)
+	if err != nil {
+		return nil, usagef("%s: %v", cmd, err)
+	}
+	wl, err := workloads.Lookup(s.Workload)
+	if err != nil {
+		return nil, usagef("%s: schedule: %v", cmd, err)
+	}
+	if workload != "" && workload != s.Workload {
+		return nil, usagef("%s: the schedule is for workload %s, not %s", cmd, s.Workload, workload)
+	}
+	if fix == "" {
+		fix = s.Fix
+	}
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		return nil, usagef("%s: %v", cmd, err)
+	}
+	var seed uint64 = 1
+	var pairs []string
+	for _, p := range s.Params {
+		if p.Key == "seed" {
+			if seed, err = strconv.ParseUint(p.Value, 10, 64); err != nil {
+				return nil, usagef("%s: schedule: seed %q is not a number", cmd, p.Value)
+			}
+			continue
+		}
+		pairs = append(pairs, p.Key+"="+p.Value)
+	}
+	params, err := wl.ParseParams(pairs)
+	if err != nil {
+		return nil, usagef("%s: schedule: %v", cmd, err)
+	}
+	return &bench.ReplayConfig{Workload: wl, Params: params, Variant: v, Schedule: s, Seed: seed, Depth: 3}, nil
+}
