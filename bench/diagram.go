@@ -46,6 +46,61 @@ func Relevant(tr *Trace) []bool {
 // preempted between relevant steps, the wake-ups ("..  wakes up cpu3 .."),
 // and the failure line.
 func Diagram(tr *Trace, width int) string {
+	cols, col, rows := diagramRows(tr)
+	if len(cols) == 0 {
+		return "(no step of this execution is seen by another task)\n"
+	}
+	return placeColumns(cols, col, width, rows)
+}
+
+// DiagramSVG draws the same diagram as a swim-lane picture: one lane per
+// task, the rows in order, the failure in red.
+func DiagramSVG(tr *Trace, title string) string {
+	cols, col, rows := diagramRows(tr)
+	const laneW, rowH, top = 300, 16, 56
+	n := 0
+	for range rows {
+		n++
+	}
+	w, h := max(laneW*len(cols), 400), top+rowH*(n+1)
+	var b strings.Builder
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" font-family="DejaVu Sans Mono, monospace" font-size="12">`+"\n", w, h)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, h)
+	fmt.Fprintf(&b, `<text x="8" y="18" font-size="14" font-weight="bold">%s</text>`+"\n", xmlEscape(title))
+	for i, t := range cols {
+		x := i * laneW
+		fill := "#f4f6fa"
+		if i%2 == 1 {
+			fill = "#e9edf5"
+		}
+		fmt.Fprintf(&b, `<rect x="%d" y="28" width="%d" height="%d" fill="%s"/>`+"\n", x, laneW, h-28, fill)
+		fmt.Fprintf(&b, `<text x="%d" y="44" font-weight="bold">%s</text>`+"\n", x+8, xmlEscape(t))
+	}
+	i := 0
+	for task, text := range rows {
+		y := top + rowH*(i+1)
+		color := "black"
+		switch {
+		case strings.HasPrefix(strings.TrimSpace(text), "!!"), strings.Contains(text, "BUG"):
+			color = "#c00000"
+		case strings.Contains(text, "wakes up"):
+			color = "#0050c0"
+		case strings.Contains(text, "delayed"):
+			color = "#808080"
+		}
+		fmt.Fprintf(&b, `<text x="%d" y="%d" fill="%s" xml:space="preserve">%s</text>`+"\n", col[task]*laneW+8, y, color, xmlEscape(text))
+		i++
+	}
+	b.WriteString("</svg>\n")
+	return b.String()
+}
+
+func xmlEscape(s string) string {
+	return strings.NewReplacer("&", "&amp;", "<", "&lt;", ">", "&gt;", `"`, "&quot;").Replace(s)
+}
+
+// diagramRows computes the diagram's columns and its rows (task, text).
+func diagramRows(tr *Trace) ([]string, map[string]int, func(func(string, string) bool)) {
 	rel := Relevant(tr)
 	// Columns: the tasks with a relevant step, in order of first step.
 	var cols []string
@@ -59,9 +114,6 @@ func Diagram(tr *Trace, width int) string {
 		if _, ok := lastRel[t]; ok {
 			cols = append(cols, t)
 		}
-	}
-	if len(cols) == 0 {
-		return "(no step of this execution is seen by another task)\n"
 	}
 	col := map[string]int{}
 	for i, t := range cols {
@@ -120,13 +172,13 @@ func Diagram(tr *Trace, width int) string {
 			delayed[s.Task] = true
 		}
 	}
-	return placeColumns(cols, col, width, func(yield func(string, string) bool) {
+	return cols, col, func(yield func(string, string) bool) {
 		for _, r := range rows {
 			if !yield(r.task, r.text) {
 				return
 			}
 		}
-	})
+	}
 }
 
 // placeColumns lays out (task, text) rows in columns within width.
@@ -278,3 +330,44 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 // switches counts the context switches of a schedule: segments after the
 // first.
 func switches(segs []sim.Segment) int { return max(len(segs)-1, 0) }
+
+// Drawn is a failure's race diagram.
+type Drawn struct {
+	Failure       mm.Failure
+	Text, SVG     string
+	Schedule      *sim.Schedule // the shrunk schedule drawn
+	Before, After int           // context switches before and after shrinking
+}
+
+// DrawFailure shrinks cfg.Schedule keeping failure f (unless noShrink),
+// replays the result with a trace and draws it, in 80 columns and as SVG.
+func DrawFailure(cfg *ReplayConfig, f mm.Failure, noShrink bool) (*Drawn, error) {
+	d := &Drawn{Failure: f, Schedule: cfg.Schedule}
+	c := *cfg
+	if !noShrink {
+		s, before, after, err := Shrink(&c, f)
+		if err != nil {
+			return nil, err
+		}
+		d.Schedule, d.Before, d.After = s, before, after
+		c.Schedule = s
+	}
+	c.Then = "sequential"
+	tr, err := TraceReplay(&c)
+	if err != nil {
+		return nil, err
+	}
+	head := fmt.Sprintf("%s under %s: %s", cfg.Workload.ID, cfg.Variant.ID, f)
+	if !noShrink {
+		head += fmt.Sprintf("\nshrunk from %d to %d context switches", d.Before, d.After)
+	}
+	d.Text = head + "\n\n" + Diagram(tr, 80) + "\nschedule:\n" + tr.Replayed.Schedule.String() + "\n"
+	d.SVG = DiagramSVG(tr, fmt.Sprintf("%s under %s: %s", cfg.Workload.ID, cfg.Variant.ID, f))
+	return d, nil
+}
+
+// DiagramFile is where a results directory keeps the diagram of a cell's
+// first failure of id f (without extension).
+func DiagramFile(workload, fix, f string) string {
+	return "diagrams/" + workload + "_" + fix + "_" + f
+}

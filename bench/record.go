@@ -34,6 +34,7 @@ type Record struct {
 	PCTBound     float64              `json:"pct_bound,omitempty"`
 	PCTTasks     int                  `json:"pct_tasks,omitempty"`
 	PCTSteps     int                  `json:"pct_steps,omitempty"`
+	Exhausted    bool                 `json:"exhausted,omitempty"`
 	CPUs         int                  `json:"cpus,omitempty"`
 	VirtualNS    int64                `json:"virtual_ns,omitempty"`
 	Latency      map[string]*OpRecord `json:"latency,omitempty"`
@@ -68,6 +69,7 @@ func NewRecord(c *Cell) *Record {
 		Workload: c.Workload, Fix: c.Fix, Strategy: c.Strategy, Depth: c.Depth, Seed: c.Seed,
 		Runs: c.Runs, Failing: c.Failing, Failures: map[string]int{}, FirstFailure: map[string]string{},
 		Steps: c.Steps, MostSteps: c.MaxStepsIn, PCTBound: c.PCTBound, PCTTasks: c.PCTN, PCTSteps: c.PCTK,
+		Exhausted: c.Exhausted,
 	}
 	if len(c.Params) > 0 {
 		r.Params = map[string]string{}

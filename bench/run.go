@@ -16,7 +16,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "timed", "native"}
+var Strategies = []string{"random", "pct", "dfs", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -76,6 +76,9 @@ type Cell struct {
 	PCTBound float64
 	PCTN     int
 	PCTK     int
+	// Exhausted: dfs ran every interleaving within its preemption bound
+	// (Depth) in Runs executions.
+	Exhausted bool
 	// Timed runs: the simulated CPUs, the virtual time of every run, and
 	// the latency statistics of every operation the model timed.
 	CPUs      int
@@ -190,12 +193,16 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	var strat sim.Strategy
 	var pct *sim.PCT
 	var timed *sim.Timed
+	var dfs *sim.DFS
 	switch cfg.Strategy {
 	case "random":
 		strat = sim.NewRandom(cfg.Seed, cfg.Preempt)
 	case "pct":
 		pct = sim.NewPCT(cfg.Seed, cfg.Depth, cfg.Workload.StepsEstimate)
 		strat = pct
+	case "dfs":
+		dfs = sim.NewDFS(cfg.Depth)
+		strat = dfs
 	case "native":
 	case "timed":
 		if cfg.CPUs < 1 || cfg.CPUs > sim.MaxCPUs {
@@ -216,7 +223,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
 		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params),
 	}
-	if pct != nil {
+	if pct != nil || dfs != nil {
 		c.Depth = cfg.Depth
 	}
 	if timed != nil {
@@ -229,6 +236,12 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 			break
 		}
 		e, xerr := r.exec()
+		if dfs != nil && dfs.Exhausted() {
+			// exec's Reset found no interleaving left: that execution
+			// repeated the first one and is not counted.
+			c.Exhausted = true
+			break
+		}
 		if xerr != nil {
 			return c, xerr
 		}

@@ -37,7 +37,7 @@ func Summary(m *Manifest, recs []*Record) string {
 			}
 		}
 		if ws[0].Latency == nil {
-			writeFailureTables(&b, w, ws)
+			writeFailureTables(&b, w, ws, m.Files)
 		} else {
 			writeLatencyTables(&b, w, ws)
 		}
@@ -83,7 +83,7 @@ type failureRow struct {
 	base bool
 }
 
-func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
+func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []string) {
 	base := baselineOf(rs)
 	ids := failureColumns(rs)[w]
 	fmt.Fprintf(b, "\n== %s: failing runs (%s, %d runs per fix) ==\n", w, strategyLine(base), base.Runs)
@@ -137,7 +137,7 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
 	if base.PCTBound > 0 {
 		fmt.Fprintf(b, "\nPCT depth %d: each run finds a given depth-%d bug with probability at\nleast 1/(n*k^(d-1)) = %.3g (n=%d tasks, k=%d steps seen).\n", base.Depth, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps)
 	}
-	writeSchedules(b, rs, ids)
+	writeSchedules(b, rs, ids, files)
 }
 
 func strategyLine(r *Record) string {
@@ -175,7 +175,7 @@ func rate(p float64) string {
 	return fmt.Sprintf("%.1e", p)
 }
 
-func writeSchedules(b *strings.Builder, rs []*Record, ids []string) {
+func writeSchedules(b *strings.Builder, rs []*Record, ids []string, files []string) {
 	first := true
 	for _, r := range rs {
 		for _, id := range ids {
@@ -187,7 +187,11 @@ func writeSchedules(b *strings.Builder, rs []*Record, ids []string) {
 				b.WriteString("\nFirst failing run of each (fix, failure id); pagelab replay -schedule S:\n")
 				first = false
 			}
-			fmt.Fprintf(b, "  %s %s:\n%s\n", r.Fix, id, s)
+			fmt.Fprintf(b, "  %s %s:\n", r.Fix, id)
+			if name := DiagramFile(r.Workload, r.Fix, id) + ".txt"; slices.Contains(files, name) {
+				fmt.Fprintf(b, "    race diagram: %s\n", name)
+			}
+			fmt.Fprintf(b, "%s\n", s)
 		}
 	}
 }

@@ -5,11 +5,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -19,6 +21,7 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/plots"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
@@ -157,12 +160,17 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(recs) == 0 {
 		return fmt.Errorf("interrupted before any run finished: nothing written")
 	}
+	diagrams, err := drawDiagrams(out, recs)
+	if err != nil {
+		return err
+	}
+	m.Files = append(m.Files, diagrams...)
 	if !noPlots {
 		files, err := plots.Draw(out, recs)
 		if err != nil {
 			return err
 		}
-		m.Files = files
+		m.Files = append(m.Files, files...)
 	}
 	if err := bench.WriteResults(out, m, recs); err != nil {
 		return err
@@ -241,4 +249,39 @@ func (p *progress) finish() {
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+}
+
+// drawDiagrams writes, for the first failure of every explored cell, its
+// shrunk race diagram as text and SVG.
+func drawDiagrams(dir string, recs []*bench.Record) ([]string, error) {
+	var files []string
+	for _, r := range recs {
+		for _, id := range slices.Sorted(maps.Keys(r.FirstFailure)) {
+			f, ok := mm.ParseFailure(id)
+			if !ok || f == mm.Hang || f == mm.Livelock {
+				continue
+			}
+			cfg, err := replayConfig("bench", r.FirstFailure[id], "", "", "")
+			if err != nil {
+				return nil, err
+			}
+			d, err := bench.DrawFailure(cfg, f, false)
+			if err != nil {
+				// A failure that needs the rest of a random execution
+				// cannot always be drawn from its schedule alone.
+				continue
+			}
+			name := bench.DiagramFile(r.Workload, r.Fix, id)
+			if err := os.MkdirAll(filepath.Join(dir, "diagrams"), 0o755); err != nil {
+				return nil, err
+			}
+			for ext, data := range map[string]string{".txt": d.Text, ".svg": d.SVG} {
+				if err := bench.WriteFileAtomic(filepath.Join(dir, name+ext), []byte(data)); err != nil {
+					return nil, err
+				}
+			}
+			files = append(files, name+".txt", name+".svg")
+		}
+	}
+	return files, nil
 }

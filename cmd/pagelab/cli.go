@@ -165,6 +165,7 @@ func wrap(s string, width, indent int) string {
 type runFlags struct {
 	workload, fix, strategy, params string
 	runs, depth, maxSteps           int
+	preemptions                     int
 	seed                            uint64
 	preempt                         float64
 	json                            bool
@@ -187,6 +188,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
 	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
 	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d (1 to 10)")
+	fs.IntVar(&f.preemptions, "preemptions", 2, "dfs: preemption bound (0 to 10)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
 	fs.StringVar(&f.params, "param", "", "workload parameters name=value,name=value")
 	fs.IntVar(&f.maxSteps, "max-steps", bench.DefaultMaxSteps, "step budget of one execution (livelock beyond)")
@@ -282,6 +284,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			}
 		}
 	}
+	if f.preemptions < 0 || f.preemptions > 10 {
+		return nil, usagef("run: -preemptions %d out of range (valid: 0 to 10)", f.preemptions)
+	}
 	if f.depth < 1 || f.depth > 10 {
 		return nil, usagef("run: -depth %d out of range (valid: 1 to 10)", f.depth)
 	}
@@ -316,7 +321,13 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		if err != nil {
 			return nil, usagef("run: %v", err)
 		}
-		strategy, runs := f.strategy, f.runs
+		strategy, runs, depth := f.strategy, f.runs, f.depth
+		if strategy == "dfs" {
+			depth = f.preemptions
+			if !f.set["runs"] {
+				runs = 10_000_000 // a safety limit: dfs stops when exhausted
+			}
+		}
 		if wl.Latency && !f.set["strategy"] {
 			strategy = "timed"
 		}
@@ -356,7 +367,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			for _, n := range cellCPUs {
 				out = append(out, &bench.Config{
 					Workload: wl, Params: params, Variant: v, Strategy: strategy,
-					Depth: f.depth, Preempt: f.preempt, Seed: f.seed, Runs: runs, MaxSteps: maxSteps, Handoff: handoff,
+					Depth: depth, Preempt: f.preempt, Seed: f.seed, Runs: runs, MaxSteps: maxSteps, Handoff: handoff,
 					CPUs: n, Costs: costs, Inject: inject, Timeout: int64(f.timeout),
 				})
 			}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"flag"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -57,26 +56,11 @@ func cmdDiagram(args []string, stdout io.Writer) error {
 			}
 		}
 	}
-	var b strings.Builder
-	if !noShrink {
-		s, before, after, err := bench.Shrink(cfg, f)
-		if err != nil {
-			return err
-		}
-		cfg.Schedule = s
-		fmt.Fprintf(&b, "%s under %s: %s\nshrunk from %d to %d context switches\n", cfg.Workload.ID, cfg.Variant.ID, f, before, after)
-	} else {
-		fmt.Fprintf(&b, "%s under %s: %s\n", cfg.Workload.ID, cfg.Variant.ID, f)
-	}
-	cfg.Then = "sequential"
-	tr, err := bench.TraceReplay(cfg)
+	d, err := bench.DrawFailure(cfg, f, noShrink)
 	if err != nil {
 		return err
 	}
-	b.WriteString("\n")
-	b.WriteString(bench.Diagram(tr, 80))
-	fmt.Fprintf(&b, "\nschedule:\n%s\n", tr.Replayed.Schedule)
-	_, err = io.WriteString(stdout, b.String())
+	_, err = io.WriteString(stdout, d.Text)
 	return err
 }
 

@@ -38,6 +38,9 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 	if c0.Strategy == "pct" {
 		fmt.Fprintf(b, " depth=%d", c0.Depth)
 	}
+	if c0.Strategy == "dfs" {
+		fmt.Fprintf(b, " preemptions<=%d", c0.Depth)
+	}
 	fmt.Fprintf(b, " seed=%d", c0.Seed)
 	if len(c0.Params) > 0 {
 		fmt.Fprintf(b, "\nparameters: %s", wrap(strings.Join(c0.Params, " "), 68, 12))
@@ -89,6 +92,16 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 				parts = []string{"-"}
 			}
 			fmt.Fprintf(b, "%-*s  %8d  %8d  %s\n", fixW, c.Fix, c.Runs, c.Failing, wrap(strings.Join(parts, " "), 80-fixW-22, fixW+22))
+		}
+	}
+	if c0.Strategy == "dfs" {
+		b.WriteString("\n")
+		for _, c := range cells {
+			state := "exhausted: every interleaving within the bound was run"
+			if !c.Exhausted {
+				state = "NOT exhausted: stopped at the -runs limit"
+			}
+			fmt.Fprintf(b, "%-*s  %d schedules, %s\n", fixW, c.Fix, c.Runs, state)
 		}
 	}
 	for _, c := range cells {

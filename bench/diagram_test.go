@@ -1,0 +1,166 @@
+package bench
+
+import (
+	"encoding/xml"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+func seedConfig(t *testing.T, workload, name, fix string) *ReplayConfig {
+	t.Helper()
+	seeds, err := workloads.Seeds(workload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range seeds {
+		if s.Name == name {
+			return scheduleConfig(t, s.Schedule, fix)
+		}
+	}
+	t.Fatalf("no seed %s", name)
+	return nil
+}
+
+func scheduleConfig(t *testing.T, schedule, fix string) *ReplayConfig {
+	t.Helper()
+	s, err := sim.ParseSchedule(schedule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, _ := workloads.Lookup(s.Workload)
+	var pairs []string
+	for _, p := range s.Params {
+		if p.Key != "seed" {
+			pairs = append(pairs, p.Key+"="+p.Value)
+		}
+	}
+	params, err := w.ParseParams(pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fix == "" {
+		fix = s.Fix
+	}
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ReplayConfig{Workload: w, Params: params, Variant: v, Schedule: s, Seed: 1}
+}
+
+// TestRaceADiagram: the diagram of the seed's interleaving has the seed's
+// three CPUs in the seed's order of events, fits in 80 columns and ends in
+// the BUG_ON.
+func TestRaceADiagram(t *testing.T) {
+	d, err := DrawFailure(seedConfig(t, "writeback-restart", "race-a", ""), mm.BugWriteback, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "race-a-diagram.golden", d.Text)
+	diagram, _, _ := strings.Cut(d.Text, "\nschedule:\n")
+	lines := strings.Split(strings.TrimRight(diagram, "\n"), "\n")
+	for _, l := range lines {
+		if len([]rune(l)) > 80 {
+			t.Errorf("line over 80 columns: %q", l)
+		}
+	}
+	if got := strings.Fields(lines[3]); strings.Join(got, " ") != "io1 cpu2 cpu3" {
+		t.Errorf("columns %v, want the seed's CPU1 (io1), CPU2 (cpu2), CPU3 (cpu3)", got)
+	}
+	order := []string{"test_clear_page_writeback()", "... delayed ...", "set_page_writeback()",
+		"wait_on_page_writeback()", "wake_up_page()", ".. wakes up cpu3 ..", "BUG_ON(PageWriteback(page))"}
+	at := 0
+	for _, l := range lines {
+		if at < len(order) && strings.TrimSpace(l) == order[at] {
+			at++
+		}
+	}
+	if at != len(order) {
+		t.Errorf("events out of the seed's order: found %d of %v", at, order)
+	}
+	if last := strings.TrimSpace(lines[len(lines)-1]); last != "BUG_ON(PageWriteback(page))" {
+		t.Errorf("last line %q, want the BUG_ON", last)
+	}
+	if err := wellFormed(d.SVG); err != nil {
+		t.Errorf("SVG: %v", err)
+	}
+}
+
+func wellFormed(s string) error {
+	dec := xml.NewDecoder(strings.NewReader(s))
+	for {
+		if _, err := dec.Token(); err == io.EOF {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+}
+
+// TestShrink: the first failing schedule of a random run shrinks to fewer
+// context switches and still fires its failure.
+func TestShrink(t *testing.T) {
+	c := cell(t, "writeback-reuse", "baseline", "random", 20000, 1)
+	for _, f := range []mm.Failure{mm.BugWriteback, mm.StalePage} {
+		if c.First[f] == "" {
+			t.Fatalf("no %s in 20000 runs", f)
+		}
+		cfg := scheduleConfig(t, c.First[f], "")
+		s, before, after, err := Shrink(cfg, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if after >= before {
+			t.Errorf("%s: not shrunk: %d to %d context switches", f, before, after)
+		}
+		cfg.Schedule, cfg.Then = s, "stop"
+		r, err := Replay(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Exec.Fired.Has(f) || r.Diverged != nil {
+			t.Errorf("%s: the shrunk schedule does not fire it (diverged: %v)", f, r.Diverged)
+		}
+	}
+}
+
+// TestDFS: preemption-bounded exploration of writeback-restart is exhausted
+// at bound 1, finds race A under the baseline with one preemption, and
+// nothing under loop-wait.
+func TestDFS(t *testing.T) {
+	w, _ := workloads.Lookup("writeback-restart")
+	for fix, want := range map[string]bool{"baseline": true, "loop-wait": false} {
+		v, _ := fixes.Parse(fix)
+		c, err := Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "dfs", Depth: 1, Runs: 100000}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !c.Exhausted || c.Runs < 100 {
+			t.Errorf("%s: %d schedules, exhausted %v", fix, c.Runs, c.Exhausted)
+		}
+		if got := c.Failures[mm.BugWriteback] > 0; got != want {
+			t.Errorf("%s: bug-writeback found = %v, want %v", fix, got, want)
+		}
+		if want {
+			r, err := Replay(&ReplayConfig{Workload: w, Params: w.Defaults(), Variant: v, Schedule: mustParse(t, c.First[mm.BugWriteback]), Then: "stop"})
+			if err != nil || !r.Exec.Fired.Has(mm.BugWriteback) {
+				t.Errorf("the dfs schedule does not replay to bug-writeback: %v", err)
+			}
+		}
+	}
+}
+
+func mustParse(t *testing.T, s string) *sim.Schedule {
+	t.Helper()
+	p, err := sim.ParseSchedule(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
