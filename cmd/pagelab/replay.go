@@ -106,9 +106,31 @@ func cmdReplay(args []string, stdout io.Writer) error {
 			b.WriteByte('\n')
 		}
 	}
+	var steps []string
+	userTrace := cfg.Trace
+	cfg.Trace = func(t *sim.Task, step int) {
+		steps = append(steps, t.Name+" at "+t.Label())
+		if userTrace != nil {
+			userTrace(t, step)
+		}
+	}
 	r, err := bench.Replay(cfg)
 	if err != nil {
 		return err
+	}
+	// Under another fix than the schedule's, also run the schedule's own
+	// fix and say where the two executions part.
+	var parting string
+	if v.ID != s.Fix {
+		if orig, err := fixes.Parse(s.Fix); err == nil {
+			var origSteps []string
+			oc := *cfg
+			oc.Variant = orig
+			oc.Trace = func(t *sim.Task, step int) { origSteps = append(origSteps, t.Name+" at "+t.Label()) }
+			if or, err := bench.Replay(&oc); err == nil {
+				parting = partingLine(s.Fix, v.ID, origSteps, steps, or.Exec)
+			}
+		}
 	}
 	out := &strings.Builder{}
 	fmt.Fprintf(out, "replay of %s under %s: %s after %d steps\n", s.Workload, v.ID, r.Exec.Result.Outcome, r.Exec.Result.Steps)
@@ -124,6 +146,9 @@ func cmdReplay(args []string, stdout io.Writer) error {
 		fmt.Fprintf(out, "followed all %d segments of the schedule,\nthen continued with %s scheduling\n", len(s.Segments), then)
 	default:
 		fmt.Fprintf(out, "followed the schedule to the end\n")
+	}
+	if parting != "" {
+		out.WriteString(parting)
 	}
 	if trace {
 		out.WriteString("\n step  task   paused at                    called from (innermost last)\n")
@@ -160,4 +185,30 @@ func fitStack(stack []string, width int) string {
 		s = ".." + s[len(s)-width+2:]
 	}
 	return s
+}
+
+// partingLine says where an execution under fix b first differs from the
+// same schedule's execution under fix a, and how a's ended.
+func partingLine(a, b string, as, bs []string, ae *bench.Exec) string {
+	i := 0
+	for i < len(as) && i < len(bs) && as[i] == bs[i] {
+		i++
+	}
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "under %s the same schedule ended %s", a, ae.Result.Outcome)
+	if ids := ae.Fired.List(); len(ids) > 0 {
+		fmt.Fprintf(&sb, " with %v", ids)
+	}
+	sb.WriteString(";\n")
+	switch {
+	case i == len(as) && i == len(bs):
+		sb.WriteString("the two executions take the same steps\n")
+	case i == len(as):
+		fmt.Fprintf(&sb, "the executions part after step %d: under %s it ended there,\nunder %s %s\n", i, a, b, bs[i])
+	case i == len(bs):
+		fmt.Fprintf(&sb, "the executions part after step %d: under %s it ended there,\nunder %s %s\n", i, b, a, as[i])
+	default:
+		fmt.Fprintf(&sb, "the executions part at step %d: under %s %s,\nunder %s %s\n", i, a, as[i], b, bs[i])
+	}
+	return sb.String()
 }
