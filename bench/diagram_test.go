@@ -29,29 +29,11 @@ func seedConfig(t *testing.T, workload, name, fix string) *ReplayConfig {
 
 func scheduleConfig(t *testing.T, schedule, fix string) *ReplayConfig {
 	t.Helper()
-	s, err := sim.ParseSchedule(schedule)
+	cfg, err := ReplayConfigFor(mustParse(t, schedule), fix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, _ := workloads.Lookup(s.Workload)
-	var pairs []string
-	for _, p := range s.Params {
-		if p.Key != "seed" {
-			pairs = append(pairs, p.Key+"="+p.Value)
-		}
-	}
-	params, err := w.ParseParams(pairs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fix == "" {
-		fix = s.Fix
-	}
-	v, err := fixes.Parse(fix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &ReplayConfig{Workload: w, Params: params, Variant: v, Schedule: s, Seed: 1}
+	return cfg
 }
 
 // TestRaceADiagram: the diagram of the seed's interleaving has the seed's

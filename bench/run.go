@@ -339,3 +339,36 @@ func Replay(cfg *ReplayConfig) (*Replayed, error) {
 	}
 	return &Replayed{Exec: e, Diverged: rp.Diverged(), Exhausted: rp.Exhausted(), Schedule: r.schedule()}, nil
 }
+
+// ReplayConfigFor resolves a parsed schedule into a replay configuration:
+// its workload, its parameters and seed, and the fix (the schedule's own
+// when fix is ""). Errors name the problem and the valid choices.
+func ReplayConfigFor(s *sim.Schedule, fix string) (*ReplayConfig, error) {
+	wl, err := workloads.Lookup(s.Workload)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: %v", err)
+	}
+	if fix == "" {
+		fix = s.Fix
+	}
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		return nil, err
+	}
+	var seed uint64 = 1
+	var pairs []string
+	for _, p := range s.Params {
+		if p.Key == "seed" {
+			if seed, err = strconv.ParseUint(p.Value, 10, 64); err != nil {
+				return nil, fmt.Errorf("schedule: seed %q is not a number", p.Value)
+			}
+			continue
+		}
+		pairs = append(pairs, p.Key+"="+p.Value)
+	}
+	params, err := wl.ParseParams(pairs)
+	if err != nil {
+		return nil, fmt.Errorf("schedule: %v", err)
+	}
+	return &ReplayConfig{Workload: wl, Params: params, Variant: v, Schedule: s, Seed: seed, Depth: 3}, nil
+}

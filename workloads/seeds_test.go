@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/pagelab/pagelab/bench"
-	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
@@ -23,28 +22,11 @@ func replay(t *testing.T, sched string, fix string) *bench.Replayed {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w, err := workloads.Lookup(s.Workload)
+	cfg, err := bench.ReplayConfigFor(s, fix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pairs []string
-	for _, p := range s.Params {
-		if p.Key != "seed" {
-			pairs = append(pairs, p.Key+"="+p.Value)
-		}
-	}
-	params, err := w.ParseParams(pairs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if fix == "" {
-		fix = s.Fix
-	}
-	v, err := fixes.Parse(fix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := bench.Replay(&bench.ReplayConfig{Workload: w, Params: params, Variant: v, Schedule: s})
+	r, err := bench.Replay(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,11 +3,9 @@ package main
 import (
 	"flag"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/pagelab/pagelab/bench"
-	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
@@ -95,34 +93,14 @@ func replayConfig(cmd, schedule, script, workload, fix string) (*bench.ReplayCon
 	if err != nil {
 		return nil, usagef("%s: %v", cmd, err)
 	}
-	wl, err := workloads.Lookup(s.Workload)
-	if err != nil {
-		return nil, usagef("%s: schedule: %v", cmd, err)
-	}
 	if workload != "" && workload != s.Workload {
-		return nil, usagef("%s: the schedule is for workload %s, not %s", cmd, s.Workload, workload)
+		if _, err := workloads.Lookup(s.Workload); err == nil {
+			return nil, usagef("%s: the schedule is for workload %s, not %s", cmd, s.Workload, workload)
+		}
 	}
-	if fix == "" {
-		fix = s.Fix
-	}
-	v, err := fixes.Parse(fix)
+	cfg, err := bench.ReplayConfigFor(s, fix)
 	if err != nil {
 		return nil, usagef("%s: %v", cmd, err)
 	}
-	var seed uint64 = 1
-	var pairs []string
-	for _, p := range s.Params {
-		if p.Key == "seed" {
-			if seed, err = strconv.ParseUint(p.Value, 10, 64); err != nil {
-				return nil, usagef("%s: schedule: seed %q is not a number", cmd, p.Value)
-			}
-			continue
-		}
-		pairs = append(pairs, p.Key+"="+p.Value)
-	}
-	params, err := wl.ParseParams(pairs)
-	if err != nil {
-		return nil, usagef("%s: schedule: %v", cmd, err)
-	}
-	return &bench.ReplayConfig{Workload: wl, Params: params, Variant: v, Schedule: s, Seed: seed, Depth: 3}, nil
+	return cfg, nil
 }

@@ -4,13 +4,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/sim"
-	"github.com/pagelab/pagelab/workloads"
 )
 
 func cmdReplay(args []string, stdout io.Writer) error {
@@ -26,65 +24,6 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if (schedule == "") == (script == "") {
-		return usagef("replay: give exactly one of -schedule or -script")
-	}
-	if script != "" {
-		if workload == "" {
-			return usagef("replay: -script needs -workload (valid: %s)", strings.Join(workloads.IDs(), ", "))
-		}
-		if _, err := workloads.Lookup(workload); err != nil {
-			return usagef("replay: %v", err)
-		}
-		seeds, err := workloads.Seeds(workload)
-		if err != nil {
-			return err
-		}
-		var names []string
-		for _, s := range seeds {
-			names = append(names, s.Name)
-			if s.Name == script {
-				schedule = s.Schedule
-			}
-		}
-		if schedule == "" {
-			return usagef("replay: unknown script %q for %s (valid: %s)", script, workload, strings.Join(names, ", "))
-		}
-	}
-	s, err := sim.ParseSchedule(schedule)
-	if err != nil {
-		return usagef("replay: %v", err)
-	}
-	wl, err := workloads.Lookup(s.Workload)
-	if err != nil {
-		return usagef("replay: schedule: %v", err)
-	}
-	if workload != "" && workload != s.Workload {
-		return usagef("replay: the schedule is for workload %s, not %s", s.Workload, workload)
-	}
-	if fix == "" {
-		fix = s.Fix
-	}
-	v, err := fixes.Parse(fix)
-	if err != nil {
-		return usagef("replay: %v", err)
-	}
-	var seed uint64 = 1
-	var pairs []string
-	for _, p := range s.Params {
-		if p.Key == "seed" {
-			seed, err = strconv.ParseUint(p.Value, 10, 64)
-			if err != nil {
-				return usagef("replay: schedule: seed %q is not a number", p.Value)
-			}
-			continue
-		}
-		pairs = append(pairs, p.Key+"="+p.Value)
-	}
-	params, err := wl.ParseParams(pairs)
-	if err != nil {
-		return usagef("replay: schedule: %v", err)
-	}
 	validThen := false
 	for _, t := range bench.ThenStrategies {
 		validThen = validThen || t == then
@@ -92,9 +31,14 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	if !validThen {
 		return usagef("replay: unknown -then %q (valid: %s)", then, strings.Join(bench.ThenStrategies, ", "))
 	}
+	cfg, err := replayConfig("replay", schedule, script, workload, fix)
+	if err != nil {
+		return err
+	}
+	cfg.Then = then
+	s, v := cfg.Schedule, cfg.Variant
 
 	var b strings.Builder
-	cfg := &bench.ReplayConfig{Workload: wl, Params: params, Variant: v, Schedule: s, Then: then, Seed: seed, Depth: 3}
 	if trace {
 		cfg.Trace = func(t *sim.Task, step int) {
 			line := fmt.Sprintf("%5d  %-6s %-28s ", step, t.Name, t.Label())
