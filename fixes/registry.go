@@ -41,6 +41,7 @@ var registry = []*Fix{
 	NoWaitersCheck,
 	WaitToSet,
 	Folio,
+	ReadOnce,
 }
 
 // All returns the registered fixes in registry order.

@@ -41,14 +41,15 @@ func TestParse(t *testing.T) {
 // entries it declares, so that the conflict check of compositions is sound.
 func TestPatchesReplaceWhatTheyDeclare(t *testing.T) {
 	names := map[string]func(o *mm.Ops) any{
-		"wake_page_function":          func(o *mm.Ops) any { return o.WakePageFunction },
-		"wait_on_page_bit_common":     func(o *mm.Ops) any { return o.WaitOnPageBitCommon },
-		"wake_up_page_bit":            func(o *mm.Ops) any { return o.WakeUpPageBit },
-		"end_page_writeback":          func(o *mm.Ops) any { return o.EndPageWriteback },
-		"test_clear_page_writeback":   func(o *mm.Ops) any { return o.TestClearPageWriteback },
-		"wait_on_page_writeback":      func(o *mm.Ops) any { return o.WaitOnPageWriteback },
-		"write_cache_pages:writeback": func(o *mm.Ops) any { return o.WriteCachePagesWriteback },
-		"set_page_writeback":          func(o *mm.Ops) any { return o.StartPageWriteback },
+		"wake_page_function":             func(o *mm.Ops) any { return o.WakePageFunction },
+		"wait_on_page_bit_common":        func(o *mm.Ops) any { return o.WaitOnPageBitCommon },
+		"wake_up_page_bit":               func(o *mm.Ops) any { return o.WakeUpPageBit },
+		"end_page_writeback":             func(o *mm.Ops) any { return o.EndPageWriteback },
+		"test_clear_page_writeback":      func(o *mm.Ops) any { return o.TestClearPageWriteback },
+		"wait_on_page_writeback":         func(o *mm.Ops) any { return o.WaitOnPageWriteback },
+		"write_cache_pages:writeback":    func(o *mm.Ops) any { return o.WriteCachePagesWriteback },
+		"set_page_writeback":             func(o *mm.Ops) any { return o.StartPageWriteback },
+		"compress_file_range:actual_end": func(o *mm.Ops) any { return o.ActualEnd },
 	}
 	// Two func values are the same function when they point to the same code.
 	same := func(a, b any) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }

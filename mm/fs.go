@@ -20,6 +20,9 @@ type Inode struct {
 	// completed[index] the last version whose write returned.
 	versions  []uint64
 	completed []uint64
+	// size is i_size (only the workloads that read it keep it up to date:
+	// ExtendingWrite, truncate up, fallocate).
+	size isize
 	// truncations counts truncations begun and truncating those in
 	// progress, so that the fsync oracle can tell that data was thrown away
 	// legitimately.

@@ -29,6 +29,8 @@ type Ops struct {
 	// writeback on the locked page: "BUG_ON(PageWriteback(page));
 	// set_page_writeback(page);" (__mpage_writepage, and ~50 others).
 	StartPageWriteback func(t *Thread, page *Page)
+	// ActualEnd is compress_file_range()'s min(i_size, end + 1).
+	ActualEnd func(t *Thread, inode *Inode, end int64) int64
 }
 
 // BaselineOps are the v5.10-rc5 functions.
@@ -42,5 +44,6 @@ func BaselineOps() Ops {
 		WaitOnPageWriteback:      WaitOnPageWriteback,
 		WriteCachePagesWriteback: WriteCachePagesWriteback,
 		StartPageWriteback:       StartPageWriteback,
+		ActualEnd:                ActualEnd,
 	}
 }

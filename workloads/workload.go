@@ -67,6 +67,7 @@ var KernelParams = []Param{
 var registry = []*Workload{
 	WritebackRestart,
 	WritebackReuse,
+	ISizeCompress,
 	LockStorm,
 	FsyncStorm,
 }
