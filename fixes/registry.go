@@ -25,6 +25,9 @@ type Fix struct {
 	Desc string
 	// Replaces names the patched mm.Ops entries, by kernel name.
 	Replaces []string
+	// Enables names the mm.Ops switches the fix turns on; several fixes
+	// may turn on the same switch.
+	Enables []string
 	// Includes are other fixes this one already contains.
 	Includes []string
 	Apply    func(ops *mm.Ops)
@@ -41,6 +44,10 @@ var registry = []*Fix{
 	NoWaitersCheck,
 	WaitToSet,
 	Folio,
+	MkwriteOnDirty,
+	FsTolerant,
+	PinAwareReclaim,
+	BouncePinned,
 	ReadOnce,
 }
 

@@ -2,6 +2,7 @@ package fixes
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -50,6 +51,8 @@ func TestPatchesReplaceWhatTheyDeclare(t *testing.T) {
 		"write_cache_pages:writeback":    func(o *mm.Ops) any { return o.WriteCachePagesWriteback },
 		"set_page_writeback":             func(o *mm.Ops) any { return o.StartPageWriteback },
 		"compress_file_range:actual_end": func(o *mm.Ops) any { return o.ActualEnd },
+		"set_page_dirty_lock":            func(o *mm.Ops) any { return o.SetPageDirtyLock },
+		"writepage:no_buffers":           func(o *mm.Ops) any { return o.WritepageNoBuffers },
 	}
 	// Two func values are the same function when they point to the same code.
 	same := func(a, b any) bool { return reflect.ValueOf(a).Pointer() == reflect.ValueOf(b).Pointer() }
@@ -65,6 +68,13 @@ func TestPatchesReplaceWhatTheyDeclare(t *testing.T) {
 			}
 			if changed := !same(get(&base), get(&patched)); changed != declared {
 				t.Errorf("fix %s: %s changed = %v, declared = %v", f.ID, name, changed, declared)
+			}
+		}
+		switches := map[string]bool{"dio:foll_pin": patched.DIOPin, "reclaim:keep_pinned": patched.ReclaimKeepsPinned,
+			"writeback:bounce_pinned": patched.BouncePinned}
+		for name, on := range switches {
+			if declared := slices.Contains(f.Enables, name); on != declared {
+				t.Errorf("fix %s: switch %s on = %v, declared = %v", f.ID, name, on, declared)
 			}
 		}
 	}

@@ -136,3 +136,7 @@ func FolioXorFlagsHasWaiters(t *Thread, page *Page, mask uint64) bool {
 		}
 	}
 }
+
+// AttachPageBuffers is create_empty_buffers(): buffers (PG_private, a page
+// reference) and the page's blocks allocated.
+func AttachPageBuffers(t *Thread, page *Page) { attachPageBuffers(t, page) }

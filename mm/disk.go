@@ -29,11 +29,15 @@ func TaskName(prefix string, n int) string {
 // Bio is a single-page write bio: the page whose contents the device reads
 // by DMA, and the block it writes them to.
 type Bio struct {
-	Page  *Page
-	gen   uint64 // the page's allocation generation at submission
-	Ino   int
-	Index uint64
-	Task  string // the completion task
+	Page *Page
+	gen  uint64   // the page's allocation generation at submission
+	data PageData // the page's contents at submission
+	// bounce, if set, is the stable copy the device reads instead of the
+	// page (bounce-pinned).
+	bounce *PageData
+	Ino    int
+	Index  uint64
+	Task   string // the completion task
 }
 
 func (d PageData) String() string {
@@ -81,7 +85,7 @@ func (d *Disk) Block(ino int, index uint64) PageData {
 func SubmitBio(t *Thread, page *Page) *Bio {
 	k := t.K
 	n := k.nrIO.Add(1)
-	bio := &Bio{Page: page, gen: page.gen.Load(), Ino: page.Mapping().Host.Ino, Index: page.Index, Task: TaskName("io", int(n))}
+	bio := &Bio{Page: page, gen: page.gen.Load(), data: page.Data(), Ino: page.Mapping().Host.Ino, Index: page.Index, Task: TaskName("io", int(n))}
 	k.SpawnKind(bio.Task, "dma", sim.TaskIRQ, func(ct *Thread) {
 		ct.bio = bio
 		bioDMA(ct, bio)
@@ -95,13 +99,21 @@ func SubmitBio(t *Thread, page *Page) *Bio {
 // corruption: the page was freed and reused while the I/O was in flight.
 func bioDMA(t *Thread, bio *Bio) {
 	data := bio.Page.Data()
+	if bio.bounce != nil {
+		data = *bio.bounce
+	}
 	k := t.K
 	k.Disk.mu.Lock()
 	k.Disk.blocks[blockKey{bio.Ino, bio.Index}] = data
 	k.Disk.Writes++
 	k.Disk.mu.Unlock()
-	if data.Ino != bio.Ino || data.Index != bio.Index {
+	switch {
+	case data.Ino != bio.Ino || data.Index != bio.Index:
 		t.Raise(DataCorruption, "block %d of inode %d received %s: pfn %d was freed and reused while its write was in flight", bio.Index, bio.Ino, data, bio.Page.pfn)
+	case data != bio.data && data.DMA:
+		// Written into by a device while it was being written out: the
+		// write assumed the page stable, and the disk gets a mix.
+		t.Raise(DataCorruption, "block %d of inode %d: pfn %d was written by DMA (%s) while its write of %s was in flight", bio.Index, bio.Ino, bio.Page.pfn, data, bio.data)
 	}
 }
 

@@ -20,6 +20,12 @@ type Inode struct {
 	// completed[index] the last version whose write returned.
 	versions  []uint64
 	completed []uint64
+	// Writepage is the file's ->writepage (nil: MpageWritepage).
+	Writepage Writepage
+	// vma is the file's MAP_SHARED mapping, if any; blocks the file
+	// blocks allocated (buffer-based files).
+	vma    *VMA
+	blocks map[uint64]bool
 	// size is i_size (only the workloads that read it keep it up to date:
 	// ExtendingWrite, truncate up, fallocate).
 	size isize
@@ -144,7 +150,11 @@ func MpageWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 func DoWritepages(t *Thread, mapping *AddressSpace, wbc *WritebackControl) {
 	t.Enter("do_writepages")
 	defer t.Exit()
-	WriteCachePages(t, mapping, wbc, MpageWritepage)
+	writepage := Writepage(MpageWritepage)
+	if mapping.Host.Writepage != nil {
+		writepage = mapping.Host.Writepage
+	}
+	WriteCachePages(t, mapping, wbc, writepage)
 }
 
 // FilemapFdatawrite is filemap_fdatawrite() (mm/filemap.c, v5.10): start

@@ -31,6 +31,21 @@ type Ops struct {
 	StartPageWriteback func(t *Thread, page *Page)
 	// ActualEnd is compress_file_range()'s min(i_size, end + 1).
 	ActualEnd func(t *Thread, inode *Inode, end int64) int64
+	// SetPageDirtyLock is set_page_dirty_lock(), as GUP users call it.
+	SetPageDirtyLock func(t *Thread, page *Page)
+	// WritepageNoBuffers is what ->writepage does with a page without
+	// buffers; it reports whether the write may go on.
+	WritepageNoBuffers func(t *Thread, page *Page) bool
+
+	// Switches of the race C fixes.
+	// DIOPin: direct I/O takes FOLL_PIN pins rather than FOLL_GET
+	// references (a7e689dd1c06, v6.5).
+	DIOPin bool
+	// ReclaimKeepsPinned: reclaim leaves a maybe-DMA-pinned page's private
+	// data alone (d824ec2a1546).
+	ReclaimKeepsPinned bool
+	// BouncePinned: writeback of a maybe-DMA-pinned page writes a copy.
+	BouncePinned bool
 }
 
 // BaselineOps are the v5.10-rc5 functions.
@@ -45,5 +60,7 @@ func BaselineOps() Ops {
 		WriteCachePagesWriteback: WriteCachePagesWriteback,
 		StartPageWriteback:       StartPageWriteback,
 		ActualEnd:                ActualEnd,
+		SetPageDirtyLock:         SetPageDirtyLock,
+		WritepageNoBuffers:       WritepageNoBuffers,
 	}
 }

@@ -60,6 +60,9 @@ type PageData struct {
 	Ino     int
 	Index   uint64
 	Version uint64
+	// DMA: a device wrote these contents into the page (a direct-I/O
+	// read into a mapped page), without the page lock.
+	DMA bool
 }
 
 // Page is struct page (include/linux/mm_types.h, v5.10), reduced to the

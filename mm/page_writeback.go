@@ -61,6 +61,11 @@ func ClearPageDirtyForIO(t *Thread, page *Page) bool {
 	if !PageLocked(t, page) && t.K.DebugVM {
 		t.Bug(BugNotLocked, "clear_page_dirty_for_io of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
 	}
+	// Write-protect the PTEs first, so that a store through the mapping
+	// faults (and ->page_mkwrite runs) before it can dirty the page again.
+	if pageMkclean(t, page) {
+		SetPageDirty(t, page)
+	}
 	return TestClearPageDirty(t, page)
 }
 

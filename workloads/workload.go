@@ -67,6 +67,8 @@ var KernelParams = []Param{
 var registry = []*Workload{
 	WritebackRestart,
 	WritebackReuse,
+	GupDioBuffers,
+	GupDioWrprotect,
 	ISizeCompress,
 	LockStorm,
 	FsyncStorm,

@@ -1,0 +1,79 @@
+package workloads
+
+import "github.com/pagelab/pagelab/mm"
+
+var gupFamily = []string{"baseline", "mkwrite-on-dirty", "fs-tolerant", "pin-aware-reclaim", "bounce-pinned"}
+
+// gupSetup builds race C's state: file 1 (a buffer-based filesystem: ext4's
+// ->writepage needs buffers) with one page, written and dirty, buffers
+// attached by the write, mapped MAP_SHARED by a process that has not
+// touched it yet. Then:
+//
+//	cpu1   read(O_DIRECT) from another file into the mapped page: GUP
+//	       faults it in writable (->page_mkwrite), takes a reference, and
+//	       the DIO's completion (dio1) writes the page and dirties it
+//	kswapd reclaim of the page, `passes` times (a written-out page is only
+//	       reclaimed by a later pass)
+//	cpu3   background writeback of file 1, `writebacks` times
+func gupSetup(k *mm.Kernel, p Values) func(t *mm.Thread) {
+	return func(t *mm.Thread) {
+		f1 := k.NewInode()
+		f1.Writepage = mm.BlockWritepage
+		mm.GenericPerformWrite(t, f1, 0)
+		page := f1.Mapping.Lookup(0)
+		t.Step("block_write_begin")
+		mm.AttachPageBuffers(t, page)
+		vma := k.NewSharedMapping(f1, 1)
+		k.Spawn("cpu1", "dio", func(t *mm.Thread) {
+			mm.DirectIORead(t, vma, 0)
+		})
+		if p["passes"] > 0 {
+			k.Spawn("kswapd", "shrink", func(t *mm.Thread) {
+				for range p["passes"] {
+					mm.ShrinkPage(t, page)
+				}
+			})
+		}
+		for range min(p["writebacks"], 1) {
+			k.Spawn("cpu3", "writeback", func(t *mm.Thread) {
+				for range p["writebacks"] {
+					mm.WritebackSingleInode(t, f1)
+				}
+			})
+		}
+	}
+}
+
+// GupDioBuffers is race C, race 1 (seed 002, Jan Kara 2018): reclaim writes
+// the page out and strips its buffers while a direct-I/O read holds it
+// through GUP; the DIO's completion dirties the page without buffers, and
+// ->writepage crashes on it.
+var GupDioBuffers = &Workload{
+	ID:   "gup-dio-buffers",
+	Race: "C",
+	Desc: "race C1: DIO into a shared mapping, reclaim strips buffers, page dirtied without them",
+	Params: []Param{
+		{Name: "passes", Default: 2, Min: 0, Max: 4, Desc: "reclaim passes over the page"},
+		{Name: "writebacks", Default: 1, Min: 0, Max: 4, Desc: "background writebacks of the file"},
+	},
+	Fixes:         gupFamily,
+	StepsEstimate: 100,
+	Setup:         gupSetup,
+}
+
+// GupDioWrprotect is race C, race 2 (seed 002): ordinary writeback
+// write-protects the PTE and writes the page out while a direct-I/O read
+// that took the page through GUP earlier is still writing into it: the
+// page changes under I/O that assumed it stable.
+var GupDioWrprotect = &Workload{
+	ID:   "gup-dio-wrprotect",
+	Race: "C",
+	Desc: "race C2: DIO writes a page while writeback of it is in flight",
+	Params: []Param{
+		{Name: "passes", Default: 0, Min: 0, Max: 4, Desc: "reclaim passes over the page"},
+		{Name: "writebacks", Default: 1, Min: 0, Max: 4, Desc: "background writebacks of the file"},
+	},
+	Fixes:         gupFamily,
+	StepsEstimate: 80,
+	Setup:         gupSetup,
+}
