@@ -48,6 +48,8 @@ var registry = []*Fix{
 	FsTolerant,
 	PinAwareReclaim,
 	BouncePinned,
+	DropBogusVMBug,
+	InvalidateLock,
 	ReadOnce,
 }
 

@@ -71,7 +71,8 @@ func TestPatchesReplaceWhatTheyDeclare(t *testing.T) {
 			}
 		}
 		switches := map[string]bool{"dio:foll_pin": patched.DIOPin, "reclaim:keep_pinned": patched.ReclaimKeepsPinned,
-			"writeback:bounce_pinned": patched.BouncePinned}
+			"writeback:bounce_pinned": patched.BouncePinned, "find_lock_entries:no_index_check": patched.SkipIndexVMBug,
+			"truncate_inode_page:no_tail_check": patched.SkipTailVMBug, "do_dentry_open:invalidate_lock": patched.OpenTruncateInvalidateLock}
 		for name, on := range switches {
 			if declared := slices.Contains(f.Enables, name); on != declared {
 				t.Errorf("fix %s: switch %s on = %v, declared = %v", f.ID, name, on, declared)

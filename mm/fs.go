@@ -26,6 +26,11 @@ type Inode struct {
 	// blocks allocated (buffer-based files).
 	vma    *VMA
 	blocks map[uint64]bool
+	// The invalidate_lock rwsem (held for writing only): its wait_lock,
+	// whether it is held, and its sleeping writers.
+	rwsemWaitLock    SpinLock
+	invalidateLocked bool
+	rwsemWaiters     []*Thread
 	// size is i_size (only the workloads that read it keep it up to date:
 	// ExtendingWrite, truncate up, fallocate).
 	size isize

@@ -46,6 +46,15 @@ type Ops struct {
 	ReclaimKeepsPinned bool
 	// BouncePinned: writeback of a maybe-DMA-pinned page writes a copy.
 	BouncePinned bool
+
+	// Switches of the race D fixes.
+	// SkipIndexVMBug drops find_lock_entries' VM_BUG_ON_PAGE(page->index
+	// != xas.xa_index) (d417b49fff3e); SkipTailVMBug drops
+	// truncate_inode_page's VM_BUG_ON_PAGE(PageTail(page)) (seed 003).
+	SkipIndexVMBug, SkipTailVMBug bool
+	// OpenTruncateInvalidateLock: do_dentry_open truncates under
+	// filemap_invalidate_lock (55fc0d917467).
+	OpenTruncateInvalidateLock bool
 }
 
 // BaselineOps are the v5.10-rc5 functions.

@@ -352,12 +352,13 @@ func PutPage(t *Thread, page *Page) {
 // putPageTestZero is __put_page() (mm/swap.c, v5.10): __put_compound_page()
 // or __put_single_page() once the last reference is gone.
 func putPageTestZero(t *Thread, page *Page) {
+	// __page_cache_release() takes the page off the LRU (ClearPageLRU under
+	// the lruvec lock), for compound pages (__put_compound_page) as for
+	// single ones (__put_single_page).
+	page.clearBit(PG_lru)
 	if PageHead(page) {
 		freeCompoundPage(t, page)
 		return
 	}
-	// __put_single_page: __page_cache_release() takes the page off the LRU
-	// (ClearPageLRU under the lruvec lock), then free_unref_page().
-	page.clearBit(PG_lru)
 	freeUnrefPage(t, page)
 }

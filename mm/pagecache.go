@@ -231,14 +231,22 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 		mapping.iPages.Unlock()
 		t.Bug(VMBugTail, "page_cache_delete of tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
 	}
-	if s := mapping.slot(page.Index); s != nil && s.page.Load() == page {
-		s.page.Store(nil)
-		s.marks.Store(0)
+	nr := thpNrPages(page) // a THP occupies (and is referenced by) nr slots
+	for i := page.Index; i < page.Index+nr; i++ {
+		if s := mapping.slot(i); s != nil && s.page.Load() == page {
+			s.page.Store(nil)
+			s.marks.Store(0)
+		}
 	}
 	page.setMapping(nil)
-	mapping.nrPages.Add(-1)
+	mapping.nrPages.Add(-int64(nr))
 	mapping.iPages.Unlock()
-	// page_cache_free_page(): drop the page cache's reference.
+	// page_cache_free_page(): drop the page cache's references (a THP's
+	// are subtracted; the caller still holds one).
 	t.Step("put_page")
+	if nr > 1 {
+		page.refcount.Add(-int32(nr))
+		return
+	}
 	PutPage(t, page)
 }

@@ -69,6 +69,7 @@ var registry = []*Workload{
 	WritebackReuse,
 	GupDioBuffers,
 	GupDioWrprotect,
+	ThpCollapseTruncate,
 	ISizeCompress,
 	LockStorm,
 	FsyncStorm,

@@ -1,0 +1,387 @@
+package mm
+
+import "github.com/pagelab/pagelab/sim"
+
+// Race D's model pieces, from the v5.14 kernel of seed 003 (find_lock_entries
+// arrived in v5.12): a page cache whose file THP occupies one slot per
+// subpage, each holding the head page (the multi-index entry), the lockless
+// lookups find_get_entry / find_lock_entries / find_get_entries
+// (mm/filemap.c), truncation built on them (mm/truncate.c), and
+// khugepaged's collapse_file() with its rollback (mm/khugepaged.c). The THP
+// is order ThpOrder (4 subpages) rather than HPAGE_PMD_ORDER (512): the race
+// is in how lookups meet a compound page part-way, not in its size.
+
+// ThpOrder is the order of the file THPs of the model.
+const ThpOrder = 2
+
+// thpNrPages is thp_nr_pages().
+func thpNrPages(page *Page) uint64 {
+	if PageHead(page) {
+		return 1 << page.order
+	}
+	return 1
+}
+
+// findSubpage is find_subpage(head, index).
+func (k *Kernel) findSubpage(head *Page, index uint64) *Page {
+	if !PageHead(head) {
+		return head
+	}
+	return &k.mem[head.pfn+int32(index-head.Index)]
+}
+
+// findGetEntry is find_get_entry() (mm/filemap.c, v5.14): under RCU, the
+// next present entry from *index up to end, with a speculative reference
+// and the re-check that the slot still holds it. It returns the entry as
+// stored — a THP's head, whatever subpage's slot it was found in — and
+// sets *index to the slot.
+func findGetEntry(t *Thread, m *AddressSpace, index *uint64, end uint64) *Page {
+	t.Step("find_get_entry")
+	sl := m.slotList()
+	for i := *index; i <= end && i < uint64(len(sl)); i++ {
+		page := sl[i].page.Load()
+		if page == nil {
+			continue
+		}
+		if !GetPageUnlessZero(page) {
+			continue
+		}
+		if sl[i].page.Load() != page { // xas_reload
+			PutPage(t, page)
+			continue
+		}
+		*index = i
+		return page
+	}
+	*index = end + 1
+	return nil
+}
+
+// FindLockEntries is find_lock_entries() (mm/filemap.c, v5.14): the locked
+// pages from start to end, for truncation's first pass. It believes what it
+// finds: VM_BUG_ON_PAGE(page->index != xas.xa_index) — "a bogus
+// VM_BUG_ON", since page->index is not stable without the page lock.
+func FindLockEntries(t *Thread, m *AddressSpace, start, end uint64, pv []*Page, indices []uint64) ([]*Page, []uint64) {
+	t.Enter("find_lock_entries")
+	defer t.Exit()
+	pv, indices = pv[:0], indices[:0]
+	index := start
+	for len(pv) < PAGEVEC_SIZE {
+		page := findGetEntry(t, m, &index, end)
+		if page == nil {
+			break
+		}
+		xaIndex := index
+		next := xaIndex + 1
+		switch {
+		case page.Index < start:
+		case page.Index != xaIndex && !t.K.Ops.SkipIndexVMBug && t.K.DebugVM:
+			t.Bug(VMBugIndex, "find_lock_entries: pfn %d has index %d in slot %d: VM_BUG_ON_PAGE(page->index != xas.xa_index)", page.pfn, page.Index, xaIndex)
+		case page.Index+thpNrPages(page)-1 > end:
+		default:
+			t.Step("trylock_page")
+			if !TrylockPage(t, page) {
+				break
+			}
+			t.Step("find_lock_entries:mapping")
+			if page.Mapping() != m || PageWriteback(t, page) {
+				UnlockPage(t, page)
+				break
+			}
+			pv = append(pv, page)
+			indices = append(indices, xaIndex)
+			if PageHead(page) {
+				next = page.Index + thpNrPages(page)
+			}
+			index = next
+			continue
+		}
+		t.Step("put_page")
+		PutPage(t, page)
+		if PageHead(page) {
+			// Skip the rest of the THP.
+			next = max(next, page.Index+thpNrPages(page))
+		}
+		index = next
+	}
+	return pv, indices
+}
+
+// FindGetEntries is find_get_entries() (mm/filemap.c, v5.14): entries from
+// start with references; a THP ends the batch and is returned as the
+// subpage of the slot it was found in (find_subpage), "to allow the caller
+// to handle it all at once".
+func FindGetEntries(t *Thread, m *AddressSpace, start, end uint64, pv []*Page, indices []uint64) ([]*Page, []uint64) {
+	t.Enter("find_get_entries")
+	defer t.Exit()
+	pv, indices = pv[:0], indices[:0]
+	index := start
+	for len(pv) < PAGEVEC_SIZE {
+		page := findGetEntry(t, m, &index, end)
+		if page == nil {
+			break
+		}
+		if PageHead(page) {
+			pv = append(pv, t.K.findSubpage(page, index))
+			indices = append(indices, index)
+			break
+		}
+		pv = append(pv, page)
+		indices = append(indices, index)
+		index++
+	}
+	return pv, indices
+}
+
+// TruncateInodePageTHP is truncate_inode_page() (mm/truncate.c, v5.14):
+// VM_BUG_ON_PAGE(PageTail(page)) — which Hugh Dickins proposed to delete in
+// seed 003 — then the page->mapping check that actually protects it.
+func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
+	t.Enter("truncate_inode_page")
+	defer t.Exit()
+	t.Step("truncate_inode_page")
+	if PageTail(page) && !t.K.Ops.SkipTailVMBug && t.K.DebugVM {
+		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d (head pfn %d): VM_BUG_ON_PAGE(PageTail(page))", page.pfn, CompoundHead(page).pfn)
+	}
+	if page.Mapping() != m {
+		return
+	}
+	truncateCleanupPage(t, page)
+	DeleteFromPageCache(t, page)
+}
+
+// TruncatePagecacheTHP is truncate_pagecache(inode, 0) →
+// truncate_inode_pages_range() as of v5.14: pass 1 on find_lock_entries,
+// pass 2 on find_get_entries with lock_page, wait_on_page_writeback and
+// truncate_inode_page.
+func TruncatePagecacheTHP(t *Thread, inode *Inode) {
+	t.Enter("truncate_pagecache")
+	defer t.Exit()
+	inode.mu.Lock()
+	clear(inode.completed)
+	inode.truncations++
+	inode.truncating++
+	inode.mu.Unlock()
+	defer func() {
+		inode.mu.Lock()
+		inode.truncating--
+		inode.mu.Unlock()
+	}()
+	m := inode.Mapping
+	end := MaxIndex
+	var pvec [PAGEVEC_SIZE]*Page
+	var idx [PAGEVEC_SIZE]uint64
+	t.Enter("truncate_inode_pages_range")
+	defer t.Exit()
+	// Pass 1.
+	index := uint64(0)
+	for index <= end {
+		pv, indices := FindLockEntries(t, m, index, end, pvec[:0], idx[:0])
+		if len(pv) == 0 {
+			break
+		}
+		index = indices[len(indices)-1] + 1
+		for _, page := range pv {
+			truncateCleanupPage(t, page)
+			DeleteFromPageCache(t, page)
+			UnlockPage(t, page)
+		}
+		pagevecRelease(t, pv)
+	}
+	// Pass 2.
+	index = 0
+	for {
+		pv, indices := FindGetEntries(t, m, index, end, pvec[:0], idx[:0])
+		if len(pv) == 0 {
+			if index == 0 {
+				break
+			}
+			index = 0
+			continue
+		}
+		for i, page := range pv {
+			index = indices[i]
+			LockPage(t, page)
+			waitOnPageWriteback(t, page)
+			TruncateInodePageTHP(t, m, page)
+			UnlockPage(t, page)
+		}
+		pagevecRelease(t, pv)
+		index++
+	}
+}
+
+// OpenForWrite is open(2) for write of a file with read-only THPs
+// (do_dentry_open, fs/open.c, v5.14): the page cache is truncated so that
+// no THP survives a write; with invalidate-lock (55fc0d917467) under
+// filemap_invalidate_lock().
+func OpenForWrite(t *Thread, inode *Inode) {
+	t.Enter("do_dentry_open")
+	defer t.Exit()
+	if t.K.Ops.OpenTruncateInvalidateLock {
+		filemapInvalidateLock(t, inode)
+		defer filemapInvalidateUnlock(t, inode)
+	}
+	TruncatePagecacheTHP(t, inode)
+}
+
+// filemapInvalidateLock is filemap_invalidate_lock(): down_write() of
+// mapping->invalidate_lock (kernel/locking/rwsem.c), reduced to a
+// writer-only sleeping lock: under the rwsem's wait_lock, take it if free,
+// else queue, announce the sleep and schedule; the unlock wakes the
+// waiters, who try again.
+func filemapInvalidateLock(t *Thread, inode *Inode) {
+	t.Enter("down_write")
+	defer t.Exit()
+	for {
+		t.Step("down_write")
+		inode.rwsemWaitLock.Lock(t)
+		if !inode.invalidateLocked {
+			inode.invalidateLocked = true
+			inode.rwsemWaitLock.Unlock()
+			return
+		}
+		inode.rwsemWaiters = append(inode.rwsemWaiters, t)
+		t.SetState(sim.TaskUninterruptible)
+		inode.rwsemWaitLock.Unlock()
+		t.Schedule("rwsem_down_write_slowpath")
+		t.SetState(sim.TaskRunning)
+	}
+}
+
+// filemapInvalidateUnlock is filemap_invalidate_unlock(): up_write().
+func filemapInvalidateUnlock(t *Thread, inode *Inode) {
+	t.Step("up_write")
+	inode.rwsemWaitLock.Lock(t)
+	inode.invalidateLocked = false
+	waiters := inode.rwsemWaiters
+	inode.rwsemWaiters = nil
+	inode.rwsemWaitLock.Unlock()
+	for _, w := range waiters {
+		w.WakeUp()
+	}
+}
+
+// CollapseFile is khugepaged's collapse_file() (mm/khugepaged.c, v5.14) for
+// the THP-sized range at start: a new compound page, locked, replaces the
+// small pages in the page cache one by one — each locked and frozen first —
+// and is filled and unlocked if all of them could be taken. Otherwise the
+// change is rolled back: the small pages are put back one by one, dropping
+// the i_pages lock between them, and the compound page is freed. Meanwhile
+// lockless lookups can see the compound page in some slots and the small
+// pages in others.
+func CollapseFile(t *Thread, inode *Inode, start uint64) {
+	t.Enter("collapse_file")
+	defer t.Exit()
+	m := inode.Mapping
+	nr := uint64(1) << ThpOrder
+	t.Step("alloc_pages")
+	k := t.K
+	newPage := AllocCompoundPage(t, ThpOrder)
+	if newPage == nil {
+		return
+	}
+	newPage.setBit(PG_locked) // __SetPageLocked
+	newPage.Index = start
+	newPage.setMapping(m)
+	var taken []*Page
+	ok := true
+	for index := start; index < start+nr; index++ {
+		// Under the i_pages lock: load the entry, trylock it and take a
+		// reference, so that truncation (which needs both locks to delete
+		// it) cannot free it from under us.
+		t.Step("collapse_file:xas_load")
+		m.iPages.Lock(t)
+		s := m.slot(index)
+		var page *Page
+		if s != nil {
+			page = s.page.Load()
+		}
+		if page == nil || page == newPage || PageHead(page) {
+			m.iPages.Unlock()
+			ok = false // SCAN_TRUNCATED
+			break
+		}
+		if !TrylockPage(t, page) {
+			m.iPages.Unlock()
+			ok = false // SCAN_PAGE_LOCK
+			break
+		}
+		page.refcount.Add(1) // get_page
+		m.iPages.Unlock()
+		t.Step("collapse_file:mapping")
+		if page.Mapping() != m || PageDirty(t, page) || PageWriteback(t, page) {
+			UnlockPage(t, page)
+			t.Step("put_page")
+			PutPage(t, page)
+			ok = false
+			break
+		}
+		// isolate_lru_page(), then page_ref_freeze(): the kernel expects
+		// the page cache's, ours and the isolation's references; the
+		// model folds isolation into ours, so any other holder — a
+		// lookup's speculative reference — makes it fail.
+		t.Step("page_ref_freeze")
+		if !page.refcount.CompareAndSwap(2, 0) {
+			UnlockPage(t, page)
+			t.Step("put_page")
+			PutPage(t, page)
+			ok = false // SCAN_PAGE_COUNT
+			break
+		}
+		t.Step("collapse_file:xas_store")
+		m.iPages.Lock(t)
+		s.page.Store(newPage)
+		m.iPages.Unlock()
+		taken = append(taken, page)
+	}
+	if ok {
+		// Copy the small pages into the THP, publish it, free them.
+		t.Step("collapse_file:copy")
+		for i, page := range taken {
+			sub := k.findSubpage(newPage, start+uint64(i))
+			sub.setData(page.Data())
+			page.setMapping(nil)
+			page.clearBit(PG_locked)
+			page.clearBit(PG_lru)
+			freeUnrefPage(t, page)
+		}
+		newPage.refcount.Add(int32(nr)) // the page cache's references
+		newPage.setBit(PG_uptodate)
+		newPage.setBit(PG_lru)
+		UnlockPage(t, newPage)
+		t.Step("put_page")
+		PutPage(t, newPage)
+		return
+	}
+	// Roll back: put the small pages back, one at a time.
+	for i, page := range taken {
+		t.Step("collapse_file:rollback")
+		m.iPages.Lock(t)
+		page.refcount.Store(1) // page_ref_unfreeze(page, 2), then our put_page
+		m.slot(start + uint64(i)).page.Store(page)
+		m.iPages.Unlock() // xas_pause(); xas_unlock_irq()
+		UnlockPage(t, page)
+	}
+	newPage.setMapping(nil)
+	UnlockPage(t, newPage)
+	t.Step("put_page")
+	PutPage(t, newPage)
+}
+
+// FilemapReadPage brings page index of the file into the page cache from
+// the disk, clean and uptodate (filemap_read_page via ->readpage): the
+// read-only file whose pages khugepaged collapses.
+func FilemapReadPage(t *Thread, inode *Inode, index uint64) {
+	t.Enter("filemap_read_page")
+	defer t.Exit()
+	page := grabCachePageWriteBegin(t, inode.Mapping, index)
+	if page == nil {
+		return
+	}
+	page.setData(t.K.Disk.Block(inode.Ino, index))
+	SetPageUptodate(t, page)
+	UnlockPage(t, page)
+	t.Step("put_page")
+	PutPage(t, page)
+}
