@@ -118,9 +118,11 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 	for _, r := range rs {
 		fixW = max(fixW, len(r.Fix))
 	}
+	// A long composition gets a line of its own above its numbers.
+	fixW = min(fixW, 20)
 	for _, id := range ids {
 		fmt.Fprintf(b, "\n%s\n", id)
-		fmt.Fprintf(b, "  %-*s %12s %8s  %-19s %s\n", fixW, "fix", "fail:runs", "rate", "95% CI", "vs "+base.Fix)
+		fmt.Fprintf(b, "  %-*s %12s %7s  %-18s  %s\n", fixW, "fix", "fail:runs", "rate", "95% CI", "vs "+base.Fix)
 		for _, row := range rows {
 			if row.id != id {
 				continue
@@ -131,7 +133,12 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 			if k == 0 {
 				ci = fmt.Sprintf("<= %s (3/n)", rate(RuleOfThree(n)))
 			}
-			fmt.Fprintf(b, "  %-*s %12s %8s  %-19s %s\n", fixW, row.r.Fix, fmt.Sprintf("%d:%d", k, n), rate(float64(k)/float64(n)), ci, failureDelta(row, base))
+			name := row.r.Fix
+			if len(name) > fixW {
+				fmt.Fprintf(b, "  %s\n", name)
+				name = ""
+			}
+			fmt.Fprintf(b, "  %-*s %12s %7s  %-18s  %s\n", fixW, name, fmt.Sprintf("%d:%d", k, n), rate(float64(k)/float64(n)), ci, failureDelta(row, base))
 		}
 	}
 	if base.PCTBound > 0 {
@@ -189,7 +196,7 @@ func writeSchedules(b *strings.Builder, rs []*Record, ids []string, files []stri
 			}
 			fmt.Fprintf(b, "  %s %s:\n", r.Fix, id)
 			if name := DiagramFile(r.Workload, r.Fix, id) + ".txt"; slices.Contains(files, name) {
-				fmt.Fprintf(b, "    race diagram: %s\n", name)
+				fmt.Fprintf(b, "    diagram: %s\n", name)
 			}
 			fmt.Fprintf(b, "%s\n", s)
 		}
