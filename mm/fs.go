@@ -66,10 +66,8 @@ func growU64(s []uint64, i uint64) []uint64 {
 func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
+	v := inode.newVersion(index)
 	inode.mu.Lock()
-	inode.versions = growU64(inode.versions, index)
-	inode.versions[index]++
-	v := inode.versions[index]
 	truncations, truncating := inode.truncations, inode.truncating
 	inode.mu.Unlock()
 
@@ -220,24 +218,38 @@ func Fsync(t *Thread, inode *Inode) {
 	}
 }
 
+// beginTruncate records, for the oracles, a truncation of the file until
+// the returned function is called. Writes that returned before it are
+// thrown away: no later fsync owes them to the disk.
+func (inode *Inode) beginTruncate() (end func()) {
+	inode.mu.Lock()
+	clear(inode.completed)
+	inode.truncations++
+	inode.truncating++
+	inode.mu.Unlock()
+	return func() {
+		inode.mu.Lock()
+		inode.truncating--
+		inode.mu.Unlock()
+	}
+}
+
+// newVersion numbers a new write of page index, for the oracles.
+func (inode *Inode) newVersion(index uint64) uint64 {
+	inode.mu.Lock()
+	defer inode.mu.Unlock()
+	inode.versions = growU64(inode.versions, index)
+	inode.versions[index]++
+	return inode.versions[index]
+}
+
 // TruncatePagecache is ftruncate(2) to 0 on a file without mappings:
 // truncate_setsize() → truncate_pagecache() → truncate_inode_pages()
 // (mm/truncate.c, v5.10).
 func TruncatePagecache(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
-	// Writes that returned before the truncation are thrown away by it:
-	// no later fsync owes them to the disk.
-	inode.mu.Lock()
-	clear(inode.completed)
-	inode.truncations++
-	inode.truncating++
-	inode.mu.Unlock()
-	defer func() {
-		inode.mu.Lock()
-		inode.truncating--
-		inode.mu.Unlock()
-	}()
+	defer inode.beginTruncate()()
 	TruncateInodePagesRange(t, inode.Mapping, 0, MaxIndex)
 }
 

@@ -198,11 +198,7 @@ func DirectIORead(t *Thread, vma *VMA, index uint64) {
 		// The device writes the page: data the user asked to read into
 		// the mapping, that is a new version of the mapped file's page,
 		// written without the page lock and without ->page_mkwrite.
-		inode.mu.Lock()
-		inode.versions = growU64(inode.versions, index)
-		inode.versions[index]++
-		v := inode.versions[index]
-		inode.mu.Unlock()
+		v := inode.newVersion(index)
 		page.setData(PageData{Ino: inode.Ino, Index: index, Version: v, DMA: true})
 		ct.Enter("dio_bio_complete")
 		defer ct.Exit()

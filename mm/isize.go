@@ -37,11 +37,7 @@ func (inode *Inode) Size() int64 { return inode.size.v.Load() }
 func ExtendingWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
-	inode.mu.Lock()
-	inode.versions = growU64(inode.versions, index)
-	inode.versions[index]++
-	v := inode.versions[index]
-	inode.mu.Unlock()
+	v := inode.newVersion(index)
 	page := grabCachePageWriteBegin(t, inode.Mapping, index)
 	if page == nil {
 		return

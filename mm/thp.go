@@ -157,16 +157,7 @@ func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
 func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
-	inode.mu.Lock()
-	clear(inode.completed)
-	inode.truncations++
-	inode.truncating++
-	inode.mu.Unlock()
-	defer func() {
-		inode.mu.Lock()
-		inode.truncating--
-		inode.mu.Unlock()
-	}()
+	defer inode.beginTruncate()()
 	m := inode.Mapping
 	end := MaxIndex
 	var pvec [PAGEVEC_SIZE]*Page
