@@ -106,15 +106,6 @@ func (c *Costs) Set(name string, ns int64) bool {
 	return true
 }
 
-// Get returns the cost named name.
-func (c *Costs) Get(name string) int64 {
-	return map[string]int64{
-		"step": c.Step, "atomic": c.AtomicRMW, "transfer": c.LineTransfer,
-		"spin_handover": c.SpinHandover, "wake_call": c.WakeCall, "wakeup": c.Wakeup, "ctxsw": c.ContextSwitch,
-		"timeslice": c.Timeslice, "io_median": c.IOMedian, "jitter_pct": c.JitterPct,
-	}[name]
-}
-
 // Timed is a discrete-event simulation of CPUs simulated CPUs. Each task has
 // a virtual clock; the step that starts earliest runs next; a step costs
 // Costs.Step plus its memory traffic (atomic operations, cache-line
