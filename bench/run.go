@@ -52,6 +52,15 @@ const (
 	DefaultTimedMaxSteps = 50_000_000
 )
 
+// TimedMaxSteps is the step bound of one timed execution of wl: the
+// workload's own budget if it sets one, else DefaultTimedMaxSteps.
+func TimedMaxSteps(wl *workloads.Workload) int {
+	if wl.TimedMaxSteps > 0 {
+		return wl.TimedMaxSteps
+	}
+	return DefaultTimedMaxSteps
+}
+
 // Cell is the result of a cell.
 type Cell struct {
 	Workload string

@@ -126,3 +126,23 @@ func TestLockStormHandoffCost(t *testing.T) {
 		t.Errorf("fair-handoff: %.2f spurious wake-ups per lock; a handed-off waiter never finds the bit taken", fair.SpuriousPerOp())
 	}
 }
+
+// TestTimedMaxSteps: a workload's own step budget wins over the default,
+// which applies when it sets none.
+func TestTimedMaxSteps(t *testing.T) {
+	for _, tc := range []struct {
+		workload string
+		want     int
+	}{
+		{"fsync-storm", 5_000_000},
+		{"lock-storm", DefaultTimedMaxSteps},
+	} {
+		w, err := workloads.Lookup(tc.workload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := TimedMaxSteps(w); got != tc.want {
+			t.Errorf("TimedMaxSteps(%s) = %d, want %d", tc.workload, got, tc.want)
+		}
+	}
+}

@@ -96,12 +96,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			}
 			if wl.Latency {
 				for _, n := range cpus {
-					maxSteps := bench.DefaultTimedMaxSteps
-					if wl.TimedMaxSteps > 0 {
-						maxSteps = wl.TimedMaxSteps
-					}
 					cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: "timed",
-						Seed: seed, Runs: count, CPUs: n, Costs: sim.DefaultCosts(), MaxSteps: maxSteps})
+						Seed: seed, Runs: count, CPUs: n, Costs: sim.DefaultCosts(), MaxSteps: bench.TimedMaxSteps(wl)})
 					total += count
 				}
 				continue

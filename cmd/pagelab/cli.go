@@ -340,10 +340,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				runs = 6
 			}
 			if !f.set["max-steps"] {
-				maxSteps = bench.DefaultTimedMaxSteps
-				if wl.TimedMaxSteps > 0 {
-					maxSteps = wl.TimedMaxSteps
-				}
+				maxSteps = bench.TimedMaxSteps(wl)
 			}
 		}
 		cellCPUs := []int{1}
