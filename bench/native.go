@@ -65,24 +65,7 @@ func runNative(cfg *Config, stop func() bool) (*Cell, error) {
 		case sim.Livelock:
 			k.RaiseGlobal(mm.Livelock, fmt.Sprintf("not finished after %v", time.Duration(timeout)))
 		}
-		c.Runs++
-		c.Steps += int64(res.Steps)
-		c.Wakeups += int64(res.Wakeups)
-		fired := k.Fired()
-		if !fired.Empty() {
-			c.Failing++
-		}
-		for _, f := range fired.List() {
-			c.Failures[f]++
-			if c.FirstReport[f].Msg == "" {
-				for _, rep := range k.Reports() {
-					if rep.Failure == f {
-						c.FirstReport[f] = rep
-						break
-					}
-				}
-			}
-		}
+		c.countExecution(res.Steps, res.Wakeups, k.Fired(), k.Reports())
 		c.addTimed(n.Ops(), n.Elapsed())
 		if cfg.Progress != nil {
 			cfg.Progress(c.Runs)

@@ -254,24 +254,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		if xerr != nil {
 			return c, xerr
 		}
-		c.Runs++
-		c.Steps += int64(e.Result.Steps)
-		c.Wakeups += int64(e.Result.Wakeups)
 		c.MaxStepsIn = max(c.MaxStepsIn, e.Result.Steps)
-		if !e.Fired.Empty() {
-			c.Failing++
-		}
-		for _, f := range e.Fired.List() {
-			c.Failures[f]++
-			if c.First[f] == "" {
-				c.First[f] = r.schedule().String()
-				for _, rep := range e.Reports {
-					if rep.Failure == f {
-						c.FirstReport[f] = rep
-						break
-					}
-				}
-			}
+		for _, f := range c.countExecution(e.Result.Steps, e.Result.Wakeups, e.Fired, e.Reports) {
+			c.First[f] = r.schedule().String()
 		}
 		if timed != nil {
 			c.addTimed(r.x.Ops(), timed.Makespan())
@@ -285,6 +270,33 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		c.PCTBound, c.PCTN, c.PCTK = pct.Bound()
 	}
 	return c, err
+}
+
+// countExecution adds one finished execution to the cell: its steps and
+// wake-ups, whether it failed, each failure it fired, and the first report
+// of a failure the cell had not seen yet. It returns those newly seen
+// failures, for the caller to record how to reproduce them.
+func (c *Cell) countExecution(steps, wakeups int, fired mm.FailureSet, reports []mm.Report) (first []mm.Failure) {
+	c.Runs++
+	c.Steps += int64(steps)
+	c.Wakeups += int64(wakeups)
+	if !fired.Empty() {
+		c.Failing++
+	}
+	for _, f := range fired.List() {
+		c.Failures[f]++
+		if c.Failures[f] > 1 {
+			continue
+		}
+		first = append(first, f)
+		for _, rep := range reports {
+			if rep.Failure == f {
+				c.FirstReport[f] = rep
+				break
+			}
+		}
+	}
+	return first
 }
 
 // ReplayConfig describes a replay of a recorded schedule.
