@@ -8,12 +8,10 @@ import (
 	"maps"
 	"os"
 	"os/exec"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -108,15 +106,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	var interrupted atomic.Bool
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	defer signal.Stop(sig)
-	go func() {
-		if _, ok := <-sig; ok {
-			interrupted.Store(true)
-		}
-	}()
+	interrupted, release := watchInterrupt()
+	defer release()
 
 	progress := newProgress(stderr, total)
 	m := &bench.Manifest{
@@ -134,7 +125,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		cellStart := time.Now()
 		base := done
 		cfg.Progress = func(n int) { progress.set(base + n) }
-		c, err := bench.Run(cfg, interrupted.Load)
+		c, err := bench.Run(cfg, interrupted)
 		if errors.Is(err, bench.ErrInterrupted) {
 			if c.Runs > 0 {
 				recs = append(recs, bench.NewRecord(c))

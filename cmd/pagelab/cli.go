@@ -6,12 +6,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"slices"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/pagelab/pagelab/bench"
@@ -203,16 +200,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	var interrupted atomic.Bool
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
-	defer signal.Stop(sig)
-	go func() {
-		if _, ok := <-sig; ok {
-			interrupted.Store(true)
-		}
-	}()
-	stop := interrupted.Load
+	stop, release := watchInterrupt()
+	defer release()
 
 	var cells []*bench.Cell
 	for _, cfg := range cfgs {
