@@ -109,6 +109,7 @@ type SpinLock struct {
 // Lock is spin_lock().
 func (l *SpinLock) Lock(t *Thread) {
 	t.Access(l.line, sim.AccessLock)
+	t.Sync(obj(objLock, l.line>>40, l.line&0xffffff))
 	for !l.v.CompareAndSwap(0, 1) {
 		t.SpinRelax()
 	}

@@ -109,7 +109,59 @@ type Explorer struct {
 
 	// Decisions of the last execution, when Record is set.
 	Decisions []Decision
+
+	// fp records footprints and state (EnableFootprints); cutPoints
+	// counts CutPoint calls in the current execution.
+	fp        *footprinter
+	cutPoints int
+	// observer is the strategy, if it wants every step's footprint.
+	observer StepObserver
 }
+
+// StepObserver is implemented by strategies that look at what every step
+// touched (the footprint-based searches).
+type StepObserver interface {
+	// Stepped is called after every step of Run with the task that ran
+	// and the step's footprint (valid until the next step).
+	Stepped(t *Task, fp Footprint)
+}
+
+// EnableFootprints makes every task report its accesses (Task.Read, Write,
+// RMW) and keeps the state key (StateKey) during Run. Call it before the
+// first Spawn.
+func (x *Explorer) EnableFootprints() {
+	x.fp = &footprinter{}
+	x.fp.reset()
+}
+
+// Footprints reports whether footprints are recorded.
+func (x *Explorer) Footprints() bool { return x.fp != nil }
+
+// CutPoints is the number of CutPoint calls in the current execution.
+func (x *Explorer) CutPoints() int { return x.cutPoints }
+
+// StateKey is the hash of the current state: every object written since Run
+// began with its value, and every task's observation hash and status. Two
+// states with the same key have the same future (see footprint.go).
+func (x *Explorer) StateKey() Key {
+	k := x.fp.global
+	for _, t := range x.tasks {
+		var tk Key
+		switch {
+		case t.done:
+			tk = pairKey(uint64(t.ID), 0xd0e)
+		default:
+			st := b2u(t.blocked) | b2u(t.sigkill.Load())<<1
+			tk = chain(chain(t.obs, st), uint64(t.ID)+1)
+		}
+		k = k.xor(tk)
+	}
+	return k
+}
+
+// GlobalKey is the hash of the shared state alone (no task): what the
+// completeness tests compare with a reflection walk of the model.
+func (x *Explorer) GlobalKey() Key { return x.fp.global }
 
 // NewExplorer returns an Explorer that uses the given strategy.
 func NewExplorer(s Strategy, h Handoff) *Explorer {
@@ -121,6 +173,7 @@ func NewExplorer(s Strategy, h Handoff) *Explorer {
 // SetStrategy replaces the strategy (replay then continue, for example).
 func (x *Explorer) SetStrategy(s Strategy) {
 	x.strategy = s
+	x.observer, _ = s.(StepObserver)
 	x.timed, _ = s.(*Timed)
 	if x.timed != nil {
 		x.timed.x = x
@@ -153,6 +206,17 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 	w := x.workers[id]
 	t := &Task{ID: id, Name: name, x: x, fn: fn, label: label, w: w, stack: make([]string, 0, 8), kind: kind, cpu: -1,
 		timed: x.timed, rec: x.RecordOps, slow: alwaysSlow, traced: x.OnAccess != nil}
+	if x.fp != nil {
+		t.fp = x.fp
+		// A task's local state starts as a function of its spawner's
+		// (whose locals its function captures) and of its name.
+		parent := Key{}
+		if x.cur != nil {
+			parent = x.cur.obs
+		}
+		t.obs0 = chain(chain(parent, strHash(name)), uint64(id))
+		t.obs = t.obs0
+	}
 	w.task = t
 	x.tasks = append(x.tasks, t)
 	x.strategy.Spawned(t)
@@ -167,6 +231,10 @@ func (x *Explorer) Reset() {
 	x.wakeups = 0
 	x.steps = 0
 	x.cur = nil
+	x.cutPoints = 0
+	if x.fp != nil {
+		x.fp.reset()
+	}
 	for i := range x.ops {
 		x.ops[i].reset()
 	}
@@ -193,6 +261,13 @@ func (x *Explorer) Run() (Result, error) {
 	var res Result
 	var last *Task
 	steps := 0
+	if x.fp != nil {
+		// Set-up is over: its state is the root, the same in every
+		// execution; from here on accesses are recorded.
+		x.fp.reset()
+		x.fp.on = true
+		defer func() { x.fp.on = false }()
+	}
 	for {
 		x.runnable = x.runnable[:0]
 		unfinished := 0
@@ -234,8 +309,19 @@ func (x *Explorer) Run() (Result, error) {
 		w := t.w
 		t.started = true
 		x.cur = t
+		if x.fp != nil {
+			x.fp.cur = x.fp.cur[:0]
+		}
 		w.resume()
 		x.cur = nil
+		if x.fp != nil {
+			// Every step extends the task's history, so that without a
+			// CutPoint no task's key repeats: the state graph is acyclic.
+			t.obs = chain(t.obs, 0x57e9)
+			if x.observer != nil {
+				x.observer.Stepped(t, x.fp.cur)
+			}
+		}
 		if x.timed != nil {
 			x.timed.stepped(t)
 		}

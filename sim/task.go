@@ -81,6 +81,14 @@ type Task struct {
 
 	w *worker
 
+	// Footprints (nil unless the Explorer records them): the recorder,
+	// the observation hash (obs0 at spawn), and the observation hash at
+	// each Enter, for CutPoint.
+	fp       *footprinter
+	obs      Key
+	obs0     Key
+	obsStack []Key
+
 	kind TaskKind
 	// Timed mode: the task's virtual time at the start of its next step,
 	// the cost accumulated by the running step, its CPU (-1: none), when
@@ -249,10 +257,25 @@ func (t *Task) Timed() bool { return t.timed != nil || t.traced }
 // the waiter's last check of its condition, so that a wake-up arriving
 // between that check and Schedule is not lost (try_to_wake_up sets the state
 // back to TaskRunning and Schedule then returns at once).
-func (t *Task) SetState(s TaskState) { t.state.Store(uint32(s)) }
+func (t *Task) SetState(s TaskState) {
+	t.state.Store(uint32(s))
+	if t.fp != nil {
+		if c := t.x.cur; c != nil {
+			c.Write(TaskStateObj(t.ID), uint64(s))
+		}
+	}
+}
 
 // State is the task's current state.
-func (t *Task) State() TaskState { return TaskState(t.state.Load()) }
+func (t *Task) State() TaskState {
+	s := TaskState(t.state.Load())
+	if t.fp != nil {
+		if c := t.x.cur; c != nil {
+			c.Read(TaskStateObj(t.ID), uint64(s))
+		}
+	}
+	return s
+}
 
 // Schedule is schedule() (io_schedule() in the page-wait paths) after
 // SetState: a scheduling point, after which the task sleeps unless a wake-up
@@ -273,7 +296,7 @@ func (t *Task) Schedule(label string) {
 	if t.State() == TaskRunning {
 		return
 	}
-	if t.State() == TaskKillable && t.sigkill.Load() {
+	if t.State() == TaskKillable && t.SignalPending(TaskKillable) {
 		// signal_pending_state(): a fatal signal keeps a killable task awake.
 		t.SetState(TaskRunning)
 		return
@@ -315,12 +338,29 @@ func (t *Task) WakeUp() bool {
 // SignalPending is signal_pending_state(state, current) for the states the
 // model uses: only a killable (or interruptible) sleeper sees a fatal signal.
 func (t *Task) SignalPending(s TaskState) bool {
-	return s == TaskKillable && t.sigkill.Load()
+	if s != TaskKillable {
+		return false
+	}
+	k := t.sigkill.Load()
+	t.Read(objTaskKill|Obj(t.ID), b2u(k))
+	return k
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 // Kill sends SIGKILL to the task (a fatal signal for killable sleeps).
 func (t *Task) Kill() {
 	t.sigkill.Store(true)
+	if t.fp != nil {
+		if c := t.x.cur; c != nil {
+			c.Write(objTaskKill|Obj(t.ID), 1)
+		}
+	}
 	if t.State() == TaskKillable {
 		t.WakeUp()
 	}
@@ -343,6 +383,9 @@ func (t *Task) SpinRelax() {
 func (t *Task) Enter(fn string) {
 	if t.nat == nil {
 		t.stack = append(t.stack, fn)
+		if t.fp != nil {
+			t.obsStack = append(t.obsStack, t.obs)
+		}
 	}
 }
 
@@ -350,6 +393,9 @@ func (t *Task) Enter(fn string) {
 func (t *Task) Exit() {
 	if t.nat == nil {
 		t.stack = t.stack[:len(t.stack)-1]
+		if t.fp != nil {
+			t.obsStack = t.obsStack[:len(t.obsStack)-1]
+		}
 	}
 }
 

@@ -1,0 +1,264 @@
+package sim
+
+// Footprints: what each step touches.
+//
+// The reductions behind -strategy dpor (sleep sets, state caching) need to
+// know, for every step, which pieces of shared state it read and wrote. The
+// model reports them as it runs: every access to state another task can
+// observe calls Read, Write or RMW on the running task, naming the object
+// (an Obj: a page's flag bit, a refcount, an xarray slot, a wait queue, a
+// task's state word, a disk block, ...) and the value read or written, in a
+// canonical encoding (pointers as stable ids: a page as its pfn+1, a
+// mapping as its inode number+1). Sync names a lock word: dependence only.
+//
+// The values make the footprint serve a second purpose, sound state
+// caching. The Explorer keeps, per execution, the current value of every
+// object written since the execution proper began; an object never written
+// still holds its value after set-up, which is the same in every execution
+// of a cell. So the set of (object, value) pairs written is the global
+// state, up to objects written back to their initial value (which only
+// costs merging, never soundness). A task's local state (its Go locals, its
+// position) is a deterministic function of its spawn and of the sequence of
+// values its steps read: the task's observation hash chains those values
+// and a marker per step. The state key is the global hash combined with
+// every task's observation hash and scheduler status (asleep, finished,
+// fatal signal): equal keys mean equal futures, up to a 128-bit hash
+// collision (hash compaction, Holzmann, "An analysis of bitstate hashing",
+// FMSD 1998; at 1e6 states the chance of one collision is below 1e-26).
+//
+// A retry loop (goto repeat) makes a task's observation history grow
+// without bound although its local state repeats; CutPoint declares the
+// loop head's whole local state, so that a spin that changes nothing
+// revisits a state and the search sees a cycle instead of an infinite path.
+//
+// A missing access makes both uses unsound without a visible symptom; the
+// completeness tests (package bench) check the footprints against a
+// reflection walk of the whole model and by commuting independent steps.
+
+// Obj names one piece of shared model state. The model chooses the
+// encoding (package mm: a kind in the top byte); sim reserves kind 0xff.
+type Obj uint64
+
+// AccessOp is how a step touched an object.
+type AccessOp uint8
+
+const (
+	// OpRead is a load whose value the task uses.
+	OpRead AccessOp = 1 << iota
+	// OpWrite is a store.
+	OpWrite
+	// OpRMW is an atomic read-modify-write: a read and a write.
+	OpRMW = OpRead | OpWrite
+)
+
+func (o AccessOp) String() string {
+	switch o {
+	case OpRead:
+		return "R"
+	case OpWrite:
+		return "W"
+	case OpRMW:
+		return "RMW"
+	}
+	return "?"
+}
+
+// Access is one entry of a step's footprint.
+type Access struct {
+	Obj Obj
+	Op  AccessOp
+}
+
+// Footprint is what one step touched, in program order (an object may
+// appear more than once).
+type Footprint []Access
+
+// Conflicts reports whether two footprints are dependent: some object is
+// touched by both and written by at least one. Independent steps of
+// different tasks commute: either order reaches the same state and each
+// step reads the same values.
+func (f Footprint) Conflicts(g Footprint) bool {
+	for _, a := range f {
+		for _, b := range g {
+			if a.Obj == b.Obj && (a.Op|b.Op)&OpWrite != 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Objects reserved by sim (kind 0xff).
+const (
+	objSim       Obj = 0xff << 56
+	objTaskState     = objSim | 1<<48 // | task ID: the task's state word
+	objTaskKill      = objSim | 2<<48 // | task ID: its pending fatal signal
+)
+
+// TaskStateObj is the object of task id's state word (p->__state).
+func TaskStateObj(id int) Obj { return objTaskState | Obj(id) }
+
+// footprinter is the Explorer's recording of footprints and state.
+type footprinter struct {
+	// on: recording (during Run, not during set-up).
+	on bool
+	// cur is the running step's footprint.
+	cur Footprint
+	// vals: the current value of every object written this execution.
+	vals map[Obj]uint64
+	// global is the XOR of mix(obj, value) over vals.
+	global Key
+}
+
+// Key is a 128-bit state hash.
+type Key struct{ A, B uint64 }
+
+func (k Key) xor(o Key) Key { return Key{k.A ^ o.A, k.B ^ o.B} }
+
+// mix64 is the splitmix64 finalizer (Steele, Lea, Flood: "Fast splittable
+// pseudorandom number generators", OOPSLA 2014).
+func mix64(z uint64) uint64 {
+	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9
+	z = (z ^ z>>27) * 0x94d049bb133111eb
+	return z ^ z>>31
+}
+
+// pairKey hashes an (a, b) pair into 128 bits with two independent mixes.
+func pairKey(a, b uint64) Key {
+	return Key{
+		A: mix64(mix64(a^0x9e3779b97f4a7c15) ^ b),
+		B: mix64(mix64(a+0x632be59bd9b4e019) ^ mix64(b^0xd6e8feb86659fd93)),
+	}
+}
+
+// chain extends an observation hash with one value.
+func chain(h Key, v uint64) Key {
+	return Key{A: mix64(h.A ^ mix64(v+0x9e3779b97f4a7c15)), B: mix64(h.B + mix64(v^0xa0761d6478bd642f))}
+}
+
+// Footprinting reports whether the task's accesses are recorded: the model
+// may skip computing values it reports only then.
+func (t *Task) Footprinting() bool { return t.fp != nil }
+
+// Read reports that the running step loaded object o and used value v.
+func (t *Task) Read(o Obj, v uint64) {
+	if t.fp != nil {
+		t.read(o, v)
+	}
+}
+
+// Write reports that the running step stored v into object o (v is the
+// object's whole new value in its canonical encoding).
+func (t *Task) Write(o Obj, v uint64) {
+	if t.fp != nil {
+		t.write(o, v)
+	}
+}
+
+// RMW reports an atomic read-modify-write of o that found old and left new.
+func (t *Task) RMW(o Obj, old, new uint64) {
+	if t.fp != nil {
+		t.rmw(o, old, new)
+	}
+}
+
+// Sync reports an access to a lock word that leaves no state behind (a
+// spinlock taken and released within the step): dependence only. It makes
+// every two sections under the same lock dependent, a safety net under the
+// accesses to the data the lock protects, which are reported too.
+func (t *Task) Sync(o Obj) {
+	if t.fp != nil && t.fp.on {
+		t.fp.cur = append(t.fp.cur, Access{o, OpRMW})
+	}
+}
+
+// CutPoint declares a loop head (a retry, a goto repeat) inside the
+// innermost function the task has Entered: from here on the task's
+// behaviour depends only on what it was when it entered that function, on
+// this site, and on vals, the function's locals that are live here (its
+// arguments are covered by the entry). The observation history restarts
+// from that summary, so that a spin that changes nothing shows up as a
+// cycle of states. Declaring too little is unsound: list every local the
+// rest of the function reads.
+func (t *Task) CutPoint(site string, vals ...uint64) {
+	if t.fp == nil || !t.fp.on {
+		return
+	}
+	h := t.obsEntry()
+	h = chain(h, 0xc07c07c07c07c07)
+	h = chain(h, strHash(site))
+	for _, v := range vals {
+		h = chain(h, v)
+	}
+	t.obs = h
+	t.x.cutPoints++
+}
+
+func (t *Task) obsEntry() Key {
+	if n := len(t.obsStack); n > 0 {
+		return t.obsStack[n-1]
+	}
+	return t.obs0
+}
+
+// strHash is FNV-1a.
+func strHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+//go:noinline
+func (t *Task) read(o Obj, v uint64) {
+	f := t.fp
+	if !f.on {
+		return
+	}
+	f.cur = append(f.cur, Access{o, OpRead})
+	t.obs = chain(chain(t.obs, uint64(o)), v)
+}
+
+//go:noinline
+func (t *Task) write(o Obj, v uint64) {
+	f := t.fp
+	if !f.on {
+		return
+	}
+	f.cur = append(f.cur, Access{o, OpWrite})
+	f.set(o, v)
+}
+
+//go:noinline
+func (t *Task) rmw(o Obj, old, new uint64) {
+	f := t.fp
+	if !f.on {
+		return
+	}
+	f.cur = append(f.cur, Access{o, OpRMW})
+	t.obs = chain(chain(t.obs, uint64(o)), old)
+	f.set(o, new)
+}
+
+func (f *footprinter) set(o Obj, v uint64) {
+	if old, ok := f.vals[o]; ok {
+		if old == v {
+			return
+		}
+		f.global = f.global.xor(pairKey(uint64(o), old))
+	}
+	f.vals[o] = v
+	f.global = f.global.xor(pairKey(uint64(o), v))
+}
+
+func (f *footprinter) reset() {
+	if f.vals == nil {
+		f.vals = make(map[Obj]uint64)
+	}
+	clear(f.vals)
+	f.global = Key{}
+	f.cur = f.cur[:0]
+	f.on = false
+}
