@@ -1,0 +1,210 @@
+package bench
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// Verdict is what the exhaustive search established about one failure id
+// under one fix.
+type Verdict uint8
+
+const (
+	// Unknown: the search did not finish (budget, depth bound,
+	// interruption) and found no interleaving that fires the id.
+	Unknown Verdict = iota
+	// Verified: the search visited every reachable state and no
+	// interleaving fires the id.
+	Verified
+	// Fails: an interleaving fires the id (its schedule is kept).
+	Fails
+)
+
+var verdictNames = [...]string{"unknown", "verified", "fails"}
+
+func (v Verdict) String() string { return verdictNames[v] }
+
+// ParseVerdict is the inverse of String.
+func ParseVerdict(s string) (Verdict, bool) {
+	for i, n := range verdictNames {
+		if n == s {
+			return Verdict(i), true
+		}
+	}
+	return Unknown, false
+}
+
+// DefaultVerifyStates is verify's default budget of distinct states per
+// cell; DefaultVerifyDepth its bound on one execution's decisions (a
+// model execution that long is a spin the search cannot see through).
+const (
+	DefaultVerifyStates = 2_000_000
+	DefaultVerifyDepth  = 5_000
+)
+
+// VerifyConfig is one exhaustive search: a workload with parameters under
+// one fix variant.
+type VerifyConfig struct {
+	Workload *workloads.Workload
+	Params   workloads.Values
+	Variant  *fixes.Variant
+	// Reduce turns on sleep sets; state caching is always on.
+	Reduce bool
+	// MaxStates and MaxDepth bound the search (0: the defaults).
+	MaxStates, MaxDepth int
+	// Progress, if set, is called after every execution with the states
+	// found so far.
+	Progress func(states int)
+}
+
+// Verification is the outcome of an exhaustive search.
+type Verification struct {
+	Workload string
+	Fix      string
+	Params   []string
+	Reduce   bool
+	// Verdicts by failure id.
+	Verdicts [mm.NumFailures]Verdict
+	// First is, per failing id, the schedule of the first execution that
+	// fired it, and FirstReport its report there.
+	First       [mm.NumFailures]string
+	FirstReport [mm.NumFailures]mm.Report
+	// Lasso is the livelock's fair cycle, as task names, when one exists.
+	LassoStem, LassoCycle []string
+	Stats                 sim.DPORStats
+	// Complete: every reachable state was explored.
+	Complete bool
+	// Interrupted: the caller stopped the search.
+	Interrupted bool
+}
+
+// Failing lists the failure ids with verdict Fails, in id order.
+func (v *Verification) Failing() []mm.Failure {
+	var l []mm.Failure
+	for f := range mm.NumFailures {
+		if v.Verdicts[f] == Fails {
+			l = append(l, mm.Failure(f))
+		}
+	}
+	return l
+}
+
+// Summary is the verdict of the whole cell in a few words: "verified"
+// (every id), "fails: a, b" or "unknown".
+func (v *Verification) Summary() string {
+	if l := v.Failing(); len(l) > 0 {
+		var s []string
+		for _, f := range l {
+			s = append(s, f.String())
+		}
+		return "fails: " + strings.Join(s, ", ")
+	}
+	for f := range mm.NumFailures {
+		if v.Verdicts[f] == Unknown {
+			return "unknown"
+		}
+	}
+	return "verified"
+}
+
+// Verify runs the exhaustive search of one cell. stop, if non-nil, is
+// polled between executions; a stopped search returns what it found, with
+// verdicts it earned (fails) and unknown elsewhere, and ErrInterrupted.
+func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
+	maxDepth := cfg.MaxDepth
+	if maxDepth == 0 {
+		maxDepth = DefaultVerifyDepth
+	}
+	maxStates := cfg.MaxStates
+	if maxStates == 0 {
+		maxStates = DefaultVerifyStates
+	}
+	d := sim.NewDPOR(cfg.Reduce, maxDepth)
+	d.MaxStates = maxStates
+	rc := &Config{Workload: cfg.Workload, Params: cfg.Params, Variant: cfg.Variant, Seed: 1, MaxSteps: maxDepth + 1}
+	r := newRunner(rc, d)
+	defer r.x.Close()
+	r.x.EnableFootprints()
+	d.Attach(r.x)
+	v := &Verification{
+		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID,
+		Params: cfg.Workload.NonDefault(cfg.Params), Reduce: cfg.Reduce,
+	}
+	var err error
+	for {
+		if stop != nil && stop() {
+			d.Stop()
+			v.Interrupted = true
+			err = ErrInterrupted
+			break
+		}
+		e, xerr := r.exec()
+		if d.Exhausted() {
+			// Begin found nothing left to explore: that execution
+			// repeated the first one and adds nothing.
+			break
+		}
+		if xerr != nil {
+			return v, xerr
+		}
+		for _, f := range e.Fired.List() {
+			if v.Verdicts[f] == Fails {
+				continue
+			}
+			v.Verdicts[f] = Fails
+			v.First[f] = r.schedule().String()
+			for _, rep := range e.Reports {
+				if rep.Failure == f {
+					v.FirstReport[f] = rep
+					break
+				}
+			}
+		}
+		if cfg.Progress != nil {
+			cfg.Progress(d.Stats().States)
+		}
+	}
+	v.Stats = d.Stats()
+	v.Complete = d.Complete()
+	names := func(ids []int32) []string {
+		var s []string
+		for _, id := range ids {
+			s = append(s, r.taskName(id))
+		}
+		return s
+	}
+	// Livelock: a fair cycle among the explored edges is one. Its absence
+	// is a proof when no execution passed a CutPoint (the state graph is
+	// then acyclic: every task's key changes with each of its steps), or
+	// when every edge was executed (no sleep sets).
+	if l := d.FairCycle(); l != nil {
+		v.Verdicts[mm.Livelock] = Fails
+		v.LassoStem, v.LassoCycle = names(l.Stem), names(l.Cycle)
+		v.FirstReport[mm.Livelock] = mm.Report{Failure: mm.Livelock,
+			Msg: fmt.Sprintf("a fair cycle of %d decisions after %d: the tasks run forever without finishing", len(l.Cycle), len(l.Stem))}
+	}
+	for f := range mm.NumFailures {
+		if v.Verdicts[f] != Unknown || !v.Complete {
+			continue
+		}
+		if mm.Failure(f) == mm.Livelock && v.Stats.CutPoints && cfg.Reduce {
+			continue
+		}
+		v.Verdicts[f] = Verified
+	}
+	return v, err
+}
+
+// taskName is the name of task id in the last execution ("task<id>" if it
+// did not exist there).
+func (r *runner) taskName(id int32) string {
+	if ts := r.x.Tasks(); int(id) < len(ts) {
+		return ts[id].Name
+	}
+	return fmt.Sprintf("task%d", id)
+}
