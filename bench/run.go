@@ -16,7 +16,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "dfs", "timed", "native"}
+var Strategies = []string{"random", "pct", "dfs", "dpor", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -203,6 +203,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	var pct *sim.PCT
 	var timed *sim.Timed
 	var dfs *sim.DFS
+	var dpor *sim.DPOR
 	switch cfg.Strategy {
 	case "random":
 		strat = sim.NewRandom(cfg.Seed, cfg.Preempt)
@@ -212,6 +213,13 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	case "dfs":
 		dfs = sim.NewDFS(cfg.Depth)
 		strat = dfs
+	case "dpor":
+		// The exhaustive search of Verify, counted as a cell: every
+		// execution it runs (each ends at a state explored before, or
+		// where every enabled transition is asleep, or at the end).
+		dpor = sim.NewDPOR(true, DefaultVerifyDepth)
+		dpor.MaxStates = DefaultVerifyStates
+		strat = dpor
 	case "native":
 	case "timed":
 		if cfg.CPUs < 1 || cfg.CPUs > sim.MaxCPUs {
@@ -220,13 +228,22 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		timed = sim.NewTimed(cfg.Seed, cfg.CPUs, cfg.Costs)
 		strat = timed
 	default:
-		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct, timed, native)", cfg.Strategy)
+		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct, dfs, dpor, timed, native)", cfg.Strategy)
 	}
 	if cfg.Strategy == "native" {
 		return runNative(cfg, stop)
 	}
+	if dpor != nil && cfg.MaxSteps == 0 {
+		c := *cfg
+		c.MaxSteps = DefaultVerifyDepth + 1
+		cfg = &c
+	}
 	r := newRunner(cfg, strat)
 	defer r.x.Close()
+	if dpor != nil {
+		r.x.EnableFootprints()
+		dpor.Attach(r.x)
+	}
 	r.x.RecordOps = timed != nil
 	c := &Cell{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
@@ -249,6 +266,10 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 			// exec's Reset found no interleaving left: that execution
 			// repeated the first one and is not counted.
 			c.Exhausted = true
+			break
+		}
+		if dpor != nil && dpor.Exhausted() {
+			c.Exhausted = dpor.Complete()
 			break
 		}
 		if xerr != nil {

@@ -32,7 +32,7 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-var commands = []string{"list", "run", "replay", "diagram", "bench", "compare", "plot"}
+var commands = []string{"list", "run", "verify", "replay", "diagram", "bench", "compare", "plot"}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	err := dispatch(args, stdout, stderr)
@@ -52,6 +52,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdList(args[1:], stdout)
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout)
 	case "diagram":
@@ -179,7 +181,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
 	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 6 for timed and native runs")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
-	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, timed or native (default timed for latency workloads)")
+	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, dfs, dpor, timed or native (default timed for latency workloads)")
 	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts; native: GOMAXPROCS values; comma-separated (1 to 256)")
 	fs.StringVar(&f.inject, "inject", "", "native: delays at scheduling points, label=ns,... (widens race windows)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
@@ -311,6 +313,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			return nil, usagef("run: %v", err)
 		}
 		strategy, runs, depth := f.strategy, f.runs, f.depth
+		if strategy == "dpor" && !f.set["runs"] {
+			runs = 10_000_000 // a safety limit: dpor stops when exhausted
+		}
 		if strategy == "dfs" {
 			depth = f.preemptions
 			if !f.set["runs"] {

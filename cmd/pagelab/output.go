@@ -94,14 +94,21 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			fmt.Fprintf(b, "%-*s  %8d  %8d  %s\n", fixW, c.Fix, c.Runs, c.Failing, wrap(strings.Join(parts, " "), 80-fixW-22, fixW+22))
 		}
 	}
-	if c0.Strategy == "dfs" {
+	if c0.Strategy == "dfs" || c0.Strategy == "dpor" {
 		b.WriteString("\n")
 		for _, c := range cells {
 			state := "exhausted: every interleaving within the bound was run"
-			if !c.Exhausted {
-				state = "NOT exhausted: stopped at the -runs limit"
+			if c.Strategy == "dpor" {
+				state = "exhausted: every reachable state was explored"
 			}
-			fmt.Fprintf(b, "%-*s  %d schedules, %s\n", fixW, c.Fix, c.Runs, state)
+			if !c.Exhausted {
+				state = "NOT exhausted: stopped at the -runs limit or the search's budget"
+			}
+			unit := "schedules"
+			if c.Strategy == "dpor" {
+				unit = "executions"
+			}
+			fmt.Fprintf(b, "%-*s  %d %s, %s\n", fixW, c.Fix, c.Runs, unit, state)
 		}
 	}
 	for _, c := range cells {

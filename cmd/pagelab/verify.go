@@ -1,0 +1,320 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// cmdVerify is `pagelab verify`: the exhaustive search of every
+// (workload, fix) cell, with a verdict per failure id.
+func cmdVerify(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
+	var workload, fix, params string
+	var maxStates, maxDepth, jobs int
+	var asJSON, noReduce, noDiagram bool
+	fs.StringVar(&workload, "workload", "", "race workload ids, comma-separated, or all")
+	fs.StringVar(&fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
+	fs.StringVar(&params, "param", "", "workload parameters name=value,name=value")
+	fs.IntVar(&maxStates, "max-states", bench.DefaultVerifyStates, "budget: distinct states per cell (unknown beyond)")
+	fs.IntVar(&maxDepth, "max-depth", bench.DefaultVerifyDepth, "decisions of one execution (unknown beyond)")
+	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "cells searched at once (output is the same for any value)")
+	fs.BoolVar(&asJSON, "json", false, "JSON Lines: one object per (workload, fix)")
+	fs.BoolVar(&noReduce, "no-reduce", false, "no sleep sets: state caching alone (every edge executed)")
+	fs.BoolVar(&noDiagram, "no-diagram", false, "print counterexample schedules without shrinking and drawing them")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfgs, err := verifyCells(workload, fix, params)
+	if err != nil {
+		return err
+	}
+	if maxStates < 1 {
+		return usagef("verify: -max-states %d: want at least 1", maxStates)
+	}
+	if maxDepth < 1 {
+		return usagef("verify: -max-depth %d: want at least 1", maxDepth)
+	}
+	if jobs < 1 || jobs > 256 {
+		return usagef("verify: -j %d out of range (valid: 1 to 256)", jobs)
+	}
+	for _, c := range cfgs {
+		c.MaxStates, c.MaxDepth, c.Reduce = maxStates, maxDepth, !noReduce
+	}
+	stop, release := watchInterrupt()
+	defer release()
+
+	results := runVerify(cfgs, jobs, stop)
+	var done []*verified
+	interrupted := false
+	for _, r := range results {
+		if r.err != nil && !errors.Is(r.err, bench.ErrInterrupted) {
+			return r.err
+		}
+		if r.v == nil {
+			break
+		}
+		if r.v.Interrupted {
+			interrupted = true
+		}
+		done = append(done, r)
+	}
+	if asJSON {
+		for _, r := range done {
+			if err := writeVerifyJSON(stdout, r); err != nil {
+				return err
+			}
+		}
+	} else if err := writeVerifyTable(stdout, done, noDiagram); err != nil {
+		return err
+	}
+	if interrupted {
+		fmt.Fprintf(stderr, "pagelab: interrupted: the cells cut short say unknown where they had found nothing\n")
+	}
+	return nil
+}
+
+// verifyCells resolves the flags into search configurations, validating
+// everything before anything runs.
+func verifyCells(workload, fix, params string) ([]*bench.VerifyConfig, error) {
+	var races []string
+	for _, w := range workloads.All() {
+		if w.Race != "" {
+			races = append(races, w.ID)
+		}
+	}
+	if workload == "" {
+		return nil, usagef("verify: -workload is required (valid: %s, all)", strings.Join(races, ", "))
+	}
+	var wls []*workloads.Workload
+	ids := strings.Split(workload, ",")
+	if workload == "all" {
+		ids = races
+	}
+	for _, id := range ids {
+		wl, err := workloads.Lookup(id)
+		if err != nil {
+			return nil, usagef("verify: %v", err)
+		}
+		if wl.Race == "" {
+			return nil, usagef("verify: %s is a latency workload: nothing to verify (valid: %s, all)", id, strings.Join(races, ", "))
+		}
+		if slices.Contains(wls, wl) {
+			return nil, usagef("verify: workload %s given twice", id)
+		}
+		wls = append(wls, wl)
+	}
+	var out []*bench.VerifyConfig
+	for _, wl := range wls {
+		p, err := wl.ParseParams(strings.Split(params, ","))
+		if err != nil {
+			return nil, usagef("verify: %v", err)
+		}
+		fids := strings.Split(fix, ",")
+		if fix == "all" {
+			fids = wl.Fixes
+		}
+		seen := map[string]bool{}
+		for _, id := range fids {
+			v, err := fixes.Parse(id)
+			if err != nil {
+				return nil, usagef("verify: %v", err)
+			}
+			if seen[v.ID] {
+				return nil, usagef("verify: fix %s given twice (as %s)", v.ID, id)
+			}
+			seen[v.ID] = true
+			out = append(out, &bench.VerifyConfig{Workload: wl, Params: p, Variant: v})
+		}
+	}
+	return out, nil
+}
+
+// verified is one cell's search and how long it took (wall clock, the one
+// field that differs between runs).
+type verified struct {
+	cfg     *bench.VerifyConfig
+	v       *bench.Verification
+	err     error
+	elapsed time.Duration
+}
+
+// runVerify searches the cells on up to jobs goroutines. Each search is
+// sequential and deterministic, so the results do not depend on jobs.
+func runVerify(cfgs []*bench.VerifyConfig, jobs int, stop func() bool) []*verified {
+	out := make([]*verified, len(cfgs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(jobs, len(cfgs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				start := time.Now()
+				v, err := bench.Verify(cfgs[i], stop)
+				out[i] = &verified{cfg: cfgs[i], v: v, err: err, elapsed: time.Since(start)}
+			}
+		}()
+	}
+	for i := range cfgs {
+		if stop() {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for i, r := range out {
+		if r == nil {
+			out[i] = &verified{cfg: cfgs[i], err: bench.ErrInterrupted}
+		}
+	}
+	return out
+}
+
+// writeVerifyTable prints, per workload, one line per fix with its
+// verdict, the search's size and time; then each failing id's
+// counterexample, shrunk and drawn.
+func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
+	var b strings.Builder
+	for i, r := range rs {
+		v := r.v
+		if i == 0 || rs[i-1].v.Workload != v.Workload {
+			if i > 0 {
+				b.WriteString("\n")
+			}
+			how := "state caching, sleep sets"
+			if !v.Reduce {
+				how = "state caching"
+			}
+			fmt.Fprintf(&b, "%s: every reachable state, no preemption bound (%s)\n", v.Workload, how)
+			if len(v.Params) > 0 {
+				fmt.Fprintf(&b, "params: %s\n", strings.Join(v.Params, ","))
+			}
+			fmt.Fprintf(&b, "%-20s %-27s %9s %9s %8s\n", "fix", "verdict", "states", "execs", "seconds")
+		}
+		summary := v.Summary()
+		if len(summary) > 27 {
+			summary = summary[:24] + "..."
+		}
+		fmt.Fprintf(&b, "%-20s %-27s %9d %9d %8.3f\n", v.Fix, summary, v.Stats.States, v.Stats.Executions, r.elapsed.Seconds())
+	}
+	// Unknown verdicts say how far the search got; failures show their
+	// counterexample.
+	for _, r := range rs {
+		v := r.v
+		if !v.Complete {
+			why := "the search was interrupted"
+			switch {
+			case v.Stats.BudgetHit:
+				why = fmt.Sprintf("the state budget (-max-states %d) ran out", r.cfg.MaxStates)
+			case v.Stats.Truncated > 0:
+				why = fmt.Sprintf("%d executions reached -max-depth %d", v.Stats.Truncated, r.cfg.MaxDepth)
+			}
+			fmt.Fprintf(&b, "\n%s under %s: unknown where nothing failed: %s after %d states, %d transitions\n",
+				v.Workload, v.Fix, why, v.Stats.States, v.Stats.Transitions)
+		} else if v.Verdicts[mm.Livelock] == bench.Unknown {
+			fmt.Fprintf(&b, "\n%s under %s: livelock unknown: spins form cycles and sleep sets skip edges; run with -no-reduce\n", v.Workload, v.Fix)
+		}
+		for _, f := range v.Failing() {
+			fmt.Fprintf(&b, "\n")
+			if f == mm.Livelock && v.LassoCycle != nil {
+				fmt.Fprintf(&b, "%s under %s: livelock: %s\nstem: %s\ncycle: %s\n", v.Workload, v.Fix, v.FirstReport[f].Msg,
+					strings.Join(v.LassoStem, " "), strings.Join(v.LassoCycle, " "))
+				continue
+			}
+			if noDiagram || v.First[f] == "" {
+				fmt.Fprintf(&b, "%s under %s: %s\nschedule:\n%s\n", v.Workload, v.Fix, f, v.First[f])
+				continue
+			}
+			text, err := drawCounterexample(v, f)
+			if err != nil {
+				return err
+			}
+			b.WriteString(text)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// drawCounterexample shrinks a failing schedule and draws it.
+func drawCounterexample(v *bench.Verification, f mm.Failure) (string, error) {
+	s, err := sim.ParseSchedule(v.First[f])
+	if err != nil {
+		return "", err
+	}
+	cfg, err := bench.ReplayConfigFor(s, "")
+	if err != nil {
+		return "", err
+	}
+	d, err := bench.DrawFailure(cfg, f, false)
+	if err != nil {
+		return "", fmt.Errorf("verify: drawing %s under %s: %w", f, v.Fix, err)
+	}
+	return d.Text, nil
+}
+
+// verifyJSON is one line of `pagelab verify -json`.
+type verifyJSON struct {
+	Workload     string            `json:"workload"`
+	Fix          string            `json:"fix"`
+	Params       []string          `json:"params,omitempty"`
+	Search       string            `json:"search"`
+	Complete     bool              `json:"complete"`
+	Verdicts     map[string]string `json:"verdicts"`
+	FirstFailure map[string]string `json:"first_failure,omitempty"`
+	LassoStem    []string          `json:"lasso_stem,omitempty"`
+	LassoCycle   []string          `json:"lasso_cycle,omitempty"`
+	States       int               `json:"states"`
+	Transitions  int               `json:"transitions"`
+	Executions   int               `json:"executions"`
+	Cached       int               `json:"cached"`
+	SleepBlocked int               `json:"sleep_blocked"`
+	Truncated    int               `json:"truncated"`
+	Steps        int64             `json:"steps"`
+	MaxDepth     int               `json:"max_depth"`
+	Seconds      float64           `json:"seconds"`
+}
+
+func writeVerifyJSON(w io.Writer, r *verified) error {
+	v := r.v
+	j := verifyJSON{
+		Workload: v.Workload, Fix: v.Fix, Params: v.Params, Search: "dpor", Complete: v.Complete,
+		Verdicts: map[string]string{}, LassoStem: v.LassoStem, LassoCycle: v.LassoCycle,
+		States: v.Stats.States, Transitions: v.Stats.Transitions, Executions: v.Stats.Executions,
+		Cached: v.Stats.Cached, SleepBlocked: v.Stats.SleepBlocked, Truncated: v.Stats.Truncated,
+		Steps: v.Stats.Steps, MaxDepth: v.Stats.MaxDepth, Seconds: r.elapsed.Seconds(),
+	}
+	if !v.Reduce {
+		j.Search = "dpor-no-reduce"
+	}
+	for f := range mm.NumFailures {
+		j.Verdicts[mm.Failure(f).String()] = v.Verdicts[f].String()
+		if v.First[f] != "" {
+			if j.FirstFailure == nil {
+				j.FirstFailure = map[string]string{}
+			}
+			j.FirstFailure[mm.Failure(f).String()] = v.First[f]
+		}
+	}
+	data, err := json.Marshal(j)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(data, '\n'))
+	return err
+}
