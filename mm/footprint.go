@@ -84,17 +84,14 @@ func boolID(b bool) uint64 {
 	return 0
 }
 
-// Values of the page objects, canonical.
-
-// headVal is objPageHead's value: compound_head (as a page id) and
-// compound_order.
-func headVal(p *Page) uint64 { return pageID(p.compoundHead.Load()) | uint64(p.order)<<32 }
+// Values of the page objects and the reporting helpers of the mm core
+// (page.go, page_alloc.go, wait.go, filemap.go, page_writeback.go, fs.go,
+// disk.go, truncate.go); footprint_cde.go has the rest (page fields, the
+// xarray, PTEs, the canonical values of those objects) and the out-of-line
+// fpRead, fpWrite and fpRMW every helper calls after testing Footprinting.
 
 // allocVal is objPageAlloc's value: the allocation generation and in-use.
 func allocVal(p *Page) uint64 { return p.gen.Load()<<1 | boolID(p.inUse.Load()) }
-
-// refVal is objPageRef's value.
-func refVal(n int32) uint64 { return uint64(uint32(n)) }
 
 // fpMix is the splitmix64 finalizer, for values that hash a structure.
 func fpMix(z uint64) uint64 {
@@ -103,117 +100,106 @@ func fpMix(z uint64) uint64 {
 	return z ^ z>>31
 }
 
-// Reporting helpers: each is one access of the running task, reported with
-// its value (no-ops unless the task is footprinting).
-
 // rdFlag reports a read of one flag bit that found v.
-func (t *Thread) rdFlag(p *Page, bit uint, v bool) { t.Read(flagObj(p, bit), boolID(v)) }
+func (t *Thread) rdFlag(p *Page, bit uint, v bool) {
+	if t.Footprinting() {
+		t.fpRead(flagObj(p, bit), boolID(v))
+	}
+}
 
 // wrFlag reports a store of v into one flag bit.
-func (t *Thread) wrFlag(p *Page, bit uint, v bool) { t.Write(flagObj(p, bit), boolID(v)) }
+func (t *Thread) wrFlag(p *Page, bit uint, v bool) {
+	if t.Footprinting() {
+		t.fpWrite(flagObj(p, bit), boolID(v))
+	}
+}
 
 // rmwFlag reports an atomic read-modify-write of one flag bit.
 func (t *Thread) rmwFlag(p *Page, bit uint, old, new bool) {
-	t.RMW(flagObj(p, bit), boolID(old), boolID(new))
+	if t.Footprinting() {
+		t.fpRMW(flagObj(p, bit), boolID(old), boolID(new))
+	}
 }
 
 // rdFlags reports a read of every bit of mask in the flags word f.
 func (t *Thread) rdFlags(p *Page, mask, f uint64) {
 	if t.Footprinting() {
-		for b := uint(0); b < 64; b++ {
-			if mask&(1<<b) != 0 {
-				t.Read(flagObj(p, b), f>>b&1)
-			}
-		}
+		t.fpFlags(p, mask, f, false)
 	}
 }
 
 // wrFlags reports a store of every bit of mask, leaving the flags word f.
 func (t *Thread) wrFlags(p *Page, mask, f uint64) {
 	if t.Footprinting() {
-		for b := uint(0); b < 64; b++ {
-			if mask&(1<<b) != 0 {
-				t.Write(flagObj(p, b), f>>b&1)
-			}
+		t.fpFlags(p, mask, f, true)
+	}
+}
+
+//go:noinline
+func (t *Thread) fpFlags(p *Page, mask, f uint64, write bool) {
+	for b := uint(0); b < 64; b++ {
+		if mask&(1<<b) == 0 {
+			continue
+		}
+		if write {
+			t.Write(flagObj(p, b), f>>b&1)
+		} else {
+			t.Read(flagObj(p, b), f>>b&1)
 		}
 	}
 }
 
-// rdRef, wrRef and rmwRef report accesses to _refcount.
-func (t *Thread) rdRef(p *Page, n int32) { t.Read(pageObj(objPageRef, p), refVal(n)) }
-func (t *Thread) wrRef(p *Page, n int32) { t.Write(pageObj(objPageRef, p), refVal(n)) }
-func (t *Thread) rmwRef(p *Page, old, new int32) {
-	t.RMW(pageObj(objPageRef, p), refVal(old), refVal(new))
-}
-
-// rdHead reports a read of compound_head / compound_order; wrHead a store.
-func (t *Thread) rdHead(p *Page) {
+// rdRef, wrRef and rmwRef report accesses to _refcount with their values.
+func (t *Thread) rdRef(p *Page, n int32) {
 	if t.Footprinting() {
-		t.Read(pageObj(objPageHead, p), headVal(p))
+		t.fpRead(pageObj(objPageRef, p), refVal(n))
 	}
 }
+
+func (t *Thread) wrRef(p *Page, n int32) {
+	if t.Footprinting() {
+		t.fpWrite(pageObj(objPageRef, p), refVal(n))
+	}
+}
+
+func (t *Thread) rmwRef(p *Page, old, new int32) {
+	if t.Footprinting() {
+		t.fpRMW(pageObj(objPageRef, p), refVal(old), refVal(new))
+	}
+}
+
+// rdHead reports a read of compound_head / compound_order; wrHead a store
+// (of what the page holds now).
+func (t *Thread) rdHead(p *Page) {
+	if t.Footprinting() {
+		t.fpRead(pageObj(objPageHead, p), compoundVal(p))
+	}
+}
+
 func (t *Thread) wrHead(p *Page) {
 	if t.Footprinting() {
-		t.Write(pageObj(objPageHead, p), headVal(p))
+		t.fpWrite(pageObj(objPageHead, p), compoundVal(p))
 	}
 }
 
 // rdAlloc reports a read of the allocation oracle's gen and in-use;
-// wrAlloc a store (of the values the page holds now).
+// wrAlloc a store (of what the page holds now).
 func (t *Thread) rdAlloc(p *Page) {
 	if t.Footprinting() {
-		t.Read(pageObj(objPageAlloc, p), allocVal(p))
+		t.fpRead(pageObj(objPageAlloc, p), allocVal(p))
 	}
 }
+
 func (t *Thread) wrAlloc(p *Page) {
 	if t.Footprinting() {
-		t.Write(pageObj(objPageAlloc, p), allocVal(p))
+		t.fpWrite(pageObj(objPageAlloc, p), allocVal(p))
 	}
 }
 
-// Page fields read and written with their reports: what model code in a
-// task uses instead of the bare accessors (Page.Mapping, Page.Data, ...),
-// which stay for the oracles and tests that run outside tasks.
-
-// pageMapping is page->mapping (READ_ONCE), reported.
-func (t *Thread) pageMapping(p *Page) *AddressSpace {
-	m := p.mapping.Load()
-	t.Read(pageObj(objPageMapping, p), mappingID(m))
-	return m
-}
-
-// setPageMapping stores page->mapping, reported.
-func (t *Thread) setPageMapping(p *Page, m *AddressSpace) {
-	p.mapping.Store(m)
-	t.Write(pageObj(objPageMapping, p), mappingID(m))
-}
-
-// pageIndex is page->index, reported.
-func (t *Thread) pageIndex(p *Page) uint64 {
-	t.Read(pageObj(objPageIndex, p), p.Index)
-	return p.Index
-}
-
-// setPageIndex stores page->index, reported.
-func (t *Thread) setPageIndex(p *Page, index uint64) {
-	p.Index = index
-	t.Write(pageObj(objPageIndex, p), index)
-}
-
-// pageData is the page's contents, reported.
-func (t *Thread) pageData(p *Page) PageData {
-	d := p.Data()
+// wrMapcnt reports a store of _mapcount (the value it holds now).
+func (t *Thread) wrMapcnt(p *Page) {
 	if t.Footprinting() {
-		t.Read(pageObj(objPageData, p), dataID(d))
-	}
-	return d
-}
-
-// setPageData stores the page's contents, reported.
-func (t *Thread) setPageData(p *Page, d PageData) {
-	p.setData(d)
-	if t.Footprinting() {
-		t.Write(pageObj(objPageData, p), dataID(d))
+		t.fpWrite(pageObj(objPageMapcnt, p), uint64(int64(p.mapcount)))
 	}
 }
 
@@ -223,105 +209,12 @@ func (t *Thread) compoundHead(p *Page) *Page {
 	return CompoundHead(p)
 }
 
-// pageTail is PageTail(), reported.
-func (t *Thread) pageTail(p *Page) bool {
-	t.rdHead(p)
-	return PageTail(p)
-}
-
-// pageHead is PageHead() (PG_head, read without the PF_* checks), reported.
-func (t *Thread) pageHead(p *Page) bool {
-	v := p.testBit(PG_head)
-	t.rdFlag(p, PG_head, v)
-	return v
-}
-
-// testFlag is a plain test_bit() of page->flags, reported, without the
-// touch() checks (for the paths that read flags directly).
-func (t *Thread) testFlag(p *Page, bit uint) bool {
-	v := p.testBit(bit)
-	t.rdFlag(p, bit, v)
-	return v
-}
-
-// setFlag and clearFlag are the non-atomic __SetPageX / __ClearPageX (and
-// the plain set_bit/clear_bit of paths that bypass the accessors), reported.
-func (t *Thread) setFlag(p *Page, bit uint) {
-	p.setBit(bit)
-	t.wrFlag(p, bit, true)
-}
-func (t *Thread) clearFlag(p *Page, bit uint) {
-	p.clearBit(bit)
-	t.wrFlag(p, bit, false)
-}
-
-// getPageUnlessZero is get_page_unless_zero(), reported.
-func (t *Thread) getPageUnlessZero(p *Page) bool {
-	for {
-		n := p.refcount.Load()
-		if n == 0 {
-			t.rdRef(p, 0)
-			return false
-		}
-		if p.refcount.CompareAndSwap(n, n+1) {
-			t.rmwRef(p, n, n+1)
-			return true
-		}
-	}
-}
-
-// refAdd is an atomic add to _refcount whose result the caller does not
-// look at (page_ref_add, get_page without the debug check), reported.
-func (t *Thread) refAdd(p *Page, d int32) {
-	n := p.refcount.Add(d)
-	t.rmwRef(p, n-d, n)
-}
-
-// refStore is set_page_count(), reported.
-func (t *Thread) refStore(p *Page, n int32) {
-	p.refcount.Store(n)
-	t.wrRef(p, n)
-}
-
-// refCAS is page_ref_freeze() and friends: compare-and-swap of _refcount,
-// reported (a failed one is a read).
-func (t *Thread) refCAS(p *Page, old, new int32) bool {
-	if p.refcount.CompareAndSwap(old, new) {
-		t.rmwRef(p, old, new)
-		return true
-	}
-	t.rdRef(p, p.refcount.Load())
-	return false
-}
-
-// rdMapcnt and wrMapcnt report accesses to _mapcount.
-func (t *Thread) rdMapcnt(p *Page) { t.Read(pageObj(objPageMapcnt, p), uint64(uint32(p.mapcount))) }
-func (t *Thread) wrMapcnt(p *Page) { t.Write(pageObj(objPageMapcnt, p), uint64(uint32(p.mapcount))) }
-
-// xaObj is the object of an xarray slot's page (objXaSlot) or marks
-// (objXaMarks) at index, or with objXaSize and index 0 the xarray's extent.
-func xaObj(kind uint64, m *AddressSpace, index uint64) sim.Obj {
-	return obj(kind, uint64(m.Host.Ino), index)
-}
-
-// rdXaSize reports a read of the xarray's extent (len of the slots).
-func (t *Thread) rdXaSize(m *AddressSpace) {
-	t.Read(xaObj(objXaSize, m, 0), uint64(len(m.slotList())))
-}
-
 // xaSetMark is __xa_set_mark() with the i_pages lock held, reported: the
 // extent and the slot's page are read, the marks written.
 func (t *Thread) xaSetMark(m *AddressSpace, index uint64, mark uint8) {
 	m.setMark(index, mark)
 	if t.Footprinting() {
-		t.rdXaSize(m)
-		if s := m.slot(index); s != nil {
-			p := s.page.Load()
-			t.Read(xaObj(objXaSlot, m, index), pageID(p))
-			if p != nil {
-				t.Write(xaObj(objXaMarks, m, index), uint64(s.marks.Load()))
-			}
-		}
+		t.fpMark(m, index, true)
 	}
 }
 
@@ -329,9 +222,23 @@ func (t *Thread) xaSetMark(m *AddressSpace, index uint64, mark uint8) {
 func (t *Thread) xaClearMark(m *AddressSpace, index uint64, mark uint8) {
 	m.clearMark(index, mark)
 	if t.Footprinting() {
-		t.rdXaSize(m)
-		if s := m.slot(index); s != nil {
-			t.Write(xaObj(objXaMarks, m, index), uint64(s.marks.Load()))
+		t.fpMark(m, index, false)
+	}
+}
+
+//go:noinline
+func (t *Thread) fpMark(m *AddressSpace, index uint64, set bool) {
+	t.Read(xaObj(objXaSize, m, 0), uint64(len(m.slotList())))
+	s := m.slot(index)
+	if s == nil {
+		return
+	}
+	if set {
+		p := s.page.Load()
+		t.Read(xaObj(objXaSlot, m, index), pageID(p))
+		if p == nil {
+			return
 		}
 	}
+	t.Write(xaObj(objXaMarks, m, index), uint64(s.marks.Load()))
 }
