@@ -84,14 +84,23 @@ func boolID(b bool) uint64 {
 	return 0
 }
 
-// Values of the page objects and the reporting helpers of the mm core
-// (page.go, page_alloc.go, wait.go, filemap.go, page_writeback.go, fs.go,
-// disk.go, truncate.go); footprint_cde.go has the rest (page fields, the
-// xarray, PTEs, the canonical values of those objects) and the out-of-line
-// fpRead, fpWrite and fpRMW every helper calls after testing Footprinting.
+// Values of the page objects, canonical, and the page helpers: every access
+// model code in a task makes to a page goes through one of these (or an
+// accessor of page.go built on them), which does the access and reports it.
+// footprint_cde.go has the helpers of the xarray, PTEs and inode fields.
+//
+// Each helper tests Footprinting inline and reports out of line (fpRead,
+// fpWrite, fpRMW), so that the random-walk hot path pays a nil check.
+
+// headVal is objPageHead's value: compound_head (as a page id) and
+// compound_order.
+func headVal(p *Page) uint64 { return pageID(p.compoundHead.Load()) | uint64(p.order)<<32 }
 
 // allocVal is objPageAlloc's value: the allocation generation and in-use.
 func allocVal(p *Page) uint64 { return p.gen.Load()<<1 | boolID(p.inUse.Load()) }
+
+// refVal is objPageRef's value.
+func refVal(n int32) uint64 { return uint64(uint32(n)) }
 
 // fpMix is the splitmix64 finalizer, for values that hash a structure.
 func fpMix(z uint64) uint64 {
@@ -99,6 +108,19 @@ func fpMix(z uint64) uint64 {
 	z = (z ^ z>>27) * 0x94d049bb133111eb
 	return z ^ z>>31
 }
+
+// The out-of-line reporting half: the callers test Footprinting first.
+
+//go:noinline
+func (t *Thread) fpRead(o sim.Obj, v uint64) { t.Read(o, v) }
+
+//go:noinline
+func (t *Thread) fpWrite(o sim.Obj, v uint64) { t.Write(o, v) }
+
+//go:noinline
+func (t *Thread) fpRMW(o sim.Obj, old, new uint64) { t.RMW(o, old, new) }
+
+// Flags.
 
 // rdFlag reports a read of one flag bit that found v.
 func (t *Thread) rdFlag(p *Page, bit uint, v bool) {
@@ -149,6 +171,32 @@ func (t *Thread) fpFlags(p *Page, mask, f uint64, write bool) {
 	}
 }
 
+// testFlag is a plain test_bit() of one page flag, without the touch()
+// checks (paths that read flags directly), reported.
+func (t *Thread) testFlag(p *Page, bit uint) bool {
+	v := p.testBit(bit)
+	t.rdFlag(p, bit, v)
+	return v
+}
+
+// setFlag and clearFlag are the non-atomic __SetPageX / __ClearPageX (and
+// the plain set_bit / clear_bit of paths that bypass the accessors),
+// reported.
+func (t *Thread) setFlag(p *Page, bit uint) {
+	p.setBit(bit)
+	t.wrFlag(p, bit, true)
+}
+
+func (t *Thread) clearFlag(p *Page, bit uint) {
+	p.clearBit(bit)
+	t.wrFlag(p, bit, false)
+}
+
+// pageHead is PageHead() (PG_head, without the PF_* checks), reported.
+func (t *Thread) pageHead(p *Page) bool { return t.testFlag(p, PG_head) }
+
+// _refcount.
+
 // rdRef, wrRef and rmwRef report accesses to _refcount with their values.
 func (t *Thread) rdRef(p *Page, n int32) {
 	if t.Footprinting() {
@@ -168,19 +216,89 @@ func (t *Thread) rmwRef(p *Page, old, new int32) {
 	}
 }
 
+// getPageUnlessZero is get_page_unless_zero(), reported.
+func (t *Thread) getPageUnlessZero(p *Page) bool {
+	for {
+		n := p.refcount.Load()
+		if n == 0 {
+			t.rdRef(p, 0)
+			return false
+		}
+		if p.refcount.CompareAndSwap(n, n+1) {
+			t.rmwRef(p, n, n+1)
+			return true
+		}
+	}
+}
+
+// refAdd is an atomic add to _refcount whose result the caller does not
+// look at (page_ref_add, get_page without the debug check), reported.
+func (t *Thread) refAdd(p *Page, d int32) {
+	n := p.refcount.Add(d)
+	t.rmwRef(p, n-d, n)
+}
+
+// refStore is set_page_count(), reported.
+func (t *Thread) refStore(p *Page, n int32) {
+	p.refcount.Store(n)
+	t.wrRef(p, n)
+}
+
+// refCAS is page_ref_freeze() and friends: compare-and-swap of _refcount,
+// reported (a failed one is a read of what it found).
+func (t *Thread) refCAS(p *Page, old, new int32) bool {
+	if p.refcount.CompareAndSwap(old, new) {
+		t.rmwRef(p, old, new)
+		return true
+	}
+	t.rdRef(p, p.refcount.Load())
+	return false
+}
+
+// _mapcount.
+
+// rdMapcnt and wrMapcnt report accesses to _mapcount (the value it holds).
+func (t *Thread) rdMapcnt(p *Page) {
+	if t.Footprinting() {
+		t.fpRead(pageObj(objPageMapcnt, p), uint64(uint32(p.mapcount)))
+	}
+}
+
+func (t *Thread) wrMapcnt(p *Page) {
+	if t.Footprinting() {
+		t.fpWrite(pageObj(objPageMapcnt, p), uint64(uint32(p.mapcount)))
+	}
+}
+
+// Compound pages.
+
 // rdHead reports a read of compound_head / compound_order; wrHead a store
 // (of what the page holds now).
 func (t *Thread) rdHead(p *Page) {
 	if t.Footprinting() {
-		t.fpRead(pageObj(objPageHead, p), compoundVal(p))
+		t.fpRead(pageObj(objPageHead, p), headVal(p))
 	}
 }
 
 func (t *Thread) wrHead(p *Page) {
 	if t.Footprinting() {
-		t.fpWrite(pageObj(objPageHead, p), compoundVal(p))
+		t.fpWrite(pageObj(objPageHead, p), headVal(p))
 	}
 }
+
+// compoundHead is compound_head(), reported.
+func (t *Thread) compoundHead(p *Page) *Page {
+	t.rdHead(p)
+	return CompoundHead(p)
+}
+
+// pageTail is PageTail(), reported.
+func (t *Thread) pageTail(p *Page) bool {
+	t.rdHead(p)
+	return PageTail(p)
+}
+
+// The allocation oracle.
 
 // rdAlloc reports a read of the allocation oracle's gen and in-use;
 // wrAlloc a store (of what the page holds now).
@@ -196,17 +314,67 @@ func (t *Thread) wrAlloc(p *Page) {
 	}
 }
 
-// wrMapcnt reports a store of _mapcount (the value it holds now).
-func (t *Thread) wrMapcnt(p *Page) {
+// Page fields, read and written with their reports: what model code in a
+// task uses instead of the bare accessors (Page.Mapping, Page.Data, ...),
+// which stay for the oracles and tests that run outside tasks.
+
+// pageMapping is page->mapping (READ_ONCE), reported.
+func (t *Thread) pageMapping(p *Page) *AddressSpace {
+	m := p.mapping.Load()
 	if t.Footprinting() {
-		t.fpWrite(pageObj(objPageMapcnt, p), uint64(int64(p.mapcount)))
+		t.fpRead(pageObj(objPageMapping, p), mappingID(m))
+	}
+	return m
+}
+
+// setPageMapping stores page->mapping, reported.
+func (t *Thread) setPageMapping(p *Page, m *AddressSpace) {
+	p.mapping.Store(m)
+	if t.Footprinting() {
+		t.fpWrite(pageObj(objPageMapping, p), mappingID(m))
 	}
 }
 
-// compoundHead is compound_head(), reported.
-func (t *Thread) compoundHead(p *Page) *Page {
-	t.rdHead(p)
-	return CompoundHead(p)
+// pageIndex is page->index, reported.
+func (t *Thread) pageIndex(p *Page) uint64 {
+	if t.Footprinting() {
+		t.fpRead(pageObj(objPageIndex, p), p.Index)
+	}
+	return p.Index
+}
+
+// setPageIndex stores page->index, reported.
+func (t *Thread) setPageIndex(p *Page, index uint64) {
+	p.Index = index
+	if t.Footprinting() {
+		t.fpWrite(pageObj(objPageIndex, p), index)
+	}
+}
+
+// pageData is the page's contents, reported.
+func (t *Thread) pageData(p *Page) PageData {
+	d := p.Data()
+	if t.Footprinting() {
+		t.fpRead(pageObj(objPageData, p), dataID(d))
+	}
+	return d
+}
+
+// setPageData stores the page's contents, reported.
+func (t *Thread) setPageData(p *Page, d PageData) {
+	p.setData(d)
+	if t.Footprinting() {
+		t.fpWrite(pageObj(objPageData, p), dataID(d))
+	}
+}
+
+// The xarray marks.
+
+// xaObj is the object of an xarray slot's page (objXaSlot) or marks
+// (objXaMarks) at index, or with objXaSize or objNrPages and index 0 the
+// xarray's extent or nrpages.
+func xaObj(kind uint64, m *AddressSpace, index uint64) sim.Obj {
+	return obj(kind, uint64(m.Host.Ino), index)
 }
 
 // xaSetMark is __xa_set_mark() with the i_pages lock held, reported: the
