@@ -180,7 +180,7 @@ func (t *Thread) touch(page *Page, policy pfPolicy, flag string, kind sim.Access
 	// PF_ONLY_HEAD check.
 	if t.bio == nil && !t.Timed() && policy != pfOnlyHead {
 		if policy == pfNoTail {
-			return CompoundHead(page)
+			return t.compoundHead(page)
 		}
 		return page
 	}
@@ -201,13 +201,13 @@ func (t *Thread) touchSlow(page *Page, policy pfPolicy, flag string, kind sim.Ac
 	switch policy {
 	case pfOnlyHead:
 		// PF_ONLY_HEAD: VM_BUG_ON_PGFLAGS(PageTail(page), page).
-		if t.K.DebugVMPgflags && PageTail(page) {
+		if t.K.DebugVMPgflags && t.pageTail(page) {
 			t.Bug(VMBugTail, "%s on tail page pfn %d (head pfn %d): VM_BUG_ON_PGFLAGS(PageTail(page))", flag, page.pfn, page.compoundHead.Load().pfn)
 		}
 	case pfNoTail:
 		// PF_NO_TAIL: tests go to the head page; modifications of a tail
 		// trip VM_BUG_ON_PGFLAGS (callers pass head pages).
-		return CompoundHead(page)
+		return t.compoundHead(page)
 	}
 	return page
 }
@@ -222,9 +222,12 @@ func (t *Thread) accessBit(page *Page, bit uint, kind sim.AccessKind) {
 }
 
 // checkStale is the stale-page oracle for the I/O completion, the one path
-// that touches a page without holding a reference (before hold-ref).
+// that touches a page without holding a reference (before hold-ref). The
+// oracle's reads (the compound head, the allocation generation) are
+// reported like the kernel's: what it finds decides what the task does.
 func (t *Thread) checkStale(page *Page, flag string) {
-	if b := t.bio; !t.staleReported && (page == b.Page || CompoundHead(page) == b.Page) {
+	if b := t.bio; !t.staleReported && (page == b.Page || t.compoundHead(page) == b.Page) {
+		t.rdAlloc(b.Page)
 		if !b.Page.inUse.Load() || b.Page.gen.Load() != b.gen {
 			t.staleReported = true
 			state := "freed"
@@ -255,72 +258,108 @@ const (
 
 // PageLocked is PageLocked() (PF_NO_TAIL).
 func PageLocked(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageLocked", sim.AccessRead, PG_locked).testBit(PG_locked)
+	return t.testBitAt(t.touch(page, pfNoTail, "PageLocked", sim.AccessRead, PG_locked), PG_locked)
 }
 
 // PageWaiters is PageWaiters() (PF_ONLY_HEAD).
 func PageWaiters(t *Thread, page *Page) bool {
-	return t.touch(page, pfOnlyHead, "PageWaiters", sim.AccessRead, PG_waiters).testBit(PG_waiters)
+	return t.testBitAt(t.touch(page, pfOnlyHead, "PageWaiters", sim.AccessRead, PG_waiters), PG_waiters)
 }
 
 // SetPageWaiters is SetPageWaiters() (PF_ONLY_HEAD), an atomic set_bit().
 func SetPageWaiters(t *Thread, page *Page) {
-	t.touch(page, pfOnlyHead, "SetPageWaiters", sim.AccessRMW, PG_waiters).setBit(PG_waiters)
+	t.setBitAt(t.touch(page, pfOnlyHead, "SetPageWaiters", sim.AccessRMW, PG_waiters), PG_waiters)
 }
 
 // ClearPageWaiters is ClearPageWaiters() (PF_ONLY_HEAD), an atomic clear_bit().
 func ClearPageWaiters(t *Thread, page *Page) {
-	t.touch(page, pfOnlyHead, "ClearPageWaiters", sim.AccessRMW, PG_waiters).clearBit(PG_waiters)
+	t.clearBitAt(t.touch(page, pfOnlyHead, "ClearPageWaiters", sim.AccessRMW, PG_waiters), PG_waiters)
 }
 
 // PageWriteback is PageWriteback() (PF_NO_TAIL).
 func PageWriteback(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageWriteback", sim.AccessRead, PG_writeback).testBit(PG_writeback)
+	return t.testBitAt(t.touch(page, pfNoTail, "PageWriteback", sim.AccessRead, PG_writeback), PG_writeback)
 }
 
 // PageDirty is PageDirty() (PF_HEAD).
 func PageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "PageDirty", sim.AccessRead, PG_dirty).testBit(PG_dirty)
+	return t.testBitAt(t.touch(t.compoundHead(page), pfHead, "PageDirty", sim.AccessRead, PG_dirty), PG_dirty)
 }
 
 // TestSetPageDirty is TestSetPageDirty() (PF_HEAD).
 func TestSetPageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "TestSetPageDirty", sim.AccessRMW, PG_dirty).testAndSetBit(PG_dirty)
+	return t.testAndSetBitAt(t.touch(t.compoundHead(page), pfHead, "TestSetPageDirty", sim.AccessRMW, PG_dirty), PG_dirty)
 }
 
 // TestClearPageDirty is TestClearPageDirty() (PF_HEAD).
 func TestClearPageDirty(t *Thread, page *Page) bool {
-	return t.touch(CompoundHead(page), pfHead, "TestClearPageDirty", sim.AccessRMW, PG_dirty).testAndClearBit(PG_dirty)
+	return t.testAndClearBitAt(t.touch(t.compoundHead(page), pfHead, "TestClearPageDirty", sim.AccessRMW, PG_dirty), PG_dirty)
 }
 
 // PageReclaim is PageReclaim() (PF_NO_TAIL).
 func PageReclaim(t *Thread, page *Page) bool {
-	return t.touch(page, pfNoTail, "PageReclaim", sim.AccessRead, PG_reclaim).testBit(PG_reclaim)
+	return t.testBitAt(t.touch(page, pfNoTail, "PageReclaim", sim.AccessRead, PG_reclaim), PG_reclaim)
 }
 
 // ClearPageReclaim is ClearPageReclaim() (PF_NO_TAIL).
 func ClearPageReclaim(t *Thread, page *Page) {
-	t.touch(page, pfNoTail, "ClearPageReclaim", sim.AccessRMW, PG_reclaim).clearBit(PG_reclaim)
+	t.clearBitAt(t.touch(page, pfNoTail, "ClearPageReclaim", sim.AccessRMW, PG_reclaim), PG_reclaim)
 }
 
 // SetPageUptodate is SetPageUptodate() (PF_NO_TAIL).
 func SetPageUptodate(t *Thread, page *Page) {
-	t.touch(page, pfNoTail, "SetPageUptodate", sim.AccessRMW, PG_uptodate).setBit(PG_uptodate)
+	t.setBitAt(t.touch(page, pfNoTail, "SetPageUptodate", sim.AccessRMW, PG_uptodate), PG_uptodate)
+}
+
+// The flag operations of the accessors, each reported with its value:
+// test_bit (a read), set_bit and clear_bit (stores: the bit's new value
+// does not depend on its old one), test_and_set_bit and test_and_clear_bit
+// (read-modify-writes).
+
+func (t *Thread) testBitAt(page *Page, nr uint) bool {
+	v := page.testBit(nr)
+	t.rdFlag(page, nr, v)
+	return v
+}
+
+func (t *Thread) setBitAt(page *Page, nr uint) {
+	page.setBit(nr)
+	t.wrFlag(page, nr, true)
+}
+
+func (t *Thread) clearBitAt(page *Page, nr uint) {
+	page.clearBit(nr)
+	t.wrFlag(page, nr, false)
+}
+
+func (t *Thread) testAndSetBitAt(page *Page, nr uint) bool {
+	old := page.testAndSetBit(nr)
+	t.rmwFlag(page, nr, old, true)
+	return old
+}
+
+func (t *Thread) testAndClearBitAt(page *Page, nr uint) bool {
+	old := page.testAndClearBit(nr)
+	t.rmwFlag(page, nr, old, false)
+	return old
 }
 
 // GetPage is get_page() (include/linux/mm.h, v5.10): an atomic increment of
 // the head page's _refcount.
 func GetPage(t *Thread, page *Page) {
-	page = CompoundHead(page)
+	page = t.compoundHead(page)
 	t.touch(page, pfAny, "get_page", sim.AccessRMW, bitRefcount)
-	if n := page.refcount.Add(1); n <= 1 && t.K.DebugVM {
+	n := page.refcount.Add(1)
+	t.rmwRef(page, n-1, n)
+	if n <= 1 && t.K.DebugVM {
 		// VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow(page), page)
 		t.Bug(BadPage, "get_page on pfn %d with _refcount %d: VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)", page.pfn, n-1)
 	}
 }
 
 // GetPageUnlessZero is get_page_unless_zero(): the speculative reference of
-// lockless page-cache lookups.
+// lockless page-cache lookups. It reports nothing: in a task,
+// getPageUnlessZero (footprint_cde.go) is the reported version.
 func GetPageUnlessZero(page *Page) bool {
 	for {
 		n := page.refcount.Load()
@@ -337,14 +376,15 @@ func GetPageUnlessZero(page *Page) bool {
 // the head's _refcount; the task that drops the last reference frees the
 // page, in its own context.
 func PutPage(t *Thread, page *Page) {
-	page = CompoundHead(page)
+	page = t.compoundHead(page)
 	t.touch(page, pfAny, "put_page", sim.AccessRMW, bitRefcount)
 	n := page.refcount.Add(-1)
+	t.rmwRef(page, n+1, n)
 	switch {
 	case n == 0:
 		putPageTestZero(t, page)
 	case n < 0:
-		page.refcount.Store(0)
+		t.refStore(page, 0)
 		t.Raise(BadPage, "put_page on pfn %d with _refcount 0", page.pfn)
 	}
 }
@@ -355,8 +395,8 @@ func putPageTestZero(t *Thread, page *Page) {
 	// __page_cache_release() takes the page off the LRU (ClearPageLRU under
 	// the lruvec lock), for compound pages (__put_compound_page) as for
 	// single ones (__put_single_page).
-	page.clearBit(PG_lru)
-	if PageHead(page) {
+	t.clearFlag(page, PG_lru)
+	if t.pageHead(page) {
 		freeCompoundPage(t, page)
 		return
 	}
