@@ -213,6 +213,10 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 		parent := Key{}
 		if x.cur != nil {
 			parent = x.cur.obs
+			// Spawning is a write the child's first step reads: an
+			// enabling dependence.
+			x.cur.Write(objTaskSpawn|Obj(id), 1)
+			t.spawnedInRun = true
 		}
 		t.obs0 = chain(chain(parent, strHash(name)), uint64(id))
 		t.obs = t.obs0
@@ -307,11 +311,14 @@ func (x *Explorer) Run() (Result, error) {
 		x.steps = steps
 		last = t
 		w := t.w
-		t.started = true
 		x.cur = t
 		if x.fp != nil {
 			x.fp.cur = x.fp.cur[:0]
+			if t.spawnedInRun && !t.started {
+				x.fp.cur = append(x.fp.cur, Access{objTaskSpawn | Obj(t.ID), OpRead})
+			}
 		}
+		t.started = true
 		w.resume()
 		x.cur = nil
 		if x.fp != nil {

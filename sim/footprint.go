@@ -93,6 +93,7 @@ const (
 	objSim       Obj = 0xff << 56
 	objTaskState     = objSim | 1<<48 // | task ID: the task's state word
 	objTaskKill      = objSim | 2<<48 // | task ID: its pending fatal signal
+	objTaskSpawn     = objSim | 3<<48 // | task ID: its creation
 )
 
 // TaskStateObj is the object of task id's state word (p->__state).

@@ -88,6 +88,8 @@ type Task struct {
 	obs      Key
 	obs0     Key
 	obsStack []Key
+	// spawnedInRun: created by another task's step during Run.
+	spawnedInRun bool
 
 	kind TaskKind
 	// Timed mode: the task's virtual time at the start of its next step,
@@ -305,6 +307,12 @@ func (t *Task) Schedule(label string) {
 	t.w.suspend()
 	if t.aborting {
 		panic(errAborted)
+	}
+	// Woken: the step that resumes here could not have run before the
+	// wake-up that made the task runnable. Reading the state word the
+	// waker wrote puts that enabling dependence in the footprint.
+	if t.fp != nil {
+		t.Read(TaskStateObj(t.ID), uint64(t.state.Load()))
 	}
 }
 
