@@ -4,6 +4,34 @@ package mm
 // races need: freed pages go on a per-CPU LIFO list and the very next
 // allocation takes the hottest one, as an order-0 page or inside a compound
 // page.
+//
+// Footprints: the free list is one object (objFreeList, its pfns in order),
+// read by allocations and written by allocations and frees; a page's
+// allocation generation and in-use (objPageAlloc) are the stale-page
+// oracle's state, written here and read by the oracle.
+
+// freeListVal is objFreeList's value: a hash of the free list, in order.
+func freeListVal(l []int32) uint64 {
+	h := uint64(len(l))
+	for _, pfn := range l {
+		h = fpMix(h ^ uint64(pfn) + 0x9e3779b97f4a7c15)
+	}
+	return h
+}
+
+// rdFreeList reports a read of the free list; wrFreeList a store (of what
+// it holds now). The caller holds zone->lock.
+func (t *Thread) rdFreeList() {
+	if t.Footprinting() {
+		t.fpRead(obj(objFreeList, 0, 0), freeListVal(t.K.freeList))
+	}
+}
+
+func (t *Thread) wrFreeList() {
+	if t.Footprinting() {
+		t.fpWrite(obj(objFreeList, 0, 0), freeListVal(t.K.freeList))
+	}
+}
 
 // AllocPage is alloc_page() (order 0): the most recently freed page first,
 // as the per-CPU free list hands it out. It returns nil when memory is
@@ -12,11 +40,13 @@ func AllocPage(t *Thread) *Page {
 	k := t.K
 	k.zoneLock.Lock(t)
 	defer k.zoneLock.Unlock()
+	t.rdFreeList()
 	if len(k.freeList) == 0 {
 		return nil
 	}
 	pfn := k.freeList[len(k.freeList)-1]
 	k.freeList = k.freeList[:len(k.freeList)-1]
+	t.wrFreeList()
 	page := &k.mem[pfn]
 	prepNewPage(t, page)
 	return page
@@ -32,6 +62,7 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 	k.zoneLock.Lock(t)
 	defer k.zoneLock.Unlock()
 	n := int32(1) << order
+	t.rdFreeList()
 	for i := len(k.freeList) - 1; i >= 0; i-- {
 		base := k.freeList[i] &^ (n - 1)
 		if int(base+n) > len(k.mem) {
@@ -39,6 +70,7 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 		}
 		all := true
 		for p := base; p < base+n; p++ {
+			t.rdAlloc(&k.mem[p])
 			if k.mem[p].inUse.Load() {
 				all = false
 				break
@@ -48,11 +80,12 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 			continue
 		}
 		k.removeFree(base, base+n)
+		t.wrFreeList()
 		head := &k.mem[base]
 		for p := base; p < base+n; p++ {
 			prepNewPage(t, &k.mem[p])
 		}
-		prepCompoundPage(k, head, order)
+		prepCompoundPage(t, head, order)
 		return head
 	}
 	return nil
@@ -72,26 +105,46 @@ func (k *Kernel) removeFree(lo, hi int32) {
 // the free list must have no PAGE_FLAGS_CHECK_AT_PREP flag, no mapping and
 // no references; it gets one reference.
 func prepNewPage(t *Thread, page *Page) {
-	if page.flags.Load()&PAGE_FLAGS_CHECK_AT_PREP != 0 || page.Mapping() != nil || page.refcount.Load() != 0 {
+	if t.checkNewPage(page) {
 		t.Raise(BadPage, "bad_page at allocation of pfn %d: flags %s, mapping %v, _refcount %d",
 			page.pfn, FlagNames(page.flags.Load()), page.Mapping() != nil, page.refcount.Load())
 	}
 	page.inUse.Store(true)
 	page.gen.Add(1)
-	page.refcount.Store(1)
+	t.wrAlloc(page)
+	t.refStore(page, 1)
 	page.mapcount = 0
+	t.wrMapcnt(page)
+}
+
+// checkNewPage is check_new_page()'s test, reported in its order of
+// evaluation: whether the page is bad.
+func (t *Thread) checkNewPage(page *Page) bool {
+	f := page.flags.Load()
+	t.rdFlags(page, PAGE_FLAGS_CHECK_AT_PREP, f)
+	if f&PAGE_FLAGS_CHECK_AT_PREP != 0 {
+		return true
+	}
+	if t.pageMapping(page) != nil {
+		return true
+	}
+	n := page.refcount.Load()
+	t.rdRef(page, n)
+	return n != 0
 }
 
 // prepCompoundPage is prep_compound_page(): PG_head on the head, the tail
 // bit and the head pointer in every tail's compound_head, tails at
 // _refcount 0.
-func prepCompoundPage(k *Kernel, head *Page, order uint8) {
-	head.setBit(PG_head)
+func prepCompoundPage(t *Thread, head *Page, order uint8) {
+	t.setFlag(head, PG_head)
 	head.order = order
-	pages := k.compoundPages(head)
+	t.wrHead(head)
+	pages := t.K.compoundPages(head)
 	for i := 1; i < len(pages); i++ {
-		pages[i].refcount.Store(0)
+		t.refStore(&pages[i], 0)
 		pages[i].compoundHead.Store(head)
+		t.wrHead(&pages[i])
 	}
 }
 
@@ -105,15 +158,19 @@ func (k *Kernel) compoundPages(head *Page) []Page {
 // of the compound page goes back on the free list (tails first cleared by
 // free_tail_pages_check).
 func freeCompoundPage(t *Thread, head *Page) {
+	t.rdHead(head)
 	pages := t.K.compoundPages(head)
 	n := len(pages)
 	ok := freePagesPrepare(t, head, true)
 	for i := 1; i < n; i++ {
 		pages[i].compoundHead.Store(nil)
+		t.wrHead(&pages[i])
 		pages[i].flags.Store(0)
+		t.wrFlags(&pages[i], PAGE_FLAGS_CHECK_AT_PREP, 0)
 	}
-	head.clearBit(PG_head)
+	t.clearFlag(head, PG_head)
 	head.order = 0
+	t.wrHead(head)
 	if !ok {
 		return
 	}
@@ -121,8 +178,10 @@ func freeCompoundPage(t *Thread, head *Page) {
 	k.zoneLock.Lock(t)
 	for i := n - 1; i >= 0; i-- {
 		pages[i].inUse.Store(false)
+		t.wrAlloc(&pages[i])
 		k.freeList = append(k.freeList, pages[i].pfn)
 	}
+	t.wrFreeList()
 	k.zoneLock.Unlock()
 }
 
@@ -138,7 +197,9 @@ func freeUnrefPage(t *Thread, page *Page) {
 	k := t.K
 	k.zoneLock.Lock(t)
 	page.inUse.Store(false)
+	t.wrAlloc(page)
 	k.freeList = append(k.freeList, page.pfn)
+	t.wrFreeList()
 	k.zoneLock.Unlock()
 }
 
@@ -147,26 +208,37 @@ func freeUnrefPage(t *Thread, page *Page) {
 // not freed. Otherwise every PAGE_FLAGS_CHECK_AT_PREP bit is cleared — a
 // stale PG_waiters, PG_dirty or PG_writeback simply disappears.
 func freePagesPrepare(t *Thread, page *Page, check bool) bool {
-	if reason := pageBadReason(page, check); reason != "" {
+	if reason := pageBadReason(t, page, check); reason != "" {
 		badPage(t, page, reason)
 		return false
 	}
 	page.flags.And(^uint64(PAGE_FLAGS_CHECK_AT_PREP))
+	t.wrFlags(page, PAGE_FLAGS_CHECK_AT_PREP, 0)
 	return true
 }
 
 // pageBadReason is page_bad_reason() on page_expected_state(page,
 // PAGE_FLAGS_CHECK_AT_FREE); flags are only checked when check is set.
-func pageBadReason(page *Page, check bool) string {
-	switch {
-	case page.mapcount != 0:
+// Each field it tests is reported, in the order of the tests.
+func pageBadReason(t *Thread, page *Page, check bool) string {
+	t.rdMapcnt(page)
+	if page.mapcount != 0 {
 		return "nonzero mapcount"
-	case page.Mapping() != nil:
+	}
+	if t.pageMapping(page) != nil {
 		return "non-NULL mapping"
-	case page.refcount.Load() != 0:
+	}
+	n := page.refcount.Load()
+	t.rdRef(page, n)
+	if n != 0 {
 		return "nonzero _refcount"
-	case check && page.flags.Load()&PAGE_FLAGS_CHECK_AT_FREE != 0:
-		return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set: " + FlagNames(page.flags.Load()&PAGE_FLAGS_CHECK_AT_FREE)
+	}
+	if check {
+		f := page.flags.Load()
+		t.rdFlags(page, PAGE_FLAGS_CHECK_AT_FREE, f)
+		if f&PAGE_FLAGS_CHECK_AT_FREE != 0 {
+			return "PAGE_FLAGS_CHECK_AT_FREE flag(s) set: " + FlagNames(f&PAGE_FLAGS_CHECK_AT_FREE)
+		}
 	}
 	return ""
 }
@@ -176,4 +248,5 @@ func pageBadReason(page *Page, check bool) string {
 func badPage(t *Thread, page *Page, reason string) {
 	t.Raise(BadPage, "BUG: Bad page state: pfn %d flags %s: %s", page.pfn, FlagNames(page.flags.Load()), reason)
 	page.mapcount = 0
+	t.wrMapcnt(page)
 }
