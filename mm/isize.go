@@ -17,13 +17,20 @@ type isize struct{ v atomic.Int64 }
 // ISizeRead is i_size_read(): one plain read, one step.
 func ISizeRead(t *Thread, inode *Inode) int64 {
 	t.Step("i_size_read")
-	return inode.size.v.Load()
+	v := inode.size.v.Load()
+	if t.Footprinting() {
+		t.cdeRead(isizeObj(inode), uint64(v))
+	}
+	return v
 }
 
 // ISizeWrite is i_size_write(): one store, one step.
 func ISizeWrite(t *Thread, inode *Inode, size int64) {
 	t.Step("i_size_write")
 	inode.size.v.Store(size)
+	if t.Footprinting() {
+		t.cdeWrite(isizeObj(inode), uint64(size))
+	}
 }
 
 // Size is i_size without a scheduling point (oracles and tests).
@@ -37,13 +44,13 @@ func (inode *Inode) Size() int64 { return inode.size.v.Load() }
 func ExtendingWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
-	v := inode.newVersion(index)
+	v := t.writeVersion(inode, index)
 	page := grabCachePageWriteBegin(t, inode.Mapping, index)
 	if page == nil {
 		return
 	}
 	t.Step("copy_from_user")
-	page.setData(PageData{Ino: inode.Ino, Index: index, Version: v})
+	t.setPageData(page, PageData{Ino: inode.Ino, Index: index, Version: v})
 	SetPageUptodate(t, page)
 	SetPageDirty(t, page)
 	t.Enter("generic_write_end")

@@ -55,9 +55,11 @@ func (m *AddressSpace) slot(index uint64) *xaSlot {
 	return sl[index]
 }
 
-// grow makes index addressable; the caller holds the i_pages lock.
-func (m *AddressSpace) grow(index uint64) *xaSlot {
+// grow makes index addressable; the caller holds the i_pages lock. The
+// extent is read and, if it grows, written (the new slots are empty).
+func (m *AddressSpace) grow(t *Thread, index uint64) *xaSlot {
 	sl := m.slotList()
+	t.xaExtent(m, len(sl))
 	if index < uint64(len(sl)) {
 		return sl[index]
 	}
@@ -66,6 +68,9 @@ func (m *AddressSpace) grow(index uint64) *xaSlot {
 		n = append(n, &xaSlot{})
 	}
 	m.slots.Store(&n)
+	if t.Footprinting() {
+		t.cdeWrite(xaObj(objXaSize, m, 0), uint64(len(n)))
+	}
 	return n[index]
 }
 
@@ -106,23 +111,23 @@ func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint6
 	t.Enter("add_to_page_cache_lru")
 	defer t.Exit()
 	t.Step("add_to_page_cache_lru")
-	if !page.testBit(PG_locked) && t.K.DebugVM {
+	if t.K.DebugVM && !t.testFlag(page, PG_locked) {
 		t.Bug(BugNotLocked, "add_to_page_cache of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
 	}
 	mapping.iPages.Lock(t)
 	defer mapping.iPages.Unlock()
-	s := mapping.grow(index)
-	if s.page.Load() != nil {
+	s := mapping.grow(t, index)
+	if t.xaLoadSlot(mapping, index, s) != nil {
 		return false
 	}
-	page.refcount.Add(1)
-	page.setMapping(mapping)
-	page.Index = index
-	s.marks.Store(0)
-	s.page.Store(page)
-	mapping.nrPages.Add(1)
+	t.refAdd(page, 1)
+	t.setPageMapping(page, mapping)
+	t.setPageIndex(page, index)
+	t.xaStoreMarks(mapping, index, s, 0)
+	t.xaStoreSlot(mapping, index, s, page)
+	t.nrPagesAdd(mapping, 1)
 	// lru_cache_add(): the page joins the LRU.
-	page.setBit(PG_lru)
+	t.setFlag(page, PG_lru)
 	return true
 }
 
@@ -131,12 +136,8 @@ func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint6
 // re-check that the slot still holds the page.
 func findGetPage(t *Thread, mapping *AddressSpace, index uint64) *Page {
 	t.Step("find_get_page")
-	s := mapping.slot(index)
-	if s == nil {
-		return nil
-	}
-	page := s.page.Load()
-	if page == nil || !GetPageUnlessZero(page) {
+	page := t.xaLoadSlot(mapping, index, mapping.slot(index))
+	if page == nil || !t.getPageUnlessZero(page) {
 		return nil
 	}
 	return page
@@ -149,13 +150,17 @@ func pagevecLookupRangeTag(t *Thread, pv []*Page, mapping *AddressSpace, index *
 	t.Step("pagevec_lookup_range_tag")
 	pv = pv[:0]
 	sl := mapping.slotList()
-	for i := *index; i <= end && i < uint64(len(sl)) && len(pv) < PAGEVEC_SIZE; i++ {
+	for i := *index; i <= end && len(pv) < PAGEVEC_SIZE; i++ {
+		if i >= uint64(len(sl)) {
+			t.xaExtent(mapping, len(sl))
+			break
+		}
 		s := sl[i]
-		page := s.page.Load()
-		if page == nil || uint8(s.marks.Load())&tag == 0 {
+		page := t.xaLoadSlot(mapping, i, s)
+		if page == nil || uint8(t.xaLoadMarks(mapping, i, s))&tag == 0 {
 			continue
 		}
-		if !GetPageUnlessZero(page) {
+		if !t.getPageUnlessZero(page) {
 			continue
 		}
 		pv = append(pv, page)
@@ -175,9 +180,13 @@ func pagevecLookupEntries(t *Thread, pv []*Page, indices []uint64, mapping *Addr
 	t.Step("pagevec_lookup_entries")
 	pv, indices = pv[:0], indices[:0]
 	sl := mapping.slotList()
-	for i := start; i < uint64(len(sl)) && len(pv) < nr; i++ {
-		page := sl[i].page.Load()
-		if page == nil || !GetPageUnlessZero(page) {
+	for i := start; len(pv) < nr; i++ {
+		if i >= uint64(len(sl)) {
+			t.xaExtent(mapping, len(sl))
+			break
+		}
+		page := t.xaLoadSlot(mapping, i, sl[i])
+		if page == nil || !t.getPageUnlessZero(page) {
 			continue
 		}
 		pv = append(pv, page)
@@ -202,9 +211,13 @@ func tagPagesForWriteback(t *Thread, mapping *AddressSpace, start, end uint64) {
 	t.Step("tag_pages_for_writeback")
 	mapping.iPages.Lock(t)
 	sl := mapping.slotList()
-	for i := start; i <= end && i < uint64(len(sl)); i++ {
-		if s := sl[i]; s.marks.Load()&PAGECACHE_TAG_DIRTY != 0 {
-			s.marks.Or(PAGECACHE_TAG_TOWRITE)
+	for i := start; i <= end; i++ {
+		if i >= uint64(len(sl)) {
+			t.xaExtent(mapping, len(sl))
+			break
+		}
+		if s := sl[i]; t.xaLoadMarks(mapping, i, s)&PAGECACHE_TAG_DIRTY != 0 {
+			t.xaOrMarks(mapping, i, s, PAGECACHE_TAG_TOWRITE)
 		}
 	}
 	mapping.iPages.Unlock()
@@ -219,7 +232,7 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 	t.Enter("delete_from_page_cache")
 	defer t.Exit()
 	t.Step("delete_from_page_cache")
-	mapping := page.Mapping()
+	mapping := t.pageMapping(page)
 	if !PageLocked(t, page) {
 		t.Bug(BugNotLocked, "delete_from_page_cache of unlocked pfn %d: BUG_ON(!PageLocked(page))", page.pfn)
 	}
@@ -227,25 +240,26 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 	// __delete_from_page_cache → unaccount_page_cache_page: a page deleted
 	// while dirty has its dirty accounting undone (WARN_ON_ONCE only for
 	// mapping_exiting inodes; truncation cancelled the dirty bit already).
-	if PageTail(page) && t.K.DebugVM {
+	if t.K.DebugVM && t.pageTail(page) {
 		mapping.iPages.Unlock()
 		t.Bug(VMBugTail, "page_cache_delete of tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
 	}
-	nr := thpNrPages(page) // a THP occupies (and is referenced by) nr slots
-	for i := page.Index; i < page.Index+nr; i++ {
-		if s := mapping.slot(i); s != nil && s.page.Load() == page {
-			s.page.Store(nil)
-			s.marks.Store(0)
+	nr := thpNrPages(t, page) // a THP occupies (and is referenced by) nr slots
+	first := t.pageIndex(page)
+	for i := first; i < first+nr; i++ {
+		if s := mapping.slot(i); t.xaLoadSlot(mapping, i, s) == page {
+			t.xaStoreSlot(mapping, i, s, nil)
+			t.xaStoreMarks(mapping, i, s, 0)
 		}
 	}
-	page.setMapping(nil)
-	mapping.nrPages.Add(-int64(nr))
+	t.setPageMapping(page, nil)
+	t.nrPagesAdd(mapping, -int64(nr))
 	mapping.iPages.Unlock()
 	// page_cache_free_page(): drop the page cache's references (a THP's
 	// are subtracted; the caller still holds one).
 	t.Step("put_page")
 	if nr > 1 {
-		page.refcount.Add(-int32(nr))
+		t.refAdd(page, -int32(nr))
 		return
 	}
 	PutPage(t, page)
