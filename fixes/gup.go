@@ -22,7 +22,7 @@ func setPageDirtyLockMkwrite(t *mm.Thread, page *mm.Page) {
 	defer t.Exit()
 	mm.LockPage(t, page)
 	t.Step("page_mkwrite")
-	if page.Mapping() != nil && !mm.PagePrivate(t, page) {
+	if mm.ReadMapping(t, page) != nil && !mm.PagePrivate(t, page) {
 		mm.AttachPageBuffers(t, page)
 	}
 	mm.SetPageDirty(t, page)

@@ -45,14 +45,14 @@ func (v *VMA) PTEState(index uint64) (present, write, dirty bool) {
 
 // PagePrivate is PagePrivate() (PF_ANY): buffers are attached.
 func PagePrivate(t *Thread, page *Page) bool {
-	return t.touch(page, pfAny, "PagePrivate", sim.AccessRead, PG_private).testBit(PG_private)
+	return t.testFlag(t.touch(page, pfAny, "PagePrivate", sim.AccessRead, PG_private), PG_private)
 }
 
 // PageMaybeDMAPinned is page_maybe_dma_pinned() (include/linux/mm.h,
 // v5.10): for an order-0 page, _refcount at or above the pin bias.
 func PageMaybeDMAPinned(t *Thread, page *Page) bool {
 	t.touch(page, pfAny, "page_maybe_dma_pinned", sim.AccessRead, bitRefcount)
-	return page.refcount.Load() >= GUP_PIN_COUNTING_BIAS
+	return t.refRead(page) >= GUP_PIN_COUNTING_BIAS
 }
 
 // attachPageBuffers is create_empty_buffers() → attach_page_private():
@@ -60,10 +60,10 @@ func PageMaybeDMAPinned(t *Thread, page *Page) bool {
 // allocated (map_bh) for the page's file offset.
 func attachPageBuffers(t *Thread, page *Page) {
 	t.Step("create_empty_buffers")
-	t.touch(page, pfAny, "SetPagePrivate", sim.AccessRMW, PG_private).setBit(PG_private)
-	page.refcount.Add(1)
-	if m := page.Mapping(); m != nil {
-		m.Host.allocateBlock(page.Index)
+	t.setFlag(t.touch(page, pfAny, "SetPagePrivate", sim.AccessRMW, PG_private), PG_private)
+	t.refAdd(page, 1)
+	if m := t.pageMapping(page); m != nil {
+		t.allocateBlock(m.Host, t.pageIndex(page))
 	}
 }
 
@@ -85,7 +85,7 @@ func BlockPageMkwrite(t *Thread, vma *VMA, page *Page) bool {
 	defer t.Exit()
 	LockPage(t, page)
 	t.Step("block_page_mkwrite:mapping")
-	if page.Mapping() != vma.File.Mapping {
+	if t.pageMapping(page) != vma.File.Mapping {
 		UnlockPage(t, page)
 		return false
 	}
@@ -105,6 +105,9 @@ func HandleWriteFault(t *Thread, vma *VMA, index uint64) {
 	t.Enter("handle_mm_fault")
 	defer t.Exit()
 	for {
+		// A retry loop (the page left the file under ->page_mkwrite):
+		// nothing but the arguments is live here.
+		t.CutPoint("handle_mm_fault")
 		page := findGetPage(t, vma.File.Mapping, index)
 		if page == nil {
 			return
@@ -116,13 +119,14 @@ func HandleWriteFault(t *Thread, vma *VMA, index uint64) {
 		}
 		t.Step("finish_fault")
 		vma.ptl.Lock(t)
-		pte := &vma.ptes[index]
+		pte := t.pteRef(vma, index)
 		if !pte.present {
 			pte.page, pte.present = page, true
-			page.mapcount++ // page_add_file_rmap
-			page.refcount.Add(1)
+			t.mapcountAdd(page, 1) // page_add_file_rmap
+			t.refAdd(page, 1)
 		}
 		pte.write, pte.dirty = true, true
+		t.pteWritten(vma, index)
 		vma.ptl.Unlock()
 		UnlockPage(t, page)
 		t.Step("put_page")
@@ -139,15 +143,16 @@ func HandleWriteFault(t *Thread, vma *VMA, index uint64) {
 func GetUserPagesFast(t *Thread, vma *VMA, index uint64, pin bool) *Page {
 	t.Enter("get_user_pages_fast")
 	defer t.Exit()
-	for range 4 {
+	for i := range 4 {
+		t.CutPoint("get_user_pages_fast", uint64(i))
 		t.Step("gup_pte_range")
-		pte := vma.ptes[index]
+		pte := t.pteLoad(vma, index)
 		if pte.present && pte.write {
 			n := int32(1)
 			if pin {
 				n = GUP_PIN_COUNTING_BIAS
 			}
-			t.touch(pte.page, pfAny, "try_grab_page", sim.AccessRMW, bitRefcount).refcount.Add(n)
+			t.refAdd(t.touch(pte.page, pfAny, "try_grab_page", sim.AccessRMW, bitRefcount), n)
 			return pte.page
 		}
 		HandleWriteFault(t, vma, index)
@@ -160,7 +165,7 @@ func GetUserPagesFast(t *Thread, vma *VMA, index uint64, pin bool) *Page {
 func PutUserPage(t *Thread, page *Page, pin bool) {
 	t.Step("put_page")
 	if pin {
-		t.touch(page, pfAny, "unpin_user_page", sim.AccessRMW, bitRefcount).refcount.Add(1 - GUP_PIN_COUNTING_BIAS)
+		t.refAdd(t.touch(page, pfAny, "unpin_user_page", sim.AccessRMW, bitRefcount), 1-GUP_PIN_COUNTING_BIAS)
 	}
 	PutPage(t, page)
 }
@@ -192,14 +197,14 @@ func DirectIORead(t *Thread, vma *VMA, index uint64) {
 		return
 	}
 	inode := vma.File
-	n := t.K.nrIO.Add(1)
+	n := t.nrIOAdd()
 	t.Step("submit_bio")
 	t.K.SpawnKind(TaskName("dio", int(n)), "dma", sim.TaskIRQ, func(ct *Thread) {
 		// The device writes the page: data the user asked to read into
 		// the mapping, that is a new version of the mapped file's page,
 		// written without the page lock and without ->page_mkwrite.
-		v := inode.newVersion(index)
-		page.setData(PageData{Ino: inode.Ino, Index: index, Version: v, DMA: true})
+		v := ct.writeVersion(inode, index)
+		ct.setPageData(page, PageData{Ino: inode.Ino, Index: index, Version: v, DMA: true})
 		ct.Enter("dio_bio_complete")
 		defer ct.Exit()
 		ct.K.Ops.SetPageDirtyLock(ct, page)
@@ -225,7 +230,7 @@ func BlockWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	bio := SubmitBio(t, page)
 	if t.K.Ops.BouncePinned && PageMaybeDMAPinned(t, page) {
 		// Writeback of a maybe-DMA-pinned page writes a stable copy.
-		d := page.Data()
+		d := t.pageData(page)
 		bio.bounce = &d
 	}
 }
@@ -244,19 +249,21 @@ func WritepageNoBuffers(t *Thread, page *Page) bool {
 func tryToUnmap(t *Thread, page *Page) {
 	t.Enter("try_to_unmap")
 	defer t.Exit()
-	m := page.Mapping()
+	m := t.pageMapping(page)
 	if m == nil || m.Host.vma == nil {
 		return
 	}
 	vma := m.Host.vma
 	t.Step("try_to_unmap_one")
 	vma.ptl.Lock(t)
-	pte := &vma.ptes[page.Index]
+	index := t.pageIndex(page)
+	pte := t.pteRef(vma, index)
 	dirty := false
 	if pte.present && pte.page == page {
 		dirty = pte.dirty
 		*pte = PTE{}
-		page.mapcount--
+		t.pteWritten(vma, index)
+		t.mapcountAdd(page, -1)
 	} else {
 		vma.ptl.Unlock()
 		return
@@ -272,7 +279,7 @@ func tryToUnmap(t *Thread, page *Page) {
 // pageMkclean is page_mkclean() (mm/rmap.c, v5.10): write-protect and
 // clean every PTE mapping the page; reports whether one was dirty.
 func pageMkclean(t *Thread, page *Page) bool {
-	m := page.Mapping()
+	m := t.pageMapping(page)
 	if m == nil || m.Host.vma == nil {
 		return false
 	}
@@ -280,12 +287,14 @@ func pageMkclean(t *Thread, page *Page) bool {
 	t.Step("page_mkclean")
 	vma.ptl.Lock(t)
 	defer vma.ptl.Unlock()
-	pte := &vma.ptes[page.Index]
+	index := t.pageIndex(page)
+	pte := t.pteRef(vma, index)
 	if !pte.present || pte.page != page {
 		return false
 	}
 	dirty := pte.dirty
 	pte.write, pte.dirty = false, false
+	t.pteWritten(vma, index)
 	return dirty
 }
 
@@ -299,7 +308,7 @@ func tryToReleasePage(t *Thread, page *Page) bool {
 	if PageDirty(t, page) || PageWriteback(t, page) {
 		return false
 	}
-	t.touch(page, pfAny, "ClearPagePrivate", sim.AccessRMW, PG_private).clearBit(PG_private)
+	t.clearFlag(t.touch(page, pfAny, "ClearPagePrivate", sim.AccessRMW, PG_private), PG_private)
 	PutPage(t, page)
 	return true
 }
@@ -311,27 +320,28 @@ func tryToReleasePage(t *Thread, page *Page) bool {
 func removeMapping(t *Thread, page *Page) bool {
 	t.Enter("__remove_mapping")
 	defer t.Exit()
-	m := page.Mapping()
+	m := t.pageMapping(page)
 	if m == nil {
 		return false
 	}
 	t.Step("page_ref_freeze")
 	m.iPages.Lock(t)
-	if !page.refcount.CompareAndSwap(2, 0) {
+	if !t.refCAS(page, 2, 0) {
 		m.iPages.Unlock()
 		return false
 	}
 	if PageDirty(t, page) {
-		page.refcount.Store(2)
+		t.refStore(page, 2)
 		m.iPages.Unlock()
 		return false
 	}
-	if s := m.slot(page.Index); s != nil && s.page.Load() == page {
-		s.page.Store(nil)
-		s.marks.Store(0)
+	index := t.pageIndex(page)
+	if s := m.slot(index); t.xaLoadSlot(m, index, s) == page {
+		t.xaStoreSlot(m, index, s, nil)
+		t.xaStoreMarks(m, index, s, 0)
 	}
-	page.setMapping(nil)
-	m.nrPages.Add(-1)
+	t.setPageMapping(page, nil)
+	t.nrPagesAdd(m, -1)
 	m.iPages.Unlock()
 	return true
 }
@@ -350,10 +360,10 @@ func ShrinkPage(t *Thread, page *Page) {
 	// list, with a speculative reference (a page reclaimed and freed by an
 	// earlier pass is no longer there).
 	t.Step("isolate_lru_pages")
-	if !GetPageUnlessZero(page) {
+	if !t.getPageUnlessZero(page) {
 		return
 	}
-	if !page.testBit(PG_lru) || page.Mapping() == nil {
+	if !t.testFlag(page, PG_lru) || t.pageMapping(page) == nil {
 		PutPage(t, page)
 		return
 	}
@@ -373,7 +383,7 @@ func ShrinkPage(t *Thread, page *Page) {
 		UnlockPage(t, page)
 		return
 	}
-	if page.mapcount > 0 {
+	if t.mapcount(page) > 0 {
 		tryToUnmap(t, page)
 	}
 	t.Step("shrink_page_list:PageDirty")
@@ -381,7 +391,7 @@ func ShrinkPage(t *Thread, page *Page) {
 		// pageout(): clear_page_dirty_for_io, then ->writepage, which
 		// unlocks the page. The page is kept: a later pass takes it.
 		if ClearPageDirtyForIO(t, page) {
-			writepageOf(page)(t, page, &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1})
+			writepageOf(t, page)(t, page, &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1})
 			return
 		}
 	}
@@ -401,8 +411,8 @@ func ShrinkPage(t *Thread, page *Page) {
 		// Reclaimed: __ClearPageLocked and free (the page cache's and our
 		// references were frozen together).
 		reclaimed = true
-		page.clearBit(PG_locked)
-		page.clearBit(PG_lru)
+		t.clearFlag(page, PG_locked)
+		t.clearFlag(page, PG_lru)
 		freeUnrefPage(t, page)
 		return
 	}
@@ -410,8 +420,8 @@ func ShrinkPage(t *Thread, page *Page) {
 }
 
 // writepageOf is the filesystem's ->writepage for the page's file.
-func writepageOf(page *Page) Writepage {
-	if m := page.Mapping(); m != nil && m.Host.Writepage != nil {
+func writepageOf(t *Thread, page *Page) Writepage {
+	if m := t.pageMapping(page); m != nil && m.Host.Writepage != nil {
 		return m.Host.Writepage
 	}
 	return MpageWritepage

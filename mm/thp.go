@@ -15,19 +15,19 @@ import "github.com/pagelab/pagelab/sim"
 const ThpOrder = 2
 
 // thpNrPages is thp_nr_pages().
-func thpNrPages(page *Page) uint64 {
-	if PageHead(page) {
-		return 1 << page.order
+func thpNrPages(t *Thread, page *Page) uint64 {
+	if t.pageHead(page) {
+		return 1 << t.compoundOrder(page)
 	}
 	return 1
 }
 
 // findSubpage is find_subpage(head, index).
-func (k *Kernel) findSubpage(head *Page, index uint64) *Page {
-	if !PageHead(head) {
+func (t *Thread) findSubpage(head *Page, index uint64) *Page {
+	if !t.pageHead(head) {
 		return head
 	}
-	return &k.mem[head.pfn+int32(index-head.Index)]
+	return &t.K.mem[head.pfn+int32(index-t.pageIndex(head))]
 }
 
 // findGetEntry is find_get_entry() (mm/filemap.c, v5.14): under RCU, the
@@ -38,15 +38,19 @@ func (k *Kernel) findSubpage(head *Page, index uint64) *Page {
 func findGetEntry(t *Thread, m *AddressSpace, index *uint64, end uint64) *Page {
 	t.Step("find_get_entry")
 	sl := m.slotList()
-	for i := *index; i <= end && i < uint64(len(sl)); i++ {
-		page := sl[i].page.Load()
+	for i := *index; i <= end; i++ {
+		if i >= uint64(len(sl)) {
+			t.xaExtent(m, len(sl))
+			break
+		}
+		page := t.xaLoadSlot(m, i, sl[i])
 		if page == nil {
 			continue
 		}
-		if !GetPageUnlessZero(page) {
+		if !t.getPageUnlessZero(page) {
 			continue
 		}
-		if sl[i].page.Load() != page { // xas_reload
+		if t.xaLoadSlot(m, i, sl[i]) != page { // xas_reload
 			PutPage(t, page)
 			continue
 		}
@@ -73,34 +77,35 @@ func FindLockEntries(t *Thread, m *AddressSpace, start, end uint64, pv []*Page, 
 		}
 		xaIndex := index
 		next := xaIndex + 1
+		pageIndex := t.pageIndex(page)
 		switch {
-		case page.Index < start:
-		case page.Index != xaIndex && !t.K.Ops.SkipIndexVMBug && t.K.DebugVM:
-			t.Bug(VMBugIndex, "find_lock_entries: pfn %d has index %d in slot %d: VM_BUG_ON_PAGE(page->index != xas.xa_index)", page.pfn, page.Index, xaIndex)
-		case page.Index+thpNrPages(page)-1 > end:
+		case pageIndex < start:
+		case pageIndex != xaIndex && !t.K.Ops.SkipIndexVMBug && t.K.DebugVM:
+			t.Bug(VMBugIndex, "find_lock_entries: pfn %d has index %d in slot %d: VM_BUG_ON_PAGE(page->index != xas.xa_index)", page.pfn, pageIndex, xaIndex)
+		case pageIndex+thpNrPages(t, page)-1 > end:
 		default:
 			t.Step("trylock_page")
 			if !TrylockPage(t, page) {
 				break
 			}
 			t.Step("find_lock_entries:mapping")
-			if page.Mapping() != m || PageWriteback(t, page) {
+			if t.pageMapping(page) != m || PageWriteback(t, page) {
 				UnlockPage(t, page)
 				break
 			}
 			pv = append(pv, page)
 			indices = append(indices, xaIndex)
-			if PageHead(page) {
-				next = page.Index + thpNrPages(page)
+			if t.pageHead(page) {
+				next = t.pageIndex(page) + thpNrPages(t, page)
 			}
 			index = next
 			continue
 		}
 		t.Step("put_page")
 		PutPage(t, page)
-		if PageHead(page) {
+		if t.pageHead(page) {
 			// Skip the rest of the THP.
-			next = max(next, page.Index+thpNrPages(page))
+			next = max(next, t.pageIndex(page)+thpNrPages(t, page))
 		}
 		index = next
 	}
@@ -121,8 +126,8 @@ func FindGetEntries(t *Thread, m *AddressSpace, start, end uint64, pv []*Page, i
 		if page == nil {
 			break
 		}
-		if PageHead(page) {
-			pv = append(pv, t.K.findSubpage(page, index))
+		if t.pageHead(page) {
+			pv = append(pv, t.findSubpage(page, index))
 			indices = append(indices, index)
 			break
 		}
@@ -140,10 +145,10 @@ func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
 	t.Enter("truncate_inode_page")
 	defer t.Exit()
 	t.Step("truncate_inode_page")
-	if PageTail(page) && !t.K.Ops.SkipTailVMBug && t.K.DebugVM {
+	if !t.K.Ops.SkipTailVMBug && t.K.DebugVM && t.pageTail(page) {
 		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d (head pfn %d): VM_BUG_ON_PAGE(PageTail(page))", page.pfn, CompoundHead(page).pfn)
 	}
-	if page.Mapping() != m {
+	if t.pageMapping(page) != m {
 		return
 	}
 	truncateCleanupPage(t, page)
@@ -167,6 +172,9 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	// Pass 1.
 	index := uint64(0)
 	for index <= end {
+		// Live here: index (end, m and the arguments are fixed; pvec and
+		// idx are scratch, written before they are read).
+		t.CutPoint("truncate_inode_pages_range:pass1", index)
 		pv, indices := FindLockEntries(t, m, index, end, pvec[:0], idx[:0])
 		if len(pv) == 0 {
 			break
@@ -182,6 +190,8 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	// Pass 2.
 	index = 0
 	for {
+		// The restart loop: live here, index alone.
+		t.CutPoint("truncate_inode_pages_range:pass2", index)
 		pv, indices := FindGetEntries(t, m, index, end, pvec[:0], idx[:0])
 		if len(pv) == 0 {
 			if index == 0 {
@@ -225,14 +235,16 @@ func filemapInvalidateLock(t *Thread, inode *Inode) {
 	t.Enter("down_write")
 	defer t.Exit()
 	for {
+		// The retry after each wake-up: no local is live here.
+		t.CutPoint("down_write")
 		t.Step("down_write")
 		inode.rwsemWaitLock.Lock(t)
-		if !inode.invalidateLocked {
-			inode.invalidateLocked = true
+		if !t.rwsemLocked(inode) {
+			t.setRwsemLocked(inode, true)
 			inode.rwsemWaitLock.Unlock()
 			return
 		}
-		inode.rwsemWaiters = append(inode.rwsemWaiters, t)
+		t.setRwsemWaiters(inode, append(t.rwsemWaiters(inode), t))
 		t.SetState(sim.TaskUninterruptible)
 		inode.rwsemWaitLock.Unlock()
 		t.Schedule("rwsem_down_write_slowpath")
@@ -244,9 +256,9 @@ func filemapInvalidateLock(t *Thread, inode *Inode) {
 func filemapInvalidateUnlock(t *Thread, inode *Inode) {
 	t.Step("up_write")
 	inode.rwsemWaitLock.Lock(t)
-	inode.invalidateLocked = false
-	waiters := inode.rwsemWaiters
-	inode.rwsemWaiters = nil
+	t.setRwsemLocked(inode, false)
+	waiters := t.rwsemWaiters(inode)
+	t.setRwsemWaiters(inode, nil)
 	inode.rwsemWaitLock.Unlock()
 	for _, w := range waiters {
 		w.WakeUp()
@@ -267,14 +279,13 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 	m := inode.Mapping
 	nr := uint64(1) << ThpOrder
 	t.Step("alloc_pages")
-	k := t.K
 	newPage := AllocCompoundPage(t, ThpOrder)
 	if newPage == nil {
 		return
 	}
-	newPage.setBit(PG_locked) // __SetPageLocked
-	newPage.Index = start
-	newPage.setMapping(m)
+	t.setFlag(newPage, PG_locked) // __SetPageLocked
+	t.setPageIndex(newPage, start)
+	t.setPageMapping(newPage, m)
 	var taken []*Page
 	ok := true
 	for index := start; index < start+nr; index++ {
@@ -284,11 +295,8 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 		t.Step("collapse_file:xas_load")
 		m.iPages.Lock(t)
 		s := m.slot(index)
-		var page *Page
-		if s != nil {
-			page = s.page.Load()
-		}
-		if page == nil || page == newPage || PageHead(page) {
+		page := t.xaLoadSlot(m, index, s)
+		if page == nil || page == newPage || t.pageHead(page) {
 			m.iPages.Unlock()
 			ok = false // SCAN_TRUNCATED
 			break
@@ -298,10 +306,10 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 			ok = false // SCAN_PAGE_LOCK
 			break
 		}
-		page.refcount.Add(1) // get_page
+		t.refAdd(page, 1) // get_page
 		m.iPages.Unlock()
 		t.Step("collapse_file:mapping")
-		if page.Mapping() != m || PageDirty(t, page) || PageWriteback(t, page) {
+		if t.pageMapping(page) != m || PageDirty(t, page) || PageWriteback(t, page) {
 			UnlockPage(t, page)
 			t.Step("put_page")
 			PutPage(t, page)
@@ -313,7 +321,7 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 		// model folds isolation into ours, so any other holder — a
 		// lookup's speculative reference — makes it fail.
 		t.Step("page_ref_freeze")
-		if !page.refcount.CompareAndSwap(2, 0) {
+		if !t.refCAS(page, 2, 0) {
 			UnlockPage(t, page)
 			t.Step("put_page")
 			PutPage(t, page)
@@ -322,7 +330,7 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 		}
 		t.Step("collapse_file:xas_store")
 		m.iPages.Lock(t)
-		s.page.Store(newPage)
+		t.xaStoreSlot(m, index, s, newPage)
 		m.iPages.Unlock()
 		taken = append(taken, page)
 	}
@@ -330,16 +338,16 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 		// Copy the small pages into the THP, publish it, free them.
 		t.Step("collapse_file:copy")
 		for i, page := range taken {
-			sub := k.findSubpage(newPage, start+uint64(i))
-			sub.setData(page.Data())
-			page.setMapping(nil)
-			page.clearBit(PG_locked)
-			page.clearBit(PG_lru)
+			sub := t.findSubpage(newPage, start+uint64(i))
+			t.setPageData(sub, t.pageData(page))
+			t.setPageMapping(page, nil)
+			t.clearFlag(page, PG_locked)
+			t.clearFlag(page, PG_lru)
 			freeUnrefPage(t, page)
 		}
-		newPage.refcount.Add(int32(nr)) // the page cache's references
-		newPage.setBit(PG_uptodate)
-		newPage.setBit(PG_lru)
+		t.refAdd(newPage, int32(nr)) // the page cache's references
+		t.setFlag(newPage, PG_uptodate)
+		t.setFlag(newPage, PG_lru)
 		UnlockPage(t, newPage)
 		t.Step("put_page")
 		PutPage(t, newPage)
@@ -349,12 +357,13 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 	for i, page := range taken {
 		t.Step("collapse_file:rollback")
 		m.iPages.Lock(t)
-		page.refcount.Store(1) // page_ref_unfreeze(page, 2), then our put_page
-		m.slot(start + uint64(i)).page.Store(page)
+		t.refStore(page, 1) // page_ref_unfreeze(page, 2), then our put_page
+		index := start + uint64(i)
+		t.xaStoreSlot(m, index, m.slot(index), page)
 		m.iPages.Unlock() // xas_pause(); xas_unlock_irq()
 		UnlockPage(t, page)
 	}
-	newPage.setMapping(nil)
+	t.setPageMapping(newPage, nil)
 	UnlockPage(t, newPage)
 	t.Step("put_page")
 	PutPage(t, newPage)
@@ -370,7 +379,11 @@ func FilemapReadPage(t *Thread, inode *Inode, index uint64) {
 	if page == nil {
 		return
 	}
-	page.setData(t.K.Disk.Block(inode.Ino, index))
+	d := t.K.Disk.Block(inode.Ino, index)
+	if t.Footprinting() {
+		t.cdeRead(inodeObj(objBlock, inode, index), dataID(d))
+	}
+	t.setPageData(page, d)
 	SetPageUptodate(t, page)
 	UnlockPage(t, page)
 	t.Step("put_page")
