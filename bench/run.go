@@ -217,7 +217,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		// The exhaustive search of Verify, counted as a cell: every
 		// execution it runs (each ends at a state explored before, or
 		// where every enabled transition is asleep, or at the end).
-		dpor = sim.NewDPOR(true, DefaultVerifyDepth)
+		dpor = sim.NewDPOR(sim.SourceSets, DefaultVerifyDepth)
 		dpor.MaxStates = DefaultVerifyStates
 		strat = dpor
 	case "native":

@@ -53,8 +53,8 @@ type VerifyConfig struct {
 	Workload *workloads.Workload
 	Params   workloads.Values
 	Variant  *fixes.Variant
-	// Reduce turns on sleep sets; state caching is always on.
-	Reduce bool
+	// Mode is the reduction on top of state caching.
+	Mode sim.DPORMode
 	// MaxStates and MaxDepth bound the search (0: the defaults).
 	MaxStates, MaxDepth int
 	// Progress, if set, is called after every execution with the states
@@ -67,7 +67,8 @@ type Verification struct {
 	Workload string
 	Fix      string
 	Params   []string
-	Reduce   bool
+	// Mode is the reduction the search used (sleep sets after a restart).
+	Mode sim.DPORMode
 	// Verdicts by failure id.
 	Verdicts [mm.NumFailures]Verdict
 	// First is, per failing id, the schedule of the first execution that
@@ -124,7 +125,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 	if maxStates == 0 {
 		maxStates = DefaultVerifyStates
 	}
-	d := sim.NewDPOR(cfg.Reduce, maxDepth)
+	d := sim.NewDPOR(cfg.Mode, maxDepth)
 	d.MaxStates = maxStates
 	rc := &Config{Workload: cfg.Workload, Params: cfg.Params, Variant: cfg.Variant, Seed: 1, MaxSteps: maxDepth + 1}
 	r := newRunner(rc, d)
@@ -133,7 +134,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 	d.Attach(r.x)
 	v := &Verification{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID,
-		Params: cfg.Workload.NonDefault(cfg.Params), Reduce: cfg.Reduce,
+		Params: cfg.Workload.NonDefault(cfg.Params),
 	}
 	var err error
 	for {
@@ -170,6 +171,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 		}
 	}
 	v.Stats = d.Stats()
+	v.Mode = v.Stats.Mode
 	v.Complete = d.Complete()
 	names := func(ids []int32) []string {
 		var s []string
@@ -181,7 +183,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 	// Livelock: a fair cycle among the explored edges is one. Its absence
 	// is a proof when no execution passed a CutPoint (the state graph is
 	// then acyclic: every task's key changes with each of its steps), or
-	// when every edge was executed (no sleep sets).
+	// when every edge was executed (Mode Full).
 	if l := d.FairCycle(); l != nil {
 		v.Verdicts[mm.Livelock] = Fails
 		v.LassoStem, v.LassoCycle = names(l.Stem), names(l.Cycle)
@@ -192,7 +194,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 		if v.Verdicts[f] != Unknown || !v.Complete {
 			continue
 		}
-		if mm.Failure(f) == mm.Livelock && v.Stats.CutPoints && cfg.Reduce {
+		if mm.Failure(f) == mm.Livelock && v.Stats.CutPoints && v.Mode != sim.Full {
 			continue
 		}
 		v.Verdicts[f] = Verified

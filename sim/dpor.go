@@ -7,50 +7,67 @@ import (
 )
 
 // DPOR is the exhaustive search behind `pagelab verify` and
-// -strategy dpor: every reachable state of the model, with no bound on
-// preemptions, visited by re-executing choice prefixes from the initial
+// -strategy dpor: every interleaving of the model, with no bound on
+// preemptions, explored by re-executing choice prefixes from the initial
 // state (the model's coroutines cannot be copied, so a state is reached
 // again by replaying the decisions that led to it).
 //
 // Three mechanisms keep it small, each with a published soundness argument
 // and each checked against brute force in the tests:
 //
+//   - Source sets (Abdulla, Aronis, Jonsson, Sagonas, "Optimal Dynamic
+//     Partial Order Reduction", POPL 2014, Algorithm 1, "source-DPOR").
+//     Each executed step is checked for races with earlier steps of other
+//     tasks (dependent footprints, ordered by happens-before with nothing
+//     in between, tracked with vector clocks); for a race e ⋖ f the
+//     search makes sure that one of the initials of notdep(e).f is
+//     explored from the state before e. One execution per Mazurkiewicz
+//     trace of the footprints' dependence relation, up to sleep-set
+//     blocked ones.
+//
+//   - Sleep sets (Godefroid, "Partial-Order Methods for the Verification of
+//     Concurrent Systems", LNCS 1032, 1996, ch. 5), as source-DPOR uses
+//     them: after exploring task p from a state, p sleeps in the later
+//     siblings' subtrees as long as the steps taken there are independent
+//     of p's.
+//
 //   - State caching. The key of a state (Explorer.StateKey) is the set of
 //     (object, value) pairs written since the start plus every task's
 //     observation hash and status (footprint.go): equal keys mean equal
-//     futures. A state reached again is not explored again.
-//
-//   - Sleep sets (Godefroid, "Partial-Order Methods for the Verification of
-//     Concurrent Systems", LNCS 1032, 1996, ch. 5). After exploring
-//     transition t from a state, its later siblings carry t in their sleep
-//     set, and a child keeps it as long as the transition leading to it is
-//     independent of t (their footprints do not conflict): t from there
-//     reaches a state the search already reaches through t first. Sleep
-//     sets alone prune transitions, never states: every reachable state is
-//     still visited (Godefroid, Theorem 5.?; the property the tests check).
-//
-//   - Sleep sets with state caching, combined as in Godefroid, Holzmann and
-//     Pirottin, "State-space caching revisited" (FMSD 7(3), 1995) and
-//     Godefroid 1996 §6.3: a cached state remembers the sleep set it was
-//     explored with; a revisit with sleep set Z prunes only if the stored
-//     set is a subset of Z, and otherwise explores the transitions in the
-//     stored set that are not in Z, and stores the intersection. This is
-//     what keeps the combination from losing states.
+//     futures. A state reached again is not explored again. Combined with
+//     sleep sets as in Godefroid, Holzmann and Pirottin, "State-space
+//     caching revisited" (FMSD 7(3), 1995): a cached state remembers the
+//     sleep set it was explored with; a revisit with sleep set Z prunes
+//     only if the stored set is a subset of Z, and otherwise explores the
+//     stored transitions that are not in Z and keeps the intersection.
+//     Combined with source sets as in Yang, Chen, Gopalakrishnan and Kirby,
+//     "Efficient Stateful Dynamic Partial Order Reduction" (SPIN 2008):
+//     a pruned state's explored future may race with the new prefix, so
+//     every state keeps a summary of the steps its explored future took
+//     (which task touched which object, how), and a revisit adds backtrack
+//     points for every race between the prefix and that summary. The
+//     summary cannot order its steps, so the backtrack points are
+//     conservative: where the initials of the race's reversal are not
+//     known, every enabled task is added. The summary of a state is
+//     complete only when its exploration has finished, which holds at
+//     every revisit in an acyclic state graph.
 //
 // Cycles. Without a CutPoint a task's observation hash changes with every
 // step it takes, so no key can repeat along a path and the state graph is
-// acyclic: every execution ends, and no livelock exists. CutPoints make
-// spins visible as cycles; the search records the edges it explored and,
-// when cut points were executed, looks for a fair cycle (a strongly
-// connected component in which every task enabled in all its states takes
-// a step) with Tarjan's algorithm. Under sleep sets some edges are never
-// executed, so "no fair cycle" is only a proof when Reduce is off.
+// acyclic. CutPoints make spins visible as cycles; the summaries are then
+// not sound (a revisited state may be on the stack), so a search in
+// source-set mode that passes a CutPoint starts again in sleep-set mode
+// (Mode SleepSets), which every reachable state still reaches. The search
+// records the edges it explored and looks for a fair cycle (a strongly
+// connected component in which every task enabled in all of its states
+// takes a step) with Tarjan's algorithm; under sleep sets some edges are
+// never executed, so "no fair cycle" is only a proof in Mode Full.
 //
 // A search that stops early (MaxStates, MaxDepth, a caller's budget) is not
 // exhausted and proves nothing.
 type DPOR struct {
-	// Reduce turns on sleep sets (state caching is always on).
-	Reduce bool
+	// Mode is the reduction.
+	Mode DPORMode
 	// MaxStates bounds the distinct states (0: no bound).
 	MaxStates int
 	// MaxDepth bounds the decisions of one execution; an execution that
@@ -65,11 +82,40 @@ type DPOR struct {
 	// states in discovery order, for the cycle analysis.
 	states []*dporState
 	edges  []dporEdge
+	// objs interns the objects of footprints for the summaries.
+	objs map[Obj]int32
 
 	started, exhausted, stopped bool
+	restarted                   bool
 	stats                       DPORStats
 	// end describes how the current execution was cut off by the search.
 	end DPOREnd
+}
+
+// DPORMode is the reduction the search applies on top of state caching.
+type DPORMode uint8
+
+const (
+	// SourceSets: source-DPOR with sleep sets (the default).
+	SourceSets DPORMode = iota
+	// SleepSets: sleep sets alone; every reachable state is visited.
+	SleepSets
+	// Full: no reduction; every edge of the state graph is executed.
+	Full
+)
+
+var dporModeNames = [...]string{"source-sets", "sleep-sets", "full"}
+
+func (m DPORMode) String() string { return dporModeNames[m] }
+
+// ParseDPORMode is the inverse of String.
+func ParseDPORMode(s string) (DPORMode, bool) {
+	for i, n := range dporModeNames {
+		if n == s {
+			return DPORMode(i), true
+		}
+	}
+	return 0, false
 }
 
 // DPOREnd says why the search stopped the current execution (or
@@ -86,10 +132,15 @@ const (
 	DPOREndDepth
 	// DPOREndBudget: MaxStates was reached.
 	DPOREndBudget
+	// DPOREndRestart: a CutPoint was passed in source-set mode; the
+	// search starts again with sleep sets.
+	DPOREndRestart
 )
 
 // DPORStats counts the search's work.
 type DPORStats struct {
+	// Mode is the reduction actually used (SleepSets after a restart).
+	Mode DPORMode
 	// Executions started, and how each ended when the search cut it off.
 	Executions   int
 	Cached       int // reached a state explored before
@@ -99,6 +150,10 @@ type DPORStats struct {
 	// transitions executed for the first time (edges of the state graph).
 	States      int
 	Transitions int
+	// Races found between steps, and backtrack points the summaries of
+	// revisited states added.
+	Races          int
+	SummaryBacktrk int
 	// Steps counts every step executed, replays included.
 	Steps int64
 	// MaxDepth is the longest execution, in decisions.
@@ -116,13 +171,22 @@ type dporSleeper struct {
 }
 
 type dporFrame struct {
-	state   *dporState
-	sleep   []dporSleeper // the sleep set the state is explored with here
-	done    []dporSleeper // transitions already explored from this frame
-	todo    []int32
-	cur     int32
-	curFp   Footprint
-	fpKnown bool
+	state *dporState
+	sleep []dporSleeper // the sleep set the state is explored with here
+	done  []dporSleeper // transitions already explored from this frame
+	// backtrack: tasks to explore from here (source sets grow it);
+	// explored: those taken so far (cur included).
+	backtrack, explored uint64
+	enabled             uint64
+	cur                 int32
+	curFp               Footprint
+	fpKnown             bool
+	// The cur step as an event: its index among its task's steps (from
+	// 1) and its vector clock (source sets).
+	taskIdx int32
+	clock   []int32
+	// sum: the steps taken in this frame's explored future.
+	sum dporSummary
 }
 
 type dporState struct {
@@ -134,6 +198,88 @@ type dporState struct {
 	// how it was first reached: parent state and task, for lassos.
 	parent int32
 	via    int32
+	// sum: the steps its explored future took (source sets).
+	sum dporSummary
+}
+
+// dporSummary records, per task, which interned objects its steps read
+// and wrote: bit i of rd[t] / wr[t] is object i.
+type dporSummary struct {
+	rd, wr [][]uint64
+}
+
+func (s *dporSummary) add(task int32, fp Footprint, objs map[Obj]int32) {
+	for len(s.rd) <= int(task) {
+		s.rd, s.wr = append(s.rd, nil), append(s.wr, nil)
+	}
+	for _, a := range fp {
+		i, ok := objs[a.Obj]
+		if !ok {
+			i = int32(len(objs))
+			objs[a.Obj] = i
+		}
+		w := int(i >> 6)
+		if a.Op&OpRead != 0 {
+			s.rd[task] = setBit(s.rd[task], w, i)
+		}
+		if a.Op&OpWrite != 0 {
+			s.wr[task] = setBit(s.wr[task], w, i)
+		}
+	}
+}
+
+func setBit(b []uint64, w int, i int32) []uint64 {
+	for len(b) <= w {
+		b = append(b, 0)
+	}
+	b[w] |= 1 << (i & 63)
+	return b
+}
+
+func orInto(dst, src []uint64) []uint64 {
+	for len(dst) < len(src) {
+		dst = append(dst, 0)
+	}
+	for i, v := range src {
+		dst[i] |= v
+	}
+	return dst
+}
+
+func (s *dporSummary) merge(o *dporSummary) {
+	for len(s.rd) < len(o.rd) {
+		s.rd, s.wr = append(s.rd, nil), append(s.wr, nil)
+	}
+	for t := range o.rd {
+		s.rd[t] = orInto(s.rd[t], o.rd[t])
+		s.wr[t] = orInto(s.wr[t], o.wr[t])
+	}
+}
+
+func hasBit(b []uint64, i int32) bool {
+	w := int(i >> 6)
+	return w < len(b) && b[w]&(1<<(i&63)) != 0
+}
+
+// conflicting is the set of tasks other than task whose summarized steps
+// conflict with fp.
+func (s *dporSummary) conflicting(task int32, fp Footprint, objs map[Obj]int32) uint64 {
+	var m uint64
+	for _, a := range fp {
+		i, ok := objs[a.Obj]
+		if !ok {
+			continue
+		}
+		for t := range s.rd {
+			if int32(t) == task || m&(1<<t) != 0 {
+				continue
+			}
+			if hasBit(s.wr[t], i) || (a.Op&OpWrite != 0 && hasBit(s.rd[t], i)) {
+				m |= 1 << t
+			}
+		}
+	}
+	return m
 }
 
 type dporEdge struct {
@@ -141,9 +287,9 @@ type dporEdge struct {
 	task     int32
 }
 
-// NewDPOR returns the exhaustive search; reduce turns on sleep sets.
-func NewDPOR(reduce bool, maxDepth int) *DPOR {
-	return &DPOR{Reduce: reduce, MaxDepth: maxDepth, cache: make(map[Key]*dporState)}
+// NewDPOR returns the exhaustive search with the given reduction.
+func NewDPOR(mode DPORMode, maxDepth int) *DPOR {
+	return &DPOR{Mode: mode, MaxDepth: maxDepth, cache: make(map[Key]*dporState), objs: make(map[Obj]int32)}
 }
 
 // Attach connects the search to the Explorer whose states it keys; the
@@ -155,27 +301,40 @@ func (d *DPOR) Attach(x *Explorer) {
 	d.x = x
 }
 
-// Exhausted reports whether every reachable state has been explored
-// (after the execution that Begin last prepared found nothing left).
+// Exhausted reports whether the search has nothing left to run (after the
+// execution that Begin last prepared found nothing left).
 func (d *DPOR) Exhausted() bool { return d.exhausted }
 
 // Complete reports whether the search was exhaustive: it ran out of work,
-// and neither the depth bound nor the state budget cut anything off.
+// and neither the depth bound nor the state budget nor the caller cut
+// anything off.
 func (d *DPOR) Complete() bool {
 	return d.exhausted && !d.stopped && d.stats.Truncated == 0
 }
 
 // Stats are the search's counters so far.
-func (d *DPOR) Stats() DPORStats { return d.stats }
+func (d *DPOR) Stats() DPORStats {
+	s := d.stats
+	s.Mode = d.Mode
+	return s
+}
 
 // End says how the search cut off the last execution.
 func (d *DPOR) End() DPOREnd { return d.end }
+
+// Restarted reports whether the search started again in sleep-set mode
+// (a CutPoint in source-set mode); results seen before the restart stay
+// valid (every execution is a real one), only the reduction changed.
+func (d *DPOR) Restarted() bool { return d.restarted }
 
 // Begin prepares execution number run: the first runs from the initial
 // state; each later one replays the stack up to the deepest frame with an
 // unexplored transition and takes that transition.
 func (d *DPOR) Begin(run int) {
 	d.step = 0
+	if d.end == DPOREndRestart {
+		d.restart()
+	}
 	d.end = DPOREndNone
 	if !d.started {
 		d.started = true
@@ -184,20 +343,61 @@ func (d *DPOR) Begin(run int) {
 	}
 	for len(d.stack) > 0 {
 		top := d.stack[len(d.stack)-1]
-		if d.Reduce && top.fpKnown {
+		if top.fpKnown {
 			top.done = append(top.done, dporSleeper{top.cur, top.curFp})
 		}
-		if len(top.todo) > 0 && !d.stopped {
-			top.cur, top.todo = top.todo[0], top.todo[1:]
+		if next := top.backtrack &^ top.explored &^ sleepMask(top.sleep); next != 0 && !d.stopped {
+			top.cur = int32(bits.TrailingZeros64(next))
+			top.explored |= 1 << top.cur
 			top.curFp, top.fpKnown = nil, false
 			d.stats.Executions++
 			return
 		}
-		top.state.onStack = false
+		d.pop()
+	}
+	d.exhausted = true
+}
+
+// pop finishes the top frame: its state is fully explored, and its
+// summary goes to the state and to the frame below.
+func (d *DPOR) pop() {
+	top := d.stack[len(d.stack)-1]
+	d.stack = d.stack[:len(d.stack)-1]
+	top.state.onStack = false
+	if d.Mode == SourceSets {
+		for _, u := range top.done {
+			top.sum.add(u.task, u.fp, d.objs)
+		}
+		top.state.sum.merge(&top.sum)
+		if n := len(d.stack); n > 0 {
+			d.stack[n-1].sum.merge(&top.state.sum)
+		}
+	}
+	d.release(top)
+}
+
+// restart drops everything and starts over with sleep sets.
+func (d *DPOR) restart() {
+	for len(d.stack) > 0 {
+		top := d.stack[len(d.stack)-1]
 		d.stack = d.stack[:len(d.stack)-1]
 		d.release(top)
 	}
-	d.exhausted = true
+	d.Mode = SleepSets
+	d.restarted = true
+	clear(d.cache)
+	d.states, d.edges = d.states[:0], d.edges[:0]
+	keep := d.stats
+	d.stats = DPORStats{Executions: keep.Executions, Steps: keep.Steps, CutPoints: true}
+	d.started = false
+}
+
+func sleepMask(s []dporSleeper) uint64 {
+	var m uint64
+	for _, u := range s {
+		m |= 1 << u.task
+	}
+	return m
 }
 
 // Stop ends the search after the current execution (a caller's budget).
@@ -208,8 +408,8 @@ func (d *DPOR) Spawned(*Task) {}
 // Pick replays the stack, then explores: at a new state it decides from
 // the cache and the sleep set which transitions to take.
 func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
+	d.step = step
 	if step < len(d.stack) {
-		d.step = step
 		f := d.stack[step]
 		for _, t := range runnable {
 			if int32(t.ID) == f.cur {
@@ -218,7 +418,9 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 		panic(fmt.Sprintf("sim: dpor: replay diverged at decision %d: task %d not runnable (the model is not deterministic)", step, f.cur))
 	}
-	d.step = step
+	if d.end == DPOREndRestart {
+		return nil
+	}
 	if d.MaxDepth > 0 && step >= d.MaxDepth {
 		d.stats.Truncated++
 		d.end = DPOREndDepth
@@ -239,7 +441,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	if step > 0 {
 		parent = d.stack[step-1]
 	}
-	if d.Reduce && parent != nil {
+	if d.Mode != Full && parent != nil {
 		for _, set := range [2][]dporSleeper{parent.sleep, parent.done} {
 			for _, u := range set {
 				if u.task == parent.cur || enabled&(1<<u.task) == 0 || u.fp.Conflicts(parent.curFp) {
@@ -258,6 +460,13 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	if seen {
 		if parent != nil {
 			d.edges = append(d.edges, dporEdge{parent.state.id, s.id, parent.cur})
+		}
+		if d.Mode == SourceSets {
+			// The prefix may race with the future explored from s.
+			d.summaryBacktrack(&s.sum)
+			if parent != nil {
+				parent.sum.merge(&s.sum)
+			}
 		}
 		if s.sleep&^z == 0 {
 			d.stats.Cached++
@@ -282,6 +491,16 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		d.states = append(d.states, s)
 		d.stats.States++
 		todo = enabled &^ z
+		if d.Mode == SourceSets && todo != 0 {
+			// Start with one task; races add the others they need.
+			// The task that ran last goes on if it can: fewer
+			// preemptions, schedules that read like the kernel's.
+			first := uint64(1) << bits.TrailingZeros64(todo)
+			if last != nil && todo&(1<<last.ID) != 0 {
+				first = 1 << last.ID
+			}
+			todo = first
+		}
 	}
 	if todo == 0 {
 		d.stats.SleepBlocked++
@@ -289,13 +508,13 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		return nil
 	}
 	f := d.frame()
-	f.state, f.sleep = s, sleep
-	for todo != 0 {
-		i := bits.TrailingZeros64(todo)
-		todo &^= 1 << i
-		f.todo = append(f.todo, int32(i))
+	f.state, f.sleep, f.enabled = s, sleep, enabled
+	f.backtrack = todo
+	f.cur = int32(bits.TrailingZeros64(todo))
+	if last != nil && todo&(1<<last.ID) != 0 {
+		f.cur = int32(last.ID)
 	}
-	f.cur, f.todo = f.todo[0], f.todo[1:]
+	f.explored = 1 << f.cur
 	s.onStack = true
 	d.stack = append(d.stack, f)
 	d.stats.MaxDepth = max(d.stats.MaxDepth, len(d.stack))
@@ -308,19 +527,206 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 }
 
 // Stepped records the footprint of the step just taken by the frame's
-// current transition (the first time it runs; replays repeat it).
+// current transition (the first time it runs; replays repeat it) and, with
+// source sets, looks for its races.
 func (d *DPOR) Stepped(t *Task, fp Footprint) {
 	d.stats.Steps++
-	if d.step < len(d.stack) {
-		f := d.stack[d.step]
-		if !f.fpKnown {
-			f.curFp, f.fpKnown = slices.Clone(fp), true
-			d.stats.Transitions++
+	if d.x.cutPoints > 0 && !d.stats.CutPoints {
+		d.stats.CutPoints = true
+		if d.Mode == SourceSets {
+			// Summaries are unsound on cycles: start again with
+			// sleep sets (see the type's comment).
+			d.end = DPOREndRestart
+			return
 		}
 	}
-	if d.x.cutPoints > 0 {
-		d.stats.CutPoints = true
+	if d.step >= len(d.stack) {
+		return
 	}
+	f := d.stack[d.step]
+	if f.fpKnown {
+		return
+	}
+	f.curFp, f.fpKnown = slices.Clone(fp), true
+	d.stats.Transitions++
+	if d.Mode == SourceSets {
+		d.races(d.step)
+	}
+}
+
+// races computes the vector clock of the step at frame n and, for every
+// race e ⋖ f with an earlier step e (Abdulla et al. 2014: dependent,
+// different tasks, e happens before f with no step between them on the
+// happens-before order), makes sure the state before e explores one of
+// the initials of notdep(e).f.
+func (d *DPOR) races(n int) {
+	f := d.stack[n]
+	p := f.cur
+	// Program order: the clock of p's previous step.
+	clock := f.clock[:0]
+	f.taskIdx = 1
+	for j := n - 1; j >= 0; j-- {
+		if d.stack[j].cur == p {
+			clock = append(clock, d.stack[j].clock...)
+			f.taskIdx = d.stack[j].taskIdx + 1
+			break
+		}
+	}
+	clock = growClock(clock, int(p)+1)
+	clock[p] = f.taskIdx
+	for j := n - 1; j >= 0; j-- {
+		e := d.stack[j]
+		if e.cur == p || !e.curFp.Conflicts(f.curFp) {
+			continue
+		}
+		if int(e.cur) >= len(clock) || clock[e.cur] < e.taskIdx {
+			d.stats.Races++
+			d.reverse(j, n, p)
+		}
+		clock = joinClock(clock, e.clock)
+	}
+	f.clock = clock
+}
+
+// reverse handles the race between the steps at frames j and n (task p):
+// one initial of v = notdep(e_j).p must be in backtrack(j).
+func (d *DPOR) reverse(j, n int, p int32) {
+	e := d.stack[j]
+	var initials uint64
+	var seen uint64 // tasks with a step in v so far
+	// v's steps before f: those after e that do not happen after it.
+	var v []*dporFrame
+	for k := j + 1; k < n; k++ {
+		g := d.stack[k]
+		if hb(e, g) {
+			continue
+		}
+		v = append(v, g)
+	}
+	for i, g := range v {
+		if seen&(1<<g.cur) != 0 {
+			continue
+		}
+		seen |= 1 << g.cur
+		initial := true
+		for _, h := range v[:i] {
+			if hb(h, g) {
+				initial = false
+				break
+			}
+		}
+		if initial {
+			initials |= 1 << g.cur
+		}
+	}
+	if seen&(1<<p) == 0 {
+		f := d.stack[n]
+		initial := true
+		for _, h := range v {
+			if hb(h, f) {
+				initial = false
+				break
+			}
+		}
+		if initial {
+			initials |= 1 << p
+		}
+	}
+	d.addBacktrack(e, initials, p)
+}
+
+// addBacktrack makes sure backtrack(frame) holds one of initials
+// (preferring p), or, if initials is empty or not enabled there, every
+// enabled task.
+func (d *DPOR) addBacktrack(fr *dporFrame, initials uint64, p int32) {
+	initials &= fr.enabled
+	if initials == 0 {
+		fr.backtrack |= fr.enabled
+		return
+	}
+	if fr.backtrack&initials != 0 {
+		return
+	}
+	if initials&(1<<p) != 0 {
+		fr.backtrack |= 1 << p
+	} else {
+		fr.backtrack |= 1 << bits.TrailingZeros64(initials)
+	}
+}
+
+// summaryBacktrack adds, for every step e of the current prefix and every
+// task whose steps in a revisited state's explored future conflict with
+// e, the backtrack points a race between them would need. The future's
+// steps cannot be ordered, so where the reversal's initials depend on them
+// (no step after e in the prefix is independent of e) every enabled task
+// is added.
+func (d *DPOR) summaryBacktrack(sum *dporSummary) {
+	if len(sum.rd) == 0 {
+		return
+	}
+	n := len(d.stack)
+	for j := 0; j < n; j++ {
+		e := d.stack[j]
+		tasks := sum.conflicting(e.cur, e.curFp, d.objs)
+		if tasks == 0 {
+			continue
+		}
+		// notdep(e) within the prefix, and its initials.
+		var initials, seen uint64
+		var v []*dporFrame
+		for k := j + 1; k < n; k++ {
+			g := d.stack[k]
+			if !hb(e, g) {
+				v = append(v, g)
+			}
+		}
+		for i, g := range v {
+			if seen&(1<<g.cur) != 0 {
+				continue
+			}
+			seen |= 1 << g.cur
+			initial := true
+			for _, h := range v[:i] {
+				if hb(h, g) {
+					initial = false
+					break
+				}
+			}
+			if initial {
+				initials |= 1 << g.cur
+			}
+		}
+		before := e.backtrack
+		for tasks != 0 {
+			u := int32(bits.TrailingZeros64(tasks))
+			tasks &^= 1 << u
+			d.addBacktrack(e, initials, u)
+		}
+		if e.backtrack != before {
+			d.stats.SummaryBacktrk++
+		}
+	}
+}
+
+// hb reports whether the step at frame a happens before the step at frame
+// b (b's clock has seen a).
+func hb(a, b *dporFrame) bool {
+	return int(a.cur) < len(b.clock) && b.clock[a.cur] >= a.taskIdx
+}
+
+func growClock(c []int32, n int) []int32 {
+	for len(c) < n {
+		c = append(c, 0)
+	}
+	return c
+}
+
+func joinClock(c, o []int32) []int32 {
+	c = growClock(c, len(o))
+	for i, v := range o {
+		c[i] = max(c[i], v)
+	}
+	return c
 }
 
 func (d *DPOR) frame() *dporFrame {
@@ -333,8 +739,11 @@ func (d *DPOR) frame() *dporFrame {
 }
 
 func (d *DPOR) release(f *dporFrame) {
-	f.sleep, f.done, f.todo = nil, f.done[:0], f.todo[:0]
+	f.sleep, f.done = nil, f.done[:0]
 	f.curFp, f.fpKnown = nil, false
+	f.backtrack, f.explored = 0, 0
+	f.clock = f.clock[:0]
+	f.sum = dporSummary{}
 	d.free = append(d.free, f)
 }
 

@@ -3,6 +3,7 @@ package sim
 import (
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -129,8 +130,8 @@ func bruteForce(t *testing.T, p toyProgram) map[string]bool {
 }
 
 // searchDPOR runs the stateful search and returns the final states it saw.
-func searchDPOR(t *testing.T, p toyProgram, reduce bool) (map[string]bool, *DPOR) {
-	d := NewDPOR(reduce, 1000)
+func searchDPOR(t *testing.T, p toyProgram, mode DPORMode) (map[string]bool, *DPOR) {
+	d := NewDPOR(mode, 1000)
 	x := NewExplorer(d, HandoffCoroutine)
 	x.EnableFootprints()
 	d.Attach(x)
@@ -162,15 +163,15 @@ func TestDPORAgainstBruteForce(t *testing.T) {
 	for _, p := range toyPrograms {
 		t.Run(p.name, func(t *testing.T) {
 			want := bruteForce(t, p)
-			for _, reduce := range []bool{false, true} {
-				got, d := searchDPOR(t, p, reduce)
+			for _, mode := range []DPORMode{Full, SleepSets, SourceSets} {
+				got, d := searchDPOR(t, p, mode)
 				if !maps.Equal(got, want) {
-					t.Errorf("reduce=%v: final states %v, brute force %v", reduce, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+					t.Errorf("%v: final states %v, brute force %v", mode, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
 				}
 				if !d.Complete() {
-					t.Errorf("reduce=%v: search not complete", reduce)
+					t.Errorf("%v: search not complete", mode)
 				}
-				t.Logf("reduce=%v: %+v", reduce, d.Stats())
+				t.Logf("%v: %+v", mode, d.Stats())
 			}
 		})
 	}
@@ -181,8 +182,14 @@ func TestDPORAgainstBruteForce(t *testing.T) {
 // unreduced search of the same states.
 func TestDPORSleepSetsReduce(t *testing.T) {
 	p := toyPrograms[1]
-	_, full := searchDPOR(t, p, false)
-	_, red := searchDPOR(t, p, true)
+	_, full := searchDPOR(t, p, Full)
+	_, red := searchDPOR(t, p, SleepSets)
+	_, src := searchDPOR(t, p, SourceSets)
+	// One trace of 12 steps: 12 states before a step (the final one is
+	// not keyed: nothing is left to choose there).
+	if src.Stats().Executions != 1 || src.Stats().States != 12 {
+		t.Errorf("source sets: %d executions, %d states; want 1 execution through 12 states", src.Stats().Executions, src.Stats().States)
+	}
 	if full.Stats().States != red.Stats().States {
 		t.Errorf("states: %d unreduced, %d with sleep sets: sleep sets must visit every state", full.Stats().States, red.Stats().States)
 	}
@@ -211,13 +218,16 @@ func TestDPORCycles(t *testing.T) {
 		x.Spawn("spinner", "start", func(t *Task) { spinUntil(t, m, 0) })
 		x.Spawn("setter", "start", func(t *Task) { m.store(t, 0, 1) })
 	}}
-	for _, reduce := range []bool{false, true} {
-		got, d := searchDPOR(t, spin, reduce)
+	for _, mode := range []DPORMode{Full, SleepSets, SourceSets} {
+		got, d := searchDPOR(t, spin, mode)
+		if mode == SourceSets && (!d.Restarted() || d.Stats().Mode != SleepSets) {
+			t.Errorf("spin: source sets passed a cut point without restarting with sleep sets")
+		}
 		if !d.Complete() || !d.Stats().CutPoints {
 			t.Fatalf("spin: complete %v, cut points %v", d.Complete(), d.Stats().CutPoints)
 		}
 		if l := d.FairCycle(); l != nil {
-			t.Errorf("spin (reduce=%v): fair cycle %+v reported for an unfair spin", reduce, l)
+			t.Errorf("spin (%v): fair cycle %+v reported for an unfair spin", mode, l)
 		}
 		if want := map[string]bool{"completed [1]": true}; !maps.Equal(got, want) {
 			t.Errorf("spin: finals %v", got)
@@ -238,12 +248,71 @@ func TestDPORCycles(t *testing.T) {
 			})
 		}
 	}}
-	_, d := searchDPOR(t, pingpong, false)
+	_, d := searchDPOR(t, pingpong, Full)
 	l := d.FairCycle()
 	if l == nil {
 		t.Fatal("ping-pong: no fair cycle found")
 	}
 	if !slices.Contains(l.Cycle, 0) || !slices.Contains(l.Cycle, 1) {
 		t.Errorf("ping-pong lasso %+v does not run both tasks", l)
+	}
+}
+
+// randomProgram builds a program of 2 or 3 tasks, each a few loads and
+// stores over 3 words, where loaded values decide later stores and
+// branches: a different dependence structure for every seed.
+func randomProgram(seed uint64) toyProgram {
+	r := rand.New(rand.NewPCG(seed, 7))
+	type op struct {
+		store, branch bool
+		word, val     int
+	}
+	ntasks := 2 + r.IntN(2)
+	progs := make([][]op, ntasks)
+	for i := range progs {
+		for range 1 + r.IntN(3) {
+			progs[i] = append(progs[i], op{store: r.IntN(2) == 0, branch: r.IntN(3) == 0, word: r.IntN(3), val: 1 + r.IntN(3)})
+		}
+	}
+	return toyProgram{fmt.Sprint("random", seed), 3, func(x *Explorer, m *toyMem) {
+		for i, prog := range progs {
+			x.Spawn(fmt.Sprint("t", i), "start", func(t *Task) {
+				acc := 0
+				for _, o := range prog {
+					switch {
+					case o.store:
+						m.store(t, o.word, o.val+acc)
+					case o.branch:
+						if m.load(t, o.word) != 0 {
+							return
+						}
+					default:
+						acc += m.load(t, o.word)
+					}
+				}
+			})
+		}
+	}}
+}
+
+// TestDPORRandomPrograms: on 300 random programs every reduction reaches
+// exactly the final states of brute force.
+func TestDPORRandomPrograms(t *testing.T) {
+	n := uint64(300)
+	if testing.Short() {
+		n = 60
+	}
+	for seed := range n {
+		p := randomProgram(seed)
+		want := bruteForce(t, p)
+		for _, mode := range []DPORMode{Full, SleepSets, SourceSets} {
+			got, d := searchDPOR(t, p, mode)
+			if !maps.Equal(got, want) {
+				t.Fatalf("%s, %v: final states %v, brute force %v", p.name, mode, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+			}
+			if !d.Complete() {
+				t.Fatalf("%s, %v: not complete", p.name, mode)
+			}
+		}
 	}
 }

@@ -25,7 +25,8 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	var workload, fix, params string
 	var maxStates, maxDepth, jobs int
-	var asJSON, noReduce, noDiagram bool
+	var asJSON, noDiagram bool
+	var reduction string
 	fs.StringVar(&workload, "workload", "", "race workload ids, comma-separated, or all")
 	fs.StringVar(&fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
 	fs.StringVar(&params, "param", "", "workload parameters name=value,name=value")
@@ -33,7 +34,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&maxDepth, "max-depth", bench.DefaultVerifyDepth, "decisions of one execution (unknown beyond)")
 	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "cells searched at once (output is the same for any value)")
 	fs.BoolVar(&asJSON, "json", false, "JSON Lines: one object per (workload, fix)")
-	fs.BoolVar(&noReduce, "no-reduce", false, "no sleep sets: state caching alone (every edge executed)")
+	fs.StringVar(&reduction, "reduction", "source-sets", "on top of state caching: source-sets (source-DPOR with sleep sets), sleep-sets, or full (every edge of the state graph)")
 	fs.BoolVar(&noDiagram, "no-diagram", false, "print counterexample schedules without shrinking and drawing them")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -51,8 +52,12 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	if jobs < 1 || jobs > 256 {
 		return usagef("verify: -j %d out of range (valid: 1 to 256)", jobs)
 	}
+	mode, ok := sim.ParseDPORMode(reduction)
+	if !ok {
+		return usagef("verify: unknown -reduction %q (valid: source-sets, sleep-sets, full)", reduction)
+	}
 	for _, c := range cfgs {
-		c.MaxStates, c.MaxDepth, c.Reduce = maxStates, maxDepth, !noReduce
+		c.MaxStates, c.MaxDepth, c.Mode = maxStates, maxDepth, mode
 	}
 	stop, release := watchInterrupt()
 	defer release()
@@ -196,10 +201,8 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			if i > 0 {
 				b.WriteString("\n")
 			}
-			how := "state caching, sleep sets"
-			if !v.Reduce {
-				how = "state caching"
-			}
+			how := "state caching, " + map[sim.DPORMode]string{
+				sim.SourceSets: "source sets", sim.SleepSets: "sleep sets", sim.Full: "no reduction"}[v.Mode]
 			fmt.Fprintf(&b, "%s: every reachable state, no preemption bound (%s)\n", v.Workload, how)
 			if len(v.Params) > 0 {
 				fmt.Fprintf(&b, "params: %s\n", strings.Join(v.Params, ","))
@@ -227,7 +230,7 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			fmt.Fprintf(&b, "\n%s under %s: unknown where nothing failed: %s after %d states, %d transitions\n",
 				v.Workload, v.Fix, why, v.Stats.States, v.Stats.Transitions)
 		} else if v.Verdicts[mm.Livelock] == bench.Unknown {
-			fmt.Fprintf(&b, "\n%s under %s: livelock unknown: spins form cycles and sleep sets skip edges; run with -no-reduce\n", v.Workload, v.Fix)
+			fmt.Fprintf(&b, "\n%s under %s: livelock unknown: spins form cycles and sleep sets skip edges; run with -reduction full\n", v.Workload, v.Fix)
 		}
 		for _, f := range v.Failing() {
 			fmt.Fprintf(&b, "\n")
@@ -299,9 +302,7 @@ func writeVerifyJSON(w io.Writer, r *verified) error {
 		Cached: v.Stats.Cached, SleepBlocked: v.Stats.SleepBlocked, Truncated: v.Stats.Truncated,
 		Steps: v.Stats.Steps, MaxDepth: v.Stats.MaxDepth, Seconds: r.elapsed.Seconds(),
 	}
-	if !v.Reduce {
-		j.Search = "dpor-no-reduce"
-	}
+	j.Search = "dpor/" + v.Mode.String()
 	for f := range mm.NumFailures {
 		j.Verdicts[mm.Failure(f).String()] = v.Verdicts[f].String()
 		if v.First[f] != "" {
