@@ -242,6 +242,13 @@ func (t *Task) yield() {
 		// RunAlone: nobody else may run, so there is no decision to take.
 		return
 	}
+	if t.aborting {
+		// The execution is being unwound and a deferred function of the
+		// task reached a scheduling point: suspending here would leave
+		// the worker parked inside this task, and the next execution's
+		// task on the worker would first finish this one's unwinding.
+		panic(errAborted)
+	}
 	t.w.suspend()
 	if t.aborting {
 		panic(errAborted)
