@@ -5,33 +5,45 @@ import "github.com/pagelab/pagelab/sim"
 // The kernel primitives fix variants (package fixes) build their patched
 // functions from. Each is the kernel function or macro of the same name;
 // every page-flag access goes through the same stale-page and PF_* policy
-// checks as the baseline's.
+// checks as the baseline's, and every access to shared state reports its
+// footprint (the functions that touch another task's state take the
+// running task).
 
 // TestBit is test_bit(nr, &page->flags): a plain read.
 func TestBit(t *Thread, page *Page, nr uint) bool {
-	return t.touch(page, pfAny, "test_bit", sim.AccessRead, nr).testBit(nr)
+	return t.testBitAt(t.touch(page, pfAny, "test_bit", sim.AccessRead, nr), nr)
 }
 
 // TestAndSetBit is test_and_set_bit(nr, &page->flags).
 func TestAndSetBit(t *Thread, page *Page, nr uint) bool {
-	return t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, nr).testAndSetBit(nr)
+	return t.testAndSetBitAt(t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, nr), nr)
 }
 
 // TestAndClearBit is test_and_clear_bit(nr, &page->flags).
 func TestAndClearBit(t *Thread, page *Page, nr uint) bool {
-	return t.touch(page, pfAny, "test_and_clear_bit", sim.AccessRMW, nr).testAndClearBit(nr)
+	return t.testAndClearBitAt(t.touch(page, pfAny, "test_and_clear_bit", sim.AccessRMW, nr), nr)
 }
+
+// ObserveBit is the lab's own look at a flag bit (spurious wake-up
+// statistics): no kernel access, so no touch() checks and no cost, but a
+// read of shared state all the same, reported.
+func ObserveBit(t *Thread, page *Page, nr uint) bool { return t.testFlag(page, nr) }
+
+// ReadIndex is page->index read by a task, reported.
+func ReadIndex(t *Thread, page *Page) uint64 { return t.pageIndex(page) }
 
 // ClearBitUnlockIsNegativeByte is clear_bit_unlock_is_negative_byte(nr,
 // &page->flags): clear bit nr and report PG_waiters in one atomic operation.
 // The kernel can only do this for bits in PG_waiters' byte (bits 0-7).
 func ClearBitUnlockIsNegativeByte(t *Thread, page *Page, nr uint) bool {
 	t.touch(page, pfOnlyHead, "clear_bit_unlock_is_negative_byte", sim.AccessRMW, nr)
-	return clearBitUnlockIsNegativeByte(page, nr)
+	return t.clearBitUnlockIsNegativeByte(page, nr)
 }
 
-// WakePageMatch is wake_page_match().
-func WakePageMatch(wait *WaitPageQueue, key *WaitPageKey) bool { return wakePageMatch(wait, key) }
+// WakePageMatch is wake_page_match(), by the waker t.
+func WakePageMatch(t *Thread, wait *WaitPageQueue, key *WaitPageKey) bool {
+	return wakePageMatch(t, wait, key)
+}
 
 // TrylockPageBitCommon is trylock_page_bit_common().
 func TrylockPageBitCommon(t *Thread, page *Page, bitNr uint, e *WaitQueueEntry) bool {
@@ -57,43 +69,55 @@ func RotateReclaimablePage(t *Thread, page *Page) { rotateReclaimablePage(t, pag
 // page and bit (init_wait(); wait->func = wake_page_function; ...).
 func InitWaitPageQueue(t *Thread, page *Page, bitNr uint) *WaitPageQueue {
 	w := &t.wait
-	w.Wait.initList()
+	t.initList(&w.Wait, 0)
 	w.Wait.private, w.Wait.wpq = t, w
 	w.Page, w.BitNr = page, bitNr
+	t.wrTarget(w)
 	return w
 }
 
 // Bookmark is the waker's on-stack bookmark entry, initialised.
 func Bookmark(t *Thread) *WaitQueueEntry {
 	b := &t.bookmark
-	b.flags.Store(0)
-	b.initList()
+	t.setWaitFlags(b, 0)
+	t.initList(b, 1)
 	return b
 }
 
-// Private is wait->private: the waiting task.
+// Private is wait->private: the waiting task (the entry's identity, not
+// state: it never changes once set).
 func (e *WaitQueueEntry) Private() *Thread { return e.private }
 
 // PageQueue is container_of(wait, struct wait_page_queue, wait).
 func (e *WaitQueueEntry) PageQueue() *WaitPageQueue { return e.wpq }
 
-// SetFlags stores wait->flags (smp_store_release where the kernel uses it).
-func (e *WaitQueueEntry) SetFlags(f uint32) { e.flags.Store(f) }
+// ReadFlags is task t's load of wait->flags (smp_load_acquire where the
+// kernel uses it).
+func (e *WaitQueueEntry) ReadFlags(t *Thread) uint32 { return t.waitFlags(e) }
+
+// SetFlags is task t's store of wait->flags (smp_store_release where the
+// kernel uses it).
+func (e *WaitQueueEntry) SetFlags(t *Thread, f uint32) { t.setWaitFlags(e, f) }
 
 // ListEmptyCareful is list_empty_careful(&wait->entry).
-func (e *WaitQueueEntry) ListEmptyCareful() bool { return e.listEmptyCareful() }
+func (e *WaitQueueEntry) ListEmptyCareful(t *Thread) bool { return t.listEmptyCareful(e) }
 
 // ListEmpty is list_empty(&wait->entry).
-func (e *WaitQueueEntry) ListEmpty() bool { return e.listEmptyCareful() }
+func (e *WaitQueueEntry) ListEmpty(t *Thread) bool { return t.listEmptyCareful(e) }
 
-// ListDelInit is list_del_init(&wait->entry).
-func ListDelInit(e *WaitQueueEntry) { listDelInit(e) }
+// ListDelInit is list_del_init(&wait->entry) of a wait_page_queue's entry,
+// queued on its page's wait queue.
+func ListDelInit(t *Thread, e *WaitQueueEntry) {
+	listDelInit(t, PageWaitqueue(t.K, e.wpq.Page), e)
+}
 
-// ListDelInitCareful is list_del_init_careful(&wait->entry).
-func ListDelInitCareful(e *WaitQueueEntry) { listDelInitCareful(e) }
+// ListDelInitCareful is list_del_init_careful(&wait->entry), likewise.
+func ListDelInitCareful(t *Thread, e *WaitQueueEntry) {
+	listDelInitCareful(t, PageWaitqueue(t.K, e.wpq.Page), e)
+}
 
 // AddTail is __add_wait_queue_entry_tail(q, wait).
-func (q *WaitQueueHead) AddTail(e *WaitQueueEntry) { listAddTail(e, &q.head) }
+func (q *WaitQueueHead) AddTail(t *Thread, e *WaitQueueEntry) { listAddTail(t, q, e, &q.head) }
 
 // Lock is spin_lock_irq(&q->lock).
 func (q *WaitQueueHead) Lock(t *Thread) { q.lock.Lock(t) }
@@ -102,7 +126,7 @@ func (q *WaitQueueHead) Lock(t *Thread) { q.lock.Lock(t) }
 func (q *WaitQueueHead) Unlock() { q.lock.Unlock() }
 
 // WaitqueueActive is waitqueue_active(q).
-func (q *WaitQueueHead) WaitqueueActive() bool { return q.waitqueueActive() }
+func (q *WaitQueueHead) WaitqueueActive(t *Thread) bool { return q.waitqueueActive(t) }
 
 // XaLock is xa_lock_irqsave(&mapping->i_pages).
 func (m *AddressSpace) XaLock(t *Thread) { m.iPages.Lock(t) }
@@ -111,10 +135,14 @@ func (m *AddressSpace) XaLock(t *Thread) { m.iPages.Lock(t) }
 func (m *AddressSpace) XaUnlock() { m.iPages.Unlock() }
 
 // XaClearMark is __xa_clear_mark(&mapping->i_pages, index, mark).
-func (m *AddressSpace) XaClearMark(index uint64, mark uint8) { m.clearMark(index, mark) }
+func (m *AddressSpace) XaClearMark(t *Thread, index uint64, mark uint8) {
+	t.xaClearMark(m, index, mark)
+}
 
 // XaSetMark is __xa_set_mark(&mapping->i_pages, index, mark).
-func (m *AddressSpace) XaSetMark(index uint64, mark uint8) { m.setMark(index, mark) }
+func (m *AddressSpace) XaSetMark(t *Thread, index uint64, mark uint8) {
+	t.xaSetMark(m, index, mark)
+}
 
 // AccountPageWriteback is the part of __test_set_page_writeback() that
 // follows a successful test-and-set of PG_writeback: the WRITEBACK mark and
@@ -132,7 +160,16 @@ func FolioXorFlagsHasWaiters(t *Thread, page *Page, mask uint64) bool {
 	for {
 		old := page.flags.Load()
 		if page.flags.CompareAndSwap(old, old^mask) {
-			return old&(1<<PG_waiters) != 0
+			if t.Footprinting() {
+				for b := uint(0); b < 64; b++ {
+					if mask&(1<<b) != 0 {
+						t.rmwFlag(page, b, old&(1<<b) != 0, old&(1<<b) == 0)
+					}
+				}
+			}
+			w := old&(1<<PG_waiters) != 0
+			t.rdFlag(page, PG_waiters, w)
+			return w
 		}
 	}
 }

@@ -58,10 +58,23 @@ func PageWaitqueue(k *Kernel, page *Page) *WaitQueueHead {
 	return &k.waitTable[h]
 }
 
+// targetVal is objWaitTarget's value: the wait_page_queue's page and bit.
+func targetVal(wait *WaitPageQueue) uint64 { return pageID(wait.Page)<<8 | uint64(wait.BitNr) }
+
+// wrTarget reports the owner's store of its wait_page_queue's page and bit.
+func (t *Thread) wrTarget(wait *WaitPageQueue) {
+	if t.Footprinting() {
+		t.fpWrite(obj(objWaitTarget, uint64(t.ID), 0), targetVal(wait))
+	}
+}
+
 // wakePageMatch is wake_page_match() (include/linux/pagemap.h, v5.10): a
 // different page does not match; the same page records page_match, then a
-// different bit does not match.
-func wakePageMatch(wait *WaitPageQueue, key *WaitPageKey) bool {
+// different bit does not match. The waker reads the waiter's page and bit.
+func wakePageMatch(t *Thread, wait *WaitPageQueue, key *WaitPageKey) bool {
+	if t.Footprinting() {
+		t.fpRead(obj(objWaitTarget, uint64(wait.Wait.private.ID), 0), targetVal(wait))
+	}
 	if wait.Page != key.Page {
 		return false
 	}
@@ -79,20 +92,20 @@ func wakePageMatch(wait *WaitPageQueue, key *WaitPageKey) bool {
 // (fair hand-off requested) the waker takes the bit for it.
 func WakePageFunction(t *Thread, e *WaitQueueEntry, mode sim.TaskState, key *WaitPageKey) int {
 	wait := e.wpq
-	if !wakePageMatch(wait, key) {
+	if !wakePageMatch(t, wait, key) {
 		return 0
 	}
 	// The waiter writes its flags only before queueing and after being
 	// woken, so this plain read under q->lock is stable.
-	flags := e.flags.Load()
+	flags := t.waitFlags(e)
 	if flags&WQ_FLAG_EXCLUSIVE != 0 {
 		page := t.touch(key.Page, pfAny, "test_bit", sim.AccessRead, key.BitNr)
-		if page.testBit(key.BitNr) {
+		if t.testBitAt(page, key.BitNr) {
 			return -1
 		}
 		if flags&WQ_FLAG_CUSTOM != 0 {
 			t.accessBit(page, key.BitNr, sim.AccessRMW)
-			if page.testAndSetBit(key.BitNr) {
+			if t.testAndSetBitAt(page, key.BitNr) {
 				return -1
 			}
 			flags |= WQ_FLAG_DONE
@@ -100,12 +113,13 @@ func WakePageFunction(t *Thread, e *WaitQueueEntry, mode sim.TaskState, key *Wai
 	}
 	// smp_store_release(&wait->flags, flags | WQ_FLAG_WOKEN): pairs with the
 	// waiter's smp_load_acquire; WOKEN must be visible before the wake-up.
-	e.flags.Store(flags | WQ_FLAG_WOKEN)
+	t.setWaitFlags(e, flags|WQ_FLAG_WOKEN)
 	e.private.WakeUp()
 	// list_del_init_careful() must be the last touch of the entry: it
 	// lives on the waiter's stack, and once the waiter sees it unlinked in
-	// finish_wait() it may return and reuse that stack.
-	listDelInitCareful(e)
+	// finish_wait() it may return and reuse that stack. The entry is on
+	// its page's queue (the one being walked).
+	listDelInitCareful(t, PageWaitqueue(t.K, wait.Page), e)
 	if flags&WQ_FLAG_EXCLUSIVE != 0 {
 		return 1
 	}
@@ -125,13 +139,13 @@ func WakeUpPageBit(t *Thread, page *Page, bitNr uint) {
 	q := PageWaitqueue(k, page)
 	key := WaitPageKey{Page: page, BitNr: bitNr}
 	bookmark := &t.bookmark // on the waker's stack
-	bookmark.flags.Store(0)
-	bookmark.initList()
+	t.setWaitFlags(bookmark, 0)
+	t.initList(bookmark, 1)
 
 	t.Step("wake_up_page_bit")
 	q.lock.Lock(t)
 	wakeUpCommon(t, q, sim.TaskUninterruptible, 1, &key, bookmark)
-	for bookmark.flags.Load()&WQ_FLAG_BOOKMARK != 0 {
+	for t.waitFlags(bookmark)&WQ_FLAG_BOOKMARK != 0 {
 		// The walk went past WAITQUEUE_WALK_BREAK_CNT entries: drop the
 		// lock so that interrupts and other CPUs get in, then continue
 		// from the bookmark. Waiters can come and go meanwhile.
@@ -143,7 +157,7 @@ func WakeUpPageBit(t *Thread, page *Page, bitNr uint) {
 	// It is possible to miss clearing Waiters here, when we woke our page
 	// waiters but the hashed waitqueue has waiters for other pages on it.
 	// That's okay, it's a rare case. The next waker will take care of it.
-	if !q.waitqueueActive() || !key.PageMatch {
+	if !q.waitqueueActive(t) || !key.PageMatch {
 		ClearPageWaiters(t, page)
 	}
 	q.lock.Unlock()
@@ -168,14 +182,14 @@ func wakeUpPage(t *Thread, page *Page, bit uint) {
 // under q->lock, after SetPageWaiters, an exclusive waiter tries to take the
 // bit and any other checks it; success means no sleep at all.
 func trylockPageBitCommon(t *Thread, page *Page, bitNr uint, e *WaitQueueEntry) bool {
-	if e.flags.Load()&WQ_FLAG_EXCLUSIVE != 0 {
-		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, bitNr).testAndSetBit(bitNr) {
+	if t.waitFlags(e)&WQ_FLAG_EXCLUSIVE != 0 {
+		if t.testAndSetBitAt(t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, bitNr), bitNr) {
 			return false
 		}
-	} else if t.touch(page, pfAny, "test_bit", sim.AccessRead, bitNr).testBit(bitNr) {
+	} else if t.testBitAt(t.touch(page, pfAny, "test_bit", sim.AccessRead, bitNr), bitNr) {
 		return false
 	}
-	e.flags.Store(e.flags.Load() | WQ_FLAG_WOKEN | WQ_FLAG_DONE)
+	t.setWaitFlags(e, t.waitFlags(e)|WQ_FLAG_WOKEN|WQ_FLAG_DONE)
 	return true
 }
 
@@ -188,17 +202,26 @@ func trylockPageBitCommon(t *Thread, page *Page, bitNr uint, e *WaitQueueEntry) 
 // itself, and otherwise queues again at the tail. The first
 // PageLockUnfairness queueings are "stealable"; later ones ask the waker for
 // a fair hand-off (WQ_FLAG_CUSTOM).
+//
+// Its two loop heads are CutPoints: what follows depends on the arguments
+// and on unfairness and slept, the only locals live there (wait and e are
+// the task's own). unfairness is declared as max(unfairness, 0): it is
+// only ever tested by "unfairness-- < 0" style, so every value at or below
+// zero behaves the same, and a waiter passed over again and again revisits
+// its state instead of counting down forever.
 func WaitOnPageBitCommon(t *Thread, q *WaitQueueHead, page *Page, bitNr uint, state sim.TaskState, behavior WaitBehavior) int {
 	t.Enter("wait_on_page_bit_common")
 	defer t.Exit()
 	unfairness := t.K.PageLockUnfairness
 	wait := &t.wait
 	e := &wait.Wait
-	e.initList()
+	t.initList(e, 0)
 	e.private, e.wpq = t, wait
 	wait.Page, wait.BitNr = page, bitNr
+	t.wrTarget(wait)
 
 repeat:
+	t.CutPoint("wait_on_page_bit_common:repeat", uint64(max(unfairness, 0)))
 	var flags uint32
 	if behavior == Exclusive {
 		flags = WQ_FLAG_EXCLUSIVE
@@ -207,7 +230,7 @@ repeat:
 			flags |= WQ_FLAG_CUSTOM
 		}
 	}
-	e.flags.Store(flags)
+	t.setWaitFlags(e, flags)
 	slept := false
 
 	t.Step("wait_on_page_bit_common")
@@ -217,7 +240,7 @@ repeat:
 	// takes q->lock after us, finding our entry) or we see the bit clear.
 	SetPageWaiters(t, page)
 	if !trylockPageBitCommon(t, page, bitNr, e) {
-		listAddTail(e, &q.head)
+		listAddTail(t, q, e, &q.head)
 	}
 	q.lock.Unlock()
 
@@ -229,8 +252,9 @@ repeat:
 	}
 
 	for {
+		t.CutPoint("wait_on_page_bit_common:wait", uint64(max(unfairness, 0)), boolID(slept))
 		t.SetState(state)
-		f := e.flags.Load() // smp_load_acquire(&wait->flags)
+		f := t.waitFlags(e) // smp_load_acquire(&wait->flags)
 		if f&WQ_FLAG_WOKEN == 0 {
 			if t.SignalPending(state) {
 				break
@@ -253,24 +277,24 @@ repeat:
 		// Otherwise take it ourselves; a fast-path trylock_page() on
 		// another CPU may have stolen it since the waker saw it clear.
 		t.Step("test_and_set_bit")
-		if t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, bitNr).testAndSetBit(bitNr) {
+		if t.testAndSetBitAt(t.touch(page, pfAny, "test_and_set_bit", sim.AccessRMW, bitNr), bitNr) {
 			// Woken, but the bit was taken again first.
 			t.Spurious()
 			goto repeat
 		}
-		e.flags.Store(f | WQ_FLAG_DONE)
+		t.setWaitFlags(e, f|WQ_FLAG_DONE)
 		break
 	}
 
 	// A signal may leave PG_waiters set with no waiter left: the next
 	// wake-up clears it.
-	if !e.listEmptyCareful() {
+	if !t.listEmptyCareful(e) {
 		t.Step("finish_wait")
 	}
 	finishWait(t, q, e)
 
 	// Only after finish_wait() are the flags stable.
-	f := e.flags.Load()
+	f := t.waitFlags(e)
 	if behavior == Exclusive {
 		if f&WQ_FLAG_DONE != 0 {
 			return 0
@@ -286,9 +310,10 @@ repeat:
 // noteSharedWakeup counts a spurious wake-up for the lab's statistics: a
 // non-exclusive waiter that was woken (not one that found the bit clear
 // without sleeping) while the bit is set again. The read is the lab's
-// observation, not the kernel's: it costs nothing and is not a step.
+// observation, not the kernel's: it costs nothing and is not a step (it is
+// reported all the same: it reads shared state).
 func noteSharedWakeup(t *Thread, page *Page, bitNr uint, slept bool) {
-	if slept && page.testBit(bitNr) {
+	if slept && t.testFlag(page, bitNr) {
 		t.Spurious()
 	}
 }
@@ -304,8 +329,8 @@ func WaitOnPageBit(t *Thread, page *Page, bitNr uint) {
 // test_and_set_bit_lock of PG_locked on the head page. The caller places the
 // scheduling point.
 func TrylockPage(t *Thread, page *Page) bool {
-	page = CompoundHead(page)
-	return !t.touch(page, pfNoTail, "trylock_page", sim.AccessRMW, PG_locked).testAndSetBit(PG_locked)
+	page = t.compoundHead(page)
+	return !t.testAndSetBitAt(t.touch(page, pfNoTail, "trylock_page", sim.AccessRMW, PG_locked), PG_locked)
 }
 
 // LockPage is lock_page() (include/linux/pagemap.h, v5.10): the trylock fast
@@ -333,10 +358,14 @@ func lockPageSlow(t *Thread, page *Page) {
 
 // clearBitUnlockIsNegativeByte is clear_bit_unlock_is_negative_byte(): one
 // atomic operation that clears bit nr with release semantics and reports
-// whether bit 7 of the same byte (PG_waiters) was set.
-func clearBitUnlockIsNegativeByte(page *Page, nr uint) bool {
+// whether bit 7 of the same byte (PG_waiters) was set: a store of bit nr
+// and a read of PG_waiters.
+func (t *Thread) clearBitUnlockIsNegativeByte(page *Page, nr uint) bool {
 	old := page.flags.And(^uint64(1 << nr))
-	return old&(1<<PG_waiters) != 0
+	t.wrFlag(page, nr, false)
+	w := old&(1<<PG_waiters) != 0
+	t.rdFlag(page, PG_waiters, w)
+	return w
 }
 
 // UnlockPage is unlock_page() (mm/filemap.c, v5.10): clear PG_locked and
@@ -345,7 +374,7 @@ func clearBitUnlockIsNegativeByte(page *Page, nr uint) bool {
 // waiter can slip in between them — the property PG_writeback lacks.
 func UnlockPage(t *Thread, page *Page) {
 	t.Enter("unlock_page")
-	page = CompoundHead(page)
+	page = t.compoundHead(page)
 	t.Step("unlock_page")
 	if !PageLocked(t, page) && t.K.DebugVM {
 		t.Bug(BugNotLocked, "unlock_page of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
@@ -354,7 +383,7 @@ func UnlockPage(t *Thread, page *Page) {
 		t.accessBit(page, PG_locked, sim.AccessRMW)
 		t.accessBit(page, PG_waiters, sim.AccessRead)
 	}
-	if clearBitUnlockIsNegativeByte(page, PG_locked) {
+	if t.clearBitUnlockIsNegativeByte(page, PG_locked) {
 		t.K.Ops.WakeUpPageBit(t, page, PG_locked)
 	}
 	t.Exit()

@@ -2,6 +2,7 @@ package mm
 
 import (
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/pagelab/pagelab/sim"
 )
@@ -33,38 +34,134 @@ type WaitQueueEntry struct {
 	queued atomic.Bool
 }
 
-// Flags is the entry's flags word.
+// Flags is the entry's flags word (oracles and tests; a task uses
+// waitFlags).
 func (e *WaitQueueEntry) Flags() uint32 { return e.flags.Load() }
+
+// Footprints of the wait queues. A bucket's list is one object
+// (objWaitQueue, a: the bucket), its value a hash of its entries'
+// identities in order; list_add and list_del write it, a walk reads it. An
+// entry is named by its owner task and kind (entryKey): its flags
+// (objWaitFlags) and whether it is linked (objWaitQueued) are objects of
+// their own, and so are a wait_page_queue's page and bit (objWaitTarget).
+// wait->private and container_of(wait) are the entry's identity, not state.
+
+// entryKey names a wait-queue entry: its owner's task ID and 0 for a
+// wait_page_queue's entry, 1 for a bookmark. The entry must have been set
+// up (a wait entry by InitWaitPageQueue or wait_on_page_bit_common, which
+// set wait->private; a bookmark is always Thread.bookmark).
+func entryKey(e *WaitQueueEntry) (id, b uint64) {
+	if e.wpq != nil {
+		return uint64(e.private.ID), 0
+	}
+	// A bookmark lives on its waker's stack: container_of(e, struct
+	// Thread, bookmark).
+	th := (*Thread)(unsafe.Add(unsafe.Pointer(e), -int(unsafe.Offsetof(Thread{}.bookmark))))
+	return uint64(th.ID), 1
+}
+
+// queueBucket is the index of q in the page wait table.
+func queueBucket(q *WaitQueueHead) uint64 { return q.lock.line &^ lineWaitTable }
+
+// queueVal is objWaitQueue's value: a hash of the entries' keys in order.
+func queueVal(q *WaitQueueHead) uint64 {
+	h := uint64(0x5157)
+	for e := q.head.next; e != &q.head; e = e.next {
+		id, b := entryKey(e)
+		h = fpMix(h ^ ((id+1)<<1 | b) + 0x9e3779b97f4a7c15)
+	}
+	return h
+}
+
+// rdQueue reports a walk of q's list; wrQueue a change of it (the caller
+// holds q->lock).
+func (t *Thread) rdQueue(q *WaitQueueHead) {
+	if t.Footprinting() {
+		t.fpRead(obj(objWaitQueue, queueBucket(q), 0), queueVal(q))
+	}
+}
+
+func (t *Thread) wrQueue(q *WaitQueueHead) {
+	if t.Footprinting() {
+		t.fpWrite(obj(objWaitQueue, queueBucket(q), 0), queueVal(q))
+	}
+}
+
+// waitFlags is a task's load of an entry's flags, reported.
+func (t *Thread) waitFlags(e *WaitQueueEntry) uint32 {
+	f := e.flags.Load()
+	if t.Footprinting() {
+		id, b := entryKey(e)
+		t.fpRead(obj(objWaitFlags, id, b), uint64(f))
+	}
+	return f
+}
+
+// setWaitFlags is a task's store of an entry's flags, reported.
+func (t *Thread) setWaitFlags(e *WaitQueueEntry, f uint32) {
+	e.flags.Store(f)
+	if t.Footprinting() {
+		id, b := entryKey(e)
+		t.fpWrite(obj(objWaitFlags, id, b), uint64(f))
+	}
+}
+
+// wrQueued reports a store of whether the entry is linked (its value now).
+func (t *Thread) wrQueued(e *WaitQueueEntry) {
+	if t.Footprinting() {
+		id, b := entryKey(e)
+		t.fpWrite(obj(objWaitQueued, id, b), boolID(e.queued.Load()))
+	}
+}
 
 // listEmptyCareful is list_empty_careful(): whether the entry is unlinked.
 // It pairs with listDelInitCareful in the waker (an acquire load against a
 // release store in the kernel; sequentially consistent here).
-func (e *WaitQueueEntry) listEmptyCareful() bool { return !e.queued.Load() }
-
-func (e *WaitQueueEntry) initList() {
-	e.prev, e.next = e, e
-	e.queued.Store(false)
+func (t *Thread) listEmptyCareful(e *WaitQueueEntry) bool {
+	q := e.queued.Load()
+	if t.Footprinting() {
+		id, b := entryKey(e)
+		t.fpRead(obj(objWaitQueued, id, b), boolID(q))
+	}
+	return !q
 }
 
-// listAddTail is list_add_tail(new, head): new goes before head.
-func listAddTail(n, head *WaitQueueEntry) {
+// initList is INIT_LIST_HEAD(&e->entry) on an unlinked entry (whose
+// wait->private may not be set yet: the owner reports it, with b as in
+// entryKey).
+func (t *Thread) initList(e *WaitQueueEntry, b uint64) {
+	e.prev, e.next = e, e
+	e.queued.Store(false)
+	if t.Footprinting() {
+		t.fpWrite(obj(objWaitQueued, uint64(t.ID), b), 0)
+	}
+}
+
+// listAddTail is list_add_tail(new, head) on q's list: new goes before
+// head (q's head or an entry of q).
+func listAddTail(t *Thread, q *WaitQueueHead, n, head *WaitQueueEntry) {
 	prev := head.prev
 	n.prev, n.next = prev, head
 	prev.next = n
 	head.prev = n
 	n.queued.Store(true)
+	t.wrQueue(q)
+	t.wrQueued(n)
 }
 
-// listDelInit is list_del_init(); listDelInitCareful (c6fe44d96fc1) is
-// the same with a release store, which sequential consistency gives for
-// free.
-func listDelInit(e *WaitQueueEntry) {
+// listDelInit is list_del_init() of an entry of q; listDelInitCareful
+// (c6fe44d96fc1) is the same with a release store, which sequential
+// consistency gives for free.
+func listDelInit(t *Thread, q *WaitQueueHead, e *WaitQueueEntry) {
 	e.prev.next = e.next
 	e.next.prev = e.prev
-	e.initList()
+	e.prev, e.next = e, e
+	e.queued.Store(false)
+	t.wrQueue(q)
+	t.wrQueued(e)
 }
 
-func listDelInitCareful(e *WaitQueueEntry) { listDelInit(e) }
+func listDelInitCareful(t *Thread, q *WaitQueueHead, e *WaitQueueEntry) { listDelInit(t, q, e) }
 
 // WaitQueueHead is struct wait_queue_head: a spinlock and a FIFO list.
 type WaitQueueHead struct {
@@ -92,8 +189,12 @@ func (q *WaitQueueHead) Entries() []*WaitQueueEntry {
 	return l
 }
 
-// waitqueueActive is waitqueue_active(): any entry queued.
-func (q *WaitQueueHead) waitqueueActive() bool { return q.head.next != &q.head }
+// waitqueueActive is waitqueue_active(): any entry queued (a read of the
+// list, reported).
+func (q *WaitQueueHead) waitqueueActive(t *Thread) bool {
+	t.rdQueue(q)
+	return q.head.next != &q.head
+}
 
 // SpinLock is spinlock_t. Holding one is always inside a single step of the
 // model (no scheduling point inside a spinlock section), so in explore mode
@@ -133,10 +234,12 @@ func (l *SpinLock) Unlock() {
 // the caller can drop q->lock. It returns the remaining nr_exclusive.
 func wakeUpCommon(t *Thread, q *WaitQueueHead, mode sim.TaskState, nrExclusive int, key *WaitPageKey, bookmark *WaitQueueEntry) int {
 	var curr *WaitQueueEntry
-	if bookmark != nil && bookmark.flags.Load()&WQ_FLAG_BOOKMARK != 0 {
+	// The walk reads the list (where the bookmark is, the entries after it).
+	t.rdQueue(q)
+	if bookmark != nil && t.waitFlags(bookmark)&WQ_FLAG_BOOKMARK != 0 {
 		curr = bookmark.next
-		listDelInit(bookmark)
-		bookmark.flags.Store(0)
+		listDelInit(t, q, bookmark)
+		t.setWaitFlags(bookmark, 0)
 	} else {
 		curr = q.head.next
 	}
@@ -145,7 +248,7 @@ func wakeUpCommon(t *Thread, q *WaitQueueHead, mode sim.TaskState, nrExclusive i
 	}
 	cnt := 0
 	for next := curr.next; curr != &q.head; curr, next = next, next.next {
-		flags := curr.flags.Load()
+		flags := t.waitFlags(curr)
 		if flags&WQ_FLAG_BOOKMARK != 0 {
 			continue
 		}
@@ -161,8 +264,8 @@ func wakeUpCommon(t *Thread, q *WaitQueueHead, mode sim.TaskState, nrExclusive i
 		}
 		cnt++
 		if bookmark != nil && cnt > t.K.WalkBreakCnt && next != &q.head {
-			bookmark.flags.Store(WQ_FLAG_BOOKMARK)
-			listAddTail(bookmark, next)
+			t.setWaitFlags(bookmark, WQ_FLAG_BOOKMARK)
+			listAddTail(t, q, bookmark, next)
 			break
 		}
 	}
@@ -175,9 +278,9 @@ func wakeUpCommon(t *Thread, q *WaitQueueHead, mode sim.TaskState, nrExclusive i
 // entry unlinked the waker no longer touches it.
 func finishWait(t *Thread, q *WaitQueueHead, e *WaitQueueEntry) {
 	t.SetState(sim.TaskRunning)
-	if !e.listEmptyCareful() {
+	if !t.listEmptyCareful(e) {
 		q.lock.Lock(t)
-		listDelInit(e)
+		listDelInit(t, q, e)
 		q.lock.Unlock()
 	}
 }
