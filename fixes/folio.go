@@ -55,14 +55,14 @@ func folioEndWritebackInner(t *mm.Thread, page *mm.Page) bool {
 	t.Enter("__folio_end_writeback")
 	defer t.Exit()
 	t.Step("__folio_end_writeback")
-	mapping := page.Mapping()
+	mapping := mm.ReadMapping(t, page)
 	if mapping == nil {
 		return mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
 	}
 	mapping.XaLock(t)
 	waiters := mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
-	if page.Mapping() == mapping {
-		mapping.XaClearMark(page.Index, mm.PAGECACHE_TAG_WRITEBACK)
+	if mm.ReadMapping(t, page) == mapping {
+		mapping.XaClearMark(t, mm.ReadIndex(t, page), mm.PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.XaUnlock()
 	return waiters
@@ -80,7 +80,7 @@ func folioWakeBit(t *mm.Thread, page *mm.Page, bitNr uint) {
 	mm.WakeUpCommon(t, q, sim.TaskUninterruptible, 1, &key, nil)
 	// It's possible to miss clearing waiters here, when we woke our page
 	// waiters, but the hashed waitqueue has waiters for other pages on it.
-	if !q.WaitqueueActive() || !key.PageMatch {
+	if !q.WaitqueueActive(t) || !key.PageMatch {
 		mm.ClearPageWaiters(t, page)
 	}
 	q.Unlock()

@@ -18,11 +18,12 @@ var LoopWait = &Fix{
 }
 
 // waitOnPageWritebackLoop is wait_on_page_writeback() (mm/page-writeback.c,
-// v5.11-rc3).
+// v5.11-rc3). The loop's head is a CutPoint (no local is live there).
 func waitOnPageWritebackLoop(t *mm.Thread, page *mm.Page) {
 	t.Enter("wait_on_page_writeback")
 	defer t.Exit()
 	for {
+		t.CutPoint("wait_on_page_writeback")
 		t.Step("wait_on_page_writeback")
 		if !mm.PageWriteback(t, page) {
 			return

@@ -45,14 +45,14 @@ func clearPageWriteback(t *mm.Thread, page *mm.Page) bool {
 	t.Enter("__clear_page_writeback")
 	defer t.Exit()
 	t.Step("__clear_page_writeback")
-	mapping := page.Mapping()
+	mapping := mm.ReadMapping(t, page)
 	if mapping == nil {
 		return mm.ClearBitUnlockIsNegativeByte(t, page, mm.PG_writeback)
 	}
 	mapping.XaLock(t)
 	waiters := mm.ClearBitUnlockIsNegativeByte(t, page, mm.PG_writeback)
-	if page.Mapping() == mapping {
-		mapping.XaClearMark(page.Index, mm.PAGECACHE_TAG_WRITEBACK)
+	if mm.ReadMapping(t, page) == mapping {
+		mapping.XaClearMark(t, mm.ReadIndex(t, page), mm.PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.XaUnlock()
 	return waiters

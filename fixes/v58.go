@@ -26,7 +26,7 @@ var V58 = &Fix{
 
 // wakePageFunctionV58 is wake_page_function() (mm/filemap.c, v5.8).
 func wakePageFunctionV58(t *mm.Thread, e *mm.WaitQueueEntry, mode sim.TaskState, key *mm.WaitPageKey) int {
-	if !mm.WakePageMatch(e.PageQueue(), key) {
+	if !mm.WakePageMatch(t, e.PageQueue(), key) {
 		return 0
 	}
 	// Stop walking if it's locked. Is this safe if
@@ -43,29 +43,31 @@ func wakePageFunctionV58(t *mm.Thread, e *mm.WaitQueueEntry, mode sim.TaskState,
 	if !e.Private().WakeUp() {
 		return 0
 	}
-	mm.ListDelInit(e)
+	mm.ListDelInit(t, e)
 	return 1
 }
 
 // waitOnPageBitCommonV58 is wait_on_page_bit_common() (mm/filemap.c, v5.8).
+// The loop's head is a CutPoint: ret, the only local live there, is 0.
 func waitOnPageBitCommonV58(t *mm.Thread, q *mm.WaitQueueHead, page *mm.Page, bitNr uint, state sim.TaskState, behavior mm.WaitBehavior) int {
 	t.Enter("wait_on_page_bit_common")
 	defer t.Exit()
 	wait := mm.InitWaitPageQueue(t, page, bitNr)
 	e := &wait.Wait
 	if behavior == mm.Exclusive {
-		e.SetFlags(mm.WQ_FLAG_EXCLUSIVE)
+		e.SetFlags(t, mm.WQ_FLAG_EXCLUSIVE)
 	} else {
-		e.SetFlags(0)
+		e.SetFlags(t, 0)
 	}
 	ret := 0
 	for {
+		t.CutPoint("wait_on_page_bit_common:v5.8", uint64(ret))
 		t.Step("wait_on_page_bit_common")
 		q.Lock(t)
-		if e.ListEmpty() {
+		if e.ListEmpty(t) {
 			// Queue again at the tail: a waiter woken for a bit that was
 			// set again by the time it ran loses its place.
-			q.AddTail(e)
+			q.AddTail(t, e)
 			mm.SetPageWaiters(t, page)
 		}
 		t.SetState(state)
@@ -105,7 +107,7 @@ func waitOnPageBitCommonV58(t *mm.Thread, q *mm.WaitQueueHead, page *mm.Page, bi
 			break
 		}
 	}
-	if !e.ListEmptyCareful() {
+	if !e.ListEmptyCareful(t) {
 		t.Step("finish_wait")
 	}
 	mm.FinishWait(t, q, e)
