@@ -37,14 +37,14 @@ func SetPageDirty(t *Thread, page *Page) bool {
 	if TestSetPageDirty(t, page) {
 		return false
 	}
-	mapping := page.Mapping()
+	mapping := t.pageMapping(page)
 	if mapping == nil {
 		return true
 	}
 	t.Step("set_page_dirty:xa_lock")
 	mapping.iPages.Lock(t)
-	if page.Mapping() == mapping {
-		mapping.setMark(page.Index, PAGECACHE_TAG_DIRTY)
+	if t.pageMapping(page) == mapping {
+		t.xaSetMark(mapping, t.pageIndex(page), PAGECACHE_TAG_DIRTY)
 	}
 	mapping.iPages.Unlock()
 	return true
@@ -84,22 +84,23 @@ func SetPageWriteback(t *Thread, page *Page) bool {
 // one step; set says whether to set PG_writeback (false when the caller
 // already owns the bit and only the tags and accounting are left).
 func testSetPageWritebackLocked(t *Thread, page *Page, set bool) bool {
-	mapping := page.Mapping()
+	mapping := t.pageMapping(page)
 	old := true
 	if set {
-		old = t.touch(page, pfNoTail, "TestSetPageWriteback", sim.AccessRMW, PG_writeback).testAndSetBit(PG_writeback)
+		old = t.testAndSetBitAt(t.touch(page, pfNoTail, "TestSetPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
 	}
 	if mapping == nil {
 		return old
 	}
 	mapping.iPages.Lock(t)
+	index := t.pageIndex(page)
 	if !old || !set {
-		mapping.setMark(page.Index, PAGECACHE_TAG_WRITEBACK)
+		t.xaSetMark(mapping, index, PAGECACHE_TAG_WRITEBACK)
 	}
-	if !page.testBit(PG_dirty) {
-		mapping.clearMark(page.Index, PAGECACHE_TAG_DIRTY)
+	if !t.testFlag(page, PG_dirty) {
+		t.xaClearMark(mapping, index, PAGECACHE_TAG_DIRTY)
 	}
-	mapping.clearMark(page.Index, PAGECACHE_TAG_TOWRITE)
+	t.xaClearMark(mapping, index, PAGECACHE_TAG_TOWRITE)
 	mapping.iPages.Unlock()
 	return old
 }
@@ -126,14 +127,14 @@ func TestClearPageWriteback(t *Thread, page *Page) bool {
 	t.Enter("test_clear_page_writeback")
 	defer t.Exit()
 	t.Step("test_clear_page_writeback")
-	mapping := page.Mapping()
+	mapping := t.pageMapping(page)
 	if mapping == nil {
-		return t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback).testAndClearBit(PG_writeback)
+		return t.testAndClearBitAt(t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
 	}
 	mapping.iPages.Lock(t)
-	ret := t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback).testAndClearBit(PG_writeback)
-	if ret && page.Mapping() == mapping {
-		mapping.clearMark(page.Index, PAGECACHE_TAG_WRITEBACK)
+	ret := t.testAndClearBitAt(t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
+	if ret && t.pageMapping(page) == mapping {
+		t.xaClearMark(mapping, t.pageIndex(page), PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.iPages.Unlock()
 	return ret
@@ -193,7 +194,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 	defer t.OpEnd(t.OpBegin(OpWriteCachePages))
 	var index, end uint64
 	if wbc.RangeCyclic {
-		index, end = mapping.writebackIndex.Load(), MaxIndex
+		index, end = t.writebackIndex(mapping), MaxIndex
 	} else {
 		index, end = wbc.RangeStart, wbc.RangeEnd
 	}
@@ -211,12 +212,12 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 			break
 		}
 		for _, page := range pv {
-			doneIndex = page.Index
+			doneIndex = t.pageIndex(page)
 			LockPage(t, page)
 			// Page truncated or invalidated: we can freely skip it, even
 			// for data integrity operations.
 			t.Step("write_cache_pages:mapping")
-			if page.Mapping() != mapping {
+			if t.pageMapping(page) != mapping {
 				UnlockPage(t, page)
 				continue
 			}
@@ -246,7 +247,24 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 		doneIndex = 0
 	}
 	if wbc.RangeCyclic {
-		mapping.writebackIndex.Store(doneIndex)
+		t.setWritebackIndex(mapping, doneIndex)
+	}
+}
+
+// writebackIndex is a task's load of mapping->writeback_index, reported.
+func (t *Thread) writebackIndex(m *AddressSpace) uint64 {
+	v := m.writebackIndex.Load()
+	if t.Footprinting() {
+		t.fpRead(xaObj(objWbIndex, m, 0), v)
+	}
+	return v
+}
+
+// setWritebackIndex is a task's store of mapping->writeback_index, reported.
+func (t *Thread) setWritebackIndex(m *AddressSpace, v uint64) {
+	m.writebackIndex.Store(v)
+	if t.Footprinting() {
+		t.fpWrite(xaObj(objWbIndex, m, 0), v)
 	}
 }
 
