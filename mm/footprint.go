@@ -43,6 +43,7 @@ const (
 	objMisc        = 28 // a, b: anything else, documented where used
 	objFileTrunc   = 29 // a: ino: the oracle's truncations and truncating counters
 	objBio         = 30 // a: the completion task's ID: the bio's bounce copy
+	objFileDone    = 31 // a: ino, b: index: the oracle's completed (returned) write version
 )
 
 func obj(kind, a, b uint64) sim.Obj { return sim.Obj(kind<<56 | a<<24 | b) }
