@@ -38,6 +38,27 @@ type Bio struct {
 	Ino    int
 	Index  uint64
 	Task   string // the completion task
+	// id is the completion task's ID: the bio's object (objBio) is named
+	// by it.
+	id int
+}
+
+// bounceVal is objBio's value: the bounce copy's dataID with 1<<62 set, 0
+// for none.
+func bounceVal(d *PageData) uint64 {
+	if d == nil {
+		return 0
+	}
+	return dataID(*d) | 1<<62
+}
+
+// setBioBounce is the submitter's store of the bio's bounce copy (after
+// SubmitBio spawned the completion, in the same step), reported.
+func (t *Thread) setBioBounce(bio *Bio, d PageData) {
+	bio.bounce = &d
+	if t.Footprinting() {
+		t.fpWrite(obj(objBio, uint64(bio.id), 0), bounceVal(bio.bounce))
+	}
 }
 
 func (d PageData) String() string {
@@ -70,11 +91,26 @@ func (d *Disk) reset() {
 	d.Writes = 0
 }
 
-// Block is what the disk holds for block index of inode ino.
+// Block is what the disk holds for block index of inode ino (oracles and
+// tests; a task uses diskBlock).
 func (d *Disk) Block(ino int, index uint64) PageData {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.blocks[blockKey{ino, index}]
+}
+
+// blockObj is disk block (ino, index); its value is the dataID of what it
+// holds (0: nothing).
+func blockObj(ino int, index uint64) sim.Obj { return obj(objBlock, uint64(ino), index) }
+
+// diskBlock is a task's read of what the disk holds for block index of
+// inode ino, reported.
+func (t *Thread) diskBlock(ino int, index uint64) PageData {
+	d := t.K.Disk.Block(ino, index)
+	if t.Footprinting() {
+		t.fpRead(blockObj(ino, index), dataID(d))
+	}
+	return d
 }
 
 // SubmitBio is submit_bio() of a one-page write (the bio the mpage code
@@ -84,13 +120,15 @@ func (d *Disk) Block(ino int, index uint64) PageData {
 // calling end_page_writeback() — with no page reference of its own.
 func SubmitBio(t *Thread, page *Page) *Bio {
 	k := t.K
-	n := k.nrIO.Add(1)
-	bio := &Bio{Page: page, gen: page.gen.Load(), data: page.Data(), Ino: page.Mapping().Host.Ino, Index: page.Index, Task: TaskName("io", int(n))}
-	k.SpawnKind(bio.Task, "dma", sim.TaskIRQ, func(ct *Thread) {
+	n := t.nrIOAdd()
+	t.rdAlloc(page)
+	bio := &Bio{Page: page, gen: page.gen.Load(), data: t.pageData(page), Ino: t.pageMapping(page).Host.Ino, Index: t.pageIndex(page), Task: TaskName("io", int(n))}
+	io := k.SpawnKind(bio.Task, "dma", sim.TaskIRQ, func(ct *Thread) {
 		ct.bio = bio
 		bioDMA(ct, bio)
 		mpageEndIO(ct, bio)
 	})
+	bio.id = io.ID
 	return bio
 }
 
@@ -98,7 +136,10 @@ func SubmitBio(t *Thread, page *Page) *Bio {
 // the bio's inode and index; data of another owner reaching it is
 // corruption: the page was freed and reused while the I/O was in flight.
 func bioDMA(t *Thread, bio *Bio) {
-	data := bio.Page.Data()
+	data := t.pageData(bio.Page)
+	if t.Footprinting() {
+		t.fpRead(obj(objBio, uint64(bio.id), 0), bounceVal(bio.bounce))
+	}
 	if bio.bounce != nil {
 		data = *bio.bounce
 	}
@@ -106,6 +147,10 @@ func bioDMA(t *Thread, bio *Bio) {
 	k.Disk.mu.Lock()
 	k.Disk.blocks[blockKey{bio.Ino, bio.Index}] = data
 	k.Disk.Writes++
+	if t.Footprinting() {
+		t.fpWrite(blockObj(bio.Ino, bio.Index), dataID(data))
+		t.fpWrite(obj(objDisk, 0, 0), uint64(k.Disk.Writes))
+	}
 	k.Disk.mu.Unlock()
 	switch {
 	case data.Ino != bio.Ino || data.Index != bio.Index:

@@ -50,6 +50,54 @@ func (k *Kernel) NewInode() *Inode {
 	return ino
 }
 
+// The oracle's bookkeeping is state like the kernel's (its readers decide
+// what fsync and the writes report), with objects of its own: the versions
+// numbered per page (objFileVer, footprint_cde.go's writeVersion), the
+// versions completed per page (objFileDone; the slice's length, which a
+// truncation leaves as it was, at fileDoneLen) and the truncation counters
+// (objFileTrunc).
+
+// fileDoneLen is the objFileDone index that stands for len(completed).
+const fileDoneLen = 1<<24 - 1
+
+// truncVal is objFileTrunc's value.
+func truncVal(inode *Inode) uint64 {
+	return uint64(inode.truncations)<<32 | uint64(uint32(inode.truncating))
+}
+
+// rdTrunc reports a read of the truncation counters; wrTrunc a store (of
+// what they hold now). The caller holds inode.mu.
+func (t *Thread) rdTrunc(inode *Inode) {
+	if t.Footprinting() {
+		t.fpRead(inodeObj(objFileTrunc, inode, 0), truncVal(inode))
+	}
+}
+
+func (t *Thread) wrTrunc(inode *Inode) {
+	if t.Footprinting() {
+		t.fpWrite(inodeObj(objFileTrunc, inode, 0), truncVal(inode))
+	}
+}
+
+// fpCompleted reports the completed versions: a read or a store of every
+// index and of the length.
+//
+//go:noinline
+func (t *Thread) fpCompleted(inode *Inode, write bool) {
+	for i, v := range inode.completed {
+		if write {
+			t.Write(inodeObj(objFileDone, inode, uint64(i)), v)
+		} else {
+			t.Read(inodeObj(objFileDone, inode, uint64(i)), v)
+		}
+	}
+	if write {
+		t.Write(inodeObj(objFileDone, inode, fileDoneLen), uint64(len(inode.completed)))
+	} else {
+		t.Read(inodeObj(objFileDone, inode, fileDoneLen), uint64(len(inode.completed)))
+	}
+}
+
 func growU64(s []uint64, i uint64) []uint64 {
 	for uint64(len(s)) <= i {
 		s = append(s, 0)
@@ -66,9 +114,10 @@ func growU64(s []uint64, i uint64) []uint64 {
 func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
-	v := inode.newVersion(index)
+	v := t.writeVersion(inode, index)
 	inode.mu.Lock()
 	truncations, truncating := inode.truncations, inode.truncating
+	t.rdTrunc(inode)
 	inode.mu.Unlock()
 
 	page := grabCachePageWriteBegin(t, inode.Mapping, index)
@@ -76,7 +125,7 @@ func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 		return // -ENOMEM
 	}
 	t.Step("copy_from_user")
-	page.setData(PageData{Ino: inode.Ino, Index: index, Version: v})
+	t.setPageData(page, PageData{Ino: inode.Ino, Index: index, Version: v})
 	SetPageUptodate(t, page)
 	SetPageDirty(t, page)
 	UnlockPage(t, page)
@@ -85,14 +134,27 @@ func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 
 	inode.mu.Lock()
 	defer inode.mu.Unlock()
+	if truncating == 0 {
+		t.rdTrunc(inode)
+	}
 	if truncating > 0 || inode.truncating > 0 || inode.truncations != truncations {
 		// A truncation overlapped the write and may have thrown its page
 		// away: no fsync owes this data to the disk.
 		return
 	}
+	n := len(inode.completed)
 	inode.completed = growU64(inode.completed, index)
+	if t.Footprinting() {
+		if len(inode.completed) != n {
+			t.fpWrite(inodeObj(objFileDone, inode, fileDoneLen), uint64(len(inode.completed)))
+		}
+		t.fpRead(inodeObj(objFileDone, inode, index), inode.completed[index])
+	}
 	if v > inode.completed[index] {
 		inode.completed[index] = v
+		if t.Footprinting() {
+			t.fpWrite(inodeObj(objFileDone, inode, index), v)
+		}
 	}
 }
 
@@ -101,15 +163,18 @@ func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 // look the page up and lock it, re-checking page->mapping after the lock
 // (the page may have been truncated while we slept); or allocate a new page,
 // lock it non-atomically (nobody else can see it yet) and insert it.
+//
+// The retry loop's head is a CutPoint: no local is live there.
 func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Page {
 	t.Enter("grab_cache_page_write_begin")
 	defer t.Exit()
 	for {
+		t.CutPoint("grab_cache_page_write_begin")
 		page := findGetPage(t, mapping, index)
 		if page != nil {
 			LockPage(t, page)
 			t.Step("pagecache_get_page:mapping")
-			if page.Mapping() != mapping {
+			if t.pageMapping(page) != mapping {
 				UnlockPage(t, page)
 				t.Step("put_page")
 				PutPage(t, page)
@@ -122,11 +187,11 @@ func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Pa
 		if page == nil {
 			return nil
 		}
-		page.setBit(PG_locked) // __SetPageLocked
+		t.setFlag(page, PG_locked) // __SetPageLocked
 		if !addToPageCacheLRU(t, page, mapping, index) {
 			// -EEXIST: someone else added a page at index; retry the
 			// lookup. Our page was never visible to anyone.
-			page.clearBit(PG_locked)
+			t.clearFlag(page, PG_locked)
 			t.Step("put_page")
 			PutPage(t, page)
 			continue
@@ -194,13 +259,18 @@ func Fsync(t *Thread, inode *Inode) {
 	defer t.OpEnd(t.OpBegin(OpFsync))
 	inode.mu.Lock()
 	want := append([]uint64(nil), inode.completed...)
+	if t.Footprinting() {
+		t.fpCompleted(inode, false)
+	}
 	truncations, truncating := inode.truncations, inode.truncating
+	t.rdTrunc(inode)
 	inode.mu.Unlock()
 	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}
 	DoWritepages(t, inode.Mapping, &wbc)
 	FilemapFdatawaitRange(t, inode.Mapping, 0, MaxIndex)
 	inode.mu.Lock()
 	overlapped := inode.truncations != truncations || truncating > 0 || inode.truncating > 0
+	t.rdTrunc(inode)
 	inode.mu.Unlock()
 	if overlapped {
 		// A truncation overlapped the fsync: it may legitimately have
@@ -211,16 +281,38 @@ func Fsync(t *Thread, inode *Inode) {
 		if v == 0 {
 			continue
 		}
-		got := t.K.Disk.Block(inode.Ino, uint64(index))
+		got := t.diskBlock(inode.Ino, uint64(index))
 		if got.Ino != inode.Ino || got.Index != uint64(index) || got.Version < v {
 			t.Raise(DataLoss, "fsync of inode %d returned but block %d holds %s, not version %d or later", inode.Ino, index, got, v)
 		}
 	}
 }
 
+// beginTruncate is inode.beginTruncate() by a task, reported: the
+// completed versions are cleared, the counters written (and written again
+// by end).
+func (t *Thread) beginTruncate(inode *Inode) (end func()) {
+	endTruncate := inode.beginTruncate()
+	if t.Footprinting() {
+		inode.mu.Lock()
+		t.fpCompleted(inode, true)
+		t.wrTrunc(inode)
+		inode.mu.Unlock()
+	}
+	return func() {
+		endTruncate()
+		if t.Footprinting() {
+			inode.mu.Lock()
+			t.wrTrunc(inode)
+			inode.mu.Unlock()
+		}
+	}
+}
+
 // beginTruncate records, for the oracles, a truncation of the file until
 // the returned function is called. Writes that returned before it are
-// thrown away: no later fsync owes them to the disk.
+// thrown away: no later fsync owes them to the disk. It reports nothing: in
+// a task, (*Thread).beginTruncate is the reported version.
 func (inode *Inode) beginTruncate() (end func()) {
 	inode.mu.Lock()
 	clear(inode.completed)
@@ -234,7 +326,9 @@ func (inode *Inode) beginTruncate() (end func()) {
 	}
 }
 
-// newVersion numbers a new write of page index, for the oracles.
+// newVersion numbers a new write of page index, for the oracles. It
+// reports nothing: in a task, writeVersion (footprint_cde.go) is the
+// reported version.
 func (inode *Inode) newVersion(index uint64) uint64 {
 	inode.mu.Lock()
 	defer inode.mu.Unlock()
@@ -249,7 +343,7 @@ func (inode *Inode) newVersion(index uint64) uint64 {
 func TruncatePagecache(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
-	defer inode.beginTruncate()()
+	defer t.beginTruncate(inode)()
 	TruncateInodePagesRange(t, inode.Mapping, 0, MaxIndex)
 }
 
@@ -267,6 +361,8 @@ func ReadPageLocked(t *Thread, inode *Inode, index uint64) {
 	}
 	LockPage(t, page)
 	t.Step("filemap_fault:mapping")
+	// The result is not used: the load is not reported (a read whose
+	// value decides nothing commutes with every write).
 	_ = page.Mapping() == inode.Mapping
 	UnlockPage(t, page)
 	t.Step("put_page")

@@ -10,10 +10,10 @@ func TruncateInodePage(t *Thread, mapping *AddressSpace, page *Page) int {
 	t.Enter("truncate_inode_page")
 	defer t.Exit()
 	t.Step("truncate_inode_page")
-	if PageTail(page) && t.K.DebugVM {
+	if t.pageTail(page) && t.K.DebugVM {
 		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
 	}
-	if page.Mapping() != mapping {
+	if t.pageMapping(page) != mapping {
 		return -5 // -EIO
 	}
 	truncateCleanupPage(t, page)
@@ -27,7 +27,7 @@ func TruncateInodePage(t *Thread, mapping *AddressSpace, page *Page) int {
 func truncateCleanupPage(t *Thread, page *Page) {
 	t.Step("cancel_dirty_page")
 	TestClearPageDirty(t, page)
-	page.clearBit(PG_mappedtodisk)
+	t.clearFlag(page, PG_mappedtodisk)
 }
 
 // TruncateInodePagesRange is truncate_inode_pages_range() (mm/truncate.c,
@@ -38,10 +38,12 @@ func truncateCleanupPage(t *Thread, page *Page) {
 // empty: lock_page, wait_on_page_writeback, truncate_inode_page. Pass 2
 // trusts wait_on_page_writeback(): there is no re-check of PG_writeback
 // before the page is deleted and, once the pagevec lets go, freed.
+//
+// Pass 2's loop head is a CutPoint: index is the only local live there.
 func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64) {
 	t.Enter("truncate_inode_pages_range")
 	defer t.Exit()
-	if mapping.NrPages() == 0 {
+	if t.readNrPages(mapping) == 0 {
 		return
 	}
 	var pvec, locked [PAGEVEC_SIZE]*Page
@@ -70,7 +72,7 @@ func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64
 				UnlockPage(t, page)
 				continue
 			}
-			if page.Mapping() != mapping {
+			if t.pageMapping(page) != mapping {
 				UnlockPage(t, page)
 				continue
 			}
@@ -95,6 +97,7 @@ func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64
 	// Pass 2.
 	index = start
 	for {
+		t.CutPoint("truncate_inode_pages_range:pass2", index)
 		n := int(min(end-index+1, PAGEVEC_SIZE))
 		pv, indices := pagevecLookupEntries(t, pvec[:0], idx[:0], mapping, index, n)
 		if len(pv) == 0 {
