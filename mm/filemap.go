@@ -351,7 +351,7 @@ func LockPage(t *Thread, page *Page) {
 // lockPageSlow is __lock_page() (mm/filemap.c, v5.10): an EXCLUSIVE,
 // uninterruptible wait for PG_locked on the head page.
 func lockPageSlow(t *Thread, page *Page) {
-	page = CompoundHead(page)
+	page = t.compoundHead(page)
 	q := PageWaitqueue(t.K, page)
 	t.K.Ops.WaitOnPageBitCommon(t, q, page, PG_locked, sim.TaskUninterruptible, Exclusive)
 }
