@@ -1,0 +1,33 @@
+package mm
+
+import (
+	"fmt"
+
+	"github.com/pagelab/pagelab/sim"
+)
+
+// ObjString names a footprint object in the terms of footprint.go, for the
+// messages of the footprint completeness tests (package bench).
+func ObjString(o sim.Obj) string {
+	kind, a, b := uint64(o)>>56, uint64(o)>>24&(1<<32-1), uint64(o)&(1<<24-1)
+	names := map[uint64]string{
+		objPageFlag: "page-flag", objPageRef: "page-ref", objPageMapcnt: "page-mapcount",
+		objPageHead: "page-head", objPageMapping: "page-mapping", objPageIndex: "page-index",
+		objPageData: "page-data", objPageAlloc: "page-alloc", objPagePrivate: "page-private",
+		objFreeList: "free-list", objWaitQueue: "wait-queue", objWaitFlags: "wait-flags",
+		objWaitQueued: "wait-queued", objWaitTarget: "wait-target", objXaSlot: "xa-slot",
+		objXaMarks: "xa-marks", objXaSize: "xa-size", objNrPages: "nrpages",
+		objWbIndex: "writeback-index", objISize: "i_size", objInodeMisc: "inode-misc",
+		objFileVer: "file-version", objPTE: "pte", objBlock: "block", objDisk: "disk",
+		objLock: "lock", objIO: "nr-io", objMisc: "misc",
+	}
+	switch {
+	case kind == 0xff:
+		return fmt.Sprintf("sim(%d, task %d)", uint64(o)>>48&0xff, uint64(o)&(1<<48-1))
+	case kind == objPageFlag && b < NR_PAGEFLAGS:
+		return fmt.Sprintf("page-flag(pfn %d, %s)", a, pageFlagNames[b])
+	case names[kind] != "":
+		return fmt.Sprintf("%s(%d, %d)", names[kind], a, b)
+	}
+	return fmt.Sprintf("obj(%d, %d, %d)", kind, a, b)
+}
