@@ -19,7 +19,8 @@ func ObjString(o sim.Obj) string {
 		objXaMarks: "xa-marks", objXaSize: "xa-size", objNrPages: "nrpages",
 		objWbIndex: "writeback-index", objISize: "i_size", objInodeMisc: "inode-misc",
 		objFileVer: "file-version", objPTE: "pte", objBlock: "block", objDisk: "disk",
-		objLock: "lock", objIO: "nr-io", objMisc: "misc",
+		objLock: "lock", objIO: "nr-io", objMisc: "misc", objFileTrunc: "file-truncations",
+		objBio: "bio", objFileDone: "file-done",
 	}
 	switch {
 	case kind == 0xff:
