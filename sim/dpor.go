@@ -73,6 +73,8 @@ type DPOR struct {
 	// MaxDepth bounds the decisions of one execution; an execution that
 	// reaches it is truncated and the search is then not exhaustive.
 	MaxDepth int
+	// NoCache turns state caching off: stateless search.
+	NoCache bool
 
 	x     *Explorer
 	stack []*dporFrame
@@ -456,10 +458,19 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	}
 	key := d.x.StateKey()
 	s, seen := d.cache[key]
+	if d.NoCache {
+		seen = false
+	}
 	var todo uint64
 	if seen {
 		if parent != nil {
 			d.edges = append(d.edges, dporEdge{parent.state.id, s.id, parent.cur})
+		}
+		if s.onStack && d.Mode == SourceSets {
+			// A cycle: s's exploration is under way and its summary
+			// incomplete. Start again with sleep sets.
+			d.end = DPOREndRestart
+			return nil
 		}
 		if d.Mode == SourceSets {
 			// The prefix may race with the future explored from s.
@@ -531,14 +542,8 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 // source sets, looks for its races.
 func (d *DPOR) Stepped(t *Task, fp Footprint) {
 	d.stats.Steps++
-	if d.x.cutPoints > 0 && !d.stats.CutPoints {
+	if d.x.cutPoints > 0 {
 		d.stats.CutPoints = true
-		if d.Mode == SourceSets {
-			// Summaries are unsound on cycles: start again with
-			// sleep sets (see the type's comment).
-			d.end = DPOREndRestart
-			return
-		}
 	}
 	if d.step >= len(d.stack) {
 		return

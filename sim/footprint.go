@@ -141,7 +141,12 @@ func chain(h Key, v uint64) Key {
 // may skip computing values it reports only then.
 func (t *Task) Footprinting() bool { return t.fp != nil }
 
-// Read reports that the running step loaded object o and used value v.
+// Read reports that the running step loaded object o and learned v: the
+// value, or only the part of it the code goes on to use (the outcome of a
+// test, a bit). What the task learns is what its future may depend on, so
+// reporting less than it uses is unsound, and reporting more than it uses
+// only splits states that are equal (a refcount value where only "was it
+// zero" matters makes every count a different state).
 func (t *Task) Read(o Obj, v uint64) {
 	if t.fp != nil {
 		t.read(o, v)
@@ -156,10 +161,13 @@ func (t *Task) Write(o Obj, v uint64) {
 	}
 }
 
-// RMW reports an atomic read-modify-write of o that found old and left new.
-func (t *Task) RMW(o Obj, old, new uint64) {
+// RMW reports an atomic read-modify-write of o that left new and told the
+// task seen: what the operation returns and the code uses (the old bit of
+// test_and_set_bit, whether atomic_dec_and_test reached zero; 0 for
+// set_bit, atomic_inc and the like, which return nothing), as for Read.
+func (t *Task) RMW(o Obj, seen, new uint64) {
 	if t.fp != nil {
-		t.rmw(o, old, new)
+		t.rmw(o, seen, new)
 	}
 }
 
@@ -233,13 +241,13 @@ func (t *Task) write(o Obj, v uint64) {
 }
 
 //go:noinline
-func (t *Task) rmw(o Obj, old, new uint64) {
+func (t *Task) rmw(o Obj, seen, new uint64) {
 	f := t.fp
 	if !f.on {
 		return
 	}
 	f.cur = append(f.cur, Access{o, OpRMW})
-	t.obs = chain(chain(t.obs, uint64(o)), old)
+	t.obs = chain(chain(t.obs, uint64(o)), seen)
 	f.set(o, new)
 }
 
