@@ -53,3 +53,57 @@ func BenchmarkTimed(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkVerify measures the exhaustive search on writeback-restart at
+// default parameters, one sub-benchmark per fix of race A's family: each
+// op is one whole search (source sets, state caching, no bound), with the
+// states and executions it took. BenchmarkVerifyDFS2 runs the
+// preemption-bounded DFS (-strategy dfs -preemptions 2) on the same cells
+// in the same run, for the ratio. Target: each variant exhausted in under
+// 10 ms on one core.
+func BenchmarkVerify(b *testing.B) {
+	w, _ := workloads.Lookup("writeback-restart")
+	for _, fix := range w.Fixes {
+		b.Run("writeback-restart/fix="+fix, func(b *testing.B) {
+			v, _ := fixes.Parse(fix)
+			var res *Verification
+			for b.Loop() {
+				var err error
+				res, err = Verify(&VerifyConfig{Workload: w, Params: w.Defaults(), Variant: v}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if !res.Complete {
+				b.Fatalf("not complete: %+v", res.Stats)
+			}
+			b.ReportMetric(float64(res.Stats.States), "states")
+			b.ReportMetric(float64(res.Stats.Executions), "execs")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/search")
+		})
+	}
+}
+
+// BenchmarkVerifyDFS2: the preemption-bounded DFS of the same cells (see
+// BenchmarkVerify).
+func BenchmarkVerifyDFS2(b *testing.B) {
+	w, _ := workloads.Lookup("writeback-restart")
+	for _, fix := range w.Fixes {
+		b.Run("writeback-restart/fix="+fix, func(b *testing.B) {
+			v, _ := fixes.Parse(fix)
+			var c *Cell
+			for b.Loop() {
+				var err error
+				c, err = Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "dfs", Depth: 2, Seed: 1, Runs: 10_000_000}, nil)
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+			if !c.Exhausted {
+				b.Fatal("dfs not exhausted")
+			}
+			b.ReportMetric(float64(c.Runs), "execs")
+			b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/search")
+		})
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
+
+	"github.com/pagelab/pagelab/mm"
 )
 
 // Compare renders the comparison of two results directories, cell by cell
@@ -132,6 +134,11 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 		}
 		fmt.Fprintf(&s, "  %-28s %13s %13s   %s\n", r.what, r.old, r.new, delta)
 	}
+	var ab [][2]*Record
+	for _, pr := range pairs {
+		ab = append(ab, [2]*Record{pr.a, pr.b})
+	}
+	writeVerdictChanges(&s, ab)
 	if len(onlyA) > 0 || len(onlyB) > 0 {
 		s.WriteString("\nnot compared (in one run only):\n")
 		for _, k := range onlyA {
@@ -150,4 +157,67 @@ func opsOf(r *Record) map[string]bool {
 		m[op] = true
 	}
 	return m
+}
+
+// writeVerdictChanges lists the exhaustive search's verdicts that differ
+// between the two records of each pair (old, new), per cell and failure
+// id; "-" stands for a cell that was not verified. When one side was not
+// verified, the ids its other side verified are one line, "every other id".
+func writeVerdictChanges(s *strings.Builder, pairs [][2]*Record) {
+	type change struct{ id, old, new string }
+	var lines []string
+	both := 0
+	for _, pr := range pairs {
+		a, b := pr[0], pr[1]
+		if a.Latency != nil || (!a.Verified() && !b.Verified()) {
+			continue
+		}
+		if a.Verified() && b.Verified() {
+			both++
+		}
+		var cs []change
+		others := 0
+		for f := mm.Failure(0); f < mm.NumFailures; f++ {
+			id := f.String()
+			va, vb := a.VerdictText(id), b.VerdictText(id)
+			if va == vb {
+				continue
+			}
+			// One side not verified: keep the lines that say something.
+			if (va == "-" && vb == "verified") || (vb == "-" && va == "verified") {
+				others++
+				continue
+			}
+			cs = append(cs, change{id, va, vb})
+		}
+		if others > 0 {
+			id := "every other id"
+			if len(cs) == 0 {
+				id = "every id"
+			}
+			old, new := "-", "verified"
+			if !b.Verified() {
+				old, new = new, old
+			}
+			cs = append(cs, change{id, old, new})
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		cell := fmt.Sprintf("  %s %s", a.Workload, a.Fix)
+		if len(a.Params) > 0 {
+			cell += " " + strings.TrimPrefix(a.Key(), fmt.Sprintf("%s/%s/cpus=%d/", a.Workload, a.Fix, a.CPUs))
+		}
+		lines = append(lines, cell)
+		for _, c := range cs {
+			lines = append(lines, fmt.Sprintf("    %-18s %s -> %s", c.id, c.old, c.new))
+		}
+	}
+	switch {
+	case len(lines) > 0:
+		s.WriteString("\nverdicts changed (exhaustive search, pagelab verify; -: not verified):\n")
+		s.WriteString(strings.Join(lines, "\n") + "\n")
+	case both > 0:
+		fmt.Fprintf(s, "\nverdicts: none changed (%d cells verified in both runs).\n", both)
+	}
 }

@@ -480,7 +480,7 @@ func sharedGroups(m map[sim.Key][]fpSample) [][]fpSample {
 // their footprints said they were independent, is a missing Read (or
 // Write).
 func TestFootprintSwap(t *testing.T) {
-	execs := fpRuns(24)
+	execs := fpRuns(32)
 	for _, c := range raceCells(t) {
 		t.Run(c.String(), func(t *testing.T) {
 			t.Parallel()

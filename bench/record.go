@@ -38,6 +38,11 @@ type Record struct {
 	CPUs         int                  `json:"cpus,omitempty"`
 	VirtualNS    int64                `json:"virtual_ns,omitempty"`
 	Latency      map[string]*OpRecord `json:"latency,omitempty"`
+	// Verdicts are the exhaustive search's, per failure id: verified,
+	// fails or unknown; absent when the cell was not verified (pagelab
+	// bench -verify-states 0, a timed cell, or a run made before).
+	Verdicts map[string]string `json:"verdicts,omitempty"`
+	Verify   *VerifyRecord     `json:"verify,omitempty"`
 }
 
 // OpRecord is one operation's latency in a timed or native cell (ns).
@@ -209,6 +214,9 @@ func (r *Record) validate() error {
 		if k < 0 || k > r.Runs {
 			return fmt.Errorf("failure %s in %d out of %d runs", id, k, r.Runs)
 		}
+	}
+	if err := r.validateVerdicts(); err != nil {
+		return err
 	}
 	for op, l := range r.Latency {
 		if l == nil {

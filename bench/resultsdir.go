@@ -25,10 +25,17 @@ type Manifest struct {
 	End         string   `json:"end"`
 	// Complete is false when the run was interrupted: the files hold
 	// the cells that finished (and the runs of the one that was cut).
-	Complete   bool     `json:"complete"`
-	Cells      int      `json:"cells"`
-	CellsTotal int      `json:"cells_total"`
-	Files      []string `json:"files"`
+	Complete   bool `json:"complete"`
+	Cells      int  `json:"cells"`
+	CellsTotal int  `json:"cells_total"`
+	// The exhaustive search of the explored cells (absent when it was
+	// off): the state budget per cell, the searches finished of those
+	// planned, and the wall-clock seconds of each, by cell (Record.Key).
+	VerifyStates     int                `json:"verify_states,omitempty"`
+	VerifyCells      int                `json:"verify_cells,omitempty"`
+	VerifyCellsTotal int                `json:"verify_cells_total,omitempty"`
+	VerifySeconds    map[string]float64 `json:"verify_seconds,omitempty"`
+	Files            []string           `json:"files"`
 }
 
 // Host is where the run was made.
@@ -74,8 +81,15 @@ func WriteFileAtomic(path string, data []byte) error {
 
 // WriteResults writes the records, the benchmark-format file and the
 // summary, then the manifest (last, so that a manifest always describes
-// files that are there). Every file is written atomically.
+// files that are there). Every file is written atomically. A record whose
+// verdicts contradict its counts (CheckVerdicts) is an error, and nothing
+// is written.
 func WriteResults(dir string, m *Manifest, recs []*Record) error {
+	for _, r := range recs {
+		if err := r.CheckVerdicts(); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}

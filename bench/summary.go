@@ -23,12 +23,18 @@ const Alpha = 0.05
 func Summary(m *Manifest, recs []*Record) string {
 	var b strings.Builder
 	state := "complete"
-	if !m.Complete {
+	switch {
+	case !m.Complete && m.Cells == m.CellsTotal && m.VerifyCellsTotal > 0:
+		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d exhaustive searches", m.VerifyCells, m.VerifyCellsTotal)
+	case !m.Complete:
 		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d cells", m.Cells, m.CellsTotal)
 	}
 	fmt.Fprintf(&b, "pagelab results, %s\n", state)
 	fmt.Fprintf(&b, "revision %s, %s, %s/%s, %d host CPUs, seed %d\n", m.GitRevision, m.GoVersion, m.Host.GOOS, m.Host.GOARCH, m.Host.CPUs, m.Seed)
 	fmt.Fprintf(&b, "from %s to %s\n", m.Start, m.End)
+	if m.VerifyStates > 0 {
+		fmt.Fprintf(&b, "exhaustive search of every race cell: at most %d states each\n", m.VerifyStates)
+	}
 	for _, w := range workloadOrder(recs) {
 		var ws []*Record
 		for _, r := range recs {
@@ -81,22 +87,27 @@ type failureRow struct {
 	p    float64 // Fisher against the baseline, raw
 	adj  float64
 	base bool
+	// cmp: the id fired in a random run of the workload, so the row is
+	// compared with the baseline (ids only the search fired are not).
+	cmp bool
 }
 
 func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []string) {
 	base := baselineOf(rs)
-	ids := failureColumns(rs)[w]
+	fired := failureColumns(rs)[w]
+	ids := summaryColumns(rs)
 	fmt.Fprintf(b, "\n== %s: failing runs (%s, %d runs per fix) ==\n", w, strategyLine(base), base.Runs)
 	if len(ids) == 0 {
 		fmt.Fprintf(b, "No failure fired under any variant. With %d runs, the rule of three\nbounds each failure's per-run probability by %.2g (95%%).\n", base.Runs, RuleOfThree(base.Runs))
+		writeSearchCells(b, rs)
 		return
 	}
 	var rows []*failureRow
 	var ps []float64
 	for _, id := range ids {
 		for _, r := range rs {
-			row := &failureRow{r: r, id: id, base: r == base}
-			if !row.base {
+			row := &failureRow{r: r, id: id, base: r == base, cmp: slices.Contains(fired, id)}
+			if !row.base && row.cmp {
 				row.p = Fisher(r.Failures[id], r.Runs, base.Failures[id], base.Runs)
 				ps = append(ps, row.p)
 			}
@@ -106,23 +117,24 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 	adj := Holm(ps)
 	i := 0
 	for _, row := range rows {
-		if !row.base {
+		if !row.base && row.cmp {
 			row.adj = adj[i]
 			i++
 		}
 	}
-	b.WriteString("fail:runs per fix, the rate with its 95% Wilson interval (for 0 fails the\n")
-	b.WriteString("rule-of-three bound), and the change against " + base.Fix + " with Fisher's exact\n")
-	fmt.Fprintf(b, "p-value, Holm-adjusted over the %d comparisons of this workload (alpha %.2f).\n", len(ps), Alpha)
+	b.WriteString("fail:runs per fix with the 95% Wilson interval of the rate (for 0 fails\n")
+	b.WriteString("the rule-of-three bound), the verdict of the exhaustive search, and the\n")
+	b.WriteString("change against " + base.Fix + " with Fisher's exact p-value, Holm-adjusted over the\n")
+	fmt.Fprintf(b, "%d comparisons of this workload (alpha %.2f).\n", len(ps), Alpha)
 	fixW := 12
 	for _, r := range rs {
 		fixW = max(fixW, len(r.Fix))
 	}
 	// A long composition gets a line of its own above its numbers.
-	fixW = min(fixW, 20)
+	fixW = min(fixW, 18)
 	for _, id := range ids {
 		fmt.Fprintf(b, "\n%s\n", id)
-		fmt.Fprintf(b, "  %-*s %12s %7s  %-18s  %s\n", fixW, "fix", "fail:runs", "rate", "95% CI", "vs "+base.Fix)
+		fmt.Fprintf(b, "  %-*s %11s  %-18s  %-8s  %s\n", fixW, "fix", "fail:runs", "95% CI", "verdict", "vs "+base.Fix)
 		for _, row := range rows {
 			if row.id != id {
 				continue
@@ -138,13 +150,108 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 				fmt.Fprintf(b, "  %s\n", name)
 				name = ""
 			}
-			fmt.Fprintf(b, "  %-*s %12s %7s  %-18s  %s\n", fixW, name, fmt.Sprintf("%d:%d", k, n), rate(float64(k)/float64(n)), ci, failureDelta(row, base))
+			fmt.Fprintf(b, "  %-*s %11s  %-18s  %-8s  %s\n", fixW, name, fmt.Sprintf("%d:%d", k, n), ci, row.r.VerdictText(id), failureDelta(row, base))
 		}
 	}
+	b.WriteString("\nverdict: exhaustive search of every interleaving (pagelab verify): verified\n")
+	b.WriteString("= no interleaving fires it, fails = one does, unknown = the search was cut\n")
+	b.WriteString("short (state budget, depth bound), - = not verified.\n")
+	var only []string
+	for _, r := range rs {
+		for _, id := range r.SearchOnly() {
+			only = append(only, fmt.Sprintf("  %s %s: in 0 of %d random runs", r.Fix, id, r.Runs))
+		}
+	}
+	if len(only) > 0 {
+		b.WriteString("\nThe search found interleavings that the random runs missed (schedules\nbelow):\n" + strings.Join(only, "\n") + "\n")
+	}
+	writeCutShort(b, rs)
 	if base.PCTBound > 0 {
 		fmt.Fprintf(b, "\nPCT depth %d: each run finds a given depth-%d bug with probability at\nleast 1/(n*k^(d-1)) = %.3g (n=%d tasks, k=%d steps seen).\n", base.Depth, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps)
 	}
 	writeSchedules(b, rs, ids, files)
+}
+
+// summaryColumns lists the failure ids of an explored workload's tables:
+// those a random run fired and those the search found, in id order.
+func summaryColumns(rs []*Record) []string {
+	var out []string
+	for f := mm.Failure(0); f < mm.NumFailures; f++ {
+		id := f.String()
+		for _, r := range rs {
+			if v, _ := r.Verdict(id); r.Failures[id] > 0 || v == Fails {
+				out = append(out, id)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// writeSearchCells gives, when no failure fired anywhere, what the search
+// says of each fix.
+func writeSearchCells(b *strings.Builder, rs []*Record) {
+	fixW := 12
+	for _, r := range rs {
+		fixW = max(fixW, len(r.Fix))
+	}
+	b.WriteString("The exhaustive search of every interleaving (pagelab verify), per fix:\n")
+	for _, r := range rs {
+		fmt.Fprintf(b, "  %-*s  %s\n", fixW, r.Fix, searchText(r))
+	}
+	writeCutShort(b, rs)
+}
+
+// searchText is a cell's verdicts in a few words: verified (every failure
+// id), unknown (with the ids when some were verified), or not verified.
+func searchText(r *Record) string {
+	if !r.Verified() {
+		return "not verified"
+	}
+	var unknown, fails []string
+	for f := mm.Failure(0); f < mm.NumFailures; f++ {
+		switch v, ok := r.Verdict(f.String()); {
+		case ok && v == Fails:
+			fails = append(fails, f.String())
+		case !ok || v == Unknown:
+			unknown = append(unknown, f.String())
+		}
+	}
+	var parts []string
+	if len(fails) > 0 {
+		parts = append(parts, "fails: "+strings.Join(fails, ", "))
+	}
+	switch {
+	case len(unknown) == int(mm.NumFailures):
+		return "unknown"
+	case len(unknown) > 0:
+		parts = append(parts, "unknown: "+strings.Join(unknown, ", "))
+	case len(fails) == 0:
+		return "verified: no interleaving fires any failure"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// writeCutShort says why each incomplete search stopped.
+func writeCutShort(b *strings.Builder, rs []*Record) {
+	var lines []string
+	for _, r := range rs {
+		vr := r.Verify
+		if vr == nil || vr.Complete {
+			continue
+		}
+		why := fmt.Sprintf("stopped after %d states", vr.States)
+		switch {
+		case vr.BudgetHit:
+			why = fmt.Sprintf("the state budget ran out (%d states)", vr.States)
+		case vr.Truncated > 0:
+			why = fmt.Sprintf("%d executions reached the depth bound (%d states)", vr.Truncated, vr.States)
+		}
+		lines = append(lines, fmt.Sprintf("  %s: %s", r.Fix, why))
+	}
+	if len(lines) > 0 {
+		b.WriteString("\nSearches cut short (unknown where they found nothing):\n" + strings.Join(lines, "\n") + "\n")
+	}
 }
 
 func strategyLine(r *Record) string {
@@ -155,7 +262,7 @@ func strategyLine(r *Record) string {
 }
 
 func failureDelta(row *failureRow, base *Record) string {
-	if row.base {
+	if row.base || !row.cmp {
 		return ""
 	}
 	k, n := row.r.Failures[row.id], row.r.Runs
@@ -184,23 +291,64 @@ func rate(p float64) string {
 
 func writeSchedules(b *strings.Builder, rs []*Record, ids []string, files []string) {
 	first := true
+	header := func() {
+		if first {
+			b.WriteString("\nFirst failing run of each (fix, failure id); pagelab replay -schedule S:\n")
+			first = false
+		}
+	}
+	diagram := func(r *Record, id string) {
+		if name := DiagramFile(r.Workload, r.Fix, id) + ".txt"; slices.Contains(files, name) {
+			fmt.Fprintf(b, "    diagram: %s\n", name)
+		}
+	}
 	for _, r := range rs {
 		for _, id := range ids {
 			s := r.FirstFailure[id]
 			if s == "" {
 				continue
 			}
-			if first {
-				b.WriteString("\nFirst failing run of each (fix, failure id); pagelab replay -schedule S:\n")
-				first = false
-			}
+			header()
 			fmt.Fprintf(b, "  %s %s:\n", r.Fix, id)
-			if name := DiagramFile(r.Workload, r.Fix, id) + ".txt"; slices.Contains(files, name) {
-				fmt.Fprintf(b, "    diagram: %s\n", name)
-			}
+			diagram(r, id)
 			fmt.Fprintf(b, "%s\n", s)
 		}
 	}
+	// The interleavings only the search found.
+	for _, r := range rs {
+		for _, id := range r.SearchOnly() {
+			header()
+			fmt.Fprintf(b, "  %s %s, found by the search:\n", r.Fix, id)
+			if s := r.Verify.FirstFailure[id]; s != "" {
+				diagram(r, id)
+				fmt.Fprintf(b, "%s\n", s)
+				continue
+			}
+			if vr := r.Verify; id == mm.Livelock.String() && len(vr.LassoCycle) > 0 {
+				fmt.Fprintf(b, "    a fair cycle that runs forever; its tasks, in order:\n")
+				wrapWords(b, "    stem: ", vr.LassoStem)
+				wrapWords(b, "    cycle: ", vr.LassoCycle)
+			}
+		}
+	}
+}
+
+// wrapWords writes prefix and words, wrapped within 80 columns.
+func wrapWords(b *strings.Builder, prefix string, words []string) {
+	line := prefix
+	n := 0
+	for _, w := range words {
+		if n > 0 && len(line)+1+len(w) > 80 {
+			b.WriteString(line + "\n")
+			line, n = strings.Repeat(" ", len(prefix)), 0
+		}
+		if n > 0 {
+			line += " "
+		}
+		line += w
+		n++
+	}
+	b.WriteString(line + "\n")
 }
 
 // metric is one per-run metric of a timed record.

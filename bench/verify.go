@@ -60,6 +60,10 @@ type VerifyConfig struct {
 	// Progress, if set, is called after every execution with the states
 	// found so far.
 	Progress func(states int)
+
+	// onExec, if set, sees every execution that ended by itself (not cut
+	// off by the search): the soundness tests collect final states.
+	onExec func(e *Exec, tasks []*sim.Task)
 }
 
 // Verification is the outcome of an exhaustive search.
@@ -152,6 +156,9 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 		}
 		if xerr != nil {
 			return v, xerr
+		}
+		if cfg.onExec != nil && d.End() == sim.DPOREndNone {
+			cfg.onExec(e, r.x.Tasks())
 		}
 		for _, f := range e.Fired.List() {
 			if v.Verdicts[f] == Fails {

@@ -230,8 +230,7 @@ func BlockWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	bio := SubmitBio(t, page)
 	if t.K.Ops.BouncePinned && PageMaybeDMAPinned(t, page) {
 		// Writeback of a maybe-DMA-pinned page writes a stable copy.
-		d := t.pageData(page)
-		bio.bounce = &d
+		t.setBioBounce(bio, t.pageData(page))
 	}
 }
 

@@ -162,7 +162,7 @@ func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
 func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
-	defer inode.beginTruncate()()
+	defer t.beginTruncate(inode)()
 	m := inode.Mapping
 	end := MaxIndex
 	var pvec [PAGEVEC_SIZE]*Page
@@ -379,11 +379,7 @@ func FilemapReadPage(t *Thread, inode *Inode, index uint64) {
 	if page == nil {
 		return
 	}
-	d := t.K.Disk.Block(inode.Ino, index)
-	if t.Footprinting() {
-		t.cdeRead(inodeObj(objBlock, inode, index), dataID(d))
-	}
-	t.setPageData(page, d)
+	t.setPageData(page, t.diskBlock(inode.Ino, index))
 	SetPageUptodate(t, page)
 	UnlockPage(t, page)
 	t.Step("put_page")

@@ -114,12 +114,20 @@ func newPlot(title, x, y string) *plot.Plot {
 
 // failureRates: per fix variant (x) and failure id (one series each), the
 // rate of runs in which it fired, per 100,000 runs, with the 95% Wilson
-// interval as error bars.
+// interval as error bars. A zero the exhaustive search verified (no
+// interleaving fires the id) is ringed and has no error bar: the rate is
+// exactly zero in the model. A zero the search contradicts (it found an
+// interleaving the random runs missed) is crossed out.
 func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 	var ids []string
 	for _, r := range rs {
 		for id, k := range r.Failures {
 			if k > 0 && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+		for _, id := range r.SearchOnly() {
+			if !slices.Contains(ids, id) {
 				ids = append(ids, id)
 			}
 		}
@@ -145,9 +153,11 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	p.Y.Min = floor / 2
 	width := 0.8 / float64(len(ids))
+	var verified, searchOnly plotter.XYs
 	for j, id := range ids {
 		pts := make(plotter.XYs, len(rs))
-		errs := make(plotter.YErrors, len(rs))
+		var barPts plotter.XYs
+		var errs plotter.YErrors
 		for i, r := range rs {
 			k := r.Failures[id]
 			lo, hi := bench.Wilson(k, r.Runs)
@@ -156,7 +166,16 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 				y, hi = floor, bench.RuleOfThree(r.Runs)
 			}
 			pts[i] = plotter.XY{X: float64(i) + (float64(j)-float64(len(ids)-1)/2)*width, Y: y}
-			errs[i] = struct{ Low, High float64 }{max(y-max(lo*1e5, floor), 0), max(hi*1e5-y, 0)}
+			v, ok := r.Verdict(id)
+			switch {
+			case k == 0 && ok && v == bench.Verified:
+				verified = append(verified, pts[i])
+				continue
+			case k == 0 && ok && v == bench.Fails:
+				searchOnly = append(searchOnly, pts[i])
+			}
+			barPts = append(barPts, pts[i])
+			errs = append(errs, struct{ Low, High float64 }{max(y-max(lo*1e5, floor), 0), max(hi*1e5-y, 0)})
 		}
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -166,18 +185,67 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 		s.GlyphStyle.Color = c
 		s.GlyphStyle.Shape = plotutil.Shape(j)
 		s.GlyphStyle.Radius = vg.Points(3)
-		eb, err := plotter.NewYErrorBars(struct {
-			plotter.XYer
-			plotter.YErrorer
-		}{pts, errs})
+		p.Add(s)
+		if len(barPts) > 0 {
+			eb, err := plotter.NewYErrorBars(struct {
+				plotter.XYer
+				plotter.YErrorer
+			}{barPts, errs})
+			if err != nil {
+				return nil, err
+			}
+			eb.LineStyle.Color = c
+			p.Add(eb)
+		}
+		p.Legend.Add(id, s)
+	}
+	for _, m := range []struct {
+		pts    plotter.XYs
+		shape  draw.GlyphDrawer
+		color  color.Color
+		legend string
+	}{
+		{verified, ringGlyph{}, color.RGBA{G: 0x80, A: 0xff}, "verified: no interleaving fires it"},
+		{searchOnly, crossGlyph{}, color.RGBA{R: 0xd0, A: 0xff}, "fails: found by the search only"},
+	} {
+		if len(m.pts) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(m.pts)
 		if err != nil {
 			return nil, err
 		}
-		eb.LineStyle.Color = c
-		p.Add(s, eb)
-		p.Legend.Add(id, s)
+		s.GlyphStyle = draw.GlyphStyle{Color: m.color, Shape: m.shape, Radius: vg.Points(7)}
+		p.Add(s)
+		p.Legend.Add(m.legend, s)
 	}
 	return &Figure{Name: "failures-" + w, Plot: p, Width: 10 * vg.Inch, Height: 5 * vg.Inch}, nil
+}
+
+// ringGlyph and crossGlyph are draw.RingGlyph and draw.CrossGlyph with a
+// stroke that stands out over the series' own glyphs.
+type ringGlyph struct{}
+
+func (ringGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(1.5)})
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X + sty.Radius, Y: pt.Y})
+	p.Arc(pt, sty.Radius, 0, 2*math.Pi)
+	p.Close()
+	c.Stroke(p)
+}
+
+type crossGlyph struct{}
+
+func (crossGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(1.5)})
+	r := sty.Radius * 0.7
+	for _, d := range []vg.Length{r, -r} {
+		var p vg.Path
+		p.Move(vg.Point{X: pt.X - r, Y: pt.Y - d})
+		p.Line(vg.Point{X: pt.X + r, Y: pt.Y + d})
+		c.Stroke(p)
+	}
 }
 
 func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {

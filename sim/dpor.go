@@ -54,14 +54,16 @@ import (
 //
 // Cycles. Without a CutPoint a task's observation hash changes with every
 // step it takes, so no key can repeat along a path and the state graph is
-// acyclic. CutPoints make spins visible as cycles; the summaries are then
-// not sound (a revisited state may be on the stack), so a search in
-// source-set mode that passes a CutPoint starts again in sleep-set mode
-// (Mode SleepSets), which every reachable state still reaches. The search
-// records the edges it explored and looks for a fair cycle (a strongly
-// connected component in which every task enabled in all of its states
-// takes a step) with Tarjan's algorithm; under sleep sets some edges are
-// never executed, so "no fair cycle" is only a proof in Mode Full.
+// acyclic. CutPoints let a spin that changes nothing revisit its state. A
+// summary is complete only once its state's exploration has finished, so
+// a source-set search that revisits a state still on its stack (a cycle)
+// starts again in sleep-set mode (Mode SleepSets), which visits every
+// reachable state with or without cycles. The search records the edges
+// it explored and looks for a fair cycle (a strongly connected component
+// in which every task enabled in all of its states takes a step) with
+// Tarjan's algorithm; under sleep sets some edges are never executed, so
+// "no fair cycle" is only a proof in Mode Full or when no execution
+// passed a CutPoint.
 //
 // A search that stops early (MaxStates, MaxDepth, a caller's budget) is not
 // exhausted and proves nothing.
@@ -134,8 +136,8 @@ const (
 	DPOREndDepth
 	// DPOREndBudget: MaxStates was reached.
 	DPOREndBudget
-	// DPOREndRestart: a CutPoint was passed in source-set mode; the
-	// search starts again with sleep sets.
+	// DPOREndRestart: a source-set search closed a cycle; it starts
+	// again with sleep sets.
 	DPOREndRestart
 )
 
@@ -325,7 +327,7 @@ func (d *DPOR) Stats() DPORStats {
 func (d *DPOR) End() DPOREnd { return d.end }
 
 // Restarted reports whether the search started again in sleep-set mode
-// (a CutPoint in source-set mode); results seen before the restart stay
+// (a cycle in source-set mode); results seen before the restart stay
 // valid (every execution is a real one), only the reduction changed.
 func (d *DPOR) Restarted() bool { return d.restarted }
 

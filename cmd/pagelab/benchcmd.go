@@ -6,12 +6,15 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -30,7 +33,7 @@ import (
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	var out, label, workload, fixList, cpuList string
-	var runs, count int
+	var runs, count, verifyStates, jobs int
 	var seed uint64
 	var noPlots bool
 	fs.StringVar(&out, "o", "", "results directory (default results/<label>)")
@@ -42,11 +45,19 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cpuList, "cpus", "4,16,64", "simulated CPU counts of the timed cells")
 	fs.Uint64Var(&seed, "seed", 1, "seed")
 	fs.BoolVar(&noPlots, "noplots", false, "do not draw the plots")
+	fs.IntVar(&verifyStates, "verify-states", bench.DefaultVerifyStates, "exhaustive search of every race cell (pagelab verify): budget of distinct states per cell (unknown beyond); 0: no search")
+	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "exhaustive searches at once, beside the random runs (the results are the same for any value)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if runs < 1 || count < 1 {
 		return usagef("bench: -runs and -count must be at least 1")
+	}
+	if verifyStates < 0 {
+		return usagef("bench: -verify-states %d: want 0 (no search) or more", verifyStates)
+	}
+	if jobs < 1 || jobs > 256 {
+		return usagef("bench: -j %d out of range (valid: 1 to 256)", jobs)
 	}
 	if out != "" && label != "" {
 		return usagef("bench: give -o or -label, not both")
@@ -106,19 +117,53 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	// The exhaustive search of every race cell, cfgs[vcell[j]] searched
+	// by vcfgs[j].
+	var vcfgs []*bench.VerifyConfig
+	var vcell []int
+	for i, cfg := range cfgs {
+		if verifyStates > 0 && cfg.Workload.Race != "" && !cfg.Workload.Latency {
+			vcfgs = append(vcfgs, &bench.VerifyConfig{Workload: cfg.Workload, Params: cfg.Workload.Defaults(), Variant: cfg.Variant,
+				Mode: sim.SourceSets, MaxStates: verifyStates})
+			vcell = append(vcell, i)
+		}
+	}
+
 	interrupted, release := watchInterrupt()
 	defer release()
+	// Returning early (an error) stops the searches too.
+	var abandon atomic.Bool
+	defer abandon.Store(true)
+	stopSearch := func() bool { return abandon.Load() || interrupted() }
 
-	progress := newProgress(stderr, total)
+	progress := newProgress(stderr, total, len(vcfgs))
 	m := &bench.Manifest{
 		Command: os.Args, GitRevision: gitRevision(), GoVersion: runtime.Version(),
 		Host: bench.Host{Hostname: hostname(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU()},
 		Seed: seed, Runs: runs, Count: count, CPUs: cpus, Start: start.Format(time.RFC3339),
-		Complete: true, CellsTotal: len(cfgs),
+		Complete: true, CellsTotal: len(cfgs), VerifyStates: verifyStates, VerifyCellsTotal: len(vcfgs),
 	}
 	for _, wl := range wls {
 		m.Workloads = append(m.Workloads, wl.ID)
 	}
+
+	// The searches run in the background, on -j goroutines, while the
+	// random runs go on here: each search is deterministic, and its
+	// verdicts join its cell's record when both are done.
+	searched := make(chan []*bench.VerifyResult, 1)
+	go func() {
+		n := 0
+		searched <- bench.VerifyAll(vcfgs, jobs, stopSearch, func(j int, r *bench.VerifyResult) {
+			if r.V == nil || r.V.Interrupted {
+				return
+			}
+			n++
+			v := r.V
+			progress.search(n, fmt.Sprintf("search %d/%d %s %s: %s (%d states, %d executions, %.1fs)", n, len(vcfgs), v.Workload, v.Fix,
+				v.Summary(), v.Stats.States, v.Stats.Executions, r.Elapsed.Seconds()))
+		})
+	}()
+
 	var recs []*bench.Record
 	done := 0
 	for i, cfg := range cfgs {
@@ -142,10 +187,36 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		progress.cell(fmt.Sprintf("cell %d/%d %s %s%s: %d runs, %d failing (%.1fs)", i+1, len(cfgs), c.Workload, c.Fix,
 			cpusSuffix(c.CPUs), c.Runs, c.Failing, time.Since(cellStart).Seconds()))
 	}
+	progress.searching()
+	results := <-searched
 	progress.finish()
+	for j, r := range results {
+		if r.Err != nil && !errors.Is(r.Err, bench.ErrInterrupted) {
+			return fmt.Errorf("bench: exhaustive search of %s under %s: %w", vcfgs[j].Workload.ID, vcfgs[j].Variant.ID, r.Err)
+		}
+		if r.V == nil || r.V.Interrupted {
+			m.Complete = false
+			continue
+		}
+		m.VerifyCells++
+		if i := vcell[j]; i < len(recs) {
+			recs[i].SetVerification(r.V, verifyStates)
+			if m.VerifySeconds == nil {
+				m.VerifySeconds = map[string]float64{}
+			}
+			m.VerifySeconds[recs[i].Key()] = math.Round(r.Elapsed.Seconds()*1000) / 1000
+		}
+	}
 	m.End = time.Now().UTC().Format(time.RFC3339)
 	if len(recs) == 0 {
 		return fmt.Errorf("interrupted before any run finished: nothing written")
+	}
+	// A random run that fired what the search verified is a bug in the
+	// model or the search: say so rather than write a contradiction.
+	for _, r := range recs {
+		if err := r.CheckVerdicts(); err != nil {
+			return fmt.Errorf("bench: %w", err)
+		}
 	}
 	diagrams, err := drawDiagrams(out, recs)
 	if err != nil {
@@ -170,6 +241,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "pagelab: results in %s\n", out)
+	if !m.Complete && m.Cells == m.CellsTotal {
+		return fmt.Errorf("interrupted: %s holds every cell, %d of %d with the verdicts of their exhaustive search (manifest: complete=false)", out, m.VerifyCells, m.VerifyCellsTotal)
+	}
 	if !m.Complete {
 		return fmt.Errorf("interrupted: %s holds the %d cells that finished and the runs of the one cut short (manifest: complete=false)", out, m.Cells)
 	}
@@ -204,51 +278,111 @@ func hostname() string {
 }
 
 // progress shows a progress bar on a terminal and one line per finished
-// cell otherwise (CI logs).
+// cell or search otherwise (CI logs). The bar counts the random runs, then,
+// if searches remain when those are done, the searches.
 type progress struct {
-	bar *progressbar.ProgressBar
-	w   io.Writer
+	mu          sync.Mutex
+	bar         *progressbar.ProgressBar
+	w           io.Writer
+	tty         bool
+	searchBar   bool
+	searches    int // finished
+	searchTotal int
 }
 
-func newProgress(w io.Writer, total int) *progress {
-	p := &progress{w: w}
+func newProgress(w io.Writer, total, searches int) *progress {
+	p := &progress{w: w, searchTotal: searches}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(w),
-			progressbar.OptionSetDescription("pagelab bench"), progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		p.tty = true
+		p.bar = newBar(w, total, p.describe())
 	}
 	return p
 }
 
+func newBar(w io.Writer, total int, desc string) *progressbar.ProgressBar {
+	return progressbar.NewOptions(total, progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
+		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+}
+
+func (p *progress) describe() string {
+	if p.searchTotal == 0 {
+		return "pagelab bench"
+	}
+	return fmt.Sprintf("pagelab bench (searches %d/%d)", p.searches, p.searchTotal)
+}
+
 func (p *progress) set(n int) {
-	if p.bar != nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.bar != nil && !p.searchBar {
 		p.bar.Set(n)
 	}
 }
 
 func (p *progress) cell(line string) {
-	if p.bar == nil {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.tty {
 		fmt.Fprintln(p.w, line)
 	}
 }
 
+// search reports the n-th finished search.
+func (p *progress) search(n int, line string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.searches = n
+	switch {
+	case !p.tty:
+		fmt.Fprintln(p.w, line)
+	case p.searchBar:
+		p.bar.Set(n)
+	default:
+		p.bar.Describe(p.describe())
+	}
+}
+
+// searching turns the bar into one of the searches, if any remain.
+func (p *progress) searching() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.tty || p.searches == p.searchTotal {
+		return
+	}
+	p.bar.Finish()
+	p.bar = newBar(p.w, p.searchTotal, "exhaustive searches")
+	p.bar.Set(p.searches)
+	p.searchBar = true
+}
+
 func (p *progress) finish() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
 	if p.bar != nil {
 		p.bar.Finish()
 	}
 }
 
-// drawDiagrams writes, for the first failure of every explored cell, its
+// drawDiagrams writes, for the first failure of every explored cell (of
+// its random runs, or of the search when only the search found it), its
 // shrunk race diagram as text and SVG.
 func drawDiagrams(dir string, recs []*bench.Record) ([]string, error) {
 	var files []string
 	for _, r := range recs {
-		for _, id := range slices.Sorted(maps.Keys(r.FirstFailure)) {
+		// The random runs' first failures, and those only the search found.
+		first := maps.Clone(r.FirstFailure)
+		for _, id := range r.SearchOnly() {
+			if s := r.Verify.FirstFailure[id]; s != "" {
+				first[id] = s
+			}
+		}
+		for _, id := range slices.Sorted(maps.Keys(first)) {
 			f, ok := mm.ParseFailure(id)
 			if !ok || f == mm.Hang || f == mm.Livelock {
 				continue
 			}
-			cfg, err := replayConfig("bench", r.FirstFailure[id], "", "", "")
+			cfg, err := replayConfig("bench", first[id], "", "", "")
 			if err != nil {
 				return nil, err
 			}
