@@ -126,21 +126,37 @@ func (t *Thread) fpRMW(o sim.Obj, old, new uint64) { t.RMW(o, old, new) }
 // rdFlag reports a read of one flag bit that found v.
 func (t *Thread) rdFlag(p *Page, bit uint, v bool) {
 	if t.Footprinting() {
-		t.fpRead(flagObj(p, bit), boolID(v))
+		t.fpFlag(sim.OpRead, p, bit, v, v)
 	}
 }
 
 // wrFlag reports a store of v into one flag bit.
 func (t *Thread) wrFlag(p *Page, bit uint, v bool) {
 	if t.Footprinting() {
-		t.fpWrite(flagObj(p, bit), boolID(v))
+		t.fpFlag(sim.OpWrite, p, bit, v, v)
 	}
 }
 
 // rmwFlag reports an atomic read-modify-write of one flag bit.
 func (t *Thread) rmwFlag(p *Page, bit uint, old, new bool) {
 	if t.Footprinting() {
-		t.fpRMW(flagObj(p, bit), boolID(old), boolID(new))
+		t.fpFlag(sim.OpRMW, p, bit, old, new)
+	}
+}
+
+// fpFlag is the out-of-line half of the flag reporters (the hottest ones:
+// their callers inline to a nil check): op found old and left v.
+//
+//go:noinline
+func (t *Thread) fpFlag(op sim.AccessOp, p *Page, bit uint, old, v bool) {
+	o := flagObj(p, bit)
+	switch op {
+	case sim.OpRead:
+		t.Read(o, boolID(v))
+	case sim.OpWrite:
+		t.Write(o, boolID(v))
+	default:
+		t.RMW(o, boolID(old), boolID(v))
 	}
 }
 
@@ -201,19 +217,32 @@ func (t *Thread) pageHead(p *Page) bool { return t.testFlag(p, PG_head) }
 // rdRef, wrRef and rmwRef report accesses to _refcount with their values.
 func (t *Thread) rdRef(p *Page, n int32) {
 	if t.Footprinting() {
-		t.fpRead(pageObj(objPageRef, p), refVal(n))
+		t.fpRef(sim.OpRead, p, n, n)
 	}
 }
 
 func (t *Thread) wrRef(p *Page, n int32) {
 	if t.Footprinting() {
-		t.fpWrite(pageObj(objPageRef, p), refVal(n))
+		t.fpRef(sim.OpWrite, p, n, n)
 	}
 }
 
 func (t *Thread) rmwRef(p *Page, old, new int32) {
 	if t.Footprinting() {
-		t.fpRMW(pageObj(objPageRef, p), refVal(old), refVal(new))
+		t.fpRef(sim.OpRMW, p, old, new)
+	}
+}
+
+//go:noinline
+func (t *Thread) fpRef(op sim.AccessOp, p *Page, old, n int32) {
+	o := pageObj(objPageRef, p)
+	switch op {
+	case sim.OpRead:
+		t.Read(o, refVal(n))
+	case sim.OpWrite:
+		t.Write(o, refVal(n))
+	default:
+		t.RMW(o, refVal(old), refVal(n))
 	}
 }
 
@@ -277,13 +306,22 @@ func (t *Thread) wrMapcnt(p *Page) {
 // (of what the page holds now).
 func (t *Thread) rdHead(p *Page) {
 	if t.Footprinting() {
-		t.fpRead(pageObj(objPageHead, p), headVal(p))
+		t.fpHead(p, false)
 	}
 }
 
 func (t *Thread) wrHead(p *Page) {
 	if t.Footprinting() {
-		t.fpWrite(pageObj(objPageHead, p), headVal(p))
+		t.fpHead(p, true)
+	}
+}
+
+//go:noinline
+func (t *Thread) fpHead(p *Page, write bool) {
+	if write {
+		t.Write(pageObj(objPageHead, p), headVal(p))
+	} else {
+		t.Read(pageObj(objPageHead, p), headVal(p))
 	}
 }
 
