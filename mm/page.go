@@ -359,7 +359,7 @@ func GetPage(t *Thread, page *Page) {
 
 // GetPageUnlessZero is get_page_unless_zero(): the speculative reference of
 // lockless page-cache lookups. It reports nothing: in a task,
-// getPageUnlessZero (footprint_cde.go) is the reported version.
+// (*Thread).getPageUnlessZero (footprint.go) is the reported version.
 func GetPageUnlessZero(page *Page) bool {
 	for {
 		n := page.refcount.Load()
