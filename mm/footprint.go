@@ -214,27 +214,31 @@ func (t *Thread) pageHead(p *Page) bool { return t.testFlag(p, PG_head) }
 
 // _refcount.
 
-// rdRef, wrRef and rmwRef report accesses to _refcount with their values.
+// rdRef reports a read of _refcount that found n (the whole value);
+// wrRef a store of n; rmwRef an atomic operation that left n and told the
+// task seen (what the code goes on to use of the old value: whether the
+// count reached zero, whether a cmpxchg succeeded; 0 when it uses nothing),
+// so that counts that behave the same are the same state.
 func (t *Thread) rdRef(p *Page, n int32) {
 	if t.Footprinting() {
-		t.fpRef(sim.OpRead, p, n, n)
+		t.fpRef(sim.OpRead, p, 0, n)
 	}
 }
 
 func (t *Thread) wrRef(p *Page, n int32) {
 	if t.Footprinting() {
-		t.fpRef(sim.OpWrite, p, n, n)
+		t.fpRef(sim.OpWrite, p, 0, n)
 	}
 }
 
-func (t *Thread) rmwRef(p *Page, old, new int32) {
+func (t *Thread) rmwRef(p *Page, seen uint64, n int32) {
 	if t.Footprinting() {
-		t.fpRef(sim.OpRMW, p, old, new)
+		t.fpRef(sim.OpRMW, p, seen, n)
 	}
 }
 
 //go:noinline
-func (t *Thread) fpRef(op sim.AccessOp, p *Page, old, n int32) {
+func (t *Thread) fpRef(op sim.AccessOp, p *Page, seen uint64, n int32) {
 	o := pageObj(objPageRef, p)
 	switch op {
 	case sim.OpRead:
@@ -242,11 +246,12 @@ func (t *Thread) fpRef(op sim.AccessOp, p *Page, old, n int32) {
 	case sim.OpWrite:
 		t.Write(o, refVal(n))
 	default:
-		t.RMW(o, refVal(old), refVal(n))
+		t.RMW(o, seen, refVal(n))
 	}
 }
 
-// getPageUnlessZero is get_page_unless_zero(), reported.
+// getPageUnlessZero is get_page_unless_zero(), reported: an RMW that told
+// the task "not zero", or a read of zero.
 func (t *Thread) getPageUnlessZero(p *Page) bool {
 	for {
 		n := p.refcount.Load()
@@ -255,7 +260,7 @@ func (t *Thread) getPageUnlessZero(p *Page) bool {
 			return false
 		}
 		if p.refcount.CompareAndSwap(n, n+1) {
-			t.rmwRef(p, n, n+1)
+			t.rmwRef(p, 1, n+1)
 			return true
 		}
 	}
@@ -265,7 +270,7 @@ func (t *Thread) getPageUnlessZero(p *Page) bool {
 // look at (page_ref_add, get_page without the debug check), reported.
 func (t *Thread) refAdd(p *Page, d int32) {
 	n := p.refcount.Add(d)
-	t.rmwRef(p, n-d, n)
+	t.rmwRef(p, 0, n)
 }
 
 // refStore is set_page_count(), reported.
@@ -275,13 +280,16 @@ func (t *Thread) refStore(p *Page, n int32) {
 }
 
 // refCAS is page_ref_freeze() and friends: compare-and-swap of _refcount,
-// reported (a failed one is a read of what it found).
+// reported: an RMW that told the task "it was old", or a read that told
+// it "it was not".
 func (t *Thread) refCAS(p *Page, old, new int32) bool {
 	if p.refcount.CompareAndSwap(old, new) {
-		t.rmwRef(p, old, new)
+		t.rmwRef(p, 1, new)
 		return true
 	}
-	t.rdRef(p, p.refcount.Load())
+	if t.Footprinting() {
+		t.fpRead(pageObj(objPageRef, p), 0)
+	}
 	return false
 }
 

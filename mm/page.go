@@ -227,8 +227,13 @@ func (t *Thread) accessBit(page *Page, bit uint, kind sim.AccessKind) {
 // reported like the kernel's: what it finds decides what the task does.
 func (t *Thread) checkStale(page *Page, flag string) {
 	if b := t.bio; !t.staleReported && (page == b.Page || t.compoundHead(page) == b.Page) {
-		t.rdAlloc(b.Page)
-		if !b.Page.inUse.Load() || b.Page.gen.Load() != b.gen {
+		stale := !b.Page.inUse.Load() || b.Page.gen.Load() != b.gen
+		if t.Footprinting() {
+			// The oracle learns one bit (the message's freed / reused
+			// is not state).
+			t.fpRead(pageObj(objPageAlloc, b.Page), boolID(stale))
+		}
+		if stale {
 			t.staleReported = true
 			state := "freed"
 			if b.Page.inUse.Load() {
@@ -350,7 +355,7 @@ func GetPage(t *Thread, page *Page) {
 	page = t.compoundHead(page)
 	t.touch(page, pfAny, "get_page", sim.AccessRMW, bitRefcount)
 	n := page.refcount.Add(1)
-	t.rmwRef(page, n-1, n)
+	t.rmwRef(page, boolID(n <= 1), n)
 	if n <= 1 && t.K.DebugVM {
 		// VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow(page), page)
 		t.Bug(BadPage, "get_page on pfn %d with _refcount %d: VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)", page.pfn, n-1)
@@ -379,7 +384,7 @@ func PutPage(t *Thread, page *Page) {
 	page = t.compoundHead(page)
 	t.touch(page, pfAny, "put_page", sim.AccessRMW, bitRefcount)
 	n := page.refcount.Add(-1)
-	t.rmwRef(page, n+1, n)
+	t.rmwRef(page, refSign(n), n)
 	switch {
 	case n == 0:
 		putPageTestZero(t, page)
@@ -387,6 +392,18 @@ func PutPage(t *Thread, page *Page) {
 		t.refStore(page, 0)
 		t.Raise(BadPage, "put_page on pfn %d with _refcount 0", page.pfn)
 	}
+}
+
+// refSign is what put_page() learns of the count it left: positive, zero
+// or negative (0, 1, 2).
+func refSign(n int32) uint64 {
+	switch {
+	case n > 0:
+		return 0
+	case n == 0:
+		return 1
+	}
+	return 2
 }
 
 // putPageTestZero is __put_page() (mm/swap.c, v5.10): __put_compound_page()

@@ -19,8 +19,8 @@ func freeListVal(l []int32) uint64 {
 	return h
 }
 
-// rdFreeList reports a read of the free list; wrFreeList a store (of what
-// it holds now). The caller holds zone->lock.
+// rdFreeList reports a read of the whole free list; wrFreeList a store (of
+// what it holds now). The caller holds zone->lock.
 func (t *Thread) rdFreeList() {
 	if t.Footprinting() {
 		t.fpRead(obj(objFreeList, 0, 0), freeListVal(t.K.freeList))
@@ -40,7 +40,15 @@ func AllocPage(t *Thread) *Page {
 	k := t.K
 	k.zoneLock.Lock(t)
 	defer k.zoneLock.Unlock()
-	t.rdFreeList()
+	if t.Footprinting() {
+		// What the allocation learns of the list: its hottest page, or
+		// that it is empty.
+		top := uint64(0)
+		if n := len(k.freeList); n > 0 {
+			top = uint64(k.freeList[n-1]) + 1
+		}
+		t.fpRead(obj(objFreeList, 0, 0), top)
+	}
 	if len(k.freeList) == 0 {
 		return nil
 	}
@@ -70,7 +78,9 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 		}
 		all := true
 		for p := base; p < base+n; p++ {
-			t.rdAlloc(&k.mem[p])
+			if t.Footprinting() {
+				t.fpRead(pageObj(objPageAlloc, &k.mem[p]), boolID(k.mem[p].inUse.Load()))
+			}
 			if k.mem[p].inUse.Load() {
 				all = false
 				break

@@ -190,10 +190,13 @@ func (q *WaitQueueHead) Entries() []*WaitQueueEntry {
 }
 
 // waitqueueActive is waitqueue_active(): any entry queued (a read of the
-// list, reported).
+// list that learns only that, reported).
 func (q *WaitQueueHead) waitqueueActive(t *Thread) bool {
-	t.rdQueue(q)
-	return q.head.next != &q.head
+	active := q.head.next != &q.head
+	if t.Footprinting() {
+		t.fpRead(obj(objWaitQueue, queueBucket(q), 0), boolID(active))
+	}
+	return active
 }
 
 // SpinLock is spinlock_t. Holding one is always inside a single step of the
