@@ -10,21 +10,24 @@ import "github.com/pagelab/pagelab/sim"
 // buffer-based file allocated, nr_io, the oracle's write versions).
 //
 // Each helper does the access and, only when the task records footprints,
-// reports it; the reporting half is out of line, so that the random-walk
-// hot path pays a nil check.
+// reports it: a store with the object's whole new value, a load (or the
+// read half of a read-modify-write) with what the task learns from it,
+// which is the value or only the part of it the code goes on to use (see
+// sim.Task.Read). The reporting half is out of line (cdeAccess), so that
+// the helpers inline to a nil check on the random-walk hot path.
 //
-// Canonical values, besides footprint.go's:
+// Canonical values (what a store reports), besides footprint.go's:
 //
 //	objXaSlot     pageID of the slot's page (0: empty or beyond the extent)
 //	objXaMarks    the marks word
 //	objXaSize     the number of slots
 //	objNrPages    uint64(nrpages)
+//	objPageMapcnt uint64(uint32(_mapcount)), as footprint.go's wrMapcnt
 //	objISize      uint64(i_size)
 //	objPTE        pteVal: pageID<<3 | present<<2 | write<<1 | dirty
 //	objFileVer    the last version numbered for (ino, index)
 //	objInodeMisc  by field, below
 //	objIO (0, 0)  nr_io, the counter that numbers I/O completion tasks
-//	objBio        the bounce copy's dataID, 1<<62 set (0: none)
 
 // Fields (b) of objInodeMisc.
 const (
@@ -43,7 +46,7 @@ func pteVal(p PTE) uint64 {
 }
 
 // waitersVal is the canonical value of a list of sleeping tasks, in order:
-// their Task.ID+1, one byte each (hashed beyond seven).
+// the length, and the tasks' Task.ID+1 one byte each (hashed beyond seven).
 func waitersVal(ws []*Thread) uint64 {
 	v := uint64(len(ws)) << 56
 	for i, w := range ws {
@@ -63,44 +66,128 @@ func inodeObj(kind uint64, inode *Inode, b uint64) sim.Obj {
 // ioObj is nr_io.
 var ioObj = obj(objIO, 0, 0)
 
+// cdeAccess is the out-of-line half of the helpers below: a read that
+// told the task seen, a store of v, or a read-modify-write that told the
+// task seen and left v. The variants below take raw arguments, so that
+// the hot helpers inline.
+//
+//go:noinline
+func (t *Thread) cdeAccess(op sim.AccessOp, o sim.Obj, seen, v uint64) {
+	switch op {
+	case sim.OpRead:
+		t.Read(o, seen)
+	case sim.OpWrite:
+		t.Write(o, v)
+	default:
+		t.RMW(o, seen, v)
+	}
+}
+
+// The first argument of cdeM, cdeP and cdeI is an operation and a kind,
+// one constant: cdeR|kind, a read (v is what the task learned); cdeW|kind,
+// a store (v is the new value); cdeN|kind, a read-modify-write that told
+// the task nothing (v is the new value).
+const (
+	cdeR = uint64(sim.OpRead) << 8
+	cdeW = uint64(sim.OpWrite) << 8
+	cdeN = uint64(sim.OpRMW) << 8
+)
+
+// cdeOne reports code's access to the object (code's kind, a, b).
+func (t *Thread) cdeOne(code, a, b, v uint64) {
+	o := obj(code&0xff, a, b)
+	switch sim.AccessOp(code >> 8) {
+	case sim.OpRead:
+		t.Read(o, v)
+	case sim.OpWrite:
+		t.Write(o, v)
+	default:
+		t.RMW(o, 0, v)
+	}
+}
+
+// cdeM reports an access to an object of mapping m (its inode), cdeP to
+// one of page p, cdeI to one of inode.
+//
+//go:noinline
+func (t *Thread) cdeM(code uint64, m *AddressSpace, b, v uint64) {
+	t.cdeOne(code, uint64(m.Host.Ino), b, v)
+}
+
+//go:noinline
+func (t *Thread) cdeP(code uint64, p *Page, v uint64) { t.cdeOne(code, uint64(p.pfn), 0, v) }
+
+//go:noinline
+func (t *Thread) cdeI(code uint64, inode *Inode, b, v uint64) {
+	t.cdeOne(code, uint64(inode.Ino), b, v)
+}
+
+// cdeSlot reports an access to xarray slot index of m that found or left p.
+//
+//go:noinline
+func (t *Thread) cdeSlot(op sim.AccessOp, m *AddressSpace, index uint64, p *Page) {
+	t.cdeAccess(op, xaObj(objXaSlot, m, index), pageID(p), pageID(p))
+}
+
+// cdePTE reports a store to the PTE at index (its whole new value).
+//
+//go:noinline
+func (t *Thread) cdePTE(vma *VMA, index uint64) {
+	t.Write(inodeObj(objPTE, vma.File, index), pteVal(vma.ptes[index]))
+}
+
+// Page fields.
+
 // compoundOrder is compound_order() of a head page, reported.
 func (t *Thread) compoundOrder(p *Page) uint8 {
 	t.rdHead(p)
 	return p.order
 }
 
-// refRead is a load of _refcount, reported.
-func (t *Thread) refRead(p *Page) int32 {
-	n := p.refcount.Load()
+// refAtLeast is _refcount >= n (page_maybe_dma_pinned), reported: the
+// task learns the comparison.
+func (t *Thread) refAtLeast(p *Page, n int32) bool {
+	v := p.refcount.Load() >= n
 	if t.Footprinting() {
-		t.cdeRead(pageObj(objPageRef, p), refVal(n))
+		t.cdeP(cdeR|objPageRef, p, boolID(v))
 	}
-	return n
+	return v
+}
+
+// pageMapped is page_mapped(): _mapcount > 0 (here, where 0 is unmapped),
+// reported.
+func (t *Thread) pageMapped(p *Page) bool {
+	v := p.mapcount > 0
+	if t.Footprinting() {
+		t.cdeP(cdeR|objPageMapcnt, p, boolID(v))
+	}
+	return v
 }
 
 // mapcountAdd is page_add_file_rmap / page_remove_rmap's update of
-// _mapcount (under the page table lock), reported.
+// _mapcount (under the page table lock; the result is not looked at),
+// reported.
 func (t *Thread) mapcountAdd(p *Page, d int32) {
-	old := p.mapcount
 	p.mapcount += d
 	if t.Footprinting() {
-		t.cdeRMW(pageObj(objPageMapcnt, p), uint64(uint32(old)), uint64(uint32(p.mapcount)))
+		t.cdeP(cdeN|objPageMapcnt, p, uint64(uint32(p.mapcount)))
 	}
-}
-
-// mapcount is page_mapped()'s read of _mapcount, reported.
-func (t *Thread) mapcount(p *Page) int32 {
-	t.rdMapcnt(p)
-	return p.mapcount
 }
 
 // The xarray.
 
-// xaExtent reports that the task used the xarray's extent: a walk that
-// stopped at the end of the n slots.
+// xaExtent reports that a walk stopped at the end of the xarray's n slots.
 func (t *Thread) xaExtent(m *AddressSpace, n int) {
 	if t.Footprinting() {
-		t.cdeRead(xaObj(objXaSize, m, 0), uint64(n))
+		t.cdeM(cdeR|objXaSize, m, 0, uint64(n))
+	}
+}
+
+// xaGrown reports that the xarray's extent became n slots (the new ones
+// empty, unmarked).
+func (t *Thread) xaGrown(m *AddressSpace, n int) {
+	if t.Footprinting() {
+		t.cdeM(cdeW|objXaSize, m, 0, uint64(n))
 	}
 }
 
@@ -112,7 +199,7 @@ func (t *Thread) xaLoadSlot(m *AddressSpace, index uint64, s *xaSlot) *Page {
 		p = s.page.Load()
 	}
 	if t.Footprinting() {
-		t.cdeRead(xaObj(objXaSlot, m, index), pageID(p))
+		t.cdeSlot(sim.OpRead, m, index, p)
 	}
 	return p
 }
@@ -121,15 +208,16 @@ func (t *Thread) xaLoadSlot(m *AddressSpace, index uint64, s *xaSlot) *Page {
 func (t *Thread) xaStoreSlot(m *AddressSpace, index uint64, s *xaSlot, p *Page) {
 	s.page.Store(p)
 	if t.Footprinting() {
-		t.cdeWrite(xaObj(objXaSlot, m, index), pageID(p))
+		t.cdeSlot(sim.OpWrite, m, index, p)
 	}
 }
 
-// xaLoadMarks is a load of slot s's marks, reported.
-func (t *Thread) xaLoadMarks(m *AddressSpace, index uint64, s *xaSlot) uint32 {
-	v := s.marks.Load()
+// xaTestMarks is slot s's marks & mask (xa_get_mark, or a tagged walk's
+// test), reported: the task learns the masked marks.
+func (t *Thread) xaTestMarks(m *AddressSpace, index uint64, s *xaSlot, mask uint32) uint32 {
+	v := s.marks.Load() & mask
 	if t.Footprinting() {
-		t.cdeRead(xaObj(objXaMarks, m, index), uint64(v))
+		t.cdeM(cdeR|objXaMarks, m, index, uint64(v))
 	}
 	return v
 }
@@ -138,15 +226,15 @@ func (t *Thread) xaLoadMarks(m *AddressSpace, index uint64, s *xaSlot) uint32 {
 func (t *Thread) xaStoreMarks(m *AddressSpace, index uint64, s *xaSlot, v uint32) {
 	s.marks.Store(v)
 	if t.Footprinting() {
-		t.cdeWrite(xaObj(objXaMarks, m, index), uint64(v))
+		t.cdeM(cdeW|objXaMarks, m, index, uint64(v))
 	}
 }
 
 // xaOrMarks sets mark in slot s's marks (atomically), reported.
 func (t *Thread) xaOrMarks(m *AddressSpace, index uint64, s *xaSlot, mark uint32) {
-	old := s.marks.Or(mark)
+	v := s.marks.Or(mark) | mark
 	if t.Footprinting() {
-		t.cdeRMW(xaObj(objXaMarks, m, index), uint64(old), uint64(old|mark))
+		t.cdeM(cdeN|objXaMarks, m, index, uint64(v))
 	}
 }
 
@@ -154,7 +242,7 @@ func (t *Thread) xaOrMarks(m *AddressSpace, index uint64, s *xaSlot, mark uint32
 func (t *Thread) nrPagesAdd(m *AddressSpace, d int64) {
 	n := m.nrPages.Add(d)
 	if t.Footprinting() {
-		t.cdeRMW(xaObj(objNrPages, m, 0), uint64(n-d), uint64(n))
+		t.cdeM(cdeN|objNrPages, m, 0, uint64(n))
 	}
 }
 
@@ -162,39 +250,35 @@ func (t *Thread) nrPagesAdd(m *AddressSpace, d int64) {
 func (t *Thread) readNrPages(m *AddressSpace) int {
 	n := m.nrPages.Load()
 	if t.Footprinting() {
-		t.cdeRead(xaObj(objNrPages, m, 0), uint64(n))
+		t.cdeM(cdeR|objNrPages, m, 0, uint64(n))
 	}
 	return int(n)
 }
 
 // PTEs.
 
-// pteRef is &vma->ptes[index] for a task that reads the PTE (and may
-// update it in place, then call pteWritten), reported.
-func (t *Thread) pteRef(vma *VMA, index uint64) *PTE {
-	p := &vma.ptes[index]
+// pteRead reports a read of the PTE at index that told the task seen.
+func (t *Thread) pteRead(vma *VMA, index uint64, seen uint64) {
 	if t.Footprinting() {
-		t.cdeRead(inodeObj(objPTE, vma.File, index), pteVal(*p))
+		t.cdeI(cdeR|objPTE, vma.File, index, seen)
 	}
-	return p
 }
 
 // pteWritten reports a store to the PTE at index (its whole new value).
 func (t *Thread) pteWritten(vma *VMA, index uint64) {
 	if t.Footprinting() {
-		t.cdeWrite(inodeObj(objPTE, vma.File, index), pteVal(vma.ptes[index]))
+		t.cdePTE(vma, index)
 	}
 }
 
-// pteLoad reads the PTE at index, reported.
-func (t *Thread) pteLoad(vma *VMA, index uint64) PTE {
-	p := vma.ptes[index]
-	if t.Footprinting() {
-		t.cdeRead(inodeObj(objPTE, vma.File, index), pteVal(p))
+// ptePageSeen is what a walk that checks that the PTE maps page learns:
+// whether it does, and then its dirty bit.
+func ptePageSeen(pte *PTE, page *Page) uint64 {
+	if !pte.present || pte.page != page {
+		return 0
 	}
-	return p
+	return 1 | boolID(pte.dirty)<<1
 }
-
 
 // Inode fields.
 
@@ -202,11 +286,11 @@ func (t *Thread) pteLoad(vma *VMA, index uint64) PTE {
 func isizeObj(inode *Inode) sim.Obj { return inodeObj(objISize, inode, 0) }
 
 // writeVersion is inode.newVersion(index), the oracle's numbering of the
-// writes of a page, by a task, reported.
+// writes of a page, by a task, reported (the task uses the number).
 func (t *Thread) writeVersion(inode *Inode, index uint64) uint64 {
 	v := inode.newVersion(index)
 	if t.Footprinting() {
-		t.cdeRMW(inodeObj(objFileVer, inode, index), v-1, v)
+		t.cdeAccess(sim.OpRMW, inodeObj(objFileVer, inode, index), v, v)
 	}
 	return v
 }
@@ -215,7 +299,7 @@ func (t *Thread) writeVersion(inode *Inode, index uint64) uint64 {
 func (t *Thread) allocateBlock(inode *Inode, index uint64) {
 	inode.allocateBlock(index)
 	if t.Footprinting() {
-		t.cdeWrite(inodeObj(objInodeMisc, inode, inodeBlockAlloc|index), 1)
+		t.cdeI(cdeW|objInodeMisc, inode, inodeBlockAlloc|index, 1)
 	}
 }
 
@@ -223,7 +307,7 @@ func (t *Thread) allocateBlock(inode *Inode, index uint64) {
 func (t *Thread) rwsemLocked(inode *Inode) bool {
 	v := inode.invalidateLocked
 	if t.Footprinting() {
-		t.cdeRead(inodeObj(objInodeMisc, inode, inodeInvalidateLocked), boolID(v))
+		t.cdeI(cdeR|objInodeMisc, inode, inodeInvalidateLocked, boolID(v))
 	}
 	return v
 }
@@ -232,25 +316,28 @@ func (t *Thread) rwsemLocked(inode *Inode) bool {
 func (t *Thread) setRwsemLocked(inode *Inode, v bool) {
 	inode.invalidateLocked = v
 	if t.Footprinting() {
-		t.cdeWrite(inodeObj(objInodeMisc, inode, inodeInvalidateLocked), boolID(v))
+		t.cdeI(cdeW|objInodeMisc, inode, inodeInvalidateLocked, boolID(v))
 	}
 }
 
-// rwsemWaiters reads the invalidate_lock's sleeping writers, reported.
-func (t *Thread) rwsemWaiters(inode *Inode) []*Thread {
-	ws := inode.rwsemWaiters
+// rwsemQueue appends the task to the invalidate_lock's sleeping writers,
+// reported.
+func (t *Thread) rwsemQueue(inode *Inode) {
+	inode.rwsemWaiters = append(inode.rwsemWaiters, t)
 	if t.Footprinting() {
-		t.cdeRead(inodeObj(objInodeMisc, inode, inodeRwsemWaiters), waitersVal(ws))
+		t.cdeAccess(sim.OpRMW, inodeObj(objInodeMisc, inode, inodeRwsemWaiters), 0, waitersVal(inode.rwsemWaiters))
+	}
+}
+
+// rwsemTakeWaiters empties the invalidate_lock's sleeping writers and
+// returns them (to be woken), reported.
+func (t *Thread) rwsemTakeWaiters(inode *Inode) []*Thread {
+	ws := inode.rwsemWaiters
+	inode.rwsemWaiters = nil
+	if t.Footprinting() {
+		t.cdeAccess(sim.OpRMW, inodeObj(objInodeMisc, inode, inodeRwsemWaiters), waitersVal(ws), 0)
 	}
 	return ws
-}
-
-// setRwsemWaiters stores the invalidate_lock's sleeping writers, reported.
-func (t *Thread) setRwsemWaiters(inode *Inode, ws []*Thread) {
-	inode.rwsemWaiters = ws
-	if t.Footprinting() {
-		t.cdeWrite(inodeObj(objInodeMisc, inode, inodeRwsemWaiters), waitersVal(ws))
-	}
 }
 
 // nrIOAdd is k.nrIO.Add(1) by a task (numbering an I/O completion task),
@@ -258,21 +345,10 @@ func (t *Thread) setRwsemWaiters(inode *Inode, ws []*Thread) {
 func (t *Thread) nrIOAdd() int64 {
 	n := t.K.nrIO.Add(1)
 	if t.Footprinting() {
-		t.cdeRMW(ioObj, uint64(n-1), uint64(n))
+		t.cdeAccess(sim.OpRMW, ioObj, uint64(n), uint64(n))
 	}
 	return n
 }
-
-// The out-of-line reporting half: the callers test Footprinting first.
-
-//go:noinline
-func (t *Thread) cdeRead(o sim.Obj, v uint64) { t.Read(o, v) }
-
-//go:noinline
-func (t *Thread) cdeWrite(o sim.Obj, v uint64) { t.Write(o, v) }
-
-//go:noinline
-func (t *Thread) cdeRMW(o sim.Obj, old, new uint64) { t.RMW(o, old, new) }
 
 // Exported for the fix variants (package fixes).
 

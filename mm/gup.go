@@ -52,7 +52,7 @@ func PagePrivate(t *Thread, page *Page) bool {
 // v5.10): for an order-0 page, _refcount at or above the pin bias.
 func PageMaybeDMAPinned(t *Thread, page *Page) bool {
 	t.touch(page, pfAny, "page_maybe_dma_pinned", sim.AccessRead, bitRefcount)
-	return t.refRead(page) >= GUP_PIN_COUNTING_BIAS
+	return t.refAtLeast(page, GUP_PIN_COUNTING_BIAS)
 }
 
 // attachPageBuffers is create_empty_buffers() → attach_page_private():
@@ -119,7 +119,8 @@ func HandleWriteFault(t *Thread, vma *VMA, index uint64) {
 		}
 		t.Step("finish_fault")
 		vma.ptl.Lock(t)
-		pte := t.pteRef(vma, index)
+		pte := &vma.ptes[index]
+		t.pteRead(vma, index, boolID(pte.present))
 		if !pte.present {
 			pte.page, pte.present = page, true
 			t.mapcountAdd(page, 1) // page_add_file_rmap
@@ -146,7 +147,16 @@ func GetUserPagesFast(t *Thread, vma *VMA, index uint64, pin bool) *Page {
 	for i := range 4 {
 		t.CutPoint("get_user_pages_fast", uint64(i))
 		t.Step("gup_pte_range")
-		pte := t.pteLoad(vma, index)
+		pte := vma.ptes[index]
+		if t.Footprinting() {
+			// The walk learns whether the PTE is present and writable,
+			// and then its page.
+			seen := uint64(0)
+			if pte.present && pte.write {
+				seen = pageID(pte.page)
+			}
+			t.pteRead(vma, index, seen)
+		}
 		if pte.present && pte.write {
 			n := int32(1)
 			if pin {
@@ -256,7 +266,8 @@ func tryToUnmap(t *Thread, page *Page) {
 	t.Step("try_to_unmap_one")
 	vma.ptl.Lock(t)
 	index := t.pageIndex(page)
-	pte := t.pteRef(vma, index)
+	pte := &vma.ptes[index]
+	t.pteRead(vma, index, ptePageSeen(pte, page))
 	dirty := false
 	if pte.present && pte.page == page {
 		dirty = pte.dirty
@@ -287,7 +298,8 @@ func pageMkclean(t *Thread, page *Page) bool {
 	vma.ptl.Lock(t)
 	defer vma.ptl.Unlock()
 	index := t.pageIndex(page)
-	pte := t.pteRef(vma, index)
+	pte := &vma.ptes[index]
+	t.pteRead(vma, index, ptePageSeen(pte, page))
 	if !pte.present || pte.page != page {
 		return false
 	}
@@ -382,7 +394,7 @@ func ShrinkPage(t *Thread, page *Page) {
 		UnlockPage(t, page)
 		return
 	}
-	if t.mapcount(page) > 0 {
+	if t.pageMapped(page) {
 		tryToUnmap(t, page)
 	}
 	t.Step("shrink_page_list:PageDirty")

@@ -19,7 +19,7 @@ func ISizeRead(t *Thread, inode *Inode) int64 {
 	t.Step("i_size_read")
 	v := inode.size.v.Load()
 	if t.Footprinting() {
-		t.cdeRead(isizeObj(inode), uint64(v))
+		t.cdeI(cdeR|objISize, inode, 0, uint64(v))
 	}
 	return v
 }
@@ -29,7 +29,7 @@ func ISizeWrite(t *Thread, inode *Inode, size int64) {
 	t.Step("i_size_write")
 	inode.size.v.Store(size)
 	if t.Footprinting() {
-		t.cdeWrite(isizeObj(inode), uint64(size))
+		t.cdeI(cdeW|objISize, inode, 0, uint64(size))
 	}
 }
 

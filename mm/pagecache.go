@@ -68,9 +68,7 @@ func (m *AddressSpace) grow(t *Thread, index uint64) *xaSlot {
 		n = append(n, &xaSlot{})
 	}
 	m.slots.Store(&n)
-	if t.Footprinting() {
-		t.cdeWrite(xaObj(objXaSize, m, 0), uint64(len(n)))
-	}
+	t.xaGrown(m, len(n))
 	return n[index]
 }
 
@@ -157,7 +155,7 @@ func pagevecLookupRangeTag(t *Thread, pv []*Page, mapping *AddressSpace, index *
 		}
 		s := sl[i]
 		page := t.xaLoadSlot(mapping, i, s)
-		if page == nil || uint8(t.xaLoadMarks(mapping, i, s))&tag == 0 {
+		if page == nil || t.xaTestMarks(mapping, i, s, uint32(tag)) == 0 {
 			continue
 		}
 		if !t.getPageUnlessZero(page) {
@@ -216,7 +214,7 @@ func tagPagesForWriteback(t *Thread, mapping *AddressSpace, start, end uint64) {
 			t.xaExtent(mapping, len(sl))
 			break
 		}
-		if s := sl[i]; t.xaLoadMarks(mapping, i, s)&PAGECACHE_TAG_DIRTY != 0 {
+		if s := sl[i]; t.xaTestMarks(mapping, i, s, PAGECACHE_TAG_DIRTY) != 0 {
 			t.xaOrMarks(mapping, i, s, PAGECACHE_TAG_TOWRITE)
 		}
 	}

@@ -244,7 +244,7 @@ func filemapInvalidateLock(t *Thread, inode *Inode) {
 			inode.rwsemWaitLock.Unlock()
 			return
 		}
-		t.setRwsemWaiters(inode, append(t.rwsemWaiters(inode), t))
+		t.rwsemQueue(inode)
 		t.SetState(sim.TaskUninterruptible)
 		inode.rwsemWaitLock.Unlock()
 		t.Schedule("rwsem_down_write_slowpath")
@@ -257,8 +257,7 @@ func filemapInvalidateUnlock(t *Thread, inode *Inode) {
 	t.Step("up_write")
 	inode.rwsemWaitLock.Lock(t)
 	t.setRwsemLocked(inode, false)
-	waiters := t.rwsemWaiters(inode)
-	t.setRwsemWaiters(inode, nil)
+	waiters := t.rwsemTakeWaiters(inode)
 	inode.rwsemWaitLock.Unlock()
 	for _, w := range waiters {
 		w.WakeUp()
