@@ -313,7 +313,10 @@ func (x *Explorer) Run() (Result, error) {
 		w := t.w
 		x.cur = t
 		if x.fp != nil {
-			x.fp.cur = x.fp.cur[:0]
+			// Every step needs the machine to be running: a step that
+			// oopses (Halt) writes objRunning and so conflicts with
+			// every other task's step, which it disables.
+			x.fp.cur = append(x.fp.cur[:0], Access{objRunning, OpRead})
 			if t.spawnedInRun && !t.started {
 				x.fp.cur = append(x.fp.cur, Access{objTaskSpawn | Obj(t.ID), OpRead})
 			}
@@ -325,6 +328,9 @@ func (x *Explorer) Run() (Result, error) {
 			// Every step extends the task's history, so that without a
 			// CutPoint no task's key repeats: the state graph is acyclic.
 			t.obs = chain(t.obs, 0x57e9)
+			if w.halted {
+				x.fp.cur = append(x.fp.cur, Access{objRunning, OpWrite})
+			}
 			if x.observer != nil {
 				x.observer.Stepped(t, x.fp.cur)
 			}

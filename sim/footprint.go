@@ -94,6 +94,7 @@ const (
 	objTaskState     = objSim | 1<<48 // | task ID: the task's state word
 	objTaskKill      = objSim | 2<<48 // | task ID: its pending fatal signal
 	objTaskSpawn     = objSim | 3<<48 // | task ID: its creation
+	objRunning       = objSim | 4<<48 // the machine has not oopsed
 )
 
 // TaskStateObj is the object of task id's state word (p->__state).

@@ -214,6 +214,16 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			summary = summary[:24] + "..."
 		}
 		fmt.Fprintf(&b, "%-20s %-27s %9d %9d %8.3f\n", v.Fix, summary, v.Stats.States, v.Stats.Executions, r.elapsed.Seconds())
+		if last := i == len(rs)-1 || rs[i+1].v.Workload != v.Workload; last {
+			for _, r := range rs[:i+1] {
+				if r.v.Workload == v.Workload && r.v.LivelockUnknown() {
+					b.WriteString("* every failure id verified but livelock: the model's retry loops\n" +
+						"  can spin, and the reduction skips edges a cycle may need\n" +
+						"  (-reduction full decides it)\n")
+					break
+				}
+			}
+		}
 	}
 	// Unknown verdicts say how far the search got; failures show their
 	// counterexample.
@@ -229,8 +239,6 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			}
 			fmt.Fprintf(&b, "\n%s under %s: unknown where nothing failed: %s after %d states, %d transitions\n",
 				v.Workload, v.Fix, why, v.Stats.States, v.Stats.Transitions)
-		} else if v.Verdicts[mm.Livelock] == bench.Unknown {
-			fmt.Fprintf(&b, "\n%s under %s: livelock unknown: spins form cycles and sleep sets skip edges; run with -reduction full\n", v.Workload, v.Fix)
 		}
 		for _, f := range v.Failing() {
 			fmt.Fprintf(&b, "\n")

@@ -1,0 +1,225 @@
+package bench
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// finalState identifies how an execution ended: its outcome and the
+// reflection walk of the whole model (statewalk_test.go), which owes
+// nothing to the footprints. The failures raised on the way are not part
+// of it: they are the path's, and two paths to one state may raise
+// different ones (each path's failures are checked through the verdicts).
+func finalState(e *Exec, tasks []*sim.Task) string {
+	return fmt.Sprintf("%v %x", e.Result.Outcome, walkState(e.Kernel, tasks, false).h)
+}
+
+// verifyFinals runs the exhaustive search of a cell in one mode and
+// returns the final states of the executions that ended by themselves.
+func verifyFinals(t *testing.T, w *workloads.Workload, p workloads.Values, fix string, mode sim.DPORMode) (*Verification, map[string]bool) {
+	t.Helper()
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	finals := map[string]bool{}
+	res, err := Verify(&VerifyConfig{Workload: w, Params: p, Variant: v, Mode: mode, MaxStates: 400_000,
+		onExec: func(e *Exec, x *sim.Explorer) { finals[finalState(e, x.Tasks())] = true }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete {
+		t.Fatalf("%s under %s (%v): search not complete: %+v", w.ID, fix, mode, res.Stats)
+	}
+	return res, finals
+}
+
+// dfsFinals runs every interleaving with at most bound preemptions and
+// returns their final states and the failures they fired.
+func dfsFinals(t *testing.T, w *workloads.Workload, p workloads.Values, fix string, bound int) (map[string]bool, mm.FailureSet) {
+	t.Helper()
+	v, err := fixes.Parse(fix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := sim.NewDFS(bound)
+	r := newRunner(&Config{Workload: w, Params: p, Variant: v, Seed: 1}, d)
+	defer r.x.Close()
+	finals := map[string]bool{}
+	var fired mm.FailureSet
+	for n := 0; ; n++ {
+		e, err := r.exec()
+		if d.Exhausted() {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		finals[finalState(e, r.x.Tasks())] = true
+		for _, f := range e.Fired.List() {
+			fired = fired.Add(f)
+		}
+		if n > 2_000_000 {
+			t.Fatal("dfs did not end")
+		}
+	}
+	return finals, fired
+}
+
+// soundnessCells are small configurations of every race workload: few
+// enough interleavings that the unreduced search and bounded DFS finish
+// in a test.
+var soundnessCells = []struct {
+	workload string
+	params   []string
+	fixes    []string
+}{
+	{"writeback-restart", nil, []string{"baseline", "v5.8", "loop-wait", "wait-to-set", "no-waiters-check", "hold-ref", "folio"}},
+	{"writeback-reuse", []string{"thp=0", "write2=0", "fsync2=0", "truncate2=1", "write3=1"}, []string{"baseline", "hold-ref", "hold-ref+loop-wait"}},
+	{"writeback-reuse", []string{"thp=1", "write2=0", "fsync2=0", "truncate2=1", "write3=0"}, []string{"baseline", "folio"}},
+	{"gup-dio-buffers", []string{"passes=1", "writebacks=1"}, []string{"baseline", "mkwrite-on-dirty", "bounce-pinned"}},
+	{"gup-dio-wrprotect", []string{"passes=0", "writebacks=1"}, []string{"baseline", "bounce-pinned"}},
+	{"thp-collapse-truncate", []string{"opens=1", "readers=0"}, []string{"baseline", "drop-bogus-vm-bug"}},
+	{"isize-compress", []string{"writers=1", "truncate_up=0", "fallocate=1"}, []string{"baseline", "read-once"}},
+}
+
+// TestVerifySoundness: on small configurations of every race workload,
+// the three reductions reach the same final states and the same failure
+// ids; every final state and failure of preemption-bounded DFS (brute
+// force within its bound) is among them; and source sets run no more
+// executions than sleep sets, which run no more than no reduction.
+func TestVerifySoundness(t *testing.T) {
+	for _, c := range soundnessCells {
+		w, err := workloads.Lookup(c.workload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := w.ParseParams(c.params)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fix := range c.fixes {
+			name := fmt.Sprintf("%s/%v/%s", c.workload, c.params, fix)
+			t.Run(name, func(t *testing.T) {
+				full, ff := verifyFinals(t, w, p, fix, sim.Full)
+				var execs []int
+				for _, mode := range []sim.DPORMode{sim.Full, sim.SleepSets, sim.SourceSets} {
+					res, finals := full, ff
+					if mode != sim.Full {
+						res, finals = verifyFinals(t, w, p, fix, mode)
+					}
+					execs = append(execs, res.Stats.Executions)
+					if !maps.Equal(finals, ff) {
+						t.Errorf("%v: %d final states, unreduced %d; only here: %v; only unreduced: %v", mode,
+							len(finals), len(ff), onlyIn(finals, ff), onlyIn(ff, finals))
+					}
+					for f := range mm.NumFailures {
+						got, want := res.Verdicts[f], full.Verdicts[f]
+						// A reduction skips edges, so with cut points
+						// it may leave livelock unknown; never more.
+						if got != want && !(mm.Failure(f) == mm.Livelock && got == Unknown && want == Verified && res.Stats.CutPoints) {
+							t.Errorf("%v: %s %v, unreduced %v", mode, mm.Failure(f), got, want)
+						}
+					}
+					t.Logf("%v: %s, %d states, %d executions, %d steps", mode, res.Summary(), res.Stats.States, res.Stats.Executions, res.Stats.Steps)
+				}
+				if !(execs[2] <= execs[1] && execs[1] <= execs[0]) {
+					t.Errorf("executions full/sleep/source = %v: a reduction ran more", execs)
+				}
+				dfs, fired := dfsFinals(t, w, p, fix, 1)
+				if miss := onlyIn(dfs, ff); len(miss) > 0 {
+					t.Errorf("bounded DFS reaches %d final states the search does not: %v", len(miss), miss)
+				}
+				for _, f := range fired.List() {
+					if full.Verdicts[f] != Fails {
+						t.Errorf("bounded DFS fires %s; the search says %v", f, full.Verdicts[f])
+					}
+				}
+			})
+		}
+	}
+}
+
+func onlyIn(a, b map[string]bool) []string {
+	var l []string
+	for k := range a {
+		if !b[k] {
+			l = append(l, k)
+		}
+	}
+	slices.Sort(l)
+	if len(l) > 5 {
+		l = append(l[:5], "...")
+	}
+	return l
+}
+
+// TestVerifyNeverContradictsSampling: for every race workload at default
+// parameters and every fix of its family, no failure id that a seed
+// script or a random exploration fires is ever called verified.
+func TestVerifyNeverContradictsSampling(t *testing.T) {
+	runs := 3000
+	if testing.Short() {
+		runs = 500
+	}
+	for _, w := range workloads.All() {
+		if w.Race == "" {
+			continue
+		}
+		seeds, err := workloads.Seeds(w.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, fix := range w.Fixes {
+			v, err := fixes.Parse(fix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := Verify(&VerifyConfig{Workload: w, Params: w.Defaults(), Variant: v, MaxStates: 200_000}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			check := func(how string, fired mm.FailureSet) {
+				for _, f := range fired.List() {
+					if res.Verdicts[f] == Verified {
+						t.Errorf("%s under %s: %s fires %s, which verify calls verified", w.ID, fix, how, f)
+					}
+				}
+			}
+			for _, s := range seeds {
+				sched, err := sim.ParseSchedule(s.Schedule)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rc, err := ReplayConfigFor(sched, fix)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rp, err := Replay(rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				check("seed "+s.Name, rp.Exec.Fired)
+			}
+			c, err := Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "random", Preempt: DefaultPreempt, Seed: 1, Runs: runs}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fired mm.FailureSet
+			for f := range mm.NumFailures {
+				if c.Failures[f] > 0 {
+					fired = fired.Add(mm.Failure(f))
+				}
+			}
+			check("random exploration", fired)
+			t.Logf("%s under %s: %s (%d states, complete %v); random: %v", w.ID, fix, res.Summary(), res.Stats.States, res.Complete, fired.List())
+		}
+	}
+}
