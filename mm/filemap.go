@@ -203,12 +203,13 @@ func trylockPageBitCommon(t *Thread, page *Page, bitNr uint, e *WaitQueueEntry) 
 // PageLockUnfairness queueings are "stealable"; later ones ask the waker for
 // a fair hand-off (WQ_FLAG_CUSTOM).
 //
-// Its two loop heads are CutPoints: what follows depends on the arguments
-// and on unfairness and slept, the only locals live there (wait and e are
-// the task's own). unfairness is declared as max(unfairness, 0): it is
-// only ever tested by "unfairness-- < 0" style, so every value at or below
-// zero behaves the same, and a waiter passed over again and again revisits
-// its state instead of counting down forever.
+// Its two loop heads (repeat, and the sleep loop) are CutPoints: what
+// follows depends on the arguments and on unfairness and slept, the only
+// locals live there (wait and e are the task's own entry, fixed by t).
+// unfairness is declared as max(unfairness, 0): it is only ever
+// decremented and then compared with zero, so every value at or below zero
+// behaves the same, and a waiter passed over again and again revisits its
+// state instead of counting down forever.
 func WaitOnPageBitCommon(t *Thread, q *WaitQueueHead, page *Page, bitNr uint, state sim.TaskState, behavior WaitBehavior) int {
 	t.Enter("wait_on_page_bit_common")
 	defer t.Exit()
