@@ -24,7 +24,19 @@ func ObjString(o sim.Obj) string {
 	}
 	switch {
 	case kind == 0xff:
-		return fmt.Sprintf("sim(%d, task %d)", uint64(o)>>48&0xff, uint64(o)&(1<<48-1))
+		// sim's objects (sim/footprint.go).
+		sub, id := uint64(o)>>48&0xff, uint64(o)&(1<<48-1)
+		switch sub {
+		case 1:
+			return fmt.Sprintf("task-state(%d)", id)
+		case 2:
+			return fmt.Sprintf("task-sigkill(%d)", id)
+		case 3:
+			return fmt.Sprintf("task-spawn(%d)", id)
+		case 4:
+			return "running"
+		}
+		return fmt.Sprintf("sim(%d, %d)", sub, id)
 	case kind == objPageFlag && b < NR_PAGEFLAGS:
 		return fmt.Sprintf("page-flag(pfn %d, %s)", a, pageFlagNames[b])
 	case names[kind] != "":
