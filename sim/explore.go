@@ -216,6 +216,9 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 			// Spawning is a write the child's first step reads: an
 			// enabling dependence.
 			x.cur.Write(objTaskSpawn|Obj(id), 1)
+			// Task IDs are handed out in spawn order: two spawns do not
+			// commute (swapped, the children swap IDs and names).
+			x.cur.Write(objTaskCount, uint64(id+1))
 			t.spawnedInRun = true
 		}
 		t.obs0 = chain(chain(parent, strHash(name)), uint64(id))

@@ -95,6 +95,7 @@ const (
 	objTaskKill      = objSim | 2<<48 // | task ID: its pending fatal signal
 	objTaskSpawn     = objSim | 3<<48 // | task ID: its creation
 	objRunning       = objSim | 4<<48 // the machine has not oopsed
+	objTaskCount     = objSim | 5<<48 // the number of tasks (spawn order)
 )
 
 // TaskStateObj is the object of task id's state word (p->__state).
