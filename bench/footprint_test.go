@@ -535,7 +535,13 @@ func checkSwaps(t *testing.T, c fpCell, execs, swaps int) {
 				cand = append(cand, i)
 			}
 		}
+		// Pairs that touch the same owner (the same page, inode, task:
+		// a missing access is most likely there) first, then the rest.
 		rng.Shuffle(len(cand), func(i, j int) { cand[i], cand[j] = cand[j], cand[i] })
+		common := ubiquitous(fps)
+		slices.SortStableFunc(cand, func(a, b int) int {
+			return b2i(related(fps[b], fps[b+1], common)) - b2i(related(fps[a], fps[a+1], common))
+		})
 		cand = cand[:min(len(cand), swaps)]
 		if len(cand) == 0 {
 			continue
@@ -652,6 +658,49 @@ func checkSwaps(t *testing.T, c fpCell, execs, swaps int) {
 	}
 	t.Logf("%d executions, %d swaps tried", execs, tried)
 	report.fail(t, "swaps of independent steps that did not commute (a Read or Write missing from a footprint)")
+}
+
+// related reports whether two footprints touch objects of the same owner
+// (an Obj's kind and owner are its bits above the low 24, see
+// mm/footprint.go; for sim's objects, the kind of object), leaving out
+// the objects most steps touch.
+func related(f, g sim.Footprint, common map[sim.Obj]bool) bool {
+	for _, a := range f {
+		for _, b := range g {
+			if a.Obj>>24 == b.Obj>>24 && !common[a.Obj] && !common[b.Obj] {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// ubiquitous are the objects that more than half the steps touch.
+func ubiquitous(fps []sim.Footprint) map[sim.Obj]bool {
+	n := map[sim.Obj]int{}
+	for _, fp := range fps {
+		seen := map[sim.Obj]bool{}
+		for _, a := range fp {
+			if !seen[a.Obj] {
+				seen[a.Obj] = true
+				n[a.Obj]++
+			}
+		}
+	}
+	out := map[sim.Obj]bool{}
+	for o, c := range n {
+		if 2*c > len(fps) {
+			out[o] = true
+		}
+	}
+	return out
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func fpString(fp sim.Footprint) string {
