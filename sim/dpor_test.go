@@ -316,3 +316,40 @@ func TestDPORRandomPrograms(t *testing.T) {
 		}
 	}
 }
+
+// TestReturnMerges: a function that reads a racy value but hands back
+// nothing leaves its caller in one state either way once it declares
+// Return; without it the read value splits the states. Both searches
+// reach brute force's final states.
+func TestReturnMerges(t *testing.T) {
+	prog := func(declare bool) toyProgram {
+		return toyProgram{fmt.Sprint("return-", declare), 2, func(x *Explorer, m *toyMem) {
+			x.Spawn("reader", "start", func(t *Task) {
+				func() {
+					t.Enter("peek")
+					defer t.Exit()
+					m.load(t, 0)
+					if declare {
+						t.Return()
+					}
+				}()
+				m.store(t, 1, 1)
+				m.store(t, 1, 2)
+			})
+			x.Spawn("writer", "start", func(t *Task) { m.store(t, 0, 1); m.store(t, 0, 2) })
+		}}
+	}
+	var states [2]int
+	for i, declare := range []bool{false, true} {
+		p := prog(declare)
+		want := bruteForce(t, p)
+		got, d := searchDPOR(t, p, Full)
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: final states %v, brute force %v", p.name, got, want)
+		}
+		states[i] = d.Stats().States
+	}
+	if states[1] >= states[0] {
+		t.Errorf("states: %d without Return, %d with: the summary merged nothing", states[0], states[1])
+	}
+}

@@ -207,9 +207,53 @@ func (t *Task) CutPoint(site string, vals ...uint64) {
 
 func (t *Task) obsEntry() Key {
 	if n := len(t.obsStack); n > 0 {
-		return t.obsStack[n-1]
+		return t.obsStack[n-1].entry
 	}
 	return t.obs0
+}
+
+// obsFrame is an Entered function's part of the observation history: the
+// hash at entry and, once the function declared it (Return), what it
+// hands back to its caller.
+type obsFrame struct {
+	entry    Key
+	returned bool
+	ret      Key
+}
+
+// Return declares, just before the innermost Entered function returns,
+// everything its caller can learn from the call: vals are its results (a
+// page as its pfn+1, an error as its number; none for a function without
+// results). At Exit the task's observation history then forgets what the
+// function read and keeps only its entry, its name and vals, so that two
+// calls that read different values on the way but hand back the same
+// result leave the task in the same state.
+//
+// Declaring it is a promise: the function changes no task-local memory
+// its caller reads later (an output argument, a field of the task's own
+// that is not a reported object) other than through vals. Everything it
+// changes in shared state is reported and lives in the global state
+// anyway. Where the promise cannot be kept, do not call Return: the
+// history is then kept whole (sound, only less merging).
+func (t *Task) Return(vals ...uint64) {
+	if t.fp == nil || !t.fp.on || len(t.obsStack) == 0 {
+		return
+	}
+	f := &t.obsStack[len(t.obsStack)-1]
+	h := Key{A: 0x7e7, B: 0x7e7}
+	for _, v := range vals {
+		h = chain(h, v)
+	}
+	f.returned, f.ret = true, h
+}
+
+func (t *Task) exitObs(fn string) {
+	n := len(t.obsStack) - 1
+	f := t.obsStack[n]
+	t.obsStack = t.obsStack[:n]
+	if f.returned && t.fp.on {
+		t.obs = chain(chain(chain(f.entry, strHash(fn)), f.ret.A), f.ret.B)
+	}
 }
 
 // strHash is FNV-1a.

@@ -87,7 +87,7 @@ type Task struct {
 	fp       *footprinter
 	obs      Key
 	obs0     Key
-	obsStack []Key
+	obsStack []obsFrame
 	// spawnedInRun: created by another task's step during Run.
 	spawnedInRun bool
 
@@ -399,7 +399,7 @@ func (t *Task) Enter(fn string) {
 	if t.nat == nil {
 		t.stack = append(t.stack, fn)
 		if t.fp != nil {
-			t.obsStack = append(t.obsStack, t.obs)
+			t.obsStack = append(t.obsStack, obsFrame{entry: t.obs})
 		}
 	}
 }
@@ -407,9 +407,10 @@ func (t *Task) Enter(fn string) {
 // Exit pops the innermost kernel function name.
 func (t *Task) Exit() {
 	if t.nat == nil {
+		fn := t.stack[len(t.stack)-1]
 		t.stack = t.stack[:len(t.stack)-1]
 		if t.fp != nil {
-			t.obsStack = t.obsStack[:len(t.obsStack)-1]
+			t.exitObs(fn)
 		}
 	}
 }
