@@ -161,8 +161,10 @@ func opsOf(r *Record) map[string]bool {
 
 // writeVerdictChanges lists the exhaustive search's verdicts that differ
 // between the two records of each pair (old, new), per cell and failure
-// id; "-" stands for a cell that was not verified. When one side was not
-// verified, the ids its other side verified are one line, "every other id".
+// id; "-" stands for a cell that was not verified. The largest group of
+// ids that changed the same way, when it has more than 3, is one line:
+// "every id", "every other id" (those not listed above it), with "but x"
+// for the ids whose verdict stayed.
 func writeVerdictChanges(s *strings.Builder, pairs [][2]*Record) {
 	type change struct{ id, old, new string }
 	var lines []string
@@ -176,40 +178,51 @@ func writeVerdictChanges(s *strings.Builder, pairs [][2]*Record) {
 			both++
 		}
 		var cs []change
-		others := 0
+		var same []string
+		groups := map[[2]string][]string{}
 		for f := mm.Failure(0); f < mm.NumFailures; f++ {
 			id := f.String()
 			va, vb := a.VerdictText(id), b.VerdictText(id)
 			if va == vb {
-				continue
-			}
-			// One side not verified: keep the lines that say something.
-			if (va == "-" && vb == "verified") || (vb == "-" && va == "verified") {
-				others++
+				same = append(same, id)
 				continue
 			}
 			cs = append(cs, change{id, va, vb})
-		}
-		if others > 0 {
-			id := "every other id"
-			if len(cs) == 0 {
-				id = "every id"
-			}
-			old, new := "-", "verified"
-			if !b.Verified() {
-				old, new = new, old
-			}
-			cs = append(cs, change{id, old, new})
+			groups[[2]string{va, vb}] = append(groups[[2]string{va, vb}], id)
 		}
 		if len(cs) == 0 {
 			continue
+		}
+		var big [2]string
+		for _, c := range cs {
+			if t := [2]string{c.old, c.new}; len(groups[t]) > len(groups[big]) {
+				big = t
+			}
+		}
+		var out []change
+		if len(groups[big]) > 3 && len(same) <= 3 {
+			for _, c := range cs {
+				if [2]string{c.old, c.new} != big {
+					out = append(out, c)
+				}
+			}
+			label := "every id"
+			if len(out) > 0 {
+				label = "every other id"
+			}
+			if len(same) > 0 {
+				label += " but " + strings.Join(same, ", ")
+			}
+			out = append(out, change{label, big[0], big[1]})
+		} else {
+			out = cs
 		}
 		cell := fmt.Sprintf("  %s %s", a.Workload, a.Fix)
 		if len(a.Params) > 0 {
 			cell += " " + strings.TrimPrefix(a.Key(), fmt.Sprintf("%s/%s/cpus=%d/", a.Workload, a.Fix, a.CPUs))
 		}
 		lines = append(lines, cell)
-		for _, c := range cs {
+		for _, c := range out {
 			lines = append(lines, fmt.Sprintf("    %-18s %s -> %s", c.id, c.old, c.new))
 		}
 	}

@@ -188,6 +188,8 @@ func TestReadRecordsErrors(t *testing.T) {
 func FuzzReadRecords(f *testing.F) {
 	f.Add(`{"workload":"w","fix":"baseline","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3}` + "\n")
 	f.Add(`{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":1,"failing":0,"failures":{},"first_failure":{},"steps":1,"most_steps":1,"cpus":4,"latency":{"lock_page":{"count":1,"p50_ns":1,"p90_ns":1,"p99_ns":1,"p99.9_ns":1,"max_ns":1,"ops_per_sec":1,"wakeups_per_op":0,"spurious_per_op":0}}}` + "\n")
+	f.Add(`{"workload":"w","fix":"hold-ref","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3,"verdicts":{"bug-writeback":"fails","data-loss":"fails","hang":"verified","livelock":"unknown"},"verify":{"mode":"source-sets","complete":true,"states":9,"transitions":12,"executions":4,"max_depth":7,"max_states":100,"first_failure":{"data-loss":"v1/w/hold-ref/seed=1/a@x.."},"lasso_stem":["a"],"lasso_cycle":["b","c"]}}` + "\n")
+	f.Add(`{"workload":"w","fix":"v5.8","strategy":"random","seed":1,"runs":10,"failing":0,"failures":{},"first_failure":{},"steps":5,"most_steps":3,"verdicts":{"bug-writeback":"unknown"},"verify":{"complete":false,"states":100,"transitions":120,"executions":40,"max_depth":7,"max_states":100,"budget_hit":true,"truncated":2}}` + "\n")
 	f.Add("{}\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		recs, err := ReadRecords(strings.NewReader(in), "f")
