@@ -32,9 +32,23 @@ func records() []*bench.Record {
 			Quantiles:    q(scale)}}
 	}
 	var recs []*bench.Record
-	for i, fix := range []string{"baseline", "loop-wait", "hold-ref"} {
-		recs = append(recs, &bench.Record{Workload: "writeback-restart", Fix: fix, Strategy: "random", Runs: 100000,
-			Failures: map[string]int{"bug-writeback": []int{32, 0, 38}[i], "data-loss": []int{10, 0, 11}[i]}})
+	// Verdicts: the search fails both ids under baseline and hold-ref,
+	// verifies loop-wait, finds bug-writeback under wait-to-set where the
+	// random runs did not, and did not run for folio.
+	verdicts := []map[string]string{
+		{"bug-writeback": "fails", "data-loss": "fails"},
+		{"bug-writeback": "verified", "data-loss": "verified"},
+		{"bug-writeback": "fails", "data-loss": "fails"},
+		{"bug-writeback": "fails", "data-loss": "fails"},
+		nil,
+	}
+	for i, fix := range []string{"baseline", "loop-wait", "hold-ref", "wait-to-set", "folio"} {
+		r := &bench.Record{Workload: "writeback-restart", Fix: fix, Strategy: "random", Runs: 100000,
+			Failures: map[string]int{"bug-writeback": []int{32, 0, 38, 0, 0}[i], "data-loss": []int{10, 0, 11, 12, 0}[i]}}
+		if verdicts[i] != nil {
+			r.Verdicts, r.Verify = verdicts[i], &bench.VerifyRecord{Complete: true, States: 1000}
+		}
+		recs = append(recs, r)
 	}
 	for _, fix := range []string{"v5.8", "fair-handoff", "baseline"} {
 		for _, n := range []int{4, 16, 64} {
