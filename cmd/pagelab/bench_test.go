@@ -6,22 +6,33 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/pagelab/pagelab/bench"
 )
 
 func benchArgs(dir string) []string {
 	return []string{"bench", "-o", dir, "-workload", "writeback-restart,lock-storm", "-fix", "baseline,v5.8",
-		"-runs", "2000", "-count", "6", "-cpus", "2,8", "-seed", "3"}
+		"-runs", "2000", "-count", "6", "-cpus", "2,8", "-seed", "3", "-verify-states", "3000"}
 }
 
 // TestBenchTwice: pagelab bench writes a complete results directory; a
-// second run with the same seed gives the same records, and compare finds
-// no significant change between the two.
+// second run with the same seed gives the same records, whatever the
+// number of searches at once (-j), and compare finds no significant change
+// between the two.
 func TestBenchTwice(t *testing.T) {
 	a, b := filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")
-	for _, dir := range []string{a, b} {
-		stdout, _, err := runCLI(benchArgs(dir)...)
+	for i, dir := range []string{a, b} {
+		stdout, stderr, err := runCLI(append(benchArgs(dir), "-j", []string{"1", "2"}[i])...)
 		if err != nil {
 			t.Fatal(err)
+		}
+		for _, want := range []string{"search 1/2 writeback-restart ", "search 2/2 writeback-restart "} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("no progress line %q in:\n%s", want, stderr)
+			}
+		}
+		if !strings.Contains(stdout, "verdict: exhaustive search of every interleaving") {
+			t.Errorf("the summary does not explain its verdict column:\n%s", stdout)
 		}
 		if !strings.HasPrefix(stdout, "pagelab results, complete") {
 			t.Errorf("stdout does not start with the summary: %.80q", stdout)
@@ -36,7 +47,22 @@ func TestBenchTwice(t *testing.T) {
 	ra, _ := os.ReadFile(filepath.Join(a, "results.jsonl"))
 	rb, _ := os.ReadFile(filepath.Join(b, "results.jsonl"))
 	if string(ra) != string(rb) {
-		t.Error("two bench runs with the same seed wrote different results.jsonl")
+		t.Error("two bench runs with the same seed (-j 1 and -j 2) wrote different results.jsonl")
+	}
+	_, recs, err := bench.ReadResults(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if verified := r.Latency == nil; r.Verified() != verified || (r.Verify != nil && r.Verify.MaxStates != 3000) {
+			t.Errorf("%s %s: verdicts %v, verify %+v", r.Workload, r.Fix, r.Verdicts, r.Verify)
+		}
+	}
+	man, _ := os.ReadFile(filepath.Join(a, "manifest.json"))
+	for _, want := range []string{`"verify_states": 3000`, `"verify_cells": 2`, `"writeback-restart/baseline/cpus=0/": `} {
+		if !strings.Contains(string(man), want) {
+			t.Errorf("manifest lacks %s:\n%s", want, man)
+		}
 	}
 	out, _, err := runCLI("compare", a, b)
 	if err != nil {
@@ -70,6 +96,8 @@ func TestResultsBadInput(t *testing.T) {
 	for name, content := range map[string]string{
 		"truncated": string(data[:len(data)-40]),
 		"malformed": lines[0] + "{\"workload\": 7}\n",
+		// Random runs fired what the search verified.
+		"contradiction": lines[0] + `{"workload":"writeback-restart","fix":"baseline","strategy":"random","seed":3,"runs":2000,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":1,"most_steps":1,"verdicts":{"bug-writeback":"verified"},"verify":{"complete":true,"states":5,"transitions":5,"executions":1,"max_depth":3}}` + "\n",
 	} {
 		dir := filepath.Join(t.TempDir(), name)
 		os.MkdirAll(dir, 0o755)
@@ -88,7 +116,8 @@ func TestResultsBadInput(t *testing.T) {
 			t.Errorf("plot of a %s file created a plots directory", name)
 		}
 	}
-	for _, args := range [][]string{{"compare", good}, {"plot"}, {"compare", good, filepath.Join(good, "nosuch")}} {
+	for _, args := range [][]string{{"compare", good}, {"plot"}, {"compare", good, filepath.Join(good, "nosuch")},
+		{"bench", "-verify-states", "-1"}, {"bench", "-j", "0"}} {
 		if _, _, err := runCLI(args...); !isUsage(err) {
 			t.Errorf("pagelab %s: %v, want a usage error", strings.Join(args, " "), err)
 		}
