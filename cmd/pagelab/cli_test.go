@@ -197,7 +197,7 @@ func TestBadInput(t *testing.T) {
 
 	validWorkloads := strings.Join(workloads.IDs(), ", ")
 	const (
-		validCommands = "valid: list, run, replay"
+		validCommands = "valid: list, run, verify, replay"
 		validFixes    = "valid: baseline, v5.8, fair-handoff, hold-ref, loop-wait, no-waiters-check, wait-to-set, folio"
 	)
 	wl := []string{"run", "-workload", "writeback-restart"}
@@ -252,6 +252,18 @@ func TestBadInput(t *testing.T) {
 		{"replay unknown script", []string{"replay", "-workload", "writeback-restart", "-script", "nosuch"}, []string{`unknown script "nosuch"`, "valid: race-a"}},
 		{"replay unknown then", []string{"replay", "-workload", "writeback-restart", "-script", "race-a", "-then", "foo"}, []string{`unknown -then "foo"`, "valid: sequential, random, pct, stop"}},
 		{"replay undefined flag", []string{"replay", "-runs", "3"}, []string{"-runs", "valid flags:", "-schedule", "-script"}},
+		{"verify without workload", []string{"verify"}, []string{"-workload is required", "writeback-restart", "isize-compress, all"}},
+		{"verify unknown workload", []string{"verify", "-workload", "nosuch"}, []string{`unknown workload "nosuch"`, "valid: " + validWorkloads}},
+		{"verify latency workload", []string{"verify", "-workload", "lock-storm"}, []string{"lock-storm is a latency workload", "valid: writeback-restart"}},
+		{"verify workload twice", []string{"verify", "-workload", "isize-compress,isize-compress"}, []string{"workload isize-compress given twice"}},
+		{"verify unknown fix", []string{"verify", "-workload", "writeback-restart", "-fix", "nosuch"}, []string{`unknown fix "nosuch"`, validFixes}},
+		{"verify fix twice", []string{"verify", "-workload", "writeback-restart", "-fix", "loop-wait+hold-ref,hold-ref+loop-wait"}, []string{"fix hold-ref+loop-wait given twice"}},
+		{"verify bad param", []string{"verify", "-workload", "writeback-restart", "-param", "rounds=0"}, []string{"rounds=", "out of range"}},
+		{"verify max-states 0", []string{"verify", "-workload", "writeback-restart", "-max-states", "0"}, []string{"-max-states 0", "at least 1"}},
+		{"verify max-depth 0", []string{"verify", "-workload", "writeback-restart", "-max-depth", "0"}, []string{"-max-depth 0", "at least 1"}},
+		{"verify j 0", []string{"verify", "-workload", "writeback-restart", "-j", "0"}, []string{"-j 0 out of range", "1 to 256"}},
+		{"verify unknown reduction", []string{"verify", "-workload", "writeback-restart", "-reduction", "magic"}, []string{`unknown -reduction "magic"`, "source-sets, sleep-sets, full"}},
+		{"verify undefined flag", []string{"verify", "-workload", "writeback-restart", "-runs", "3"}, []string{"-runs", "valid flags:", "-max-states"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

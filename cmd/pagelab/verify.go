@@ -201,9 +201,10 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			if i > 0 {
 				b.WriteString("\n")
 			}
-			how := "state caching, " + map[sim.DPORMode]string{
-				sim.SourceSets: "source sets", sim.SleepSets: "sleep sets", sim.Full: "no reduction"}[v.Mode]
-			fmt.Fprintf(&b, "%s: every reachable state, no preemption bound (%s)\n", v.Workload, how)
+			how := map[sim.DPORMode]string{
+				sim.SourceSets: "source sets and sleep sets", sim.SleepSets: "sleep sets", sim.Full: "none"}[v.Mode]
+			fmt.Fprintf(&b, "%s: every reachable state, no preemption bound\n", v.Workload)
+			fmt.Fprintf(&b, "search: state caching; reduction: %s\n", how)
 			if len(v.Params) > 0 {
 				fmt.Fprintf(&b, "params: %s\n", strings.Join(v.Params, ","))
 			}
