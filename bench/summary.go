@@ -232,12 +232,19 @@ func searchText(r *Record) string {
 	return strings.Join(parts, "; ")
 }
 
-// writeCutShort says why each incomplete search stopped.
+// writeCutShort says why each incomplete search stopped, and names the
+// complete searches that left livelock alone unknown.
 func writeCutShort(b *strings.Builder, rs []*Record) {
-	var lines []string
+	var lines, spin []string
 	for _, r := range rs {
 		vr := r.Verify
-		if vr == nil || vr.Complete {
+		if vr == nil {
+			continue
+		}
+		if vr.Complete {
+			if v, ok := r.Verdict(mm.Livelock.String()); ok && v == Unknown {
+				spin = append(spin, r.Fix)
+			}
 			continue
 		}
 		why := fmt.Sprintf("stopped after %d states", vr.States)
@@ -251,6 +258,13 @@ func writeCutShort(b *strings.Builder, rs []*Record) {
 	}
 	if len(lines) > 0 {
 		b.WriteString("\nSearches cut short (unknown where they found nothing):\n" + strings.Join(lines, "\n") + "\n")
+	}
+	if len(spin) > 0 {
+		b.WriteString("\nLivelock unknown after a complete search (retry loops can spin, and the\nreduction skips edges a cycle may need; pagelab verify -reduction full):\n")
+		for i := range spin[:len(spin)-1] {
+			spin[i] += ","
+		}
+		wrapWords(b, "  ", spin)
 	}
 }
 

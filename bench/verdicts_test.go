@@ -136,6 +136,7 @@ func TestVerdictsSummary(t *testing.T) {
 		"    cycle: cpu3 io1 cpu3 io1",
 		"  baseline      verified: no interleaving fires any failure",
 		"  read-once     unknown: livelock",
+		"Livelock unknown after a complete search (retry loops can spin, and the\nreduction skips edges a cycle may need; pagelab verify -reduction full):\n  read-once\n",
 	} {
 		if !strings.Contains(s, want) {
 			t.Errorf("summary lacks %q", want)
