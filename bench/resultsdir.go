@@ -93,18 +93,16 @@ func WriteResults(dir string, m *Manifest, recs []*Record) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	var jb bytes.Buffer
-	for _, r := range recs {
-		if err := r.WriteJSON(&jb); err != nil {
-			return err
-		}
+	jb, err := recordsJSON(recs)
+	if err != nil {
+		return err
 	}
 	var bb bytes.Buffer
 	if err := WriteBenchFile(&bb, m, recs); err != nil {
 		return err
 	}
 	summary := Summary(m, recs)
-	files := map[string][]byte{ResultsFile: jb.Bytes(), BenchFile: bb.Bytes(), SummaryFile: []byte(summary)}
+	files := map[string][]byte{ResultsFile: jb, BenchFile: bb.Bytes(), SummaryFile: []byte(summary)}
 	for _, name := range []string{ResultsFile, BenchFile, SummaryFile} {
 		if err := WriteFileAtomic(filepath.Join(dir, name), files[name]); err != nil {
 			return err
@@ -116,6 +114,35 @@ func WriteResults(dir string, m *Manifest, recs []*Record) error {
 		return err
 	}
 	return WriteFileAtomic(filepath.Join(dir, ManifestFile), append(mb, '\n'))
+}
+
+// WriteRecordsFile writes only the records (results.jsonl), atomically,
+// for a caller that draws other files from them before WriteResults: the
+// records are then there first, and WriteResults writes the same bytes.
+func WriteRecordsFile(dir string, recs []*Record) error {
+	for _, r := range recs {
+		if err := r.CheckVerdicts(); err != nil {
+			return err
+		}
+	}
+	jb, err := recordsJSON(recs)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, ResultsFile), jb)
+}
+
+func recordsJSON(recs []*Record) ([]byte, error) {
+	var b bytes.Buffer
+	for _, r := range recs {
+		if err := r.WriteJSON(&b); err != nil {
+			return nil, err
+		}
+	}
+	return b.Bytes(), nil
 }
 
 // ReadResults reads a results directory's records (and manifest, if there

@@ -211,12 +211,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if len(recs) == 0 {
 		return fmt.Errorf("interrupted before any run finished: nothing written")
 	}
+	// The records first, verdicts included, then what is drawn from them.
 	// A random run that fired what the search verified is a bug in the
 	// model or the search: say so rather than write a contradiction.
 	for _, r := range recs {
 		if err := r.CheckVerdicts(); err != nil {
 			return fmt.Errorf("bench: %w", err)
 		}
+	}
+	if err := bench.WriteRecordsFile(out, recs); err != nil {
+		return err
 	}
 	diagrams, err := drawDiagrams(out, recs)
 	if err != nil {
