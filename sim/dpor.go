@@ -185,6 +185,9 @@ type dporFrame struct {
 	cur                 int32
 	curFp               Footprint
 	fpKnown             bool
+	// curIdx and curOps: curFp with its objects interned (source sets).
+	curIdx []int32
+	curOps []AccessOp
 	// The cur step as an event: its index among its task's steps (from
 	// 1) and its vector clock (source sets).
 	taskIdx int32
@@ -266,19 +269,16 @@ func hasBit(b []uint64, i int32) bool {
 }
 
 // conflicting is the set of tasks other than task whose summarized steps
-// conflict with fp.
-func (s *dporSummary) conflicting(task int32, fp Footprint, objs map[Obj]int32) uint64 {
+// conflict with a step that accessed the interned objects idx with ops.
+func (s *dporSummary) conflicting(task int32, idx []int32, ops []AccessOp) uint64 {
 	var m uint64
-	for _, a := range fp {
-		i, ok := objs[a.Obj]
-		if !ok {
-			continue
-		}
+	for k, i := range idx {
+		w := ops[k]&OpWrite != 0
 		for t := range s.rd {
 			if int32(t) == task || m&(1<<t) != 0 {
 				continue
 			}
-			if hasBit(s.wr[t], i) || (a.Op&OpWrite != 0 && hasBit(s.rd[t], i)) {
+			if hasBit(s.wr[t], i) || (w && hasBit(s.rd[t], i)) {
 				m |= 1 << t
 			}
 		}
@@ -557,6 +557,15 @@ func (d *DPOR) Stepped(t *Task, fp Footprint) {
 	f.curFp, f.fpKnown = slices.Clone(fp), true
 	d.stats.Transitions++
 	if d.Mode == SourceSets {
+		f.curIdx, f.curOps = f.curIdx[:0], f.curOps[:0]
+		for _, a := range fp {
+			i, ok := d.objs[a.Obj]
+			if !ok {
+				i = int32(len(d.objs))
+				d.objs[a.Obj] = i
+			}
+			f.curIdx, f.curOps = append(f.curIdx, i), append(f.curOps, a.Op)
+		}
 		d.races(d.step)
 	}
 }
@@ -674,7 +683,7 @@ func (d *DPOR) summaryBacktrack(sum *dporSummary) {
 	n := len(d.stack)
 	for j := 0; j < n; j++ {
 		e := d.stack[j]
-		tasks := sum.conflicting(e.cur, e.curFp, d.objs)
+		tasks := sum.conflicting(e.cur, e.curIdx, e.curOps)
 		if tasks == 0 {
 			continue
 		}
