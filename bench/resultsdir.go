@@ -35,7 +35,10 @@ type Manifest struct {
 	VerifyCells      int                `json:"verify_cells,omitempty"`
 	VerifyCellsTotal int                `json:"verify_cells_total,omitempty"`
 	VerifySeconds    map[string]float64 `json:"verify_seconds,omitempty"`
-	Files            []string           `json:"files"`
+	// VerifyErrors are the searches that failed (not a verdict: an error
+	// of the model or the search); their cells have no verdicts.
+	VerifyErrors []string `json:"verify_errors,omitempty"`
+	Files        []string `json:"files"`
 }
 
 // Host is where the run was made.

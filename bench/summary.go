@@ -35,6 +35,9 @@ func Summary(m *Manifest, recs []*Record) string {
 	if m.VerifyStates > 0 {
 		fmt.Fprintf(&b, "exhaustive search of every race cell: at most %d states each\n", m.VerifyStates)
 	}
+	if n := len(m.VerifyErrors); n > 0 {
+		fmt.Fprintf(&b, "exhaustive searches that FAILED (no verdicts; manifest.json): %d\n", n)
+	}
 	for _, w := range workloadOrder(recs) {
 		var ws []*Record
 		for _, r := range recs {

@@ -142,6 +142,11 @@ func TestVerdictsSummary(t *testing.T) {
 			t.Errorf("summary lacks %q", want)
 		}
 	}
+	// A search that failed (an error, not a verdict) is in the header.
+	m.VerifyErrors = []string{"exhaustive search of writeback-restart under folio: replay diverged"}
+	if s := Summary(m, recs); !strings.Contains(s, "\nexhaustive searches that FAILED (no verdicts; manifest.json): 1\n") {
+		t.Errorf("summary does not say a search failed:\n%.400s", s)
+	}
 }
 
 // TestVerdictContradiction: a failure id random runs fired that the search

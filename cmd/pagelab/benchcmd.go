@@ -154,10 +154,16 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	go func() {
 		n := 0
 		searched <- bench.VerifyAll(vcfgs, jobs, stopSearch, func(j int, r *bench.VerifyResult) {
-			if r.V == nil || r.V.Interrupted {
+			if errors.Is(r.Err, bench.ErrInterrupted) {
 				return
 			}
 			n++
+			cfg := vcfgs[j]
+			if r.Err != nil {
+				progress.search(n, fmt.Sprintf("search %d/%d %s %s: error: %v (%.1fs)", n, len(vcfgs), cfg.Workload.ID, cfg.Variant.ID,
+					r.Err, r.Elapsed.Seconds()))
+				return
+			}
 			v := r.V
 			progress.search(n, fmt.Sprintf("search %d/%d %s %s: %s (%d states, %d executions, %.1fs)", n, len(vcfgs), v.Workload, v.Fix,
 				v.Summary(), v.Stats.States, v.Stats.Executions, r.Elapsed.Seconds()))
@@ -190,9 +196,18 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	progress.searching()
 	results := <-searched
 	progress.finish()
+	// A search that failed (an error of the model or the search, not a
+	// verdict) leaves its cell without verdicts; the run then ends with
+	// an error, after writing everything else.
+	var searchErr error
 	for j, r := range results {
 		if r.Err != nil && !errors.Is(r.Err, bench.ErrInterrupted) {
-			return fmt.Errorf("bench: exhaustive search of %s under %s: %w", vcfgs[j].Workload.ID, vcfgs[j].Variant.ID, r.Err)
+			err := fmt.Errorf("exhaustive search of %s under %s: %v", vcfgs[j].Workload.ID, vcfgs[j].Variant.ID, r.Err)
+			m.VerifyErrors = append(m.VerifyErrors, err.Error())
+			if searchErr == nil {
+				searchErr = err
+			}
+			continue
 		}
 		if r.V == nil || r.V.Interrupted {
 			m.Complete = false
@@ -245,6 +260,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stderr, "pagelab: results in %s\n", out)
+	if searchErr != nil {
+		return fmt.Errorf("%d of %d exhaustive searches failed, their cells have no verdicts (manifest: verify_errors); the first: %w", len(m.VerifyErrors), len(vcfgs), searchErr)
+	}
 	if !m.Complete && m.Cells == m.CellsTotal {
 		return fmt.Errorf("interrupted: %s holds every cell, %d of %d with the verdicts of their exhaustive search (manifest: complete=false)", out, m.VerifyCells, m.VerifyCellsTotal)
 	}
