@@ -127,6 +127,13 @@ func SubmitBio(t *Thread, page *Page) *Bio {
 		ct.bio = bio
 		bioDMA(ct, bio)
 		mpageEndIO(ct, bio)
+		// The stale-page report (checkStale) ends with the task: its
+		// object is left at 0 whether or not it was set, so that a
+		// completion that reported and one that did not, both finished,
+		// are the same state.
+		if ct.Footprinting() {
+			ct.fpWrite(obj(objBio, uint64(bio.id), 1), 0)
+		}
 	})
 	bio.id = io.ID
 	return bio

@@ -42,7 +42,7 @@ const (
 	objIO          = 27 // in-flight I/O counters (nr_io)
 	objMisc        = 28 // a, b: anything else, documented where used
 	objFileTrunc   = 29 // a: ino: the oracle's truncations and truncating counters
-	objBio         = 30 // a: the completion task's ID: the bio's bounce copy
+	objBio         = 30 // a: the completion task's ID; b: 0 the bio's bounce copy, 1 its stale-page report
 	objFileDone    = 31 // a: ino, b: index: the oracle's completed (returned) write version
 )
 

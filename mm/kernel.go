@@ -152,7 +152,10 @@ type Thread struct {
 	// holds no page reference, so its page accesses are checked by the
 	// stale-page oracle against the page's generation at submission.
 	bio *Bio
-	// staleReported avoids reporting the same stale access twice.
+	// staleReported avoids reporting the same stale access twice. It is
+	// mirrored in a shared object (objBio, b 1; back to 0 when the
+	// completion ends), so that the global state holds it, not the task's
+	// observation history, which Return summarizes.
 	staleReported bool
 }
 

@@ -234,7 +234,14 @@ func (t *Thread) checkStale(page *Page, flag string) {
 			t.fpRead(pageObj(objPageAlloc, b.Page), boolID(stale))
 		}
 		if stale {
+			// The report is the completion's own state, but kept as a
+			// shared object so that it is in the global state: the
+			// functions it is set in declare their results (Return),
+			// which drops their reads from the task's history.
 			t.staleReported = true
+			if t.Footprinting() {
+				t.fpWrite(obj(objBio, uint64(b.id), 1), 1)
+			}
 			state := "freed"
 			if b.Page.inUse.Load() {
 				state = "freed and reused"
