@@ -177,4 +177,5 @@ func mpageEndIO(t *Thread, bio *Bio) {
 	m := t.OpBegin(OpEndPageWriteback)
 	t.K.Ops.EndPageWriteback(t, bio.Page)
 	t.OpEnd(m)
+	t.Return()
 }

@@ -161,6 +161,7 @@ func WakeUpPageBit(t *Thread, page *Page, bitNr uint) {
 		ClearPageWaiters(t, page)
 	}
 	q.lock.Unlock()
+	t.Return()
 }
 
 // wakeUpPage is wake_up_page() (mm/filemap.c, v5.10): a plain read of
@@ -173,9 +174,11 @@ func wakeUpPage(t *Thread, page *Page, bit uint) {
 	defer t.Exit()
 	t.Step("wake_up_page")
 	if !PageWaiters(t, page) {
+		t.Return()
 		return
 	}
 	t.K.Ops.WakeUpPageBit(t, page, bit)
+	t.Return()
 }
 
 // trylockPageBitCommon is trylock_page_bit_common() (mm/filemap.c, v5.10):
@@ -296,16 +299,16 @@ repeat:
 
 	// Only after finish_wait() are the flags stable.
 	f := t.waitFlags(e)
+	ret := EINTR
 	if behavior == Exclusive {
 		if f&WQ_FLAG_DONE != 0 {
-			return 0
+			ret = 0
 		}
-		return EINTR
+	} else if f&WQ_FLAG_WOKEN != 0 {
+		ret = 0
 	}
-	if f&WQ_FLAG_WOKEN != 0 {
-		return 0
-	}
-	return EINTR
+	t.Return(errID(ret))
+	return ret
 }
 
 // noteSharedWakeup counts a spurious wake-up for the lab's statistics: a
@@ -346,6 +349,7 @@ func LockPage(t *Thread, page *Page) {
 		lockPageSlow(t, page)
 	}
 	t.OpEnd(m)
+	t.Return()
 	t.Exit()
 }
 
@@ -387,6 +391,7 @@ func UnlockPage(t *Thread, page *Page) {
 	if t.clearBitUnlockIsNegativeByte(page, PG_locked) {
 		t.K.Ops.WakeUpPageBit(t, page, PG_locked)
 	}
+	t.Return()
 	t.Exit()
 }
 
@@ -412,6 +417,7 @@ func EndPageWriteback(t *Thread, page *Page) {
 	// pairing with the waiter setting PG_waiters under q->lock before it
 	// tests the bit. Sequential consistency at scheduling points gives it.
 	wakeUpPage(t, page, PG_writeback)
+	t.Return()
 }
 
 // rotateReclaimablePage is rotate_reclaimable_page() (mm/swap.c, v5.10):

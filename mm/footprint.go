@@ -85,6 +85,45 @@ func boolID(b bool) uint64 {
 	return 0
 }
 
+// What a call tells its caller. A model function that Enters its kernel
+// function's name declares, with t.Return just before it returns,
+// everything its caller learns from the call: its results (a page as
+// pageID, a bool as boolID, a return code as errID; nothing for a void
+// function). At Exit the task's observation history then forgets what the
+// call read on the way (sim.Task.Return), so that two interleavings that
+// led a task through the same call, reading different values but getting
+// the same result, meet in one state.
+//
+// The promise is that the call changes no task-local memory its caller
+// reads later other than through the results. Every change it makes to
+// shared state is reported, and lives in the global part of the state
+// key; so does the one thing a call may leave in its Thread besides the
+// wait-queue entries, the I/O completion's stale-page report
+// (checkStale). A call that fills an output argument its caller reads
+// (find_lock_entries' pagevec and indices) declares all of it; one that
+// only counts down an argument nobody reads again (write_cache_pages'
+// wbc->nr_to_write) declares nothing for it.
+
+// errID is the canonical value of a kernel return code (0 or -errno): the
+// error number.
+func errID(ret int) uint64 { return uint64(-ret) }
+
+// returnPagevec declares (Return) what a lookup that fills a pagevec and
+// its indices hands back: the number of entries, then every page and
+// every index.
+func (t *Thread) returnPagevec(pv []*Page, indices []uint64) {
+	if !t.Footprinting() {
+		return
+	}
+	vals := make([]uint64, 0, 1+len(pv)+len(indices))
+	vals = append(vals, uint64(len(pv)))
+	for _, p := range pv {
+		vals = append(vals, pageID(p))
+	}
+	vals = append(vals, indices...)
+	t.Return(vals...)
+}
+
 // Values of the page objects, canonical, and the page helpers: every access
 // model code in a task makes to a page goes through one of these (or an
 // accessor of page.go built on them), which does the access and reports it.

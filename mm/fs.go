@@ -114,6 +114,7 @@ func growU64(s []uint64, i uint64) []uint64 {
 func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	v := t.writeVersion(inode, index)
 	inode.mu.Lock()
 	truncations, truncating := inode.truncations, inode.truncating
@@ -180,11 +181,13 @@ func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Pa
 				PutPage(t, page)
 				continue
 			}
+			t.Return(pageID(page))
 			return page
 		}
 		t.Step("__page_cache_alloc")
 		page = AllocPage(t)
 		if page == nil {
+			t.Return(0)
 			return nil
 		}
 		t.setFlag(page, PG_locked) // __SetPageLocked
@@ -197,6 +200,7 @@ func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Pa
 			continue
 		}
 		// Drop nothing: the allocation's reference is the caller's.
+		t.Return(pageID(page))
 		return page
 	}
 }
@@ -211,6 +215,7 @@ func MpageWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	t.K.Ops.StartPageWriteback(t, page)
 	UnlockPage(t, page)
 	SubmitBio(t, page)
+	t.Return()
 }
 
 // DoWritepages is do_writepages() → generic_writepages() (mm/page-writeback.c,
@@ -223,6 +228,7 @@ func DoWritepages(t *Thread, mapping *AddressSpace, wbc *WritebackControl) {
 		writepage = mapping.Host.Writepage
 	}
 	WriteCachePages(t, mapping, wbc, writepage)
+	t.Return()
 }
 
 // FilemapFdatawrite is filemap_fdatawrite() (mm/filemap.c, v5.10): start
@@ -234,6 +240,7 @@ func FilemapFdatawrite(t *Thread, inode *Inode) {
 	defer t.Exit()
 	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}
 	DoWritepages(t, inode.Mapping, &wbc)
+	t.Return()
 }
 
 // WritebackSingleInode is the flusher's background writeback of one inode
@@ -244,6 +251,7 @@ func WritebackSingleInode(t *Thread, inode *Inode) {
 	defer t.Exit()
 	wbc := WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1024, RangeCyclic: true}
 	DoWritepages(t, inode.Mapping, &wbc)
+	t.Return()
 }
 
 // Fsync is fsync(2) on a filesystem without metadata to flush:
@@ -256,6 +264,7 @@ func WritebackSingleInode(t *Thread, inode *Inode) {
 func Fsync(t *Thread, inode *Inode) {
 	t.Enter("file_write_and_wait_range")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	defer t.OpEnd(t.OpBegin(OpFsync))
 	inode.mu.Lock()
 	want := append([]uint64(nil), inode.completed...)
@@ -343,6 +352,7 @@ func (inode *Inode) newVersion(index uint64) uint64 {
 func TruncatePagecache(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
+	defer t.Return()
 	defer t.beginTruncate(inode)()
 	TruncateInodePagesRange(t, inode.Mapping, 0, MaxIndex)
 }
@@ -355,6 +365,7 @@ func TruncatePagecache(t *Thread, inode *Inode) {
 func ReadPageLocked(t *Thread, inode *Inode, index uint64) {
 	t.Enter("filemap_fault")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	page := findGetPage(t, inode.Mapping, index)
 	if page == nil {
 		return

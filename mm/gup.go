@@ -87,12 +87,14 @@ func BlockPageMkwrite(t *Thread, vma *VMA, page *Page) bool {
 	t.Step("block_page_mkwrite:mapping")
 	if t.pageMapping(page) != vma.File.Mapping {
 		UnlockPage(t, page)
+		t.Return(0)
 		return false
 	}
 	if !PagePrivate(t, page) {
 		attachPageBuffers(t, page)
 	}
 	SetPageDirty(t, page)
+	t.Return(1)
 	return true
 }
 
@@ -104,6 +106,7 @@ func BlockPageMkwrite(t *Thread, vma *VMA, page *Page) bool {
 func HandleWriteFault(t *Thread, vma *VMA, index uint64) {
 	t.Enter("handle_mm_fault")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	for {
 		// A retry loop (the page left the file under ->page_mkwrite):
 		// nothing but the arguments is live here.
@@ -163,10 +166,12 @@ func GetUserPagesFast(t *Thread, vma *VMA, index uint64, pin bool) *Page {
 				n = GUP_PIN_COUNTING_BIAS
 			}
 			t.refAdd(t.touch(pte.page, pfAny, "try_grab_page", sim.AccessRMW, bitRefcount), n)
+			t.Return(pageID(pte.page))
 			return pte.page
 		}
 		HandleWriteFault(t, vma, index)
 	}
+	t.Return(pageID(nil))
 	return nil
 }
 
@@ -190,6 +195,7 @@ func SetPageDirtyLock(t *Thread, page *Page) {
 	LockPage(t, page)
 	SetPageDirty(t, page)
 	UnlockPage(t, page)
+	t.Return()
 }
 
 // DirectIORead is read(2) with O_DIRECT from another file into the shared
@@ -201,6 +207,7 @@ func SetPageDirtyLock(t *Thread, page *Page) {
 func DirectIORead(t *Thread, vma *VMA, index uint64) {
 	t.Enter("do_direct_IO")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	pin := t.K.Ops.DIOPin
 	page := GetUserPagesFast(t, vma, index, pin)
 	if page == nil {
@@ -217,6 +224,7 @@ func DirectIORead(t *Thread, vma *VMA, index uint64) {
 		ct.setPageData(page, PageData{Ino: inode.Ino, Index: index, Version: v, DMA: true})
 		ct.Enter("dio_bio_complete")
 		defer ct.Exit()
+		defer ct.Return()
 		ct.K.Ops.SetPageDirtyLock(ct, page)
 		PutUserPage(ct, page, pin)
 	})
@@ -229,6 +237,7 @@ func DirectIORead(t *Thread, vma *VMA, index uint64) {
 func BlockWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	t.Enter("ext4_writepage")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	t.Step("page_buffers")
 	if !PagePrivate(t, page) {
 		if !t.K.Ops.WritepageNoBuffers(t, page) {
@@ -258,6 +267,7 @@ func WritepageNoBuffers(t *Thread, page *Page) bool {
 func tryToUnmap(t *Thread, page *Page) {
 	t.Enter("try_to_unmap")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	m := t.pageMapping(page)
 	if m == nil || m.Host.vma == nil {
 		return
@@ -317,10 +327,12 @@ func tryToReleasePage(t *Thread, page *Page) bool {
 	defer t.Exit()
 	t.Step("try_to_free_buffers")
 	if PageDirty(t, page) || PageWriteback(t, page) {
+		t.Return(0)
 		return false
 	}
 	t.clearFlag(t.touch(page, pfAny, "ClearPagePrivate", sim.AccessRMW, PG_private), PG_private)
 	PutPage(t, page)
+	t.Return(1)
 	return true
 }
 
@@ -333,17 +345,20 @@ func removeMapping(t *Thread, page *Page) bool {
 	defer t.Exit()
 	m := t.pageMapping(page)
 	if m == nil {
+		t.Return(0)
 		return false
 	}
 	t.Step("page_ref_freeze")
 	m.iPages.Lock(t)
 	if !t.refCAS(page, 2, 0) {
 		m.iPages.Unlock()
+		t.Return(0)
 		return false
 	}
 	if PageDirty(t, page) {
 		t.refStore(page, 2)
 		m.iPages.Unlock()
+		t.Return(0)
 		return false
 	}
 	index := t.pageIndex(page)
@@ -354,6 +369,7 @@ func removeMapping(t *Thread, page *Page) bool {
 	t.setPageMapping(page, nil)
 	t.nrPagesAdd(m, -1)
 	m.iPages.Unlock()
+	t.Return(1)
 	return true
 }
 
@@ -367,6 +383,7 @@ func removeMapping(t *Thread, page *Page) bool {
 func ShrinkPage(t *Thread, page *Page) {
 	t.Enter("shrink_page_list")
 	defer t.Exit()
+	defer t.Return() // void, on every path (after putback_lru_page)
 	// isolate_lru_pages(): under the LRU lock, a page still on the LRU
 	// list, with a speculative reference (a page reclaimed and freed by an
 	// earlier pass is no longer there).

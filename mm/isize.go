@@ -44,6 +44,7 @@ func (inode *Inode) Size() int64 { return inode.size.v.Load() }
 func ExtendingWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	v := t.writeVersion(inode, index)
 	page := grabCachePageWriteBegin(t, inode.Mapping, index)
 	if page == nil {
@@ -57,6 +58,7 @@ func ExtendingWrite(t *Thread, inode *Inode, index uint64) {
 	if end := int64(index+1) * PAGE_SIZE; end > ISizeRead(t, inode) {
 		ISizeWrite(t, inode, end)
 	}
+	t.Return()
 	t.Exit()
 	UnlockPage(t, page)
 	t.Step("put_page")
@@ -71,6 +73,7 @@ func TruncateSetsizeUp(t *Thread, inode *Inode, size int64) {
 	if size > ISizeRead(t, inode) {
 		ISizeWrite(t, inode, size)
 	}
+	t.Return()
 }
 
 // Fallocate is fallocate(2) without FALLOC_FL_KEEP_SIZE beyond EOF: blocks
@@ -81,6 +84,7 @@ func Fallocate(t *Thread, inode *Inode, size int64) {
 	if size > ISizeRead(t, inode) {
 		ISizeWrite(t, inode, size)
 	}
+	t.Return()
 }
 
 // ActualEnd is the end of the range compress_file_range() compresses, as
@@ -110,6 +114,7 @@ func ActualEnd(t *Thread, inode *Inode, end int64) int64 {
 func CompressFileRange(t *Thread, inode *Inode, start, end int64) {
 	t.Enter("compress_file_range")
 	defer t.Exit()
+	defer t.Return() // after __process_pages_contig's Exit
 	m := inode.Mapping
 	first, last := uint64(start/PAGE_SIZE), uint64(end/PAGE_SIZE)
 	for i := first; i <= last; i++ {
@@ -122,6 +127,7 @@ func CompressFileRange(t *Thread, inode *Inode, start, end int64) {
 	actualEnd := t.K.Ops.ActualEnd(t, inode, end)
 	t.Enter("__process_pages_contig")
 	defer t.Exit()
+	defer t.Return()
 	for i := first; int64(i)*PAGE_SIZE < actualEnd; i++ {
 		page := findGetPage(t, m, i)
 		if page == nil {

@@ -17,7 +17,9 @@ const (
 
 // WritebackControl is struct writeback_control, reduced.
 type WritebackControl struct {
-	SyncMode    SyncMode
+	SyncMode SyncMode
+	// NrToWrite is counted down by write_cache_pages(); nothing reads it
+	// after the call (WriteCachePages declares no result: see there).
 	NrToWrite   int
 	RangeStart  uint64 // page index, inclusive
 	RangeEnd    uint64 // page index, inclusive
@@ -35,10 +37,12 @@ func SetPageDirty(t *Thread, page *Page) bool {
 	defer t.Exit()
 	t.Step("set_page_dirty")
 	if TestSetPageDirty(t, page) {
+		t.Return(0)
 		return false
 	}
 	mapping := t.pageMapping(page)
 	if mapping == nil {
+		t.Return(1)
 		return true
 	}
 	t.Step("set_page_dirty:xa_lock")
@@ -47,6 +51,7 @@ func SetPageDirty(t *Thread, page *Page) bool {
 		t.xaSetMark(mapping, t.pageIndex(page), PAGECACHE_TAG_DIRTY)
 	}
 	mapping.iPages.Unlock()
+	t.Return(1)
 	return true
 }
 
@@ -66,7 +71,9 @@ func ClearPageDirtyForIO(t *Thread, page *Page) bool {
 	if pageMkclean(t, page) {
 		SetPageDirty(t, page)
 	}
-	return TestClearPageDirty(t, page)
+	ret := TestClearPageDirty(t, page)
+	t.Return(boolID(ret))
+	return ret
 }
 
 // SetPageWriteback is set_page_writeback() → __test_set_page_writeback(page,
@@ -77,7 +84,9 @@ func ClearPageDirtyForIO(t *Thread, page *Page) bool {
 func SetPageWriteback(t *Thread, page *Page) bool {
 	t.Enter("set_page_writeback")
 	defer t.Exit()
-	return testSetPageWritebackLocked(t, page, true)
+	ret := testSetPageWritebackLocked(t, page, true)
+	t.Return(boolID(ret))
+	return ret
 }
 
 // testSetPageWritebackLocked is the body of __test_set_page_writeback() as
@@ -129,7 +138,9 @@ func TestClearPageWriteback(t *Thread, page *Page) bool {
 	t.Step("test_clear_page_writeback")
 	mapping := t.pageMapping(page)
 	if mapping == nil {
-		return t.testAndClearBitAt(t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
+		ret := t.testAndClearBitAt(t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
+		t.Return(boolID(ret))
+		return ret
 	}
 	mapping.iPages.Lock(t)
 	ret := t.testAndClearBitAt(t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
@@ -137,6 +148,7 @@ func TestClearPageWriteback(t *Thread, page *Page) bool {
 		t.xaClearMark(mapping, t.pageIndex(page), PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.iPages.Unlock()
+	t.Return(boolID(ret))
 	return ret
 }
 
@@ -152,6 +164,7 @@ func WaitOnPageWriteback(t *Thread, page *Page) {
 	if PageWriteback(t, page) {
 		WaitOnPageBit(t, page, PG_writeback)
 	}
+	t.Return()
 }
 
 // WriteCachePagesWriteback is the PG_writeback handling of
@@ -188,6 +201,9 @@ func WriteCachePagesWriteback(t *Thread, page *Page, wbc *WritebackControl) bool
 type Writepage func(t *Thread, page *Page, wbc *WritebackControl)
 
 // WriteCachePages is write_cache_pages() (mm/page-writeback.c, v5.10).
+//
+// It declares no result (Return) although it counts wbc->nr_to_write
+// down: every wbc is its caller's local, not read again after the call.
 func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, writepage Writepage) {
 	t.Enter("write_cache_pages")
 	defer t.Exit()
@@ -249,6 +265,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 	if wbc.RangeCyclic {
 		t.setWritebackIndex(mapping, doneIndex)
 	}
+	t.Return()
 }
 
 // writebackIndex is a task's load of mapping->writeback_index, reported.
@@ -287,4 +304,5 @@ func FilemapFdatawaitRange(t *Thread, mapping *AddressSpace, start, end uint64) 
 		}
 		pagevecRelease(t, pv)
 	}
+	t.Return()
 }

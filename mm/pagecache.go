@@ -116,6 +116,7 @@ func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint6
 	defer mapping.iPages.Unlock()
 	s := mapping.grow(t, index)
 	if t.xaLoadSlot(mapping, index, s) != nil {
+		t.Return(0)
 		return false
 	}
 	t.refAdd(page, 1)
@@ -126,6 +127,7 @@ func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint6
 	t.nrPagesAdd(mapping, 1)
 	// lru_cache_add(): the page joins the LRU.
 	t.setFlag(page, PG_lru)
+	t.Return(1)
 	return true
 }
 
@@ -229,6 +231,7 @@ func tagPagesForWriteback(t *Thread, mapping *AddressSpace, start, end uint64) {
 func DeleteFromPageCache(t *Thread, page *Page) {
 	t.Enter("delete_from_page_cache")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	t.Step("delete_from_page_cache")
 	mapping := t.pageMapping(page)
 	if !PageLocked(t, page) {

@@ -109,6 +109,7 @@ func FindLockEntries(t *Thread, m *AddressSpace, start, end uint64, pv []*Page, 
 		}
 		index = next
 	}
+	t.returnPagevec(pv, indices)
 	return pv, indices
 }
 
@@ -135,6 +136,7 @@ func FindGetEntries(t *Thread, m *AddressSpace, start, end uint64, pv []*Page, i
 		indices = append(indices, index)
 		index++
 	}
+	t.returnPagevec(pv, indices)
 	return pv, indices
 }
 
@@ -149,10 +151,12 @@ func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
 		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d (head pfn %d): VM_BUG_ON_PAGE(PageTail(page))", page.pfn, CompoundHead(page).pfn)
 	}
 	if t.pageMapping(page) != m {
+		t.Return()
 		return
 	}
 	truncateCleanupPage(t, page)
 	DeleteFromPageCache(t, page)
+	t.Return()
 }
 
 // TruncatePagecacheTHP is truncate_pagecache(inode, 0) →
@@ -162,6 +166,7 @@ func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
 func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
+	defer t.Return() // after truncate_inode_pages_range's Exit
 	defer t.beginTruncate(inode)()
 	m := inode.Mapping
 	end := MaxIndex
@@ -169,6 +174,7 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	var idx [PAGEVEC_SIZE]uint64
 	t.Enter("truncate_inode_pages_range")
 	defer t.Exit()
+	defer t.Return()
 	// Pass 1.
 	index := uint64(0)
 	for index <= end {
@@ -219,6 +225,7 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 func OpenForWrite(t *Thread, inode *Inode) {
 	t.Enter("do_dentry_open")
 	defer t.Exit()
+	defer t.Return() // after filemap_invalidate_unlock
 	if t.K.Ops.OpenTruncateInvalidateLock {
 		filemapInvalidateLock(t, inode)
 		defer filemapInvalidateUnlock(t, inode)
@@ -242,6 +249,7 @@ func filemapInvalidateLock(t *Thread, inode *Inode) {
 		if !t.rwsemLocked(inode) {
 			t.setRwsemLocked(inode, true)
 			inode.rwsemWaitLock.Unlock()
+			t.Return()
 			return
 		}
 		t.rwsemQueue(inode)
@@ -275,6 +283,7 @@ func filemapInvalidateUnlock(t *Thread, inode *Inode) {
 func CollapseFile(t *Thread, inode *Inode, start uint64) {
 	t.Enter("collapse_file")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	m := inode.Mapping
 	nr := uint64(1) << ThpOrder
 	t.Step("alloc_pages")
@@ -376,6 +385,7 @@ func FilemapReadPage(t *Thread, inode *Inode, index uint64) {
 	defer t.Exit()
 	page := grabCachePageWriteBegin(t, inode.Mapping, index)
 	if page == nil {
+		t.Return()
 		return
 	}
 	t.setPageData(page, t.diskBlock(inode.Ino, index))
@@ -383,4 +393,5 @@ func FilemapReadPage(t *Thread, inode *Inode, index uint64) {
 	UnlockPage(t, page)
 	t.Step("put_page")
 	PutPage(t, page)
+	t.Return()
 }

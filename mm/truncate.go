@@ -14,10 +14,12 @@ func TruncateInodePage(t *Thread, mapping *AddressSpace, page *Page) int {
 		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
 	}
 	if t.pageMapping(page) != mapping {
+		t.Return(errID(-5))
 		return -5 // -EIO
 	}
 	truncateCleanupPage(t, page)
 	DeleteFromPageCache(t, page)
+	t.Return(errID(0))
 	return 0
 }
 
@@ -43,6 +45,7 @@ func truncateCleanupPage(t *Thread, page *Page) {
 func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64) {
 	t.Enter("truncate_inode_pages_range")
 	defer t.Exit()
+	defer t.Return() // void, on every path
 	if t.readNrPages(mapping) == 0 {
 		return
 	}
