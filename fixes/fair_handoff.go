@@ -104,15 +104,21 @@ func waitOnPageBitCommonHandoff(t *mm.Thread, q *mm.WaitQueueHead, page *mm.Page
 		if slept && behavior != mm.Exclusive && mm.ObserveBit(t, page, bitNr) {
 			t.Spurious() // the lab's observation, not the kernel's
 		}
+		t.Return(errVal(0))
 		return 0
 	}
+	t.Return(errVal(mm.EINTR))
 	return mm.EINTR
 }
 
-// boolVal is a CutPoint value for a bool.
+// boolVal is a CutPoint or Return value for a bool.
 func boolVal(b bool) uint64 {
 	if b {
 		return 1
 	}
 	return 0
 }
+
+// errVal is the Return value of a kernel return code (0 or -errno): the
+// error number, as package mm encodes it.
+func errVal(ret int) uint64 { return uint64(-ret) }

@@ -47,6 +47,7 @@ func folioEndWriteback(t *mm.Thread, page *mm.Page) {
 	}
 	t.Step("folio_put")
 	mm.PutPage(t, page)
+	t.Return()
 }
 
 // folioEndWritebackInner is __folio_end_writeback() (mm/page-writeback.c,
@@ -57,7 +58,9 @@ func folioEndWritebackInner(t *mm.Thread, page *mm.Page) bool {
 	t.Step("__folio_end_writeback")
 	mapping := mm.ReadMapping(t, page)
 	if mapping == nil {
-		return mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
+		waiters := mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
+		t.Return(boolVal(waiters))
+		return waiters
 	}
 	mapping.XaLock(t)
 	waiters := mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
@@ -65,6 +68,7 @@ func folioEndWritebackInner(t *mm.Thread, page *mm.Page) bool {
 		mapping.XaClearMark(t, mm.ReadIndex(t, page), mm.PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.XaUnlock()
+	t.Return(boolVal(waiters))
 	return waiters
 }
 
@@ -84,4 +88,5 @@ func folioWakeBit(t *mm.Thread, page *mm.Page, bitNr uint) {
 		mm.ClearPageWaiters(t, page)
 	}
 	q.Unlock()
+	t.Return()
 }

@@ -27,6 +27,7 @@ func setPageDirtyLockMkwrite(t *mm.Thread, page *mm.Page) {
 	}
 	mm.SetPageDirty(t, page)
 	mm.UnlockPage(t, page)
+	t.Return()
 }
 
 // FsTolerant is cc5095747edf ("ext4: don't BUG if someone dirty pages

@@ -38,4 +38,5 @@ func endPageWritebackHoldRef(t *mm.Thread, page *mm.Page) {
 	mm.WakeUpPage(t, page, mm.PG_writeback)
 	t.Step("put_page")
 	mm.PutPage(t, page)
+	t.Return()
 }

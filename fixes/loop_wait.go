@@ -26,6 +26,7 @@ func waitOnPageWritebackLoop(t *mm.Thread, page *mm.Page) {
 		t.CutPoint("wait_on_page_writeback")
 		t.Step("wait_on_page_writeback")
 		if !mm.PageWriteback(t, page) {
+			t.Return()
 			return
 		}
 		mm.WaitOnPageBit(t, page, mm.PG_writeback)

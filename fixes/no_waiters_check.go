@@ -36,6 +36,7 @@ func endPageWritebackNoWaitersCheck(t *mm.Thread, page *mm.Page) {
 	if clearPageWriteback(t, page) {
 		t.K.Ops.WakeUpPageBit(t, page, mm.PG_writeback)
 	}
+	t.Return()
 }
 
 // clearPageWriteback is __clear_page_writeback() of patch 10/11, replacing
@@ -47,7 +48,9 @@ func clearPageWriteback(t *mm.Thread, page *mm.Page) bool {
 	t.Step("__clear_page_writeback")
 	mapping := mm.ReadMapping(t, page)
 	if mapping == nil {
-		return mm.ClearBitUnlockIsNegativeByte(t, page, mm.PG_writeback)
+		waiters := mm.ClearBitUnlockIsNegativeByte(t, page, mm.PG_writeback)
+		t.Return(boolVal(waiters))
+		return waiters
 	}
 	mapping.XaLock(t)
 	waiters := mm.ClearBitUnlockIsNegativeByte(t, page, mm.PG_writeback)
@@ -55,5 +58,6 @@ func clearPageWriteback(t *mm.Thread, page *mm.Page) bool {
 		mapping.XaClearMark(t, mm.ReadIndex(t, page), mm.PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.XaUnlock()
+	t.Return(boolVal(waiters))
 	return waiters
 }

@@ -111,5 +111,6 @@ func waitOnPageBitCommonV58(t *mm.Thread, q *mm.WaitQueueHead, page *mm.Page, bi
 		t.Step("finish_wait")
 	}
 	mm.FinishWait(t, q, e)
+	t.Return(errVal(ret))
 	return ret
 }

@@ -69,10 +69,12 @@ func lockPageWriteback(t *mm.Thread, page *mm.Page) {
 	defer t.Exit()
 	t.Step("lock_page_writeback")
 	if !mm.TestAndSetBit(t, page, mm.PG_writeback) {
+		t.Return()
 		return
 	}
 	q := mm.PageWaitqueue(t.K, page)
 	t.K.Ops.WaitOnPageBitCommon(t, q, page, mm.PG_writeback, sim.TaskUninterruptible, mm.Exclusive)
+	t.Return()
 }
 
 // startPageWritebackHeld is ->writepage's start of writeback when the caller
