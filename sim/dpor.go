@@ -557,6 +557,16 @@ func (d *DPOR) Stepped(t *Task, fp Footprint) {
 	f.curFp, f.fpKnown = slices.Clone(fp), true
 	d.stats.Transitions++
 	if d.Mode == SourceSets {
+		// An oops disables every other task: their pending steps never
+		// run, so no race with them is ever seen. Each of them must get
+		// its chance to run before the oops (Flanagan and Godefroid,
+		// POPL 2005, check every process's next transition, not only
+		// the executed ones; source sets see only executed events).
+		for _, a := range fp {
+			if a.Obj == objRunning && a.Op&OpWrite != 0 {
+				f.backtrack |= f.enabled
+			}
+		}
 		f.curIdx, f.curOps = f.curIdx[:0], f.curOps[:0]
 		for _, a := range fp {
 			i, ok := d.objs[a.Obj]

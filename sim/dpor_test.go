@@ -83,6 +83,16 @@ var toyPrograms = []toyProgram{
 		// is possible only if the protocol is wrong.
 		x.Spawn("spurious", "start", func(t *Task) { t.Step("wake"); waiter.WakeUp() })
 	}},
+	{"oops", 2, func(x *Explorer, m *toyMem) {
+		// An oops ends the machine: how far the others got before it is
+		// part of the final state, and their steps never run after it.
+		x.Spawn("oopser", "start", func(t *Task) {
+			if m.load(t, 1) == 0 {
+				t.Halt("BUG")
+			}
+		})
+		x.Spawn("writer", "start", func(t *Task) { m.store(t, 0, 1); m.store(t, 1, 1) })
+	}},
 	{"lost-wakeup", 1, func(x *Explorer, m *toyMem) {
 		// The waiter checks before announcing its sleep: some
 		// interleavings hang.
