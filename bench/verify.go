@@ -166,7 +166,9 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 			break
 		}
 		if xerr != nil {
-			return v, xerr
+			// A panic in the model is a bug of pagelab: say how to
+			// reproduce it.
+			return v, fmt.Errorf("%w\nreplay with: pagelab replay -schedule %s", xerr, r.schedule())
 		}
 		if cfg.onExec != nil && d.End() == sim.DPOREndNone {
 			cfg.onExec(e, r.x)

@@ -113,16 +113,24 @@ func (t *Thread) diskBlock(ino int, index uint64) PageData {
 	return d
 }
 
+// bioOwner is the block a write of page goes to, (inode, page->index), read
+// while the page is locked, as __mpage_writepage() maps the block (and
+// ext4 its buffers) before unlocking the page: once unlocked, a truncation
+// may clear page->mapping before the bio is submitted.
+func bioOwner(t *Thread, page *Page) (ino int, index uint64) {
+	return t.pageMapping(page).Host.Ino, t.pageIndex(page)
+}
+
 // SubmitBio is submit_bio() of a one-page write (the bio the mpage code
-// builds for block (inode, page->index)). The I/O completes asynchronously:
+// builds for block (ino, index), mapped by bioOwner under the page lock). The I/O completes asynchronously:
 // its completion runs in a task of its own, as the block layer's completion
 // interrupt would, first transferring the page's contents to the disk, then
 // calling end_page_writeback() — with no page reference of its own.
-func SubmitBio(t *Thread, page *Page) *Bio {
+func SubmitBio(t *Thread, page *Page, ino int, index uint64) *Bio {
 	k := t.K
 	n := t.nrIOAdd()
 	t.rdAlloc(page)
-	bio := &Bio{Page: page, gen: page.gen.Load(), data: t.pageData(page), Ino: t.pageMapping(page).Host.Ino, Index: t.pageIndex(page), Task: TaskName("io", int(n))}
+	bio := &Bio{Page: page, gen: page.gen.Load(), data: t.pageData(page), Ino: ino, Index: index, Task: TaskName("io", int(n))}
 	io := k.SpawnKind(bio.Task, "dma", sim.TaskIRQ, func(ct *Thread) {
 		ct.bio = bio
 		bioDMA(ct, bio)
@@ -142,7 +150,16 @@ func SubmitBio(t *Thread, page *Page) *Bio {
 // bioDMA is the device reading the page for the write. The block is owned by
 // the bio's inode and index; data of another owner reaching it is
 // corruption: the page was freed and reused while the I/O was in flight.
+//
+// The transfer is the device's, not a kernel function, but it has a frame
+// of its own ("dma", the completion task's first label; never on the stack
+// at a scheduling point, as it has none) so that it can declare (Return)
+// that the completion learns nothing from it: what it read went to the
+// disk, which is shared state.
 func bioDMA(t *Thread, bio *Bio) {
+	t.Enter("dma")
+	defer t.Exit()
+	defer t.Return()
 	data := t.pageData(bio.Page)
 	if t.Footprinting() {
 		t.fpRead(obj(objBio, uint64(bio.id), 0), bounceVal(bio.bounce))

@@ -212,9 +212,10 @@ func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Pa
 func MpageWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	t.Enter("mpage_writepage")
 	defer t.Exit()
+	ino, index := bioOwner(t, page)
 	t.K.Ops.StartPageWriteback(t, page)
 	UnlockPage(t, page)
-	SubmitBio(t, page)
+	SubmitBio(t, page, ino, index)
 	t.Return()
 }
 

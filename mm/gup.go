@@ -244,9 +244,10 @@ func BlockWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 			return
 		}
 	}
+	ino, index := bioOwner(t, page)
 	t.K.Ops.StartPageWriteback(t, page)
 	UnlockPage(t, page)
-	bio := SubmitBio(t, page)
+	bio := SubmitBio(t, page, ino, index)
 	if t.K.Ops.BouncePinned && PageMaybeDMAPinned(t, page) {
 		// Writeback of a maybe-DMA-pinned page writes a stable copy.
 		t.setBioBounce(bio, t.pageData(page))
@@ -398,6 +399,9 @@ func ShrinkPage(t *Thread, page *Page) {
 	reclaimed := false
 	defer func() {
 		if !reclaimed { // a reclaimed page's reference went with it
+			// Every way out of the pass but reclaim meets here, and
+			// what follows depends on the page alone: a CutPoint.
+			t.CutPoint("shrink_page_list:putback")
 			t.Step("putback_lru_page")
 			PutPage(t, page)
 		}

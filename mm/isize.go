@@ -136,7 +136,8 @@ func CompressFileRange(t *Thread, inode *Inode, start, end int64) {
 		if ClearPageDirtyForIO(t, page) {
 			t.Step("set_page_writeback")
 			SetPageWriteback(t, page)
-			SubmitBio(t, page)
+			ino, index := bioOwner(t, page)
+			SubmitBio(t, page, ino, index)
 		}
 		UnlockPage(t, page)
 		t.Step("put_page")
