@@ -204,6 +204,9 @@ type Writepage func(t *Thread, page *Page, wbc *WritebackControl)
 //
 // It declares no result (Return) although it counts wbc->nr_to_write
 // down: every wbc is its caller's local, not read again after the call.
+// A page that passed its checks is a CutPoint (not a loop head: what the
+// task read on its way there is summarized by the locals it left, so that
+// waiting for writeback or not before writing the page are one state).
 func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, writepage Writepage) {
 	t.Enter("write_cache_pages")
 	defer t.Exit()
@@ -227,7 +230,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 		if len(pv) == 0 {
 			break
 		}
-		for _, page := range pv {
+		for i, page := range pv {
 			doneIndex = t.pageIndex(page)
 			LockPage(t, page)
 			// Page truncated or invalidated: we can freely skip it, even
@@ -246,6 +249,10 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 				UnlockPage(t, page)
 				continue
 			}
+			// The page is to be written, however the checks above got
+			// here (waiting for writeback or not): a CutPoint, with the
+			// locals live from here on.
+			t.CutPoint("write_cache_pages:write", writeCachePagesLive(t, index, end, doneIndex, wbc, pv, i)...)
 			if !ClearPageDirtyForIO(t, page) {
 				UnlockPage(t, page)
 				continue
@@ -266,6 +273,23 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 		t.setWritebackIndex(mapping, doneIndex)
 	}
 	t.Return()
+}
+
+// writeCachePagesLive are write_cache_pages()' locals live after a page
+// passed its checks (the CutPoint before clear_page_dirty_for_io): the
+// lookup's next index, the range's end, done_index, wbc->nr_to_write (the
+// only field of wbc that changes), the pagevec and the position in it.
+// done is false there, and tag is fixed by the arguments.
+func writeCachePagesLive(t *Thread, index, end, doneIndex uint64, wbc *WritebackControl, pv []*Page, i int) []uint64 {
+	if !t.Footprinting() {
+		return nil
+	}
+	vals := make([]uint64, 0, 6+len(pv))
+	vals = append(vals, index, end, doneIndex, uint64(wbc.NrToWrite), uint64(i), uint64(len(pv)))
+	for _, p := range pv {
+		vals = append(vals, pageID(p))
+	}
+	return vals
 }
 
 // writebackIndex is a task's load of mapping->writeback_index, reported.
