@@ -309,8 +309,8 @@ func randomProgram(seed uint64) toyProgram {
 // exactly the final states of brute force.
 func TestDPORRandomPrograms(t *testing.T) {
 	n := uint64(300)
-	if testing.Short() {
-		n = 60
+	if testing.Short() || raceEnabled {
+		n = 30
 	}
 	for seed := range n {
 		p := randomProgram(seed)
