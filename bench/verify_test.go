@@ -98,6 +98,9 @@ var soundnessCells = []struct {
 // force within its bound) is among them; and source sets run no more
 // executions than sleep sets, which run no more than no reduction.
 func TestVerifySoundness(t *testing.T) {
+	if raceEnabled {
+		t.Skip("single-threaded searches, run by the plain test pass; ten times slower under the race detector")
+	}
 	for _, c := range soundnessCells {
 		if testing.Short() && c.workload == "writeback-restart" {
 			continue
@@ -170,6 +173,9 @@ func onlyIn(a, b map[string]bool) []string {
 // parameters and every fix of its family, no failure id that a seed
 // script or a random exploration fires is ever called verified.
 func TestVerifyNeverContradictsSampling(t *testing.T) {
+	if raceEnabled {
+		t.Skip("single-threaded searches, run by the plain test pass; ten times slower under the race detector")
+	}
 	// A search cut short says unknown, which never contradicts; the
 	// budget keeps the test within the suite's minutes while race A and B
 	// cells finish (and so can be contradicted).
