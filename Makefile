@@ -4,12 +4,17 @@ RUNS  ?= 100000
 COUNT ?= 6
 CPUS  ?= 4,16,64
 SEED  ?= 1
+# Exhaustive search of every race cell: distinct states per cell (beyond:
+# unknown). 100,000 finishes six of race A's nine variants and keeps
+# make bench near two minutes on 2 cores; pagelab verify has no such
+# default limit worth speaking of (2,000,000).
+VERIFY_STATES ?= 100000
 ifndef LABEL
 LABEL := $(shell date -u +%Y%m%dT%H%M%SZ)
 endif
 OUT := results/$(LABEL)
 
-.PHONY: all test bench build fuzz clean
+.PHONY: all test bench bench-verify build fuzz clean
 
 all: test
 
@@ -32,9 +37,15 @@ test:
 # reads it), results.jsonl, manifest.json, plots/. Then the scheduler's own
 # benchmarks, in scheduler-bench.txt.
 bench: build
-	./pagelab bench -label $(LABEL) -runs $(RUNS) -count $(COUNT) -cpus $(CPUS) -seed $(SEED)
-	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -benchtime 1s ./sim ./bench > $(OUT)/scheduler-bench.txt
+	./pagelab bench -label $(LABEL) -runs $(RUNS) -count $(COUNT) -cpus $(CPUS) -seed $(SEED) -verify-states $(VERIFY_STATES)
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -skip 'BenchmarkVerify' -benchtime 1s ./sim ./bench > $(OUT)/scheduler-bench.txt
 	@echo "results in $(OUT)/"
+
+# The exhaustive search's benchmark: race A's nine variants searched to
+# the end, one whole search per op, beside preemption-bounded DFS (bound 2)
+# on the same cells and the bare coroutine hand-off, all on one core.
+bench-verify:
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'BenchmarkVerify|BenchmarkHandoff' -benchtime 1x ./sim ./bench
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 5m ./sim
