@@ -135,9 +135,14 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 	}
 	// A long composition gets a line of its own above its numbers.
 	fixW = min(fixW, 18)
+	// fail:runs is 11 wide, wider for 5-digit failure counts.
+	kW := 11
+	for _, row := range rows {
+		kW = max(kW, len(fmt.Sprintf("%d:%d", row.r.Failures[row.id], row.r.Runs)))
+	}
 	for _, id := range ids {
 		fmt.Fprintf(b, "\n%s\n", id)
-		fmt.Fprintf(b, "  %-*s %11s  %-18s  %-8s  %s\n", fixW, "fix", "fail:runs", "95% CI", "verdict", "vs "+base.Fix)
+		fmt.Fprintf(b, "  %-*s %*s  %-18s  %-8s  %s\n", fixW, "fix", kW, "fail:runs", "95% CI", "verdict", "vs "+base.Fix)
 		for _, row := range rows {
 			if row.id != id {
 				continue
@@ -153,7 +158,7 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 				fmt.Fprintf(b, "  %s\n", name)
 				name = ""
 			}
-			fmt.Fprintf(b, "  %-*s %11s  %-18s  %-8s  %s\n", fixW, name, fmt.Sprintf("%d:%d", k, n), ci, row.r.VerdictText(id), failureDelta(row, base))
+			fmt.Fprintf(b, "  %-*s %*s  %-18s  %-8s  %s\n", fixW, name, kW, fmt.Sprintf("%d:%d", k, n), ci, row.r.VerdictText(id), failureDelta(row, base))
 		}
 	}
 	b.WriteString("\nverdict: exhaustive search of every interleaving (pagelab verify): verified\n")

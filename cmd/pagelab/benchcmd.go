@@ -160,8 +160,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			n++
 			cfg := vcfgs[j]
 			if r.Err != nil {
-				progress.search(n, fmt.Sprintf("search %d/%d %s %s: error: %v (%.1fs)", n, len(vcfgs), cfg.Workload.ID, cfg.Variant.ID,
-					r.Err, r.Elapsed.Seconds()))
+				progress.search(n, fmt.Sprintf("search %d/%d %s %s: error: %s (%.1fs)", n, len(vcfgs), cfg.Workload.ID, cfg.Variant.ID,
+					firstLine(r.Err.Error()), r.Elapsed.Seconds()))
 				return
 			}
 			v := r.V
@@ -261,7 +261,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stderr, "pagelab: results in %s\n", out)
 	if searchErr != nil {
-		return fmt.Errorf("%d of %d exhaustive searches failed, their cells have no verdicts (manifest: verify_errors); the first: %w", len(m.VerifyErrors), len(vcfgs), searchErr)
+		return fmt.Errorf("%d of %d exhaustive searches failed, their cells have no verdicts (manifest.json: verify_errors, in full); the first: %s",
+			len(m.VerifyErrors), len(vcfgs), firstLine(searchErr.Error()))
 	}
 	if !m.Complete && m.Cells == m.CellsTotal {
 		return fmt.Errorf("interrupted: %s holds every cell, %d of %d with the verdicts of their exhaustive search (manifest: complete=false)", out, m.VerifyCells, m.VerifyCellsTotal)
@@ -270,6 +271,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("interrupted: %s holds the %d cells that finished and the runs of the one cut short (manifest: complete=false)", out, m.Cells)
 	}
 	return nil
+}
+
+// firstLine is an error's first line (a model's panic carries its stack).
+func firstLine(s string) string {
+	line, _, _ := strings.Cut(s, "\n")
+	return line
 }
 
 func cpusSuffix(n int) string {
