@@ -618,16 +618,33 @@ func (d *DPOR) races(n int) {
 // one initial of v = notdep(e_j).p must be in backtrack(j).
 func (d *DPOR) reverse(j, n int, p int32) {
 	e := d.stack[j]
-	var initials uint64
-	var seen uint64 // tasks with a step in v so far
-	// v's steps before f: those after e that do not happen after it.
-	var v []*dporFrame
-	for k := j + 1; k < n; k++ {
-		g := d.stack[k]
-		if hb(e, g) {
-			continue
+	v, initials, seen := d.notdep(j, n)
+	if seen&(1<<p) == 0 {
+		f := d.stack[n]
+		initial := true
+		for _, h := range v {
+			if hb(h, f) {
+				initial = false
+				break
+			}
 		}
-		v = append(v, g)
+		if initial {
+			initials |= 1 << p
+		}
+	}
+	d.addBacktrack(e, initials, p)
+}
+
+// notdep returns the steps of frames j+1..n-1 that do not happen after
+// the step at frame j (notdep(e) of Abdulla et al.), the initials among
+// them (tasks whose first step in it has no happens-before predecessor
+// in it) and every task with a step in it.
+func (d *DPOR) notdep(j, n int) (v []*dporFrame, initials, seen uint64) {
+	e := d.stack[j]
+	for k := j + 1; k < n; k++ {
+		if g := d.stack[k]; !hb(e, g) {
+			v = append(v, g)
+		}
 	}
 	for i, g := range v {
 		if seen&(1<<g.cur) != 0 {
@@ -645,20 +662,7 @@ func (d *DPOR) reverse(j, n int, p int32) {
 			initials |= 1 << g.cur
 		}
 	}
-	if seen&(1<<p) == 0 {
-		f := d.stack[n]
-		initial := true
-		for _, h := range v {
-			if hb(h, f) {
-				initial = false
-				break
-			}
-		}
-		if initial {
-			initials |= 1 << p
-		}
-	}
-	d.addBacktrack(e, initials, p)
+	return v, initials, seen
 }
 
 // addBacktrack makes sure backtrack(frame) holds one of initials
@@ -698,30 +702,7 @@ func (d *DPOR) summaryBacktrack(sum *dporSummary) {
 			continue
 		}
 		// notdep(e) within the prefix, and its initials.
-		var initials, seen uint64
-		var v []*dporFrame
-		for k := j + 1; k < n; k++ {
-			g := d.stack[k]
-			if !hb(e, g) {
-				v = append(v, g)
-			}
-		}
-		for i, g := range v {
-			if seen&(1<<g.cur) != 0 {
-				continue
-			}
-			seen |= 1 << g.cur
-			initial := true
-			for _, h := range v[:i] {
-				if hb(h, g) {
-					initial = false
-					break
-				}
-			}
-			if initial {
-				initials |= 1 << g.cur
-			}
-		}
+		_, initials, _ := d.notdep(j, n)
 		before := e.backtrack
 		for tasks != 0 {
 			u := int32(bits.TrailingZeros64(tasks))
