@@ -168,6 +168,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 		if xerr != nil {
 			// A panic in the model is a bug of pagelab: say how to
 			// reproduce it.
+			v.Stats = d.Stats()
 			return v, fmt.Errorf("%w\nreplay with: pagelab replay -schedule %s", xerr, r.schedule())
 		}
 		if cfg.onExec != nil && d.End() == sim.DPOREndNone {
