@@ -33,9 +33,23 @@ const (
 	// DataCorruption: the disk received data the block's owner never
 	// wrote, or data that changed while its I/O was in flight.
 	DataCorruption
-	// DataLoss: data reported written (fsync returned) never reached the
-	// disk, or a page's dirty state was dropped.
+	// DataLoss: data a writer wrote never reaches the disk although it was
+	// reported written or its dirty state was dropped.
 	DataLoss
+	// FsyncEarly: fsync / fdatawait returned while the I/O it had to wait
+	// for was still in flight (the data may land later): a durability
+	// violation, not lost data.
+	FsyncEarly
+	// UnstableWrite: a page changed while its writeback I/O was in flight
+	// on a device without stable writes: harmless there (the page stays
+	// dirty and is written again), corruption on a stable-writes device.
+	UnstableWrite
+	// VMBugRefcount is VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)
+	// in get_page(): a reference taken from a zero refcount.
+	VMBugRefcount
+	// WarnWriteback is WARN_ON(!PageWriteback(page)) when ending writeback
+	// on a page whose bit is already clear (no-waiters-check's 09/11).
+	WarnWriteback
 	// Hang: every unfinished task sleeps and nobody is left to wake them.
 	Hang
 	// Livelock: the step budget ran out while tasks kept running.
@@ -47,7 +61,8 @@ const (
 var failureIDs = [NumFailures]string{
 	"bug-writeback", "bug-end-writeback", "vm-bug-tail", "vm-bug-index",
 	"bug-not-locked", "bug-no-buffers", "bad-page", "stale-page",
-	"data-corruption", "data-loss", "hang", "livelock",
+	"data-corruption", "data-loss", "fsync-early", "unstable-write",
+	"vm-bug-refcount", "warn-writeback", "hang", "livelock",
 }
 
 var failureDescs = [NumFailures]string{
@@ -60,7 +75,11 @@ var failureDescs = [NumFailures]string{
 	"bad_page() at free: refcount, mapping or a CHECK_AT_FREE flag still set",
 	"page flags touched without a reference after the page was freed",
 	"the disk got data its block's owner never wrote, or that changed in flight",
-	"data reported written never reached the disk, or dirty state was dropped",
+	"data a writer wrote never reaches the disk although reported written, or its dirty state was dropped",
+	"fsync/fdatawait returned while the I/O it had to wait for was in flight (data may land later)",
+	"a page changed while its writeback I/O was in flight: harmless here, corruption on a stable-writes device",
+	"VM_BUG_ON_PAGE in get_page(): a reference taken from a zero refcount",
+	"WARN_ON(!PageWriteback) when ending writeback on a page whose bit is already clear",
 	"every unfinished task is asleep and nobody is left to wake them",
 	"the step budget ran out while tasks kept running without finishing",
 }
@@ -104,7 +123,7 @@ func (r Report) String() string {
 }
 
 // FailureSet is the set of failure ids that fired in one execution.
-type FailureSet uint16
+type FailureSet uint32
 
 // Has reports whether f is in the set.
 func (s FailureSet) Has(f Failure) bool { return s&(1<<f) != 0 }
@@ -130,7 +149,7 @@ func (s FailureSet) List() []Failure {
 // the execution.
 func (f Failure) Fatal() bool {
 	switch f {
-	case BugWriteback, BugEndWriteback, VMBugTail, VMBugIndex, BugNotLocked, BugNoBuffers:
+	case BugWriteback, BugEndWriteback, VMBugTail, VMBugIndex, BugNotLocked, BugNoBuffers, VMBugRefcount:
 		return true
 	}
 	return false
@@ -159,6 +178,14 @@ func (f Failure) Short() string {
 		return "!! DMA of another's data"
 	case DataLoss:
 		return "!! data lost"
+	case FsyncEarly:
+		return "!! fsync returned early"
+	case UnstableWrite:
+		return "!! page changed under I/O"
+	case VMBugRefcount:
+		return "VM_BUG_ON_PAGE(get_page on 0 ref)"
+	case WarnWriteback:
+		return "WARN_ON(!PageWriteback(page))"
 	case Hang:
 		return "!! hang"
 	case Livelock:
