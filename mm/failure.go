@@ -45,7 +45,8 @@ const (
 	// dirty and is written again), corruption on a stable-writes device.
 	UnstableWrite
 	// VMBugRefcount is VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)
-	// in get_page(): a reference taken from a zero refcount.
+	// in get_page() (a reference taken from a zero refcount) or
+	// VM_BUG_ON_PAGE(page_ref_count(page) == 0) in put_page_testzero().
 	VMBugRefcount
 	// WarnWriteback is WARN_ON(!PageWriteback(page)) when ending writeback
 	// on a page whose bit is already clear (no-waiters-check's 09/11).
@@ -78,7 +79,7 @@ var failureDescs = [NumFailures]string{
 	"data a writer wrote never reaches the disk although reported written, or its dirty state was dropped",
 	"fsync/fdatawait returned while the I/O it had to wait for was in flight (data may land later)",
 	"a page changed while its writeback I/O was in flight: harmless here, corruption on a stable-writes device",
-	"VM_BUG_ON_PAGE in get_page(): a reference taken from a zero refcount",
+	"VM_BUG_ON_PAGE on a zero refcount: get_page on a freed page, or put_page of no reference",
 	"WARN_ON(!PageWriteback) when ending writeback on a page whose bit is already clear",
 	"every unfinished task is asleep and nobody is left to wake them",
 	"the step budget ran out while tasks kept running without finishing",

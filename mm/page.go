@@ -365,7 +365,7 @@ func GetPage(t *Thread, page *Page) {
 	t.rmwRef(page, boolID(n <= 1), n)
 	if n <= 1 && t.K.DebugVM {
 		// VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow(page), page)
-		t.Bug(BadPage, "get_page on pfn %d with _refcount %d: VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)", page.pfn, n-1)
+		t.Bug(VMBugRefcount, "get_page on pfn %d with _refcount %d: VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)", page.pfn, n-1)
 	}
 }
 
@@ -386,18 +386,29 @@ func GetPageUnlessZero(page *Page) bool {
 
 // PutPage is put_page() (include/linux/mm.h, v5.10): an atomic decrement of
 // the head's _refcount; the task that drops the last reference frees the
-// page, in its own context.
+// page, in its own context. put_page_testzero() checks the count first:
+// VM_BUG_ON_PAGE(page_ref_count(page) == 0, page) with CONFIG_DEBUG_VM.
+// Without it the count silently goes negative, as the kernel's does; the
+// page is already free, and check_new_page() reports it (bad-page,
+// "nonzero _refcount") if it is ever allocated again.
 func PutPage(t *Thread, page *Page) {
 	page = t.compoundHead(page)
 	t.touch(page, pfAny, "put_page", sim.AccessRMW, bitRefcount)
+	if t.K.DebugVM {
+		// The check and the decrement are one step: the window between
+		// page_ref_count() and page_ref_dec_and_test() only matters to a
+		// concurrent put to zero, which the check cannot see either way.
+		n := page.refcount.Load()
+		if n == 0 {
+			t.rdRef(page, n)
+			t.Bug(VMBugRefcount, "put_page on pfn %d with _refcount 0: VM_BUG_ON_PAGE(page_ref_count(page) == 0)", page.pfn)
+			return
+		}
+	}
 	n := page.refcount.Add(-1)
 	t.rmwRef(page, refSign(n), n)
-	switch {
-	case n == 0:
+	if n == 0 {
 		putPageTestZero(t, page)
-	case n < 0:
-		t.refStore(page, 0)
-		t.Raise(BadPage, "put_page on pfn %d with _refcount 0", page.pfn)
 	}
 }
 
