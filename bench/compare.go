@@ -58,6 +58,7 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 		n        string
 	}
 	var rows []*row
+	approx := 0 // Fisher tests that used the normal approximation
 	for _, pr := range pairs {
 		if pr.a.Latency == nil {
 			ids := map[string]bool{}
@@ -69,8 +70,11 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 			}
 			for _, id := range slices.Sorted(maps.Keys(ids)) {
 				ka, kb := pr.a.Failures[id], pr.b.Failures[id]
-				r := &row{p: pr, what: id, old: fmt.Sprintf("%d:%d", ka, pr.a.Runs), new: fmt.Sprintf("%d:%d", kb, pr.b.Runs),
-					pval: Fisher(ka, pr.a.Runs, kb, pr.b.Runs)}
+				r := &row{p: pr, what: id, old: fmt.Sprintf("%d:%d", ka, pr.a.Runs), new: fmt.Sprintf("%d:%d", kb, pr.b.Runs)}
+				var ap bool
+				if r.pval, ap = FisherTest(ka, pr.a.Runs, kb, pr.b.Runs); ap {
+					approx++
+				}
 				ra, rb := float64(ka)/float64(pr.a.Runs), float64(kb)/float64(pr.b.Runs)
 				if ra > 0 {
 					r.delta, r.hasDelta = (rb-ra)/ra, true
@@ -111,6 +115,9 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 	var s strings.Builder
 	fmt.Fprintf(&s, "old: %s (revision %s, seed %d)\nnew: %s (revision %s, seed %d)\n", nameA, ma.GitRevision, ma.Seed, nameB, mb.GitRevision, mb.Seed)
 	fmt.Fprintf(&s, "%d cells in common; %d comparisons, p-values Holm-adjusted; ~ when not\nsignificant at alpha %.2f. Failure counts: Fisher's exact test; latencies:\nmedians of the runs, Mann-Whitney U (benchmath).\n", len(pairs), len(rows), Alpha)
+	if approx > 0 {
+		fmt.Fprintf(&s, "%d Fisher test(s) used the normal approximation (hypergeometric sd above %d).\n", approx, FisherExactSD)
+	}
 	if !ma.Complete || !mb.Complete {
 		s.WriteString("warning: at least one of the runs is partial (interrupted).\n")
 	}

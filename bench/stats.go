@@ -44,28 +44,89 @@ func RuleOfThree(n int) float64 {
 
 // Fisher is the two-sided p-value of Fisher's exact test on the 2x2 table
 // [[k1, n1-k1], [k2, n2-k2]]: the probability, with the margins fixed, of a
-// table at most as likely as the observed one.
+// table at most as likely as the observed one. See FisherTest.
 func Fisher(k1, n1, k2, n2 int) float64 {
-	if n1 == 0 || n2 == 0 {
-		return 1
+	p, _ := FisherTest(k1, n1, k2, n2)
+	return p
+}
+
+// FisherExactSD is the standard deviation of the hypergeometric beyond which
+// FisherTest uses the normal approximation: the exact sum would need tens of
+// thousands of terms per tail, and the approximation's error, of the order of
+// 1/sd, is below 1e-4 there.
+const FisherExactSD = 20000
+
+// FisherTest is Fisher's exact test (two-sided, "at most as likely"), with a
+// cost that does not grow with the counts and no loss of precision at large
+// ones. The hypergeometric P(a) of the top-left cell is unimodal; its
+// weights relative to the mode are walked outward on both sides by the
+// ratio P(a+1)/P(a) = (n1-a)(k-a) / ((a+1)(n2-k+a+1)), in log space, until
+// they underflow (beyond that every table is less likely than any the
+// walk saw, and contributes nothing a float64 can hold). The p-value is the
+// weight of the tables at most as likely as the observed one over the total.
+// When the hypergeometric's standard deviation exceeds FisherExactSD the
+// walk would be long, and the p-value is the normal approximation with
+// continuity correction: approx is true.
+func FisherTest(k1, n1, k2, n2 int) (p float64, approx bool) {
+	if n1 <= 0 || n2 <= 0 {
+		return 1, false
 	}
-	k := k1 + k2 // first column total
-	n := n1 + n2
-	lf := func(x int) float64 { v, _ := math.Lgamma(float64(x) + 1); return v }
-	// log P(a) for the table whose top-left cell is a (hypergeometric).
-	base := lf(n1) + lf(n2) + lf(k) + lf(n-k) - lf(n)
-	logp := func(a int) float64 {
-		return base - lf(a) - lf(n1-a) - lf(k-a) - lf(n2-k+a)
+	// Float arithmetic throughout: counts near the int range must not wrap.
+	fk1, fn1, fn2 := float64(k1), float64(n1), float64(n2)
+	fk := fk1 + float64(k2) // first column total
+	fn := fn1 + fn2
+	lo, hi := math.Max(0, fk-fn2), math.Min(fk, fn1)
+	if lo >= hi {
+		return 1, false
 	}
-	obs := logp(k1)
-	lo, hi := max(0, k-n2), min(k, n1)
-	var p float64
-	for a := lo; a <= hi; a++ {
-		if lp := logp(a); lp <= obs+1e-7 {
-			p += math.Exp(lp)
+	mean := fn1 * fk / fn
+	variance := fn1 / fn * fk / fn * (fn - fk) / fn * (fn - fn1) / (fn - 1) * fn
+	if sd := math.Sqrt(variance); sd > FisherExactSD {
+		z := (math.Abs(fk1-mean) - 0.5) / sd
+		if z <= 0 {
+			return 1, true
+		}
+		return math.Min(1, math.Erfc(z/math.Sqrt2)), true
+	}
+	mode := math.Min(hi, math.Max(lo, math.Floor((fn1+1)/(fn+2)*(fk+1))))
+	// logRatio is log P(a+1)/P(a).
+	logRatio := func(a float64) float64 {
+		return math.Log(fn1-a) + math.Log(fk-a) - math.Log(a+1) - math.Log(fn2-fk+a+1)
+	}
+	const negligible = -745 // exp underflows to 0 below this
+	// walk calls visit with each a and its log weight relative to the mode,
+	// outward from the mode on both sides, until the weights underflow.
+	walk := func(visit func(a, logw float64)) {
+		visit(mode, 0)
+		for a, lw := mode, 0.0; a < hi; a++ {
+			if lw += logRatio(a); lw < negligible && a+1 > mean {
+				break
+			}
+			visit(a+1, lw)
+		}
+		for a, lw := mode, 0.0; a > lo; a-- {
+			if lw -= logRatio(a - 1); lw < negligible && a-1 < mean {
+				break
+			}
+			visit(a-1, lw)
 		}
 	}
-	return min(1, p)
+	obs := math.Inf(-1) // beyond the walk: less likely than anything seen
+	total := 0.0
+	walk(func(a, lw float64) {
+		if a == fk1 {
+			obs = lw
+		}
+		total += math.Exp(lw)
+	})
+	// As likely up to a relative 1e-7, as R's fisher.test.
+	sum := 0.0
+	walk(func(a, lw float64) {
+		if lw <= obs+1e-7 {
+			sum += math.Exp(lw)
+		}
+	})
+	return math.Min(1, sum/total), false
 }
 
 // Holm returns the Holm–Bonferroni adjusted p-values: controlling the

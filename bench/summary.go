@@ -107,11 +107,15 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 	}
 	var rows []*failureRow
 	var ps []float64
+	approx := 0
 	for _, id := range ids {
 		for _, r := range rs {
 			row := &failureRow{r: r, id: id, base: r == base, cmp: slices.Contains(fired, id)}
 			if !row.base && row.cmp {
-				row.p = Fisher(r.Failures[id], r.Runs, base.Failures[id], base.Runs)
+				var ap bool
+				if row.p, ap = FisherTest(r.Failures[id], r.Runs, base.Failures[id], base.Runs); ap {
+					approx++
+				}
 				ps = append(ps, row.p)
 			}
 			rows = append(rows, row)
@@ -129,6 +133,9 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 	b.WriteString("the rule-of-three bound), the verdict of the exhaustive search, and the\n")
 	b.WriteString("change against " + base.Fix + " with Fisher's exact p-value, Holm-adjusted over the\n")
 	fmt.Fprintf(b, "%d comparisons of this workload (alpha %.2f).\n", len(ps), Alpha)
+	if approx > 0 {
+		fmt.Fprintf(b, "%d of them by the normal approximation (hypergeometric sd above %d).\n", approx, FisherExactSD)
+	}
 	fixW := 12
 	for _, r := range rs {
 		fixW = max(fixW, len(r.Fix))
