@@ -19,7 +19,7 @@ OUT := results/$(LABEL)
 all: test
 
 build:
-	$(GO) build -o pagelab ./cmd/pagelab
+	$(GO) build -buildvcs=true -o pagelab ./cmd/pagelab
 
 # The tests: vet, the whole suite, the race detector on the packages that
 # run on real goroutines (native mode), and short fuzzing of the parsers of

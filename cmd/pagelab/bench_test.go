@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 
@@ -121,5 +122,28 @@ func TestResultsBadInput(t *testing.T) {
 		if _, _, err := runCLI(args...); !isUsage(err) {
 			t.Errorf("pagelab %s: %v, want a usage error", strings.Join(args, " "), err)
 		}
+	}
+}
+
+// TestVCSRevision: the manifest's revision comes from the binary's build
+// stamp, never from the repository of the directory it runs in.
+func TestVCSRevision(t *testing.T) {
+	for _, tc := range []struct {
+		settings []debug.BuildSetting
+		want     string
+	}{
+		{nil, "unknown"},
+		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef0123"}}, "0123456789ab"},
+		{[]debug.BuildSetting{{Key: "vcs.revision", Value: "0123456789abcdef"}, {Key: "vcs.modified", Value: "true"}}, "0123456789ab-dirty"},
+		{[]debug.BuildSetting{{Key: "vcs.modified", Value: "false"}, {Key: "vcs.revision", Value: "abc"}}, "abc"},
+	} {
+		if got := vcsRevision(tc.settings); got != tc.want {
+			t.Errorf("vcsRevision(%v) = %q, want %q", tc.settings, got, tc.want)
+		}
+	}
+	// A test binary has no VCS stamp: whatever repository the test runs
+	// in, the revision is unknown (the old code ran git in the cwd).
+	if got := gitRevision(); got != "unknown" {
+		t.Errorf("gitRevision() in a test binary = %q, want unknown", got)
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"maps"
 	"math"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -286,13 +286,38 @@ func cpusSuffix(n int) string {
 	return fmt.Sprintf(" %d cpus", n)
 }
 
+// gitRevision is the revision the binary was built from, by the build's
+// VCS stamp (go build in a git checkout records it), not the repository of
+// the current directory: a results directory must name the code that
+// produced it. "unknown" when the binary carries no stamp (go test, or a
+// build with -buildvcs=false).
 func gitRevision() string {
-	out, err := exec.Command("git", "rev-parse", "--short=12", "HEAD").Output()
-	if err != nil {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
 		return "unknown"
 	}
-	rev := strings.TrimSpace(string(out))
-	if st, err := exec.Command("git", "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
+	return vcsRevision(info.Settings)
+}
+
+// vcsRevision formats the vcs.revision and vcs.modified build settings as
+// a 12-digit revision, "-dirty" when the tree had uncommitted changes.
+func vcsRevision(settings []debug.BuildSetting) string {
+	rev, dirty := "", false
+	for _, s := range settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			dirty = s.Value == "true"
+		}
+	}
+	if rev == "" {
+		return "unknown"
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if dirty {
 		rev += "-dirty"
 	}
 	return rev
