@@ -21,11 +21,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/pagelab/pagelab/bench"
-	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/plots"
 	"github.com/pagelab/pagelab/sim"
-	"github.com/pagelab/pagelab/workloads"
 )
 
 // cmdBench runs the standard matrix — every workload under its fix variants
@@ -75,34 +73,22 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return usagef("bench: %s already exists and is not empty (choose another -label or -o)", out)
 	}
-	cpus, err := parseCPUs(cpuList)
+	cpus, err := parseCPUs("bench", cpuList)
 	if err != nil {
 		return err
 	}
-	var wls []*workloads.Workload
-	if workload == "all" {
-		wls = workloads.All()
-	} else {
-		for _, id := range strings.Split(workload, ",") {
-			wl, err := workloads.Lookup(id)
-			if err != nil {
-				return usagef("bench: %v", err)
-			}
-			wls = append(wls, wl)
-		}
+	wls, err := resolveWorkloads("bench", workload)
+	if err != nil {
+		return err
 	}
 	var cfgs []*bench.Config
 	total := 0
 	for _, wl := range wls {
-		ids := wl.Fixes
-		if fixList != "all" {
-			ids = strings.Split(fixList, ",")
+		vs, err := resolveFixes("bench", wl, fixList)
+		if err != nil {
+			return err
 		}
-		for _, id := range ids {
-			v, err := fixes.Parse(id)
-			if err != nil {
-				return usagef("bench: %v", err)
-			}
+		for _, v := range vs {
 			if wl.Latency {
 				for _, n := range cpus {
 					cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: "timed",

@@ -243,7 +243,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if !slices.Contains(bench.Strategies, f.strategy) {
 		return nil, usagef("run: unknown strategy %q (valid: %s)", f.strategy, strings.Join(bench.Strategies, ", "))
 	}
-	cpus, err := parseCPUs(f.cpus)
+	cpus, err := parseCPUs("run", f.cpus)
 	if err != nil {
 		return nil, err
 	}
@@ -291,20 +291,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	var wls []*workloads.Workload
-	if f.workload == "all" {
-		wls = workloads.All()
-	} else {
-		for _, id := range strings.Split(f.workload, ",") {
-			wl, err := workloads.Lookup(id)
-			if err != nil {
-				return nil, usagef("run: %v", err)
-			}
-			if slices.Contains(wls, wl) {
-				return nil, usagef("run: workload %s given twice", id)
-			}
-			wls = append(wls, wl)
-		}
+	wls, err := resolveWorkloads("run", f.workload)
+	if err != nil {
+		return nil, err
 	}
 	var out []*bench.Config
 	for _, wl := range wls {
@@ -341,20 +330,11 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		if strategy == "timed" || strategy == "native" {
 			cellCPUs = cpus
 		}
-		ids := strings.Split(f.fix, ",")
-		if f.fix == "all" {
-			ids = wl.Fixes
+		vs, err := resolveFixes("run", wl, f.fix)
+		if err != nil {
+			return nil, err
 		}
-		seen := map[string]bool{}
-		for _, id := range ids {
-			v, err := fixes.Parse(id)
-			if err != nil {
-				return nil, usagef("run: %v", err)
-			}
-			if seen[v.ID] {
-				return nil, usagef("run: fix %s given twice (as %s)", v.ID, id)
-			}
-			seen[v.ID] = true
+		for _, v := range vs {
 			for _, n := range cellCPUs {
 				out = append(out, &bench.Config{
 					Workload: wl, Params: params, Variant: v, Strategy: strategy,
@@ -363,21 +343,6 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				})
 			}
 		}
-	}
-	return out, nil
-}
-
-func parseCPUs(s string) ([]int, error) {
-	var out []int
-	for _, f := range strings.Split(s, ",") {
-		n, err := strconv.Atoi(f)
-		if err != nil || n < 1 || n > sim.MaxCPUs {
-			return nil, usagef("run: bad -cpus %q (want CPU counts from 1 to %d, comma-separated)", f, sim.MaxCPUs)
-		}
-		if slices.Contains(out, n) {
-			return nil, usagef("run: -cpus %d given twice", n)
-		}
-		out = append(out, n)
 	}
 	return out, nil
 }

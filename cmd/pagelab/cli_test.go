@@ -263,6 +263,10 @@ func TestBadInput(t *testing.T) {
 		{"verify max-depth 0", []string{"verify", "-workload", "writeback-restart", "-max-depth", "0"}, []string{"-max-depth 0", "at least 1"}},
 		{"verify j 0", []string{"verify", "-workload", "writeback-restart", "-j", "0"}, []string{"-j 0 out of range", "1 to 256"}},
 		{"verify unknown reduction", []string{"verify", "-workload", "writeback-restart", "-reduction", "magic"}, []string{`unknown -reduction "magic"`, "source-sets, sleep-sets, full"}},
+		{"bench workload twice", []string{"bench", "-o", "/nonexistent/x", "-workload", "writeback-restart,writeback-restart"}, []string{"bench: workload writeback-restart given twice"}},
+		{"bench fix twice", []string{"bench", "-o", "/nonexistent/x", "-workload", "writeback-restart", "-fix", "baseline,baseline"}, []string{"bench: fix baseline given twice"}},
+		{"bench composition twice", []string{"bench", "-o", "/nonexistent/x", "-workload", "writeback-restart", "-fix", "loop-wait+hold-ref,hold-ref+loop-wait"}, []string{"bench: fix hold-ref+loop-wait given twice (as loop-wait+hold-ref and hold-ref+loop-wait)"}},
+		{"bench cpus 0", []string{"bench", "-o", "/nonexistent/x", "-cpus", "0"}, []string{"bench: bad -cpus \"0\""}},
 		{"verify undefined flag", []string{"verify", "-workload", "writeback-restart", "-runs", "3"}, []string{"-runs", "valid flags:", "-max-states"}},
 	}
 	for _, tc := range tests {

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/pagelab/pagelab/bench"
-	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
@@ -128,20 +127,11 @@ func verifyCells(workload, fix, params string) ([]*bench.VerifyConfig, error) {
 		if err != nil {
 			return nil, usagef("verify: %v", err)
 		}
-		fids := strings.Split(fix, ",")
-		if fix == "all" {
-			fids = wl.Fixes
+		vs, err := resolveFixes("verify", wl, fix)
+		if err != nil {
+			return nil, err
 		}
-		seen := map[string]bool{}
-		for _, id := range fids {
-			v, err := fixes.Parse(id)
-			if err != nil {
-				return nil, usagef("verify: %v", err)
-			}
-			if seen[v.ID] {
-				return nil, usagef("verify: fix %s given twice (as %s)", v.ID, id)
-			}
-			seen[v.ID] = true
+		for _, v := range vs {
 			out = append(out, &bench.VerifyConfig{Workload: wl, Params: p, Variant: v})
 		}
 	}
