@@ -24,7 +24,15 @@ var Folio = &Fix{
 	},
 }
 
-// folioEndWriteback is folio_end_writeback() (mm/filemap.c, v6.7).
+// folioEndWriteback is folio_end_writeback() (mm/filemap.c, v6.7):
+//
+//	VM_BUG_ON_FOLIO(!folio_test_writeback(folio), folio);
+//	if (folio_test_reclaim(folio)) { ... }
+//	folio_get(folio);
+//	if (__folio_end_writeback(folio))
+//		folio_wake_bit(folio, PG_writeback);
+//	acct_reclaim_writeback(folio);
+//	folio_put(folio);
 func folioEndWriteback(t *mm.Thread, page *mm.Page) {
 	t.Enter("folio_end_writeback")
 	defer t.Exit()
@@ -51,12 +59,28 @@ func folioEndWriteback(t *mm.Thread, page *mm.Page) {
 }
 
 // folioEndWritebackInner is __folio_end_writeback() (mm/page-writeback.c,
-// v6.7): the XOR under the i_pages lock, returning "there were waiters".
+// v6.7: 7d0795d098a1 "mm: make __end_folio_writeback() return void" made the
+// mark clearing unconditional, 2580d554585c the XOR and the bool):
+//
+//	struct address_space *mapping = folio_mapping(folio);
+//	...
+//	if (mapping && mapping_use_writeback_tags(mapping)) {
+//		xa_lock_irqsave(&mapping->i_pages, flags);
+//		ret = folio_xor_flags_has_waiters(folio, 1 << PG_writeback);
+//		__xa_clear_mark(&mapping->i_pages, folio_index(folio),
+//					PAGECACHE_TAG_WRITEBACK);
+//		...
+//	} else {
+//		ret = folio_xor_flags_has_waiters(folio, 1 << PG_writeback);
+//	}
+//
+// folio_mapping() is a plain load before the lock (in the caller's step,
+// folio_get's); nothing re-checks it under the lock.
 func folioEndWritebackInner(t *mm.Thread, page *mm.Page) bool {
 	t.Enter("__folio_end_writeback")
 	defer t.Exit()
-	t.Step("__folio_end_writeback")
 	mapping := mm.ReadMapping(t, page)
+	t.Step("__folio_end_writeback")
 	if mapping == nil {
 		waiters := mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
 		t.Return(boolVal(waiters))
@@ -64,9 +88,7 @@ func folioEndWritebackInner(t *mm.Thread, page *mm.Page) bool {
 	}
 	mapping.XaLock(t)
 	waiters := mm.FolioXorFlagsHasWaiters(t, page, 1<<mm.PG_writeback)
-	if mm.ReadMapping(t, page) == mapping {
-		mapping.XaClearMark(t, mm.ReadIndex(t, page), mm.PAGECACHE_TAG_WRITEBACK)
-	}
+	mapping.XaClearMark(t, mm.ReadIndex(t, page), mm.PAGECACHE_TAG_WRITEBACK)
 	mapping.XaUnlock()
 	t.Return(boolVal(waiters))
 	return waiters

@@ -59,7 +59,20 @@ func SetPageDirty(t *Thread, page *Page) bool {
 // v5.10): with the page locked, write-protect its PTEs (page_mkclean: no
 // mappings in this model) and clear PG_dirty, leaving the DIRTY mark for
 // __test_set_page_writeback() to clear. Returns whether the page was dirty.
-func ClearPageDirtyForIO(t *Thread, page *Page) bool {
+//
+// wbc is bounce-pinned's (Jan Kara's RFC 3/5, 20230209123206.3548-3-jack):
+// the callers that write for memory cleaning pass theirs
+// (write_cache_pages), the others NULL (pageout, after 1/5 made reclaim
+// skip pinned pages first; btrfs's range clear). After page_mkclean:
+//
+//	if (wbc && wbc->sync_mode == WB_SYNC_NONE &&
+//	    folio_maybe_dma_pinned(folio))
+//		return false;
+//
+// so a pinned page stays dirty and is not written by background writeback.
+// Its WARN_ON_ONCE(!wbc && folio_maybe_dma_pinned(folio)) has no failure
+// id and is not modelled.
+func ClearPageDirtyForIO(t *Thread, wbc *WritebackControl, page *Page) bool {
 	t.Enter("clear_page_dirty_for_io")
 	defer t.Exit()
 	t.Step("clear_page_dirty_for_io")
@@ -70,6 +83,13 @@ func ClearPageDirtyForIO(t *Thread, page *Page) bool {
 	// faults (and ->page_mkwrite runs) before it can dirty the page again.
 	if pageMkclean(t, page) {
 		SetPageDirty(t, page)
+	}
+	if t.K.Ops.BouncePinned && wbc != nil && wbc.SyncMode == WB_SYNC_NONE {
+		t.Step("clear_page_dirty_for_io:pinned")
+		if PageMaybeDMAPinned(t, page) {
+			t.Return(0)
+			return false
+		}
 	}
 	ret := TestClearPageDirty(t, page)
 	t.Return(boolID(ret))
@@ -128,15 +148,43 @@ func StartPageWriteback(t *Thread, page *Page) {
 }
 
 // TestClearPageWriteback is test_clear_page_writeback() (mm/page-writeback.c,
-// v5.10): under the i_pages lock, test-and-clear PG_writeback and clear the
-// WRITEBACK mark. From this instant truncation's wait_on_page_writeback() may
-// return and the page may be deleted and freed: up to v5.10-rc5 the comment
-// said "page might be free now".
+// v5.10): read page_mapping() — before taking any lock — then, under that
+// mapping's i_pages lock, test-and-clear PG_writeback and, if it was set,
+// clear the WRITEBACK mark at page_index(page):
+//
+//	struct address_space *mapping = page_mapping(page);
+//	...
+//	memcg = lock_page_memcg(page);
+//	if (mapping && mapping_use_writeback_tags(mapping)) {
+//		xa_lock_irqsave(&mapping->i_pages, flags);
+//		ret = TestClearPageWriteback(page);
+//		if (ret) {
+//			__xa_clear_mark(&mapping->i_pages, page_index(page),
+//					PAGECACHE_TAG_WRITEBACK);
+//		...
+//	} else {
+//		ret = TestClearPageWriteback(page);
+//	}
+//
+// Nothing re-checks page->mapping under the lock: the completion relies on
+// PG_writeback keeping the page in its mapping. When a stale wake-up has let
+// a truncation delete and free the page under writeback and the page was
+// reused (race B's silent variant), the mapping read here and the index read
+// under the lock can belong to different owners, and the mark cleared is
+// whatever the old mapping holds at the new owner's index. The load of
+// page->mapping and the lock are in separate steps (the load in the
+// caller's): another CPU can run between them. From the clear on, truncation's wait_on_page_writeback() may return
+// and the page may be deleted and freed: up to v5.10-rc5 the comment said
+// "page might be free now".
 func TestClearPageWriteback(t *Thread, page *Page) bool {
 	t.Enter("test_clear_page_writeback")
 	defer t.Exit()
-	t.Step("test_clear_page_writeback")
+	// A plain load, in the caller's step (end_page_writeback's, or
+	// get_page's with 073861ed77b6).
 	mapping := t.pageMapping(page)
+	// lock_page_memcg(): no memcg in the model. The scheduling point is at
+	// the lock and the atomic test-and-clear.
+	t.Step("test_clear_page_writeback")
 	if mapping == nil {
 		ret := t.testAndClearBitAt(t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
 		t.Return(boolID(ret))
@@ -144,7 +192,7 @@ func TestClearPageWriteback(t *Thread, page *Page) bool {
 	}
 	mapping.iPages.Lock(t)
 	ret := t.testAndClearBitAt(t.touch(page, pfNoTail, "TestClearPageWriteback", sim.AccessRMW, PG_writeback), PG_writeback)
-	if ret && t.pageMapping(page) == mapping {
+	if ret {
 		t.xaClearMark(mapping, t.pageIndex(page), PAGECACHE_TAG_WRITEBACK)
 	}
 	mapping.iPages.Unlock()
@@ -253,7 +301,7 @@ func WriteCachePages(t *Thread, mapping *AddressSpace, wbc *WritebackControl, wr
 			// here (waiting for writeback or not): a CutPoint, with the
 			// locals live from here on.
 			t.CutPoint("write_cache_pages:write", writeCachePagesLive(t, index, end, doneIndex, wbc, pv, i)...)
-			if !ClearPageDirtyForIO(t, page) {
+			if !ClearPageDirtyForIO(t, wbc, page) {
 				UnlockPage(t, page)
 				continue
 			}
