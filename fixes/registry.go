@@ -44,6 +44,7 @@ var registry = []*Fix{
 	NoWaitersCheck,
 	WaitToSet,
 	Folio,
+	FolioNoLoop,
 	MkwriteOnDirty,
 	FsTolerant,
 	PinAwareReclaim,

@@ -20,7 +20,11 @@ func TestParse(t *testing.T) {
 		{in: "nosuch", err: `unknown fix "nosuch" (valid: baseline, v5.8,`},
 		{in: "hold-ref+nosuch", err: `unknown fix "nosuch"`},
 		{in: "v5.8+fair-handoff", err: "fixes v5.8 and fair-handoff both replace wake_page_function"},
-		{in: "hold-ref+no-waiters-check", err: "both replace end_page_writeback"},
+		{in: "no-waiters-check+hold-ref", id: "hold-ref+no-waiters-check"},
+		{in: "loop-wait+no-waiters-check+hold-ref", id: "hold-ref+loop-wait+no-waiters-check"},
+		{in: "folio+hold-ref", err: "fix folio already includes hold-ref"},
+		{in: "folio-no-loop+no-waiters-check", err: "both replace end_page_writeback"},
+		{in: "folio-no-loop+loop-wait", id: "loop-wait+folio-no-loop"},
 		{in: "folio+loop-wait", err: "both replace wait_on_page_writeback"},
 		{in: "baseline+hold-ref", err: "baseline cannot be composed"},
 		{in: "loop-wait+loop-wait", err: "appears twice"},
@@ -72,7 +76,8 @@ func TestPatchesReplaceWhatTheyDeclare(t *testing.T) {
 		}
 		switches := map[string]bool{"dio:foll_pin": patched.DIOPin, "reclaim:keep_pinned": patched.ReclaimKeepsPinned,
 			"writeback:bounce_pinned": patched.BouncePinned, "find_lock_entries:no_index_check": patched.SkipIndexVMBug,
-			"truncate_inode_page:no_tail_check": patched.SkipTailVMBug, "do_dentry_open:invalidate_lock": patched.OpenTruncateInvalidateLock}
+			"truncate_inode_page:no_tail_check": patched.SkipTailVMBug, "do_dentry_open:invalidate_lock": patched.OpenTruncateInvalidateLock,
+			"end_page_writeback:hold_ref": patched.EndWritebackHoldsRef}
 		for name, on := range switches {
 			if declared := slices.Contains(f.Enables, name); on != declared {
 				t.Errorf("fix %s: switch %s on = %v, declared = %v", f.ID, name, on, declared)

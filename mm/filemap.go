@@ -401,6 +401,22 @@ func UnlockPage(t *Thread, page *Page) {
 // PG_waiters and wake the waiters (wake_up_page). Between the two steps the
 // page may be re-dirtied and put under writeback again by a page-lock holder
 // (race A), or truncated, freed and reused (race B).
+//
+// With Ops.EndWritebackHoldsRef it is v5.10-rc6's (073861ed77b6, Hugh
+// Dickins):
+//
+//	/*
+//	 * Writeback does not hold a page reference of its own, relying
+//	 * on truncation to wait for the clearing of PG_writeback.
+//	 * But here we must make sure that the page is not freed and
+//	 * reused before the wake_up_page().
+//	 */
+//	get_page(page);
+//	if (!test_clear_page_writeback(page))
+//		BUG();
+//	smp_mb__after_atomic();
+//	wake_up_page(page, PG_writeback);
+//	put_page(page);
 func EndPageWriteback(t *Thread, page *Page) {
 	t.Enter("end_page_writeback")
 	defer t.Exit()
@@ -410,6 +426,11 @@ func EndPageWriteback(t *Thread, page *Page) {
 		ClearPageReclaim(t, page)
 		rotateReclaimablePage(t, page)
 	}
+	holdRef := t.K.Ops.EndWritebackHoldsRef
+	if holdRef {
+		t.Step("get_page")
+		GetPage(t, page)
+	}
 	if !t.K.Ops.TestClearPageWriteback(t, page) {
 		t.Bug(BugEndWriteback, "end_page_writeback on pfn %d with PG_writeback already clear: BUG()", page.pfn)
 	}
@@ -417,6 +438,10 @@ func EndPageWriteback(t *Thread, page *Page) {
 	// pairing with the waiter setting PG_waiters under q->lock before it
 	// tests the bit. Sequential consistency at scheduling points gives it.
 	wakeUpPage(t, page, PG_writeback)
+	if holdRef {
+		t.Step("put_page")
+		PutPage(t, page)
+	}
 	t.Return()
 }
 

@@ -37,6 +37,14 @@ type Ops struct {
 	// buffers; it reports whether the write may go on.
 	WritepageNoBuffers func(t *Thread, page *Page) bool
 
+	// EndWritebackHoldsRef: end_page_writeback() takes get_page() before
+	// clearing PG_writeback and put_page() after the wake-up (073861ed77b6,
+	// v5.10-rc6). A switch, not a replacement: the patch adds two lines to
+	// end_page_writeback() and composes with patches that change the
+	// clear-and-wake lines between them (20200416220130.13343-10/-11), so
+	// every end_page_writeback() of those patches honours it.
+	EndWritebackHoldsRef bool
+
 	// Switches of the race C fixes.
 	// DIOPin: direct I/O takes FOLL_PIN pins rather than FOLL_GET
 	// references (a7e689dd1c06, v6.5).

@@ -5,7 +5,8 @@ import "github.com/pagelab/pagelab/mm"
 // writebackFamily are the variants that race A and B are run under.
 var writebackFamily = []string{
 	"baseline", "v5.8", "fair-handoff", "loop-wait", "wait-to-set",
-	"no-waiters-check", "hold-ref", "hold-ref+loop-wait", "folio",
+	"no-waiters-check", "hold-ref", "hold-ref+loop-wait", "hold-ref+no-waiters-check",
+	"folio-no-loop", "folio",
 }
 
 // WritebackRestart is race A (seed 000, c2407cf7d22d): a stale
