@@ -214,3 +214,25 @@ func FuzzReadRecords(f *testing.F) {
 		}
 	})
 }
+
+// TestWriteFileAtomicMode: result files are readable by others (0644 less
+// the umask), not CreateTemp's 0600.
+func TestWriteFileAtomicMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f.txt")
+	if err := WriteFileAtomic(path, []byte("x\n")); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fi.Mode().Perm(), 0o644&^umask(); got != want {
+		t.Errorf("mode %v, want %v", got, want)
+	}
+	if umask()&0o044 == 0 && fi.Mode().Perm()&0o044 != 0o044 {
+		t.Errorf("mode %v: not readable by group and others under umask %03o", fi.Mode().Perm(), umask())
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*.tmp*")); len(tmps) > 0 {
+		t.Errorf("temporary files left: %v", tmps)
+	}
+}

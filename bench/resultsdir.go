@@ -58,7 +58,9 @@ const (
 )
 
 // WriteFileAtomic writes data to path through a temporary file in the same
-// directory and a rename, so that a reader never sees half a file.
+// directory and a rename, so that a reader never sees half a file. The file
+// gets mode 0644 less the umask, as os.WriteFile would give it (CreateTemp's
+// temporary files are 0600: results are meant to be shared).
 func WriteFileAtomic(path string, data []byte) error {
 	dir, base := filepath.Split(path)
 	f, err := os.CreateTemp(dir, "."+base+".tmp*")
@@ -66,6 +68,11 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	tmp := f.Name()
+	if err := f.Chmod(0o644 &^ umask()); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return err
+	}
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		os.Remove(tmp)

@@ -83,7 +83,10 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err != nil {
 		var names []string
 		fs.VisitAll(func(f *flag.Flag) { names = append(names, "-"+f.Name) })
-		return usagef("%s %v (valid flags: %s)", fs.Name(), err, strings.Join(names, " "))
+		if len(names) == 0 {
+			return usagef("%s: %v (it takes no flags)", fs.Name(), err)
+		}
+		return usagef("%s: %v (valid flags: %s)", fs.Name(), err, strings.Join(names, " "))
 	}
 	if fs.NArg() > 0 {
 		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
@@ -112,7 +115,7 @@ func cmdList(args []string, w io.Writer) error {
 	var b strings.Builder
 	fmt.Fprintln(&b, "WORKLOADS")
 	for _, wl := range workloads.All() {
-		fmt.Fprintf(&b, "  %-20s %s\n", wl.ID, wrap(wl.Desc, 56, 23))
+		listEntry(&b, wl.ID, wl.Desc)
 		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", wrap(strings.Join(wl.Fixes, " "), 50, 30))
 		for _, p := range wl.Params {
 			fmt.Fprintf(&b, "  %-20s -param %s=%d (%d..%d)\n  %-20s   %s\n", "", p.Name, p.Default, p.Min, p.Max, "", wrap(p.Desc, 54, 25))
@@ -131,14 +134,25 @@ func cmdList(args []string, w io.Writer) error {
 	}
 	fmt.Fprintln(&b, "\nFIX VARIANTS (compose with '+')")
 	for _, f := range fixes.All() {
-		fmt.Fprintf(&b, "  %-20s %s\n  %-20s %s\n", f.ID, wrap(f.Desc, 56, 23), "", f.Ref)
+		listEntry(&b, f.ID, f.Desc)
+		fmt.Fprintf(&b, "  %-20s %s\n", "", f.Ref)
 	}
 	fmt.Fprintln(&b, "\nFAILURE IDS")
 	for f := mm.Failure(0); f < mm.NumFailures; f++ {
-		fmt.Fprintf(&b, "  %-20s %s\n", f, wrap(f.Description(), 56, 23))
+		listEntry(&b, f.String(), f.Description())
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// listEntry writes one id of pagelab list and its description, wrapped to
+// 79 columns; an id wider than its 20-column field gets a line of its own.
+func listEntry(b *strings.Builder, id, desc string) {
+	if len(id) > 20 {
+		fmt.Fprintf(b, "  %s\n  %-20s %s\n", id, "", wrap(desc, 56, 23))
+		return
+	}
+	fmt.Fprintf(b, "  %-20s %s\n", id, wrap(desc, 56, 23))
 }
 
 // wrap folds s at width columns, indenting continuation lines by indent.

@@ -267,6 +267,9 @@ func TestBadInput(t *testing.T) {
 		{"bench fix twice", []string{"bench", "-o", "/nonexistent/x", "-workload", "writeback-restart", "-fix", "baseline,baseline"}, []string{"bench: fix baseline given twice"}},
 		{"bench composition twice", []string{"bench", "-o", "/nonexistent/x", "-workload", "writeback-restart", "-fix", "loop-wait+hold-ref,hold-ref+loop-wait"}, []string{"bench: fix hold-ref+loop-wait given twice (as loop-wait+hold-ref and hold-ref+loop-wait)"}},
 		{"bench cpus 0", []string{"bench", "-o", "/nonexistent/x", "-cpus", "0"}, []string{"bench: bad -cpus \"0\""}},
+		{"undefined flag has a colon", runWith("-bogus"), []string{"run: flag provided but not defined: -bogus"}},
+		{"compare undefined flag", []string{"compare", "-x", "a", "b"}, []string{"compare: flag provided but not defined: -x (it takes no flags)"}},
+		{"diagram script of a workload without scripts", []string{"diagram", "-workload", "lock-storm", "-script", "x"}, []string{`unknown script "x": lock-storm has no scripts`, "workloads with scripts: writeback-restart"}},
 		{"verify undefined flag", []string{"verify", "-workload", "writeback-restart", "-runs", "3"}, []string{"-runs", "valid flags:", "-max-states"}},
 	}
 	for _, tc := range tests {
@@ -432,6 +435,27 @@ func TestHelp(t *testing.T) {
 			if len(line) > 80 {
 				t.Errorf("pagelab %s -h: line %d is %d columns", cmd, i+1, len(line))
 			}
+		}
+	}
+}
+
+// TestListColumns: in pagelab list every description starts in column 24,
+// whatever the width of its id (a long id gets a line of its own).
+func TestListColumns(t *testing.T) {
+	stdout, _, err := runCLI("list")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, line := range strings.Split(stdout, "\n") {
+		if !strings.HasPrefix(line, "  ") || line[2] == ' ' {
+			continue
+		}
+		id, rest, ok := strings.Cut(line[2:], " ")
+		if !ok {
+			continue // an id alone: its description is on the next line
+		}
+		if len(id) > 20 || len(line) < 24 || line[22] != ' ' || line[23] == ' ' || strings.TrimSpace(rest) == "" {
+			t.Errorf("line %d: description not in column 24: %q", n+1, line)
 		}
 	}
 }

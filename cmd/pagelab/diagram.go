@@ -86,6 +86,9 @@ func replayConfig(cmd, schedule, script, workload, fix string) (*bench.ReplayCon
 			}
 		}
 		if schedule == "" {
+			if len(names) == 0 {
+				return nil, usagef("%s: unknown script %q: %s has no scripts (workloads with scripts: %s)", cmd, script, workload, strings.Join(scripted(), ", "))
+			}
 			return nil, usagef("%s: unknown script %q for %s (valid: %s)", cmd, script, workload, strings.Join(names, ", "))
 		}
 	}
@@ -103,4 +106,15 @@ func replayConfig(cmd, schedule, script, workload, fix string) (*bench.ReplayCon
 		return nil, usagef("%s: %v", cmd, err)
 	}
 	return cfg, nil
+}
+
+// scripted lists the workloads that have seed scripts.
+func scripted() []string {
+	var ids []string
+	for _, wl := range workloads.All() {
+		if seeds, err := workloads.Seeds(wl.ID); err == nil && len(seeds) > 0 {
+			ids = append(ids, wl.ID)
+		}
+	}
+	return ids
 }

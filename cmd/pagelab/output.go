@@ -177,7 +177,7 @@ func writeLatencyTable(b *strings.Builder, cells []*bench.Cell) {
 		}
 	}
 	if len(failing) > 0 {
-		b.WriteString("\nfailures in timed runs:\n")
+		fmt.Fprintf(b, "\nfailures in %s runs:\n", cells[0].Strategy)
 		for _, f := range failing {
 			fmt.Fprintf(b, "  %s\n", f)
 		}

@@ -86,6 +86,8 @@ func cmdReplay(args []string, stdout io.Writer) error {
 		} else {
 			fmt.Fprintf(out, "continued with %s scheduling\n", then)
 		}
+	case r.Exhausted && then == "stop":
+		fmt.Fprintf(out, "followed all %d segments of the schedule,\nthen stopped (-then stop)\n", len(s.Segments))
 	case r.Exhausted:
 		fmt.Fprintf(out, "followed all %d segments of the schedule,\nthen continued with %s scheduling\n", len(s.Segments), then)
 	default:
