@@ -135,7 +135,11 @@ func cmdList(args []string, w io.Writer) error {
 	fmt.Fprintln(&b, "\nFIX VARIANTS (compose with '+')")
 	for _, f := range fixes.All() {
 		listEntry(&b, f.ID, f.Desc)
-		fmt.Fprintf(&b, "  %-20s %s\n", "", f.Ref)
+		if len(f.Ref) > 56 { // a message id: one word, moved left to fit
+			fmt.Fprintf(&b, "  %*s\n", 77, f.Ref)
+		} else {
+			fmt.Fprintf(&b, "  %-20s %s\n", "", f.Ref)
+		}
 	}
 	fmt.Fprintln(&b, "\nFAILURE IDS")
 	for f := mm.Failure(0); f < mm.NumFailures; f++ {

@@ -141,11 +141,11 @@ func partingLine(a, b string, as, bs []string, ae *bench.Exec) string {
 		i++
 	}
 	var sb strings.Builder
-	fmt.Fprintf(&sb, "under %s the same schedule ended %s", a, ae.Result.Outcome)
+	first := fmt.Sprintf("under %s the same schedule ended %s", a, ae.Result.Outcome)
 	if ids := ae.Fired.List(); len(ids) > 0 {
-		fmt.Fprintf(&sb, " with %v", ids)
+		first += fmt.Sprintf(" with %v", ids)
 	}
-	sb.WriteString(";\n")
+	sb.WriteString(wrap(first+";", 78, 0) + "\n")
 	switch {
 	case i == len(as) && i == len(bs):
 		sb.WriteString("the two executions take the same steps\n")
