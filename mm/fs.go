@@ -205,10 +205,40 @@ func grabCachePageWriteBegin(t *Thread, mapping *AddressSpace, index uint64) *Pa
 	}
 }
 
-// MpageWritepage is the model filesystem's ->writepage, in the mould of
-// __mpage_writepage() (fs/mpage.c, v5.10): start writeback on the locked
-// page (the filesystem's "BUG_ON(PageWriteback); set_page_writeback"),
-// unlock it, and submit the bio.
+// MpageWritepage is the model filesystem's ->writepage: mpage_writepage()
+// (fs/mpage.c, v5.10), that is __mpage_writepage() on one page and then
+// the submission of the bio it built:
+//
+//	/* __mpage_writepage(), the page mapped to its block: */
+//	BUG_ON(PageWriteback(page));
+//	set_page_writeback(page);
+//	unlock_page(page);
+//	if (boundary || (first_unmapped != blocks_per_page)) {
+//		bio = mpage_bio_submit(REQ_OP_WRITE, op_flags, bio);
+//		...
+//	} else {
+//		mpd->last_block_in_bio = blocks[blocks_per_page - 1];
+//	}
+//	...
+//	/* mpage_writepage(): */
+//	int ret = __mpage_writepage(page, wbc, &mpd);
+//	if (mpd.bio)
+//		mpage_bio_submit(REQ_OP_WRITE, op_flags, mpd.bio);
+//
+// So the I/O is submitted after unlock_page(), never before (unlike
+// __block_write_full_page(), which submits its buffers and then unlocks).
+// __mpage_writepage() itself submits only at a boundary block or a page
+// not wholly mapped; otherwise it leaves the bio in mpd for the next page
+// to extend. Under mpage_writepages() (ext2's ->writepages) that bio goes
+// out when a page whose blocks do not follow comes along (before that
+// page's set_page_writeback, while it is locked) or after
+// write_cache_pages() returns; and generic_writepages() and
+// mpage_writepages() both run under blk_start_plug(), so the request
+// reaches the device at blk_finish_plug() or when the writer sleeps. The
+// model's do_writepages() is generic_writepages() with this ->writepage:
+// one page per bio, submitted right after unlock_page(), which lets the
+// completion run while write_cache_pages() is still finishing its pagevec;
+// mpage_writepages() would hold it until then.
 func MpageWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	t.Enter("mpage_writepage")
 	defer t.Exit()

@@ -243,9 +243,10 @@ func WriteCachePagesWriteback(t *Thread, page *Page, wbc *WritebackControl) bool
 	return true
 }
 
-// Writepage is a filesystem's ->writepage in the mould of __mpage_writepage()
-// (fs/mpage.c, v5.10): entered with the page locked and its dirty bit
-// cleared, it starts writeback, unlocks the page and submits the write.
+// Writepage is a filesystem's ->writepage: entered with the page locked and
+// its dirty bit cleared, it starts writeback and unlocks the page, and
+// submits the write after the unlock (mpage_writepage(), fs/mpage.c, v5.10:
+// MpageWritepage) or before it (__block_write_full_page(), fs/buffer.c).
 type Writepage func(t *Thread, page *Page, wbc *WritebackControl)
 
 // WriteCachePages is write_cache_pages() (mm/page-writeback.c, v5.10).
