@@ -53,12 +53,16 @@ func writepageNoBuffersWarn(t *mm.Thread, page *mm.Page) bool {
 
 // PinAwareReclaim is direct I/O on FOLL_PIN (eddb1c228f79, 3faa52c03f44;
 // a7e689dd1c06 in v6.5) with d824ec2a1546 ("mm: do not reclaim private
-// data from pinned page"): reclaim sees that the page is maybe DMA-pinned
-// and keeps it with its buffers.
+// data from pinned page", v6.4; 1/5 of Jan Kara's RFC below, merged on its
+// own): shrink_folio_list() tests folio_maybe_dma_pinned() once the folio
+// is unmapped ("it cannot be newly pinned anymore"), before the dirty
+// folio's write-out, and keeps a pinned folio (goto activate_locked): it is
+// neither written by reclaim nor stripped of its buffers. The test is
+// mm.ShrinkPage's, behind the switch.
 var PinAwareReclaim = &Fix{
 	ID:      "pin-aware-reclaim",
 	Ref:     "d824ec2a1546",
-	Desc:    "DIO pins pages (FOLL_PIN); reclaim keeps a pinned page's buffers",
+	Desc:    "DIO pins pages (FOLL_PIN); reclaim keeps a pinned page before pageout",
 	Enables: []string{"dio:foll_pin", "reclaim:keep_pinned"},
 	Apply: func(ops *mm.Ops) {
 		ops.DIOPin = true
@@ -67,16 +71,37 @@ var PinAwareReclaim = &Fix{
 }
 
 // BouncePinned is Jan Kara's RFC "Writeback handling of pinned pages"
-// (20230209121046.25360-1-jack@suse.cz), with direct I/O on FOLL_PIN:
-// writeback of a maybe-DMA-pinned page writes a bounce copy, so the device
-// never reads a page a pinner can still modify.
+// (20230209121046.25360-1-jack@suse.cz, five patches), with direct I/O on
+// FOLL_PIN:
+//
+//   - 1/5 "mm: Do not reclaim private data from pinned page": reclaim keeps
+//     a pinned page (merged as d824ec2a1546: pin-aware-reclaim's switch);
+//   - 2/5 "ext4: Drop workaround for mm reclaiming fs private page data"
+//     removes cc5095747edf's warning (fs-tolerant), which the v5.10
+//     baseline does not have: nothing to model;
+//   - 3/5 "mm: Do not try to write pinned folio during memory cleaning
+//     writeback": clear_page_dirty_for_io(wbc, page) returns false for a
+//     maybe-DMA-pinned page under WB_SYNC_NONE writeback, which leaves it
+//     dirty (mm.ClearPageDirtyForIO);
+//   - 4/5 "block: Add support for bouncing pinned pages" and 5/5 "iomap:
+//     Bounce pinned pages during writeback": on a stable-writes device
+//     (SB_I_STABLE_WRITES) a pinned page's write is bounced, so the device
+//     reads a copy taken at submission (mm.BlockWritepage; 5/5 is written
+//     for iomap, the model applies its test where the buffer path builds
+//     the bio).
+//
+// On a device without stable writes (the default) nothing is bounced: a
+// pinned page is then only ever written by data-integrity writeback
+// (WB_SYNC_ALL), as in the series.
 var BouncePinned = &Fix{
-	ID:      "bounce-pinned",
-	Ref:     "20230209121046.25360-1-jack@suse.cz",
-	Desc:    "DIO pins pages; writeback of a pinned page writes a stable copy",
-	Enables: []string{"dio:foll_pin", "writeback:bounce_pinned"},
+	ID:       "bounce-pinned",
+	Ref:      "20230209121046.25360-1-jack@suse.cz",
+	Desc:     "DIO pins pages; RFC 1-5/5: reclaim and background writeback skip pinned pages, stable-writes devices bounce them",
+	Enables:  []string{"dio:foll_pin", "reclaim:keep_pinned", "writeback:bounce_pinned"},
+	Includes: []string{"pin-aware-reclaim"},
 	Apply: func(ops *mm.Ops) {
 		ops.DIOPin = true
+		ops.ReclaimKeepsPinned = true
 		ops.BouncePinned = true
 	},
 }

@@ -154,6 +154,16 @@ func (t *Thread) refAtLeast(p *Page, n int32) bool {
 	return v
 }
 
+// refEquals is page_count(page) == n (is_page_cache_freeable), reported:
+// the task learns the comparison.
+func (t *Thread) refEquals(p *Page, n int32) bool {
+	v := p.refcount.Load() == n
+	if t.Footprinting() {
+		t.cdeP(cdeR|objPageRef, p, boolID(v))
+	}
+	return v
+}
+
 // pageMapped is page_mapped(): _mapcount > 0 (here, where 0 is unmapped),
 // reported.
 func (t *Thread) pageMapped(p *Page) bool {

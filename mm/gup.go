@@ -79,7 +79,24 @@ func (inode *Inode) allocateBlock(index uint64) {
 // BlockPageMkwrite is ->page_mkwrite = block_page_mkwrite() (fs/buffer.c,
 // v5.10), what ext4 and others do on a write fault to a shared mapping:
 // lock the page, check it is still in the file, attach buffers and allocate
-// blocks, dirty it; returned locked.
+// blocks (__block_write_begin, block_commit_write), dirty it and wait for a
+// writeback in flight if the device needs stable pages; returned locked:
+//
+//	lock_page(page);
+//	size = i_size_read(inode);
+//	if ((page->mapping != inode->i_mapping) ||
+//	    (page_offset(page) > size)) {
+//		ret = -EFAULT;
+//		goto out_unlock;
+//	}
+//	...
+//	ret = __block_write_begin(page, 0, end, get_block);
+//	if (!ret)
+//		ret = block_commit_write(page, 0, end);
+//	...
+//	set_page_dirty(page);
+//	wait_for_stable_page(page);
+//	return 0;
 func BlockPageMkwrite(t *Thread, vma *VMA, page *Page) bool {
 	t.Enter("block_page_mkwrite")
 	defer t.Exit()
@@ -94,8 +111,30 @@ func BlockPageMkwrite(t *Thread, vma *VMA, page *Page) bool {
 		attachPageBuffers(t, page)
 	}
 	SetPageDirty(t, page)
+	WaitForStablePage(t, page)
 	t.Return(1)
 	return true
+}
+
+// WaitForStablePage is wait_for_stable_page() (mm/page-writeback.c, v5.10;
+// the superblock flag since 1cb039f3dc16, v5.10-rc1):
+//
+//	page = thp_head(page);
+//	if (page->mapping->host->i_sb->s_iflags & SB_I_STABLE_WRITES)
+//		wait_on_page_writeback(page);
+//
+// SB_I_STABLE_WRITES is the device's (Disk.StableWrites, set when the
+// filesystem is mounted and never changed after): the read of it decides
+// nothing another task can change. The caller holds the page lock, so no
+// new writeback can start while it waits; the I/O completion that ends the
+// one in flight takes no page lock.
+func WaitForStablePage(t *Thread, page *Page) {
+	t.Enter("wait_for_stable_page")
+	defer t.Exit()
+	if t.K.Disk.StableWrites {
+		waitOnPageWriteback(t, t.compoundHead(page))
+	}
+	t.Return()
 }
 
 // HandleWriteFault is a write fault on the shared mapping at index
@@ -230,10 +269,46 @@ func DirectIORead(t *Thread, vma *VMA, index uint64) {
 	})
 }
 
-// BlockWritepage is a buffer-based filesystem's ->writepage
-// (ext4_writepage → block_write_full_page, fs/buffer.c and fs/ext4, v5.10):
-// the page must have buffers — page_buffers() is BUG_ON(!PagePrivate) —
-// then writeback starts, the page is unlocked and the blocks written.
+// BlockWritepage is a buffer-based filesystem's ->writepage (ext4_writepage
+// → block_write_full_page → __block_write_full_page, fs/ext4/inode.c and
+// fs/buffer.c, v5.10), for a page with one buffer (blocksize ==
+// PAGE_SIZE): the page must have buffers — page_buffers() is
+// BUG_ON(!PagePrivate) — then, with the page still locked, writeback
+// starts, the buffer's bio is submitted, and only then is the page
+// unlocked:
+//
+//	BUG_ON(PageWriteback(page));
+//	set_page_writeback(page);
+//
+//	do {
+//		struct buffer_head *next = bh->b_this_page;
+//		if (buffer_async_write(bh)) {
+//			submit_bh_wbc(REQ_OP_WRITE, write_flags, bh,
+//					inode->i_write_hint, wbc);
+//			nr_underway++;
+//		}
+//		bh = next;
+//	} while (bh != head);
+//	unlock_page(page);
+//
+// The I/O may complete (end_buffer_async_write → end_page_writeback)
+// before unlock_page.
+//
+// bounce-pinned (Jan Kara's RFC, 20230209121046.25360-1-jack@suse.cz)
+// adds 5/5's test where the bio is built — there in iomap_add_to_ioend(),
+// here in the buffer path the model's file uses:
+//
+//	if (inode->i_sb->s_iflags & SB_I_STABLE_WRITES &&
+//	    folio_maybe_dma_pinned(folio))
+//		wpc->ioend->io_bio->bi_flags |= 1 << BIO_NEED_PIN_BOUNCE;
+//
+// and 4/5's in submit_bio (blk_queue_bounce → __blk_queue_bounce): a
+// flagged bio whose page is maybe DMA-pinned is copied to a bounce page
+// at submission, and the device reads the copy. The two tests are one
+// read here: while this task holds the page lock after page_mkclean(), no
+// new pin can be taken (GUP needs a writable PTE or ->page_mkwrite, which
+// locks the page), so a page unpinned at the first test is unpinned at
+// the second.
 func BlockWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	t.Enter("ext4_writepage")
 	defer t.Exit()
@@ -246,12 +321,13 @@ func BlockWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 	}
 	ino, index := bioOwner(t, page)
 	t.K.Ops.StartPageWriteback(t, page)
-	UnlockPage(t, page)
+	t.Step("submit_bh_wbc")
+	bounce := t.K.Ops.BouncePinned && t.K.Disk.StableWrites && PageMaybeDMAPinned(t, page)
 	bio := SubmitBio(t, page, ino, index)
-	if t.K.Ops.BouncePinned && PageMaybeDMAPinned(t, page) {
-		// Writeback of a maybe-DMA-pinned page writes a stable copy.
+	if bounce {
 		t.setBioBounce(bio, t.pageData(page))
 	}
+	UnlockPage(t, page)
 }
 
 // WritepageNoBuffers is page_buffers()'s BUG_ON(!PagePrivate(page)) when a
@@ -374,13 +450,105 @@ func removeMapping(t *Thread, page *Page) bool {
 	return true
 }
 
+// isPageCacheFreeable is is_page_cache_freeable() (mm/vmscan.c, v5.10):
+//
+//	/*
+//	 * A freeable page cache page is referenced only by the caller
+//	 * that isolated the page, the page cache and optional buffer
+//	 * heads at page->private.
+//	 */
+//	int page_cache_pins = thp_nr_pages(page);
+//	return page_count(page) - page_has_private(page) == 1 + page_cache_pins;
+//
+// for an order-0 page (thp_nr_pages 1). page_has_private() is PG_private
+// (no PG_private_2 in the model). The two loads are plain reads of one
+// step (pageout's); the task learns PG_private and whether the count is
+// the expected one.
+func isPageCacheFreeable(t *Thread, page *Page) bool {
+	private := PagePrivate(t, page)
+	want := int32(2)
+	if private {
+		want++
+	}
+	return t.refEquals(page, want)
+}
+
+// pageout_t, pageout()'s outcome (mm/vmscan.c, v5.10).
+type pageoutT uint8
+
+const (
+	// PAGE_KEEP: failed to write the page out; the page is locked.
+	PAGE_KEEP pageoutT = iota
+	// PAGE_ACTIVATE: move the page to the active list; it is locked.
+	PAGE_ACTIVATE
+	// PAGE_SUCCESS: the page was sent to the disk; it is unlocked.
+	PAGE_SUCCESS
+	// PAGE_CLEAN: the page is clean and locked.
+	PAGE_CLEAN
+)
+
+// pageout is pageout() (mm/vmscan.c, v5.10) for a page of a file with
+// ->writepage, called by shrink_page_list() for each dirty page:
+//
+//	if (!is_page_cache_freeable(page))
+//		return PAGE_KEEP;
+//	...
+//	if (clear_page_dirty_for_io(page)) {
+//		...
+//		SetPageReclaim(page);
+//		res = mapping->a_ops->writepage(page, &wbc);
+//		...
+//		return PAGE_SUCCESS;
+//	}
+//	return PAGE_CLEAN;
+//
+// A page someone else holds a reference on — the direct I/O's GUP
+// reference or pin — is not written by reclaim. (may_write_to_inode() is
+// true: no congestion in the model; PG_reclaim is not modelled.)
+func pageout(t *Thread, page *Page) pageoutT {
+	t.Enter("pageout")
+	defer t.Exit()
+	t.Step("pageout")
+	if !isPageCacheFreeable(t, page) {
+		t.Return(uint64(PAGE_KEEP))
+		return PAGE_KEEP
+	}
+	if ClearPageDirtyForIO(t, nil, page) {
+		writepageOf(t, page)(t, page, &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 32, RangeEnd: MaxIndex})
+		t.Return(uint64(PAGE_SUCCESS))
+		return PAGE_SUCCESS
+	}
+	t.Return(uint64(PAGE_CLEAN))
+	return PAGE_CLEAN
+}
+
 // ShrinkPage is reclaim of one page by kswapd: isolate_lru_pages() takes a
 // reference, shrink_page_list() (mm/vmscan.c, v5.10) tries to reclaim it —
 // trylock, skip if under writeback, unmap, write it out if dirty
-// (pageout: clear_page_dirty_for_io and ->writepage), release its buffers,
-// remove it from the page cache — and putback drops the reference. One
-// call is one pass: a page written out is kept and reclaimed by a later
-// pass once its writeback is done.
+// (pageout(): not if anyone but the page cache, the buffers and reclaim
+// holds a reference; else clear_page_dirty_for_io and ->writepage), release
+// its buffers, remove it from the page cache — and putback drops the
+// reference. One call is one pass: a page written out is kept and
+// reclaimed by a later pass once its writeback is done. It is the pass in
+// which kswapd writes file pages (v5.10 leaves a dirty file page to the
+// flusher unless PageReclaim from an earlier pass and the node is marked
+// PGDAT_DIRTY; the model takes that condition as met).
+//
+// pin-aware-reclaim (d824ec2a1546, v6.4) places its test after the unmap
+// and before the dirty page's write-out, as it is in shrink_folio_list():
+//
+//	/*
+//	 * Folio is unmapped now so it cannot be newly pinned anymore.
+//	 * No point in trying to reclaim folio if it is pinned.
+//	 * Furthermore we don't want to reclaim underlying fs metadata
+//	 * if the folio is pinned and thus potentially modified by the
+//	 * pinning process as that may upset the filesystem.
+//	 */
+//	if (folio_maybe_dma_pinned(folio))
+//		goto activate_locked;
+//
+//	mapping = folio_mapping(folio);
+//	if (folio_test_dirty(folio)) {
 func ShrinkPage(t *Thread, page *Page) {
 	t.Enter("shrink_page_list")
 	defer t.Exit()
@@ -418,23 +586,32 @@ func ShrinkPage(t *Thread, page *Page) {
 	if t.pageMapped(page) {
 		tryToUnmap(t, page)
 	}
+	if t.K.Ops.ReclaimKeepsPinned {
+		t.Step("shrink_page_list:page_maybe_dma_pinned")
+		if PageMaybeDMAPinned(t, page) {
+			// goto activate_locked
+			UnlockPage(t, page)
+			return
+		}
+	}
 	t.Step("shrink_page_list:PageDirty")
 	if PageDirty(t, page) {
-		// pageout(): clear_page_dirty_for_io, then ->writepage, which
-		// unlocks the page. The page is kept: a later pass takes it.
-		if ClearPageDirtyForIO(t, page) {
-			writepageOf(t, page)(t, page, &WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1})
+		switch pageout(t, page) {
+		case PAGE_KEEP, PAGE_ACTIVATE:
+			UnlockPage(t, page)
 			return
+		case PAGE_SUCCESS:
+			// ->writepage unlocked the page; it is under writeback
+			// (or redirtied): goto keep. A later pass takes it.
+			return
+		case PAGE_CLEAN:
+			// try to free the page below
 		}
 	}
 	t.Step("shrink_page_list:PagePrivate")
 	if PagePrivate(t, page) {
-		if t.K.Ops.ReclaimKeepsPinned && PageMaybeDMAPinned(t, page) {
-			// d824ec2a1546: do not reclaim private data from a pinned page.
-			UnlockPage(t, page)
-			return
-		}
 		if !tryToReleasePage(t, page) {
+			// goto activate_locked
 			UnlockPage(t, page)
 			return
 		}

@@ -133,7 +133,7 @@ func CompressFileRange(t *Thread, inode *Inode, start, end int64) {
 		if page == nil {
 			continue
 		}
-		if ClearPageDirtyForIO(t, page) {
+		if ClearPageDirtyForIO(t, nil, page) {
 			t.Step("set_page_writeback")
 			SetPageWriteback(t, page)
 			ino, index := bioOwner(t, page)

@@ -49,10 +49,13 @@ type Ops struct {
 	// DIOPin: direct I/O takes FOLL_PIN pins rather than FOLL_GET
 	// references (a7e689dd1c06, v6.5).
 	DIOPin bool
-	// ReclaimKeepsPinned: reclaim leaves a maybe-DMA-pinned page's private
-	// data alone (d824ec2a1546).
+	// ReclaimKeepsPinned: shrink_page_list keeps a maybe-DMA-pinned page
+	// once it is unmapped, before pageout (d824ec2a1546).
 	ReclaimKeepsPinned bool
-	// BouncePinned: writeback of a maybe-DMA-pinned page writes a copy.
+	// BouncePinned: Jan Kara's RFC 3/5 to 5/5 (20230209121046.25360-1):
+	// WB_SYNC_NONE writeback skips a maybe-DMA-pinned page
+	// (clear_page_dirty_for_io with wbc), and on a stable-writes device
+	// a pinned page's write is bounced.
 	BouncePinned bool
 
 	// Switches of the race D fixes.
