@@ -30,8 +30,12 @@ const (
 	// StalePage: a path touched the flags of a page it holds no reference
 	// to after that page was freed (and possibly reused).
 	StalePage
-	// DataCorruption: the disk received data the block's owner never
-	// wrote, or data that changed while its I/O was in flight.
+	// DataCorruption: the disk keeps data no writer of the block wrote —
+	// another owner's (its page was freed and reused under the write), or
+	// a torn write (the page changed under the device's read) that nothing
+	// writes again — or data that changed under the write on a
+	// stable-writes device, whose checksum no longer matches (disk.go's
+	// bioDMA at I/O completion, checkTornBlocks at the end).
 	DataCorruption
 	// DataLoss: data a writer wrote never reaches the disk although it was
 	// reported written or its dirty state was dropped.
@@ -40,9 +44,11 @@ const (
 	// for was still in flight (the data may land later): a durability
 	// violation, not lost data.
 	FsyncEarly
-	// UnstableWrite: a page changed while its writeback I/O was in flight
-	// on a device without stable writes: harmless there (the page stays
-	// dirty and is written again), corruption on a stable-writes device.
+	// UnstableWrite: a GUP user's DMA changed a page while its writeback
+	// I/O was in flight, on a device without stable writes: the block may
+	// be torn, harmless as long as the page stays dirty and is written
+	// again (else data-corruption at the end); on a stable-writes device
+	// the same change is data-corruption at once.
 	UnstableWrite
 	// VMBugRefcount is VM_BUG_ON_PAGE(page_ref_zero_or_close_to_overflow)
 	// in get_page() (a reference taken from a zero refcount) or
@@ -75,10 +81,10 @@ var failureDescs = [NumFailures]string{
 	"a dirty page without buffers reached ->writepage (page_buffers BUG)",
 	"bad_page() at free: refcount, mapping or a CHECK_AT_FREE flag still set",
 	"page flags touched without a reference after the page was freed",
-	"the disk got data its block's owner never wrote, or that changed in flight",
+	"the disk keeps data no writer wrote (another owner's, a torn write never rewritten) or that changed under a stable-writes device",
 	"data a writer wrote never reaches the disk although reported written, or its dirty state was dropped",
 	"fsync/fdatawait returned while the I/O it had to wait for was in flight (data may land later)",
-	"a page changed while its writeback I/O was in flight: harmless here, corruption on a stable-writes device",
+	"DMA changed a page under its write I/O on a plain disk: the block is torn until the page is rewritten",
 	"VM_BUG_ON_PAGE on a zero refcount: get_page on a freed page, or put_page of no reference",
 	"WARN_ON(!PageWriteback) when ending writeback on a page whose bit is already clear",
 	"every unfinished task is asleep and nobody is left to wake them",
@@ -176,7 +182,7 @@ func (f Failure) Short() string {
 	case StalePage:
 		return "!! touches a freed page"
 	case DataCorruption:
-		return "!! DMA of another's data"
+		return "!! corrupt data on disk"
 	case DataLoss:
 		return "!! data lost"
 	case FsyncEarly:
