@@ -43,6 +43,22 @@ type Config struct {
 	// DebugVMPgflags is CONFIG_DEBUG_VM_PGFLAGS: the PF_* page-flag
 	// policies (PF_ONLY_HEAD, PF_NO_TAIL) are checked.
 	DebugVMPgflags bool
+	// Version is the modelled kernel's version. The model is v5.10's; the
+	// few checks that differ in the era of another race follow this field
+	// (clear_page_dirty_for_io's BUG_ON before v5.7). A workload of another
+	// era sets it in its Setup (race E: v5.2).
+	Version KernelVersion
+}
+
+// KernelVersion is LINUX_VERSION_CODE: KERNEL_VERSION(a, b, c) is
+// a<<16 + b<<8 + c (include/generated/uapi/linux/version.h).
+type KernelVersion uint32
+
+// KERNEL_VERSION is the macro of the same name.
+func KERNEL_VERSION(a, b, c uint32) KernelVersion { return KernelVersion(a<<16 + b<<8 + c) }
+
+func (v KernelVersion) String() string {
+	return fmt.Sprintf("v%d.%d.%d", v>>16, v>>8&0xff, v&0xff)
 }
 
 // DefaultConfig is a syzbot-like debug kernel: the configuration under which
@@ -55,6 +71,7 @@ func DefaultConfig() Config {
 		PageLockUnfairness: 5,
 		DebugVM:            true,
 		DebugVMPgflags:     true,
+		Version:            KERNEL_VERSION(5, 10, 0),
 	}
 }
 

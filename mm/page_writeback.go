@@ -72,12 +72,27 @@ func SetPageDirty(t *Thread, page *Page) bool {
 // so a pinned page stays dirty and is not written by background writeback.
 // Its WARN_ON_ONCE(!wbc && folio_maybe_dma_pinned(folio)) has no failure
 // id and is not modelled.
+//
+// The lock check follows the modelled version (Kernel.Version). Up to v5.6
+// it is unconditional — v5.2.1 mm/page-writeback.c:2655
+// "BUG_ON(!PageLocked(page));", the BUG Josef Bacik's production kernels
+// hit (seed 004) — and from v5.7 on (Matthew Wilcox, "mm: Use
+// VM_BUG_ON_PAGE in clear_page_dirty_for_io", lore
+// 20200212041845.25879-4-willy@infradead.org; v5.7.14
+// mm/page-writeback.c:2658, and v5.10) it is
+// "VM_BUG_ON_PAGE(!PageLocked(page), page);", live only with
+// CONFIG_DEBUG_VM.
 func ClearPageDirtyForIO(t *Thread, wbc *WritebackControl, page *Page) bool {
 	t.Enter("clear_page_dirty_for_io")
 	defer t.Exit()
 	t.Step("clear_page_dirty_for_io")
-	if !PageLocked(t, page) && t.K.DebugVM {
-		t.Bug(BugNotLocked, "clear_page_dirty_for_io of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
+	if !PageLocked(t, page) {
+		switch {
+		case t.K.Version < KERNEL_VERSION(5, 7, 0):
+			t.Bug(BugNotLocked, "clear_page_dirty_for_io of unlocked pfn %d: BUG_ON(!PageLocked(page)) (%s)", page.pfn, t.K.Version)
+		case t.K.DebugVM:
+			t.Bug(BugNotLocked, "clear_page_dirty_for_io of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
+		}
 	}
 	// Write-protect the PTEs first, so that a store through the mapping
 	// faults (and ->page_mkwrite runs) before it can dirty the page again.

@@ -28,6 +28,9 @@ var ISizeCompress = &Workload{
 	Fixes:         []string{"baseline", "read-once"},
 	StepsEstimate: 80,
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
+		// Josef Bacik's kernels were v5.2: clear_page_dirty_for_io's
+		// BUG_ON(!PageLocked) is unconditional there.
+		k.Version = mm.KERNEL_VERSION(5, 2, 0)
 		return func(t *mm.Thread) {
 			inode := k.NewInode()
 			for i := range 5 {
