@@ -44,6 +44,7 @@ const (
 	objFileTrunc   = 29 // a: ino: the oracle's truncations and truncating counters
 	objBio         = 30 // a: the completion task's ID; b: 0 the bio's bounce copy, 1 its stale-page report
 	objFileDone    = 31 // a: ino, b: index: the oracle's completed (returned) write version
+	objFileVouched = 32 // a: ino, b: index: the Fsync oracle's vouched version (fs.go vouch)
 )
 
 func obj(kind, a, b uint64) sim.Obj { return sim.Obj(kind<<56 | a<<24 | b) }

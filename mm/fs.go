@@ -1,6 +1,11 @@
 package mm
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+
+	"github.com/pagelab/pagelab/sim"
+)
 
 // A minimal block filesystem on top of the page cache, in the mould of the
 // generic paths ext2 and the mpage code use (fs/mpage.c, mm/filemap.c,
@@ -39,6 +44,10 @@ type Inode struct {
 	// legitimately.
 	truncations int
 	truncating  int
+	// vouched[index] is what an fsync of the file returned vouching for
+	// (Fsync): the highest such version and the truncation count then,
+	// for the end-of-execution check (checkVouched).
+	vouched []vouch
 }
 
 // NewInode creates an empty file.
@@ -289,9 +298,14 @@ func WritebackSingleInode(t *Thread, inode *Inode) {
 // file_write_and_wait_range() (mm/filemap.c, v5.10), that is
 // __filemap_fdatawrite_range(WB_SYNC_ALL) then __filemap_fdatawait_range().
 //
-// The data-loss oracle runs when it returns: every write that had returned
-// before fsync began must be on the disk, unless the file was truncated
-// meanwhile.
+// The oracle runs when it returns. Every write that had returned before
+// fsync began is owed to the disk, unless a truncation overlapped the
+// fsync. Fsync records what it vouches for (checkVouched: data-loss if the
+// disk does not hold it at the end of the execution), and a block that does
+// not hold it yet while the write of its page is still in flight
+// (PG_writeback set on the page of the file at that index: the I/O has not
+// ended, its DMA reads the page's data, which is that version or later) is
+// fsync-early: fsync returned before the I/O it had to wait for finished.
 func Fsync(t *Thread, inode *Inode) {
 	t.Enter("file_write_and_wait_range")
 	defer t.Exit()
@@ -321,9 +335,88 @@ func Fsync(t *Thread, inode *Inode) {
 		if v == 0 {
 			continue
 		}
+		t.vouch(inode, uint64(index), v, truncations)
 		got := t.diskBlock(inode.Ino, uint64(index))
-		if got.Ino != inode.Ino || got.Index != uint64(index) || got.Version < v {
-			t.Raise(DataLoss, "fsync of inode %d returned but block %d holds %s, not version %d or later", inode.Ino, index, got, v)
+		if got.Ino == inode.Ino && got.Index == uint64(index) && got.Version >= v {
+			continue
+		}
+		if page := t.writebackInFlight(inode, uint64(index), v); page != nil {
+			t.Raise(FsyncEarly, "fsync of inode %d returned while the write of block %d (pfn %d, under writeback) was in flight: the disk holds %s, not version %d or later", inode.Ino, index, page.pfn, got, v)
+		}
+	}
+}
+
+// vouch is the Fsync oracle's record of one page: the version an fsync
+// returned vouching for, and the file's truncation count then.
+type vouch struct {
+	version     uint64
+	truncations int
+}
+
+// vouchVal is objFileVouched's value.
+func vouchVal(vc vouch) uint64 { return vc.version<<32 | uint64(uint32(vc.truncations)) }
+
+// vouch records, for the end-of-execution check, that an fsync that began
+// at truncation count truncations returned vouching for version v of page
+// index (a later record replaces an earlier one if it is newer: a later
+// truncation count, or the same and a higher version). Reported: a
+// read-modify-write of the record.
+func (t *Thread) vouch(inode *Inode, index, v uint64, truncations int) {
+	inode.mu.Lock()
+	defer inode.mu.Unlock()
+	inode.vouched = growVouched(inode.vouched, index)
+	old := inode.vouched[index]
+	nv := old
+	if truncations > old.truncations || truncations == old.truncations && v > old.version {
+		nv = vouch{v, truncations}
+	}
+	inode.vouched[index] = nv
+	if t.Footprinting() {
+		t.cdeAccess(sim.OpRMW, inodeObj(objFileVouched, inode, index), 0, vouchVal(nv))
+	}
+}
+
+func growVouched(s []vouch, i uint64) []vouch {
+	for uint64(len(s)) <= i {
+		s = append(s, vouch{})
+	}
+	return s
+}
+
+// writebackInFlight is the Fsync oracle's look at page index of the file:
+// the page, if it is in the page cache with PG_writeback set and holds
+// version v or later of that page (so the I/O in flight will carry it);
+// nil otherwise. Reported reads; no scheduling point.
+func (t *Thread) writebackInFlight(inode *Inode, index, v uint64) *Page {
+	m := inode.Mapping
+	page := t.xaLoadSlot(m, index, m.slot(index))
+	if page == nil || !t.testFlag(page, PG_writeback) {
+		return nil
+	}
+	d := t.pageData(page)
+	if d.Ino != inode.Ino || d.Index != index || d.Version < v {
+		return nil
+	}
+	return page
+}
+
+// checkVouched is the end-of-execution half of the Fsync oracle
+// (Kernel.CheckQuiescent): every version an fsync returned vouching for must
+// be on the disk (that version or a later one), unless the file was
+// truncated since; otherwise the data never reached the disk although fsync
+// reported it written (data-loss).
+func (inode *Inode) checkVouched(k *Kernel) {
+	inode.mu.Lock()
+	vouched := append([]vouch(nil), inode.vouched...)
+	truncations, truncating := inode.truncations, inode.truncating
+	inode.mu.Unlock()
+	for index, vc := range vouched {
+		if vc.version == 0 || vc.truncations != truncations || truncating > 0 {
+			continue
+		}
+		got := k.Disk.Block(inode.Ino, uint64(index))
+		if got.Ino != inode.Ino || got.Index != uint64(index) || got.Version < vc.version {
+			k.RaiseGlobal(DataLoss, fmt.Sprintf("an fsync of inode %d returned vouching for page %d v%d, but at the end the disk holds %s", inode.Ino, index, vc.version, got))
 		}
 	}
 }

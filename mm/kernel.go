@@ -259,11 +259,15 @@ func (k *Kernel) Setup(x interface{ RunAlone(*sim.Task) error }, fn func(*Thread
 // CheckQuiescent is the oracle run when every task has finished: a page
 // still in the page cache that is neither dirty nor under writeback must
 // have its contents on the disk, or its dirty state was dropped without the
-// data being written (data-loss); a block left torn by a write of an
+// data being written (data-loss); so must the data an fsync returned
+// vouching for (checkVouched, fs.go: data-loss); a block left torn by a write of an
 // unstable page must be written again (checkTornBlocks, disk.go:
 // data-corruption).
 func (k *Kernel) CheckQuiescent() {
 	defer k.checkTornBlocks()
+	for _, inode := range k.inodes {
+		inode.checkVouched(k)
+	}
 	for _, inode := range k.inodes {
 		m := inode.Mapping
 		for i, sl := range m.slotList() {
