@@ -30,6 +30,7 @@ test:
 	$(GO) test -count=1 -race ./sim ./mm ./bench
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 10s ./sim
 	$(GO) test -run '^$$' -fuzz FuzzReadRecords -fuzztime 10s ./bench
+	$(GO) test -run '^$$' -fuzz FuzzReadManifest -fuzztime 5s ./bench
 
 # The standard matrix (every workload under its fix variants: races
 # explored RUNS times, latency workloads timed COUNT times at CPUS simulated
@@ -50,6 +51,7 @@ bench-verify:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 5m ./sim
 	$(GO) test -run '^$$' -fuzz FuzzReadRecords -fuzztime 5m ./bench
+	$(GO) test -run '^$$' -fuzz FuzzReadManifest -fuzztime 5m ./bench
 
 clean:
 	rm -f pagelab

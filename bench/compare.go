@@ -59,6 +59,7 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 	}
 	var rows []*row
 	approx := 0 // Fisher tests that used the normal approximation
+	var noLatency []string
 	for _, pr := range pairs {
 		if pr.a.Latency == nil {
 			ids := map[string]bool{}
@@ -86,6 +87,7 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 		op := PrimaryOp(pr.a.Workload, opsOf(pr.a))
 		la, lb := pr.a.Latency[op], pr.b.Latency[op]
 		if la == nil || lb == nil {
+			noLatency = append(noLatency, fmt.Sprintf("%s: %s timed in one run only", pr.a.Key(), op))
 			continue
 		}
 		for _, m := range []metric{
@@ -153,6 +155,12 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 		}
 		for _, k := range onlyB {
 			fmt.Fprintf(&s, "  new only: %s\n", k)
+		}
+	}
+	if len(noLatency) > 0 {
+		s.WriteString("\nnot compared (latency):\n")
+		for _, k := range noLatency {
+			fmt.Fprintf(&s, "  %s\n", k)
 		}
 	}
 	return s.String(), nil

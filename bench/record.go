@@ -4,15 +4,19 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/montanaflynn/stats"
 
 	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
 )
 
 // Record is one cell as a JSON Lines record: the contract of `pagelab run
@@ -145,10 +149,19 @@ func (r *Record) WriteJSON(w io.Writer) error {
 // ReadRecords parses a results.jsonl file. Errors name the file and line
 // and say what is wrong; a truncated last line is an error.
 func ReadRecords(r io.Reader, name string) ([]*Record, error) {
-	br := bufio.NewReader(r)
+	// One byte more than the bound tells a file at the bound from a longer one.
+	br := bufio.NewReaderSize(io.LimitReader(r, MaxResultsBytes+1), 64<<10)
 	var out []*Record
+	total := 0
 	for line := 1; ; line++ {
-		b, err := br.ReadBytes('\n')
+		b, err := readLine(br, MaxRecordBytes)
+		total += len(b)
+		if total > MaxResultsBytes {
+			return nil, fmt.Errorf("%s: larger than %d MiB: not a pagelab results file", name, MaxResultsBytes>>20)
+		}
+		if err == errLineTooLong {
+			return nil, fmt.Errorf("%s:%d: line longer than %d MiB: not a pagelab record", name, line, MaxRecordBytes>>20)
+		}
 		if err == io.EOF && len(b) == 0 {
 			break
 		}
@@ -182,6 +195,53 @@ func ReadRecords(r io.Reader, name string) ([]*Record, error) {
 	return out, nil
 }
 
+var errLineTooLong = errors.New("line too long")
+
+// readLine reads up to and including the next newline, failing with
+// errLineTooLong beyond max bytes rather than growing without bound.
+func readLine(br *bufio.Reader, max int) ([]byte, error) {
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		if len(line)+len(frag) > max {
+			return line, errLineTooLong
+		}
+		line = append(line, frag...)
+		if err != bufio.ErrBufferFull {
+			return line, err
+		}
+	}
+}
+
+// Bounds of what pagelab writes, which a reader enforces: a file beyond them
+// was not written by pagelab, and reading it must not exhaust memory.
+const (
+	// MaxRuns bounds -runs and -count, and a record's runs.
+	MaxRuns = 1 << 40
+	// MaxRecordBytes bounds one line of results.jsonl.
+	MaxRecordBytes = 64 << 20
+	// MaxResultsBytes bounds a results.jsonl file.
+	MaxResultsBytes = 1 << 30
+	// MaxManifestBytes bounds a manifest.json file.
+	MaxManifestBytes = 16 << 20
+)
+
+// isID reports whether s has the shape of a workload, fix or parameter id.
+func isID(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || strings.ContainsRune("-_.+", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// validate checks every field against what NewRecord can produce, so that
+// nothing downstream (statistics, tables, plots) meets a value it cannot
+// handle: a hand-edited or corrupt record is an error naming the field.
 func (r *Record) validate() error {
 	// An empty object and an absent one mean the same: keep one form, as
 	// written, so that a record survives a round trip unchanged.
@@ -197,41 +257,114 @@ func (r *Record) validate() error {
 	if r.FirstFailure == nil {
 		r.FirstFailure = map[string]string{}
 	}
+	timed := r.Strategy == "timed" || r.Strategy == "native"
 	switch {
 	case r.Workload == "":
 		return fmt.Errorf("missing workload")
+	case !isID(r.Workload):
+		return fmt.Errorf("workload %q is not an id", r.Workload)
 	case r.Fix == "":
 		return fmt.Errorf("missing fix")
-	case r.Runs < 1:
-		return fmt.Errorf("runs %d: want at least 1", r.Runs)
+	case !isID(r.Fix):
+		return fmt.Errorf("fix %q is not an id", r.Fix)
+	case !slices.Contains(Strategies, r.Strategy):
+		return fmt.Errorf("strategy %q (valid: %s)", r.Strategy, strings.Join(Strategies, ", "))
+	case r.Depth < 0 || r.Depth > 10:
+		return fmt.Errorf("depth %d out of range (0 to 10)", r.Depth)
+	case r.Runs < 1 || r.Runs > MaxRuns:
+		return fmt.Errorf("runs %d out of range (1 to %d)", r.Runs, MaxRuns)
 	case r.Failing < 0 || r.Failing > r.Runs:
 		return fmt.Errorf("failing %d out of %d runs", r.Failing, r.Runs)
+	case r.Steps < 0 || r.MostSteps < 0 || int64(r.MostSteps) > r.Steps:
+		return fmt.Errorf("steps %d with most_steps %d in one run", r.Steps, r.MostSteps)
+	case r.Steps/int64(r.Runs) > int64(r.MostSteps):
+		return fmt.Errorf("steps %d in %d runs of at most %d steps", r.Steps, r.Runs, r.MostSteps)
+	case math.IsNaN(r.PCTBound) || r.PCTBound < 0 || r.PCTBound > 1:
+		return fmt.Errorf("pct_bound %v: want a probability", r.PCTBound)
+	case r.PCTTasks < 0 || r.PCTSteps < 0:
+		return fmt.Errorf("pct_tasks %d, pct_steps %d: want counts", r.PCTTasks, r.PCTSteps)
+	case timed && (r.CPUs < 1 || r.CPUs > sim.MaxCPUs):
+		return fmt.Errorf("cpus %d out of range for a %s cell (1 to %d)", r.CPUs, r.Strategy, sim.MaxCPUs)
+	case !timed && r.CPUs != 0:
+		return fmt.Errorf("cpus %d in a %s cell (only timed and native cells have CPUs)", r.CPUs, r.Strategy)
+	case r.VirtualNS < 0:
+		return fmt.Errorf("virtual_ns %d: negative", r.VirtualNS)
+	case !timed && r.Latency != nil:
+		return fmt.Errorf("latency in a %s cell (only timed and native cells have latencies)", r.Strategy)
+	}
+	for k, v := range r.Params {
+		if !isID(k) {
+			return fmt.Errorf("parameter %q is not an id", k)
+		}
+		if _, err := strconv.Atoi(v); err != nil {
+			return fmt.Errorf("parameter %s=%q: not an integer", k, v)
+		}
 	}
 	for id, k := range r.Failures {
 		if _, ok := mm.ParseFailure(id); !ok {
 			return fmt.Errorf("unknown failure id %q", id)
 		}
-		if k < 0 || k > r.Runs {
-			return fmt.Errorf("failure %s in %d out of %d runs", id, k, r.Runs)
+		if k < 0 || k > r.Failing {
+			return fmt.Errorf("failure %s in %d runs, but %d of %d runs failed", id, k, r.Failing, r.Runs)
+		}
+	}
+	if r.Failing > 0 && !slices.ContainsFunc(slices.Collect(maps.Values(r.Failures)), func(k int) bool { return k > 0 }) {
+		return fmt.Errorf("%d failing runs but no failure counted", r.Failing)
+	}
+	for id, sched := range r.FirstFailure {
+		if r.Failures[id] == 0 {
+			return fmt.Errorf("first_failure of %q, which never fired", id)
+		}
+		if _, err := sim.ParseSchedule(sched); err != nil {
+			return fmt.Errorf("first_failure of %s: %v", id, err)
 		}
 	}
 	if err := r.validateVerdicts(); err != nil {
 		return err
 	}
 	for op, l := range r.Latency {
-		if l == nil {
-			return fmt.Errorf("latency %s: null", op)
+		if err := l.validate(r.Runs); err != nil {
+			return fmt.Errorf("latency %s: %v", op, err)
 		}
-		if len(l.Quantiles) != 0 && len(l.Quantiles) != NumQuantiles {
-			return fmt.Errorf("latency %s: %d quantiles, want %d", op, len(l.Quantiles), NumQuantiles)
+		if !slices.Contains(mm.OpNames[:], op) {
+			return fmt.Errorf("latency of unknown operation %q (valid: %s)", op, strings.Join(mm.OpNames[:], ", "))
 		}
-		for _, v := range [][]float64{l.Quantiles, l.RunOpsPerSec, l.RunP50, l.RunP99, {l.P50, l.P99, l.Max, l.OpsPerSec}} {
-			for _, x := range v {
-				if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 {
-					return fmt.Errorf("latency %s: bad value %v", op, x)
-				}
+	}
+	return nil
+}
+
+// validate checks one operation's latency record of a cell of runs runs.
+func (l *OpRecord) validate(runs int) error {
+	if l == nil {
+		return fmt.Errorf("null")
+	}
+	if l.Count < 1 {
+		return fmt.Errorf("count %d: an operation is recorded only when it ran", l.Count)
+	}
+	if len(l.Quantiles) != 0 && len(l.Quantiles) != NumQuantiles {
+		return fmt.Errorf("%d quantiles, want %d", len(l.Quantiles), NumQuantiles)
+	}
+	for _, v := range [][]float64{l.Quantiles, l.RunOpsPerSec, l.RunP50, l.RunP99,
+		{l.P50, l.P90, l.P99, l.P999, l.Max, l.OpsPerSec, l.WakeupsOp, l.SpuriousOp}} {
+		for _, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 || x > math.MaxInt64 {
+				return fmt.Errorf("bad value %v", x)
 			}
 		}
+	}
+	n := len(l.RunP50)
+	if n < 1 || n > runs || int64(n) > l.Count || len(l.RunP99) != n || len(l.RunOpsPerSec) != n {
+		return fmt.Errorf("%d, %d and %d per-run values (ops/s, p50, p99): want one per run in which it ran, 1 to %d",
+			len(l.RunOpsPerSec), n, len(l.RunP99), min(int64(runs), l.Count))
+	}
+	if !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) {
+		return fmt.Errorf("percentiles out of order: p50 %v, p90 %v, p99 %v, p99.9 %v, max %v", l.P50, l.P90, l.P99, l.P999, l.Max)
+	}
+	if !slices.IsSorted(l.Quantiles) {
+		return fmt.Errorf("quantiles not in increasing order")
+	}
+	if l.SpuriousOp > l.WakeupsOp {
+		return fmt.Errorf("%v spurious wake-ups per operation of %v", l.SpuriousOp, l.WakeupsOp)
 	}
 	return nil
 }

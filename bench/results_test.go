@@ -2,6 +2,7 @@ package bench
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"os"
 	"path/filepath"
@@ -172,6 +173,14 @@ func TestReadRecordsErrors(t *testing.T) {
 		{strings.Replace(first, `"bug-writeback"`, `"bug-nosuch"`, 1), `r.jsonl:1: unknown failure id "bug-nosuch"`},
 		{strings.Replace(first, `"workload":"writeback-restart"`, `"workload":""`, 1), "r.jsonl:1: missing workload"},
 		{first + first[:len(first)-1] + " {}\n", "r.jsonl:2: more than one JSON value"},
+		// Hand-edited values the writer cannot produce (issue 11).
+		{strings.Replace(first, `"runs":3000`, `"runs":9223372036854775000`, 1), "runs 9223372036854775000 out of range"},
+		{strings.Replace(first, `"strategy":"random"`, `"strategy":"magic"`, 1), `strategy "magic"`},
+		{strings.Replace(first, `"workload":"writeback-restart"`, `"workload":"a b"`, 1), `workload "a b" is not an id`},
+		{strings.Replace(first, `"runs":3000`, `"runs":3000,"cpus":4`, 1), "cpus 4 in a random cell"},
+		{strings.Replace(first, `"failing":`, `"pct_bound":2,"failing":`, 1), "pct_bound 2"},
+		{strings.Replace(first, `"first_failure":{`, `"first_failure":{"hang":"v1/x/y/seed=1/",`, 1), `first_failure of "hang", which never fired`},
+		{strings.Repeat("x", MaxRecordBytes+10) + "\n", "r.jsonl:1: line longer than 64 MiB"},
 	} {
 		_, err := ReadRecords(strings.NewReader(tc.in), "r.jsonl")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
@@ -187,7 +196,7 @@ func TestReadRecordsErrors(t *testing.T) {
 // writes back to something it accepts again, identically.
 func FuzzReadRecords(f *testing.F) {
 	f.Add(`{"workload":"w","fix":"baseline","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3}` + "\n")
-	f.Add(`{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":1,"failing":0,"failures":{},"first_failure":{},"steps":1,"most_steps":1,"cpus":4,"latency":{"lock_page":{"count":1,"p50_ns":1,"p90_ns":1,"p99_ns":1,"p99.9_ns":1,"max_ns":1,"ops_per_sec":1,"wakeups_per_op":0,"spurious_per_op":0}}}` + "\n")
+	f.Add(`{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":1,"failing":0,"failures":{},"first_failure":{},"steps":1,"most_steps":1,"cpus":4,"latency":{"lock_page":{"count":1,"p50_ns":1,"p90_ns":1,"p99_ns":1,"p99.9_ns":1,"max_ns":1,"ops_per_sec":1,"wakeups_per_op":0,"spurious_per_op":0,"run_ops_per_sec":[1],"run_p50_ns":[1],"run_p99_ns":[1]}}}` + "\n")
 	f.Add(`{"workload":"w","fix":"hold-ref","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3,"verdicts":{"bug-writeback":"fails","data-loss":"fails","hang":"verified","livelock":"unknown"},"verify":{"mode":"source-sets","complete":true,"states":9,"transitions":12,"executions":4,"max_depth":7,"max_states":100,"first_failure":{"data-loss":"v1/w/hold-ref/seed=1/a@x.."},"lasso_stem":["a"],"lasso_cycle":["b","c"]}}` + "\n")
 	f.Add(`{"workload":"w","fix":"v5.8","strategy":"random","seed":1,"runs":10,"failing":0,"failures":{},"first_failure":{},"steps":5,"most_steps":3,"verdicts":{"bug-writeback":"unknown"},"verify":{"complete":false,"states":100,"transitions":120,"executions":40,"max_depth":7,"max_states":100,"budget_hit":true,"truncated":2}}` + "\n")
 	f.Add("{}\n")
@@ -234,5 +243,111 @@ func TestWriteFileAtomicMode(t *testing.T) {
 	}
 	if tmps, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*.tmp*")); len(tmps) > 0 {
 		t.Errorf("temporary files left: %v", tmps)
+	}
+}
+
+// TestReadRecordsLatencyErrors: timed records whose latencies the writer
+// could not have produced are refused with the field named; they used to
+// print NaN (empty per-run arrays) or vanish from compare (unknown ops).
+func TestReadRecordsLatencyErrors(t *testing.T) {
+	const rec = `{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":2,"failing":0,"failures":{},"first_failure":{},"steps":4,"most_steps":2,"cpus":4,"latency":{"lock_page":{"count":3,"p50_ns":1,"p90_ns":2,"p99_ns":3,"p99.9_ns":3,"max_ns":3,"ops_per_sec":1,"wakeups_per_op":1,"spurious_per_op":0,"run_ops_per_sec":[1,2],"run_p50_ns":[1,1],"run_p99_ns":[3,2]}}}` + "\n"
+	if _, err := ReadRecords(strings.NewReader(rec), "r"); err != nil {
+		t.Fatalf("valid timed record refused: %v", err)
+	}
+	for _, tc := range []struct{ old, new, want string }{
+		{`"run_p50_ns":[1,1]`, `"run_p50_ns":[]`, "per-run values"},
+		{`"run_ops_per_sec":[1,2],"run_p50_ns":[1,1],"run_p99_ns":[3,2]`, `"run_ops_per_sec":[],"run_p50_ns":[],"run_p99_ns":[]`, "per-run values"},
+		{`"lock_page"`, `"lock_pages"`, `unknown operation "lock_pages"`},
+		{`"count":3`, `"count":0`, "count 0"},
+		{`"p90_ns":2`, `"p90_ns":7`, "percentiles out of order"},
+		{`"spurious_per_op":0`, `"spurious_per_op":5`, "spurious"},
+		{`"cpus":4`, `"cpus":0`, "cpus 0 out of range"},
+		{`"max_ns":3`, `"max_ns":1e300`, "bad value"},
+	} {
+		in := strings.Replace(rec, tc.old, tc.new, 1)
+		_, err := ReadRecords(strings.NewReader(in), "r")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s -> %s: got %v, want an error containing %q", tc.old, tc.new, err, tc.want)
+		}
+	}
+}
+
+// TestReadManifestErrors: a manifest must be one object with the fields
+// pagelab writes, in a regular file, with nothing after it.
+func TestReadManifestErrors(t *testing.T) {
+	dir := t.TempDir()
+	good := `{"command":["pagelab","bench"],"git_revision":"abc","go_version":"go1.26","host":{"hostname":"h","goos":"linux","goarch":"amd64","cpus":2},"seed":1,"runs":10,"count":1,"cpus":[4],"workloads":["w"],"start":"2026-01-01T00:00:00Z","end":"2026-01-01T00:01:00Z","complete":true,"cells":1,"cells_total":1,"files":[]}`
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	if _, err := ReadManifest(write("good.json", good+"\n")); err != nil {
+		t.Fatalf("good manifest: %v", err)
+	}
+	os.Mkdir(filepath.Join(dir, "adir"), 0o755)
+	for _, tc := range []struct{ name, content, want string }{
+		{"empty-object", "{}", "no command"},
+		{"null", "null", "want a JSON object"},
+		{"trailing", good + " {}", "data after the JSON object"},
+		{"trailing-garbage", good + "x", "data after the JSON object"},
+		{"incomplete-but-complete", strings.Replace(good, `"cells":1`, `"cells":0`, 1), "complete, but 0 of 1 cells"},
+		{"unknown-field", strings.Replace(good, `"seed":1`, `"seed":1,"x":2`, 1), `unknown field "x"`},
+	} {
+		_, err := ReadManifest(write(tc.name, tc.content))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want an error containing %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := ReadManifest(filepath.Join(dir, "adir")); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a directory: got %v", err)
+	}
+}
+
+// FuzzReadManifest: the manifest reader never panics and accepts only
+// what round-trips.
+func FuzzReadManifest(f *testing.F) {
+	f.Add([]byte(`{"command":["pagelab"],"git_revision":"a","go_version":"g","start":"s","end":"e","complete":true}`))
+	f.Add([]byte(`{}`))
+	f.Add([]byte(`null`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := parseManifest(b)
+		if err != nil {
+			if strings.Contains(err.Error(), "\n") {
+				t.Fatalf("multi-line error %q", err)
+			}
+			return
+		}
+		again, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := parseManifest(again); err != nil {
+			t.Fatalf("re-reading an accepted manifest: %v", err)
+		}
+	})
+}
+
+// TestCompareListsUncomparedLatency: a timed cell whose primary operation
+// is timed in one run only is listed as not compared, not dropped.
+func TestCompareListsUncomparedLatency(t *testing.T) {
+	const rec = `{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":2,"failing":0,"failures":{},"first_failure":{},"steps":4,"most_steps":2,"cpus":4,"latency":{"lock_page":{"count":3,"p50_ns":1,"p90_ns":2,"p99_ns":3,"p99.9_ns":3,"max_ns":3,"ops_per_sec":1,"wakeups_per_op":1,"spurious_per_op":0,"run_ops_per_sec":[1,2],"run_p50_ns":[1,1],"run_p99_ns":[3,2]}}}` + "\n"
+	a, err := ReadRecords(strings.NewReader(rec), "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ReadRecords(strings.NewReader(strings.Replace(rec, `"lock_page"`, `"fsync"`, 1)), "b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := &Manifest{Complete: true}
+	out, err := Compare("a", m, a, "b", m, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "not compared (latency):") || !strings.Contains(out, "lock_page timed in one run only") {
+		t.Errorf("compare does not list the uncompared cell:\n%s", out)
 	}
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -170,12 +172,104 @@ func ReadResults(dir string) (*Manifest, []*Record, error) {
 	}
 	m := &Manifest{Complete: true}
 	mpath := filepath.Join(dir, ManifestFile)
-	if b, err := os.ReadFile(mpath); err == nil {
-		dec := json.NewDecoder(bytes.NewReader(b))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(m); err != nil {
-			return nil, nil, fmt.Errorf("%s: not a pagelab manifest: %v", mpath, err)
+	if _, err := os.Lstat(mpath); err == nil {
+		if m, err = ReadManifest(mpath); err != nil {
+			return nil, nil, err
 		}
 	}
+	if err := uniqueCells(path, recs); err != nil {
+		return nil, nil, err
+	}
 	return m, recs, nil
+}
+
+// ReadManifest reads and checks a manifest.json: a regular file of at most
+// MaxManifestBytes holding one JSON object with the fields pagelab writes,
+// and nothing after it.
+func ReadManifest(path string) (*Manifest, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file", path)
+	}
+	if fi.Size() > MaxManifestBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not a pagelab manifest", path, MaxManifestBytes>>20)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, MaxManifestBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %v", path, err)
+	}
+	if len(b) > MaxManifestBytes {
+		return nil, fmt.Errorf("%s: larger than %d MiB: not a pagelab manifest", path, MaxManifestBytes>>20)
+	}
+	m, err := parseManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: not a pagelab manifest: %v", path, err)
+	}
+	return m, nil
+}
+
+func parseManifest(b []byte) (*Manifest, error) {
+	if t := bytes.TrimSpace(b); len(t) == 0 || t[0] != '{' {
+		return nil, fmt.Errorf("want a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	m := new(Manifest)
+	if err := dec.Decode(m); err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("data after the JSON object")
+	}
+	if err := m.validate(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// validate checks the fields every manifest pagelab writes has.
+func (m *Manifest) validate() error {
+	switch {
+	case len(m.Command) == 0:
+		return fmt.Errorf("no command")
+	case m.GitRevision == "" || m.GoVersion == "":
+		return fmt.Errorf("no git_revision or go_version")
+	case m.Start == "":
+		return fmt.Errorf("no start time")
+	case m.Runs < 0 || m.Runs > MaxRuns || m.Count < 0 || m.Count > MaxRuns:
+		return fmt.Errorf("runs %d, count %d out of range (0 to %d)", m.Runs, m.Count, MaxRuns)
+	case m.Cells < 0 || m.CellsTotal < 0 || m.Cells > m.CellsTotal:
+		return fmt.Errorf("%d of %d cells", m.Cells, m.CellsTotal)
+	case m.VerifyStates < 0 || m.VerifyCells < 0 || m.VerifyCells > m.VerifyCellsTotal:
+		return fmt.Errorf("verify: %d of %d cells, %d states", m.VerifyCells, m.VerifyCellsTotal, m.VerifyStates)
+	case m.Complete && (m.End == "" || m.Cells != m.CellsTotal):
+		return fmt.Errorf("complete, but %d of %d cells and end %q", m.Cells, m.CellsTotal, m.End)
+	}
+	for k, v := range m.VerifySeconds {
+		if math.IsNaN(v) || v < 0 || math.IsInf(v, 0) {
+			return fmt.Errorf("verify_seconds of %s: %v", k, v)
+		}
+	}
+	return nil
+}
+
+// uniqueCells refuses two records of one cell: compare could only pair
+// them arbitrarily.
+func uniqueCells(name string, recs []*Record) error {
+	seen := map[string]bool{}
+	for i, r := range recs {
+		if seen[r.Key()] {
+			return fmt.Errorf("%s:%d: a second record of cell %s", name, i+1, r.Key())
+		}
+		seen[r.Key()] = true
+	}
+	return nil
 }
