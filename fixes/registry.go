@@ -49,6 +49,8 @@ var registry = []*Fix{
 	FsTolerant,
 	PinAwareReclaim,
 	BouncePinned,
+	DropIndexCheck,
+	DropTailCheck,
 	DropBogusVMBug,
 	InvalidateLock,
 	ReadOnce,

@@ -28,6 +28,9 @@ func TestParse(t *testing.T) {
 		{in: "folio+loop-wait", err: "both replace wait_on_page_writeback"},
 		{in: "baseline+hold-ref", err: "baseline cannot be composed"},
 		{in: "loop-wait+loop-wait", err: "appears twice"},
+		{in: "drop-tail-check+drop-index-check", id: "drop-index-check+drop-tail-check"},
+		{in: "drop-bogus-vm-bug+drop-tail-check", err: "fix drop-bogus-vm-bug already includes drop-tail-check"},
+		{in: "invalidate-lock+drop-index-check", id: "drop-index-check+invalidate-lock"},
 	} {
 		v, err := Parse(tc.in)
 		if tc.err != "" {

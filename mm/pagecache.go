@@ -1,6 +1,10 @@
 package mm
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"github.com/pagelab/pagelab/sim"
+)
 
 // The page cache: struct address_space with its xarray of pages and the
 // DIRTY / WRITEBACK / TOWRITE marks (include/linux/fs.h, lib/xarray.c,
@@ -35,6 +39,17 @@ type AddressSpace struct {
 	slots          atomic.Pointer[[]*xaSlot]
 	nrPages        atomic.Int64
 	writebackIndex atomic.Uint64
+	// xaSpan is set while a section of the i_pages lock spans scheduling
+	// points (xaSpanBegin); xaWaiters are the writers waiting for it.
+	xaSpan    bool
+	xaWaiters []*Thread
+	// nrThps is mapping->nr_thps (CONFIG_READ_ONLY_THP_FOR_FS): the file
+	// THPs in the page cache (filemap_nr_thps_inc/dec).
+	nrThps int64
+	// writecount is the host inode's i_writecount (get_write_access),
+	// kept beside nr_thps, which do_dentry_open and collapse_file pair it
+	// with.
+	writecount int64
 }
 
 // NrPages is mapping->nrpages.
@@ -112,7 +127,7 @@ func addToPageCacheLRU(t *Thread, page *Page, mapping *AddressSpace, index uint6
 	if t.K.DebugVM && !t.testFlag(page, PG_locked) {
 		t.Bug(BugNotLocked, "add_to_page_cache of unlocked pfn %d: VM_BUG_ON_PAGE(!PageLocked(page))", page.pfn)
 	}
-	mapping.iPages.Lock(t)
+	t.xaLock(mapping)
 	defer mapping.iPages.Unlock()
 	s := mapping.grow(t, index)
 	if t.xaLoadSlot(mapping, index, s) != nil {
@@ -223,11 +238,75 @@ func tagPagesForWriteback(t *Thread, mapping *AddressSpace, start, end uint64) {
 	mapping.iPages.Unlock()
 }
 
-// DeleteFromPageCache is delete_from_page_cache() (mm/filemap.c, v5.10):
-// BUG_ON(!PageLocked), then under the i_pages lock page_cache_delete()
-// clears the slot and its marks and sets page->mapping to NULL (the index is
-// kept: truncation relies on it), then the page cache's reference is
-// dropped. Nothing here looks at PG_writeback.
+// xaLock is xa_lock_irq(&mapping->i_pages) for a writer: the spinlock,
+// and, while another task's section of the lock spans scheduling points
+// (xaSpanBegin), the wait for that section to end. In the kernel the writer
+// spins on the lock meanwhile; it does nothing another task can observe, so
+// the model lets it sleep until the section ends (xaSpanEnd wakes it) rather
+// than take steps that change nothing. The model's spinlock itself is never
+// held across a scheduling point (sim.Task.SpinRelax).
+func (t *Thread) xaLock(m *AddressSpace) {
+	m.iPages.Lock(t)
+	for t.xaSpanHeld(m) {
+		t.xaSpanQueue(m)
+		t.SetState(sim.TaskUninterruptible)
+		m.iPages.Unlock()
+		t.Schedule("xa_lock_irq")
+		t.SetState(sim.TaskRunning)
+		// The retry after the wake-up: no local is live here.
+		t.CutPoint("xa_lock_irq")
+		m.iPages.Lock(t)
+	}
+}
+
+// xaSpanBegin, called with the i_pages lock taken by xaLock, keeps it held
+// across the scheduling points that follow: xarray stores one slot at a
+// time (each rcu_assign_pointer of xas_store, lib/xarray.c), which lockless
+// RCU readers see one by one, while writers stay excluded (xaLock waits).
+func (t *Thread) xaSpanBegin(m *AddressSpace) {
+	t.setXaSpan(m, true)
+	m.iPages.Unlock()
+}
+
+// xaSpanEnd is the xa_unlock_irq() that ends a section begun by
+// xaSpanBegin: the writers waiting for the lock are woken.
+func (t *Thread) xaSpanEnd(m *AddressSpace) {
+	m.iPages.Lock(t)
+	t.setXaSpan(m, false)
+	waiters := t.xaSpanTakeWaiters(m)
+	m.iPages.Unlock()
+	for _, w := range waiters {
+		w.WakeUp()
+	}
+}
+
+// unaccountPageCachePage is the part of unaccount_page_cache_page()
+// (mm/filemap.c, v5.14) the model keeps: a file THP leaving the page cache
+// decrements mapping->nr_thps (filemap_nr_thps_dec, under the i_pages lock):
+//
+//	} else if (PageTransHuge(page)) {
+//		__mod_lruvec_page_state(page, NR_FILE_THPS, -nr);
+//		filemap_nr_thps_dec(mapping);
+//	}
+func unaccountPageCachePage(t *Thread, mapping *AddressSpace, page *Page) {
+	if t.pageHead(page) {
+		t.nrThpsAdd(mapping, -1)
+	}
+}
+
+// DeleteFromPageCache is delete_from_page_cache() (mm/filemap.c, v5.10;
+// v5.14 is the same): BUG_ON(!PageLocked), then under the i_pages lock
+// unaccount_page_cache_page() and page_cache_delete(), which stores NULL
+// over the page's slots and their marks (xas_set_order; xas_store) and then
+// sets page->mapping to NULL (the index is kept: truncation relies on it),
+// then the page cache's reference is dropped. Nothing here looks at
+// PG_writeback.
+//
+// An order-0 page is one slot: one step. A THP's xas_store writes its slots
+// one rcu_assign_pointer at a time (lib/xarray.c), so each further slot is a
+// scheduling point of its own, with the i_pages lock held across them
+// (xaSpanBegin): lockless lookups see the THP in some slots and NULL in the
+// others, page->mapping still set until the last.
 func DeleteFromPageCache(t *Thread, page *Page) {
 	t.Enter("delete_from_page_cache")
 	defer t.Exit()
@@ -237,7 +316,7 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 	if !PageLocked(t, page) {
 		t.Bug(BugNotLocked, "delete_from_page_cache of unlocked pfn %d: BUG_ON(!PageLocked(page))", page.pfn)
 	}
-	mapping.iPages.Lock(t)
+	t.xaLock(mapping)
 	// __delete_from_page_cache → unaccount_page_cache_page: a page deleted
 	// while dirty has its dirty accounting undone (WARN_ON_ONCE only for
 	// mapping_exiting inodes; truncation cancelled the dirty bit already).
@@ -245,9 +324,16 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 		mapping.iPages.Unlock()
 		t.Bug(VMBugTail, "page_cache_delete of tail pfn %d: VM_BUG_ON_PAGE(PageTail(page))", page.pfn)
 	}
+	unaccountPageCachePage(t, mapping, page)
 	nr := thpNrPages(t, page) // a THP occupies (and is referenced by) nr slots
 	first := t.pageIndex(page)
+	if nr > 1 {
+		t.xaSpanBegin(mapping)
+	}
 	for i := first; i < first+nr; i++ {
+		if i > first {
+			t.Step("xas_store")
+		}
 		if s := mapping.slot(i); t.xaLoadSlot(mapping, i, s) == page {
 			t.xaStoreSlot(mapping, i, s, nil)
 			t.xaStoreMarks(mapping, i, s, 0)
@@ -255,7 +341,11 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 	}
 	t.setPageMapping(page, nil)
 	t.nrPagesAdd(mapping, -int64(nr))
-	mapping.iPages.Unlock()
+	if nr > 1 {
+		t.xaSpanEnd(mapping)
+	} else {
+		mapping.iPages.Unlock()
+	}
 	// page_cache_free_page(): drop the page cache's references (a THP's
 	// are subtracted; the caller still holds one).
 	t.Step("put_page")
@@ -264,4 +354,99 @@ func DeleteFromPageCache(t *Thread, page *Page) {
 		return
 	}
 	PutPage(t, page)
+}
+
+// DeleteFromPageCacheBatch is delete_from_page_cache_batch() (mm/filemap.c,
+// v5.14), truncation's pass 1: under the i_pages lock,
+// unaccount_page_cache_page() for each page of the pagevec, then
+// page_cache_delete_batch(), then page_cache_free_page() for each.
+func DeleteFromPageCacheBatch(t *Thread, mapping *AddressSpace, pv []*Page) {
+	t.Enter("delete_from_page_cache_batch")
+	defer t.Exit()
+	defer t.Return() // void, on every path
+	if len(pv) == 0 {
+		return
+	}
+	t.Step("delete_from_page_cache_batch")
+	t.xaLock(mapping)
+	for _, page := range pv {
+		unaccountPageCachePage(t, mapping, page)
+	}
+	spans := pageCacheDeleteBatch(t, mapping, pv)
+	if spans {
+		t.xaSpanEnd(mapping)
+	} else {
+		mapping.iPages.Unlock()
+	}
+	for _, page := range pv {
+		// page_cache_free_page(): a THP's references are subtracted.
+		t.Step("put_page")
+		if nr := thpNrPages(t, page); nr > 1 {
+			t.refAdd(page, -int32(nr))
+			continue
+		}
+		PutPage(t, page)
+	}
+}
+
+// pageCacheDeleteBatch is page_cache_delete_batch() (mm/filemap.c, v5.14),
+// with the i_pages lock held: an xas_for_each walk from the first page's
+// index that stores NULL into each slot of the pagevec's pages, one
+// xas_store per slot, setting page->mapping to NULL at the slot of the
+// page's own index (its head's) before storing there:
+//
+//	if (page->index == xas.xa_index)
+//		page->mapping = NULL;
+//	/* Leave page->index set: truncation lookup relies on it */
+//	if (page->index + compound_nr(page) - 1 == xas.xa_index)
+//		i++;
+//	xas_store(&xas, NULL);
+//	total_pages++;
+//
+// Each store after the first is a scheduling point of its own, the lock
+// held across them (xaSpanBegin): a lockless walk on another CPU finds a
+// THP in its later slots while its mapping is already NULL. It reports
+// whether the section spans steps (then the caller ends it with xaSpanEnd).
+func pageCacheDeleteBatch(t *Thread, mapping *AddressSpace, pv []*Page) bool {
+	t.Enter("page_cache_delete_batch")
+	defer t.Exit()
+	spans := false
+	total := 0
+	i := 0
+	for index := t.pageIndex(pv[0]); i < len(pv); index++ {
+		sl := mapping.slotList()
+		if index >= uint64(len(sl)) {
+			t.xaExtent(mapping, len(sl))
+			break
+		}
+		s := sl[index]
+		page := t.xaLoadSlot(mapping, index, s)
+		if page == nil {
+			continue // xas_for_each skips empty slots
+		}
+		if page != pv[i] {
+			// A page got inserted in our range: skip it.
+			continue
+		}
+		if total > 0 {
+			if !spans {
+				t.xaSpanBegin(mapping)
+				spans = true
+			}
+			t.Step("xas_store")
+		}
+		pageIndex := t.pageIndex(page)
+		if pageIndex == index {
+			t.setPageMapping(page, nil)
+		}
+		if pageIndex+thpNrPages(t, page)-1 == index {
+			i++
+		}
+		t.xaStoreSlot(mapping, index, s, nil)
+		t.xaStoreMarks(mapping, index, s, 0)
+		total++
+	}
+	t.nrPagesAdd(mapping, -int64(total))
+	t.Return(uint64(total))
+	return spans
 }

@@ -1,6 +1,10 @@
 package mm
 
-import "github.com/pagelab/pagelab/sim"
+import (
+	"fmt"
+
+	"github.com/pagelab/pagelab/sim"
+)
 
 // Race D's model pieces, from the v5.14 kernel of seed 003 (find_lock_entries
 // arrived in v5.12): a page cache whose file THP occupies one slot per
@@ -30,28 +34,59 @@ func (t *Thread) findSubpage(head *Page, index uint64) *Page {
 	return &t.K.mem[head.pfn+int32(index-t.pageIndex(head))]
 }
 
-// findGetEntry is find_get_entry() (mm/filemap.c, v5.14): under RCU, the
-// next present entry from *index up to end, with a speculative reference
-// and the re-check that the slot still holds it. It returns the entry as
-// stored — a THP's head, whatever subpage's slot it was found in — and
-// sets *index to the slot.
+// findGetEntry is find_get_entry() (mm/filemap.c, v5.14) on an xas walk
+// from *index up to end, under RCU:
+//
+//	retry:
+//		page = xas_find(xas, max);
+//		if (xas_retry(xas, page))
+//			goto retry;
+//		if (!page || xa_is_value(page))
+//			return page;
+//		if (!page_cache_get_speculative(page))
+//			goto reset;
+//		/* Has the page moved or been split? */
+//		if (unlikely(page != xas_reload(xas))) {
+//			put_page(page);
+//			goto reset;
+//		}
+//		return page;
+//	reset:
+//		xas_reset(xas);
+//		goto retry;
+//
+// xas_find loads one slot at a time, so each slot's load is a scheduling
+// point of its own (the first is the function's), as are the speculative
+// reference and the reload; a failed reference or reload retries the same
+// index (xas_reset). It returns the entry as stored — a THP's head, whatever
+// subpage's slot it was found in — and sets *index to the slot.
 func findGetEntry(t *Thread, m *AddressSpace, index *uint64, end uint64) *Page {
-	t.Step("find_get_entry")
-	sl := m.slotList()
-	for i := *index; i <= end; i++ {
+	label := "find_get_entry"
+	i := *index
+	for i <= end {
+		// The walk: live here, the slot index (index and end are fixed).
+		t.CutPoint("find_get_entry", i)
+		t.Step(label)
+		label = "xas_find"
+		sl := m.slotList()
 		if i >= uint64(len(sl)) {
 			t.xaExtent(m, len(sl))
 			break
 		}
 		page := t.xaLoadSlot(m, i, sl[i])
 		if page == nil {
+			i++
 			continue
 		}
+		t.Step("page_cache_get_speculative")
 		if !t.getPageUnlessZero(page) {
+			label = "xas_reset"
 			continue
 		}
-		if t.xaLoadSlot(m, i, sl[i]) != page { // xas_reload
+		t.Step("xas_reload")
+		if t.xaLoadSlot(m, i, m.slot(i)) != page {
 			PutPage(t, page)
+			label = "xas_reset"
 			continue
 		}
 		*index = i
@@ -81,7 +116,7 @@ func FindLockEntries(t *Thread, m *AddressSpace, start, end uint64, pv []*Page, 
 		switch {
 		case pageIndex < start:
 		case pageIndex != xaIndex && !t.K.Ops.SkipIndexVMBug && t.K.DebugVM:
-			t.Bug(VMBugIndex, "find_lock_entries: pfn %d has index %d in slot %d: VM_BUG_ON_PAGE(page->index != xas.xa_index)", page.pfn, pageIndex, xaIndex)
+			t.Bug(VMBugIndex, "find_lock_entries: pfn %d has index %d in slot %d, mapping %s: VM_BUG_ON_PAGE(page->index != xas.xa_index)", page.pfn, pageIndex, xaIndex, mappingName(t.pageMapping(page)))
 		case pageIndex+thpNrPages(t, page)-1 > end:
 		default:
 			t.Step("trylock_page")
@@ -148,7 +183,12 @@ func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
 	defer t.Exit()
 	t.Step("truncate_inode_page")
 	if !t.K.Ops.SkipTailVMBug && t.K.DebugVM && t.pageTail(page) {
-		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d (head pfn %d): VM_BUG_ON_PAGE(PageTail(page))", page.pfn, CompoundHead(page).pfn)
+		// dump_page(): a tail's index is page_to_pgoff (the head's index
+		// plus its offset), its mapping the head's.
+		head := t.compoundHead(page)
+		hi := t.pageIndex(head)
+		t.Bug(VMBugTail, "truncate_inode_page on tail pfn %d (index %d; head pfn %d, index %d, mapping %s): VM_BUG_ON_PAGE(PageTail(page))",
+			page.pfn, hi+uint64(page.pfn-head.pfn), head.pfn, hi, mappingName(t.pageMapping(head)))
 	}
 	if t.pageMapping(page) != m {
 		t.Return()
@@ -188,7 +228,9 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 		index = indices[len(indices)-1] + 1
 		for _, page := range pv {
 			truncateCleanupPage(t, page)
-			DeleteFromPageCache(t, page)
+		}
+		DeleteFromPageCacheBatch(t, m, pv)
+		for _, page := range pv {
 			UnlockPage(t, page)
 		}
 		pagevecRelease(t, pv)
@@ -218,14 +260,46 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	}
 }
 
-// OpenForWrite is open(2) for write of a file with read-only THPs
-// (do_dentry_open, fs/open.c, v5.14): the page cache is truncated so that
-// no THP survives a write; with invalidate-lock (55fc0d917467) under
-// filemap_invalidate_lock().
+// mappingName is how dump_page() shows page->mapping: 0 when NULL.
+func mappingName(m *AddressSpace) string {
+	if m == nil {
+		return "0"
+	}
+	return fmt.Sprintf("inode %d", m.Host.Ino)
+}
+
+// OpenForWrite is open(2) for write of a file that may have read-only THPs
+// (do_dentry_open, fs/open.c, v5.14): get_write_access() raises
+// i_writecount, then the page cache is truncated if the file has THPs,
+// so that no THP survives a write:
+//
+//	if (f->f_mode & FMODE_WRITE) {
+//		/*
+//		 * Paired with smp_mb() in collapse_file() to ensure nr_thps
+//		 * is up to date and the update to i_writecount by
+//		 * get_write_access() is visible. Ensures subsequent insertion
+//		 * of THPs into the page cache will fail.
+//		 */
+//		smp_mb();
+//		if (filemap_nr_thps(inode->i_mapping))
+//			truncate_pagecache(inode, 0);
+//	}
+//
+// (eb6ecbed0aa2, v5.14; before it the test was the same without the
+// barrier). With invalidate-lock (55fc0d917467) the truncation runs under
+// filemap_invalidate_lock(). The file stays open: i_writecount is not
+// dropped.
 func OpenForWrite(t *Thread, inode *Inode) {
 	t.Enter("do_dentry_open")
 	defer t.Exit()
 	defer t.Return() // after filemap_invalidate_unlock
+	m := inode.Mapping
+	t.Step("get_write_access")
+	t.getWriteAccess(m)
+	t.Step("filemap_nr_thps") // smp_mb(); filemap_nr_thps()
+	if t.filemapNrThps(m) == 0 {
+		return
+	}
 	if t.K.Ops.OpenTruncateInvalidateLock {
 		filemapInvalidateLock(t, inode)
 		defer filemapInvalidateUnlock(t, inode)
@@ -301,7 +375,7 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 		// reference, so that truncation (which needs both locks to delete
 		// it) cannot free it from under us.
 		t.Step("collapse_file:xas_load")
-		m.iPages.Lock(t)
+		t.xaLock(m)
 		s := m.slot(index)
 		page := t.xaLoadSlot(m, index, s)
 		if page == nil || page == newPage || t.pageHead(page) {
@@ -337,10 +411,39 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 			break
 		}
 		t.Step("collapse_file:xas_store")
-		m.iPages.Lock(t)
+		t.xaLock(m)
 		t.xaStoreSlot(m, index, s, newPage)
 		m.iPages.Unlock()
 		taken = append(taken, page)
+	}
+	if ok {
+		// eb6ecbed0aa2 (v5.14), still under the i_pages lock the loop
+		// ends with:
+		//
+		//	filemap_nr_thps_inc(mapping);
+		//	/* Paired with smp_mb() in do_dentry_open() ... */
+		//	smp_mb();
+		//	if (inode_is_open_for_write(mapping->host)) {
+		//		result = SCAN_FAIL;
+		//		__mod_lruvec_page_state(new_page, NR_FILE_THPS, -nr);
+		//		filemap_nr_thps_dec(mapping);
+		//		goto xa_locked;
+		//	}
+		//
+		// An open for write that raised i_writecount before the check
+		// makes the collapse roll back; one that reads nr_thps between
+		// the increment and the decrement truncates the page cache while
+		// the rollback runs.
+		t.Step("filemap_nr_thps_inc")
+		t.xaLock(m)
+		t.nrThpsAdd(m, 1)
+		t.xaSpanBegin(m)
+		t.Step("inode_is_open_for_write")
+		if t.inodeIsOpenForWrite(m) {
+			ok = false // SCAN_FAIL
+			t.nrThpsAdd(m, -1)
+		}
+		t.xaSpanEnd(m)
 	}
 	if ok {
 		// Copy the small pages into the THP, publish it, free them.
@@ -364,7 +467,7 @@ func CollapseFile(t *Thread, inode *Inode, start uint64) {
 	// Roll back: put the small pages back, one at a time.
 	for i, page := range taken {
 		t.Step("collapse_file:rollback")
-		m.iPages.Lock(t)
+		t.xaLock(m)
 		t.refStore(page, 1) // page_ref_unfreeze(page, 2), then our put_page
 		index := start + uint64(i)
 		t.xaStoreSlot(m, index, m.slot(index), page)

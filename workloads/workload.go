@@ -61,6 +61,9 @@ var KernelParams = []Param{
 	{Name: "wait_table_bits", Default: 8, Min: 0, Max: 12, Desc: "PAGE_WAIT_TABLE_BITS: 2^bits hashed page wait queues"},
 	{Name: "walk_break", Default: 64, Min: 1, Max: 1 << 20, Desc: "WAITQUEUE_WALK_BREAK_CNT: wake-up walk bookmark interval"},
 	{Name: "unfairness", Default: 5, Min: 0, Max: 1000, Desc: "sysctl_page_lock_unfairness"},
+	{Name: "pcp", Default: 1, Min: 0, Max: 1, Desc: "v5.10 allocator: per-CPU order-0 lists over a merging buddy (0: one global LIFO list)"},
+	{Name: "pcp_high", Default: 378, Min: 1, Max: 1 << 16, Desc: "pcp->high: a CPU's list frees pcp_batch pages to the buddy at this count (v5.10, zones >= 1 GiB)"},
+	{Name: "pcp_batch", Default: 63, Min: 1, Max: 1 << 16, Desc: "pcp->batch: pages per pcp refill and overflow free (v5.10 zone_batchsize, zones >= 1 GiB)"},
 }
 
 // registry is every workload, races first, in the order of SPEC §3.
@@ -70,6 +73,7 @@ var registry = []*Workload{
 	GupDioBuffers,
 	GupDioWrprotect,
 	ThpCollapseTruncate,
+	ThpTruncateOpens,
 	ISizeCompress,
 	LockStorm,
 	FsyncStorm,
@@ -173,6 +177,11 @@ func KernelConfig(v Values) mm.Config {
 	c.WaitTableBits = v["wait_table_bits"]
 	c.WalkBreakCnt = v["walk_break"]
 	c.PageLockUnfairness = v["unfairness"]
+	c.PCP = v["pcp"] != 0
+	c.PcpHigh, c.PcpBatch = v["pcp_high"], v["pcp_batch"]
+	if !c.PCP {
+		c.NrPages = 64 // the first model's mem_map
+	}
 	return c
 }
 
