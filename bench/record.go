@@ -98,7 +98,13 @@ func NewRecord(c *Cell) *Record {
 	if c.CPUs > 0 {
 		r.CPUs = c.CPUs
 		for _, m := range c.Makespans {
-			r.VirtualNS += m
+			// Saturating: the total of many long runs may pass the
+			// int64 range, which no single run can (sim.MaxCost).
+			if r.VirtualNS > math.MaxInt64-m {
+				r.VirtualNS = math.MaxInt64
+			} else {
+				r.VirtualNS += m
+			}
 		}
 		r.Latency = map[string]*OpRecord{}
 		for _, l := range c.Latencies {

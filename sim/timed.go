@@ -74,8 +74,20 @@ func DefaultCosts() Costs {
 // CostNames lists the overridable integer costs, in order.
 var CostNames = []string{"step", "atomic", "transfer", "spin_handover", "wake_call", "wakeup", "ctxsw", "timeslice", "io_median", "jitter_pct"}
 
-// Set overrides the cost named name (one of CostNames).
+// MaxCost bounds every cost: one second. With steps bounded by MaxSteps, an
+// execution's virtual time stays far from the int64 range (at most about
+// 1e17 ns), so no latency can wrap.
+const MaxCost = 1_000_000_000
+
+// MaxSteps bounds the step budget of one execution.
+const MaxSteps = 10_000_000
+
+// Set overrides the cost named name (one of CostNames); false for an
+// unknown name or a value outside 0..MaxCost.
 func (c *Costs) Set(name string, ns int64) bool {
+	if ns < 0 || ns > MaxCost {
+		return false
+	}
 	switch name {
 	case "step":
 		c.Step = ns

@@ -119,6 +119,7 @@ func (w *Workload) Defaults() Values {
 // the defaults. Errors name the valid parameters and bounds.
 func (w *Workload) ParseParams(pairs []string) (Values, error) {
 	v := w.Defaults()
+	given := map[string]bool{}
 	for _, pair := range pairs {
 		if pair == "" {
 			continue
@@ -127,6 +128,10 @@ func (w *Workload) ParseParams(pairs []string) (Values, error) {
 		if !ok {
 			return nil, fmt.Errorf("parameter %q is not name=value (valid for %s: %s)", pair, w.ID, w.paramNames())
 		}
+		if given[name] {
+			return nil, fmt.Errorf("parameter %s given twice", name)
+		}
+		given[name] = true
 		p, ok := w.param(name)
 		if !ok {
 			return nil, fmt.Errorf("unknown parameter %q for workload %s (valid: %s)", name, w.ID, w.paramNames())

@@ -48,8 +48,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if runs < 1 || count < 1 {
-		return usagef("bench: -runs and -count must be at least 1")
+	if runs < 1 || runs > bench.MaxRuns || count < 1 || count > bench.MaxRuns {
+		return usagef("bench: -runs %d, -count %d out of range (valid: 1 to %d)", runs, count, bench.MaxRuns)
 	}
 	if verifyStates < 0 {
 		return usagef("bench: -verify-states %d: want 0 (no search) or more", verifyStates)

@@ -255,8 +255,8 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if f.workload == "" {
 		return nil, usagef("run: -workload is required (valid: %s, all)", strings.Join(workloads.IDs(), ", "))
 	}
-	if f.runs < 1 {
-		return nil, usagef("run: -runs %d: want at least 1", f.runs)
+	if f.runs < 1 || f.runs > bench.MaxRuns {
+		return nil, usagef("run: -runs %d out of range (valid: 1 to %d)", f.runs, bench.MaxRuns)
 	}
 	if !slices.Contains(bench.Strategies, f.strategy) {
 		return nil, usagef("run: unknown strategy %q (valid: %s)", f.strategy, strings.Join(bench.Strategies, ", "))
@@ -274,8 +274,11 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		for _, kv := range strings.Split(f.inject, ",") {
 			label, val, ok := strings.Cut(kv, "=")
 			ns, err := strconv.ParseInt(val, 10, 64)
-			if !ok || err != nil || ns < 0 || !sim.ValidLabel(label) {
-				return nil, usagef("run: bad -inject %q: want label=ns with ns >= 0 (labels as in schedules, e.g. wake_up_page=20000)", kv)
+			if !ok || err != nil || ns < 0 || ns > sim.MaxCost || !sim.ValidLabel(label) {
+				return nil, usagef("run: bad -inject %q: want label=ns with ns from 0 to %d (labels as in schedules, e.g. wake_up_page=20000)", kv, sim.MaxCost)
+			}
+			if _, dup := inject[label]; dup {
+				return nil, usagef("run: -inject %s given twice", label)
 			}
 			inject[label] = ns
 		}
@@ -284,13 +287,18 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		return nil, usagef("run: -timeout %v: want a positive duration", f.timeout)
 	}
 	costs := sim.DefaultCosts()
+	var seenCosts []string
 	if f.costs != "" {
 		for _, kv := range strings.Split(f.costs, ",") {
 			name, val, ok := strings.Cut(kv, "=")
 			ns, err := strconv.ParseInt(val, 10, 64)
-			if !ok || err != nil || ns < 0 || !costs.Set(name, ns) {
-				return nil, usagef("run: bad -cost %q: want name=ns with ns >= 0 (names: %s)", kv, strings.Join(sim.CostNames, ", "))
+			if !ok || err != nil || !costs.Set(name, ns) {
+				return nil, usagef("run: bad -cost %q: want name=ns with ns from 0 to %d (jitter_pct to 100; names: %s)", kv, sim.MaxCost, strings.Join(sim.CostNames, ", "))
 			}
+			if slices.Contains(seenCosts, name) {
+				return nil, usagef("run: -cost %s given twice", name)
+			}
+			seenCosts = append(seenCosts, name)
 		}
 	}
 	if f.preemptions < 0 || f.preemptions > 10 {
@@ -302,8 +310,11 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if !(f.preempt > 0 && f.preempt <= 1) {
 		return nil, usagef("run: -preempt %v out of range (valid: above 0, at most 1)", f.preempt)
 	}
-	if f.maxSteps < 1 {
-		return nil, usagef("run: -max-steps %d: want at least 1", f.maxSteps)
+	if f.maxSteps < 1 || f.maxSteps > sim.MaxSteps {
+		return nil, usagef("run: -max-steps %d out of range (valid: 1 to %d)", f.maxSteps, sim.MaxSteps)
+	}
+	if f.timeout > 24*time.Hour {
+		return nil, usagef("run: -timeout %v out of range (valid: up to 24h)", f.timeout)
 	}
 	handoff, err := parseHandoff(f.handoff)
 	if err != nil {
