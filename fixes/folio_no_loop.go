@@ -25,7 +25,7 @@ import "github.com/pagelab/pagelab/mm"
 // what this variant measures.
 var FolioNoLoop = &Fix{
 	ID:       "folio-no-loop",
-	Ref:      "CAHk-=wire4EQTQAwggte-MJPC1Wy-RB8egx8wjxi7dApGaiGFw@mail.gmail.com",
+	Ref:      "CAHk-=wire4EQTQAwggte-MJPC1Wy-RB8egx8wjxi7dApGaiGFw",
 	Desc:     "folio minus loop-wait: hold-ref, XOR clear, no bookmarks",
 	Replaces: []string{"end_page_writeback", "wake_up_page_bit"},
 	Includes: []string{"hold-ref", "no-waiters-check"},
