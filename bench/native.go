@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"maps"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pagelab/pagelab/mm"
@@ -34,7 +36,7 @@ func runNative(cfg *Config, stop func() bool) (*Cell, error) {
 	}
 	c := &Cell{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: "native",
-		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), CPUs: cfg.CPUs,
+		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), CPUs: cfg.CPUs, Planned: cfg.Runs,
 	}
 	var err error
 	for i := 0; i < cfg.Runs; i++ {
@@ -50,12 +52,41 @@ func runNative(cfg *Config, stop func() bool) (*Cell, error) {
 		if err := k.Setup(n, cfg.Workload.Setup(k, params)); err != nil {
 			return c, fmt.Errorf("workload %s set-up: %w", cfg.Workload.ID, err)
 		}
+		// The execution ends at its timeout (a livelock) or, cut short and
+		// not counted, at the user's interrupt, polled every 50 ms.
 		deadline := make(chan struct{})
-		timer := time.AfterFunc(time.Duration(timeout), func() { close(deadline) })
+		var once sync.Once
+		end := func() { once.Do(func() { close(deadline) }) }
+		timer := time.AfterFunc(time.Duration(timeout), end)
+		var cut atomic.Bool
+		polled := make(chan struct{})
+		if stop != nil {
+			go func() {
+				t := time.NewTicker(50 * time.Millisecond)
+				defer t.Stop()
+				for {
+					select {
+					case <-polled:
+						return
+					case <-t.C:
+						if stop() {
+							cut.Store(true)
+							end()
+							return
+						}
+					}
+				}
+			}()
+		}
 		res, rerr := n.Run(deadline)
 		timer.Stop()
+		close(polled)
 		if rerr != nil {
 			return c, rerr
+		}
+		if cut.Load() {
+			err = ErrInterrupted
+			break
 		}
 		switch res.Outcome {
 		case sim.Completed:

@@ -47,6 +47,9 @@ type Record struct {
 	// bench -verify-states 0, a timed cell, or a run made before).
 	Verdicts map[string]string `json:"verdicts,omitempty"`
 	Verify   *VerifyRecord     `json:"verify,omitempty"`
+	// Partial marks a cell an interrupt (SIGINT, SIGTERM) cut short: its
+	// counts are those of the runs it finished.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // OpRecord is one operation's latency in a timed or native cell (ns).
@@ -78,7 +81,7 @@ func NewRecord(c *Cell) *Record {
 		Workload: c.Workload, Fix: c.Fix, Strategy: c.Strategy, Depth: c.Depth, Seed: c.Seed,
 		Runs: c.Runs, Failing: c.Failing, Failures: map[string]int{}, FirstFailure: map[string]string{},
 		Steps: c.Steps, MostSteps: c.MaxStepsIn, PCTBound: c.PCTBound, PCTTasks: c.PCTN, PCTSteps: c.PCTK,
-		Exhausted: c.Exhausted,
+		Exhausted: c.Exhausted, Partial: c.Partial,
 	}
 	if len(c.Params) > 0 {
 		r.Params = map[string]string{}

@@ -3,7 +3,9 @@ package bench
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"io"
 	"math"
 	"os"
@@ -126,6 +128,69 @@ func WriteResults(dir string, m *Manifest, recs []*Record) error {
 		return err
 	}
 	return WriteFileAtomic(filepath.Join(dir, ManifestFile), append(mb, '\n'))
+}
+
+// ErrDirTaken is ClaimDir's error for a directory that is not empty or that
+// another run has claimed.
+var ErrDirTaken = errors.New("already exists and is not empty")
+
+// ClaimDir makes dir the results directory of this run before any work:
+// it creates it (and its parents) and then, exclusively (O_EXCL), its
+// manifest, which says the run is under way (complete=false). A second run
+// given the same directory fails here, whatever the timing, instead of
+// mixing its files with the first's; an existing empty directory is
+// claimed the same way. From here on the directory is valid at every
+// instant: the manifest says complete only once every file is written.
+func ClaimDir(dir string, m *Manifest) error {
+	if fi, err := os.Stat(dir); err == nil {
+		if !fi.IsDir() {
+			return fmt.Errorf("%s: not a directory", dir)
+		}
+		if entries, err := os.ReadDir(dir); err != nil {
+			return err
+		} else if len(entries) > 0 {
+			return fmt.Errorf("%s: %w", dir, ErrDirTaken)
+		}
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	claim := *m
+	claim.Complete = false
+	claim.Files = []string{ManifestFile}
+	b, err := json.MarshalIndent(&claim, "", "  ")
+	if err != nil {
+		return err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, ManifestFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644&^umask())
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w (another run claimed it)", dir, ErrDirTaken)
+	}
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(b, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// WriteProgress records a run under way: the records so far, then a
+// manifest that says complete=false, both atomically. A run killed at any
+// moment leaves a directory compare reads as partial.
+func WriteProgress(dir string, m *Manifest, recs []*Record) error {
+	if err := WriteRecordsFile(dir, recs); err != nil {
+		return err
+	}
+	p := *m
+	p.Complete = false
+	p.Files = []string{ResultsFile, ManifestFile}
+	b, err := json.MarshalIndent(&p, "", "  ")
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(filepath.Join(dir, ManifestFile), append(b, '\n'))
 }
 
 // WriteRecordsFile writes only the records (results.jsonl), atomically,

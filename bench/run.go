@@ -70,6 +70,10 @@ type Cell struct {
 	Seed     uint64
 	Params   []string // non-default parameters, name=value
 	Runs     int
+	// Planned is the executions the cell was to run; Partial marks a cell
+	// an interrupt cut short after Runs of them.
+	Planned int
+	Partial bool
 	// Failures counts, per failure id, the executions in which it fired.
 	Failures [mm.NumFailures]int
 	// First is, per failure id, the schedule of the first execution in
@@ -240,6 +244,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	}
 	r := newRunner(cfg, strat)
 	defer r.x.Close()
+	r.x.Interrupt = stop
 	if dpor != nil {
 		r.x.EnableFootprints()
 		dpor.Attach(r.x)
@@ -247,7 +252,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	r.x.RecordOps = timed != nil
 	c := &Cell{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
-		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params),
+		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), Planned: cfg.Runs,
 	}
 	if pct != nil || dfs != nil {
 		c.Depth = cfg.Depth
@@ -274,6 +279,10 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		}
 		if xerr != nil {
 			return c, xerr
+		}
+		if e.Result.Interrupted {
+			err = ErrInterrupted // cut short: not counted
+			break
 		}
 		c.MaxStepsIn = max(c.MaxStepsIn, e.Result.Steps)
 		for _, f := range c.countExecution(e.Result.Steps, e.Result.Wakeups, e.Fired, e.Reports) {

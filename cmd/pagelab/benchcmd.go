@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -70,6 +71,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 		out = filepath.Join("results", label)
 	}
+	destFlag := "-o"
+	if label != "" {
+		destFlag = "-label"
+	}
+	if fi, err := os.Stat(out); err == nil && !fi.IsDir() {
+		return usagef("bench: %s %s is not a directory", destFlag, out)
+	}
 	if entries, err := os.ReadDir(out); err == nil && len(entries) > 0 {
 		return usagef("bench: %s already exists and is not empty (choose another -label or -o)", out)
 	}
@@ -115,14 +123,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
-	interrupted, release := watchInterrupt()
-	defer release()
+	in := watchInterrupt()
+	defer in.release()
+	interrupted := in.stopped
 	// Returning early (an error) stops the searches too.
 	var abandon atomic.Bool
 	defer abandon.Store(true)
 	stopSearch := func() bool { return abandon.Load() || interrupted() }
 
-	progress := newProgress(stderr, total, len(vcfgs))
 	m := &bench.Manifest{
 		Command: os.Args, GitRevision: gitRevision(), GoVersion: runtime.Version(),
 		Host: bench.Host{Hostname: hostname(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU()},
@@ -132,6 +140,21 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	for _, wl := range wls {
 		m.Workloads = append(m.Workloads, wl.ID)
 	}
+	// The destination is claimed before the first cell: a path that
+	// cannot be a results directory fails now, not after the work.
+	if err := bench.ClaimDir(out, m); err != nil {
+		switch {
+		case errors.Is(err, bench.ErrDirTaken):
+			return usagef("bench: %v (choose another -label or -o)", err)
+		case errors.Is(err, syscall.ENAMETOOLONG):
+			return usagef("bench: %s %s: name too long for the file system", destFlag, out)
+		}
+		return fmt.Errorf("bench: cannot create the results directory (%s %s): %v", destFlag, out, err)
+	}
+	ioErr := func(err error) error {
+		return fmt.Errorf("bench: writing %s (%s): %v; the directory is marked incomplete", out, destFlag, err)
+	}
+	progress := newProgress(stderr, total, len(vcfgs))
 
 	// The searches run in the background, on -j goroutines, while the
 	// random runs go on here: each search is deterministic, and its
@@ -165,6 +188,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		c, err := bench.Run(cfg, interrupted)
 		if errors.Is(err, bench.ErrInterrupted) {
 			if c.Runs > 0 {
+				c.Partial = true
 				recs = append(recs, bench.NewRecord(c))
 			}
 			m.Complete = false
@@ -176,6 +200,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		done += cfg.Runs
 		recs = append(recs, bench.NewRecord(c))
 		m.Cells = i + 1
+		if err := bench.WriteProgress(out, m, recs); err != nil {
+			return ioErr(err)
+		}
 		progress.cell(fmt.Sprintf("cell %d/%d %s %s%s: %d runs, %d failing (%.1fs)", i+1, len(cfgs), c.Workload, c.Fix,
 			cpusSuffix(c.CPUs), c.Runs, c.Failing, time.Since(cellStart).Seconds()))
 	}
@@ -210,7 +237,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	m.End = time.Now().UTC().Format(time.RFC3339)
 	if len(recs) == 0 {
-		return fmt.Errorf("interrupted before any run finished: nothing written")
+		// Only the claim is there: take it back.
+		os.Remove(filepath.Join(out, bench.ManifestFile))
+		os.Remove(out) // if it is empty: it may have been before the run
+		return in.errorf("before any run finished: nothing written")
 	}
 	// The records first, verdicts included, then what is drawn from them.
 	// A random run that fired what the search verified is a bug in the
@@ -220,23 +250,23 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("bench: %w", err)
 		}
 	}
-	if err := bench.WriteRecordsFile(out, recs); err != nil {
-		return err
+	if err := bench.WriteProgress(out, m, recs); err != nil {
+		return ioErr(err)
 	}
 	diagrams, err := drawDiagrams(out, recs)
 	if err != nil {
-		return err
+		return ioErr(err)
 	}
 	m.Files = append(m.Files, diagrams...)
 	if !noPlots {
 		files, err := plots.Draw(out, recs)
 		if err != nil {
-			return err
+			return ioErr(err)
 		}
 		m.Files = append(m.Files, files...)
 	}
 	if err := bench.WriteResults(out, m, recs); err != nil {
-		return err
+		return ioErr(err)
 	}
 	summary, err := os.ReadFile(filepath.Join(out, bench.SummaryFile))
 	if err != nil {
@@ -251,10 +281,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			len(m.VerifyErrors), len(vcfgs), firstLine(searchErr.Error()))
 	}
 	if !m.Complete && m.Cells == m.CellsTotal {
-		return fmt.Errorf("interrupted: %s holds every cell, %d of %d with the verdicts of their exhaustive search (manifest: complete=false)", out, m.VerifyCells, m.VerifyCellsTotal)
+		return in.errorf("%s holds every cell, %d of %d with the verdicts of their exhaustive search (manifest: complete=false)", out, m.VerifyCells, m.VerifyCellsTotal)
 	}
 	if !m.Complete {
-		return fmt.Errorf("interrupted: %s holds the %d cells that finished and the runs of the one cut short (manifest: complete=false)", out, m.Cells)
+		return in.errorf("%s holds the %d cells that finished and the runs of the one cut short, marked partial (manifest: complete=false)", out, m.Cells)
 	}
 	return nil
 }

@@ -220,17 +220,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	stop, release := watchInterrupt()
-	defer release()
+	in := watchInterrupt()
+	defer in.release()
 
 	var cells []*bench.Cell
+	partial := false
 	for _, cfg := range cfgs {
-		c, err := bench.Run(cfg, stop)
+		c, err := bench.Run(cfg, in.stopped)
 		if errors.Is(err, bench.ErrInterrupted) {
 			if c.Runs > 0 {
+				c.Partial = true
+				partial = true
 				cells = append(cells, c)
+				if f.json {
+					if err := writeJSON(stdout, c); err != nil {
+						return err
+					}
+				}
 			}
-			fmt.Fprintf(stderr, "pagelab: interrupted: reporting the %d finished cells and the runs of the last\n", len(cells))
 			break
 		}
 		if err != nil {
@@ -243,10 +250,24 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	if f.json {
-		return nil
+	if !f.json && len(cells) > 0 {
+		if err := writeTable(stdout, cells); err != nil {
+			return err
+		}
 	}
-	return writeTable(stdout, cells)
+	if in.stopped() {
+		finished := len(cells)
+		if partial {
+			finished--
+		}
+		what := fmt.Sprintf("%d of %d cells finished", finished, len(cfgs))
+		if partial {
+			c := cells[len(cells)-1]
+			what += fmt.Sprintf("; %s %s cut short after %d runs (reported, marked partial)", c.Workload, c.Fix, c.Runs)
+		}
+		return in.errorf("%s", what)
+	}
+	return nil
 }
 
 // cells resolves the flags into cell configurations, validating everything

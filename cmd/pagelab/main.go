@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"sync/atomic"
+	"syscall"
 )
 
 func main() {
@@ -20,30 +21,84 @@ func main() {
 		return
 	}
 	fmt.Fprintln(os.Stderr, "pagelab:", err)
-	var ue usageError
-	if errors.As(err, &ue) {
-		os.Exit(2)
-	}
-	os.Exit(1)
+	os.Exit(exitStatus(err))
 }
 
-// watchInterrupt catches SIGINT for a long run: interrupted reports whether
-// one has arrived, and the run polls it between executions so that it stops
-// early and keeps what it finished instead of dying with nothing written.
-// release restores the default handling and ends the watcher.
-func watchInterrupt() (interrupted func() bool, release func()) {
-	var got atomic.Bool
-	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, os.Interrupt)
+// exitStatus is the status main exits with after err: 2 for bad input,
+// 128 + the signal's number for a run interrupted by SIGINT (130) or
+// SIGTERM (143), as a shell reports a command killed by it, and 1 for
+// everything else (internal and I/O errors).
+func exitStatus(err error) int {
+	var ue usageError
+	if errors.As(err, &ue) {
+		return 2
+	}
+	var ie interruptedError
+	if errors.As(err, &ie) {
+		return 128 + int(ie.sig)
+	}
+	return 1
+}
+
+// interruptedError ends a command that SIGINT or SIGTERM stopped early:
+// what it finished is written (and marked partial), but the command did
+// not do what it was asked.
+type interruptedError struct {
+	sig syscall.Signal
+	msg string
+}
+
+func (e interruptedError) Error() string { return e.msg }
+
+// interrupt watches for SIGINT and SIGTERM during a long command (SIGTERM
+// is what timeout, CI cancellation and batch schedulers send). The command
+// polls stopped between executions — and the model inside a long
+// execution — so that it stops early and keeps what it finished instead
+// of dying with nothing written.
+type interrupt struct {
+	sig atomic.Int32 // the first signal received, 0 for none
+	ch  chan os.Signal
+}
+
+// watchInterrupt starts watching; release restores the default handling,
+// so that a second signal after the command has returned kills as usual.
+func watchInterrupt() *interrupt {
+	in := &interrupt{ch: make(chan os.Signal, 2)}
+	signal.Notify(in.ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		if _, ok := <-sig; ok {
-			got.Store(true)
+		for s := range in.ch {
+			if ss, ok := s.(syscall.Signal); ok {
+				in.sig.CompareAndSwap(0, int32(ss))
+			}
 		}
 	}()
-	return got.Load, func() {
-		signal.Stop(sig)
-		// Stop guarantees no further sends on sig, so closing it is safe
-		// and lets the watcher return.
-		close(sig)
+	return in
+}
+
+// stopped reports whether a signal has arrived.
+func (in *interrupt) stopped() bool { return in.sig.Load() != 0 }
+
+// errorf is the command's error after an interrupt: format names what was
+// kept.
+func (in *interrupt) errorf(format string, args ...any) error {
+	sig := syscall.Signal(in.sig.Load())
+	return interruptedError{sig: sig, msg: fmt.Sprintf("interrupted (%s): ", signalName(sig)) + fmt.Sprintf(format, args...)}
+}
+
+// release stops the watch.
+func (in *interrupt) release() {
+	signal.Stop(in.ch)
+	// Stop guarantees no further sends, so closing is safe and ends the
+	// watcher.
+	close(in.ch)
+}
+
+func signalName(s syscall.Signal) string {
+	switch s {
+	case syscall.SIGINT:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
 	}
+	return s.String()
 }

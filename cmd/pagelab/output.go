@@ -24,6 +24,11 @@ func writeTable(w io.Writer, cells []*bench.Cell) error {
 		writeWorkloadTable(&b, cells[i:j])
 		i = j
 	}
+	for _, c := range cells {
+		if c.Partial {
+			fmt.Fprintf(&b, "PARTIAL: %s under %s was interrupted after %d of %d runs;\nits row counts those runs only.\n\n", c.Workload, c.Fix, c.Runs, c.Planned)
+		}
+	}
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -58,10 +58,10 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	for _, c := range cfgs {
 		c.MaxStates, c.MaxDepth, c.Mode = maxStates, maxDepth, mode
 	}
-	stop, release := watchInterrupt()
-	defer release()
+	in := watchInterrupt()
+	defer in.release()
 
-	results := runVerify(cfgs, jobs, stop)
+	results := runVerify(cfgs, jobs, in.stopped)
 	var done []*verified
 	interrupted := false
 	for _, r := range results {
@@ -85,8 +85,8 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	} else if err := writeVerifyTable(stdout, done, noDiagram); err != nil {
 		return err
 	}
-	if interrupted {
-		fmt.Fprintf(stderr, "pagelab: interrupted: the cells cut short say unknown where they had found nothing\n")
+	if interrupted || in.stopped() {
+		return in.errorf("%d of %d searches finished; the ones cut short say unknown where they had found nothing", countFinished(done), len(cfgs))
 	}
 	return nil
 }
@@ -317,4 +317,15 @@ func writeVerifyJSON(w io.Writer, r *verified) error {
 	}
 	_, err = w.Write(append(data, '\n'))
 	return err
+}
+
+// countFinished counts the searches that ran to their end.
+func countFinished(done []*verified) int {
+	n := 0
+	for _, r := range done {
+		if r.v != nil && !r.v.Interrupted {
+			n++
+		}
+	}
+	return n
 }

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"io/fs"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/pagelab/pagelab/bench"
+)
+
+// startMain starts pagelab (this test binary as main) with args.
+func startMain(t *testing.T, dir string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), mainEnv+"=1")
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, &stdout, &stderr
+}
+
+// exitOf is how the process ended: its exit status, or -1 with the signal
+// that killed it (a signal that arrived before the handler was installed).
+func exitOf(t *testing.T, err error) (status int, killed bool) {
+	t.Helper()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		if ws, ok := ee.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+			return -1, true
+		}
+		return ee.ExitCode(), false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return 0, false
+}
+
+// noTempFiles fails if a temporary file of an atomic write survived.
+func noTempFiles(t *testing.T, dir string) {
+	t.Helper()
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err == nil && strings.Contains(d.Name(), ".tmp") {
+			t.Errorf("temporary file survived: %s", p)
+		}
+		return nil
+	})
+}
+
+// TestInterruptedAtRandomMoments kills bench and run with SIGINT and
+// SIGTERM at random moments and requires what is left to be complete or
+// marked partial, readable by compare, with no temporary file: 20 moments
+// per signal and command. The moments are spread over the command's whole
+// duration, measured first.
+func TestInterruptedAtRandomMoments(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts 80 processes")
+	}
+	benchArgs := func(out string) []string {
+		return []string{"bench", "-o", out, "-workload", "writeback-restart,lock-storm", "-fix", "baseline,v5.8",
+			"-runs", "800", "-count", "2", "-cpus", "2", "-verify-states", "300", "-j", "1"}
+	}
+	runArgs := []string{"run", "-workload", "writeback-restart,writeback-reuse", "-fix", "baseline,v5.8,hold-ref", "-runs", "1500", "-json"}
+
+	tmp := t.TempDir()
+	measure := func(args []string) time.Duration {
+		start := time.Now()
+		cmd, _, stderr := startMain(t, tmp, args...)
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("pagelab %s: %v\n%s", strings.Join(args, " "), err, stderr)
+		}
+		return time.Since(start)
+	}
+	benchTime := measure(benchArgs("measure"))
+	runTime := measure(runArgs)
+	t.Logf("uninterrupted: bench %v, run %v", benchTime, runTime)
+	r := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 1))
+	sigs := []syscall.Signal{syscall.SIGINT, syscall.SIGTERM}
+
+	for _, sig := range sigs {
+		for i := range 20 {
+			// bench: the directory is absent (nothing finished), or
+			// compare reads it, complete exactly when bench exited 0.
+			out := filepath.Join(tmp, sig.String()[:7]+"-"+string(rune('a'+i)))
+			at := time.Duration(r.Float64() * 1.1 * float64(benchTime))
+			cmd, _, stderr := startMain(t, tmp, benchArgs(out)...)
+			time.Sleep(at)
+			cmd.Process.Signal(sig)
+			status, killed := exitOf(t, cmd.Wait())
+			name := "bench " + sig.String() + " at " + at.String()
+			noTempFiles(t, out)
+			if _, err := os.Stat(out); errors.Is(err, fs.ErrNotExist) {
+				if status == 0 {
+					t.Errorf("%s: exit 0 without a results directory", name)
+				}
+				continue
+			}
+			if killed {
+				t.Errorf("%s: killed by the signal, yet %s exists", name, out)
+				continue
+			}
+			m, recs, err := bench.ReadResults(out)
+			if err != nil {
+				t.Errorf("%s: exit %d, compare cannot read what is left: %v\n%s", name, status, err, stderr)
+				continue
+			}
+			switch {
+			case status == 0 && !m.Complete:
+				t.Errorf("%s: exit 0 but the manifest says incomplete", name)
+			case status != 0 && m.Complete:
+				t.Errorf("%s: exit %d (%s) but the manifest says complete", name, status, stderr)
+			case status != 0 && status != 128+int(sig):
+				t.Errorf("%s: exit %d, want %d (stderr %s)", name, status, 128+int(sig), stderr)
+			}
+			partial := 0
+			for _, rec := range recs {
+				if rec.Partial {
+					partial++
+				}
+			}
+			if partial > 1 || m.Complete && partial > 0 {
+				t.Errorf("%s: %d partial records (manifest complete=%v)", name, partial, m.Complete)
+			}
+		}
+		for range 20 {
+			// run -json: every line a record; only the last may be
+			// partial, and only when run says it was interrupted.
+			at := time.Duration(r.Float64() * 1.1 * float64(runTime))
+			cmd, stdout, stderr := startMain(t, tmp, runArgs...)
+			time.Sleep(at)
+			cmd.Process.Signal(sig)
+			status, killed := exitOf(t, cmd.Wait())
+			name := "run " + sig.String() + " at " + at.String()
+			if killed {
+				if stdout.Len() > 0 {
+					t.Errorf("%s: killed by the signal after writing output", name)
+				}
+				continue
+			}
+			if status != 0 && status != 128+int(sig) {
+				t.Errorf("%s: exit %d, want 0 or %d (stderr %s)", name, status, 128+int(sig), stderr)
+			}
+			if stdout.Len() == 0 {
+				if status == 0 {
+					t.Errorf("%s: exit 0 with no output", name)
+				}
+				continue
+			}
+			recs, err := bench.ReadRecords(bytes.NewReader(stdout.Bytes()), "stdout")
+			if err != nil {
+				t.Errorf("%s: output unreadable: %v", name, err)
+				continue
+			}
+			for j, rec := range recs {
+				if rec.Partial && (j != len(recs)-1 || status == 0) {
+					t.Errorf("%s: record %d of %d partial, exit %d", name, j+1, len(recs), status)
+				}
+			}
+			if status == 0 && len(recs) != 6 {
+				t.Errorf("%s: exit 0 with %d of 6 records", name, len(recs))
+			}
+		}
+	}
+}
