@@ -26,28 +26,60 @@ import (
 const Dir = "plots"
 
 // Draw writes every figure of recs under dir/plots and returns the files
-// written, relative to dir.
+// written, relative to dir. Every figure is rendered in memory first, then
+// written into a temporary directory that replaces dir/plots by a rename:
+// a figure that cannot be drawn leaves the plots there before untouched,
+// and no reader ever sees a mix of old and new plots.
 func Draw(dir string, recs []*bench.Record) ([]string, error) {
 	figs, err := Figures(recs)
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(filepath.Join(dir, Dir), 0o755); err != nil {
-		return nil, err
+	type file struct {
+		name string
+		data []byte
 	}
-	var files []string
+	var out []file
 	for _, f := range figs {
 		for _, format := range []string{"png", "svg"} {
 			b, err := f.Render(format)
 			if err != nil {
-				return nil, fmt.Errorf("plot %s: %v", f.Name, err)
-			}
-			name := filepath.Join(Dir, f.Name+"."+format)
-			if err := bench.WriteFileAtomic(filepath.Join(dir, name), b); err != nil {
 				return nil, err
 			}
-			files = append(files, name)
+			out = append(out, file{f.Name + "." + format, b})
 		}
+	}
+	tmp, err := os.MkdirTemp(dir, "."+Dir+".tmp")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp) // a no-op once renamed
+	if err := os.Chmod(tmp, 0o755); err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, f := range out {
+		if err := bench.WriteFileAtomic(filepath.Join(tmp, f.name), f.data); err != nil {
+			return nil, err
+		}
+		files = append(files, filepath.Join(Dir, f.name))
+	}
+	final := filepath.Join(dir, Dir)
+	old := ""
+	if _, err := os.Stat(final); err == nil {
+		old = tmp + ".old"
+		if err := os.Rename(final, old); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		if old != "" {
+			os.Rename(old, final)
+		}
+		return nil, err
+	}
+	if old != "" {
+		os.RemoveAll(old)
 	}
 	return files, nil
 }
@@ -59,17 +91,48 @@ type Figure struct {
 	Width, Height vg.Length
 }
 
-// Render draws the figure in format ("png" or "svg").
-func (f *Figure) Render(format string) ([]byte, error) {
+// Render draws the figure in format ("png" or "svg"). gonum/plot panics on
+// data it cannot draw (a log axis reaching zero): that is an error here.
+func (f *Figure) Render(format string) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("plot %s: cannot draw: %v", f.Name, r)
+		}
+	}()
+	fixAxes(f.Plot)
 	w, err := f.Plot.WriterTo(f.Width, f.Height, format)
 	if err != nil {
 		return nil, err
 	}
-	var b bytes.Buffer
-	if _, err := w.WriteTo(&b); err != nil {
-		return nil, err
+	var buf bytes.Buffer
+	if _, err := w.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("plot %s: %v", f.Name, err)
 	}
-	return b.Bytes(), nil
+	return buf.Bytes(), nil
+}
+
+// fixAxes gives a degenerate axis a range gonum can draw: a log axis must
+// stay above zero, and no axis may be a single point (all-equal data, such
+// as the latencies of a run with every cost zero).
+func fixAxes(p *plot.Plot) {
+	for _, ax := range []*plot.Axis{&p.X, &p.Y} {
+		_, isLog := ax.Scale.(plot.LogScale)
+		if isLog {
+			if ax.Max <= 0 {
+				ax.Max = 1
+			}
+			if ax.Min <= 0 {
+				ax.Min = math.Min(1, ax.Max)
+			}
+			if ax.Max <= ax.Min {
+				ax.Min, ax.Max = ax.Min/2, ax.Max*2
+			}
+			continue
+		}
+		if ax.Max <= ax.Min {
+			ax.Max = ax.Min + 1
+		}
+	}
 }
 
 // Figures builds every figure of recs, in a fixed order.

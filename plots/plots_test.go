@@ -145,3 +145,45 @@ func TestDrawWritesFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestDrawDegenerateData: latencies that are all zero (every cost set to
+// zero) and a single CPU count draw without gonum's log-scale panic.
+func TestDrawDegenerateData(t *testing.T) {
+	zero := make([]float64, bench.NumQuantiles)
+	var recs []*bench.Record
+	for _, fix := range []string{"baseline", "v5.8"} {
+		recs = append(recs, &bench.Record{Workload: "lock-storm", Fix: fix, Strategy: "timed", Runs: 2, CPUs: 1,
+			Latency: map[string]*bench.OpRecord{"lock_page": {Count: 4, RunOpsPerSec: []float64{0, 0}, RunP50: []float64{0, 0},
+				RunP99: []float64{0, 0}, Quantiles: zero}}})
+	}
+	dir := t.TempDir()
+	if _, err := Draw(dir, recs); err != nil {
+		t.Fatalf("all-zero latencies: %v", err)
+	}
+}
+
+// TestDrawReplacesWholeDirectory: drawing again replaces dir/plots as a
+// whole (no file of the old set survives beside the new ones) and leaves
+// no temporary directory.
+func TestDrawReplacesWholeDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, Dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stale := filepath.Join(dir, Dir, "stale.png")
+	if err := os.WriteFile(stale, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Draw(dir, records()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(stale); err == nil {
+		t.Error("a plot of the old set survived")
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		if e.Name() != Dir {
+			t.Errorf("left in the results directory: %s", e.Name())
+		}
+	}
+}
