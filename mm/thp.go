@@ -61,13 +61,9 @@ func (t *Thread) findSubpage(head *Page, index uint64) *Page {
 // index (xas_reset). It returns the entry as stored — a THP's head, whatever
 // subpage's slot it was found in — and sets *index to the slot.
 func findGetEntry(t *Thread, m *AddressSpace, index *uint64, end uint64) *Page {
-	label := "find_get_entry"
+	t.Step("find_get_entry")
 	i := *index
 	for i <= end {
-		// The walk: live here, the slot index (index and end are fixed).
-		t.CutPoint("find_get_entry", i)
-		t.Step(label)
-		label = "xas_find"
 		sl := m.slotList()
 		if i >= uint64(len(sl)) {
 			t.xaExtent(m, len(sl))
@@ -76,17 +72,27 @@ func findGetEntry(t *Thread, m *AddressSpace, index *uint64, end uint64) *Page {
 		page := t.xaLoadSlot(m, i, sl[i])
 		if page == nil {
 			i++
+			if i > end {
+				break
+			}
+			// The next slot: live here, its index (index and end are
+			// fixed).
+			t.CutPoint("xas_find", i)
+			t.Step("xas_find")
 			continue
 		}
 		t.Step("page_cache_get_speculative")
 		if !t.getPageUnlessZero(page) {
-			label = "xas_reset"
+			// xas_reset: the same slot again; live here, its index.
+			t.CutPoint("xas_reset", i)
+			t.Step("xas_reset")
 			continue
 		}
 		t.Step("xas_reload")
 		if t.xaLoadSlot(m, i, m.slot(i)) != page {
 			PutPage(t, page)
-			label = "xas_reset"
+			t.CutPoint("xas_reset", i)
+			t.Step("xas_reset")
 			continue
 		}
 		*index = i
