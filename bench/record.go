@@ -112,31 +112,16 @@ func NewRecord(c *Cell) *Record {
 		r.Latency = map[string]*OpRecord{}
 		for _, l := range c.Latencies {
 			r.Latency[l.Op] = &OpRecord{
-				Count: l.Count, P50: l.P50, P90: l.P90, P99: l.P99, P999: l.P999, Max: l.Max,
+				Count: l.Count, P50: l.P50, P90: l.P90, P99: l.P99, P999: l.P999, Max: float64(l.Max),
 				OpsPerSec: l.PerSec, WakeupsOp: l.WakeupsPerOp(), SpuriousOp: l.SpuriousPerOp(),
 				RunOpsPerSec: l.RunPerSec, RunP50: l.RunP50, RunP99: l.RunP99,
-				Quantiles: quantiles(l.Samples),
+				Quantiles: l.Quantiles(),
 			}
 		}
 	}
 	return r
 }
 
-func quantiles(samples []float64) []float64 {
-	if len(samples) == 0 {
-		return nil
-	}
-	sorted := slices.Clone(samples)
-	slices.Sort(sorted)
-	q := make([]float64, NumQuantiles)
-	for i := range q {
-		// Nearest rank: the smallest value with at least i/200 of the
-		// samples at or below it.
-		rank := int(math.Ceil(float64(i) / float64(NumQuantiles-1) * float64(len(sorted))))
-		q[i] = sorted[max(rank-1, 0)]
-	}
-	return q
-}
 
 // Median of the per-run values, for tables (the statistics come from
 // benchmath).

@@ -174,7 +174,7 @@ func writeLatencyTable(b *strings.Builder, cells []*bench.Cell) {
 			l = &bench.Latency{}
 		}
 		fmt.Fprintf(b, "%-*s %4d %7s %7s %7s %7s %7s %7.2f %7.2f\n", fixW, c.Fix, c.CPUs,
-			siRate(l.PerSec), nsDur(l.P50), nsDur(l.P99), nsDur(l.P999), nsDur(l.Max), l.WakeupsPerOp(), l.SpuriousPerOp())
+			siRate(l.PerSec), nsDur(l.P50), nsDur(l.P99), nsDur(l.P999), nsDur(float64(l.Max)), l.WakeupsPerOp(), l.SpuriousPerOp())
 		for f := mm.Failure(0); f < mm.NumFailures; f++ {
 			if c.Failures[f] > 0 {
 				failing = append(failing, fmt.Sprintf("%s at %d cpus: %s in %d/%d runs", c.Fix, c.CPUs, f, c.Failures[f], c.Runs))
