@@ -206,9 +206,9 @@ func TruncateInodePageTHP(t *Thread, m *AddressSpace, page *Page) {
 }
 
 // TruncatePagecacheTHP is truncate_pagecache(inode, 0) →
-// truncate_inode_pages_range() as of v5.14: pass 1 on find_lock_entries,
-// pass 2 on find_get_entries with lock_page, wait_on_page_writeback and
-// truncate_inode_page.
+// truncate_inode_pages_range() as of v5.14: pass 1 on find_lock_entries
+// and delete_from_page_cache_batch, pass 2 on find_get_entries with
+// lock_page, wait_on_page_writeback and truncate_inode_page.
 func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
@@ -355,11 +355,19 @@ func filemapInvalidateUnlock(t *Thread, inode *Inode) {
 // CollapseFile is khugepaged's collapse_file() (mm/khugepaged.c, v5.14) for
 // the THP-sized range at start: a new compound page, locked, replaces the
 // small pages in the page cache one by one — each locked and frozen first —
-// and is filled and unlocked if all of them could be taken. Otherwise the
+// and is filled and unlocked if all of them could be taken and the file is
+// not open for write (eb6ecbed0aa2: nr_thps is incremented, then
+// inode_is_open_for_write() tested, under the i_pages lock). Otherwise the
 // change is rolled back: the small pages are put back one by one, dropping
 // the i_pages lock between them, and the compound page is freed. Meanwhile
 // lockless lookups can see the compound page in some slots and the small
 // pages in others.
+//
+// Simplifications: isolate_lru_page()'s reference is folded into ours
+// (page_ref_freeze expects 2, not 3), the freeze and the store are separate
+// steps though the kernel does both in one i_pages lock section, and the
+// compound page is put here rather than kept in *hpage for khugepaged's
+// next attempt.
 func CollapseFile(t *Thread, inode *Inode, start uint64) {
 	t.Enter("collapse_file")
 	defer t.Exit()
