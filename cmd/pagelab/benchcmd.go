@@ -35,6 +35,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	var runs, count, verifyStates, jobs int
 	var seed uint64
 	var noPlots bool
+	var maxMemory string
 	fs.StringVar(&out, "o", "", "results directory (default results/<label>)")
 	fs.StringVar(&label, "label", "", "name of the run under results/ (default: the UTC time)")
 	fs.StringVar(&workload, "workload", "all", "workload ids, comma-separated, or all")
@@ -44,6 +45,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&cpuList, "cpus", "4,16,64", "simulated CPU counts of the timed cells")
 	fs.Uint64Var(&seed, "seed", 1, "seed")
 	fs.BoolVar(&noPlots, "noplots", false, "do not draw the plots")
+	fs.StringVar(&maxMemory, "max-memory", fmtBytes(DefaultMaxMemory), "memory budget: past it the run stops and writes what finished, marked partial")
 	fs.IntVar(&verifyStates, "verify-states", bench.DefaultVerifyStates, "exhaustive search of every race cell (pagelab verify): budget of distinct states per cell (unknown beyond); 0: no search")
 	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "exhaustive searches at once, beside the random runs (the results are the same for any value)")
 	if err := parseFlags(fs, args); err != nil {
@@ -51,6 +53,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if runs < 1 || runs > bench.MaxRuns || count < 1 || count > bench.MaxRuns {
 		return usagef("bench: -runs %d, -count %d out of range (valid: 1 to %d)", runs, count, bench.MaxRuns)
+	}
+	budget, err := parseBytes("bench: -max-memory", maxMemory)
+	if err != nil {
+		return err
 	}
 	if verifyStates < 0 {
 		return usagef("bench: -verify-states %d: want 0 (no search) or more", verifyStates)
@@ -125,6 +131,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 
 	in := watchInterrupt()
 	defer in.release()
+	in.watchMemory(budget)
 	interrupted := in.stopped
 	// Returning early (an error) stops the searches too.
 	var abandon atomic.Bool

@@ -188,6 +188,7 @@ type runFlags struct {
 	json                            bool
 	handoff                         string
 	cpus, costs, inject             string
+	maxMemory                       string
 	timeout                         time.Duration
 	set                             map[string]bool // flags given
 }
@@ -211,6 +212,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&f.maxSteps, "max-steps", bench.DefaultMaxSteps, "step budget of one execution (livelock beyond)")
 	fs.BoolVar(&f.json, "json", false, "JSON Lines: one object per (workload, fix)")
 	fs.StringVar(&f.handoff, "handoff", "coroutine", "task hand-off: coroutine or channel")
+	fs.StringVar(&f.maxMemory, "max-memory", fmtBytes(DefaultMaxMemory), "memory budget: past it the run stops, reports what finished and fails")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -220,8 +222,13 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	budget, err := parseBytes("run: -max-memory", f.maxMemory)
+	if err != nil {
+		return err
+	}
 	in := watchInterrupt()
 	defer in.release()
+	in.watchMemory(budget)
 
 	var cells []*bench.Cell
 	partial := false

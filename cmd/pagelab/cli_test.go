@@ -277,6 +277,8 @@ func TestBadInput(t *testing.T) {
 		{"runs too many", runWith("-runs", "2000000000000"), []string{"-runs 2000000000000 out of range"}},
 		{"max-steps too many", runWith("-max-steps", "2000000000"), []string{"-max-steps 2000000000 out of range"}},
 		{"bench runs too many", []string{"bench", "-o", "/nonexistent/x", "-runs", "2000000000000"}, []string{"bench: -runs 2000000000000, -count 6 out of range"}},
+		{"max-memory garbage", runWith("-max-memory", "lots"), []string{`run: -max-memory "lots"`, "64MiB to 1024TiB"}},
+		{"max-memory too small", runWith("-max-memory", "1MiB"), []string{`-max-memory "1MiB"`}},
 		{"verify undefined flag", []string{"verify", "-workload", "writeback-restart", "-runs", "3"}, []string{"-runs", "valid flags:", "-max-states"}},
 	}
 	for _, tc := range tests {

@@ -11,8 +11,13 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"runtime/metrics"
+	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -58,6 +63,12 @@ func (e interruptedError) Error() string { return e.msg }
 type interrupt struct {
 	sig atomic.Int32 // the first signal received, 0 for none
 	ch  chan os.Signal
+	// The memory budget (watchMemory): over is set once the live heap
+	// passed budget bytes.
+	budget   int64
+	over     atomic.Bool
+	overSeen atomic.Int64
+	done     chan struct{}
 }
 
 // watchInterrupt starts watching; release restores the default handling,
@@ -75,12 +86,17 @@ func watchInterrupt() *interrupt {
 	return in
 }
 
-// stopped reports whether a signal has arrived.
-func (in *interrupt) stopped() bool { return in.sig.Load() != 0 }
+// stopped reports whether a signal has arrived or the memory budget is
+// spent.
+func (in *interrupt) stopped() bool { return in.sig.Load() != 0 || in.over.Load() }
 
 // errorf is the command's error after an interrupt: format names what was
 // kept.
 func (in *interrupt) errorf(format string, args ...any) error {
+	if in.sig.Load() == 0 && in.over.Load() {
+		return fmt.Errorf("memory budget exceeded (live heap %s of -max-memory %s): %s; raise -max-memory or lower the parameters",
+			fmtBytes(in.overSeen.Load()), fmtBytes(in.budget), fmt.Sprintf(format, args...))
+	}
 	sig := syscall.Signal(in.sig.Load())
 	return interruptedError{sig: sig, msg: fmt.Sprintf("interrupted (%s): ", signalName(sig)) + fmt.Sprintf(format, args...)}
 }
@@ -91,6 +107,76 @@ func (in *interrupt) release() {
 	// Stop guarantees no further sends, so closing is safe and ends the
 	// watcher.
 	close(in.ch)
+	if in.done != nil {
+		close(in.done)
+	}
+}
+
+// watchMemory bounds the command's memory: the live heap is read every
+// 100 ms, and past budget bytes the command stops as if interrupted
+// (keeping and writing what it finished) and fails with an error naming
+// -max-memory. The Go runtime's soft limit is set a little above, so the
+// collector works harder before the budget is reached. Running out of
+// memory is never how a run ends.
+func (in *interrupt) watchMemory(budget int64) {
+	in.budget = budget
+	in.done = make(chan struct{})
+	debug.SetMemoryLimit(budget + budget/8)
+	sample := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
+	go func() {
+		t := time.NewTicker(100 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-in.done:
+				return
+			case <-t.C:
+				metrics.Read(sample)
+				if v := int64(sample[0].Value.Uint64()); v > budget {
+					in.overSeen.Store(v)
+					in.over.Store(true)
+					return
+				}
+			}
+		}
+	}()
+}
+
+// DefaultMaxMemory is -max-memory's default.
+const DefaultMaxMemory = 8 << 30
+
+// parseBytes parses a -max-memory value: a number of bytes with an
+// optional KiB, MiB, GiB or TiB suffix.
+func parseBytes(flagName, s string) (int64, error) {
+	mult := int64(1)
+	num := s
+	for _, u := range []struct {
+		suffix string
+		m      int64
+	}{{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40}} {
+		if n, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, mult = n, u.m
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n < 1 || n > (1<<50)/mult || n*mult < 64<<20 {
+		return 0, usagef("%s %q: want a size from 64MiB to 1024TiB (bytes, or with KiB, MiB, GiB, TiB)", flagName, s)
+	}
+	return n * mult, nil
+}
+
+// fmtBytes formats a size in binary units.
+func fmtBytes(n int64) string {
+	switch {
+	case n >= 1<<30 && n%(1<<30) == 0:
+		return fmt.Sprintf("%dGiB", n>>30)
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1fGiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.0fMiB", float64(n)/(1<<20))
+	}
+	return fmt.Sprintf("%dB", n)
 }
 
 func signalName(s syscall.Signal) string {

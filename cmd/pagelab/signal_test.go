@@ -173,3 +173,21 @@ func TestInterruptedAtRandomMoments(t *testing.T) {
 		}
 	}
 }
+
+// TestMemoryBudget: parameters inside their documented ranges that would
+// grow memory without bound end the run at -max-memory with an error
+// naming it (exit 1), never by running out of memory.
+func TestMemoryBudget(t *testing.T) {
+	cmd, stdout, stderr := startMain(t, t.TempDir(), "run", "-workload", "lock-storm", "-cpus", "256",
+		"-param", "tasks=1024,ops=100000", "-runs", "1", "-max-memory", "64MiB")
+	status, killed := exitOf(t, cmd.Wait())
+	if killed || status != 1 {
+		t.Fatalf("exit %d (killed %v), want 1; stderr %s", status, killed, stderr)
+	}
+	if !strings.Contains(stderr.String(), "memory budget exceeded") || !strings.Contains(stderr.String(), "-max-memory 64MiB") {
+		t.Errorf("stderr %q does not name the budget", stderr)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q: no cell finished", stdout)
+	}
+}

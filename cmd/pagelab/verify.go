@@ -25,7 +25,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	var workload, fix, params string
 	var maxStates, maxDepth, jobs int
 	var asJSON, noDiagram bool
-	var reduction string
+	var reduction, maxMemory string
 	fs.StringVar(&workload, "workload", "", "race workload ids, comma-separated, or all")
 	fs.StringVar(&fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
 	fs.StringVar(&params, "param", "", "workload parameters name=value,name=value")
@@ -35,8 +35,13 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&asJSON, "json", false, "JSON Lines: one object per (workload, fix)")
 	fs.StringVar(&reduction, "reduction", "source-sets", "on top of state caching: source-sets (source-DPOR with sleep sets), sleep-sets, or full (every edge of the state graph)")
 	fs.BoolVar(&noDiagram, "no-diagram", false, "print counterexample schedules without shrinking and drawing them")
+	fs.StringVar(&maxMemory, "max-memory", fmtBytes(DefaultMaxMemory), "memory budget: past it the searches stop (unknown) and the command fails")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	budget, berr := parseBytes("verify: -max-memory", maxMemory)
+	if berr != nil {
+		return berr
 	}
 	cfgs, err := verifyCells(workload, fix, params)
 	if err != nil {
@@ -60,6 +65,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	in := watchInterrupt()
 	defer in.release()
+	in.watchMemory(budget)
 
 	results := runVerify(cfgs, jobs, in.stopped)
 	var done []*verified
