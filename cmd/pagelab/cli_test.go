@@ -279,6 +279,8 @@ func TestBadInput(t *testing.T) {
 		{"bench runs too many", []string{"bench", "-o", "/nonexistent/x", "-runs", "2000000000000"}, []string{"bench: -runs 2000000000000, -count 6 out of range"}},
 		{"max-memory garbage", runWith("-max-memory", "lots"), []string{`run: -max-memory "lots"`, "64MiB to 1024TiB"}},
 		{"max-memory too small", runWith("-max-memory", "1MiB"), []string{`-max-memory "1MiB"`}},
+		{"replay unknown task", []string{"replay", "-schedule", "v1/writeback-restart/baseline/seed=1/cpu9@writeback.."}, []string{`names task "cpu9"`, "valid: cpu2, cpu3, io1"}},
+		{"replay unknown label", []string{"replay", "-schedule", "v1/writeback-restart/baseline/seed=1/cpu2@writebak.."}, []string{`names label "writebak"`, "valid: ", "lock_page"}},
 		{"verify undefined flag", []string{"verify", "-workload", "writeback-restart", "-runs", "3"}, []string{"-runs", "valid flags:", "-max-states"}},
 	}
 	for _, tc := range tests {

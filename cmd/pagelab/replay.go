@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/pagelab/pagelab/bench"
@@ -51,9 +52,11 @@ func cmdReplay(args []string, stdout io.Writer) error {
 		}
 	}
 	var steps []string
+	seen := newNameSet()
 	userTrace := cfg.Trace
 	cfg.Trace = func(t *sim.Task, step int) {
 		steps = append(steps, t.Name+" at "+t.Label())
+		seen.add(t)
 		if userTrace != nil {
 			userTrace(t, step)
 		}
@@ -61,6 +64,11 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	r, err := bench.Replay(cfg)
 	if err != nil {
 		return err
+	}
+	if r.Diverged != nil {
+		if err := checkScheduleNames(cfg, seen); err != nil {
+			return err
+		}
 	}
 	// Under another fix than the schedule's, also run the schedule's own
 	// fix and say where the two executions part.
@@ -78,6 +86,9 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	}
 	out := &strings.Builder{}
 	fmt.Fprintf(out, "replay of %s under %s: %s after %d steps\n", s.Workload, v.ID, r.Exec.Result.Outcome, r.Exec.Result.Steps)
+	if v.ID != s.Fix {
+		fmt.Fprintf(out, "(the schedule was recorded under %s)\n", s.Fix)
+	}
 	switch {
 	case r.Diverged != nil:
 		fmt.Fprintf(out, "the schedule no longer applies:\n  %s\n", wrap(r.Diverged.String(), 78, 2))
@@ -157,4 +168,76 @@ func partingLine(a, b string, as, bs []string, ae *bench.Exec) string {
 		fmt.Fprintf(&sb, "the executions part at step %d: under %s %s,\nunder %s %s\n", i, a, as[i], b, bs[i])
 	}
 	return sb.String()
+}
+
+// nameSet is the tasks and scheduling-point labels executions reached.
+type nameSet struct{ tasks, labels map[string]bool }
+
+func newNameSet() *nameSet { return &nameSet{map[string]bool{}, map[string]bool{}} }
+
+func (n *nameSet) add(t *sim.Task) {
+	n.tasks[t.Name] = true
+	n.labels[t.Label()] = true
+}
+
+// NameSamples is how many random executions checkScheduleNames runs, under
+// the replayed fix and the schedule's own, to learn the workload's names.
+const NameSamples = 200
+
+// checkScheduleNames: a schedule that stopped applying may name a task or
+// a label the workload does not have at all (a typo, a schedule of another
+// model version); replaying it would only say "no failure", which reads
+// like a passing fix. Every name of the schedule must be one the replay
+// reached, or the schedule's own fix does when it follows the schedule,
+// or one of NameSamples random executions of each fix does; otherwise the
+// replay is a usage error naming what is unknown and what exists.
+func checkScheduleNames(cfg *bench.ReplayConfig, seen *nameSet) error {
+	s := cfg.Schedule
+	known := func() (string, string) {
+		for _, seg := range s.Segments {
+			if !seen.tasks[seg.Task] {
+				return "task", seg.Task
+			}
+			for _, l := range []string{seg.At, seg.Until} {
+				if l != "" && !seen.labels[l] {
+					return "label", l
+				}
+			}
+		}
+		return "", ""
+	}
+	if kind, _ := known(); kind == "" {
+		return nil
+	}
+	variants := []*fixes.Variant{cfg.Variant}
+	if orig, err := fixes.Parse(s.Fix); err == nil && orig.ID != cfg.Variant.ID {
+		variants = append(variants, orig)
+	}
+	for _, v := range variants {
+		for i := range NameSamples + 1 {
+			c := *cfg
+			c.Variant, c.Trace, c.Then, c.Seed = v, func(t *sim.Task, _ int) { seen.add(t) }, "random", uint64(i+1)
+			if i > 0 {
+				c.Schedule = &sim.Schedule{Workload: s.Workload, Fix: s.Fix, Params: s.Params}
+			}
+			if _, err := bench.Replay(&c); err != nil {
+				return err
+			}
+		}
+	}
+	kind, name := known()
+	if kind == "" {
+		return nil
+	}
+	set := seen.tasks
+	if kind == "label" {
+		set = seen.labels
+	}
+	var valid []string
+	for n := range set {
+		valid = append(valid, n)
+	}
+	slices.Sort(valid)
+	return usagef("replay: the schedule names %s %q, which %s never reaches in %d executions (valid: %s)",
+		kind, name, s.Workload, len(variants)*(NameSamples+1)+1, strings.Join(valid, ", "))
 }
