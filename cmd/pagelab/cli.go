@@ -401,6 +401,26 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			}
 		}
 	}
+	if inject != nil {
+		// An -inject label must be a scheduling point the workloads reach,
+		// or the delay would silently never happen.
+		seen := newNameSet()
+		for _, c := range out {
+			if err := reachedNames(c.Workload, c.Params, c.Variant, seen); err != nil {
+				return nil, err
+			}
+		}
+		for label := range inject {
+			if !seen.labels[label] {
+				var valid []string
+				for l := range seen.labels {
+					valid = append(valid, l)
+				}
+				slices.Sort(valid)
+				return nil, usagef("run: -inject %s: not a scheduling point the workload reaches (valid: %s)", label, strings.Join(valid, ", "))
+			}
+		}
+	}
 	return out, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 func cmdReplay(args []string, stdout io.Writer) error {
@@ -214,15 +215,13 @@ func checkScheduleNames(cfg *bench.ReplayConfig, seen *nameSet) error {
 		variants = append(variants, orig)
 	}
 	for _, v := range variants {
-		for i := range NameSamples + 1 {
-			c := *cfg
-			c.Variant, c.Trace, c.Then, c.Seed = v, func(t *sim.Task, _ int) { seen.add(t) }, "random", uint64(i+1)
-			if i > 0 {
-				c.Schedule = &sim.Schedule{Workload: s.Workload, Fix: s.Fix, Params: s.Params}
-			}
-			if _, err := bench.Replay(&c); err != nil {
-				return err
-			}
+		c := *cfg
+		c.Variant, c.Trace, c.Then = v, func(t *sim.Task, _ int) { seen.add(t) }, "random"
+		if _, err := bench.Replay(&c); err != nil {
+			return err
+		}
+		if err := reachedNames(cfg.Workload, cfg.Params, v, seen); err != nil {
+			return err
 		}
 	}
 	kind, name := known()
@@ -240,4 +239,17 @@ func checkScheduleNames(cfg *bench.ReplayConfig, seen *nameSet) error {
 	slices.Sort(valid)
 	return usagef("replay: the schedule names %s %q, which %s never reaches in %d executions (valid: %s)",
 		kind, name, s.Workload, len(variants)*(NameSamples+1)+1, strings.Join(valid, ", "))
+}
+
+// reachedNames adds to seen the tasks and labels of NameSamples random
+// executions of workload wl at params under variant v.
+func reachedNames(wl *workloads.Workload, params workloads.Values, v *fixes.Variant, seen *nameSet) error {
+	for i := range NameSamples {
+		c := &bench.ReplayConfig{Workload: wl, Params: params, Variant: v, Then: "random", Seed: uint64(i + 1), Depth: 3,
+			Schedule: &sim.Schedule{Workload: wl.ID, Fix: v.ID}, Trace: func(t *sim.Task, _ int) { seen.add(t) }}
+		if _, err := bench.Replay(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
