@@ -96,7 +96,6 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	var cfgs []*bench.Config
-	total := 0
 	for _, wl := range wls {
 		vs, err := resolveFixes("bench", wl, fixList)
 		if err != nil {
@@ -107,13 +106,11 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 				for _, n := range cpus {
 					cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: "timed",
 						Seed: seed, Runs: count, CPUs: n, Costs: sim.DefaultCosts(), MaxSteps: bench.TimedMaxSteps(wl)})
-					total += count
 				}
 				continue
 			}
 			cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: "random",
 				Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs})
-			total += runs
 		}
 	}
 
@@ -161,7 +158,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	ioErr := func(err error) error {
 		return fmt.Errorf("bench: writing %s (%s): %v; the directory is marked incomplete", out, destFlag, err)
 	}
-	progress := newProgress(stderr, total, len(vcfgs))
+	progress := newProgress(stderr, "pagelab bench", cfgs, len(vcfgs))
 
 	// The searches run in the background, on -j goroutines, while the
 	// random runs go on here: each search is deterministic, and its
@@ -187,11 +184,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}()
 
 	var recs []*bench.Record
-	done := 0
 	for i, cfg := range cfgs {
 		cellStart := time.Now()
-		base := done
-		cfg.Progress = func(n int) { progress.set(base + n) }
+		cfg.Progress = func(n int) { progress.set(i, n) }
 		c, err := bench.Run(cfg, interrupted)
 		if errors.Is(err, bench.ErrInterrupted) {
 			if c.Runs > 0 {
@@ -204,7 +199,6 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		done += cfg.Runs
 		recs = append(recs, bench.NewRecord(c))
 		m.Cells = i + 1
 		if err := bench.WriteProgress(out, m, recs); err != nil {
@@ -355,8 +349,10 @@ func hostname() string {
 }
 
 // progress shows a progress bar on a terminal and one line per finished
-// cell or search otherwise (CI logs). The bar counts the random runs, then,
-// if searches remain when those are done, the searches.
+// cell or search otherwise (CI logs). The bar tracks time: its position is
+// the share of the estimated total time already spent (eta), so that the
+// few long timed executions weigh what they cost. Then, if searches remain
+// when the cells are done, it counts the searches.
 type progress struct {
 	mu          sync.Mutex
 	bar         *progressbar.ProgressBar
@@ -365,35 +361,39 @@ type progress struct {
 	searchBar   bool
 	searches    int // finished
 	searchTotal int
+	name        string
+	eta         *eta
 }
 
-func newProgress(w io.Writer, total, searches int) *progress {
-	p := &progress{w: w, searchTotal: searches}
+func newProgress(w io.Writer, name string, cfgs []*bench.Config, searches int) *progress {
+	p := &progress{w: w, searchTotal: searches, name: name, eta: newETA(cfgs, time.Now())}
 	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		p.tty = true
-		p.bar = newBar(w, total, p.describe())
+		p.bar = newBar(w, etaScale, p.describe())
 	}
 	return p
 }
 
 func newBar(w io.Writer, total int, desc string) *progressbar.ProgressBar {
 	return progressbar.NewOptions(total, progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription(desc), progressbar.OptionShowCount(),
-		progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish())
+		progressbar.OptionSetDescription(desc), progressbar.OptionThrottle(100*time.Millisecond),
+		progressbar.OptionClearOnFinish())
 }
 
 func (p *progress) describe() string {
 	if p.searchTotal == 0 {
-		return "pagelab bench"
+		return p.name
 	}
-	return fmt.Sprintf("pagelab bench (searches %d/%d)", p.searches, p.searchTotal)
+	return fmt.Sprintf("%s (searches %d/%d)", p.name, p.searches, p.searchTotal)
 }
 
-func (p *progress) set(n int) {
+// set reports n finished executions of cell i.
+func (p *progress) set(i, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	p.eta.set(i, n, time.Now())
 	if p.bar != nil && !p.searchBar {
-		p.bar.Set(n)
+		p.bar.Set(p.eta.position(time.Now()))
 	}
 }
 
@@ -439,6 +439,93 @@ func (p *progress) finish() {
 	if p.bar != nil {
 		p.bar.Finish()
 	}
+}
+
+// etaScale is the bar's resolution: permille of the estimated time.
+const etaScale = 1000
+
+// eta estimates how much of a list of cells' wall-clock time is spent. An
+// execution costs units: 1 explored, the CPU count timed or native (their
+// cost grows with it). Seconds per unit are measured per kind as the run
+// goes; a kind not measured yet borrows the other's rate.
+type eta struct {
+	units   []float64 // per cell: units of one execution
+	timed   []bool
+	planned []int
+	done    []int
+	start   time.Time
+	last    time.Time
+	cur     int
+	secs    [2]float64 // per kind (explored, timed): seconds measured
+	spent   [2]float64 // and the units they bought
+}
+
+func newETA(cfgs []*bench.Config, now time.Time) *eta {
+	e := &eta{start: now, last: now}
+	for _, c := range cfgs {
+		timed := c.Strategy == "timed" || c.Strategy == "native"
+		u := 1.0
+		if timed {
+			u = float64(max(c.CPUs, 1))
+		}
+		e.units = append(e.units, u)
+		e.timed = append(e.timed, timed)
+		e.planned = append(e.planned, c.Runs)
+		e.done = append(e.done, 0)
+	}
+	return e
+}
+
+func kind(timed bool) int {
+	if timed {
+		return 1
+	}
+	return 0
+}
+
+// set records that cell i has finished n executions at now.
+func (e *eta) set(i, n int, now time.Time) {
+	if i < 0 || i >= len(e.done) {
+		return
+	}
+	if n > e.done[i] {
+		k := kind(e.timed[i])
+		e.secs[k] += now.Sub(e.last).Seconds()
+		e.spent[k] += float64(n-e.done[i]) * e.units[i]
+		e.done[i] = n
+	}
+	e.last, e.cur = now, i
+}
+
+// remaining is the estimated time still to spend.
+func (e *eta) remaining() float64 {
+	rate := [2]float64{}
+	for k := range rate {
+		if e.spent[k] > 0 {
+			rate[k] = e.secs[k] / e.spent[k]
+		}
+	}
+	for k := range rate {
+		if rate[k] == 0 {
+			rate[k] = rate[1-k]
+		}
+	}
+	left := 0.0
+	for i := range e.units {
+		left += float64(max(e.planned[i]-e.done[i], 0)) * e.units[i] * rate[kind(e.timed[i])]
+	}
+	return left
+}
+
+// position is the bar's position: the share of the estimated total time
+// spent, in etaScale units, never 100% before the end.
+func (e *eta) position(now time.Time) int {
+	spent := now.Sub(e.start).Seconds()
+	total := spent + e.remaining()
+	if total <= 0 {
+		return 0
+	}
+	return min(int(etaScale*spent/total), etaScale-1)
 }
 
 // drawDiagrams writes, for the first failure of every explored cell (of

@@ -232,7 +232,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 
 	var cells []*bench.Cell
 	partial := false
-	for _, cfg := range cfgs {
+	// A bar on a terminal (quiet otherwise): a long run is not silent.
+	prog := newProgress(stderr, "pagelab run", cfgs, 0)
+	defer prog.finish()
+	for i, cfg := range cfgs {
+		cfg.Progress = func(n int) { prog.set(i, n) }
 		c, err := bench.Run(cfg, in.stopped)
 		if errors.Is(err, bench.ErrInterrupted) {
 			if c.Runs > 0 {
