@@ -147,3 +147,63 @@ func TestVCSRevision(t *testing.T) {
 		t.Errorf("gitRevision() in a test binary = %q, want unknown", got)
 	}
 }
+
+// TestBenchDestination: a destination that cannot be a results directory
+// fails before the first cell, with nothing written, naming the flag; two
+// runs given one directory never share it.
+func TestBenchDestination(t *testing.T) {
+	tmp := t.TempDir()
+	small := func(out string) []string {
+		return []string{"bench", "-o", out, "-workload", "writeback-restart", "-fix", "baseline", "-runs", "50", "-verify-states", "0", "-noplots"}
+	}
+	file := filepath.Join(tmp, "file")
+	os.WriteFile(file, []byte("x"), 0o644)
+	ro := filepath.Join(tmp, "ro")
+	os.Mkdir(ro, 0o555)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		usage bool
+		want  string
+	}{
+		{"a file", small(file), true, "-o " + file + " is not a directory"},
+		{"unwritable", small(filepath.Join(ro, "x")), false, "cannot create the results directory (-o " + filepath.Join(ro, "x")},
+		{"label too long", []string{"bench", "-label", strings.Repeat("x", 300), "-workload", "writeback-restart", "-fix", "baseline", "-runs", "50"}, true, "name too long"},
+	} {
+		if tc.name == "unwritable" && os.Geteuid() == 0 {
+			continue // root writes anywhere
+		}
+		t.Run(tc.name, func(t *testing.T) {
+			t.Chdir(tmp) // -label writes under ./results
+			stdout, _, err := runCLI(tc.args...)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error %v, want one containing %q", err, tc.want)
+			}
+			var ue usageError
+			if errors.As(err, &ue) != tc.usage {
+				t.Errorf("usage error %v, want %v", !tc.usage, tc.usage)
+			}
+			if stdout != "" {
+				t.Errorf("output %q", stdout)
+			}
+		})
+	}
+	// A second run into a directory a first one claimed fails at once.
+	dir := filepath.Join(tmp, "shared")
+	if err := bench.ClaimDir(dir, &bench.Manifest{Command: []string{"other"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI(small(dir)...); err == nil || !strings.Contains(err.Error(), "already exists and is not empty") {
+		t.Errorf("second run into a claimed directory: %v", err)
+	}
+	// A claimed but empty directory (a race between two runs that both
+	// saw it empty) cannot be claimed twice.
+	empty := filepath.Join(tmp, "empty")
+	os.Mkdir(empty, 0o755)
+	if err := bench.ClaimDir(empty, &bench.Manifest{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := bench.ClaimDir(empty, &bench.Manifest{}); !errors.Is(err, bench.ErrDirTaken) {
+		t.Errorf("claiming twice: %v, want ErrDirTaken", err)
+	}
+}
