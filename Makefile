@@ -31,6 +31,8 @@ test:
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 10s ./sim
 	$(GO) test -run '^$$' -fuzz FuzzReadRecords -fuzztime 10s ./bench
 	$(GO) test -run '^$$' -fuzz FuzzReadManifest -fuzztime 5s ./bench
+	$(GO) test -run '^$$' -fuzz FuzzBenchFile -fuzztime 5s ./bench
+	$(GO) test -run '^$$' -fuzz FuzzFlagValues -fuzztime 5s ./cmd/pagelab
 
 # The standard matrix (every workload under its fix variants: races
 # explored RUNS times, latency workloads timed COUNT times at CPUS simulated
@@ -52,6 +54,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 5m ./sim
 	$(GO) test -run '^$$' -fuzz FuzzReadRecords -fuzztime 5m ./bench
 	$(GO) test -run '^$$' -fuzz FuzzReadManifest -fuzztime 5m ./bench
+	$(GO) test -run '^$$' -fuzz FuzzBenchFile -fuzztime 5m ./bench
+	$(GO) test -run '^$$' -fuzz FuzzFlagValues -fuzztime 5m ./cmd/pagelab
 
 clean:
 	rm -f pagelab

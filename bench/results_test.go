@@ -351,3 +351,28 @@ func TestCompareListsUncomparedLatency(t *testing.T) {
 		t.Errorf("compare does not list the uncompared cell:\n%s", out)
 	}
 }
+
+// FuzzBenchFile: whatever records the reader accepts, the benchmark file
+// written from them is one benchfmt (benchstat's reader) reads without a
+// syntax error: a hand-edited results.jsonl cannot make bench.txt
+// unreadable.
+func FuzzBenchFile(f *testing.F) {
+	f.Add(`{"workload":"w","fix":"baseline","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3}` + "\n")
+	f.Add(`{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":1,"failing":0,"failures":{},"first_failure":{},"steps":1,"most_steps":1,"cpus":4,"params":{"ops":"7"},"latency":{"lock_page":{"count":1,"p50_ns":1,"p90_ns":1,"p99_ns":1,"p99.9_ns":1,"max_ns":1,"ops_per_sec":1,"wakeups_per_op":0,"spurious_per_op":0,"run_ops_per_sec":[1],"run_p50_ns":[1],"run_p99_ns":[1]}}}` + "\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		recs, err := ReadRecords(strings.NewReader(in), "f")
+		if err != nil {
+			return
+		}
+		var b bytes.Buffer
+		if err := WriteBenchFile(&b, &Manifest{GitRevision: "r", GoVersion: "g", Command: []string{"pagelab"}}, recs); err != nil {
+			t.Fatal(err)
+		}
+		r := benchfmt.NewReader(bytes.NewReader(b.Bytes()), BenchFile)
+		for r.Scan() {
+			if se, ok := r.Result().(*benchfmt.SyntaxError); ok {
+				t.Fatalf("bench.txt unreadable: %v\n%s", se, b.String())
+			}
+		}
+	})
+}

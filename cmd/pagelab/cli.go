@@ -149,6 +149,44 @@ func cmdList(args []string, w io.Writer) error {
 	return err
 }
 
+// parseInject parses -inject: label=ns pairs, separated by commas.
+func parseInject(list string) (map[string]int64, error) {
+	inject := map[string]int64{}
+	for _, kv := range strings.Split(list, ",") {
+		label, val, ok := strings.Cut(kv, "=")
+		ns, err := strconv.ParseInt(val, 10, 64)
+		if !ok || err != nil || ns < 0 || ns > sim.MaxCost || !sim.ValidLabel(label) {
+			return nil, usagef("run: bad -inject %q: want label=ns with ns from 0 to %d (labels as in schedules, e.g. wake_up_page=20000)", kv, sim.MaxCost)
+		}
+		if _, dup := inject[label]; dup {
+			return nil, usagef("run: -inject %s given twice", label)
+		}
+		inject[label] = ns
+	}
+	return inject, nil
+}
+
+// parseCosts parses -cost: name=ns overrides of the timed cost model.
+func parseCosts(list string) (sim.Costs, error) {
+	costs := sim.DefaultCosts()
+	if list == "" {
+		return costs, nil
+	}
+	var seen []string
+	for _, kv := range strings.Split(list, ",") {
+		name, val, ok := strings.Cut(kv, "=")
+		ns, err := strconv.ParseInt(val, 10, 64)
+		if !ok || err != nil || !costs.Set(name, ns) {
+			return costs, usagef("run: bad -cost %q: want name=ns with ns from 0 to %d (jitter_pct to 100; names: %s)", kv, sim.MaxCost, strings.Join(sim.CostNames, ", "))
+		}
+		if slices.Contains(seen, name) {
+			return costs, usagef("run: -cost %s given twice", name)
+		}
+		seen = append(seen, name)
+	}
+	return costs, nil
+}
+
 // listEntry writes one id of pagelab list and its description, wrapped to
 // 79 columns; an id wider than its 20-column field gets a line of its own.
 func listEntry(b *strings.Builder, id, desc string) {
@@ -302,36 +340,17 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		if f.strategy != "native" {
 			return nil, usagef("run: -inject needs -strategy native")
 		}
-		inject = map[string]int64{}
-		for _, kv := range strings.Split(f.inject, ",") {
-			label, val, ok := strings.Cut(kv, "=")
-			ns, err := strconv.ParseInt(val, 10, 64)
-			if !ok || err != nil || ns < 0 || ns > sim.MaxCost || !sim.ValidLabel(label) {
-				return nil, usagef("run: bad -inject %q: want label=ns with ns from 0 to %d (labels as in schedules, e.g. wake_up_page=20000)", kv, sim.MaxCost)
-			}
-			if _, dup := inject[label]; dup {
-				return nil, usagef("run: -inject %s given twice", label)
-			}
-			inject[label] = ns
+		var err error
+		if inject, err = parseInject(f.inject); err != nil {
+			return nil, err
 		}
 	}
 	if f.timeout <= 0 {
 		return nil, usagef("run: -timeout %v: want a positive duration", f.timeout)
 	}
-	costs := sim.DefaultCosts()
-	var seenCosts []string
-	if f.costs != "" {
-		for _, kv := range strings.Split(f.costs, ",") {
-			name, val, ok := strings.Cut(kv, "=")
-			ns, err := strconv.ParseInt(val, 10, 64)
-			if !ok || err != nil || !costs.Set(name, ns) {
-				return nil, usagef("run: bad -cost %q: want name=ns with ns from 0 to %d (jitter_pct to 100; names: %s)", kv, sim.MaxCost, strings.Join(sim.CostNames, ", "))
-			}
-			if slices.Contains(seenCosts, name) {
-				return nil, usagef("run: -cost %s given twice", name)
-			}
-			seenCosts = append(seenCosts, name)
-		}
+	costs, err := parseCosts(f.costs)
+	if err != nil {
+		return nil, err
 	}
 	if f.preemptions < 0 || f.preemptions > 10 {
 		return nil, usagef("run: -preemptions %d out of range (valid: 0 to 10)", f.preemptions)
