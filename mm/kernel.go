@@ -29,6 +29,11 @@ import (
 type Config struct {
 	// NrPages is the number of struct pages in mem_map.
 	NrPages int
+	// PCP selects v5.10's page allocator (page_alloc.go): per-CPU order-0
+	// lists over the buddy free_area. Off, one global LIFO free list.
+	PCP bool
+	// PcpHigh and PcpBatch are pcp->high and pcp->batch (pcp=1).
+	PcpHigh, PcpBatch int
 	// WaitTableBits is PAGE_WAIT_TABLE_BITS (8: 256 buckets). A smaller
 	// table forces hash collisions between pages.
 	WaitTableBits int
@@ -65,7 +70,10 @@ func (v KernelVersion) String() string {
 // the seeds' BUGs and VM_BUGs were reported.
 func DefaultConfig() Config {
 	return Config{
-		NrPages:            64,
+		NrPages:            1024,
+		PCP:                true,
+		PcpHigh:            378,
+		PcpBatch:           63,
 		WaitTableBits:      8,
 		WalkBreakCnt:       64,
 		PageLockUnfairness: 5,
@@ -88,8 +96,9 @@ type Kernel struct {
 
 	spawner   Spawner
 	mem       []Page
-	zoneLock  SpinLock // zone->lock, around freeList
-	freeList  []int32  // per-CPU free list: a LIFO stack of pfns, hot on top
+	zoneLock  SpinLock  // zone->lock, around freeList and zone's free_area
+	freeList  []int32   // pcp=0: the free list, a LIFO stack of pfns, hot on top
+	zone      zoneState // pcp=1: free_area and per-CPU lists (page_alloc.go)
 	waitTable []WaitQueueHead
 	Disk      Disk
 	inodes    []*Inode
@@ -123,11 +132,7 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 	for i := range k.mem {
 		k.mem[i].pfn = int32(i)
 	}
-	// Pages come off the free list lowest pfn first.
-	k.freeList = k.freeList[:0]
-	for i := cfg.NrPages - 1; i >= 0; i-- {
-		k.freeList = append(k.freeList, int32(i))
-	}
+	k.resetZone()
 	if len(k.waitTable) != 1<<cfg.WaitTableBits {
 		k.waitTable = make([]WaitQueueHead, 1<<cfg.WaitTableBits)
 	}
@@ -174,6 +179,9 @@ type Thread struct {
 	// completion ends), so that the global state holds it, not the task's
 	// observation history, which Return summarizes.
 	staleReported bool
+	// cpu is smp_processor_id(): the task's ID (every task is a CPU of its
+	// own), or the CPU a drain work is bound to (page_alloc.go).
+	cpu int
 }
 
 // Spawn starts a model task.
@@ -184,8 +192,16 @@ func (k *Kernel) Spawn(name, label string, fn func(*Thread)) *Thread {
 // SpawnKind starts a model task of the given kind (sim.TaskIRQ for an I/O
 // completion).
 func (k *Kernel) SpawnKind(name, label string, kind sim.TaskKind, fn func(*Thread)) *Thread {
-	th := &Thread{K: k}
+	return k.spawnOn(-1, name, label, kind, fn)
+}
+
+// spawnOn starts a model task running on CPU cpu (-1: a CPU of its own).
+func (k *Kernel) spawnOn(cpu int, name, label string, kind sim.TaskKind, fn func(*Thread)) *Thread {
+	th := &Thread{K: k, cpu: cpu}
 	th.Task = k.spawner.SpawnKind(name, label, kind, func(t *sim.Task) { fn(th) })
+	if cpu < 0 {
+		th.cpu = th.Task.ID
+	}
 	th.Task.Local = th
 	th.Task.Start()
 	return th

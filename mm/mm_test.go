@@ -257,27 +257,48 @@ func TestFreeUnderWriteback(t *testing.T) {
 }
 
 func TestAllocatorReuse(t *testing.T) {
-	w := newWorld(t, DefaultConfig())
-	w.setup(t, func(th *Thread) {
-		a := AllocPage(th)
-		b := AllocPage(th) // a's buddy
-		gen := b.Gen()
-		PutPage(th, a)
-		PutPage(th, b)
-		if c := AllocPage(th); c != b || c.Gen() != gen+1 {
-			t.Errorf("order-0 allocation got pfn %d gen %d, want the last freed pfn %d with gen %d", c.PFN(), c.Gen(), b.PFN(), gen+1)
+	for _, pcp := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.PCP = pcp
+		if !pcp {
+			cfg.NrPages = 64
 		}
-		PutPage(th, b)
-		head := AllocCompoundPage(th, 1)
-		if head != a || !PageTail(b) || CompoundHead(b) != a {
-			t.Errorf("order-1 allocation: head pfn %d, pfn %d tail %v; want the freed pair with the last freed page as tail", head.PFN(), b.PFN(), PageTail(b))
+		w := newWorld(t, cfg)
+		w.setup(t, func(th *Thread) {
+			a := AllocPage(th)
+			b := AllocPage(th) // a's buddy
+			gen := b.Gen()
+			PutPage(th, a)
+			PutPage(th, b)
+			// Both the global list (pcp=0) and this CPU's pcp list
+			// (pcp=1) hand out the last freed page first.
+			if c := AllocPage(th); c != b || c.Gen() != gen+1 {
+				t.Errorf("pcp=%v: order-0 allocation got pfn %d gen %d, want the last freed pfn %d with gen %d", pcp, c.PFN(), c.Gen(), b.PFN(), gen+1)
+			}
+			PutPage(th, b)
+			if pcp {
+				// On the pcp list, the pair is not in the buddy: an
+				// order-1 allocation gets another block...
+				other := AllocCompoundPage(th, 1)
+				if other == a || PageTail(b) {
+					t.Errorf("pcp=1: order-1 allocation got the pair while it is on the pcp list")
+				}
+				PutPage(th, other)
+				// ...until drain_local_pages() gives it back to the
+				// buddy, where a and b merge.
+				drainPagesZone(th, th.cpu)
+			}
+			head := AllocCompoundPage(th, 1)
+			if head != a || !PageTail(b) || CompoundHead(b) != a {
+				t.Errorf("pcp=%v: order-1 allocation: head pfn %d, pfn %d tail %v; want the freed pair with the last freed page as tail", pcp, head.PFN(), b.PFN(), PageTail(b))
+			}
+			PutPage(th, head)
+			if PageTail(b) || !b.IsFree() || !a.IsFree() {
+				t.Errorf("pcp=%v: freeing the compound page did not free and untail its pages", pcp)
+			}
+		})
+		if !w.k.Fired().Empty() {
+			t.Fatalf("pcp=%v: unexpected failures: %v", pcp, w.k.Reports())
 		}
-		PutPage(th, head)
-		if PageTail(b) || !b.IsFree() || !a.IsFree() {
-			t.Error("freeing the compound page did not free and untail its pages")
-		}
-	})
-	if !w.k.Fired().Empty() {
-		t.Fatalf("unexpected failures: %v", w.k.Reports())
 	}
 }

@@ -1,14 +1,47 @@
 package mm
 
-// The page allocator (mm/page_alloc.c, v5.10), reduced to what the reuse
-// races need: freed pages go on a per-CPU LIFO list and the very next
-// allocation takes the hottest one, as an order-0 page or inside a compound
-// page.
+import (
+	"fmt"
+	"sync/atomic"
+
+	"github.com/pagelab/pagelab/sim"
+)
+
+// The page allocator (mm/page_alloc.c, v5.10). Two models, chosen by
+// Config.PCP (the kernel parameter pcp):
 //
-// Footprints: the free list is one object (objFreeList, its pfns in order),
-// read by allocations and written by allocations and frees; a page's
-// allocation generation and in-use (objPageAlloc) are the stale-page
-// oracle's state, written here and read by the oracle.
+// pcp=1 (the default) is v5.10's: order-0 pages are freed to and allocated
+// from the freeing/allocating CPU's per-CPU list (struct per_cpu_pages:
+// free_unref_page_commit() adds at the head, __rmqueue_pcplist() takes the
+// head, rmqueue_bulk() refills an empty list with pcp->batch pages,
+// free_pcppages_bulk() returns pcp->batch pages from the tail once
+// pcp->count >= pcp->high, drain_all_pages() empties every list through a
+// per-CPU work item); pages leave the pcp lists only to the buddy free_area
+// (__free_one_page(), which merges a page with its free buddy, order by
+// order), and an order>0 allocation comes from the free_area only
+// (rmqueue() → __rmqueue_smallest() and expand()). So a page that one CPU
+// frees comes back to another CPU, or inside a compound page, only once its
+// CPU's list was drained and, for the compound page, merged with its free
+// buddies. One migratetype (MIGRATE_MOVABLE: page cache and THP
+// allocations), one zone, no page shuffling (page_alloc.shuffle is off by
+// default), no guard pages, no isolated pageblocks, no compaction capture.
+//
+// A task is a CPU (sim.Task): Thread.cpu is its ID, its own CPU, except for
+// a drain work item, which runs on the CPU it drains. An I/O completion
+// runs on a CPU of its own, as every task does in explore mode.
+//
+// pcp=0 keeps the allocator of the lab's first model, for comparison: one
+// LIFO free list from which an order-0 allocation takes the most recently
+// freed page and a compound allocation the aligned block around the most
+// recently freed page whose pages are all free.
+//
+// Footprints: with pcp=0 the free list is one object (objFreeList, a 0);
+// with pcp=1 the zone's free_area (its lists in order, and so every page's
+// PageBuddy and order) is objFreeList a 0, and CPU c's pcp list is
+// objFreeList a c+1. pcpu_drain_mutex and the drain's outstanding works are
+// objMisc a miscPcpDrain. A page's allocation generation and
+// in-use (objPageAlloc) are the stale-page oracle's state, written here and
+// read by the oracle.
 
 // freeListVal is objFreeList's value: a hash of the free list, in order.
 func freeListVal(l []int32) uint64 {
@@ -33,11 +66,15 @@ func (t *Thread) wrFreeList() {
 	}
 }
 
-// AllocPage is alloc_page() (order 0): the most recently freed page first,
-// as the per-CPU free list hands it out. It returns nil when memory is
-// exhausted (workloads size NrPages so that this does not happen).
+// AllocPage is alloc_page() (order 0). With pcp=1 it is rmqueue_pcplist()
+// on the task's CPU; with pcp=0 the most recently freed page of the one
+// free list. It returns nil when memory is exhausted (workloads size
+// NrPages so that this does not happen).
 func AllocPage(t *Thread) *Page {
 	k := t.K
+	if k.PCP {
+		return rmqueuePcplist(t)
+	}
 	k.zoneLock.Lock(t)
 	defer k.zoneLock.Unlock()
 	if t.Footprinting() {
@@ -56,17 +93,22 @@ func AllocPage(t *Thread) *Page {
 	k.freeList = k.freeList[:len(k.freeList)-1]
 	t.wrFreeList()
 	page := &k.mem[pfn]
-	prepNewPage(t, page)
+	prepNewPage(t, page, true)
 	return page
 }
 
 // AllocCompoundPage is alloc_pages(__GFP_COMP, order) followed by
-// prep_compound_page(). It takes the aligned block around the most recently
-// freed page whose buddies are all free — what the buddy allocator returns
-// once the per-CPU lists are drained and buddies merged — so a page freed
-// a moment ago can come back as a tail page (the THP reuse of race B).
+// prep_compound_page(). With pcp=1 it is rmqueue()'s order>0 path: the
+// buddy free_area's smallest free block of at least that order
+// (__rmqueue_smallest), so a page freed a moment ago comes back as a tail
+// page (the THP reuse of race B) only once it left its CPU's pcp list and
+// merged with its free buddy. With pcp=0 it takes the aligned block around
+// the most recently freed page whose pages are all free.
 func AllocCompoundPage(t *Thread, order uint8) *Page {
 	k := t.K
+	if k.PCP {
+		return rmqueueBuddy(t, order)
+	}
 	k.zoneLock.Lock(t)
 	defer k.zoneLock.Unlock()
 	n := int32(1) << order
@@ -93,7 +135,7 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 		t.wrFreeList()
 		head := &k.mem[base]
 		for p := base; p < base+n; p++ {
-			prepNewPage(t, &k.mem[p])
+			prepNewPage(t, &k.mem[p], true)
 		}
 		prepCompoundPage(t, head, order)
 		return head
@@ -111,11 +153,12 @@ func (k *Kernel) removeFree(lo, hi int32) {
 	k.freeList = out
 }
 
-// prepNewPage is prep_new_page() with check_new_page(): a page coming off
-// the free list must have no PAGE_FLAGS_CHECK_AT_PREP flag, no mapping and
-// no references; it gets one reference.
-func prepNewPage(t *Thread, page *Page) {
-	if t.checkNewPage(page) {
+// prepNewPage is prep_new_page(), with check_new_page() first when check
+// is set (pcp=0; with pcp=1 the rmqueue paths check where the kernel does):
+// a page coming off the free list must have no PAGE_FLAGS_CHECK_AT_PREP
+// flag, no mapping and no references; it gets one reference.
+func prepNewPage(t *Thread, page *Page, check bool) {
+	if check && t.checkNewPage(page) {
 		t.Raise(BadPage, "bad_page at allocation of pfn %d: flags %s, mapping %v, _refcount %d",
 			page.pfn, FlagNames(page.flags.Load()), page.Mapping() != nil, page.refcount.Load())
 	}
@@ -185,6 +228,21 @@ func freeCompoundPage(t *Thread, head *Page) {
 		return
 	}
 	k := t.K
+	if k.PCP {
+		// __free_pages_ok() → free_one_page(): straight to the buddy
+		// free_area under zone->lock, merging.
+		k.zoneLock.Lock(t)
+		z := &k.zone
+		old := z.val()
+		for i := range pages {
+			pages[i].inUse.Store(false)
+			t.wrAlloc(&pages[i])
+		}
+		z.freeOnePage(head.pfn, uint8(bitsLen(n)-1), false)
+		t.rmwZone(old)
+		k.zoneLock.Unlock()
+		return
+	}
 	k.zoneLock.Lock(t)
 	for i := n - 1; i >= 0; i-- {
 		pages[i].inUse.Store(false)
@@ -198,9 +256,16 @@ func freeCompoundPage(t *Thread, head *Page) {
 // freeUnrefPage is free_unref_page() → free_pcp_prepare() (mm/page_alloc.c,
 // v5.10): with CONFIG_DEBUG_VM the page is checked at free time; without it
 // the flags are cleared unchecked and only the deferred check of
-// bulkfree_pcp_prepare() runs later, on cleared flags (modelled here, at
-// free time, for the fields it can still see: mapping and _refcount).
+// bulkfree_pcp_prepare() runs later, on cleared flags. With pcp=1 that
+// later check runs where the kernel runs it, when free_pcppages_bulk()
+// moves the page to the buddy (freeUnrefPagePcp); with pcp=0 it is
+// modelled here, at free time, for the fields it can still see: mapping
+// and _refcount.
 func freeUnrefPage(t *Thread, page *Page) {
+	if t.K.PCP {
+		freeUnrefPagePcp(t, page)
+		return
+	}
 	if !freePagesPrepare(t, page, t.K.DebugVM) {
 		return
 	}
@@ -259,4 +324,565 @@ func badPage(t *Thread, page *Page, reason string) {
 	t.Raise(BadPage, "BUG: Bad page state: pfn %d flags %s: %s", page.pfn, FlagNames(page.flags.Load()), reason)
 	page.mapcount = 0
 	t.wrMapcnt(page)
+}
+
+// The pcp=1 allocator: zone free_area, per-CPU lists, drains.
+
+// MAX_ORDER is MAX_ORDER (include/linux/mmzone.h, v5.10): free blocks are of
+// order 0 to MAX_ORDER-1 (1024 pages, the model's default mem_map).
+const MAX_ORDER = 11
+
+// maxCPUs bounds the CPU numbers (task IDs) that have a pcp list.
+const maxCPUs = 1024
+
+// miscPcpDrain is drain_all_pages()'s objMisc owner: b 0 pcpu_drain_mutex,
+// b 1 the drain works not yet flushed, b 2 the calls so far (they name the
+// works), b 3 the caller waiting in flush_work (its task ID + 1).
+const miscPcpDrain = 0x706370
+
+// pcpList is one CPU's struct per_cpu_pages for the zone, with its one
+// (MIGRATE_MOVABLE) list.
+type pcpList struct {
+	// lock stands for local_irq_save() on the owning CPU: only that CPU
+	// touches its list, with interrupts off; in native mode a drain work
+	// and the CPU's task are goroutines, so it is a real lock there.
+	lock SpinLock
+	// list is pcp->lists[MIGRATE_MOVABLE], head first; pcp->count is its
+	// length.
+	list []int32
+}
+
+// zoneState is struct zone's allocator part with pcp=1.
+type zoneState struct {
+	// freeArea is free_area[order].free_list[MIGRATE_MOVABLE], head first.
+	freeArea [MAX_ORDER][]int32
+	// buddyOrder is PageBuddy() and buddy_order() (page_private) of every
+	// page: -1 when the page is not the head of a free block.
+	buddyOrder []int8
+	// pcps are the per-CPU lists, by CPU; nonEmpty has bit c set when
+	// CPU c's list holds pages (what drain_all_pages's has_pcps loop
+	// learns); used bounds the CPUs touched in this execution.
+	pcps     [maxCPUs]pcpList
+	nonEmpty [maxCPUs / 64]atomic.Uint64
+	used     atomic.Int32
+	// drainMutex is pcpu_drain_mutex; drainPending the works queued by
+	// the running drain_all_pages() and not yet done; drainer its caller,
+	// asleep in flush_work() until they are.
+	drainMutex   atomic.Bool
+	drainPending atomic.Int32
+	drainer      *Thread
+	drainCalls   int
+}
+
+// resetZone builds the free lists of a fresh boot: with pcp=1,
+// memblock_free_pages() → __free_pages_core() frees mem_map to the buddy in
+// the largest aligned blocks (FPI_TO_TAIL), no page on a pcp list; with
+// pcp=0 the one list, lowest pfn on top.
+func (k *Kernel) resetZone() {
+	k.freeList = k.freeList[:0]
+	z := &k.zone
+	if !k.PCP {
+		for i := k.NrPages - 1; i >= 0; i-- {
+			k.freeList = append(k.freeList, int32(i))
+		}
+		return
+	}
+	for o := range z.freeArea {
+		z.freeArea[o] = z.freeArea[o][:0]
+	}
+	if len(z.buddyOrder) != k.NrPages {
+		z.buddyOrder = make([]int8, k.NrPages)
+	}
+	for i := range z.buddyOrder {
+		z.buddyOrder[i] = -1
+	}
+	for c := range int(z.used.Load()) {
+		z.pcps[c].list = z.pcps[c].list[:0]
+		z.pcps[c].lock.line = lineZone | uint64(c+1)
+	}
+	for i := range z.nonEmpty {
+		z.nonEmpty[i].Store(0)
+	}
+	z.used.Store(0)
+	z.drainMutex.Store(false)
+	z.drainPending.Store(0)
+	z.drainer = nil
+	z.drainCalls = 0
+	n := int32(k.NrPages)
+	for pfn := int32(0); pfn < n; {
+		o := MAX_ORDER - 1
+		for pfn&(1<<o-1) != 0 || pfn+1<<o > n {
+			o--
+		}
+		z.freeArea[o] = append(z.freeArea[o], pfn)
+		z.buddyOrder[pfn] = int8(o)
+		pfn += 1 << o
+	}
+}
+
+// pcp is this_cpu_ptr(zone->pageset)->pcp of CPU cpu.
+func (z *zoneState) pcp(cpu int) *pcpList {
+	if cpu >= maxCPUs {
+		panic(fmt.Sprintf("mm: CPU %d has no pcp list (maxCPUs %d)", cpu, maxCPUs))
+	}
+	for {
+		u := z.used.Load()
+		if int32(cpu) < u || z.used.CompareAndSwap(u, int32(cpu)+1) {
+			break
+		}
+	}
+	p := &z.pcps[cpu]
+	p.lock.line = lineZone | uint64(cpu+1)
+	return p
+}
+
+// setNonEmpty records whether CPU cpu's list holds pages, reporting the
+// change of the mask drain_all_pages() reads.
+func (t *Thread) setNonEmpty(cpu int, on bool) {
+	z := &t.K.zone
+	w, bit := &z.nonEmpty[cpu/64], uint64(1)<<(cpu%64)
+	old := w.Load()
+	if (old&bit != 0) == on {
+		return
+	}
+	if on {
+		w.Or(bit)
+	} else {
+		w.And(^bit)
+	}
+	if t.Footprinting() {
+		t.fpWrite(obj(objFreeList, 0, 1), z.nonEmptyVal())
+	}
+}
+
+func (z *zoneState) nonEmptyVal() uint64 {
+	h := uint64(0)
+	for i := range z.nonEmpty {
+		if v := z.nonEmpty[i].Load(); v != 0 {
+			h = fpMix(h ^ v + uint64(i)*0x9e3779b97f4a7c15)
+		}
+	}
+	return h
+}
+
+// val is objFreeList a 0's value: every free_area list, in order.
+func (z *zoneState) val() uint64 {
+	h := uint64(0)
+	for o, l := range z.freeArea {
+		h = fpMix(h ^ uint64(o)<<40 ^ uint64(len(l)))
+		for _, pfn := range l {
+			h = fpMix(h ^ uint64(pfn) + 0x9e3779b97f4a7c15)
+		}
+	}
+	return h
+}
+
+// rmwZone reports a zone->lock section that found the free_area at old.
+func (t *Thread) rmwZone(old uint64) {
+	if t.Footprinting() {
+		t.fpRMW(obj(objFreeList, 0, 0), old, t.K.zone.val())
+	}
+}
+
+func pcpObj(cpu int) sim.Obj { return obj(objFreeList, uint64(cpu)+1, 0) }
+
+// rmwPcp reports an access to CPU cpu's list that found it at old.
+func (t *Thread) rmwPcp(cpu int, old uint64) {
+	if t.Footprinting() {
+		t.fpRMW(pcpObj(cpu), old, freeListVal(t.K.zone.pcps[cpu].list))
+	}
+}
+
+func bitsLen(n int) int {
+	b := 0
+	for n > 0 {
+		b++
+		n >>= 1
+	}
+	return b
+}
+
+// isBuddy is page_is_buddy(page, buddy, order) for the buddy at pfn: in the
+// zone (page_zone_id), PageBuddy, of that order.
+func (z *zoneState) isBuddy(pfn int32, order uint8) bool {
+	return pfn >= 0 && int(pfn) < len(z.buddyOrder) && z.buddyOrder[pfn] == int8(order)
+}
+
+// addToFreeList is add_to_free_list() (list_add: the head) or
+// add_to_free_list_tail(), with set_buddy_order().
+func (z *zoneState) addToFreeList(pfn int32, order uint8, tail bool) {
+	l := z.freeArea[order]
+	if tail {
+		l = append(l, pfn)
+	} else {
+		l = append(l, 0)
+		copy(l[1:], l)
+		l[0] = pfn
+	}
+	z.freeArea[order] = l
+	z.buddyOrder[pfn] = int8(order)
+}
+
+// delPageFromFreeList is del_page_from_free_list(): list_del,
+// __ClearPageBuddy.
+func (z *zoneState) delPageFromFreeList(pfn int32, order uint8) {
+	l := z.freeArea[order]
+	for i, p := range l {
+		if p == pfn {
+			z.freeArea[order] = append(l[:i], l[i+1:]...)
+			break
+		}
+	}
+	z.buddyOrder[pfn] = -1
+}
+
+// freeOnePage is __free_one_page() (mm/page_alloc.c, v5.10); the caller
+// holds zone->lock. While the buddy of the block is free and of the same
+// order (page_is_buddy) it is taken off its list and the two merge, up to
+// MAX_ORDER-1 ("max_order = min(MAX_ORDER - 1, pageblock_order)", then on
+// to MAX_ORDER-1 with no isolated pageblock). The block goes to the head
+// of its list, or to the tail when FPI_TO_TAIL or buddy_merge_likely():
+// the buddy of the next order up is free, so it will likely merge soon.
+func (z *zoneState) freeOnePage(pfn int32, order uint8, toTail bool) {
+	var buddyPfn int32
+	for order < MAX_ORDER-1 {
+		buddyPfn = pfn ^ 1<<order // __find_buddy_pfn()
+		if !z.isBuddy(buddyPfn, order) {
+			break
+		}
+		z.delPageFromFreeList(buddyPfn, order)
+		pfn &= buddyPfn // combined_pfn = buddy_pfn & pfn
+		order++
+	}
+	if !toTail {
+		toTail = z.buddyMergeLikely(pfn, buddyPfn, order)
+	}
+	z.addToFreeList(pfn, order, toTail)
+}
+
+// buddyMergeLikely is buddy_merge_likely() (mm/page_alloc.c, v5.10).
+func (z *zoneState) buddyMergeLikely(pfn, buddyPfn int32, order uint8) bool {
+	if order >= MAX_ORDER-2 {
+		return false
+	}
+	combined := buddyPfn & pfn
+	return z.isBuddy(combined^1<<(order+1), order+1)
+}
+
+// rmqueueSmallest is __rmqueue_smallest() (mm/page_alloc.c, v5.10): the
+// head of the first non-empty free list of order at least order, split by
+// expand(): the lower half is kept, each upper half goes to the head of
+// the list of its order. The caller holds zone->lock. -1 if none.
+func (z *zoneState) rmqueueSmallest(order uint8) int32 {
+	for cur := order; cur < MAX_ORDER; cur++ {
+		l := z.freeArea[cur]
+		if len(l) == 0 {
+			continue
+		}
+		pfn := l[0] // get_page_from_free_area(): list_first_entry
+		z.delPageFromFreeList(pfn, cur)
+		for high := cur; high > order; { // expand()
+			high--
+			z.addToFreeList(pfn+1<<high, high, false)
+		}
+		return pfn
+	}
+	return -1
+}
+
+// rmqueueBulk is rmqueue_bulk() (mm/page_alloc.c, v5.10): under zone->lock,
+// up to count order-0 pages from __rmqueue(), each added to the tail of
+// the list ("Split buddy pages returned by expand() are received here in
+// physical page order. The page is added to the tail of caller's list").
+// Without CONFIG_DEBUG_VM each page is checked here (check_pcp_refill()
+// is check_new_page()); a bad one is reported and leaked.
+func rmqueueBulk(t *Thread, count int, p *pcpList) {
+	k := t.K
+	z := &k.zone
+	k.zoneLock.Lock(t)
+	old := z.val()
+	for range count {
+		pfn := z.rmqueueSmallest(0)
+		if pfn < 0 {
+			break
+		}
+		page := &k.mem[pfn]
+		if !k.DebugVM && t.checkNewPage(page) {
+			checkNewPageBad(t, page)
+			continue
+		}
+		p.list = append(p.list, pfn)
+	}
+	t.rmwZone(old)
+	k.zoneLock.Unlock()
+}
+
+// rmqueuePcplist is rmqueue_pcplist() → __rmqueue_pcplist() (mm/page_alloc.c,
+// v5.10) on the task's CPU, interrupts off: an empty list is refilled with
+// pcp->batch pages (rmqueue_bulk); the page is the list's head
+// (list_first_entry). With CONFIG_DEBUG_VM, check_new_pcp() checks it
+// (check_new_page); a bad page is reported, leaked, and the next one
+// taken. Then prep_new_page().
+func rmqueuePcplist(t *Thread) *Page {
+	k := t.K
+	z := &k.zone
+	cpu := t.cpu
+	p := z.pcp(cpu)
+	p.lock.Lock(t)
+	old := freeListVal(p.list)
+	var page *Page
+	for {
+		if len(p.list) == 0 {
+			rmqueueBulk(t, k.PcpBatch, p)
+			if len(p.list) == 0 {
+				break
+			}
+		}
+		pfn := p.list[0]
+		p.list = p.list[1:]
+		page = &k.mem[pfn]
+		if !k.DebugVM || !t.checkNewPage(page) {
+			break
+		}
+		checkNewPageBad(t, page)
+		page = nil
+	}
+	t.rmwPcp(cpu, old)
+	t.setNonEmpty(cpu, len(p.list) > 0)
+	p.lock.Unlock()
+	if page == nil {
+		return nil
+	}
+	prepNewPage(t, page, false)
+	return page
+}
+
+// rmqueueBuddy is rmqueue() for order > 0 (mm/page_alloc.c, v5.10): under
+// zone->lock, __rmqueue() → __rmqueue_smallest(), "while (page &&
+// check_new_pages(page, order))": a block with a bad page is reported and
+// leaked, and the next one taken. Then prep_new_page() and
+// prep_compound_page() (__GFP_COMP).
+func rmqueueBuddy(t *Thread, order uint8) *Page {
+	k := t.K
+	z := &k.zone
+	k.zoneLock.Lock(t)
+	old := z.val()
+	var head *Page
+	n := int32(1) << order
+	for {
+		pfn := z.rmqueueSmallest(order)
+		if pfn < 0 {
+			break
+		}
+		bad := false
+		for p := pfn; p < pfn+n; p++ {
+			if t.checkNewPage(&k.mem[p]) {
+				checkNewPageBad(t, &k.mem[p])
+				bad = true
+				break
+			}
+		}
+		if !bad {
+			head = &k.mem[pfn]
+			break
+		}
+	}
+	t.rmwZone(old)
+	k.zoneLock.Unlock()
+	if head == nil {
+		return nil
+	}
+	for p := head.pfn; p < head.pfn+n; p++ {
+		prepNewPage(t, &k.mem[p], false)
+	}
+	prepCompoundPage(t, head, order)
+	return head
+}
+
+// checkNewPageBad is check_new_page_bad(): bad_page() with
+// page_bad_reason(page, PAGE_FLAGS_CHECK_AT_PREP).
+func checkNewPageBad(t *Thread, page *Page) {
+	t.Raise(BadPage, "bad_page at allocation of pfn %d: flags %s, mapping %v, _refcount %d",
+		page.pfn, FlagNames(page.flags.Load()), page.Mapping() != nil, page.refcount.Load())
+}
+
+// freeUnrefPagePcp is free_unref_page() (mm/page_alloc.c, v5.10):
+// free_unref_page_prepare() → free_pcp_prepare() (free_pages_prepare(page,
+// 0, true) with CONFIG_DEBUG_VM, (page, 0, false) without: no check), then
+// free_unref_page_commit() with interrupts off on the task's CPU:
+// "list_add(&page->lru, &pcp->lists[migratetype]); pcp->count++; if
+// (pcp->count >= pcp->high) free_pcppages_bulk(zone, READ_ONCE(pcp->batch),
+// pcp)".
+func freeUnrefPagePcp(t *Thread, page *Page) {
+	k := t.K
+	if k.DebugVM {
+		if !freePagesPrepare(t, page, true) {
+			return
+		}
+	} else {
+		page.flags.And(^uint64(PAGE_FLAGS_CHECK_AT_PREP))
+		t.wrFlags(page, PAGE_FLAGS_CHECK_AT_PREP, 0)
+	}
+	cpu := t.cpu
+	p := k.zone.pcp(cpu)
+	p.lock.Lock(t)
+	old := freeListVal(p.list)
+	page.inUse.Store(false)
+	t.wrAlloc(page)
+	p.list = append(p.list, 0)
+	copy(p.list[1:], p.list)
+	p.list[0] = page.pfn
+	if len(p.list) >= k.PcpHigh {
+		freePcppagesBulk(t, k.PcpBatch, p)
+	}
+	t.rmwPcp(cpu, old)
+	t.setNonEmpty(cpu, len(p.list) > 0)
+	p.lock.Unlock()
+}
+
+// freePcppagesBulk is free_pcppages_bulk() (mm/page_alloc.c, v5.10): count
+// pages (at most pcp->count) off the tail of the list ("page =
+// list_last_entry(list, struct page, lru)"), each checked by
+// bulkfree_pcp_prepare() (check_free_page() without CONFIG_DEBUG_VM; a bad
+// page is reported and leaked), then, under zone->lock, __free_one_page()
+// each in that order. The caller has the CPU's interrupts off.
+func freePcppagesBulk(t *Thread, count int, p *pcpList) {
+	k := t.K
+	z := &k.zone
+	count = min(count, len(p.list))
+	var head []int32
+	for range count {
+		pfn := p.list[len(p.list)-1]
+		p.list = p.list[:len(p.list)-1]
+		if !k.DebugVM {
+			page := &k.mem[pfn]
+			if reason := pageBadReason(t, page, true); reason != "" {
+				badPage(t, page, reason)
+				continue
+			}
+		}
+		head = append(head, pfn)
+	}
+	k.zoneLock.Lock(t)
+	old := z.val()
+	for _, pfn := range head {
+		z.freeOnePage(pfn, 0, false)
+	}
+	t.rmwZone(old)
+	k.zoneLock.Unlock()
+}
+
+// drainPagesZone is drain_pages_zone() (mm/page_alloc.c, v5.10), interrupts
+// off: "if (pcp->count) free_pcppages_bulk(zone, pcp->count, pcp)". Only
+// the CPU itself calls it (drain_local_pages), here through a drain work
+// bound to it.
+func drainPagesZone(t *Thread, cpu int) {
+	z := &t.K.zone
+	p := z.pcp(cpu)
+	p.lock.Lock(t)
+	old := freeListVal(p.list)
+	if len(p.list) > 0 {
+		freePcppagesBulk(t, len(p.list), p)
+	}
+	t.rmwPcp(cpu, old)
+	t.setNonEmpty(cpu, false)
+	p.lock.Unlock()
+}
+
+// DrainAllPages is drain_all_pages(NULL) (mm/page_alloc.c, v5.10), as
+// direct reclaim calls it before retrying a failed allocation ("If an
+// allocation failed after direct reclaim, it could be because pages are
+// pinned on the per-cpu lists ... Shrink them and try again") and as
+// alloc_contig_range() and memory offlining do. In one step: the mutex
+// (mutex_trylock(&pcpu_drain_mutex); a drain already in progress: return),
+// the has_pcps loop over every CPU's pcp->count, and queue_work_on() of
+// drain_local_pages_wq on each CPU with pcp pages (a kworker task bound to
+// that CPU, named kw<cpu>, kw<cpu>_<n> for the n-th call). A work does
+// nothing until it runs, so queueing them together loses no outcome, and
+// the counts are read in one step (coarser than the kernel's separate
+// loads: a count that changes between two of them is read before or after
+// the change, both orders being reachable). Then flush_work() on each:
+// asleep until the last work completes, then mutex_unlock().
+func DrainAllPages(t *Thread) {
+	t.Enter("drain_all_pages")
+	defer t.Exit()
+	defer t.Return()
+	k := t.K
+	z := &k.zone
+	if !k.PCP {
+		return
+	}
+	if t.Footprinting() {
+		t.fpRMW(obj(objMisc, miscPcpDrain, 0), boolID(z.drainMutex.Load()), 1)
+	}
+	if !z.drainMutex.CompareAndSwap(false, true) {
+		return
+	}
+	if t.Footprinting() {
+		t.fpRead(obj(objFreeList, 0, 1), z.nonEmptyVal())
+	}
+	var cpus []int
+	for c := range int(z.used.Load()) {
+		if z.nonEmpty[c/64].Load()&(1<<(c%64)) != 0 {
+			cpus = append(cpus, c)
+		}
+	}
+	z.drainCalls++
+	call := z.drainCalls
+	z.drainer = t
+	z.drainPending.Add(int32(len(cpus)))
+	if t.Footprinting() {
+		t.fpWrite(obj(objMisc, miscPcpDrain, 2), uint64(call))
+		t.fpWrite(obj(objMisc, miscPcpDrain, 3), uint64(t.ID)+1)
+		t.fpWrite(obj(objMisc, miscPcpDrain, 1), uint64(len(cpus)))
+	}
+	for _, cpu := range cpus {
+		name := TaskName("kw", cpu)
+		if call > 1 {
+			name = TaskName(fmt.Sprintf("kw%d_", cpu), call)
+		}
+		k.spawnOn(cpu, name, "drain_local_pages", sim.TaskCPU, drainLocalPagesWq)
+	}
+	// flush_work() of each: asleep until the last work is done.
+	for {
+		t.SetState(sim.TaskUninterruptible)
+		n := z.drainPending.Load()
+		if t.Footprinting() {
+			t.fpRead(obj(objMisc, miscPcpDrain, 1), uint64(n))
+		}
+		if n == 0 {
+			break
+		}
+		t.Schedule("flush_work")
+	}
+	t.SetState(sim.TaskRunning)
+	z.drainer = nil
+	z.drainMutex.Store(false)
+	if t.Footprinting() {
+		t.fpWrite(obj(objMisc, miscPcpDrain, 3), 0)
+		t.fpWrite(obj(objMisc, miscPcpDrain, 0), 0)
+	}
+}
+
+// drainLocalPagesWq is drain_local_pages_wq() → drain_local_pages(NULL) →
+// drain_pages() (mm/page_alloc.c, v5.10) in a kworker bound to the CPU
+// (w.cpu), and the completion of the flush barrier that ends its caller's
+// flush_work(): one step (only the sleeping caller sees the completion,
+// and it runs after it in any case).
+func drainLocalPagesWq(w *Thread) {
+	w.Enter("drain_local_pages_wq")
+	defer w.Exit()
+	defer w.Return()
+	z := &w.K.zone
+	drainPagesZone(w, w.cpu)
+	n := z.drainPending.Add(-1)
+	if w.Footprinting() {
+		w.fpRMW(obj(objMisc, miscPcpDrain, 1), uint64(n+1), uint64(n))
+	}
+	if n == 0 {
+		if w.Footprinting() {
+			w.fpRead(obj(objMisc, miscPcpDrain, 3), uint64(z.drainer.ID)+1)
+		}
+		z.drainer.WakeUp()
+	}
 }

@@ -68,7 +68,12 @@ var WritebackRestart = &Workload{
 //
 // File 1 has one page, written and under writeback (io1 in flight), clean.
 // The page's buddy is free, so the page can come back inside a compound
-// page. Then:
+// page. With the v5.10 allocator (pcp=1) the set-up CPU's refill took pfns
+// 0-62 from the buddy onto its per-CPU list, file 1 has pfn 1, and the
+// buddy, pfn 0, was freed back onto that list. A page freed by one CPU
+// comes back to another, or inside a compound page, only through the buddy:
+// after a drain of the freeing CPU's list (and, for the compound page, of
+// the set-up CPU's, so that pfn 0 and 1 merge). Then:
 //
 //	io1   the completion of file 1's writeback: end_page_writeback()
 //	trunc ftruncate(file 1, 0): deletes the page once it sees no
@@ -78,9 +83,16 @@ var WritebackRestart = &Workload{
 //	cpu2  write(2) to file 2 (a new page: maybe the freed one), background
 //	      writeback of file 2 (io2), and another write(2) (`write2`)
 //	cpu3… fsync(2) of file 2, the waiter of the BUG_ON flavour (`fsync2`)
-//	cpu5… ftruncate(file 2, 0), the waiter of the truncation flavour
-//	      (`truncate2`); after it, cpu6… write file 3 and may get the page
-//	      again while file 2's write is in flight (`write3`)
+//	cpu11… ftruncate(file 2, 0), the waiter of the truncation flavour
+//	      (`truncate2`); after it, cpu21… write file 3 (cpu21+i its page
+//	      i) and may get the page again while file 2's write is in flight
+//	      (`write3`)
+//	drain a bystander calling drain_all_pages() `drain` times, as direct
+//	      reclaim does before it retries a failed allocation and as
+//	      alloc_contig_range() and memory offlining do (pcp=1 only): a
+//	      kworker per CPU with pcp pages (kw<cpu>) gives them back to the
+//	      buddy. lru_add_drain_all() drains only the LRU pagevecs, and
+//	      compaction's lru_add_drain_cpu_zone() only its own CPU's list.
 var WritebackReuse = &Workload{
 	ID:   "writeback-reuse",
 	Race: "B",
@@ -91,6 +103,7 @@ var WritebackReuse = &Workload{
 		{Name: "fsync2", Default: 1, Min: 0, Max: 8, Desc: "fsync callers on file 2"},
 		{Name: "truncate2", Default: 1, Min: 0, Max: 8, Desc: "truncations of file 2"},
 		{Name: "write3", Default: 1, Min: 0, Max: 8, Desc: "file-3 writers after truncation of file 2"},
+		{Name: "drain", Default: 1, Min: 0, Max: 4, Desc: "drain_all_pages() calls by a bystander (direct reclaim's retry): pcp lists back to the buddy"},
 	},
 	Fixes:         writebackFamily,
 	StepsEstimate: 150,
@@ -142,7 +155,17 @@ var WritebackReuse = &Workload{
 			}
 			for i := range p["write3"] {
 				k.Spawn(mm.TaskName("cpu", 21+i), "write", func(t *mm.Thread) {
-					mm.GenericPerformWrite(t, f3, 0)
+					mm.GenericPerformWrite(t, f3, uint64(i))
+				})
+			}
+			if p["drain"] > 0 && k.PCP {
+				k.Spawn("drain", "drain_all_pages", func(t *mm.Thread) {
+					for i := range p["drain"] {
+						if i > 0 {
+							t.Step("drain_all_pages")
+						}
+						mm.DrainAllPages(t)
+					}
 				})
 			}
 		}
