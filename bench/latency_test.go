@@ -1,14 +1,18 @@
 package bench
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/montanaflynn/stats"
 
+	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 // TestLatencyHistogram: the pooled percentiles of the HDR histogram are
@@ -53,5 +57,33 @@ func TestLatencyHistogram(t *testing.T) {
 	}
 	if l.Max != 1<<55 {
 		t.Errorf("max %d, want the exact 2^55", l.Max)
+	}
+}
+
+// TestInterruptInsideExecution: an interrupt is seen inside one long
+// execution (here a lock-storm run of hours), not only between executions,
+// and the execution cut short is not counted.
+func TestInterruptInsideExecution(t *testing.T) {
+	wl, err := workloads.Lookup("lock-storm")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := wl.ParseParams([]string{"tasks=1024", "ops=100000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := fixes.Parse("baseline")
+	start := time.Now()
+	stop := func() bool { return time.Since(start) > 200*time.Millisecond }
+	c, err := Run(&Config{Workload: wl, Params: p, Variant: v, Strategy: "timed", Seed: 1, Runs: 1, CPUs: 64,
+		Costs: sim.DefaultCosts(), MaxSteps: TimedMaxSteps(wl)}, stop)
+	if !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err %v, want ErrInterrupted", err)
+	}
+	if c.Runs != 0 {
+		t.Errorf("%d runs counted, want the cut one left out", c.Runs)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stopped after %v", d)
 	}
 }
