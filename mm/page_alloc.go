@@ -875,14 +875,17 @@ func drainLocalPagesWq(w *Thread) {
 	defer w.Return()
 	z := &w.K.zone
 	drainPagesZone(w, w.cpu)
+	// The waiter, read before the count falls to zero: in native mode a
+	// caller that finds zero without sleeping goes on at once.
+	d := z.drainer
 	n := z.drainPending.Add(-1)
 	if w.Footprinting() {
 		w.fpRMW(obj(objMisc, miscPcpDrain, 1), uint64(n+1), uint64(n))
 	}
 	if n == 0 {
 		if w.Footprinting() {
-			w.fpRead(obj(objMisc, miscPcpDrain, 3), uint64(z.drainer.ID)+1)
+			w.fpRead(obj(objMisc, miscPcpDrain, 3), uint64(d.ID)+1)
 		}
-		z.drainer.WakeUp()
+		d.WakeUp()
 	}
 }
