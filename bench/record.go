@@ -122,7 +122,6 @@ func NewRecord(c *Cell) *Record {
 	return r
 }
 
-
 // Median of the per-run values, for tables (the statistics come from
 // benchmath).
 func median(v []float64) float64 {
