@@ -168,6 +168,8 @@ func TestBenchDestination(t *testing.T) {
 	}{
 		{"a file", small(file), true, "-o " + file + " is not a directory"},
 		{"unwritable", small(filepath.Join(ro, "x")), false, "cannot create the results directory (-o " + filepath.Join(ro, "x")},
+		// Under a file: unwritable for root too.
+		{"under a file", small(filepath.Join(file, "x")), false, "cannot create the results directory (-o " + filepath.Join(file, "x")},
 		{"label too long", []string{"bench", "-label", strings.Repeat("x", 300), "-workload", "writeback-restart", "-fix", "baseline", "-runs", "50"}, true, "name too long"},
 	} {
 		if tc.name == "unwritable" && os.Geteuid() == 0 {
