@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -106,11 +107,15 @@ func TestInterruptedAtRandomMoments(t *testing.T) {
 				}
 				continue
 			}
+			m, recs, err := bench.ReadResults(out)
 			if killed {
-				t.Errorf("%s: killed by the signal, yet %s exists", name, out)
+				// The signal came after bench had finished and restored
+				// the default handling: the directory must be complete.
+				if err != nil || !m.Complete {
+					t.Errorf("%s: killed by the signal, leaving %s incomplete (%v)", name, out, err)
+				}
 				continue
 			}
-			m, recs, err := bench.ReadResults(out)
 			if err != nil {
 				t.Errorf("%s: exit %d, compare cannot read what is left: %v\n%s", name, status, err, stderr)
 				continue
@@ -143,8 +148,13 @@ func TestInterruptedAtRandomMoments(t *testing.T) {
 			status, killed := exitOf(t, cmd.Wait())
 			name := "run " + sig.String() + " at " + at.String()
 			if killed {
+				// Before the handler was installed (nothing written), or
+				// after run had finished (everything written).
 				if stdout.Len() > 0 {
-					t.Errorf("%s: killed by the signal after writing output", name)
+					recs, err := bench.ReadRecords(bytes.NewReader(stdout.Bytes()), "stdout")
+					if err != nil || len(recs) != 6 || slices.ContainsFunc(recs, func(r *bench.Record) bool { return r.Partial }) {
+						t.Errorf("%s: killed by the signal after writing incomplete output (%v)", name, err)
+					}
 				}
 				continue
 			}
