@@ -313,43 +313,6 @@ func (t *Thread) allocateBlock(inode *Inode, index uint64) {
 	}
 }
 
-// rwsemLocked reads whether the invalidate_lock is held, reported.
-func (t *Thread) rwsemLocked(inode *Inode) bool {
-	v := inode.invalidateLocked
-	if t.Footprinting() {
-		t.cdeI(cdeR|objInodeMisc, inode, inodeInvalidateLocked, boolID(v))
-	}
-	return v
-}
-
-// setRwsemLocked stores whether the invalidate_lock is held, reported.
-func (t *Thread) setRwsemLocked(inode *Inode, v bool) {
-	inode.invalidateLocked = v
-	if t.Footprinting() {
-		t.cdeI(cdeW|objInodeMisc, inode, inodeInvalidateLocked, boolID(v))
-	}
-}
-
-// rwsemQueue appends the task to the invalidate_lock's sleeping writers,
-// reported.
-func (t *Thread) rwsemQueue(inode *Inode) {
-	inode.rwsemWaiters = append(inode.rwsemWaiters, t)
-	if t.Footprinting() {
-		t.cdeAccess(sim.OpRMW, inodeObj(objInodeMisc, inode, inodeRwsemWaiters), 0, waitersVal(inode.rwsemWaiters))
-	}
-}
-
-// rwsemTakeWaiters empties the invalidate_lock's sleeping writers and
-// returns them (to be woken), reported.
-func (t *Thread) rwsemTakeWaiters(inode *Inode) []*Thread {
-	ws := inode.rwsemWaiters
-	inode.rwsemWaiters = nil
-	if t.Footprinting() {
-		t.cdeAccess(sim.OpRMW, inodeObj(objInodeMisc, inode, inodeRwsemWaiters), waitersVal(ws), 0)
-	}
-	return ws
-}
-
 // nrIOAdd is k.nrIO.Add(1) by a task (numbering an I/O completion task),
 // reported.
 func (t *Thread) nrIOAdd() int64 {

@@ -31,11 +31,10 @@ type Inode struct {
 	// blocks allocated (buffer-based files).
 	vma    *VMA
 	blocks map[uint64]bool
-	// The invalidate_lock rwsem (held for writing only): its wait_lock,
-	// whether it is held, and its sleeping writers.
-	rwsemWaitLock    SpinLock
-	invalidateLocked bool
-	rwsemWaiters     []*Thread
+	// mapping->invalidate_lock and i_rwsem (inode_lock), held for
+	// writing only.
+	invalidateLock rwsemW
+	iRwsem         rwsemW
 	// size is i_size (only the workloads that read it keep it up to date:
 	// ExtendingWrite, truncate up, fallocate).
 	size isize
@@ -55,6 +54,10 @@ func (k *Kernel) NewInode() *Inode {
 	ino := &Inode{Ino: len(k.inodes) + 1}
 	ino.Mapping = &AddressSpace{Host: ino}
 	ino.Mapping.iPages.line = lineIPages | uint64(ino.Ino)
+	ino.iRwsem = rwsemW{lockedKey: inodeIRwsemLocked, waitersKey: inodeIRwsemWaiters}
+	ino.iRwsem.waitLock.line = lineIPages | 1<<41 | uint64(ino.Ino)
+	ino.invalidateLock = rwsemW{lockedKey: inodeInvalidateLocked, waitersKey: inodeRwsemWaiters}
+	ino.invalidateLock.waitLock.line = lineIPages | 1<<42 | uint64(ino.Ino)
 	k.inodes = append(k.inodes, ino)
 	return ino
 }

@@ -2,8 +2,6 @@ package mm
 
 import (
 	"sync/atomic"
-
-	"github.com/pagelab/pagelab/sim"
 )
 
 // i_size and its readers: include/linux/fs.h (i_size_read/i_size_write),
@@ -15,16 +13,10 @@ const PAGE_SIZE = 4096
 
 // isize is inode->i_size. 64-bit kernels read and write it without a lock
 // (i_size_read is a plain load; d8f899d13d72 made it an acquire load in
-// v6.9): writers hold i_rwsem or the page lock, readers may hold nothing.
-//
-// Its writers hold inode->i_rwsem (inode_lock), modelled here too: waitLock
-// is the rwsem's wait_lock, locked whether it is held (for writing: the
-// only use the model has), waiters its sleeping writers.
+// v6.9): writers hold i_rwsem (Inode.iRwsem) or the page lock, readers may
+// hold nothing.
 type isize struct {
-	v        atomic.Int64
-	waitLock SpinLock
-	locked   bool
-	waiters  []*Thread
+	v atomic.Int64
 }
 
 // ISizeRead is i_size_read(): one plain read, one step.
@@ -112,67 +104,11 @@ const (
 )
 
 // InodeLock is inode_lock(): down_write(&inode->i_rwsem)
-// (kernel/locking/rwsem.c), reduced as filemapInvalidateLock reduces the
-// invalidate_lock: a writer-only sleeping lock. Under the rwsem's wait_lock,
-// take it if free, else queue, announce the sleep and schedule; the unlock
-// wakes the waiters, who try again.
-func InodeLock(t *Thread, inode *Inode) {
-	t.Enter("inode_lock")
-	defer t.Exit()
-	l := &inode.size
-	if l.waitLock.line == 0 {
-		// The lock's cache line, for the timed scheduler (not model
-		// state: the same for every execution).
-		l.waitLock.line = lineIPages | 1<<41 | uint64(inode.Ino)
-	}
-	for {
-		// The retry after each wake-up: no local is live here.
-		t.CutPoint("inode_lock")
-		t.Step("down_write")
-		l.waitLock.Lock(t)
-		locked := l.locked
-		if t.Footprinting() {
-			t.cdeI(cdeR|objInodeMisc, inode, inodeIRwsemLocked, boolID(locked))
-		}
-		if !locked {
-			l.locked = true
-			if t.Footprinting() {
-				t.cdeI(cdeW|objInodeMisc, inode, inodeIRwsemLocked, boolID(true))
-			}
-			l.waitLock.Unlock()
-			t.Return()
-			return
-		}
-		l.waiters = append(l.waiters, t)
-		if t.Footprinting() {
-			t.cdeAccess(sim.OpRMW, inodeObj(objInodeMisc, inode, inodeIRwsemWaiters), 0, waitersVal(l.waiters))
-		}
-		t.SetState(sim.TaskUninterruptible)
-		l.waitLock.Unlock()
-		t.Schedule("rwsem_down_write_slowpath")
-		t.SetState(sim.TaskRunning)
-	}
-}
+// (include/linux/fs.h; rwsemW).
+func InodeLock(t *Thread, inode *Inode) { inode.iRwsem.downWrite(t, inode, "inode_lock") }
 
 // InodeUnlock is inode_unlock(): up_write().
-func InodeUnlock(t *Thread, inode *Inode) {
-	l := &inode.size
-	t.Step("up_write")
-	l.waitLock.Lock(t)
-	l.locked = false
-	if t.Footprinting() {
-		t.cdeI(cdeW|objInodeMisc, inode, inodeIRwsemLocked, boolID(false))
-	}
-	ws := l.waiters
-	l.waiters = nil
-	if t.Footprinting() {
-		t.cdeAccess(sim.OpRMW, inodeObj(objInodeMisc, inode, inodeIRwsemWaiters), waitersVal(ws), 0)
-	}
-	l.waitLock.Unlock()
-	for _, w := range ws {
-		w.WakeUp()
-	}
-}
+func InodeUnlock(t *Thread, inode *Inode) { inode.iRwsem.upWrite(t, inode) }
 
 // btrfsTruncateBlock is btrfs_truncate_block(inode, from, len, front)
 // (fs/btrfs/inode.c, v5.2) with len = front = 0, as btrfs_cont_expand and

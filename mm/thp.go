@@ -2,8 +2,6 @@ package mm
 
 import (
 	"fmt"
-
-	"github.com/pagelab/pagelab/sim"
 )
 
 // Race D's model pieces, from the v5.14 kernel of seed 003 (find_lock_entries
@@ -314,43 +312,13 @@ func OpenForWrite(t *Thread, inode *Inode) {
 }
 
 // filemapInvalidateLock is filemap_invalidate_lock(): down_write() of
-// mapping->invalidate_lock (kernel/locking/rwsem.c), reduced to a
-// writer-only sleeping lock: under the rwsem's wait_lock, take it if free,
-// else queue, announce the sleep and schedule; the unlock wakes the
-// waiters, who try again.
+// mapping->invalidate_lock (include/linux/fs.h, v5.15; rwsemW).
 func filemapInvalidateLock(t *Thread, inode *Inode) {
-	t.Enter("down_write")
-	defer t.Exit()
-	for {
-		// The retry after each wake-up: no local is live here.
-		t.CutPoint("down_write")
-		t.Step("down_write")
-		inode.rwsemWaitLock.Lock(t)
-		if !t.rwsemLocked(inode) {
-			t.setRwsemLocked(inode, true)
-			inode.rwsemWaitLock.Unlock()
-			t.Return()
-			return
-		}
-		t.rwsemQueue(inode)
-		t.SetState(sim.TaskUninterruptible)
-		inode.rwsemWaitLock.Unlock()
-		t.Schedule("rwsem_down_write_slowpath")
-		t.SetState(sim.TaskRunning)
-	}
+	inode.invalidateLock.downWrite(t, inode, "down_write")
 }
 
 // filemapInvalidateUnlock is filemap_invalidate_unlock(): up_write().
-func filemapInvalidateUnlock(t *Thread, inode *Inode) {
-	t.Step("up_write")
-	inode.rwsemWaitLock.Lock(t)
-	t.setRwsemLocked(inode, false)
-	waiters := t.rwsemTakeWaiters(inode)
-	inode.rwsemWaitLock.Unlock()
-	for _, w := range waiters {
-		w.WakeUp()
-	}
-}
+func filemapInvalidateUnlock(t *Thread, inode *Inode) { inode.invalidateLock.upWrite(t, inode) }
 
 // CollapseFile is khugepaged's collapse_file() (mm/khugepaged.c, v5.14) for
 // the THP-sized range at start: a new compound page, locked, replaces the
