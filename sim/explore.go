@@ -262,6 +262,11 @@ func (x *Explorer) Reset() {
 	x.run++
 }
 
+// SetRun makes the next execution number run (Reset starts the strategy on
+// it), so that a batch's executions first..first+n-1 can run on their own:
+// an execution depends on nothing but the seed and its number.
+func (x *Explorer) SetRun(run int) { x.run = run }
+
 // Close releases the Explorer's coroutines.
 func (x *Explorer) Close() {
 	for _, w := range x.workers {

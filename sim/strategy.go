@@ -53,9 +53,14 @@ func (r *Random) Pick(runnable []*Task, last *Task, step int) *Task {
 // ordering constraints) in a program with at most n tasks and k steps is
 // found by one execution with probability at least 1/(n·k^(d-1)).
 //
-// k is not known before the first execution, so PCT uses the largest step
-// count seen so far (starting from the estimate given), and n the largest
-// task count; Bound reports the guarantee for the values seen.
+// k is the workload's estimate of its steps, fixed for the whole batch:
+// execution number run depends on nothing but the seed and run, so that a
+// batch split over goroutines, processes or machines (pagelab -j, -shard)
+// runs exactly the executions of the unsplit one. (Adapting k to the
+// longest execution seen so far would make an execution depend on those
+// before it.) A change point is drawn from [0, k); an execution longer
+// than k gets none beyond it, and Bound's guarantee is for bugs whose
+// change points lie in the first k steps. n is the most tasks seen.
 type PCT struct {
 	Depth int
 
@@ -102,9 +107,6 @@ func (p *PCT) Spawned(t *Task) {
 func (p *PCT) Pick(runnable []*Task, last *Task, step int) *Task {
 	if step+1 > p.maxK {
 		p.maxK = step + 1
-		if p.maxK > p.k {
-			p.k = p.maxK
-		}
 	}
 	if last != nil {
 		for i, c := range p.changes {
@@ -125,14 +127,23 @@ func (p *PCT) Pick(runnable []*Task, last *Task, step int) *Task {
 }
 
 // Bound is PCT's lower bound on the probability that one execution finds a
-// given bug of depth Depth: 1/(n·k^(d-1)) with n the most tasks and k the
-// most steps seen in one execution so far.
+// given bug of depth Depth whose change points lie in the first k steps:
+// PCTBound(n, k, Depth), with n the most tasks seen in one execution and k
+// the range change points are drawn from.
 func (p *PCT) Bound() (prob float64, n, k int) {
-	n, k = p.maxN, p.maxK
+	return PCTBound(p.maxN, p.k, p.Depth), p.maxN, p.k
+}
+
+// MostSteps is the most decisions PCT saw in one execution.
+func (p *PCT) MostSteps() int { return p.maxK }
+
+// PCTBound is 1/(n·k^(d-1)), PCT's guarantee for n tasks, k steps and
+// depth d; 0 when n or k is 0 (nothing ran).
+func PCTBound(n, k, d int) float64 {
 	if n == 0 || k == 0 {
-		return 0, n, k
+		return 0
 	}
-	return 1 / (float64(n) * math.Pow(float64(k), float64(p.Depth-1))), n, k
+	return 1 / (float64(n) * math.Pow(float64(k), float64(d-1)))
 }
 
 // Sequential runs the task that ran last for as long as it is runnable, then

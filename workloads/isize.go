@@ -41,7 +41,7 @@ var ISizeCompress = &Workload{
 		{Name: "eof_read", Default: 1, Min: 0, Max: 1, Desc: "a read(2) at EOF before the race, leaving a page past EOF"},
 	},
 	Fixes:         []string{"baseline", "read-once"},
-	StepsEstimate: 80,
+	StepsEstimate: 120,
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		// Josef Bacik's kernels were v5.2: clear_page_dirty_for_io's
 		// BUG_ON(!PageLocked) is unconditional there.

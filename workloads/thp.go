@@ -63,7 +63,7 @@ var ThpCollapseTruncate = &Workload{
 	},
 	Fixes: []string{"baseline", "drop-index-check", "drop-tail-check", "drop-bogus-vm-bug", "invalidate-lock",
 		"drop-bogus-vm-bug+invalidate-lock"},
-	StepsEstimate: 250,
+	StepsEstimate: 300,
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			inode := k.NewInode()
