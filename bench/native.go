@@ -36,7 +36,7 @@ func runNative(cfg *Config, stop func() bool) (*Cell, error) {
 	}
 	c := &Cell{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: "native",
-		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), CPUs: cfg.CPUs, Planned: cfg.Runs,
+		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), CPUs: cfg.CPUs, From: cfg.First, Planned: cfg.Runs,
 	}
 	var err error
 	for i := 0; i < cfg.Runs; i++ {
@@ -96,7 +96,9 @@ func runNative(cfg *Config, stop func() bool) (*Cell, error) {
 		case sim.Livelock:
 			k.RaiseGlobal(mm.Livelock, fmt.Sprintf("not finished after %v", time.Duration(timeout)))
 		}
-		c.countExecution(res.Steps, res.Wakeups, k.Fired(), k.Reports())
+		for _, f := range c.countExecution(res.Steps, res.Wakeups, k.Fired(), k.Reports()) {
+			c.FirstRun[f] = cfg.First + i
+		}
 		c.addTimed(n.Ops(), n.Elapsed())
 		if cfg.Progress != nil {
 			cfg.Progress(c.Runs)

@@ -50,6 +50,9 @@ type Record struct {
 	// Partial marks a cell an interrupt (SIGINT, SIGTERM) cut short: its
 	// counts are those of the runs it finished.
 	Partial bool `json:"partial,omitempty"`
+	// Part is present in a shard's records only (pagelab bench -shard):
+	// what pagelab merge needs to combine the shards exactly.
+	Part *PartRecord `json:"part,omitempty"`
 }
 
 // OpRecord is one operation's latency in a timed or native cell (ns).
@@ -313,6 +316,9 @@ func (r *Record) validate() error {
 		}
 	}
 	if err := r.validateVerdicts(); err != nil {
+		return err
+	}
+	if err := r.validatePart(); err != nil {
 		return err
 	}
 	for op, l := range r.Latency {

@@ -43,6 +43,25 @@ type Manifest struct {
 	// of the model or the search); their cells have no verdicts.
 	VerifyErrors []string `json:"verify_errors,omitempty"`
 	Files        []string `json:"files"`
+	// Plan fingerprints the cells run (bench.Plan); NoPlots is -noplots.
+	Plan    string `json:"plan,omitempty"`
+	NoPlots bool   `json:"noplots,omitempty"`
+	// Shard is set in a shard's directory (pagelab bench -shard i/n):
+	// its records hold executions ShardRange(runs, i, n) of every cell and
+	// the searches of the cells j with j mod n = i. Shards lists, in a
+	// directory pagelab merge made, the shards it was made from.
+	Shard  *ShardID    `json:"shard,omitempty"`
+	Shards []ShardInfo `json:"shards,omitempty"`
+}
+
+// ShardInfo is one shard of a merged directory: where, when and how it ran.
+type ShardInfo struct {
+	Index   int      `json:"index"`
+	Dir     string   `json:"dir"`
+	Command []string `json:"command"`
+	Host    Host     `json:"host"`
+	Start   string   `json:"start"`
+	End     string   `json:"end"`
 }
 
 // Host is where the run was made.
@@ -317,6 +336,10 @@ func (m *Manifest) validate() error {
 		return fmt.Errorf("verify: %d of %d cells, %d states", m.VerifyCells, m.VerifyCellsTotal, m.VerifyStates)
 	case m.Complete && (m.End == "" || m.Cells != m.CellsTotal):
 		return fmt.Errorf("complete, but %d of %d cells and end %q", m.Cells, m.CellsTotal, m.End)
+	case m.Shard != nil && (m.Shard.Count < 1 || m.Shard.Count > MaxShards || m.Shard.Index < 0 || m.Shard.Index >= m.Shard.Count):
+		return fmt.Errorf("shard %d/%d", m.Shard.Index, m.Shard.Count)
+	case len(m.Shards) > MaxShards:
+		return fmt.Errorf("%d shards (at most %d)", len(m.Shards), MaxShards)
 	}
 	for k, v := range m.VerifySeconds {
 		if math.IsNaN(v) || v < 0 || math.IsInf(v, 0) {

@@ -28,6 +28,12 @@ type Config struct {
 	Depth    int     // PCT depth
 	Preempt  float64 // random: preemption probability at each point
 	Seed     uint64
+	// First and Runs are the executions to run: numbers First to
+	// First+Runs-1 of the batch. An execution depends only on the seed and
+	// its number, so that a cell split into parts (pagelab -j, -shard)
+	// runs exactly the executions of the whole; dfs and dpor, whose
+	// executions follow from those before, take First 0.
+	First    int
 	Runs     int
 	MaxSteps int // per execution; 0 means the default
 	Handoff  sim.Handoff
@@ -69,7 +75,10 @@ type Cell struct {
 	Depth    int
 	Seed     uint64
 	Params   []string // non-default parameters, name=value
-	Runs     int
+	// From is the number of the cell's first execution (a part of a
+	// split cell starts past 0); Runs the executions counted.
+	From int
+	Runs int
 	// Planned is the executions the cell was to run; Partial marks a cell
 	// an interrupt cut short after Runs of them.
 	Planned int
@@ -80,6 +89,8 @@ type Cell struct {
 	// which it fired, and FirstReport its first report there.
 	First       [mm.NumFailures]string
 	FirstReport [mm.NumFailures]mm.Report
+	// FirstRun is, per failure id, the number of that execution.
+	FirstRun [mm.NumFailures]int
 	// Failing counts executions in which any failure fired.
 	Failing    int
 	Steps      int64 // scheduling decisions over all executions
@@ -237,6 +248,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	if cfg.Strategy == "native" {
 		return runNative(cfg, stop)
 	}
+	if (dfs != nil || dpor != nil) && cfg.First != 0 {
+		return nil, fmt.Errorf("%s: a search starts at execution 0, not %d (its executions follow from those before)", cfg.Strategy, cfg.First)
+	}
 	if dpor != nil && cfg.MaxSteps == 0 {
 		c := *cfg
 		c.MaxSteps = DefaultVerifyDepth + 1
@@ -250,9 +264,10 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		dpor.Attach(r.x)
 	}
 	r.x.RecordOps = timed != nil
+	r.x.SetRun(cfg.First)
 	c := &Cell{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
-		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), Planned: cfg.Runs,
+		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), From: cfg.First, Planned: cfg.Runs,
 	}
 	if pct != nil || dfs != nil {
 		c.Depth = cfg.Depth
@@ -287,6 +302,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		c.MaxStepsIn = max(c.MaxStepsIn, e.Result.Steps)
 		for _, f := range c.countExecution(e.Result.Steps, e.Result.Wakeups, e.Fired, e.Reports) {
 			c.First[f] = r.schedule().String()
+			c.FirstRun[f] = cfg.First + i
 		}
 		if timed != nil {
 			c.addTimed(r.x.Ops(), timed.Makespan())

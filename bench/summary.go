@@ -30,8 +30,14 @@ func Summary(m *Manifest, recs []*Record) string {
 		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d cells", m.Cells, m.CellsTotal)
 	}
 	fmt.Fprintf(&b, "pagelab results, %s\n", state)
-	fmt.Fprintf(&b, "revision %s, %s, %s/%s, %d host CPUs, seed %d\n", m.GitRevision, m.GoVersion, m.Host.GOOS, m.Host.GOARCH, m.Host.CPUs, m.Seed)
-	fmt.Fprintf(&b, "from %s to %s\n", m.Start, m.End)
+	// Where and when the run was made is in manifest.json, not here: the
+	// summary of a run split over machines (pagelab merge) is the one of
+	// the run made in one piece.
+	fmt.Fprintf(&b, "revision %s, %s, %s/%s, seed %d\n", m.GitRevision, m.GoVersion, m.Host.GOOS, m.Host.GOARCH, m.Seed)
+	if m.Shard != nil {
+		fmt.Fprintf(&b, "SHARD %s: executions ⌊runs·%d/%d⌋ up to ⌊runs·%d/%d⌋ of every cell; pagelab merge combines the shards\n",
+			m.Shard, m.Shard.Index, m.Shard.Count, m.Shard.Index+1, m.Shard.Count)
+	}
 	if m.VerifyStates > 0 {
 		fmt.Fprintf(&b, "exhaustive search of every race cell: at most %d states each\n", m.VerifyStates)
 	}

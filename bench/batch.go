@@ -1,0 +1,289 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+)
+
+// Splittable reports whether a cell's executions can run in parts: those
+// of the random, pct and timed strategies depend only on the seed and
+// their number. dfs and dpor executions follow from those before, and
+// native ones measure real time (running two at once would change what
+// they measure).
+func Splittable(cfg *Config) bool {
+	switch cfg.Strategy {
+	case "random", "pct", "timed":
+		return true
+	}
+	return false
+}
+
+// ShardRange is shard i's part of n executions split into count shards:
+// executions first to first+runs-1, with first = ⌊n·i/count⌋. The parts
+// are contiguous, in shard order, and differ in size by at most one.
+func ShardRange(n, i, count int) (first, runs int) {
+	lo := int(int64(n) * int64(i) / int64(count))
+	hi := int(int64(n) * int64(i+1) / int64(count))
+	return lo, hi - lo
+}
+
+// chunkRuns is the size of the parts a cell of runs executions is cut into
+// for jobs goroutines: about eight parts per goroutine, so that the cells
+// balance over the goroutines, and at most 5,000 executions, so that an
+// interrupt loses little. The size changes nothing in the results.
+func chunkRuns(runs, jobs int) int {
+	return min(max((runs+8*jobs-1)/(8*jobs), 1), 5000)
+}
+
+// Batch runs a list of cells on Jobs goroutines: each cell that is
+// Splittable is cut into parts run independently and merged in execution
+// order, so that the cells are those of Run, whatever Jobs.
+type Batch struct {
+	Cfgs []*Config
+	Jobs int
+	// Stop, if set, is polled between and inside executions: when it
+	// reports true the batch ends with the cells finished and
+	// ErrInterrupted.
+	Stop func() bool
+	// Extra are tasks run first on the same goroutines (pagelab bench's
+	// exhaustive searches): Jobs bounds everything the batch runs at once.
+	Extra []func()
+	// Progress, if set, is told that cell i has run done executions so
+	// far (in any order of cells); CellDone that cell i is finished, in
+	// cell order. Both are called one at a time. An error from CellDone
+	// stops the batch and is returned.
+	Progress func(i, done int)
+	CellDone func(i int, c *Cell) error
+	// Started, if set, is told when the first part of cell i starts.
+	Started func(i int)
+}
+
+// part is a range of one cell's executions.
+type part struct {
+	cell, first, runs int
+}
+
+// Run runs the batch. It returns the finished cells in order, then, when
+// an interrupt cut a cell short, that cell with the executions of its
+// first numbers that finished, marked Partial. Model errors end the
+// batch and are returned with the cells before.
+func (b *Batch) Run() ([]*Cell, error) {
+	jobs := max(b.Jobs, 1)
+	var parts []part
+	cellParts := make([][]int, len(b.Cfgs))
+	for i, cfg := range b.Cfgs {
+		size := cfg.Runs
+		if Splittable(cfg) {
+			size = chunkRuns(cfg.Runs, jobs)
+		}
+		for lo := 0; lo < cfg.Runs; lo += size {
+			cellParts[i] = append(cellParts[i], len(parts))
+			parts = append(parts, part{cell: i, first: cfg.First + lo, runs: min(size, cfg.Runs-lo)})
+		}
+	}
+	results := make([]*Cell, len(parts))
+	cut := make([]bool, len(parts)) // cut short by an interrupt
+	left := make([]int, len(b.Cfgs))
+	done := make([]int, len(b.Cfgs))
+	started := make([]bool, len(b.Cfgs))
+	for i := range b.Cfgs {
+		left[i] = len(cellParts[i])
+	}
+	var (
+		mu       sync.Mutex
+		failed   error
+		next     int // the first cell not handed to CellDone
+		finished []*Cell
+	)
+	stop := func() bool {
+		mu.Lock()
+		f := failed != nil
+		mu.Unlock()
+		return f || (b.Stop != nil && b.Stop())
+	}
+	// ready hands the cells whose parts are all in, in order, to
+	// CellDone; mu is held.
+	ready := func() {
+		for failed == nil && next < len(b.Cfgs) && left[next] == 0 {
+			c, complete := mergeParts(b.Cfgs[next], results, cut, cellParts[next])
+			if !complete {
+				return // interrupted: Run's end decides
+			}
+			if b.CellDone != nil {
+				if err := b.CellDone(next, c); err != nil {
+					failed = err
+					return
+				}
+			}
+			finished = append(finished, c)
+			next++
+		}
+	}
+	runPart := func(k int) {
+		p := parts[k]
+		cfg := *b.Cfgs[p.cell]
+		cfg.First, cfg.Runs = p.first, p.runs
+		reported := 0
+		cfg.Progress = func(n int) {
+			if b.Progress == nil {
+				return
+			}
+			mu.Lock()
+			done[p.cell] += n - reported
+			reported = n
+			b.Progress(p.cell, done[p.cell])
+			mu.Unlock()
+		}
+		if b.Started != nil {
+			mu.Lock()
+			if !started[p.cell] {
+				started[p.cell] = true
+				b.Started(p.cell)
+			}
+			mu.Unlock()
+		}
+		c, err := Run(&cfg, stop)
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && !errors.Is(err, ErrInterrupted) {
+			if failed == nil {
+				failed = err
+			}
+			return
+		}
+		results[k] = c
+		cut[k] = err != nil
+		if err == nil {
+			left[p.cell]--
+			ready()
+		}
+	}
+
+	tasks := make(chan func())
+	var wg sync.WaitGroup
+	for range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tasks {
+				t()
+			}
+		}()
+	}
+	for _, t := range b.Extra {
+		if stop() {
+			break
+		}
+		tasks <- t
+	}
+	for k := range parts {
+		if stop() {
+			break
+		}
+		tasks <- func() { runPart(k) }
+	}
+	close(tasks)
+	wg.Wait()
+
+	if failed != nil {
+		return finished, failed
+	}
+	if next == len(b.Cfgs) {
+		return finished, nil
+	}
+	// Interrupted: the next cell keeps its executions from its first
+	// number up to the first one that did not finish.
+	if c, _ := mergeParts(b.Cfgs[next], results, cut, cellParts[next]); c != nil && c.Runs > 0 {
+		c.Partial = true
+		finished = append(finished, c)
+	}
+	return finished, ErrInterrupted
+}
+
+// mergeParts merges a cell's parts in execution order, up to the first
+// part that is missing or cut short (included, with what it finished). It
+// reports whether every part was complete; the cell is nil when the first
+// part never ran.
+func mergeParts(cfg *Config, results []*Cell, cut []bool, idx []int) (*Cell, bool) {
+	var c *Cell
+	for _, k := range idx {
+		p := results[k]
+		if p == nil {
+			return c, false
+		}
+		if c == nil {
+			c = p
+		} else if err := c.Merge(p); err != nil {
+			panic(err) // parts of one cell, in order: cannot fail
+		}
+		if cut[k] {
+			c.Planned = cfg.Runs
+			return c, false
+		}
+	}
+	if c != nil {
+		c.Planned = cfg.Runs
+	}
+	return c, true
+}
+
+// Merge appends to c the cell p of the executions that follow c's: the
+// counts add up, the first failure of each id is the one of the lowest
+// execution number, latency histograms merge exactly and per-run values
+// follow in execution order. The result is the cell that one Run over
+// both ranges would have given.
+func (c *Cell) Merge(p *Cell) error {
+	switch {
+	case p.Workload != c.Workload || p.Fix != c.Fix || p.Strategy != c.Strategy || p.Seed != c.Seed ||
+		p.Depth != c.Depth || p.CPUs != c.CPUs || fmt.Sprint(p.Params) != fmt.Sprint(c.Params):
+		return fmt.Errorf("merging %s/%s (%s, seed %d) with %s/%s (%s, seed %d): not the same cell",
+			c.Workload, c.Fix, c.Strategy, c.Seed, p.Workload, p.Fix, p.Strategy, p.Seed)
+	case p.From != c.From+c.Runs:
+		return fmt.Errorf("%s/%s: executions %d to %d do not follow %d to %d", c.Workload, c.Fix,
+			p.From, p.From+p.Runs-1, c.From, c.From+c.Runs-1)
+	case c.Exhausted || p.Exhausted:
+		return fmt.Errorf("%s/%s: a %s search is not split", c.Workload, c.Fix, c.Strategy)
+	}
+	for f := mm.Failure(0); f < mm.NumFailures; f++ {
+		if c.Failures[f] == 0 && p.Failures[f] > 0 {
+			c.First[f], c.FirstReport[f], c.FirstRun[f] = p.First[f], p.FirstReport[f], p.FirstRun[f]
+		}
+		c.Failures[f] += p.Failures[f]
+	}
+	c.Runs += p.Runs
+	c.Planned += p.Planned
+	c.Partial = c.Partial || p.Partial
+	c.Failing += p.Failing
+	c.Steps += p.Steps
+	c.MaxStepsIn = max(c.MaxStepsIn, p.MaxStepsIn)
+	c.Wakeups += p.Wakeups
+	if c.Strategy == "pct" {
+		c.PCTN = max(c.PCTN, p.PCTN)
+		c.PCTK = max(c.PCTK, p.PCTK)
+		c.PCTBound = sim.PCTBound(c.PCTN, c.PCTK, c.Depth)
+	}
+	c.Makespans = append(c.Makespans, p.Makespans...)
+	for _, pl := range p.Latencies {
+		l := c.Latency(pl.Op)
+		if l == nil {
+			l = &Latency{Op: pl.Op, Hist: newHist(), Min: pl.Min, Max: pl.Max}
+			c.Latencies = append(c.Latencies, l)
+		}
+		if dropped := l.Hist.Merge(pl.Hist); dropped != 0 {
+			return fmt.Errorf("%s/%s: %s: %d latencies beyond the histogram's range", c.Workload, c.Fix, pl.Op, dropped)
+		}
+		l.Min, l.Max = min(l.Min, pl.Min), max(l.Max, pl.Max)
+		l.Count += pl.Count
+		l.Wakeups += pl.Wakeups
+		l.Spurious += pl.Spurious
+		l.RunPerSec = append(l.RunPerSec, pl.RunPerSec...)
+		l.RunP50 = append(l.RunP50, pl.RunP50...)
+		l.RunP99 = append(l.RunP99, pl.RunP99...)
+	}
+	c.summarize()
+	return nil
+}

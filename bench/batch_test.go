@@ -1,0 +1,185 @@
+package bench
+
+import (
+	"bytes"
+	"sync/atomic"
+	"testing"
+
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// batchCfgs is a small batch of every splittable kind: random and pct
+// cells of a race, a timed cell of a latency workload.
+func batchCfgs(t *testing.T) []*Config {
+	t.Helper()
+	var cfgs []*Config
+	add := func(workload, fix, strategy string, runs, cpus int) {
+		w, err := workloads.Lookup(workload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := fixes.Parse(fix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := &Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: strategy,
+			Depth: 3, Preempt: DefaultPreempt, Seed: 7, Runs: runs, CPUs: cpus}
+		if strategy == "timed" {
+			cfg.Params = w.Defaults()
+			cfg.Params["pages"] = 2
+			cfg.Costs = sim.DefaultCosts()
+			cfg.MaxSteps = TimedMaxSteps(w)
+		}
+		cfgs = append(cfgs, cfg)
+	}
+	add("writeback-reuse", "baseline", "random", 2003, 0)
+	add("writeback-reuse", "baseline", "pct", 1500, 0)
+	add("lock-storm", "baseline", "timed", 5, 4)
+	return cfgs
+}
+
+func recordsOf(t *testing.T, cells []*Cell) string {
+	t.Helper()
+	var b bytes.Buffer
+	for _, c := range cells {
+		if err := NewRecord(c).WriteJSON(&b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return b.String()
+}
+
+// TestBatchIsRun: a batch on any number of goroutines gives the records
+// of Run, cell by cell, on one: parts merge exactly, first failures are
+// those of the lowest execution number.
+func TestBatchIsRun(t *testing.T) {
+	var want []*Cell
+	for _, cfg := range batchCfgs(t) {
+		c, err := Run(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c)
+	}
+	wantRecs := recordsOf(t, want)
+	if want[0].Failing == 0 || want[1].Failing == 0 {
+		t.Fatalf("the race cells never failed: the test would not see a wrong first failure")
+	}
+	for _, jobs := range []int{1, 2, 5} {
+		var order []int
+		b := &Batch{Cfgs: batchCfgs(t), Jobs: jobs, CellDone: func(i int, c *Cell) error {
+			order = append(order, i)
+			return nil
+		}}
+		got, err := b.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := recordsOf(t, got); g != wantRecs {
+			t.Errorf("-j %d: records differ from Run's:\n%s\nwant\n%s", jobs, g, wantRecs)
+		}
+		for i, c := range got {
+			if c.FirstRun != want[i].FirstRun {
+				t.Errorf("-j %d: cell %d: first failing executions %v, want %v", jobs, i, c.FirstRun, want[i].FirstRun)
+			}
+		}
+		if len(order) != 3 || order[0] != 0 || order[1] != 1 || order[2] != 2 {
+			t.Errorf("-j %d: cells done in order %v, want 0 1 2", jobs, order)
+		}
+	}
+}
+
+// TestShardsMergeToRun: the cells of shards i/n (ShardRange), merged in
+// shard order, are the cells of the whole run.
+func TestShardsMergeToRun(t *testing.T) {
+	for i, cfg := range batchCfgs(t) {
+		whole, err := Run(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{2, 4} {
+			var merged *Cell
+			for s := range n {
+				c := *cfg
+				c.First, c.Runs = ShardRange(cfg.Runs, s, n)
+				part, err := Run(&c, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				// Through the shard's record, as pagelab merge reads it.
+				rec, err := NewPartRecord(part, ShardID{Index: s, Count: n})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				if err := rec.WriteJSON(&buf); err != nil {
+					t.Fatal(err)
+				}
+				recs, err := ReadRecords(&buf, "shard")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if part, err = PartCell(recs[0]); err != nil {
+					t.Fatal(err)
+				}
+				if merged == nil {
+					merged = part
+				} else if err := merged.Merge(part); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if g, w := recordsOf(t, []*Cell{merged}), recordsOf(t, []*Cell{whole}); g != w {
+				t.Errorf("cell %d, %d shards: merged record differs:\n%s\nwant\n%s", i, n, g, w)
+			}
+		}
+	}
+}
+
+func TestShardRange(t *testing.T) {
+	for _, n := range []int{4, 5, 6, 100001} {
+		for _, count := range []int{1, 2, 3, 4} {
+			next := 0
+			for i := range count {
+				first, runs := ShardRange(n, i, count)
+				if first != next || runs < n/count || runs > n/count+1 {
+					t.Fatalf("ShardRange(%d, %d, %d) = %d, %d after %d", n, i, count, first, runs, next)
+				}
+				next = first + runs
+			}
+			if next != n {
+				t.Fatalf("%d shards of %d cover %d", count, n, next)
+			}
+		}
+	}
+}
+
+// TestBatchInterrupted: an interrupt keeps the finished cells and, of the
+// cell cut short, its executions from number 0 on, marked partial.
+func TestBatchInterrupted(t *testing.T) {
+	var stop atomic.Bool
+	b := &Batch{Cfgs: batchCfgs(t), Jobs: 2, Stop: stop.Load, Progress: func(i, done int) {
+		if i == 1 && done > 300 {
+			stop.Store(true)
+		}
+	}}
+	got, err := b.Run()
+	if err != ErrInterrupted {
+		t.Fatalf("err %v, want ErrInterrupted", err)
+	}
+	if len(got) != 2 || got[0].Partial || !got[1].Partial || got[1].Runs >= got[1].Planned || got[1].From != 0 {
+		t.Fatalf("got %d cells (last partial %v, %d of %d runs)", len(got), got[len(got)-1].Partial, got[len(got)-1].Runs, got[len(got)-1].Planned)
+	}
+	// The partial cell is the first Runs executions of the whole.
+	cfg := batchCfgs(t)[1]
+	cfg.Runs = got[1].Runs
+	want, err := Run(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Partial = true
+	if g, w := recordsOf(t, got[1:]), recordsOf(t, []*Cell{want}); g != w {
+		t.Errorf("partial cell differs from the first %d executions:\n%s\nwant\n%s", cfg.Runs, g, w)
+	}
+}
