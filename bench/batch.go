@@ -105,6 +105,7 @@ func (b *Batch) Run() ([]*Cell, error) {
 		mu.Unlock()
 		return f || (b.Stop != nil && b.Stop())
 	}
+	doneCh := make(chan int, len(b.Cfgs))
 	// ready hands the cells whose parts are all in, in order, to
 	// CellDone; mu is held.
 	ready := func() {
@@ -113,13 +114,10 @@ func (b *Batch) Run() ([]*Cell, error) {
 			if !complete {
 				return // interrupted: Run's end decides
 			}
-			if b.CellDone != nil {
-				if err := b.CellDone(next, c); err != nil {
-					failed = err
-					return
-				}
-			}
+			// CellDone (which may write files) runs on its own
+			// goroutine, in cell order, so that the parts go on meanwhile.
 			finished = append(finished, c)
+			doneCh <- next
 			next++
 		}
 	}
@@ -129,7 +127,8 @@ func (b *Batch) Run() ([]*Cell, error) {
 		cfg.First, cfg.Runs = p.first, p.runs
 		reported := 0
 		cfg.Progress = func(n int) {
-			if b.Progress == nil {
+			// Every 64 executions: the lock is shared by the goroutines.
+			if b.Progress == nil || (n%64 != 0 && n != p.runs) {
 				return
 			}
 			mu.Lock()
@@ -163,6 +162,25 @@ func (b *Batch) Run() ([]*Cell, error) {
 		}
 	}
 
+	consumed := make(chan struct{})
+	go func() {
+		defer close(consumed)
+		for i := range doneCh {
+			mu.Lock()
+			c, f := finished[i], failed
+			mu.Unlock()
+			if b.CellDone == nil || f != nil {
+				continue
+			}
+			if err := b.CellDone(i, c); err != nil {
+				mu.Lock()
+				if failed == nil {
+					failed = err
+				}
+				mu.Unlock()
+			}
+		}
+	}()
 	tasks := make(chan func())
 	var wg sync.WaitGroup
 	for range jobs {
@@ -188,6 +206,8 @@ func (b *Batch) Run() ([]*Cell, error) {
 	}
 	close(tasks)
 	wg.Wait()
+	close(doneCh)
+	<-consumed
 
 	if failed != nil {
 		return finished, failed
