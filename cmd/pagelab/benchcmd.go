@@ -31,8 +31,8 @@ import (
 // — and writes a results directory.
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
-	var out, label, workload, fixList, cpuList string
-	var runs, count, verifyStates, jobs int
+	var out, label, workload, fixList, cpuList, shardFlag string
+	var runs, count, verifyStates, jobs, shards int
 	var seed uint64
 	var noPlots bool
 	var maxMemory string
@@ -47,8 +47,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&noPlots, "noplots", false, "do not draw the plots")
 	fs.StringVar(&maxMemory, "max-memory", fmtBytes(DefaultMaxMemory), "memory budget: past it the run stops and writes what finished, marked partial")
 	fs.IntVar(&verifyStates, "verify-states", bench.DefaultVerifyStates, "exhaustive search of every race cell (pagelab verify): budget of distinct states per cell (unknown beyond); 0: no search")
-	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "exhaustive searches at once, beside the random runs (the results are the same for any value)")
+	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "goroutines: cells are cut into parts that run at once, beside the exhaustive searches (the results are the same, byte for byte, for any value)")
+	fs.StringVar(&shardFlag, "shard", "", "run only part i of n, e.g. 0/4: executions ⌊runs·i/n⌋ up to ⌊runs·(i+1)/n⌋ of every cell and the searches of cells j with j mod n = i; pagelab merge combines the n directories into the whole run's (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with -shards)")
+	fs.IntVar(&shards, "shards", 0, "shard count, for a shard index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	shard, err := resolveShard("bench", shardFlag, shards, os.Getenv)
+	if err != nil {
 		return err
 	}
 	if runs < 1 || runs > bench.MaxRuns || count < 1 || count > bench.MaxRuns {
@@ -114,15 +120,34 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 
+	plan := bench.Plan(cfgs, verifyStates, !noPlots)
 	// The exhaustive search of every race cell, cfgs[vcell[j]] searched
-	// by vcfgs[j].
+	// by vcfgs[j]; a shard i/n searches the cells j with j mod n = i.
 	var vcfgs []*bench.VerifyConfig
 	var vcell []int
 	for i, cfg := range cfgs {
 		if verifyStates > 0 && cfg.Workload.Race != "" && !cfg.Workload.Latency {
-			vcfgs = append(vcfgs, &bench.VerifyConfig{Workload: cfg.Workload, Params: cfg.Workload.Defaults(), Variant: cfg.Variant,
-				Mode: sim.SourceSets, MaxStates: verifyStates})
+			if shard == nil || len(vcell)%shard.Count == shard.Index {
+				vcfgs = append(vcfgs, &bench.VerifyConfig{Workload: cfg.Workload, Params: cfg.Workload.Defaults(), Variant: cfg.Variant,
+					Mode: sim.SourceSets, MaxStates: verifyStates})
+			}
 			vcell = append(vcell, i)
+		}
+	}
+	if shard != nil {
+		// Every cell's executions, in n parts: each part must have one.
+		if runs < shard.Count || count < shard.Count {
+			return usagef("bench: -shard %s: -runs %d and -count %d must be at least the shard count %d (every shard runs a part of every cell)", shard, runs, count, shard.Count)
+		}
+		var own []int
+		for j, i := range vcell {
+			if j%shard.Count == shard.Index {
+				own = append(own, i)
+			}
+		}
+		vcell = own
+		for _, cfg := range cfgs {
+			cfg.First, cfg.Runs = bench.ShardRange(cfg.Runs, shard.Index, shard.Count)
 		}
 	}
 
@@ -140,6 +165,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		Host: bench.Host{Hostname: hostname(), GOOS: runtime.GOOS, GOARCH: runtime.GOARCH, CPUs: runtime.NumCPU()},
 		Seed: seed, Runs: runs, Count: count, CPUs: cpus, Start: start.Format(time.RFC3339),
 		Complete: true, CellsTotal: len(cfgs), VerifyStates: verifyStates, VerifyCellsTotal: len(vcfgs),
+		Plan: plan, NoPlots: noPlots, Shard: shard,
 	}
 	for _, wl := range wls {
 		m.Workloads = append(m.Workloads, wl.ID)
@@ -158,57 +184,88 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	ioErr := func(err error) error {
 		return fmt.Errorf("bench: writing %s (%s): %v; the directory is marked incomplete", out, destFlag, err)
 	}
-	progress := newProgress(stderr, "pagelab bench", cfgs, len(vcfgs))
+	name := "pagelab bench"
+	if shard != nil {
+		name += " shard " + shard.String()
+	}
+	progress := newProgress(stderr, name, cfgs, len(vcfgs))
 
-	// The searches run in the background, on -j goroutines, while the
-	// random runs go on here: each search is deterministic, and its
-	// verdicts join its cell's record when both are done.
-	searched := make(chan []*bench.VerifyResult, 1)
-	go func() {
-		n := 0
-		searched <- bench.VerifyAll(vcfgs, jobs, stopSearch, func(j int, r *bench.VerifyResult) {
-			if errors.Is(r.Err, bench.ErrInterrupted) {
+	// The searches and the cells' parts share -j goroutines, the searches
+	// first (the longest tasks, so that the parts fill in around them):
+	// each is deterministic, and a search's verdicts join its cell's
+	// record when both are done.
+	results := make([]*bench.VerifyResult, len(vcfgs))
+	var searchMu sync.Mutex
+	searchesDone := 0
+	var extra []func()
+	for j, cfg := range vcfgs {
+		extra = append(extra, func() {
+			t0 := time.Now()
+			v, err := bench.Verify(cfg, stopSearch)
+			r := &bench.VerifyResult{V: v, Err: err, Elapsed: time.Since(t0)}
+			searchMu.Lock()
+			defer searchMu.Unlock()
+			results[j] = r
+			if errors.Is(r.Err, bench.ErrInterrupted) || (r.V != nil && r.V.Interrupted) {
 				return
 			}
-			n++
-			cfg := vcfgs[j]
+			searchesDone++
+			n := searchesDone
 			if r.Err != nil {
 				progress.search(n, fmt.Sprintf("search %d/%d %s %s: error: %s (%.1fs)", n, len(vcfgs), cfg.Workload.ID, cfg.Variant.ID,
 					firstLine(r.Err.Error()), r.Elapsed.Seconds()))
 				return
 			}
-			v := r.V
 			progress.search(n, fmt.Sprintf("search %d/%d %s %s: %s (%d states, %d executions, %.1fs)", n, len(vcfgs), v.Workload, v.Fix,
 				v.Summary(), v.Stats.States, v.Stats.Executions, r.Elapsed.Seconds()))
 		})
-	}()
-
-	var recs []*bench.Record
-	for i, cfg := range cfgs {
-		cellStart := time.Now()
-		cfg.Progress = func(n int) { progress.set(i, n) }
-		c, err := bench.Run(cfg, interrupted)
-		if errors.Is(err, bench.ErrInterrupted) {
-			if c.Runs > 0 {
-				c.Partial = true
-				recs = append(recs, bench.NewRecord(c))
-			}
-			m.Complete = false
-			break
-		}
-		if err != nil {
-			return err
-		}
-		recs = append(recs, bench.NewRecord(c))
-		m.Cells = i + 1
-		if err := bench.WriteProgress(out, m, recs); err != nil {
-			return ioErr(err)
-		}
-		progress.cell(fmt.Sprintf("cell %d/%d %s %s%s: %d runs, %d failing (%.1fs)", i+1, len(cfgs), c.Workload, c.Fix,
-			cpusSuffix(c.CPUs), c.Runs, c.Failing, time.Since(cellStart).Seconds()))
 	}
-	progress.searching()
-	results := <-searched
+	newRec := func(c *bench.Cell) (*bench.Record, error) {
+		if shard != nil {
+			return bench.NewPartRecord(c, *shard)
+		}
+		return bench.NewRecord(c), nil
+	}
+	var recs []*bench.Record
+	cellStart := make([]time.Time, len(cfgs))
+	batch := &bench.Batch{
+		Cfgs: cfgs, Jobs: jobs, Stop: interrupted, Extra: extra,
+		Started:  func(i int) { cellStart[i] = time.Now() },
+		Progress: progress.set,
+		CellDone: func(i int, c *bench.Cell) error {
+			r, err := newRec(c)
+			if err != nil {
+				return err
+			}
+			recs = append(recs, r)
+			m.Cells = i + 1
+			if err := bench.WriteProgress(out, m, recs); err != nil {
+				return ioErr(err)
+			}
+			progress.cell(fmt.Sprintf("cell %d/%d %s %s%s: %d runs, %d failing (%.1fs)", i+1, len(cfgs), c.Workload, c.Fix,
+				cpusSuffix(c.CPUs), c.Runs, c.Failing, time.Since(cellStart[i]).Seconds()))
+			return nil
+		},
+	}
+	cells, err := batch.Run()
+	switch {
+	case errors.Is(err, bench.ErrInterrupted):
+		m.Complete = false
+		if len(cells) > len(recs) {
+			r, err := newRec(cells[len(cells)-1])
+			if err != nil {
+				return err
+			}
+			recs = append(recs, r)
+		}
+	case err != nil:
+		return err
+	}
+	for j, r := range results {
+		if r == nil {
+			results[j] = &bench.VerifyResult{Err: bench.ErrInterrupted}
+		}
+	}
 	progress.finish()
 	// A search that failed (an error of the model or the search, not a
 	// verdict) leaves its cell without verdicts; the run then ends with
@@ -243,38 +300,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		os.Remove(out) // if it is empty: it may have been before the run
 		return in.errorf("before any run finished: nothing written")
 	}
-	// The records first, verdicts included, then what is drawn from them.
-	// A random run that fired what the search verified is a bug in the
-	// model or the search: say so rather than write a contradiction.
-	for _, r := range recs {
-		if err := r.CheckVerdicts(); err != nil {
-			return fmt.Errorf("bench: %w", err)
+	if err := writeDir(out, m, recs, stdout); err != nil {
+		var c contradiction
+		if errors.As(err, &c) {
+			return fmt.Errorf("bench: %w", c.error)
 		}
-	}
-	if err := bench.WriteProgress(out, m, recs); err != nil {
 		return ioErr(err)
-	}
-	diagrams, err := drawDiagrams(out, recs)
-	if err != nil {
-		return ioErr(err)
-	}
-	m.Files = append(m.Files, diagrams...)
-	if !noPlots {
-		files, err := plots.Draw(out, recs)
-		if err != nil {
-			return ioErr(err)
-		}
-		m.Files = append(m.Files, files...)
-	}
-	if err := bench.WriteResults(out, m, recs); err != nil {
-		return ioErr(err)
-	}
-	summary, err := os.ReadFile(filepath.Join(out, bench.SummaryFile))
-	if err != nil {
-		return err
-	}
-	if _, err := stdout.Write(summary); err != nil {
-		return err
 	}
 	fmt.Fprintf(stderr, "pagelab: results in %s\n", out)
 	if searchErr != nil {
@@ -288,6 +319,51 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return in.errorf("%s holds the %d cells that finished and the runs of the one cut short, marked partial (manifest: complete=false)", out, m.Cells)
 	}
 	return nil
+}
+
+// contradiction is a record whose random runs fired what its exhaustive
+// search verified.
+type contradiction struct{ error }
+
+// writeDir completes a results directory from its records: the records
+// first, verdicts included, then what is drawn from them (race diagrams
+// and plots; a shard has neither: pagelab merge draws them for the whole
+// run), then the summary, the benchmark file and the manifest, and prints
+// the summary. A random run that fired what the search verified is a bug
+// in the model or the search: it says so rather than write a
+// contradiction.
+func writeDir(out string, m *bench.Manifest, recs []*bench.Record, stdout io.Writer) error {
+	for _, r := range recs {
+		if err := r.CheckVerdicts(); err != nil {
+			return contradiction{err}
+		}
+	}
+	if err := bench.WriteProgress(out, m, recs); err != nil {
+		return err
+	}
+	if m.Shard == nil {
+		diagrams, err := drawDiagrams(out, recs)
+		if err != nil {
+			return err
+		}
+		m.Files = append(m.Files, diagrams...)
+		if !m.NoPlots {
+			files, err := plots.Draw(out, recs)
+			if err != nil {
+				return err
+			}
+			m.Files = append(m.Files, files...)
+		}
+	}
+	if err := bench.WriteResults(out, m, recs); err != nil {
+		return err
+	}
+	summary, err := os.ReadFile(filepath.Join(out, bench.SummaryFile))
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(summary)
+	return err
 }
 
 // firstLine is an error's first line (a model's panic carries its stack).

@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -32,7 +34,7 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-var commands = []string{"list", "run", "verify", "replay", "diagram", "bench", "compare", "plot"}
+var commands = []string{"list", "run", "verify", "replay", "diagram", "bench", "merge", "submit", "compare", "plot"}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	err := dispatch(args, stdout, stderr)
@@ -60,6 +62,10 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdDiagram(args[1:], stdout)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(args[1:], stdout, stderr)
+	case "submit":
+		return cmdSubmit(args[1:], stdout, stderr)
 	case "compare":
 		return cmdCompare(args[1:], stdout)
 	case "plot":
@@ -228,6 +234,8 @@ type runFlags struct {
 	cpus, costs, inject             string
 	maxMemory                       string
 	timeout                         time.Duration
+	jobs, shards                    int
+	shard                           string
 	set                             map[string]bool // flags given
 }
 
@@ -251,14 +259,42 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.BoolVar(&f.json, "json", false, "JSON Lines: one object per (workload, fix)")
 	fs.StringVar(&f.handoff, "handoff", "coroutine", "task hand-off: coroutine or channel")
 	fs.StringVar(&f.maxMemory, "max-memory", fmtBytes(DefaultMaxMemory), "memory budget: past it the run stops, reports what finished and fails")
+	fs.IntVar(&f.jobs, "j", runtime.GOMAXPROCS(0), "goroutines: random, pct and timed cells are cut into parts that run at once (the output is the same, byte for byte, for any value; native cells run one at a time)")
+	fs.StringVar(&f.shard, "shard", "", "with -json: run only part i of n, e.g. 0/4 (executions ⌊runs·i/n⌋ up to ⌊runs·(i+1)/n⌋ of every cell); pagelab merge OUT FILE... combines the n outputs into the whole run's (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with -shards)")
+	fs.IntVar(&f.shards, "shards", 0, "shard count, for a shard index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	shard, err := resolveShard("run", f.shard, f.shards, os.Getenv)
+	if err != nil {
+		return err
+	}
+	if f.jobs < 1 || f.jobs > 256 {
+		return usagef("run: -j %d out of range (valid: 1 to 256)", f.jobs)
 	}
 	f.set = map[string]bool{}
 	fs.Visit(func(fl *flag.Flag) { f.set[fl.Name] = true })
 	cfgs, err := f.cells()
 	if err != nil {
 		return err
+	}
+	jobs := f.jobs
+	for _, cfg := range cfgs {
+		if cfg.Strategy == "native" {
+			jobs = 1 // real time: one execution at a time
+		}
+		if shard != nil {
+			if !f.json {
+				return usagef("run: -shard %s needs -json (pagelab merge combines the shards' JSON Lines)", shard)
+			}
+			if cfg.Strategy == "dfs" || cfg.Strategy == "dpor" {
+				return usagef("run: -shard splits random, pct, timed and native runs, not a %s search", cfg.Strategy)
+			}
+			if cfg.Runs < shard.Count {
+				return usagef("run: -shard %s: %d runs of %s, fewer than the shard count", shard, cfg.Runs, cfg.Workload.ID)
+			}
+			cfg.First, cfg.Runs = bench.ShardRange(cfg.Runs, shard.Index, shard.Count)
+		}
 	}
 	budget, err := parseBytes("run: -max-memory", f.maxMemory)
 	if err != nil {
@@ -268,36 +304,36 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	defer in.release()
 	in.watchMemory(budget)
 
-	var cells []*bench.Cell
-	partial := false
 	// A bar on a terminal (quiet otherwise): a long run is not silent.
 	prog := newProgress(stderr, "pagelab run", cfgs, 0)
 	defer prog.finish()
-	for i, cfg := range cfgs {
-		cfg.Progress = func(n int) { prog.set(i, n) }
-		c, err := bench.Run(cfg, in.stopped)
-		if errors.Is(err, bench.ErrInterrupted) {
-			if c.Runs > 0 {
-				c.Partial = true
-				partial = true
-				cells = append(cells, c)
-				if f.json {
-					if err := writeJSON(stdout, c); err != nil {
-						return err
-					}
-				}
+	emit := func(c *bench.Cell) error {
+		if !f.json {
+			return nil
+		}
+		if shard != nil {
+			r, err := bench.NewPartRecord(c, *shard)
+			if err != nil {
+				return err
 			}
-			break
+			return r.WriteJSON(stdout)
 		}
-		if err != nil {
-			return err
-		}
-		cells = append(cells, c)
-		if f.json {
-			if err := writeJSON(stdout, c); err != nil {
+		return writeJSON(stdout, c)
+	}
+	batch := &bench.Batch{Cfgs: cfgs, Jobs: jobs, Stop: in.stopped, Progress: prog.set,
+		CellDone: func(i int, c *bench.Cell) error { return emit(c) }}
+	cells, err := batch.Run()
+	partial := false
+	switch {
+	case errors.Is(err, bench.ErrInterrupted):
+		if len(cells) > 0 && cells[len(cells)-1].Partial {
+			partial = true
+			if err := emit(cells[len(cells)-1]); err != nil {
 				return err
 			}
 		}
+	case err != nil:
+		return err
 	}
 	if !f.json && len(cells) > 0 {
 		if err := writeTable(stdout, cells); err != nil {

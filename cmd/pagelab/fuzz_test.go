@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
 )
@@ -14,6 +15,8 @@ import (
 func FuzzFlagValues(f *testing.F) {
 	f.Add("rounds=2,fsyncs=3", "step=5,ctxsw=1000", "wake_up_page=20000", "4,16", "8GiB")
 	f.Add("rounds=0", "jitter_pct=101", "x=-1", "0", "1MiB")
+	f.Add("", "", "", "3/4", "1GiB")
+	f.Add("", "", "", "4/4", "1GiB")
 	f.Add("", "", "a=1,a=2", "256,256", "999999TiB")
 	f.Add("nosuch=1,rounds", "step=9000000000000", "=5", "1,,2", "64MiB")
 	wl, err := workloads.Lookup("writeback-restart")
@@ -68,6 +71,27 @@ func FuzzFlagValues(f *testing.F) {
 			}
 		} else {
 			oneLine(t, err)
+		}
+		// -shard, and the same text as Slurm's or Kubernetes' variables.
+		env := func(k string) string {
+			switch k {
+			case "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX":
+				a, _, _ := strings.Cut(cpus, "/")
+				return a
+			case "SLURM_ARRAY_TASK_COUNT":
+				_, b, _ := strings.Cut(cpus, "/")
+				return b
+			}
+			return ""
+		}
+		for _, flag := range []string{cpus, ""} {
+			if id, err := resolveShard("bench", flag, 0, env); err == nil {
+				if id != nil && (id.Count < 1 || id.Count > bench.MaxShards || id.Index < 0 || id.Index >= id.Count) {
+					t.Fatalf("shard %q: %v accepted", cpus, *id)
+				}
+			} else {
+				oneLine(t, err)
+			}
 		}
 	})
 }
