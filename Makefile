@@ -9,12 +9,15 @@ SEED  ?= 1
 # make bench near two minutes on 2 cores; pagelab verify has no such
 # default limit worth speaking of (2,000,000).
 VERIFY_STATES ?= 100000
+# Goroutines of pagelab bench (-j): empty for its default, GOMAXPROCS. The
+# results are the same, byte for byte, for any value.
+J     ?=
 ifndef LABEL
 LABEL := $(shell date -u +%Y%m%dT%H%M%SZ)
 endif
 OUT := results/$(LABEL)
 
-.PHONY: all test bench bench-verify build fuzz clean
+.PHONY: all test bench bench-verify bench-scale build fuzz clean
 
 all: test
 
@@ -40,7 +43,7 @@ test:
 # reads it), results.jsonl, manifest.json, plots/. Then the scheduler's own
 # benchmarks, in scheduler-bench.txt.
 bench: build
-	./pagelab bench -label $(LABEL) -runs $(RUNS) -count $(COUNT) -cpus $(CPUS) -seed $(SEED) -verify-states $(VERIFY_STATES)
+	./pagelab bench -label $(LABEL) -runs $(RUNS) -count $(COUNT) -cpus $(CPUS) -seed $(SEED) -verify-states $(VERIFY_STATES) $(if $(J),-j $(J))
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench . -skip 'BenchmarkVerify' -benchtime 1s ./sim ./bench > $(OUT)/scheduler-bench.txt
 	@echo "results in $(OUT)/"
 
@@ -49,6 +52,13 @@ bench: build
 # on the same cells and the bare coroutine hand-off, all on one core.
 bench-verify:
 	GOMAXPROCS=1 $(GO) test -run '^$$' -bench 'BenchmarkVerify|BenchmarkHandoff' -benchtime 1x ./sim ./bench
+
+# pagelab bench's scaling over cores: the standard matrix at a tenth of
+# the executions, with -j 1 and with the default -j, in one process; it
+# reports both times and their ratio (speedup) and checks the results are
+# the same.
+bench-scale:
+	$(GO) test -run '^$$' -bench BenchmarkBenchScaling -benchtime 1x ./cmd/pagelab
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 5m ./sim

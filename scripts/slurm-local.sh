@@ -8,32 +8,78 @@
 #   sbatch --wrap hostname ...
 #   scripts/slurm-local.sh down DIR          # stop the daemons by PID
 #
-# No systemd: munged runs as the munge user with /run/munge created, and
-# slurmctld and slurmd are started by hand. The configuration is the least
-# that works on one node: proctrack/linuxproc, task/none, no accounting,
-# the node's CPUs and memory as slurmd -C reports them, no batch
-# scheduling delay; state, spool and logs under DIR.
+# install does nothing when the packages are there, and runs apt-get update
+# first when apt-get install fails (a fresh machine has no package lists).
+#
+# No systemd: munged runs as the munge user with /run/munge created (unless
+# one already answers), and slurmctld and slurmd are started by hand; down
+# stops what up started, by PID. The configuration is the least that works
+# on one node: proctrack/linuxproc, task/none, no accounting, the node's
+# CPUs and memory as slurmd -C reports them, no batch scheduling delay;
+# state, spool and logs under DIR.
 set -euo pipefail
 
 cmd=${1:-}
 dir=${2:-}
 
+# stop PIDFILE...: SIGTERM to the daemons the files name (the files are
+# removed), then wait, at most 10 s, until every one has exited (a zombie
+# has: its parent may be slow to reap it).
+stop() {
+	local pids=() p state alive
+	for p in "$@"; do
+		if [ -f "$p" ]; then
+			pids+=("$(cat "$p")")
+			rm -f "$p"
+		fi
+	done
+	[ ${#pids[@]} -gt 0 ] || return 0
+	kill "${pids[@]}" 2>/dev/null || true
+	for _ in $(seq 50); do
+		alive=0
+		for p in "${pids[@]}"; do
+			state=$(ps -o stat= -p "$p" 2>/dev/null || true)
+			case $state in
+			"" | Z*) ;;
+			*) alive=1 ;;
+			esac
+		done
+		[ $alive = 1 ] || return 0
+		sleep 0.2
+	done
+}
+
 case "$cmd" in
 install)
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-		slurmctld slurmd slurm-client munge >/dev/null
+	pkgs=(slurmctld slurmd slurm-client munge)
+	installed=$(dpkg-query -W -f '${db:Status-Status}\n' "${pkgs[@]}" 2>/dev/null | grep -cx installed || true)
+	if [ "$installed" -ne ${#pkgs[@]} ]; then
+		export DEBIAN_FRONTEND=noninteractive
+		# A fresh machine may have no package lists, or stale ones.
+		if ! apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null 2>&1; then
+			echo "slurm-local.sh: apt-get install failed; updating the package lists and trying again" >&2
+			apt-get update >/dev/null
+			apt-get install -y --no-install-recommends "${pkgs[@]}" >/dev/null
+		fi
+	fi
 	;;
 up)
 	[ -n "$dir" ] || { echo "usage: $0 up DIR" >&2; exit 2; }
 	mkdir -p "$dir"/state "$dir"/spool "$dir"/log
 	dir=$(cd "$dir" && pwd)
+	# slurmctld runs as the slurm user: it must reach its state (a
+	# mktemp -d directory is 0700).
+	chmod go+rx "$dir"
 	chown slurm: "$dir"/state
-	# munge: its key comes with the package.
+	# munge: its key comes with the package. Started here unless a munged
+	# already answers; then down stops it (by the PID recorded here).
 	mkdir -p /run/munge
 	chown munge: /run/munge
 	chmod 0755 /run/munge
-	if ! pgrep -x munged >/dev/null; then
+	if ! munge -n </dev/null >/dev/null 2>&1; then
+		rm -f /run/munge/munged.pid
 		runuser -u munge -- /usr/sbin/munged
+		cp /run/munge/munged.pid "$dir"/munged.pid
 	fi
 	node=$(slurmd -C | head -1)
 	cpus=$(sed -n 's/.*CPUs=\([0-9]*\).*/\1/p' <<<"$node")
@@ -79,20 +125,9 @@ CONF
 	;;
 down)
 	[ -n "$dir" ] || { echo "usage: $0 down DIR" >&2; exit 2; }
-	pids=()
-	for p in "$dir"/slurmd.pid "$dir"/slurmctld.pid; do
-		if [ -f "$p" ]; then
-			pids+=("$(cat "$p")")
-		fi
-	done
-	if [ ${#pids[@]} -gt 0 ]; then
-		kill "${pids[@]}" 2>/dev/null || true
-		# Wait (at most 10 s) until they are gone.
-		for _ in $(seq 50); do
-			kill -0 "${pids[@]}" 2>/dev/null || break
-			sleep 0.2
-		done
-	fi
+	# The Slurm daemons first, then the munged that up started, if any.
+	stop "$dir"/slurmd.pid "$dir"/slurmctld.pid
+	stop "$dir"/munged.pid
 	;;
 *)
 	echo "usage: $0 install | up DIR | down DIR" >&2
