@@ -53,8 +53,9 @@ var skipFields = map[reflect.Type][]string{
 	// The configuration is fixed per cell, Ops are function values (and
 	// the fix's switches, also fixed per cell), the spawner is the
 	// Explorer, the failure record is the oracles' output (compared
-	// separately by the tests that need it).
-	tKernel: {"Config", "Ops", "spawner", "mu", "fired", "reports"},
+	// separately by the tests that need it), threads the Thread structs
+	// kept for reuse (the tasks' own, walked as tasks' state below).
+	tKernel: {"Config", "Ops", "spawner", "mu", "fired", "reports", "threads", "nthreads"},
 	// The timed scheduler's cache-line id.
 	tSpin: {"line"},
 	// The list linkage is serialized by the queue walk (the queue, in

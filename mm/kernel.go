@@ -103,6 +103,10 @@ type Kernel struct {
 	Disk      Disk
 	inodes    []*Inode
 	nrIO      atomic.Int64
+	// threads are the Threads spawned so far, kept for reuse across
+	// executions; nthreads of them belong to this one.
+	threads  []*Thread
+	nthreads int
 
 	// mu guards the failure record: in native mode tasks raise
 	// concurrently.
@@ -148,6 +152,7 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 	k.zoneLock.line = lineZone
 	k.fired = 0
 	k.reports = k.reports[:0]
+	k.nthreads = 0
 }
 
 // Cache-line identifiers of the timed scheduler, besides struct pages
@@ -197,7 +202,20 @@ func (k *Kernel) SpawnKind(name, label string, kind sim.TaskKind, fn func(*Threa
 
 // spawnOn starts a model task running on CPU cpu (-1: a CPU of its own).
 func (k *Kernel) spawnOn(cpu int, name, label string, kind sim.TaskKind, fn func(*Thread)) *Thread {
-	th := &Thread{K: k, cpu: cpu}
+	// The threads of the previous execution are reused, in spawn order:
+	// nothing holds one past the Reset that ends its execution.
+	// (k.mu: native tasks spawn I/O completions concurrently.)
+	var th *Thread
+	k.mu.Lock()
+	if k.nthreads < len(k.threads) {
+		th = k.threads[k.nthreads]
+		*th = Thread{K: k, cpu: cpu}
+	} else {
+		th = &Thread{K: k, cpu: cpu}
+		k.threads = append(k.threads, th)
+	}
+	k.nthreads++
+	k.mu.Unlock()
 	th.Task = k.spawner.SpawnKind(name, label, kind, func(t *sim.Task) { fn(th) })
 	if cpu < 0 {
 		th.cpu = th.Task.ID

@@ -36,6 +36,8 @@ func (h Handoff) String() string {
 // each a new task function to run.
 type worker struct {
 	task *Task
+	// spare is the task the worker ran last, reused by SpawnKind.
+	spare *Task
 	// resume runs the worker's task until its next scheduling point, its
 	// sleep, its end or its halt. suspend, called on the task's side, gives
 	// control back to resume's caller.

@@ -315,3 +315,37 @@ func TestPCTBound(t *testing.T) {
 		t.Fatalf("bound %g, want 1/(n*k^2) = %g", prob, want)
 	}
 }
+
+// TestTaskReuseClearsEverything: a task reused for the next execution
+// (SpawnKind) starts from zero in every field but its slices' capacity,
+// whatever fields Task grows: a field reuse forgot would carry one
+// execution's state into the next.
+func TestTaskReuseClearsEverything(t *testing.T) {
+	for _, s := range []Strategy{NewRandom(1, 0.5), NewTimed(1, 2, DefaultCosts())} {
+		x := NewExplorer(s, HandoffCoroutine)
+		runToy(t, x, s)
+		var ran []*Task
+		for _, w := range x.workers {
+			if w.spare != nil {
+				ran = append(ran, w.spare)
+			}
+		}
+		x.Close()
+		if len(ran) == 0 {
+			t.Fatal("no task to reuse")
+		}
+		for _, task := range ran {
+			task.reuse()
+			v := reflect.ValueOf(task).Elem()
+			for i := range v.NumField() {
+				f := v.Field(i)
+				if f.Kind() == reflect.Slice && f.Len() == 0 {
+					continue
+				}
+				if !f.IsZero() {
+					t.Errorf("reuse leaves Task.%s set", v.Type().Field(i).Name)
+				}
+			}
+		}
+	}
+}

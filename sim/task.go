@@ -119,6 +119,23 @@ type Task struct {
 	ops    []OpStats
 }
 
+// reuse clears a task of a finished execution for the next one, keeping
+// the capacity of its slices.
+func (t *Task) reuse() {
+	stack, obsStack, ops := t.stack[:0], t.obsStack[:0], t.ops[:0]
+	t.ID, t.Name, t.Local, t.x, t.fn, t.label = 0, "", nil, nil, nil, ""
+	t.state.Store(0)
+	t.blocked, t.done, t.started, t.alone, t.aborting = false, false, false, false, false
+	t.sigkill.Store(false)
+	t.stack, t.w = stack, nil
+	t.fp, t.obs, t.obs0, t.obsStack, t.spawnedInRun = nil, Key{}, Key{}, obsStack, false
+	t.kind, t.now, t.cost, t.readyAt, t.sliceStart, t.cpu = 0, 0, 0, 0, 0, 0
+	t.wakeups.Store(0)
+	t.spurious = 0
+	t.nat, t.slow, t.timed, t.traced, t.rec = nil, nil, nil, false, false
+	t.park, t.parked, t.steps, t.ops = nil, false, 0, ops
+}
+
 // TaskKind says how a task is scheduled in timed mode.
 type TaskKind uint8
 
