@@ -3,6 +3,7 @@ package bench
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/pagelab/pagelab/mm"
@@ -21,6 +22,10 @@ func Splittable(cfg *Config) bool {
 	}
 	return false
 }
+
+// Dividable reports whether a cell's enumeration splits into parts
+// (Config.Part): a dfs cell that is not already a part.
+func Dividable(cfg *Config) bool { return cfg.Strategy == "dfs" && cfg.Parts <= 1 }
 
 // ShardRange is shard i's part of n executions split into count shards:
 // executions first to first+runs-1, with first = ⌊n·i/count⌋. The parts
@@ -62,9 +67,11 @@ type Batch struct {
 	Started func(i int)
 }
 
-// part is a range of one cell's executions.
+// part is a range of one cell's executions, or a part of a dfs cell's
+// enumeration.
 type part struct {
 	cell, first, runs int
+	dfsPart, dfsParts int
 }
 
 // Run runs the batch. It returns the finished cells in order, then, when
@@ -76,6 +83,13 @@ func (b *Batch) Run() ([]*Cell, error) {
 	var parts []part
 	cellParts := make([][]int, len(b.Cfgs))
 	for i, cfg := range b.Cfgs {
+		if Dividable(cfg) && jobs > 1 {
+			for k := range jobs {
+				cellParts[i] = append(cellParts[i], len(parts))
+				parts = append(parts, part{cell: i, runs: cfg.Runs, dfsPart: k, dfsParts: jobs})
+			}
+			continue
+		}
 		size := cfg.Runs
 		if Splittable(cfg) {
 			size = chunkRuns(cfg.Runs, jobs)
@@ -114,6 +128,22 @@ func (b *Batch) Run() ([]*Cell, error) {
 			if !complete {
 				return // interrupted: Run's end decides
 			}
+			if len(cellParts[next]) > 1 && Dividable(b.Cfgs[next]) && (!c.Exhausted || c.Runs > b.Cfgs[next].Runs) {
+				// A part reached the executions' bound before the end
+				// of its subtrees, or the parts together ran more than
+				// it: they are not the first Runs executions of the
+				// enumeration, which the unsplit run stops at. Run it
+				// in one piece (rare: dfs is split only by -j, and
+				// its bound is a safety limit).
+				cfg := *b.Cfgs[next]
+				cfg.Progress = nil
+				one, err := Run(&cfg, b.Stop)
+				if err != nil {
+					failed = err
+					return
+				}
+				c = one
+			}
 			// CellDone (which may write files) runs on its own
 			// goroutine, in cell order, so that the parts go on meanwhile.
 			finished = append(finished, c)
@@ -125,6 +155,9 @@ func (b *Batch) Run() ([]*Cell, error) {
 		p := parts[k]
 		cfg := *b.Cfgs[p.cell]
 		cfg.First, cfg.Runs = p.first, p.runs
+		if p.dfsParts > 1 {
+			cfg.Part, cfg.Parts = p.dfsPart, p.dfsParts
+		}
 		reported := 0
 		cfg.Progress = func(n int) {
 			// Every 64 executions: the lock is shared by the goroutines.
@@ -235,9 +268,16 @@ func mergeParts(cfg *Config, results []*Cell, cut []bool, idx []int) (*Cell, boo
 		if p == nil {
 			return c, false
 		}
-		if c == nil {
+		var err error
+		switch {
+		case c == nil:
 			c = p
-		} else if err := c.Merge(p); err != nil {
+		case cfg.Strategy == "dfs":
+			err = c.MergeDFS(p)
+		default:
+			err = c.Merge(p)
+		}
+		if err != nil {
 			panic(err) // parts of one cell, in order: cannot fail
 		}
 		if cut[k] {
@@ -305,5 +345,33 @@ func (c *Cell) Merge(p *Cell) error {
 		l.RunP99 = append(l.RunP99, pl.RunP99...)
 	}
 	c.summarize()
+	return nil
+}
+
+// MergeDFS adds to c the cell p of another part of the same dfs
+// enumeration (Config.Part): the counts add up, the first failure of each
+// id is the one earliest in the enumeration (the least choices,
+// lexicographically), and the enumeration is exhausted when every part is.
+// The result is the cell of the unsplit enumeration.
+func (c *Cell) MergeDFS(p *Cell) error {
+	if p.Workload != c.Workload || p.Fix != c.Fix || p.Strategy != "dfs" || c.Strategy != "dfs" || p.Depth != c.Depth ||
+		fmt.Sprint(p.Params) != fmt.Sprint(c.Params) {
+		return fmt.Errorf("merging %s/%s (%s, bound %d) with %s/%s (%s, bound %d): not parts of one enumeration",
+			c.Workload, c.Fix, c.Strategy, c.Depth, p.Workload, p.Fix, p.Strategy, p.Depth)
+	}
+	for f := mm.Failure(0); f < mm.NumFailures; f++ {
+		if p.Failures[f] > 0 && (c.Failures[f] == 0 || slices.Compare(p.FirstChoices[f], c.FirstChoices[f]) < 0) {
+			c.First[f], c.FirstReport[f], c.FirstRun[f], c.FirstChoices[f] = p.First[f], p.FirstReport[f], p.FirstRun[f], p.FirstChoices[f]
+		}
+		c.Failures[f] += p.Failures[f]
+	}
+	c.Runs += p.Runs
+	c.Planned = max(c.Planned, p.Planned)
+	c.Partial = c.Partial || p.Partial
+	c.Exhausted = c.Exhausted && p.Exhausted
+	c.Failing += p.Failing
+	c.Steps += p.Steps
+	c.MaxStepsIn = max(c.MaxStepsIn, p.MaxStepsIn)
+	c.Wakeups += p.Wakeups
 	return nil
 }

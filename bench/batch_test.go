@@ -183,3 +183,82 @@ func TestBatchInterrupted(t *testing.T) {
 		t.Errorf("partial cell differs from the first %d executions:\n%s\nwant\n%s", cfg.Runs, g, w)
 	}
 }
+
+// TestDFSPartsMergeToWhole: a dfs enumeration split into n parts
+// (sim.DFS.Split), each part's record through its JSON as pagelab merge
+// reads it, merged, is the enumeration in one piece: the same executions
+// counted once each, the same first failures (the least in the
+// enumeration's order), exhausted. Batch at -j 3 gives the same; so it
+// does when the executions' bound stops the enumeration before its end
+// (the parts then give way to one run in one piece).
+func TestDFSPartsMergeToWhole(t *testing.T) {
+	for _, c := range []struct {
+		workload string
+		bound    int
+		runs     int
+	}{
+		{"writeback-restart", 1, 100000},
+		{"writeback-restart", 2, 100000},
+		{"gup-dio-wrprotect", 0, 100000},
+		{"gup-dio-wrprotect", 2, 100000},
+		{"isize-compress", 0, 3000}, // stopped by the bound
+	} {
+		w, err := workloads.Lookup(c.workload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, _ := fixes.Parse("baseline")
+		cfg := func() *Config {
+			return &Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "dfs", Depth: c.bound, Seed: 1, Runs: c.runs}
+		}
+		whole, err := Run(cfg(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := recordsOf(t, []*Cell{whole})
+		got, err := (&Batch{Cfgs: []*Config{cfg()}, Jobs: 3}).Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := recordsOf(t, got); g != want {
+			t.Errorf("%s bound %d: -j 3 differs:\n%s\nwant\n%s", c.workload, c.bound, g, want)
+		}
+		if !whole.Exhausted {
+			continue // parts of an unfinished enumeration do not merge
+		}
+		for _, n := range []int{2, 3, 5} {
+			var merged *Cell
+			for i := range n {
+				pc := cfg()
+				pc.Part, pc.Parts = i, n
+				part, err := Run(pc, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rec, err := NewPartRecord(part, ShardID{Index: i, Count: n})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var buf bytes.Buffer
+				if err := rec.WriteJSON(&buf); err != nil {
+					t.Fatal(err)
+				}
+				recs, err := ReadRecords(&buf, "part")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if part, err = PartCell(recs[0]); err != nil {
+					t.Fatal(err)
+				}
+				if merged == nil {
+					merged = part
+				} else if err := merged.MergeDFS(part); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if g := recordsOf(t, []*Cell{merged}); g != want {
+				t.Errorf("%s bound %d, %d parts: merged differs:\n%s\nwant\n%s", c.workload, c.bound, n, g, want)
+			}
+		}
+	}
+}

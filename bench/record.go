@@ -267,13 +267,13 @@ func (r *Record) validate() error {
 		return fmt.Errorf("strategy %q (valid: %s)", r.Strategy, strings.Join(Strategies, ", "))
 	case r.Depth < 0 || r.Depth > 10:
 		return fmt.Errorf("depth %d out of range (0 to 10)", r.Depth)
-	case r.Runs < 1 || r.Runs > MaxRuns:
-		return fmt.Errorf("runs %d out of range (1 to %d)", r.Runs, MaxRuns)
+	case r.Runs < minRuns(r) || r.Runs > MaxRuns:
+		return fmt.Errorf("runs %d out of range (%d to %d)", r.Runs, minRuns(r), MaxRuns)
 	case r.Failing < 0 || r.Failing > r.Runs:
 		return fmt.Errorf("failing %d out of %d runs", r.Failing, r.Runs)
 	case r.Steps < 0 || r.MostSteps < 0 || int64(r.MostSteps) > r.Steps:
 		return fmt.Errorf("steps %d with most_steps %d in one run", r.Steps, r.MostSteps)
-	case r.Steps/int64(r.Runs) > int64(r.MostSteps):
+	case r.Steps/int64(max(r.Runs, 1)) > int64(r.MostSteps):
 		return fmt.Errorf("steps %d in %d runs of at most %d steps", r.Steps, r.Runs, r.MostSteps)
 	case math.IsNaN(r.PCTBound) || r.PCTBound < 0 || r.PCTBound > 1:
 		return fmt.Errorf("pct_bound %v: want a probability", r.PCTBound)
@@ -330,6 +330,15 @@ func (r *Record) validate() error {
 		}
 	}
 	return nil
+}
+
+// minRuns is the fewest runs a record can hold: 1, but 0 for a shard's
+// part of a dfs enumeration, whose subtrees may all be another part's.
+func minRuns(r *Record) int {
+	if r.Part != nil && r.Strategy == "dfs" {
+		return 0
+	}
+	return 1
 }
 
 // validate checks one operation's latency record of a cell of runs runs.

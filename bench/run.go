@@ -33,10 +33,13 @@ type Config struct {
 	// its number, so that a cell split into parts (pagelab -j, -shard)
 	// runs exactly the executions of the whole; dfs and dpor, whose
 	// executions follow from those before, take First 0.
-	First    int
-	Runs     int
-	MaxSteps int // per execution; 0 means the default
-	Handoff  sim.Handoff
+	First int
+	Runs  int
+	// Part and Parts split a dfs cell: it runs part Part of Parts of the
+	// enumeration (sim.DFS.Split), and Runs bounds the executions run.
+	Part, Parts int
+	MaxSteps    int // per execution; 0 means the default
+	Handoff     sim.Handoff
 	// CPUs and Costs configure the timed strategy; CPUs, Inject and
 	// Timeout the native one (Timeout: wall-clock ns an execution may
 	// take before it counts as a livelock).
@@ -89,8 +92,10 @@ type Cell struct {
 	// which it fired, and FirstReport its first report there.
 	First       [mm.NumFailures]string
 	FirstReport [mm.NumFailures]mm.Report
-	// FirstRun is, per failure id, the number of that execution.
-	FirstRun [mm.NumFailures]int
+	// FirstRun is, per failure id, the number of that execution; for dfs,
+	// FirstChoices are its choices, its place in the enumeration.
+	FirstRun     [mm.NumFailures]int
+	FirstChoices [mm.NumFailures][]int
 	// Failing counts executions in which any failure fired.
 	Failing    int
 	Steps      int64 // scheduling decisions over all executions
@@ -227,6 +232,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		strat = pct
 	case "dfs":
 		dfs = sim.NewDFS(cfg.Depth)
+		if cfg.Parts > 1 {
+			dfs.Split(cfg.Part, cfg.Parts)
+		}
 		strat = dfs
 	case "dpor":
 		// The exhaustive search of Verify, counted as a cell: every
@@ -299,10 +307,16 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 			err = ErrInterrupted // cut short: not counted
 			break
 		}
+		if dfs != nil && !dfs.Own() {
+			continue // another part's execution, run to learn the tree
+		}
 		c.MaxStepsIn = max(c.MaxStepsIn, e.Result.Steps)
 		for _, f := range c.countExecution(e.Result.Steps, e.Result.Wakeups, e.Fired, e.Reports) {
 			c.First[f] = r.schedule().String()
 			c.FirstRun[f] = cfg.First + i
+			if dfs != nil {
+				c.FirstChoices[f] = dfs.Choices()
+			}
 		}
 		if timed != nil {
 			c.addTimed(r.x.Ops(), timed.Makespan())

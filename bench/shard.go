@@ -46,11 +46,18 @@ func ParseShard(s string) (ShardID, error) {
 // run exactly: where its executions start, the number of the execution
 // behind each first failure, and the latency histograms themselves (a
 // record keeps only quantiles of them). A record of a whole run has none.
+//
+// A dfs cell's part is a part of its enumeration, not a range of
+// executions: From is 0, and FirstChoices order the parts' first failures
+// as the whole enumeration does.
 type PartRecord struct {
-	Shard    ShardID            `json:"shard"`
-	From     int                `json:"from"`
-	FirstRun map[string]int     `json:"first_run,omitempty"`
-	Latency  map[string]*OpPart `json:"latency,omitempty"`
+	Shard        ShardID            `json:"shard"`
+	From         int                `json:"from"`
+	FirstRun     map[string]int     `json:"first_run,omitempty"`
+	FirstChoices map[string][]int   `json:"first_choices,omitempty"`
+	Exhausted    bool               `json:"exhausted,omitempty"`
+	Bound        int                `json:"bound,omitempty"` // dfs: -runs, where the unsplit enumeration stops
+	Latency      map[string]*OpPart `json:"latency,omitempty"`
 }
 
 // OpPart is one operation's latency in a shard, exactly: the HDR histogram
@@ -73,7 +80,20 @@ func NewPartRecord(c *Cell, s ShardID) (*Record, error) {
 				p.FirstRun = map[string]int{}
 			}
 			p.FirstRun[f.String()] = c.FirstRun[f]
+			if c.Strategy == "dfs" {
+				if p.FirstChoices == nil {
+					p.FirstChoices = map[string][]int{}
+				}
+				p.FirstChoices[f.String()] = c.FirstChoices[f]
+			}
 		}
+	}
+	// A record says exhausted only of the whole enumeration; a part's
+	// own exhaustion is kept here.
+	p.Exhausted = c.Exhausted
+	r.Exhausted = false
+	if c.Strategy == "dfs" {
+		p.Bound = c.Planned
 	}
 	for _, l := range c.Latencies {
 		enc, err := l.Hist.Encode(hdrhistogram.V2CompressedEncodingCookieBase)
@@ -101,7 +121,7 @@ func PartCell(r *Record) (*Cell, error) {
 		Workload: r.Workload, Fix: r.Fix, Strategy: r.Strategy, Depth: r.Depth, Seed: r.Seed,
 		From: p.From, Runs: r.Runs, Planned: r.Runs, Partial: r.Partial, Failing: r.Failing,
 		Steps: r.Steps, MaxStepsIn: r.MostSteps, PCTBound: r.PCTBound, PCTN: r.PCTTasks, PCTK: r.PCTSteps,
-		CPUs: r.CPUs,
+		CPUs: r.CPUs, Exhausted: p.Exhausted,
 	}
 	for k, v := range r.Params {
 		c.Params = append(c.Params, k+"="+v)
@@ -111,8 +131,9 @@ func PartCell(r *Record) (*Cell, error) {
 		f, _ := mm.ParseFailure(id)
 		c.Failures[f] = n
 		c.First[f] = r.FirstFailure[id]
+		c.FirstChoices[f] = p.FirstChoices[id]
 		run, ok := p.FirstRun[id]
-		if n > 0 && (!ok || run < p.From || run >= p.From+r.Runs) {
+		if n > 0 && (!ok || run < p.From || (r.Strategy != "dfs" && run >= p.From+r.Runs)) {
 			return nil, fmt.Errorf("%s/%s: first %s at execution %d, outside the shard's %d to %d", r.Workload, r.Fix, id, run, p.From, p.From+r.Runs-1)
 		}
 		c.FirstRun[f] = run
@@ -157,7 +178,7 @@ func (r *Record) validatePart() error {
 		if r.Failures[id] == 0 {
 			return fmt.Errorf("part: first_run of %q, which never fired", id)
 		}
-		if run < p.From || run-p.From >= r.Runs {
+		if run < p.From || (r.Strategy != "dfs" && run-p.From >= r.Runs) {
 			return fmt.Errorf("part: first_run of %s: %d, outside executions %d to %d", id, run, p.From, p.From+r.Runs-1)
 		}
 	}

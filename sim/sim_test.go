@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -346,6 +347,55 @@ func TestTaskReuseClearsEverything(t *testing.T) {
 					t.Errorf("reuse leaves Task.%s set", v.Type().Field(i).Name)
 				}
 			}
+		}
+	}
+}
+
+// TestDFSSplitPartitions: the parts of a split DFS run, between them,
+// every execution of the whole enumeration exactly once (as Own), in the
+// whole's order within each part.
+func TestDFSSplitPartitions(t *testing.T) {
+	enumerate := func(part, parts int) (own, all []string) {
+		d := NewDFS(2)
+		if parts > 1 {
+			d.Split(part, parts)
+		}
+		x := NewExplorer(d, HandoffCoroutine)
+		defer x.Close()
+		for {
+			runToy(t, x, d)
+			if d.Exhausted() {
+				return own, all
+			}
+			key := fmt.Sprint(d.Choices())
+			all = append(all, key)
+			if d.Own() {
+				own = append(own, key)
+			}
+		}
+	}
+	whole, _ := enumerate(0, 1)
+	if len(whole) < 10 {
+		t.Fatalf("the toy has only %d executions within 2 preemptions", len(whole))
+	}
+	for _, n := range []int{2, 3, 7} {
+		seen := map[string]int{}
+		for i := range n {
+			own, _ := enumerate(i, n)
+			if !slices.IsSortedFunc(own, func(a, b string) int { return slices.Index(whole, a) - slices.Index(whole, b) }) {
+				t.Errorf("%d parts: part %d runs its executions out of the whole's order", n, i)
+			}
+			for _, k := range own {
+				seen[k]++
+			}
+		}
+		for _, k := range whole {
+			if seen[k] != 1 {
+				t.Errorf("%d parts: execution %s run by %d parts, want 1", n, k, seen[k])
+			}
+		}
+		if len(seen) != len(whole) {
+			t.Errorf("%d parts: %d distinct executions, the whole has %d", n, len(seen), len(whole))
 		}
 	}
 }

@@ -260,7 +260,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.handoff, "handoff", "coroutine", "task hand-off: coroutine or channel")
 	fs.StringVar(&f.maxMemory, "max-memory", fmtBytes(DefaultMaxMemory), "memory budget: past it the run stops, reports what finished and fails")
 	fs.IntVar(&f.jobs, "j", runtime.GOMAXPROCS(0), "goroutines: random, pct and timed cells are cut into parts that run at once (the output is the same, byte for byte, for any value; native cells run one at a time)")
-	fs.StringVar(&f.shard, "shard", "", "with -json: run only part i of n, e.g. 0/4 (executions ⌊runs·i/n⌋ up to ⌊runs·(i+1)/n⌋ of every cell); pagelab merge OUT FILE... combines the n outputs into the whole run's (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with -shards)")
+	fs.StringVar(&f.shard, "shard", "", "with -json: run only part i of n, e.g. 0/4 (executions ⌊runs·i/n⌋ up to ⌊runs·(i+1)/n⌋ of every cell; for dfs, the subtrees below the first branching decisions that hash to i); pagelab merge OUT FILE... combines the n outputs into the whole run's (default: from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, or JOB_COMPLETION_INDEX with -shards)")
 	fs.IntVar(&f.shards, "shards", 0, "shard count, for a shard index from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -287,8 +287,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 			if !f.json {
 				return usagef("run: -shard %s needs -json (pagelab merge combines the shards' JSON Lines)", shard)
 			}
-			if cfg.Strategy == "dfs" || cfg.Strategy == "dpor" {
-				return usagef("run: -shard splits random, pct, timed and native runs, not a %s search", cfg.Strategy)
+			switch cfg.Strategy {
+			case "dpor":
+				return usagef("run: -shard splits random, pct, dfs, timed and native runs, not a dpor search (its executions depend on every one before)")
+			case "dfs":
+				// A part of the enumeration: the subtrees below its
+				// first branching decisions that hash to it.
+				cfg.Part, cfg.Parts = shard.Index, shard.Count
+				continue
 			}
 			if cfg.Runs < shard.Count {
 				return usagef("run: -shard %s: %d runs of %s, fewer than the shard count", shard, cfg.Runs, cfg.Workload.ID)

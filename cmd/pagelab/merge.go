@@ -297,18 +297,29 @@ func mergeRunFiles(out string, files []string, stderr io.Writer) error {
 			if r.Partial {
 				return usagef("merge: %s: %s was cut short (partial)", names[s], r.Key())
 			}
+			if r.Strategy == "dfs" && !r.Part.Exhausted {
+				return usagef("merge: %s: %s stopped at its -runs bound before the end of its part of the enumeration: parts of an unfinished dfs do not merge into the whole (raise -runs)", names[s], r.Key())
+			}
 			c, err := bench.PartCell(r)
 			if err != nil {
 				return usagef("merge: %s: %v", names[s], err)
 			}
-			if merged == nil {
-				if c.From != 0 {
-					return usagef("merge: %s: %s starts at execution %d, not 0", names[s], r.Key(), c.From)
-				}
+			switch {
+			case merged == nil && c.From != 0:
+				return usagef("merge: %s: %s starts at execution %d, not 0", names[s], r.Key(), c.From)
+			case merged == nil:
 				merged = c
-			} else if err := merged.Merge(c); err != nil {
+			case c.Strategy == "dfs":
+				err = merged.MergeDFS(c)
+			default:
+				err = merged.Merge(c)
+			}
+			if err != nil {
 				return usagef("merge: %s: %v", names[s], err)
 			}
+		}
+		if r := byIndex[0][i]; r.Strategy == "dfs" && merged.Runs > r.Part.Bound {
+			return usagef("merge: %s: the parts ran %d executions, more than the -runs bound %d the enumeration in one piece stops at: raise -runs to %d", r.Key(), merged.Runs, r.Part.Bound, merged.Runs)
 		}
 		if err := bench.NewRecord(merged).WriteJSON(&b); err != nil {
 			return err

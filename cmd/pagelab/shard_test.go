@@ -131,7 +131,17 @@ func TestShardsMergeToBench(t *testing.T) {
 // TestRunShardsMerge: pagelab run -json in three shards, merged, is the
 // run in one piece; so is run -j 3.
 func TestRunShardsMerge(t *testing.T) {
-	args := []string{"run", "-workload", "writeback-reuse,lock-storm", "-fix", "all", "-runs", "900", "-json", "-seed", "2"}
+	for _, args := range [][]string{
+		{"run", "-workload", "writeback-reuse,lock-storm", "-fix", "all", "-runs", "900", "-json", "-seed", "2"},
+		// dfs: parts of the enumeration, not ranges of executions.
+		{"run", "-workload", "writeback-restart,gup-dio-wrprotect", "-fix", "baseline,v5.8,fs-tolerant", "-strategy", "dfs", "-preemptions", "2", "-json"},
+	} {
+		testRunShardsMerge(t, args)
+	}
+}
+
+func testRunShardsMerge(t *testing.T, args []string) {
+	t.Helper()
 	whole, _, err := runCLI(append(args, "-j", "1")...)
 	if err != nil {
 		t.Fatal(err)
