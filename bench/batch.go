@@ -268,16 +268,9 @@ func mergeParts(cfg *Config, results []*Cell, cut []bool, idx []int) (*Cell, boo
 		if p == nil {
 			return c, false
 		}
-		var err error
-		switch {
-		case c == nil:
+		if c == nil {
 			c = p
-		case cfg.Strategy == "dfs":
-			err = c.MergeDFS(p)
-		default:
-			err = c.Merge(p)
-		}
-		if err != nil {
+		} else if err := c.MergePart(p); err != nil {
 			panic(err) // parts of one cell, in order: cannot fail
 		}
 		if cut[k] {
@@ -346,6 +339,15 @@ func (c *Cell) Merge(p *Cell) error {
 	}
 	c.summarize()
 	return nil
+}
+
+// MergePart adds to c the cell of the cell's next part: Merge, or
+// MergeDFS for a part of a dfs enumeration.
+func (c *Cell) MergePart(p *Cell) error {
+	if c.Strategy == "dfs" {
+		return c.MergeDFS(p)
+	}
+	return c.Merge(p)
 }
 
 // MergeDFS adds to c the cell p of another part of the same dfs

@@ -109,21 +109,7 @@ func TestShardsMergeToRun(t *testing.T) {
 					t.Fatal(err)
 				}
 				// Through the shard's record, as pagelab merge reads it.
-				rec, err := NewPartRecord(part, ShardID{Index: s, Count: n})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var buf bytes.Buffer
-				if err := rec.WriteJSON(&buf); err != nil {
-					t.Fatal(err)
-				}
-				recs, err := ReadRecords(&buf, "shard")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if part, err = PartCell(recs[0]); err != nil {
-					t.Fatal(err)
-				}
+				part = throughPartRecord(t, part, ShardID{Index: s, Count: n})
 				if merged == nil {
 					merged = part
 				} else if err := merged.Merge(part); err != nil {
@@ -235,21 +221,7 @@ func TestDFSPartsMergeToWhole(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				rec, err := NewPartRecord(part, ShardID{Index: i, Count: n})
-				if err != nil {
-					t.Fatal(err)
-				}
-				var buf bytes.Buffer
-				if err := rec.WriteJSON(&buf); err != nil {
-					t.Fatal(err)
-				}
-				recs, err := ReadRecords(&buf, "part")
-				if err != nil {
-					t.Fatal(err)
-				}
-				if part, err = PartCell(recs[0]); err != nil {
-					t.Fatal(err)
-				}
+				part = throughPartRecord(t, part, ShardID{Index: i, Count: n})
 				if merged == nil {
 					merged = part
 				} else if err := merged.MergeDFS(part); err != nil {
@@ -261,4 +233,27 @@ func TestDFSPartsMergeToWhole(t *testing.T) {
 			}
 		}
 	}
+}
+
+// throughPartRecord is the cell a shard's record of part gives back after
+// its JSON round trip, as pagelab merge reads it.
+func throughPartRecord(t *testing.T, part *Cell, s ShardID) *Cell {
+	t.Helper()
+	rec, err := NewPartRecord(part, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rec.WriteJSON(&buf); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ReadRecords(&buf, "shard")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := PartCell(recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

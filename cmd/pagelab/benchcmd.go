@@ -427,14 +427,13 @@ func hostname() string {
 // progress shows a progress bar on a terminal and one line per finished
 // cell or search otherwise (CI logs). The bar tracks time: its position is
 // the share of the estimated total time already spent (eta), so that the
-// few long timed executions weigh what they cost. Then, if searches remain
-// when the cells are done, it counts the searches.
+// few long timed executions weigh what they cost; its description counts
+// the finished searches.
 type progress struct {
 	mu          sync.Mutex
 	bar         *progressbar.ProgressBar
 	w           io.Writer
 	tty         bool
-	searchBar   bool
 	searches    int // finished
 	searchTotal int
 	name        string
@@ -468,7 +467,7 @@ func (p *progress) set(i, n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.eta.set(i, n, time.Now())
-	if p.bar != nil && !p.searchBar {
+	if p.bar != nil {
 		p.bar.Set(p.eta.position(time.Now()))
 	}
 }
@@ -486,27 +485,11 @@ func (p *progress) search(n int, line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.searches = n
-	switch {
-	case !p.tty:
+	if !p.tty {
 		fmt.Fprintln(p.w, line)
-	case p.searchBar:
-		p.bar.Set(n)
-	default:
-		p.bar.Describe(p.describe())
-	}
-}
-
-// searching turns the bar into one of the searches, if any remain.
-func (p *progress) searching() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if !p.tty || p.searches == p.searchTotal {
 		return
 	}
-	p.bar.Finish()
-	p.bar = newBar(p.w, p.searchTotal, "exhaustive searches")
-	p.bar.Set(p.searches)
-	p.searchBar = true
+	p.bar.Describe(p.describe())
 }
 
 func (p *progress) finish() {

@@ -133,14 +133,8 @@ func mergeShards(dirs []string) (*bench.Manifest, []*bench.Record, error) {
 		}
 		byIndex[sm.Shard.Index] = s
 	}
-	var missing []string
-	for i, s := range byIndex {
-		if s == nil {
-			missing = append(missing, fmt.Sprintf("%d/%d", i, n))
-		}
-	}
-	if len(missing) > 0 {
-		return nil, nil, usagef("merge: shard %s missing (give all %d shards' directories)", strings.Join(missing, ", "), n)
+	if missing := missingShards(n, func(i int) bool { return byIndex[i] != nil }); missing != "" {
+		return nil, nil, usagef("merge: shard %s missing (give all %d shards' directories)", missing, n)
 	}
 
 	m := *byIndex[0].m
@@ -185,19 +179,11 @@ func mergeShards(dirs []string) (*bench.Manifest, []*bench.Record, error) {
 				}
 				verified = r
 			}
-			c, err := bench.PartCell(r)
-			if err != nil {
-				return nil, nil, usagef("merge: %s: %v", s.dir, err)
+			var err error
+			if merged, err = mergeRecord(merged, r, s.dir); err != nil {
+				return nil, nil, err
 			}
-			planned += c.Runs
-			if merged == nil {
-				if c.From != 0 {
-					return nil, nil, usagef("merge: %s: %s starts at execution %d, not 0", s.dir, r.Key(), c.From)
-				}
-				merged = c
-			} else if err := merged.Merge(c); err != nil {
-				return nil, nil, usagef("merge: %s: %v", s.dir, err)
-			}
+			planned += r.Runs
 		}
 		want := m.Runs
 		if merged.CPUs > 0 {
@@ -273,14 +259,8 @@ func mergeRunFiles(out string, files []string, stderr io.Writer) error {
 		}
 		byIndex[p.Shard.Index], names[p.Shard.Index] = recs, name
 	}
-	var missing []string
-	for i, recs := range byIndex {
-		if recs == nil {
-			missing = append(missing, fmt.Sprintf("%d/%d", i, n))
-		}
-	}
-	if len(missing) > 0 {
-		return usagef("merge: shard %s missing (give all %d shards' files)", strings.Join(missing, ", "), n)
+	if missing := missingShards(n, func(i int) bool { return byIndex[i] != nil }); missing != "" {
+		return usagef("merge: shard %s missing (give all %d shards' files)", missing, n)
 	}
 	var b strings.Builder
 	for i := range byIndex[0] {
@@ -300,22 +280,9 @@ func mergeRunFiles(out string, files []string, stderr io.Writer) error {
 			if r.Strategy == "dfs" && !r.Part.Exhausted {
 				return usagef("merge: %s: %s stopped at its -runs bound before the end of its part of the enumeration: parts of an unfinished dfs do not merge into the whole (raise -runs)", names[s], r.Key())
 			}
-			c, err := bench.PartCell(r)
-			if err != nil {
-				return usagef("merge: %s: %v", names[s], err)
-			}
-			switch {
-			case merged == nil && c.From != 0:
-				return usagef("merge: %s: %s starts at execution %d, not 0", names[s], r.Key(), c.From)
-			case merged == nil:
-				merged = c
-			case c.Strategy == "dfs":
-				err = merged.MergeDFS(c)
-			default:
-				err = merged.Merge(c)
-			}
-			if err != nil {
-				return usagef("merge: %s: %v", names[s], err)
+			var err error
+			if merged, err = mergeRecord(merged, r, names[s]); err != nil {
+				return err
 			}
 		}
 		if r := byIndex[0][i]; r.Strategy == "dfs" && merged.Runs > r.Part.Bound {
@@ -350,4 +317,35 @@ func byIndex0(byIndex [][]*bench.Record) int {
 		}
 	}
 	return 0
+}
+
+// mergeRecord merges a shard's record (of the shard named name) into the
+// cell of the shards before it, nil for the first, which must start at
+// execution 0.
+func mergeRecord(merged *bench.Cell, r *bench.Record, name string) (*bench.Cell, error) {
+	c, err := bench.PartCell(r)
+	if err != nil {
+		return nil, usagef("merge: %s: %v", name, err)
+	}
+	if merged == nil {
+		if c.From != 0 {
+			return nil, usagef("merge: %s: %s starts at execution %d, not 0", name, r.Key(), c.From)
+		}
+		return c, nil
+	}
+	if err := merged.MergePart(c); err != nil {
+		return nil, usagef("merge: %s: %v", name, err)
+	}
+	return merged, nil
+}
+
+// missingShards lists the shards i/n that have(i) says are missing, or "".
+func missingShards(n int, have func(int) bool) string {
+	var missing []string
+	for i := range n {
+		if !have(i) {
+			missing = append(missing, fmt.Sprintf("%d/%d", i, n))
+		}
+	}
+	return strings.Join(missing, ", ")
 }

@@ -9,7 +9,6 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/pagelab/pagelab/bench"
@@ -153,35 +152,13 @@ type verified struct {
 	elapsed time.Duration
 }
 
-// runVerify searches the cells on up to jobs goroutines. Each search is
-// sequential and deterministic, so the results do not depend on jobs.
+// runVerify searches the cells on up to jobs goroutines (bench.VerifyAll).
+// Each search is sequential and deterministic, so the results do not
+// depend on jobs.
 func runVerify(cfgs []*bench.VerifyConfig, jobs int, stop func() bool) []*verified {
 	out := make([]*verified, len(cfgs))
-	next := make(chan int)
-	var wg sync.WaitGroup
-	for range min(jobs, len(cfgs)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				start := time.Now()
-				v, err := bench.Verify(cfgs[i], stop)
-				out[i] = &verified{cfg: cfgs[i], v: v, err: err, elapsed: time.Since(start)}
-			}
-		}()
-	}
-	for i := range cfgs {
-		if stop() {
-			break
-		}
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	for i, r := range out {
-		if r == nil {
-			out[i] = &verified{cfg: cfgs[i], err: bench.ErrInterrupted}
-		}
+	for i, r := range bench.VerifyAll(cfgs, jobs, stop, nil) {
+		out[i] = &verified{cfg: cfgs[i], v: r.V, err: r.Err, elapsed: r.Elapsed}
 	}
 	return out
 }
