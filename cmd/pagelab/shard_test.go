@@ -232,3 +232,42 @@ func TestResolveShard(t *testing.T) {
 		}
 	}
 }
+
+// TestShardUsageErrors: what cannot be split, or not so, is refused with
+// a one-line error and exit status 2, before anything runs.
+func TestShardUsageErrors(t *testing.T) {
+	tmp := t.TempDir()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "-workload", "writeback-restart", "-shard", "0/2"}, "needs -json"},
+		{[]string{"run", "-workload", "writeback-restart", "-strategy", "dpor", "-json", "-shard", "0/2"}, "not a dpor search"},
+		{[]string{"run", "-workload", "writeback-restart", "-runs", "3", "-json", "-shard", "0/4"}, "fewer than the shard count"},
+		{[]string{"bench", "-o", filepath.Join(tmp, "b"), "-workload", "lock-storm", "-count", "3", "-shard", "0/4"}, "must be at least the shard count"},
+		{[]string{"bench", "-o", filepath.Join(tmp, "c"), "-shards", "4"}, "without a shard index"},
+		{[]string{"merge", filepath.Join(tmp, "m")}, "want OUT DIR..."},
+	} {
+		stdout, _, err := runCLI(c.args...)
+		if err == nil || !strings.Contains(err.Error(), c.want) || exitStatus(err) != 2 || strings.Contains(err.Error(), "\n") || stdout != "" {
+			t.Errorf("%v: %v (exit %d, stdout %q), want a one-line usage error with %q", c.args, err, exitStatus(err), stdout, c.want)
+		}
+	}
+	// A dfs stopped by -runs before the end of its part does not merge.
+	var files []string
+	for i := range 2 {
+		out, _, err := runCLI("run", "-workload", "isize-compress", "-strategy", "dfs", "-preemptions", "0", "-runs", "100", "-json", "-shard", string(rune('0'+i))+"/2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(tmp, "dfs"+string(rune('0'+i)))
+		if err := os.WriteFile(f, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, f)
+	}
+	_, _, err := runCLI(append([]string{"merge", filepath.Join(tmp, "dfs.jsonl")}, files...)...)
+	if err == nil || !strings.Contains(err.Error(), "raise -runs") || exitStatus(err) != 2 {
+		t.Errorf("merging unfinished dfs parts: %v, want a usage error saying to raise -runs", err)
+	}
+}
