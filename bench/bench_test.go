@@ -2,6 +2,7 @@ package bench
 
 import (
 	"testing"
+	"time"
 
 	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/sim"
@@ -30,6 +31,84 @@ func BenchmarkExecutions(b *testing.B) {
 			b.ReportMetric(float64(c.Steps)/float64(c.Runs), "decisions/exec")
 		})
 	}
+}
+
+// BenchmarkExecutionCost measures, in one run, what a whole execution costs
+// per scheduling point against the bare hand-off, the executor's unit of
+// cost: whole executions of writeback-restart (baseline, default
+// parameters, random strategy, preemption DefaultPreempt, coroutines, as
+// BenchmarkExecutions), and the loop of sim's BenchmarkHandoff/coroutine
+// (one task picked again at every point, every decision taken in Run after
+// a switch back to it: sim.Explorer.AlwaysSwitch) for about as many
+// decisions. The two alternate in eight rounds, so that a machine whose
+// load changes during the run slows both alike. It reports ns/point (the
+// executions' time over their decisions), handoff-ns (the loop's time per
+// decision), x-handoff (their ratio; target: at most 1.5), decisions/s and
+// execs/s; ns/op is the time of one execution. Run it on one core, the
+// way the numbers are compared:
+//
+//	GOMAXPROCS=1 go test -run '^$' -bench ExecutionCost -benchtime 1s ./bench
+func BenchmarkExecutionCost(b *testing.B) {
+	w, _ := workloads.Lookup("writeback-restart")
+	v, _ := fixes.Parse("baseline")
+	const rounds = 8
+	// The hand-off loop's decisions: about as many as the executions take
+	// (44 each), at least enough for a stable number.
+	points := max(44*b.N, 200_000)
+	var handoff time.Duration
+	var steps int64
+	runs := 0
+	b.StopTimer()
+	b.ResetTimer()
+	for i := range rounds {
+		handoff += handoffLoop(b, points/rounds)
+		// Executions first to last-1 of the batch: an execution depends
+		// only on the seed and its number, so the rounds run exactly the
+		// executions of one run of b.N.
+		first, last := b.N*i/rounds, b.N*(i+1)/rounds
+		if first == last {
+			continue
+		}
+		cfg := &Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: "random",
+			Preempt: DefaultPreempt, Seed: 1, First: first, Runs: last - first, Handoff: sim.HandoffCoroutine}
+		b.StartTimer()
+		c, err := Run(cfg, nil)
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		steps += c.Steps
+		runs += c.Runs
+	}
+	exec := b.Elapsed()
+	perPoint := float64(exec.Nanoseconds()) / float64(steps)
+	perHandoff := float64(handoff.Nanoseconds()) / float64(points/rounds*rounds)
+	b.ReportMetric(perPoint, "ns/point")
+	b.ReportMetric(perHandoff, "handoff-ns")
+	b.ReportMetric(perPoint/perHandoff, "x-handoff")
+	b.ReportMetric(float64(steps)/exec.Seconds(), "decisions/s")
+	b.ReportMetric(float64(runs)/exec.Seconds(), "execs/s")
+}
+
+// handoffLoop times n decisions of sim's BenchmarkHandoff/coroutine loop.
+func handoffLoop(b *testing.B, n int) time.Duration {
+	x := sim.NewExplorer(sim.Sequential{}, sim.HandoffCoroutine)
+	defer x.Close()
+	x.MaxSteps = n
+	x.AlwaysSwitch = true
+	x.Reset()
+	x.Spawn("t", "start", func(t *sim.Task) {
+		for {
+			t.Step("loop")
+		}
+	})
+	start := time.Now()
+	res, err := x.Run()
+	d := time.Since(start)
+	if err != nil || res.Outcome != sim.Livelock || res.Steps != n {
+		b.Fatalf("hand-off loop: got %v after %d steps, %v; want a livelock after %d", res.Outcome, res.Steps, err, n)
+	}
+	return d
 }
 
 // BenchmarkTimed measures the timed scheduler on a 64-CPU lock-storm under

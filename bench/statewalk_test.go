@@ -54,8 +54,10 @@ var skipFields = map[reflect.Type][]string{
 	// the fix's switches, also fixed per cell), the spawner is the
 	// Explorer, the failure record is the oracles' output (compared
 	// separately by the tests that need it), threads the Thread structs
-	// kept for reuse (the tasks' own, walked as tasks' state below).
-	tKernel: {"Config", "Ops", "spawner", "mu", "fired", "reports", "threads", "nthreads"},
+	// kept for reuse (the tasks' own, walked as tasks' state below),
+	// reuse what Reset needs to restore the state cheaply, serial how the
+	// tasks run (fixed per cell).
+	tKernel: {"Config", "Ops", "spawner", "mu", "fired", "reports", "threads", "nthreads", "reuse", "serial"},
 	// The timed scheduler's cache-line id.
 	tSpin: {"line"},
 	// The list linkage is serialized by the queue walk (the queue, in

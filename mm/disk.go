@@ -3,28 +3,48 @@ package mm
 import (
 	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/pagelab/pagelab/sim"
 )
 
+// taskNames are the names TaskName made, by prefix: a map that is never
+// changed once published (a new name publishes a new map, under
+// taskNamesMu), so that the names every execution uses again cost a load
+// and a lookup, from any goroutine (pagelab -j), with no lock.
 var (
 	taskNamesMu sync.Mutex
-	taskNames   = map[string][]string{}
+	taskNames   atomic.Pointer[map[string][]string]
 )
 
 // TaskName is prefix followed by n ("io3"), without allocating for the
 // names every execution uses again.
 func TaskName(prefix string, n int) string {
+	if m := taskNames.Load(); m != nil {
+		if l := (*m)[prefix]; n < len(l) {
+			return l[n]
+		}
+	}
+	return newTaskName(prefix, n)
+}
+
+func newTaskName(prefix string, n int) string {
 	taskNamesMu.Lock()
 	defer taskNamesMu.Unlock()
-	l := taskNames[prefix]
+	m := map[string][]string{}
+	if old := taskNames.Load(); old != nil {
+		maps.Copy(m, *old)
+	}
+	l := slices.Clone(m[prefix])
 	for len(l) <= n {
 		l = append(l, prefix+strconv.Itoa(len(l)))
 	}
-	taskNames[prefix] = l
+	m[prefix] = l
+	taskNames.Store(&m)
 	return l[n]
 }
 
@@ -88,7 +108,7 @@ type diskBlockState struct {
 // checks every transfer against the block's owner and against the data its
 // submitter handed it (the data-corruption and unstable-write oracles).
 type Disk struct {
-	mu     sync.Mutex // the device serializes its own bookkeeping
+	mu     mutex // the device serializes its own bookkeeping
 	blocks map[blockKey]diskBlockState
 	// Writes counts completed transfers.
 	Writes int
@@ -170,20 +190,25 @@ func SubmitBio(t *Thread, page *Page, ino int, index uint64) *Bio {
 	n := t.nrIOAdd()
 	t.rdAlloc(page)
 	bio := &Bio{Page: page, gen: page.gen.Load(), data: t.pageData(page), Ino: ino, Index: index, Task: TaskName("io", int(n))}
-	io := k.SpawnKind(bio.Task, "dma", sim.TaskIRQ, func(ct *Thread) {
-		ct.bio = bio
-		bioDMA(ct, bio)
-		mpageEndIO(ct, bio)
-		// The stale-page report (checkStale) ends with the task: its
-		// object is left at 0 whether or not it was set, so that a
-		// completion that reported and one that did not, both finished,
-		// are the same state.
-		if ct.Footprinting() {
-			ct.fpWrite(obj(objBio, uint64(bio.id), 1), 0)
-		}
-	})
+	// The completion task gets its bio at its spawn, before its first
+	// step: only its own steps read it.
+	io := k.spawnThread(-1, bio.Task, "dma", sim.TaskIRQ, endBio, bio)
 	bio.id = io.ID
 	return bio
+}
+
+// endBio is the completion task of its bio (SubmitBio).
+func endBio(ct *Thread) {
+	bio := ct.bio
+	bioDMA(ct, bio)
+	mpageEndIO(ct, bio)
+	// The stale-page report (checkStale) ends with the task: its
+	// object is left at 0 whether or not it was set, so that a
+	// completion that reported and one that did not, both finished,
+	// are the same state.
+	if ct.Footprinting() {
+		ct.fpWrite(obj(objBio, uint64(bio.id), 1), 0)
+	}
 }
 
 // bioDMA is the device reading the page for the write and storing it in

@@ -55,7 +55,7 @@ func pageAddress(page *Page) uint64 { return 0xffffea0000000000 + uint64(page.pf
 // reach a page's new owner.
 func PageWaitqueue(k *Kernel, page *Page) *WaitQueueHead {
 	h := pageAddress(page) * goldenRatio64 >> (64 - k.WaitTableBits)
-	return &k.waitTable[h]
+	return k.bucket(h)
 }
 
 // targetVal is objWaitTarget's value: the wait_page_queue's page and bit.

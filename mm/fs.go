@@ -2,7 +2,6 @@ package mm
 
 import (
 	"fmt"
-	"sync"
 
 	"github.com/pagelab/pagelab/sim"
 )
@@ -20,7 +19,7 @@ type Inode struct {
 	Mapping *AddressSpace
 
 	// mu guards the oracle's bookkeeping below (not kernel state).
-	mu sync.Mutex
+	mu mutex
 	// versions[index] is the last version a write to index produced;
 	// completed[index] the last version whose write returned.
 	versions  []uint64
@@ -52,6 +51,7 @@ type Inode struct {
 // NewInode creates an empty file.
 func (k *Kernel) NewInode() *Inode {
 	ino := &Inode{Ino: len(k.inodes) + 1}
+	ino.mu.serial = k.serial
 	ino.Mapping = &AddressSpace{Host: ino}
 	ino.Mapping.iPages.line = lineIPages | uint64(ino.Ino)
 	ino.iRwsem = rwsemW{lockedKey: inodeIRwsemLocked, waitersKey: inodeIRwsemWaiters}

@@ -19,6 +19,7 @@ package mm
 
 import (
 	"fmt"
+	"math/bits"
 	"sync"
 	"sync/atomic"
 
@@ -110,9 +111,103 @@ type Kernel struct {
 
 	// mu guards the failure record: in native mode tasks raise
 	// concurrently.
-	mu      sync.Mutex
+	mu      mutex
 	fired   FailureSet
 	reports []Report
+
+	// reuse is what Reset needs to restore the state cheaply: not model
+	// state.
+	reuse resetState
+	// serial: the tasks run one at a time (see mutex).
+	serial bool
+}
+
+// mutex guards the model's own bookkeeping (the failure record, the
+// oracles' records, the disk's), never modelled kernel state: the kernel's
+// locks are SpinLock, rwsemW and the page lock, whose atomics are the
+// model. In native mode the tasks run at once on goroutines and it is a
+// sync.Mutex. Run by a sim.Explorer (explore and timed modes) the tasks run
+// one at a time: a step begins only after the previous one ended, ordered
+// by the hand-off between them (a coroutine switch, or a channel
+// operation: the race detector sees the same happens-before edges), so
+// no two critical sections can overlap and the lock, an atomic to take and
+// one to release, is skipped. serial is set before any task runs and not
+// changed while they do.
+type mutex struct {
+	mu     sync.Mutex
+	serial bool
+}
+
+func (m *mutex) Lock() {
+	if !m.serial {
+		m.mu.Lock()
+	}
+}
+
+func (m *mutex) Unlock() {
+	if !m.serial {
+		m.mu.Unlock()
+	}
+}
+
+// resetState is what Reset restores, as far as the last execution reached
+// it, instead of rebuilding the whole machine: a few dozen struct pages and
+// wait-queue buckets of the thousand and the 256. Explorations run
+// hundreds of thousands of executions, and rebuilding mem_map and the wait
+// table cost as much as the executions' own scheduling.
+//
+// Every struct page the model reaches comes from Kernel.page (pfn_to_page),
+// Kernel.compoundPages or Kernel.Pages, which record its pfn in pages;
+// every bucket from PageWaitqueue, which records it in buckets. What no
+// execution reached since the last full rebuild is as that rebuild left
+// it. The marks are atomics because native tasks run concurrently; a mark
+// that is already there costs one plain load.
+type resetState struct {
+	// pages are the pfns [lo, hi) that may differ from a fresh boot.
+	pages pfnRange
+	// buckets has bit i set when wait-table bucket i may differ from an
+	// empty queue.
+	buckets []atomic.Uint64
+	// buddyOrder is the zone's buddyOrder of a fresh boot (resetZone).
+	buddyOrder []int8
+}
+
+// pfnRange is a range of pfns [lo, hi), widened concurrently.
+type pfnRange struct{ lo, hi atomic.Int32 }
+
+func (r *pfnRange) add(lo, hi int32) {
+	for {
+		l := r.lo.Load()
+		if lo >= l || r.lo.CompareAndSwap(l, lo) {
+			break
+		}
+	}
+	for {
+		h := r.hi.Load()
+		if hi <= h || r.hi.CompareAndSwap(h, hi) {
+			break
+		}
+	}
+}
+
+// page is pfn_to_page(pfn): the struct page of pfn, recorded as reached
+// by this execution (see resetState).
+func (k *Kernel) page(pfn int32) *Page {
+	if r := &k.reuse.pages; pfn < r.lo.Load() || pfn >= r.hi.Load() {
+		// The aligned block of 16 around pfn: allocations go up and down
+		// mem_map a page at a time, and each widening is a CAS.
+		r.add(pfn&^15, min(pfn|15+1, int32(len(k.mem))))
+	}
+	return &k.mem[pfn]
+}
+
+// bucket is &page_wait_table[h], recorded as reached by this execution
+// (see resetState).
+func (k *Kernel) bucket(h uint64) *WaitQueueHead {
+	if w, bit := &k.reuse.buckets[h/64], uint64(1)<<(h%64); w.Load()&bit == 0 {
+		w.Or(bit)
+	}
+	return &k.waitTable[h]
 }
 
 // NewKernel builds a kernel with cfg and the baseline operations.
@@ -126,24 +221,50 @@ func NewKernel(cfg Config, s Spawner) *Kernel {
 // its memory: explorations run hundreds of thousands of executions.
 func (k *Kernel) Reset(cfg Config, s Spawner) {
 	k.Config, k.spawner = cfg, s
+	_, k.serial = s.(*sim.Explorer)
+	k.mu.serial, k.Disk.mu.serial = k.serial, k.serial
 	k.Ops = BaselineOps()
+	r := &k.reuse
 	if len(k.mem) != cfg.NrPages {
 		k.mem = make([]Page, cfg.NrPages)
+		r.pages.lo.Store(0)
+		r.pages.hi.Store(int32(cfg.NrPages))
 	}
 	// Zero values are a free, unmapped page with no flags; clear() avoids
-	// an atomic store per field (an XCHG each on x86).
-	clear(k.mem)
-	for i := range k.mem {
-		k.mem[i].pfn = int32(i)
+	// an atomic store per field (an XCHG each on x86). Only the pages the
+	// last execution reached can differ from that (resetState).
+	if lo, hi := r.pages.lo.Load(), r.pages.hi.Load(); lo < hi {
+		clear(k.mem[lo:hi])
+		for i := lo; i < hi; i++ {
+			k.mem[i].pfn = i
+		}
 	}
+	r.pages.lo.Store(int32(cfg.NrPages))
+	r.pages.hi.Store(0)
 	k.resetZone()
-	if len(k.waitTable) != 1<<cfg.WaitTableBits {
-		k.waitTable = make([]WaitQueueHead, 1<<cfg.WaitTableBits)
+	if n := 1 << cfg.WaitTableBits; len(k.waitTable) != n {
+		k.waitTable = make([]WaitQueueHead, n)
+		r.buckets = make([]atomic.Uint64, (n+63)/64)
+		for i := range r.buckets {
+			r.buckets[i].Store(^uint64(0))
+		}
 	}
-	clear(k.waitTable)
-	for i := range k.waitTable {
-		k.waitTable[i].lock.line = lineWaitTable | uint64(i)
-		k.waitTable[i].init()
+	for w := range r.buckets {
+		m := r.buckets[w].Load()
+		if m == 0 {
+			continue
+		}
+		r.buckets[w].Store(0)
+		for ; m != 0; m &= m - 1 {
+			i := w*64 + bits.TrailingZeros64(m)
+			if i >= len(k.waitTable) {
+				break
+			}
+			q := &k.waitTable[i]
+			*q = WaitQueueHead{}
+			q.lock.line = lineWaitTable | uint64(i)
+			q.init()
+		}
 	}
 	k.Disk.reset()
 	clear(k.inodes)
@@ -187,6 +308,8 @@ type Thread struct {
 	// cpu is smp_processor_id(): the task's ID (every task is a CPU of its
 	// own), or the CPU a drain work is bound to (page_alloc.go).
 	cpu int
+	// fn is the task's function (runThread).
+	fn func(*Thread)
 }
 
 // Spawn starts a model task.
@@ -202,6 +325,11 @@ func (k *Kernel) SpawnKind(name, label string, kind sim.TaskKind, fn func(*Threa
 
 // spawnOn starts a model task running on CPU cpu (-1: a CPU of its own).
 func (k *Kernel) spawnOn(cpu int, name, label string, kind sim.TaskKind, fn func(*Thread)) *Thread {
+	return k.spawnThread(cpu, name, label, kind, fn, nil)
+}
+
+// spawnThread is spawnOn for the completion of bio, if not nil.
+func (k *Kernel) spawnThread(cpu int, name, label string, kind sim.TaskKind, fn func(*Thread), bio *Bio) *Thread {
 	// The threads of the previous execution are reused, in spawn order:
 	// nothing holds one past the Reset that ends its execution.
 	// (k.mu: native tasks spawn I/O completions concurrently.)
@@ -209,20 +337,29 @@ func (k *Kernel) spawnOn(cpu int, name, label string, kind sim.TaskKind, fn func
 	k.mu.Lock()
 	if k.nthreads < len(k.threads) {
 		th = k.threads[k.nthreads]
-		*th = Thread{K: k, cpu: cpu}
+		*th = Thread{K: k, cpu: cpu, fn: fn, bio: bio}
 	} else {
-		th = &Thread{K: k, cpu: cpu}
+		th = &Thread{K: k, cpu: cpu, fn: fn, bio: bio}
 		k.threads = append(k.threads, th)
 	}
 	k.nthreads++
 	k.mu.Unlock()
-	th.Task = k.spawner.SpawnKind(name, label, kind, func(t *sim.Task) { fn(th) })
+	// runThread finds th in Local, set below, before the task can run
+	// (it runs when a scheduler picks it, or, native, once started):
+	// no closure to allocate per spawn.
+	th.Task = k.spawner.SpawnKind(name, label, kind, runThread)
 	if cpu < 0 {
 		th.cpu = th.Task.ID
 	}
 	th.Task.Local = th
 	th.Task.Start()
 	return th
+}
+
+// runThread is the function of every model task: its Thread's.
+func runThread(t *sim.Task) {
+	th := t.Local.(*Thread)
+	th.fn(th)
 }
 
 // Fired is the set of failures raised so far.
@@ -277,7 +414,10 @@ func (k *Kernel) RaiseGlobal(f Failure, msg string) {
 }
 
 // Pages is mem_map.
-func (k *Kernel) Pages() []Page { return k.mem }
+func (k *Kernel) Pages() []Page {
+	k.reuse.pages.add(0, int32(len(k.mem)))
+	return k.mem
+}
 
 // Inodes are the files created so far.
 func (k *Kernel) Inodes() []*Inode { return k.inodes }

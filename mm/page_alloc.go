@@ -52,6 +52,24 @@ func freeListVal(l []int32) uint64 {
 	return h
 }
 
+// zoneVal is the zone's free_area value (zoneState.val) and pcpVal a pcp
+// list's, for a footprint; only then are they computed (0 otherwise: the
+// hash of every free list at every allocation was pure overhead when no
+// footprint is kept).
+func (t *Thread) zoneVal() uint64 {
+	if t.Footprinting() {
+		return t.K.zone.val()
+	}
+	return 0
+}
+
+func (t *Thread) pcpVal(l []int32) uint64 {
+	if t.Footprinting() {
+		return freeListVal(l)
+	}
+	return 0
+}
+
 // rdFreeList reports a read of the whole free list; wrFreeList a store (of
 // what it holds now). The caller holds zone->lock.
 func (t *Thread) rdFreeList() {
@@ -92,7 +110,7 @@ func AllocPage(t *Thread) *Page {
 	pfn := k.freeList[len(k.freeList)-1]
 	k.freeList = k.freeList[:len(k.freeList)-1]
 	t.wrFreeList()
-	page := &k.mem[pfn]
+	page := k.page(pfn)
 	prepNewPage(t, page, true)
 	return page
 }
@@ -121,9 +139,9 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 		all := true
 		for p := base; p < base+n; p++ {
 			if t.Footprinting() {
-				t.fpRead(pageObj(objPageAlloc, &k.mem[p]), boolID(k.mem[p].inUse.Load()))
+				t.fpRead(pageObj(objPageAlloc, k.page(p)), boolID(k.page(p).inUse.Load()))
 			}
-			if k.mem[p].inUse.Load() {
+			if k.page(p).inUse.Load() {
 				all = false
 				break
 			}
@@ -133,9 +151,9 @@ func AllocCompoundPage(t *Thread, order uint8) *Page {
 		}
 		k.removeFree(base, base+n)
 		t.wrFreeList()
-		head := &k.mem[base]
+		head := k.page(base)
 		for p := base; p < base+n; p++ {
-			prepNewPage(t, &k.mem[p], true)
+			prepNewPage(t, k.page(p), true)
 		}
 		prepCompoundPage(t, head, order)
 		return head
@@ -204,7 +222,9 @@ func prepCompoundPage(t *Thread, head *Page, order uint8) {
 // compoundPages are the struct pages of a compound page: mem_map is one
 // array, so they are contiguous.
 func (k *Kernel) compoundPages(head *Page) []Page {
-	return k.mem[head.pfn : head.pfn+int32(1)<<head.order]
+	lo, hi := head.pfn, head.pfn+int32(1)<<head.order
+	k.reuse.pages.add(lo, hi)
+	return k.mem[lo:hi]
 }
 
 // freeCompoundPage is free_compound_page() → __free_pages_ok(): every page
@@ -233,7 +253,7 @@ func freeCompoundPage(t *Thread, head *Page) {
 		// free_area under zone->lock, merging.
 		k.zoneLock.Lock(t)
 		z := &k.zone
-		old := z.val()
+		old := t.zoneVal()
 		for i := range pages {
 			pages[i].inUse.Store(false)
 			t.wrAlloc(&pages[i])
@@ -390,18 +410,15 @@ func (k *Kernel) resetZone() {
 	for o := range z.freeArea {
 		z.freeArea[o] = z.freeArea[o][:0]
 	}
-	if len(z.buddyOrder) != k.NrPages {
-		z.buddyOrder = make([]int8, k.NrPages)
-	}
-	for i := range z.buddyOrder {
-		z.buddyOrder[i] = -1
-	}
 	for c := range int(z.used.Load()) {
 		z.pcps[c].list = z.pcps[c].list[:0]
 		z.pcps[c].lock.line = lineZone | uint64(c+1)
 	}
 	for i := range z.nonEmpty {
-		z.nonEmpty[i].Store(0)
+		// Most words were never set: a load instead of an XCHG.
+		if z.nonEmpty[i].Load() != 0 {
+			z.nonEmpty[i].Store(0)
+		}
 	}
 	z.used.Store(0)
 	z.drainMutex.Store(false)
@@ -409,13 +426,29 @@ func (k *Kernel) resetZone() {
 	z.drainer = nil
 	z.drainCalls = 0
 	n := int32(k.NrPages)
-	for pfn := int32(0); pfn < n; {
-		o := MAX_ORDER - 1
-		for pfn&(1<<o-1) != 0 || pfn+1<<o > n {
-			o--
+	pristine := k.reuse.buddyOrder
+	if len(pristine) != k.NrPages {
+		pristine = make([]int8, k.NrPages)
+		for i := range pristine {
+			pristine[i] = -1
 		}
+		for pfn := int32(0); pfn < n; {
+			o := MAX_ORDER - 1
+			for pfn&(1<<o-1) != 0 || pfn+1<<o > n {
+				o--
+			}
+			pristine[pfn] = int8(o)
+			pfn += 1 << o
+		}
+		k.reuse.buddyOrder = pristine
+	}
+	if len(z.buddyOrder) != k.NrPages {
+		z.buddyOrder = make([]int8, k.NrPages)
+	}
+	copy(z.buddyOrder, pristine)
+	for pfn := int32(0); pfn < n; {
+		o := pristine[pfn]
 		z.freeArea[o] = append(z.freeArea[o], pfn)
-		z.buddyOrder[pfn] = int8(o)
 		pfn += 1 << o
 	}
 }
@@ -600,16 +633,17 @@ func rmqueueBulk(t *Thread, count int, p *pcpList) {
 	k := t.K
 	z := &k.zone
 	k.zoneLock.Lock(t)
-	old := z.val()
+	old := t.zoneVal()
 	for range count {
 		pfn := z.rmqueueSmallest(0)
 		if pfn < 0 {
 			break
 		}
-		page := &k.mem[pfn]
-		if !k.DebugVM && t.checkNewPage(page) {
-			checkNewPageBad(t, page)
-			continue
+		if !k.DebugVM {
+			if page := k.page(pfn); t.checkNewPage(page) {
+				checkNewPageBad(t, page)
+				continue
+			}
 		}
 		p.list = append(p.list, pfn)
 	}
@@ -629,7 +663,7 @@ func rmqueuePcplist(t *Thread) *Page {
 	cpu := t.cpu
 	p := z.pcp(cpu)
 	p.lock.Lock(t)
-	old := freeListVal(p.list)
+	old := t.pcpVal(p.list)
 	var page *Page
 	for {
 		if len(p.list) == 0 {
@@ -640,7 +674,7 @@ func rmqueuePcplist(t *Thread) *Page {
 		}
 		pfn := p.list[0]
 		p.list = p.list[1:]
-		page = &k.mem[pfn]
+		page = k.page(pfn)
 		if !k.DebugVM || !t.checkNewPage(page) {
 			break
 		}
@@ -666,7 +700,7 @@ func rmqueueBuddy(t *Thread, order uint8) *Page {
 	k := t.K
 	z := &k.zone
 	k.zoneLock.Lock(t)
-	old := z.val()
+	old := t.zoneVal()
 	var head *Page
 	n := int32(1) << order
 	for {
@@ -676,14 +710,14 @@ func rmqueueBuddy(t *Thread, order uint8) *Page {
 		}
 		bad := false
 		for p := pfn; p < pfn+n; p++ {
-			if t.checkNewPage(&k.mem[p]) {
-				checkNewPageBad(t, &k.mem[p])
+			if t.checkNewPage(k.page(p)) {
+				checkNewPageBad(t, k.page(p))
 				bad = true
 				break
 			}
 		}
 		if !bad {
-			head = &k.mem[pfn]
+			head = k.page(pfn)
 			break
 		}
 	}
@@ -693,7 +727,7 @@ func rmqueueBuddy(t *Thread, order uint8) *Page {
 		return nil
 	}
 	for p := head.pfn; p < head.pfn+n; p++ {
-		prepNewPage(t, &k.mem[p], false)
+		prepNewPage(t, k.page(p), false)
 	}
 	prepCompoundPage(t, head, order)
 	return head
@@ -726,7 +760,7 @@ func freeUnrefPagePcp(t *Thread, page *Page) {
 	cpu := t.cpu
 	p := k.zone.pcp(cpu)
 	p.lock.Lock(t)
-	old := freeListVal(p.list)
+	old := t.pcpVal(p.list)
 	page.inUse.Store(false)
 	t.wrAlloc(page)
 	p.list = append(p.list, 0)
@@ -755,7 +789,7 @@ func freePcppagesBulk(t *Thread, count int, p *pcpList) {
 		pfn := p.list[len(p.list)-1]
 		p.list = p.list[:len(p.list)-1]
 		if !k.DebugVM {
-			page := &k.mem[pfn]
+			page := k.page(pfn)
 			if reason := pageBadReason(t, page, true); reason != "" {
 				badPage(t, page, reason)
 				continue
@@ -764,7 +798,7 @@ func freePcppagesBulk(t *Thread, count int, p *pcpList) {
 		head = append(head, pfn)
 	}
 	k.zoneLock.Lock(t)
-	old := z.val()
+	old := t.zoneVal()
 	for _, pfn := range head {
 		z.freeOnePage(pfn, 0, false)
 	}
@@ -780,7 +814,7 @@ func drainPagesZone(t *Thread, cpu int) {
 	z := &t.K.zone
 	p := z.pcp(cpu)
 	p.lock.Lock(t)
-	old := freeListVal(p.list)
+	old := t.pcpVal(p.list)
 	if len(p.list) > 0 {
 		freePcppagesBulk(t, len(p.list), p)
 	}

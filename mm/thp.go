@@ -29,7 +29,7 @@ func (t *Thread) findSubpage(head *Page, index uint64) *Page {
 	if !t.pageHead(head) {
 		return head
 	}
-	return &t.K.mem[head.pfn+int32(index-t.pageIndex(head))]
+	return t.K.page(head.pfn + int32(index-t.pageIndex(head)))
 }
 
 // findGetEntry is find_get_entry() (mm/filemap.c, v5.14) on an xas walk

@@ -9,11 +9,13 @@ import (
 // Handoff selects how control passes between the scheduler and a task.
 //
 // Measured on the development machine (AMD EPYC, 2 cores, Go 1.26; see
-// BenchmarkHandoff and BenchmarkExecutions in this package): a round trip
-// through an iter.Pull coroutine costs about 62 ns, a round trip between two
-// goroutines on unbuffered channels about 250 ns, and a whole
-// writeback-restart execution is about 3x faster on coroutines. Coroutines
-// are the default; channels stay as the measured alternative.
+// BenchmarkHandoff in this package and BenchmarkExecutions in package
+// bench): a scheduling decision that switches through an iter.Pull
+// coroutine costs about 87 ns, one between two goroutines on unbuffered
+// channels about 300 ns, and a whole writeback-restart execution is about
+// 1.4x faster on coroutines (most of its decisions let the running task go
+// on, which costs no hand-off at all: Explorer.yielded). Coroutines are the
+// default; channels stay as the measured alternative.
 type Handoff uint8
 
 const (
@@ -49,6 +51,9 @@ type worker struct {
 	halted    bool
 	haltValue any
 	crashed   error
+	// schedPanic is a panic of the scheduler's code run on the task's
+	// side (Explorer.yielded), for Run to raise again.
+	schedPanic any
 }
 
 // run executes one task function to the end, turning halts, aborts and
@@ -65,6 +70,15 @@ func (w *worker) run() {
 				w.halted, w.haltValue = true, v.reason
 			case abortError:
 			default:
+				if x := t.x; x != nil && x.deciding {
+					// Not the model: the strategy or a hook of a decision
+					// taken on the task's side (Explorer.yielded). Run
+					// panics with it, as it would have taking the
+					// decision itself.
+					x.deciding = false
+					w.schedPanic = r
+					break
+				}
 				w.crashed = fmt.Errorf("task %s panicked at %q: %v\n%s", t.Name, t.label, r, debug.Stack())
 			}
 		}

@@ -105,6 +105,12 @@ type Explorer struct {
 	// execution; it never fires in a run that is not interrupted, so it
 	// does not affect determinism.
 	Interrupt func() bool
+	// AlwaysSwitch takes every decision in Run, after the running task
+	// switched back to it, even one that lets that task go on: the
+	// hand-off every decision cost before decisions were taken on the
+	// task's side (Explorer.yielded). It changes no decision; it is for
+	// measuring the hand-off (BenchmarkHandoff) and for checking that.
+	AlwaysSwitch bool
 
 	handoff  Handoff
 	strategy Strategy
@@ -129,6 +135,19 @@ type Explorer struct {
 	cutPoints int
 	// observer is the strategy, if it wants every step's footprint.
 	observer StepObserver
+
+	// The execution in progress (Run): the task that ran the last step,
+	// and why the execution ended (decide). inline lets tasks take
+	// decisions on their side (yielded); handed and next are such a
+	// decision, handed over to Run; deciding is set while a task takes
+	// one, so that a panic of the strategy is not taken for the model's.
+	last        *Task
+	end         Outcome
+	interrupted bool
+	inline      bool
+	handed      bool
+	next        *Task
+	deciding    bool
 }
 
 // StepObserver is implemented by strategies that look at what every step
@@ -144,6 +163,16 @@ type StepObserver interface {
 // first Spawn.
 func (x *Explorer) EnableFootprints() {
 	x.fp = &footprinter{}
+	x.fp.reset()
+}
+
+// EnableAccessLog makes every task report its accesses, as
+// EnableFootprints does, for a StepObserver that only needs each step's
+// footprint (the profile of the samplers): the values and observation
+// hashes behind StateKey are not kept, so StateKey is meaningless. Call it
+// before the first Spawn.
+func (x *Explorer) EnableAccessLog() {
+	x.fp = &footprinter{light: true}
 	x.fp.reset()
 }
 
@@ -262,6 +291,7 @@ func (x *Explorer) Reset() {
 	x.wakeups = 0
 	x.steps = 0
 	x.cur = nil
+	x.last, x.inline, x.handed, x.next = nil, false, false, nil
 	x.cutPoints = 0
 	if x.fp != nil {
 		x.fp.reset()
@@ -293,10 +323,29 @@ var ErrModel = errors.New("sim: the model panicked")
 // budget, and unwinds whatever is left. The tasks must have been spawned
 // after Reset. A panic in the model is returned as an error wrapping
 // ErrModel.
+//
+// Run's loop is decide (Pick the next task), beforeStep, resume the task
+// until its next scheduling point, afterStep. A decision that lets the
+// running task go on need not leave it: unless AlwaysSwitch is set, the
+// task's scheduling point (Task.Step) runs the rest of the loop on the
+// task's side (Explorer.yielded), with the same helpers, and the task only
+// suspends back to Run when the decision picked another task or ended the
+// execution, handing that decision over in x.next. Run therefore sees a
+// task come back in one of two ways:
+//
+//   - handed: the task paused at a scheduling point and has already
+//     accounted for its step (afterStep) and decided (decide); x.next is
+//     the decision, to be executed without calling Pick again;
+//   - anything else (the task went to sleep in Schedule, finished, halted
+//     or crashed): its step is not accounted for yet, and Run does
+//     afterStep and decide itself.
+//
+// Either way every step gets exactly one afterStep and every decision
+// exactly one Pick, in the order Run alone would take them.
 func (x *Explorer) Run() (Result, error) {
 	var res Result
-	var last *Task
-	steps := 0
+	x.last = nil
+	x.steps = 0
 	if x.fp != nil {
 		// Set-up is over: its state is the root, the same in every
 		// execution; from here on accesses are recorded.
@@ -304,98 +353,169 @@ func (x *Explorer) Run() (Result, error) {
 		x.fp.on = true
 		defer func() { x.fp.on = false }()
 	}
-	for {
-		x.runnable = x.runnable[:0]
-		unfinished := 0
-		for _, t := range x.tasks {
-			if t.done {
-				continue
-			}
-			unfinished++
-			if !t.blocked {
-				x.runnable = append(x.runnable, t)
-			}
-		}
-		if unfinished == 0 {
-			res.Outcome = Completed
-			break
-		}
-		if len(x.runnable) == 0 {
-			res.Outcome = Hang
-			break
-		}
-		if steps >= x.MaxSteps {
-			res.Outcome = Livelock
-			break
-		}
-		if x.Interrupt != nil && steps%InterruptEvery == InterruptEvery-1 && x.Interrupt() {
-			res.Outcome, res.Interrupted = Stopped, true
-			break
-		}
-		t := x.strategy.Pick(x.runnable, last, steps)
-		if t == nil {
-			res.Outcome = Stopped
-			break
-		}
-		if x.Record {
-			x.Decisions = append(x.Decisions, Decision{Task: int32(t.ID), Label: t.label})
-		}
-		if x.Trace != nil {
-			x.Trace(t, steps)
-		}
-		steps++
-		x.steps = steps
-		last = t
+	x.handed, x.next, x.deciding = false, nil, false
+	x.inline = !x.AlwaysSwitch
+	t := x.decide()
+	for t != nil {
+		x.beforeStep(t)
 		w := t.w
-		x.cur = t
-		if x.fp != nil {
-			// Every step needs the machine to be running: a step that
-			// oopses (Halt) writes objRunning and so conflicts with
-			// every other task's step, which it disables.
-			x.fp.cur = append(x.fp.cur[:0], Access{objRunning, OpRead})
-			if t.spawnedInRun && !t.started {
-				x.fp.cur = append(x.fp.cur, Access{objTaskSpawn | Obj(t.ID), OpRead})
-			}
-		}
-		t.started = true
 		w.resume()
-		x.cur = nil
-		if x.fp != nil {
-			// Every step extends the task's history, so that without a
-			// CutPoint no task's key repeats: the state graph is acyclic.
-			t.obs = chain(t.obs, 0x57e9)
-			if w.halted {
-				x.fp.cur = append(x.fp.cur, Access{objRunning, OpWrite})
-			}
-			if x.observer != nil {
-				x.observer.Stepped(t, x.fp.cur)
-			}
+		if x.handed {
+			// t paused at a scheduling point, accounted for the step that
+			// ended there and took the next decision: x.next (nil when the
+			// decision was to end the execution, with x.end why).
+			t, x.next, x.handed = x.next, nil, false
+			continue
 		}
-		if x.timed != nil {
-			x.timed.stepped(t)
+		if p := w.schedPanic; p != nil {
+			// The strategy (or a hook) panicked inside a decision taken
+			// on t's side, before it could hand it over; w.run caught
+			// the panic, but it is not the model's: let it go on from
+			// here, as it would have from Run.
+			w.schedPanic = nil
+			x.inline = false
+			x.unwind()
+			panic(p)
 		}
-		if x.AfterStep != nil {
-			x.AfterStep(t)
-		}
-		if x.Record {
-			x.Decisions[len(x.Decisions)-1].Stopped = t.done || t.blocked
-		}
+		// t went to sleep (Schedule), finished, halted or crashed: the
+		// step that ended is accounted for here, then the next decision
+		// taken here.
+		x.afterStep(t)
 		if w.crashed != nil {
 			err := w.crashed
 			w.crashed = nil
+			x.inline = false
 			x.unwind()
 			return res, fmt.Errorf("%w: %v", ErrModel, err)
 		}
 		if w.halted {
-			res.Outcome, res.HaltReason, res.HaltTask = Halted, w.haltValue, t
+			x.end, res.HaltReason, res.HaltTask = Halted, w.haltValue, t
 			w.halted, w.haltValue = false, nil
 			break
 		}
+		t = x.decide()
 	}
-	res.Steps = steps
+	x.inline = false
+	res.Outcome, res.Interrupted = x.end, x.interrupted
+	res.Steps = x.steps
 	res.Wakeups = x.wakeups
 	x.unwind()
 	return res, nil
+}
+
+// decide takes the decision before step x.steps: the task to run, or nil
+// with the reason the execution ends in x.end (and x.interrupted).
+func (x *Explorer) decide() *Task {
+	x.runnable = x.runnable[:0]
+	unfinished := 0
+	for _, t := range x.tasks {
+		if t.done {
+			continue
+		}
+		unfinished++
+		if !t.blocked {
+			x.runnable = append(x.runnable, t)
+		}
+	}
+	x.interrupted = false
+	switch {
+	case unfinished == 0:
+		x.end = Completed
+		return nil
+	case len(x.runnable) == 0:
+		x.end = Hang
+		return nil
+	case x.steps >= x.MaxSteps:
+		x.end = Livelock
+		return nil
+	case x.Interrupt != nil && x.steps%InterruptEvery == InterruptEvery-1 && x.Interrupt():
+		x.end, x.interrupted = Stopped, true
+		return nil
+	}
+	t := x.strategy.Pick(x.runnable, x.last, x.steps)
+	if t == nil {
+		x.end = Stopped
+	}
+	return t
+}
+
+// beforeStep starts the step of t that decide chose.
+func (x *Explorer) beforeStep(t *Task) {
+	if x.Record {
+		x.Decisions = append(x.Decisions, Decision{Task: int32(t.ID), Label: t.label})
+	}
+	if x.Trace != nil {
+		x.Trace(t, x.steps)
+	}
+	x.steps++
+	x.last = t
+	x.cur = t
+	if x.fp != nil {
+		// Every step needs the machine to be running: a step that
+		// oopses (Halt) writes objRunning and so conflicts with
+		// every other task's step, which it disables.
+		x.fp.cur = append(x.fp.cur[:0], Access{objRunning, OpRead})
+		if t.spawnedInRun && !t.started {
+			x.fp.cur = append(x.fp.cur, Access{objTaskSpawn | Obj(t.ID), OpRead})
+		}
+	}
+	t.started = true
+}
+
+// afterStep accounts for the step of t that just ended: at a scheduling
+// point, in a sleep, at the task's end or in a halt.
+func (x *Explorer) afterStep(t *Task) {
+	x.cur = nil
+	if x.fp != nil {
+		// Every step extends the task's history, so that without a
+		// CutPoint no task's key repeats: the state graph is acyclic.
+		t.obs = chain(t.obs, 0x57e9)
+		if t.w.halted {
+			x.fp.cur = append(x.fp.cur, Access{objRunning, OpWrite})
+		}
+		if x.observer != nil {
+			x.observer.Stepped(t, x.fp.cur)
+		}
+	}
+	if x.timed != nil {
+		x.timed.stepped(t)
+	}
+	if x.AfterStep != nil {
+		x.AfterStep(t)
+	}
+	if x.Record {
+		x.Decisions[len(x.Decisions)-1].Stopped = t.done || t.blocked
+	}
+}
+
+// yielded is the rest of Run's loop, run on the side of task t paused at a
+// scheduling point (Task.Step) instead of after a switch back to Run: it
+// accounts for the step that ended here and takes the next decision. It
+// reports whether that decision is t itself, whose next step has then
+// begun and which goes on without suspending; otherwise the decision is
+// handed over to Run (x.handed, x.next), and t must suspend at once.
+//
+// The decision is the one Run would take: nothing ran between the end of
+// t's step and this call, t is neither asleep nor finished (only Schedule
+// puts a task to sleep, and it suspends to Run to do so), and neither
+// halted nor crashed (those end the task's function), so afterStep and
+// decide see exactly the state they would see in Run after the switch.
+func (x *Explorer) yielded(t *Task) bool {
+	x.deciding = true
+	x.afterStep(t)
+	next := x.decide()
+	if next != t {
+		// Another task, or the end of the execution: Run executes the
+		// decision. x.handed must be set before t suspends, and it is
+		// read by Run only after resume returns, that is after the
+		// suspend: coroutine (or channel) hand-off orders the two.
+		x.handed, x.next = true, next
+		x.deciding = false
+		return false
+	}
+	x.beforeStep(t)
+	x.deciding = false
+	return true
 }
 
 // RunAlone runs task t, and only t, to its end: the set-up of a workload,

@@ -105,6 +105,9 @@ func TaskStateObj(id int) Obj { return objTaskState | Obj(id) }
 type footprinter struct {
 	// on: recording (during Run, not during set-up).
 	on bool
+	// light: only the accesses are kept (EnableAccessLog), not the values
+	// and observation hashes of the state key.
+	light bool
 	// cur is the running step's footprint.
 	cur Footprint
 	// vals: the current value of every object written this execution.
@@ -273,7 +276,9 @@ func (t *Task) read(o Obj, v uint64) {
 		return
 	}
 	f.cur = append(f.cur, Access{o, OpRead})
-	t.obs = chain(chain(t.obs, uint64(o)), v)
+	if !f.light {
+		t.obs = chain(chain(t.obs, uint64(o)), v)
+	}
 }
 
 //go:noinline
@@ -283,7 +288,9 @@ func (t *Task) write(o Obj, v uint64) {
 		return
 	}
 	f.cur = append(f.cur, Access{o, OpWrite})
-	f.set(o, v)
+	if !f.light {
+		f.set(o, v)
+	}
 }
 
 //go:noinline
@@ -293,8 +300,10 @@ func (t *Task) rmw(o Obj, seen, new uint64) {
 		return
 	}
 	f.cur = append(f.cur, Access{o, OpRMW})
-	t.obs = chain(chain(t.obs, uint64(o)), seen)
-	f.set(o, new)
+	if !f.light {
+		t.obs = chain(chain(t.obs, uint64(o)), seen)
+		f.set(o, new)
+	}
 }
 
 func (f *footprinter) set(o Obj, v uint64) {

@@ -251,10 +251,10 @@ func (t *Task) step(label string) {
 		n.step(t, label)
 		return
 	}
-	t.yield()
-}
-
-func (t *Task) yield() {
+	// Explore and timed modes: yield to the scheduler (in this function
+	// rather than a call of its own: a step that switches to Run costs a
+	// call less, and the switch is the executor's unit of cost,
+	// BenchmarkHandoff).
 	if t.alone {
 		// RunAlone: nobody else may run, so there is no decision to take.
 		return
@@ -266,6 +266,23 @@ func (t *Task) yield() {
 		// task on the worker would first finish this one's unwinding.
 		panic(errAborted)
 	}
+	// The step that ends here is over, and the scheduler's next decision
+	// is due. Taken here rather than after a switch to Run, it costs no
+	// coroutine switch when it lets t go on: the common case, a random
+	// walk preempts one point in ten. The decision sees exactly what Run
+	// would see (see Explorer.yielded): no other task can have run since
+	// t's step began, so no wake-up, spawn or sleep can be missing from
+	// the runnable set it picks from.
+	if x := t.x; x.inline && x.yielded(t) {
+		// t was picked again and its next step has begun (Record,
+		// Trace and footprint set-up done): run it.
+		return
+	}
+	// Another task was picked, or the execution ends: Run takes over
+	// with the decision already taken (x.next), and resumes t when it
+	// is picked again. Nothing happens between the decision and this
+	// suspend, so the state the decision was taken on is the state the
+	// next task starts from.
 	t.w.suspend()
 	if t.aborting {
 		panic(errAborted)
@@ -327,6 +344,15 @@ func (t *Task) Schedule(label string) {
 		t.SetState(TaskRunning)
 		return
 	}
+	// Going to sleep is not a decision this task can take on its side
+	// (yielded): it is off the run queue only once blocked is set, and
+	// the decision that follows must not count it runnable. So it
+	// suspends to Run, which accounts for the step that ended in the
+	// sleep (Decision.Stopped) and decides. The order is the kernel's:
+	// the state check above and blocked = true happen in one step, with
+	// no scheduling point between, so no WakeUp can slip in between the
+	// check and the sleep; a later WakeUp clears blocked and makes the
+	// task runnable again.
 	t.blocked = true
 	t.w.suspend()
 	if t.aborting {
