@@ -1,0 +1,416 @@
+package sim
+
+import (
+	"maps"
+	"slices"
+	"sort"
+)
+
+// Profiles: which scheduling points race.
+//
+// The samplers that aim at racy steps (PCTRacy, POS, SURW, RaceFuzz) must
+// decide before a step runs whether it can race, but a step's footprint is
+// only known once it has run. Their answer is the one the papers' tools
+// give (SURW profiles the program first; POS and RaceFuzzer instrument the
+// access about to happen): a profile. A few executions of the cell, run
+// with footprints on, record for every scheduling point (label) the
+// objects the steps starting there touched and the tasks that took them.
+// At a decision, a task's next step is predicted by the point it is paused
+// at. Two classifications come out of it:
+//
+//   - May conflict (Independent is its negation): the point's footprint
+//     conflicts with that of a point some other task took. This is what
+//     the samplers' one reduction rests on, taking an independent step at
+//     once: it is computed over the union of footprints, whether or not
+//     the two steps ever met, so that a rare step (reclaim stripping
+//     buffers, seen in 7 of 64 executions) still makes everything it
+//     touches conflict.
+//   - Racy: in some profiled execution a step at the point conflicted with
+//     an earlier step of another task that did not happen before it (a
+//     race, by vector clocks). This is where the samplers put their
+//     weight: PCTRacy's change points, SURW's counts, POS's re-draws.
+//
+// A point no profiled step started at is treated as conflicting and racy.
+// The profile is a sample: a footprint the profile never saw (a branch no
+// profiled execution took) is the one way a conflict goes unmarked. No
+// verdict rests on a profile: a sampler only finds failures, each
+// replayable, and the exhaustive search (dpor) proves their absence.
+//
+// The running state of the machine (objRunning: every step reads it, an
+// oops writes it) is left out: kept, every step would conflict with every
+// oops; but what the other tasks did before an oops does not change what
+// fired.
+
+// Point is what the profile knows about one scheduling point.
+type Point struct {
+	Label string
+	// Footprint is every object the steps starting here touched, each
+	// once, with the union of the ways it was touched.
+	Footprint Footprint
+	// Racy: some step starting here raced with another task.
+	Racy bool
+	// Independent: no point another task took conflicts with this one.
+	Independent bool
+	// tasks are the names of the tasks that took a step here.
+	tasks []string
+	// Steps is how many profiled steps started here.
+	Steps int
+}
+
+// Profile is the result of profiling a cell (Profiler).
+type Profile struct {
+	// Runs is the number of profiled executions.
+	Runs int
+	// MaxSteps and MaxRacy are the most steps, and the most racy steps,
+	// of one profiled execution; MaxTasks its most tasks.
+	MaxSteps, MaxRacy, MaxTasks int
+	points                      map[string]*Point
+	// racyByTask is, per task name, the most racy steps it took in one
+	// execution (SURW's estimate of its interesting events).
+	racyByTask map[string]int
+	pairs      []Pair
+	// races are the pairs of points whose steps raced in some profiled
+	// execution.
+	races map[Pair]bool
+}
+
+// Point returns what the profile knows about label, or nil if no profiled
+// step started there.
+func (p *Profile) Point(label string) *Point { return p.points[label] }
+
+// Racy reports whether a step starting at label is treated as racy: the
+// profile saw one race, or never saw the point.
+func (p *Profile) Racy(label string) bool {
+	pt := p.points[label]
+	return pt == nil || pt.Racy
+}
+
+// Independent reports whether a step starting at label commutes with every
+// step of every other task, as far as the profile saw.
+func (p *Profile) Independent(label string) bool {
+	pt := p.points[label]
+	return pt != nil && pt.Independent
+}
+
+// Pair is two points whose steps may conflict when two different tasks
+// take them (A <= B; A == B when two tasks at the same point conflict).
+type Pair struct{ A, B string }
+
+// Pairs are the points that may conflict, two by two, in label order.
+func (p *Profile) Pairs() []Pair { return p.pairs }
+
+// Races are the pairs of points whose steps raced in a profiled execution,
+// in label order: a subset of Pairs.
+func (p *Profile) Races() []Pair {
+	var out []Pair
+	for _, q := range p.pairs {
+		if p.races[q] {
+			out = append(out, q)
+		}
+	}
+	return out
+}
+
+// RacyTaskSteps is the most racy steps a task of that name took in one
+// profiled execution; unknown names get the most any task took.
+func (p *Profile) RacyTaskSteps(name string) int {
+	if n, ok := p.racyByTask[name]; ok {
+		return n
+	}
+	most := 0
+	for _, n := range p.racyByTask {
+		most = max(most, n)
+	}
+	return most
+}
+
+// TaskNames are the names of the profiled tasks, sorted.
+func (p *Profile) TaskNames() []string {
+	return slices.Sorted(maps.Keys(p.racyByTask))
+}
+
+// Points lists the profiled points by label.
+func (p *Profile) Points() []*Point {
+	var ps []*Point
+	for _, pt := range p.points {
+		ps = append(ps, pt)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].Label < ps[j].Label })
+	return ps
+}
+
+// RacyPoints is the number of points marked racy.
+func (p *Profile) RacyPoints() int {
+	n := 0
+	for _, pt := range p.points {
+		if pt.Racy {
+			n++
+		}
+	}
+	return n
+}
+
+// Conflicts reports whether a step starting at label a may conflict with
+// one starting at label b, by their profiled footprints; an unknown label
+// conflicts with everything.
+func (p *Profile) Conflicts(a, b string) bool {
+	pa, pb := p.points[a], p.points[b]
+	if pa == nil || pb == nil {
+		return true
+	}
+	return pa.Footprint.Conflicts(pb.Footprint)
+}
+
+// ConflictsWith reports whether footprint f (a step that ran) may conflict
+// with a step starting at label.
+func (p *Profile) ConflictsWith(f Footprint, label string) bool {
+	pt := p.points[label]
+	if pt == nil {
+		return true
+	}
+	return f.Conflicts(pt.Footprint)
+}
+
+// Profiler is a Strategy that profiles: it delegates every decision to
+// Inner and records what each step touched. The Explorer must record
+// footprints (EnableAccessLog); call Finish after every execution's Run.
+type Profiler struct {
+	Inner Strategy
+
+	prof  *Profile
+	steps []profStep
+	buf   Footprint
+	names []string
+	// hist is every profiled execution's steps, as (task name, label).
+	hist [][]namedStep
+}
+
+type namedStep struct{ task, label string }
+
+type profStep struct {
+	task       int
+	label      string
+	start, end int
+}
+
+// NewProfiler returns a profiler that lets inner decide.
+func NewProfiler(inner Strategy) *Profiler {
+	return &Profiler{Inner: inner, prof: &Profile{points: map[string]*Point{}, racyByTask: map[string]int{}, races: map[Pair]bool{}}}
+}
+
+func (p *Profiler) Begin(run int) {
+	p.steps, p.buf, p.names = p.steps[:0], p.buf[:0], p.names[:0]
+	p.Inner.Begin(run)
+}
+
+func (p *Profiler) Spawned(t *Task) {
+	p.names = append(p.names, t.Name)
+	p.Inner.Spawned(t)
+}
+
+func (p *Profiler) Pick(runnable []*Task, last *Task, step int) *Task {
+	t := p.Inner.Pick(runnable, last, step)
+	if t != nil {
+		p.steps = append(p.steps, profStep{task: t.ID, label: t.label, start: len(p.buf), end: len(p.buf)})
+	}
+	return t
+}
+
+// Stepped keeps the footprint of the step just taken.
+func (p *Profiler) Stepped(t *Task, fp Footprint) {
+	if n := len(p.steps); n > 0 && p.steps[n-1].task == t.ID {
+		for _, a := range fp {
+			if a.Obj == objRunning {
+				// Every step reads it and an oops writes it. Left out:
+				// kept, every step would race with every oops, but what
+				// the other tasks did before an oops does not change
+				// what fired.
+				continue
+			}
+			p.buf = append(p.buf, a)
+		}
+		p.steps[n-1].end = len(p.buf)
+	}
+}
+
+// objAccesses is, per object, the steps that touched it since (and
+// including) its last write: the accesses a later step can race with.
+type objAccesses struct {
+	write int   // the step of the last write, -1 if none
+	reads []int // the steps that read it since
+}
+
+// Finish adds the execution that just ran to the profile.
+//
+// A step races when it conflicts with an earlier step of another task that
+// does not happen before it: vector clocks (Lamport; Mattern, 1989) over
+// the happens-before order the steps' conflicts make, checked against each
+// object's last write and the reads since, as FastTrack and DJIT+ do
+// (Flanagan, Freund: "FastTrack", PLDI 2009). Both steps of a race are
+// marked. A conflict with a step that the task already knows of through
+// other dependences (a wait queue after the lock that ordered it) is
+// ordered, not a race: those steps are not marked for it.
+func (p *Profiler) Finish() {
+	pr := p.prof
+	pr.Runs++
+	pr.MaxSteps = max(pr.MaxSteps, len(p.steps))
+	n := len(p.names)
+	pr.MaxTasks = max(pr.MaxTasks, n)
+	h := make([]namedStep, len(p.steps))
+	for i, s := range p.steps {
+		h[i] = namedStep{p.names[s.task], s.label}
+	}
+	p.hist = append(p.hist, h)
+
+	// clock[t] is task t's vector clock; vc[i] step i's (after it ran);
+	// local[i] is step i's number within its task (1-based).
+	clock := make([][]int32, n)
+	for t := range clock {
+		clock[t] = make([]int32, n)
+	}
+	vc := make([][]int32, len(p.steps))
+	local := make([]int32, len(p.steps))
+	racy := make([]bool, len(p.steps))
+	objs := map[Obj]*objAccesses{}
+	for i, s := range p.steps {
+		c := clock[s.task]
+		c[s.task]++
+		local[i] = c[s.task]
+		fp := p.buf[s.start:s.end]
+		// Races are judged against the clock before this step's own
+		// dependences join it.
+		var pred []int
+		for _, a := range fp {
+			o := objs[a.Obj]
+			if o == nil {
+				continue
+			}
+			if o.write >= 0 {
+				pred = append(pred, o.write)
+			}
+			if a.Op&OpWrite != 0 {
+				pred = append(pred, o.reads...)
+			}
+		}
+		for _, j := range pred {
+			q := p.steps[j].task
+			if q == s.task {
+				continue
+			}
+			if c[q] < local[j] {
+				racy[i], racy[j] = true, true
+				a, b := p.steps[j].label, s.label
+				if b < a {
+					a, b = b, a
+				}
+				pr.races[Pair{a, b}] = true
+			}
+		}
+		for _, j := range pred {
+			for t, v := range vc[j] {
+				c[t] = max(c[t], v)
+			}
+		}
+		vc[i] = slices.Clone(c)
+		for _, a := range fp {
+			o := objs[a.Obj]
+			if o == nil {
+				o = &objAccesses{write: -1}
+				objs[a.Obj] = o
+			}
+			if a.Op&OpWrite != 0 {
+				o.write, o.reads = i, o.reads[:0]
+			} else if !slices.Contains(o.reads, i) {
+				o.reads = append(o.reads, i)
+			}
+		}
+	}
+	for i, s := range p.steps {
+		pt := pr.points[s.label]
+		if pt == nil {
+			pt = &Point{Label: s.label}
+			pr.points[s.label] = pt
+		}
+		pt.Steps++
+		if name := p.names[s.task]; !slices.Contains(pt.tasks, name) {
+			pt.tasks = append(pt.tasks, name)
+		}
+		for _, a := range p.buf[s.start:s.end] {
+			pt.Footprint = mergeAccess(pt.Footprint, a)
+		}
+		if racy[i] {
+			pt.Racy = true
+		}
+	}
+}
+
+// twoTasks reports whether a task of as and a different task of bs exist.
+func twoTasks(as, bs []string) bool {
+	for _, a := range as {
+		for _, b := range bs {
+			if a != b {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// mergeAccess adds a to f, once per object, with the union of the ways.
+func mergeAccess(f Footprint, a Access) Footprint {
+	for i := range f {
+		if f[i].Obj == a.Obj {
+			f[i].Op |= a.Op
+			return f
+		}
+	}
+	f = append(f, a)
+	slices.SortFunc(f, func(x, y Access) int {
+		switch {
+		case x.Obj < y.Obj:
+			return -1
+		case x.Obj > y.Obj:
+			return 1
+		}
+		return 0
+	})
+	return f
+}
+
+// Profile is what the profiled executions showed. The racy-step counts
+// (MaxRacy, RacyTaskSteps) count, in every profiled execution, the steps at
+// points the whole profile marks racy: what a sampler counts.
+func (p *Profiler) Profile() *Profile {
+	pr := p.prof
+	pr.MaxRacy = 0
+	clear(pr.racyByTask)
+	pts := pr.Points()
+	pr.pairs = pr.pairs[:0]
+	for _, pt := range pts {
+		pt.Independent = true
+	}
+	for i, a := range pts {
+		for _, b := range pts[i:] {
+			if !a.Footprint.Conflicts(b.Footprint) || !twoTasks(a.tasks, b.tasks) {
+				continue
+			}
+			a.Independent, b.Independent = false, false
+			pr.pairs = append(pr.pairs, Pair{a.Label, b.Label})
+		}
+	}
+	for _, h := range p.hist {
+		racy := 0
+		byTask := map[string]int{}
+		for _, s := range h {
+			if pr.Racy(s.label) {
+				racy++
+				byTask[s.task]++
+			}
+		}
+		pr.MaxRacy = max(pr.MaxRacy, racy)
+		for name, n := range byTask {
+			pr.racyByTask[name] = max(pr.racyByTask[name], n)
+		}
+	}
+	return pr
+}

@@ -1,0 +1,410 @@
+package sim
+
+import (
+	"math"
+	"math/rand/v2"
+)
+
+// Samplers that aim at the racy steps. Each draws every choice from a
+// generator seeded by (seed, execution number), so that an execution is
+// reproducible on its own, and each predicts a task's next step by the
+// scheduling point it is paused at, through a Profile of the cell (see
+// profile.go). A step at a point the profile found independent cannot
+// change the order of conflicting steps: it commutes
+// with every step of every other task the profile saw (see eager).
+
+// PCTRacy is PCT (Burckhardt et al., ASPLOS 2010) whose d-1 change points
+// fall only on racy steps, as in PCTWM (Gao, Yao, Rigger, Musuvathi,
+// Gupta: "Probabilistic Concurrency Testing for Weak Memory Programs",
+// ASPLOS 2023), which draws them among communication events, and taPCT
+// (Ozkan, Majumdar, Oraee: "Trace aware random testing for distributed
+// systems", OOPSLA 2019). The argument is PCT's: a bug of depth d needs
+// d-1 tasks to lose the CPU just before given steps, and every ordering
+// constraint is between two conflicting steps, so a change point is only
+// ever needed just before a racy step. Drawing change points among the
+// first k racy steps instead of the first k steps makes the guarantee
+// 1/(n·k^(d-1)) with k counting racy steps: Bound.
+//
+// As in the paper's algorithm, a change point is taken just before the
+// step it is numbered by: when the highest-priority runnable task is about
+// to take racy step number c and c is change point i, its priority drops
+// to d-i and the highest-priority task is picked again.
+type PCTRacy struct {
+	Depth int
+	// PerTask draws each change point as a task (by name, uniformly among
+	// the profiled tasks) and a racy step of that task (uniformly among
+	// the most it took in a profiled execution), instead of a racy step
+	// of the whole execution.
+	PerTask bool
+
+	prof    *Profile
+	seed    uint64
+	pcg     rand.PCG
+	rng     *rand.Rand
+	k       int
+	maxN    int
+	racy    int // racy steps taken in this execution
+	prio    []uint64
+	changes []int // racy-step number of change point i+1; -1 once taken
+	// PerTask: the task of change point i+1, and every task's racy steps
+	// so far (by ID).
+	names     []string
+	changeFor []string
+	local     []int
+}
+
+// NewPCTRacy returns racy-step PCT of depth d over a profile: change
+// points are drawn among the first prof.MaxRacy racy steps.
+func NewPCTRacy(seed uint64, depth int, prof *Profile) *PCTRacy {
+	p := &PCTRacy{Depth: depth, prof: prof, seed: seed, k: max(prof.MaxRacy, 1)}
+	p.rng = rand.New(&p.pcg)
+	return p
+}
+
+func (p *PCTRacy) Begin(run int) {
+	p.pcg.Seed(runSeed(p.seed, run))
+	p.prio, p.changes, p.racy = p.prio[:0], p.changes[:0], 0
+	p.changeFor, p.local = p.changeFor[:0], p.local[:0]
+	if p.PerTask && p.names == nil {
+		p.names = p.prof.TaskNames()
+	}
+	for i := 1; i < p.Depth; i++ {
+		if p.PerTask && len(p.names) > 0 {
+			name := p.names[p.rng.IntN(len(p.names))]
+			p.changeFor = append(p.changeFor, name)
+			p.changes = append(p.changes, p.rng.IntN(max(p.prof.RacyTaskSteps(name), 1)))
+			continue
+		}
+		p.changes = append(p.changes, p.rng.IntN(p.k))
+	}
+}
+
+func (p *PCTRacy) Spawned(t *Task) {
+	p.local = append(p.local, 0)
+	p.prio = append(p.prio, uint64(p.Depth)+1+p.rng.Uint64N(math.MaxUint32))
+	p.maxN = max(p.maxN, len(p.prio))
+}
+
+func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
+	for {
+		best := runnable[0]
+		for _, t := range runnable[1:] {
+			if p.prio[t.ID] > p.prio[best.ID] {
+				best = t
+			}
+		}
+		if !p.prof.Racy(best.label) {
+			return best
+		}
+		changed := false
+		n := p.racy
+		if len(p.changeFor) > 0 {
+			n = p.local[best.ID]
+		}
+		for i, c := range p.changes {
+			if c == n && (len(p.changeFor) == 0 || p.changeFor[i] == best.Name) {
+				// Change point i+1, just before racy step c: the task
+				// about to take it drops below every other task.
+				p.prio[best.ID] = uint64(p.Depth - (i + 1))
+				p.changes[i] = -1
+				changed = true
+			}
+		}
+		if !changed {
+			p.racy++
+			p.local[best.ID]++
+			return best
+		}
+	}
+}
+
+// Bound is the guarantee for a bug of depth Depth whose change points lie
+// on racy steps (racy as the profile marks them): PCTBound(n, k, Depth), n
+// the most tasks seen. k is the range a change point is drawn from: the
+// first MaxRacy racy steps of the execution, or with PerTask N·K, N task
+// names times K, the most racy steps one task took in a profiled
+// execution (a change point hits a given racy step j < K of a given task
+// with probability 1/(N·K_task) >= 1/(N·K)).
+func (p *PCTRacy) Bound() (prob float64, n, k int) {
+	k = p.k
+	if p.PerTask {
+		names := p.prof.TaskNames()
+		most := 1
+		for _, name := range names {
+			most = max(most, p.prof.RacyTaskSteps(name))
+		}
+		k = max(len(names), 1) * most
+	}
+	return PCTBound(p.maxN, k, p.Depth), p.maxN, k
+}
+
+// POS is partial order sampling (Yuan, Yang, Gu: "Partial Order Aware
+// Concurrency Sampling", CAV 2018). Every task's pending step has a random
+// priority; the runnable task whose pending step has the highest runs.
+// After a step e, its task's next step draws a fresh priority, and so does
+// every pending step that races with e: the priorities of steps that do
+// not race with e are kept, which is what makes POS sample partial orders
+// rather than interleavings close to uniformly (a step independent of
+// everything it could be reordered with keeps its chance). Races are
+// predicted by the profile: e's point against each pending step's point.
+//
+// A pending step at a point the profile found independent is taken at once
+// (the last task's first): it commutes with every other task's steps, so
+// taking it now loses no partial order of the conflicting steps, and it
+// saves a coroutine switch. POS has no closed-form guarantee for one bug; Bound
+// is not defined.
+type POS struct {
+	prof *Profile
+	seed uint64
+	pcg  rand.PCG
+	rng  *rand.Rand
+	prio []float64 // by task ID: the priority of its pending step
+	ran  string    // the point of the step the last task took
+}
+
+// NewPOS returns partial order sampling over a profile.
+func NewPOS(seed uint64, prof *Profile) *POS {
+	p := &POS{prof: prof, seed: seed}
+	p.rng = rand.New(&p.pcg)
+	return p
+}
+
+func (p *POS) Begin(run int) {
+	p.pcg.Seed(runSeed(p.seed, run))
+	p.prio, p.ran = p.prio[:0], ""
+}
+
+func (p *POS) Spawned(t *Task) { p.prio = append(p.prio, p.rng.Float64()) }
+
+func (p *POS) Pick(runnable []*Task, last *Task, step int) *Task {
+	if last != nil && p.ran != "" {
+		p.prio[last.ID] = p.rng.Float64()
+		if p.prof.Racy(p.ran) {
+			for _, t := range runnable {
+				if t != last && p.prof.Conflicts(p.ran, t.label) {
+					p.prio[t.ID] = p.rng.Float64()
+				}
+			}
+		}
+	}
+	t := eager(p.prof, runnable, last)
+	if t == nil {
+		t = runnable[0]
+		for _, u := range runnable[1:] {
+			if p.prio[u.ID] > p.prio[t.ID] {
+				t = u
+			}
+		}
+	}
+	p.ran = t.label
+	return t
+}
+
+// eager is the runnable task whose pending step the profile found
+// independent of every other task's steps, the last task first, or nil.
+// Taking such a step at once loses no ordering of conflicting steps: it
+// commutes with everything the others can do (Godefroid's persistent
+// sets with a singleton set, LNCS 1032, 1996).
+func eager(prof *Profile, runnable []*Task, last *Task) *Task {
+	if last != nil && !last.done && !last.blocked && prof.Independent(last.label) {
+		return last
+	}
+	for _, t := range runnable {
+		if prof.Independent(t.label) {
+			return t
+		}
+	}
+	return nil
+}
+
+// SURW is the selectively uniform random walk (Zhao, Wolff, Mathur,
+// Roychoudhury: "Selectively Uniform Concurrency Testing", ASPLOS 2025).
+// A uniform random walk picks, at each step, a task with probability
+// proportional to the steps it has left, which samples the interleavings
+// of tasks that never block uniformly (each interleaving of counts n_i has
+// probability Π n_i! / (Σ n_i)!). SURW applies the rule to the interesting
+// steps only, here the racy ones: each task is weighted by the racy steps
+// it has left, estimated by the profile (the most one task of that name
+// took in a profiled execution), and a pending step the profile found
+// independent runs at once (as in POS above). A task whose estimate ran
+// out keeps weight 1, so that every interleaving stays possible. Blocking
+// and estimates make the distribution only close to uniform; Bound is not
+// defined.
+type SURW struct {
+	prof *Profile
+	seed uint64
+	pcg  rand.PCG
+	rng  *rand.Rand
+	left []int // by task ID: racy steps left, as estimated
+}
+
+// NewSURW returns the selectively uniform random walk over a profile.
+func NewSURW(seed uint64, prof *Profile) *SURW {
+	s := &SURW{prof: prof, seed: seed}
+	s.rng = rand.New(&s.pcg)
+	return s
+}
+
+func (s *SURW) Begin(run int) {
+	s.pcg.Seed(runSeed(s.seed, run))
+	s.left = s.left[:0]
+}
+
+func (s *SURW) Spawned(t *Task) { s.left = append(s.left, s.prof.RacyTaskSteps(t.Name)) }
+
+func (s *SURW) Pick(runnable []*Task, last *Task, step int) *Task {
+	if t := eager(s.prof, runnable, last); t != nil {
+		return t
+	}
+	total := 0
+	for _, t := range runnable {
+		total += s.weight(t)
+	}
+	r := s.rng.IntN(total)
+	t := runnable[len(runnable)-1]
+	for _, u := range runnable {
+		if w := s.weight(u); r < w {
+			t = u
+			break
+		} else {
+			r -= w
+		}
+	}
+	if s.prof.Racy(t.label) && s.left[t.ID] > 0 {
+		s.left[t.ID]--
+	}
+	return t
+}
+
+// weight is a task's racy steps left, at least 1: a task that took more
+// racy steps than the profile's estimate stays possible (Γ-completeness:
+// every interleaving keeps a non-zero probability).
+func (s *SURW) weight(t *Task) int { return max(s.left[t.ID], 1) }
+
+// RaceFuzz is race-directed random testing (Sen: "Race Directed Random
+// Testing of Concurrent Programs", PLDI 2008). Each execution picks one
+// pair of points that may conflict (Profile.Pairs, uniformly) and runs a
+// random walk (preempting with probability Preempt at each point) in
+// which a task about to take a step at either point is postponed: it does
+// not run while another task can. When a second task arrives at the
+// pair's other point (or, for a pair of one point, at the same point), the
+// race is real: one of the two steps, drawn at random, runs, and the other
+// stays postponed, so that each order of the race is taken with
+// probability 1/2 wherever the walk brings the tasks together. When every
+// runnable task
+// is postponed, one of them, drawn at random, is let go: postponing never
+// deadlocks an execution.
+//
+// The point of postponing is the window: a step held at one side of a race
+// waits, for as long as the others can run, for its partner, which is how
+// a completion delayed before its wake-up meets a waiter that queued after
+// the page was reused. Every failure it finds is a real execution of the
+// model, replayable by its schedule; like the paper's, it has no
+// probability bound.
+type RaceFuzz struct {
+	Preempt float64
+
+	prof *Profile
+	seed uint64
+	pcg  rand.PCG
+	rng  *rand.Rand
+	pair Pair
+	// released is, by task ID, the point a task was let go at: it is not
+	// postponed again until it has taken that step.
+	released []string
+}
+
+// NewRaceFuzz returns race-directed random testing over a profile.
+func NewRaceFuzz(seed uint64, preempt float64, prof *Profile) *RaceFuzz {
+	r := &RaceFuzz{Preempt: preempt, prof: prof, seed: seed}
+	r.rng = rand.New(&r.pcg)
+	return r
+}
+
+func (r *RaceFuzz) Begin(run int) {
+	r.pcg.Seed(runSeed(r.seed, run))
+	r.released = r.released[:0]
+	r.pair = Pair{}
+	if ps := r.prof.Pairs(); len(ps) > 0 {
+		r.pair = ps[r.rng.IntN(len(ps))]
+	}
+}
+
+func (r *RaceFuzz) Spawned(t *Task) { r.released = append(r.released, "") }
+
+// Pair is the pair of points the current execution aims at.
+func (r *RaceFuzz) Pair() Pair { return r.pair }
+
+func (r *RaceFuzz) at(t *Task) bool {
+	return t.label == r.pair.A || t.label == r.pair.B
+}
+
+func (r *RaceFuzz) postponed(t *Task) bool {
+	if r.released[t.ID] != "" {
+		if r.released[t.ID] == t.label {
+			return false
+		}
+		r.released[t.ID] = "" // took the step it was let go for
+	}
+	return r.at(t)
+}
+
+// partners reports whether t and u wait at the two points of the pair.
+func (r *RaceFuzz) partners(t, u *Task) bool {
+	return (t.label == r.pair.A && u.label == r.pair.B) || (t.label == r.pair.B && u.label == r.pair.A)
+}
+
+func (r *RaceFuzz) Pick(runnable []*Task, last *Task, step int) *Task {
+	if r.pair.A == "" {
+		return r.walk(runnable, last)
+	}
+	// A race met: a postponed task and another arriving at the pair's
+	// other point. As in the paper, one of the two steps, drawn at
+	// random, runs; the other stays postponed, to meet the next partner
+	// or be let go.
+	for i, t := range runnable {
+		if !r.postponed(t) {
+			continue
+		}
+		for _, u := range runnable[i+1:] {
+			if r.postponed(u) && r.partners(t, u) {
+				if r.rng.IntN(2) == 1 {
+					t = u
+				}
+				r.released[t.ID] = t.label
+				return t
+			}
+		}
+	}
+	free := 0
+	for _, t := range runnable {
+		if !r.postponed(t) {
+			free++
+		}
+	}
+	if free == 0 {
+		t := runnable[r.rng.IntN(len(runnable))]
+		r.released[t.ID] = t.label
+		return t
+	}
+	if last != nil && !last.done && !last.blocked && !r.postponed(last) && r.rng.Float64() >= r.Preempt {
+		return last
+	}
+	i := r.rng.IntN(free)
+	for _, t := range runnable {
+		if !r.postponed(t) {
+			if i == 0 {
+				return t
+			}
+			i--
+		}
+	}
+	panic("unreachable")
+}
+
+func (r *RaceFuzz) walk(runnable []*Task, last *Task) *Task {
+	if last != nil && !last.done && !last.blocked && r.rng.Float64() >= r.Preempt {
+		return last
+	}
+	return runnable[r.rng.IntN(len(runnable))]
+}

@@ -1,0 +1,260 @@
+package sim
+
+import (
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"testing"
+)
+
+// profileToy profiles a toy program as package bench profiles a cell:
+// random-walk executions with the access log on.
+func profileToy(t *testing.T, p toyProgram, runs int) *Profile {
+	t.Helper()
+	pr := NewProfiler(NewRandom(7, 0.5))
+	x := NewExplorer(pr, HandoffCoroutine)
+	defer x.Close()
+	x.EnableAccessLog()
+	for range runs {
+		x.Reset()
+		m := &toyMem{v: make([]int, p.mem)}
+		p.spawn(x, m)
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		pr.Finish()
+	}
+	return pr.Profile()
+}
+
+func samplers(prof *Profile, seed uint64) map[string]Strategy {
+	return map[string]Strategy{
+		"pct-racy": NewPCTRacy(seed, 3, prof),
+		"pos":      NewPOS(seed, prof),
+		"surw":     NewSURW(seed, prof),
+		"racefuzz": NewRaceFuzz(seed, 0.1, prof),
+	}
+}
+
+// samplerFinal is what a sampler must not lose: the final state of an
+// execution that ends, and the oops of one that halts. How far the other
+// tasks got before an oops is not: the profile leaves the machine's
+// running state out (see Profiler.Stepped), so a step no task races with
+// may be taken before an oops that brute force also lets cut it off.
+func samplerFinal(res Result, m *toyMem) string {
+	if res.Outcome == Halted {
+		return fmt.Sprint(res.Outcome, " ", res.HaltReason, " by ", res.HaltTask.Name)
+	}
+	return toyFinal(res, m)
+}
+
+// bruteFinals is bruteForce's set under samplerFinal.
+func bruteFinals(t *testing.T, p toyProgram) map[string]bool {
+	d := NewDFS(1 << 20)
+	x := NewExplorer(d, HandoffCoroutine)
+	defer x.Close()
+	finals := map[string]bool{}
+	for {
+		x.Reset()
+		if d.Exhausted() {
+			return finals
+		}
+		m := &toyMem{v: make([]int, p.mem)}
+		p.spawn(x, m)
+		res, err := x.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		finals[samplerFinal(res, m)] = true
+	}
+}
+
+// TestSamplersReachEveryOutcome: on every toy program, each sampler
+// reaches every final state and every oops brute force reaches: taking
+// the steps the profile saw no race at at once, and predicting races by
+// point, loses no outcome.
+func TestSamplersReachEveryOutcome(t *testing.T) {
+	for _, p := range toyPrograms {
+		want := bruteFinals(t, p)
+		prof := profileToy(t, p, 64)
+		for name, s := range samplers(prof, 1) {
+			t.Run(p.name+"/"+name, func(t *testing.T) {
+				x := NewExplorer(s, HandoffCoroutine)
+				defer x.Close()
+				got := map[string]bool{}
+				for range 20000 {
+					x.Reset()
+					m := &toyMem{v: make([]int, p.mem)}
+					p.spawn(x, m)
+					res, err := x.Run()
+					if err != nil {
+						t.Fatal(err)
+					}
+					got[samplerFinal(res, m)] = true
+					if len(got) == len(want) {
+						break
+					}
+				}
+				for f := range want {
+					if !got[f] {
+						t.Errorf("never reached %s (reached %v)", f, slices.Sorted(maps.Keys(got)))
+					}
+				}
+				for f := range got {
+					if !want[f] {
+						t.Errorf("reached %s, which brute force does not", f)
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSamplersDeterministic: the same seed gives the same executions, and
+// an execution depends only on its number (a batch split into parts runs
+// the same executions).
+func TestSamplersDeterministic(t *testing.T) {
+	p := toyPrograms[0]
+	prof := profileToy(t, p, 64)
+	run := func(s Strategy, first, n int) []string {
+		x := NewExplorer(s, HandoffCoroutine)
+		defer x.Close()
+		x.Record = true
+		x.SetRun(first)
+		var out []string
+		for range n {
+			x.Reset()
+			p.spawn(x, &toyMem{v: make([]int, p.mem)})
+			if _, err := x.Run(); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, fmt.Sprint(x.Segments()))
+		}
+		return out
+	}
+	for name := range samplers(prof, 1) {
+		a := run(samplers(prof, 9)[name], 0, 40)
+		b := run(samplers(prof, 9)[name], 0, 40)
+		c := run(samplers(prof, 9)[name], 25, 15)
+		if !slices.Equal(a, b) {
+			t.Errorf("%s: two runs with seed 9 differ", name)
+		}
+		if !slices.Equal(a[25:], c) {
+			t.Errorf("%s: executions 25..39 run on their own differ from the batch's", name)
+		}
+		if d := run(samplers(prof, 10)[name], 0, 40); slices.Equal(a, d) {
+			t.Errorf("%s: seeds 9 and 10 give the same executions", name)
+		}
+	}
+}
+
+// TestSURWUniform: two tasks that never block, three conflicting stores
+// each: the profile's counts are exact, and SURW samples each of the
+// C(6,3) = 20 interleavings with probability 1/20 (chi-square test at
+// the 0.1% level, 19 degrees of freedom).
+func TestSURWUniform(t *testing.T) {
+	p := toyProgram{"two-by-three", 1, func(x *Explorer, m *toyMem) {
+		for i := range 2 {
+			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
+				for k := range 3 {
+					m.store(t, 0, 10*i+k)
+				}
+			})
+		}
+	}}
+	prof := profileToy(t, p, 64)
+	if got := prof.RacyTaskSteps("w0"); got != 3 {
+		t.Fatalf("profile: w0 has %d racy steps, want 3", got)
+	}
+	x := NewExplorer(NewSURW(3, prof), HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	const n = 20000
+	count := map[string]int{}
+	for range n {
+		x.Reset()
+		p.spawn(x, &toyMem{v: make([]int, p.mem)})
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var order []byte
+		for _, d := range x.Decisions {
+			if d.Label == "store0" {
+				order = append(order, byte('0'+d.Task))
+			}
+		}
+		count[string(order)]++
+	}
+	if len(count) != 20 {
+		t.Fatalf("%d interleavings of the stores, want 20: %v", len(count), count)
+	}
+	chi := 0.0
+	for _, c := range count {
+		d := float64(c) - n/20.0
+		chi += d * d / (n / 20.0)
+	}
+	// The 99.9th percentile of chi-square with 19 degrees of freedom.
+	if chi > 43.82 {
+		t.Errorf("chi-square %.1f over 20 interleavings: not uniform: %v", chi, count)
+	}
+	// The random walk is not uniform here: the same test tells them apart.
+	x.SetStrategy(NewRandom(3, 1))
+	rc := map[string]int{}
+	for range n {
+		x.Reset()
+		p.spawn(x, &toyMem{v: make([]int, p.mem)})
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var order []byte
+		for _, d := range x.Decisions {
+			if d.Label == "store0" {
+				order = append(order, byte('0'+d.Task))
+			}
+		}
+		rc[string(order)]++
+	}
+	rchi := 0.0
+	for _, c := range rc {
+		d := float64(c) - n/20.0
+		rchi += d * d / (n / 20.0)
+	}
+	if rchi < 43.82 {
+		t.Errorf("the random walk passed the uniformity test (chi-square %.1f): the test cannot tell", rchi)
+	}
+}
+
+// TestPCTRacyBound: on the lost-update program, every final state PCT of
+// depth 3 can reach is reached at least as often as racy-step PCT's bound
+// promises, less three standard errors.
+func TestPCTRacyBound(t *testing.T) {
+	p := toyPrograms[0]
+	prof := profileToy(t, p, 64)
+	s := NewPCTRacy(5, 3, prof)
+	x := NewExplorer(s, HandoffCoroutine)
+	defer x.Close()
+	const n = 40000
+	count := map[string]int{}
+	for range n {
+		x.Reset()
+		m := &toyMem{v: make([]int, p.mem)}
+		p.spawn(x, m)
+		res, err := x.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		count[toyFinal(res, m)]++
+	}
+	bound, _, k := s.Bound()
+	if k != prof.MaxRacy || bound <= 0 {
+		t.Fatalf("bound %g over k=%d, want k=%d", bound, k, prof.MaxRacy)
+	}
+	for f := range bruteForce(t, p) {
+		got := float64(count[f]) / n
+		se := math.Sqrt(bound * (1 - bound) / n)
+		if got < bound-3*se {
+			t.Errorf("%s: reached in %.2g of executions, below the bound %.2g", f, got, bound)
+		}
+	}
+}
