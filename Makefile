@@ -17,7 +17,7 @@ LABEL := $(shell date -u +%Y%m%dT%H%M%SZ)
 endif
 OUT := results/$(LABEL)
 
-.PHONY: all test bench bench-verify bench-scale build fuzz clean
+.PHONY: all test bench bench-verify bench-scale bench-hunt hunt build fuzz clean
 
 all: test
 
@@ -36,6 +36,7 @@ test:
 	$(GO) test -run '^$$' -fuzz FuzzReadManifest -fuzztime 5s ./bench
 	$(GO) test -run '^$$' -fuzz FuzzBenchFile -fuzztime 5s ./bench
 	$(GO) test -run '^$$' -fuzz FuzzFlagValues -fuzztime 5s ./cmd/pagelab
+	$(GO) test -run '^$$' -fuzz FuzzParseStrategy -fuzztime 5s ./hunt
 
 # The standard matrix (every workload under its fix variants: races
 # explored RUNS times, latency workloads timed COUNT times at CPUS simulated
@@ -60,12 +61,25 @@ bench-verify:
 bench-scale:
 	$(GO) test -run '^$$' -bench BenchmarkBenchScaling -benchtime 1x ./cmd/pagelab
 
+# The README's search-power table (pagelab hunt): every seed failure id
+# under every sampler, 100,000 executions per rate and the time to the
+# first failure over 100 seeds; its Markdown goes to results/hunt.md.
+hunt: build
+	./pagelab hunt -runs 100000 -seeds 100 -markdown results/hunt.md
+
+# The time to the first failure of every seed under its workload's default
+# strategy, over 100 seeds on one core, beside the bare hand-off (target:
+# a median under 5 ms).
+bench-hunt:
+	GOMAXPROCS=1 $(GO) test -run '^$$' -bench BenchmarkFirstFailure -benchtime 100x ./hunt
+
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseSchedule -fuzztime 5m ./sim
 	$(GO) test -run '^$$' -fuzz FuzzReadRecords -fuzztime 5m ./bench
 	$(GO) test -run '^$$' -fuzz FuzzReadManifest -fuzztime 5m ./bench
 	$(GO) test -run '^$$' -fuzz FuzzBenchFile -fuzztime 5m ./bench
 	$(GO) test -run '^$$' -fuzz FuzzFlagValues -fuzztime 5m ./cmd/pagelab
+	$(GO) test -run '^$$' -fuzz FuzzParseStrategy -fuzztime 5m ./hunt
 
 clean:
 	rm -f pagelab

@@ -17,7 +17,7 @@ import (
 // they measure).
 func Splittable(cfg *Config) bool {
 	switch cfg.Strategy {
-	case "random", "pct", "timed":
+	case "random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "timed":
 		return true
 	}
 	return false
@@ -314,7 +314,7 @@ func (c *Cell) Merge(p *Cell) error {
 	c.Steps += p.Steps
 	c.MaxStepsIn = max(c.MaxStepsIn, p.MaxStepsIn)
 	c.Wakeups += p.Wakeups
-	if c.Strategy == "pct" {
+	if HasDepth(c.Strategy) {
 		c.PCTN = max(c.PCTN, p.PCTN)
 		c.PCTK = max(c.PCTK, p.PCTK)
 		c.PCTBound = sim.PCTBound(c.PCTN, c.PCTK, c.Depth)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"strconv"
+	"strings"
 
 	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
@@ -16,7 +17,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "dfs", "dpor", "timed", "native"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "dfs", "dpor", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -24,7 +25,7 @@ type Config struct {
 	Workload *workloads.Workload
 	Params   workloads.Values
 	Variant  *fixes.Variant
-	Strategy string  // "random" or "pct"
+	Strategy string  // one of Strategies
 	Depth    int     // PCT depth
 	Preempt  float64 // random: preemption probability at each point
 	Seed     uint64
@@ -49,10 +50,16 @@ type Config struct {
 	Timeout int64
 	// Progress, if set, is called after every execution.
 	Progress func(done int)
+	// Until, if set, is asked after every execution whether the cell has
+	// what it runs for (a hunt's first failure): then it ends there.
+	Until func(c *Cell) bool
 }
 
 // DefaultPreempt is the random strategy's default preemption probability.
 const DefaultPreempt = 0.1
+
+// DefaultDepth is PCT's default bug depth (pct, pct-racy).
+const DefaultDepth = 3
 
 // DefaultMaxSteps bounds one execution (livelock beyond);
 // DefaultTimedMaxSteps is the bound for the long executions of timed runs.
@@ -221,6 +228,14 @@ var ErrInterrupted = errors.New("interrupted")
 func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	var strat sim.Strategy
 	var pct *sim.PCT
+	var rpct *sim.PCTRacy
+	var prof *sim.Profile
+	if Profiled(cfg.Strategy) {
+		var err error
+		if prof, err = CellProfile(cfg); err != nil {
+			return nil, err
+		}
+	}
 	var timed *sim.Timed
 	var dfs *sim.DFS
 	var dpor *sim.DPOR
@@ -230,6 +245,16 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	case "pct":
 		pct = sim.NewPCT(cfg.Seed, cfg.Depth, cfg.Workload.StepsEstimate)
 		strat = pct
+	case "pct-racy", "pct-task":
+		rpct = sim.NewPCTRacy(cfg.Seed, cfg.Depth, prof)
+		rpct.PerTask = cfg.Strategy == "pct-task"
+		strat = rpct
+	case "pos":
+		strat = sim.NewPOS(cfg.Seed, prof)
+	case "surw":
+		strat = sim.NewSURW(cfg.Seed, prof)
+	case "racefuzz":
+		strat = sim.NewRaceFuzz(cfg.Seed, cfg.Preempt, prof)
 	case "dfs":
 		dfs = sim.NewDFS(cfg.Depth)
 		if cfg.Parts > 1 {
@@ -251,7 +276,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		timed = sim.NewTimed(cfg.Seed, cfg.CPUs, cfg.Costs)
 		strat = timed
 	default:
-		return nil, fmt.Errorf("unknown strategy %q (valid: random, pct, dfs, dpor, timed, native)", cfg.Strategy)
+		return nil, fmt.Errorf("unknown strategy %q (valid: %s)", cfg.Strategy, strings.Join(Strategies, ", "))
 	}
 	if cfg.Strategy == "native" {
 		return runNative(cfg, stop)
@@ -277,7 +302,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
 		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), From: cfg.First, Planned: cfg.Runs,
 	}
-	if pct != nil || dfs != nil {
+	if pct != nil || rpct != nil || dfs != nil {
 		c.Depth = cfg.Depth
 	}
 	if timed != nil {
@@ -324,10 +349,16 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		if cfg.Progress != nil {
 			cfg.Progress(c.Runs)
 		}
+		if cfg.Until != nil && cfg.Until(c) {
+			break
+		}
 	}
 	c.summarize()
 	if pct != nil {
 		c.PCTBound, c.PCTN, c.PCTK = pct.Bound()
+	}
+	if rpct != nil {
+		c.PCTBound, c.PCTN, c.PCTK = rpct.Bound()
 	}
 	return c, err
 }

@@ -106,6 +106,9 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 	fired := failureColumns(rs)[w]
 	ids := summaryColumns(rs)
 	fmt.Fprintf(b, "\n== %s: failing runs (%s, %d runs per fix) ==\n", w, strategyLine(base), base.Runs)
+	if note := SamplerNote(w, base.Strategy); note != "" {
+		wrapWords(b, "", strings.Fields(note))
+	}
 	if len(ids) == 0 {
 		fmt.Fprintf(b, "No failure fired under any variant. With %d runs, the rule of three\nbounds each failure's per-run probability by %.2g (95%%).\n", base.Runs, RuleOfThree(base.Runs))
 		writeSearchCells(b, rs)
@@ -290,8 +293,8 @@ func writeCutShort(b *strings.Builder, rs []*Record) {
 }
 
 func strategyLine(r *Record) string {
-	if r.Strategy == "pct" {
-		return fmt.Sprintf("pct depth %d, seed %d", r.Depth, r.Seed)
+	if HasDepth(r.Strategy) {
+		return fmt.Sprintf("%s depth %d, seed %d", r.Strategy, r.Depth, r.Seed)
 	}
 	return fmt.Sprintf("%s, seed %d", r.Strategy, r.Seed)
 }

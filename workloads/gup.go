@@ -73,6 +73,8 @@ var GupDioBuffers = &Workload{
 	},
 	Fixes:         gupFamily,
 	StepsEstimate: 100,
+	Sampler:       "pct-racy",
+	SamplerWhy:    "it fires race C1's bug-no-buffers 5x as often per execution as the random walk (README, pagelab hunt)",
 	Setup:         gupSetup,
 }
 

@@ -51,6 +51,27 @@ type Workload struct {
 	// TimedMaxSteps, if set, is the step budget of one timed execution
 	// (livelock beyond) instead of the harness's default.
 	TimedMaxSteps int
+	// Sampler is the strategy run and bench use for a race workload
+	// unless -strategy says otherwise: the one the hunt table (README,
+	// `pagelab hunt`) shows finds this workload's seed failures fastest;
+	// SamplerWhy says so in one line. Empty: the random walk.
+	Sampler    string
+	SamplerWhy string
+	// SamplerDepth is the Sampler's depth if it is a PCT variant (0: the
+	// harness's default).
+	SamplerDepth int
+}
+
+// DefaultStrategy is the strategy of a run or bench that names none: timed
+// for a latency workload, else the workload's Sampler, else random.
+func (w *Workload) DefaultStrategy() string {
+	switch {
+	case w.Latency:
+		return "timed"
+	case w.Sampler != "":
+		return w.Sampler
+	}
+	return "random"
 }
 
 // CPUs is the parameter the harness sets to the number of simulated CPUs of

@@ -35,6 +35,9 @@ var WritebackRestart = &Workload{
 	},
 	Fixes:         writebackFamily,
 	StepsEstimate: 80,
+	Sampler:       "pct-task",
+	SamplerDepth:  6,
+	SamplerWhy:    "at depth 6 it fires race A's bug-writeback 7x as often per execution as the random walk, first failure in a median 1.5 ms (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			inode := k.NewInode()
@@ -107,6 +110,9 @@ var WritebackReuse = &Workload{
 	},
 	Fixes:         writebackFamily,
 	StepsEstimate: 150,
+	Sampler:       "pct-task",
+	SamplerDepth:  6,
+	SamplerWhy:    "at depth 6 it fires race B's bad-page 4.7x as often per execution as the random walk and reaches vm-bug-tail, which the walk never does in 100,000 (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			f1, f2, f3 := k.NewInode(), k.NewInode(), k.NewInode()

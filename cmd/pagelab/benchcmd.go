@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -115,8 +116,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 				}
 				continue
 			}
-			cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: "random",
-				Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs})
+			cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: wl.DefaultStrategy(),
+				Depth: cmp.Or(wl.SamplerDepth, bench.DefaultDepth), Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs})
 		}
 	}
 

@@ -34,7 +34,7 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-var commands = []string{"list", "run", "verify", "replay", "diagram", "bench", "merge", "submit", "compare", "plot"}
+var commands = []string{"list", "run", "verify", "hunt", "replay", "diagram", "bench", "merge", "submit", "compare", "plot"}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	err := dispatch(args, stdout, stderr)
@@ -56,6 +56,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdRun(args[1:], stdout, stderr)
 	case "verify":
 		return cmdVerify(args[1:], stdout, stderr)
+	case "hunt":
+		return cmdHunt(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout)
 	case "diagram":
@@ -123,6 +125,9 @@ func cmdList(args []string, w io.Writer) error {
 	for _, wl := range workloads.All() {
 		listEntry(&b, wl.ID, wl.Desc)
 		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", wrap(strings.Join(wl.Fixes, " "), 50, 30))
+		if wl.Sampler != "" {
+			fmt.Fprintf(&b, "  %-20s default strategy: %s\n", "", wl.Sampler)
+		}
 		for _, p := range wl.Params {
 			fmt.Fprintf(&b, "  %-20s -param %s=%d (%d..%d)\n  %-20s   %s\n", "", p.Name, p.Default, p.Min, p.Max, "", wrap(p.Desc, 54, 25))
 		}
@@ -246,12 +251,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
 	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 6 for timed and native runs")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
-	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, dfs, dpor, timed or native (default timed for latency workloads)")
+	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, pct-racy, pos, surw, racefuzz, dfs, dpor, timed or native (default: the workload's, see pagelab list; timed for latency workloads)")
 	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts; native: GOMAXPROCS values; comma-separated (1 to 256)")
 	fs.StringVar(&f.inject, "inject", "", "native: delays at scheduling points, label=ns,... (widens race windows)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
 	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
-	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d (1 to 10)")
+	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task (1 to 10; without -strategy, the workload's default sampler's depth)")
 	fs.IntVar(&f.preemptions, "preemptions", 2, "dfs: preemption bound (0 to 10)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
 	fs.StringVar(&f.params, "param", "", "workload parameters name=value,name=value")
@@ -433,8 +438,11 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				runs = 10_000_000 // a safety limit: dfs stops when exhausted
 			}
 		}
-		if wl.Latency && !f.set["strategy"] {
-			strategy = "timed"
+		if !f.set["strategy"] {
+			strategy = wl.DefaultStrategy()
+			if strategy == wl.Sampler && wl.SamplerDepth > 0 && !f.set["depth"] {
+				depth = wl.SamplerDepth
+			}
 		}
 		maxSteps := f.maxSteps
 		if strategy == "native" && !f.set["runs"] {

@@ -197,7 +197,7 @@ func TestBadInput(t *testing.T) {
 
 	validWorkloads := strings.Join(workloads.IDs(), ", ")
 	const (
-		validCommands = "valid: list, run, verify, replay"
+		validCommands = "valid: list, run, verify, hunt, replay"
 		validFixes    = "valid: baseline, v5.8, fair-handoff, hold-ref, loop-wait, no-waiters-check, wait-to-set, folio"
 	)
 	wl := []string{"run", "-workload", "writeback-restart"}
@@ -224,6 +224,15 @@ func TestBadInput(t *testing.T) {
 		{"unknown strategy", runWith("-strategy", "foo"), []string{`unknown strategy "foo"`, "valid: random, pct"}},
 		{"depth 0", runWith("-depth", "0"), []string{"-depth 0 out of range", "1 to 10"}},
 		{"depth 11", runWith("-strategy", "pct", "-depth", "11"), []string{"-depth 11 out of range", "1 to 10"}},
+		{"hunt unknown target", []string{"hunt", "-target", "race-z"}, []string{`unknown target "race-z"`, "valid: all, race-a,"}},
+		{"hunt unknown strategy", []string{"hunt", "-strategy", "random,dfs"}, []string{`unknown strategy "dfs"`, "valid: random, pct, pct-racy, pct-task, pos, surw, racefuzz"}},
+		{"hunt depth of pos", []string{"hunt", "-strategy", "pos:3"}, []string{`strategy "pos:3": pos takes no depth`}},
+		{"hunt strategy depth 0", []string{"hunt", "-strategy", "pct:0"}, []string{`strategy "pct:0": depth "0" out of range`}},
+		{"hunt runs 0", []string{"hunt", "-runs", "0"}, []string{"-runs 0 out of range"}},
+		{"hunt seeds 0", []string{"hunt", "-seeds", "0"}, []string{"-seeds 0 out of range"}},
+		{"hunt depth 11", []string{"hunt", "-depth", "11"}, []string{"-depth 11 out of range"}},
+		{"hunt j 0", []string{"hunt", "-j", "0"}, []string{"-j 0 out of range"}},
+		{"hunt argument", []string{"hunt", "extra"}, []string{`unexpected argument "extra"`}},
 		{"preempt 0", runWith("-preempt", "0"), []string{"-preempt 0 out of range"}},
 		{"preempt 1.5", runWith("-preempt", "1.5"), []string{"-preempt 1.5 out of range"}},
 		{"preempt NaN", runWith("-preempt", "NaN"), []string{"-preempt NaN out of range"}},

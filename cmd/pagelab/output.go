@@ -40,13 +40,16 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 		return
 	}
 	fmt.Fprintf(b, "%s  strategy=%s", c0.Workload, c0.Strategy)
-	if c0.Strategy == "pct" {
+	if bench.HasDepth(c0.Strategy) {
 		fmt.Fprintf(b, " depth=%d", c0.Depth)
 	}
 	if c0.Strategy == "dfs" {
 		fmt.Fprintf(b, " preemptions<=%d", c0.Depth)
 	}
 	fmt.Fprintf(b, " seed=%d", c0.Seed)
+	if note := bench.SamplerNote(c0.Workload, c0.Strategy); note != "" {
+		fmt.Fprintf(b, "\n%s", wrap(note, 72, 0))
+	}
 	if len(c0.Params) > 0 {
 		fmt.Fprintf(b, "\nparameters: %s", wrap(strings.Join(c0.Params, " "), 68, 12))
 	}

@@ -1,0 +1,98 @@
+package bench
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// ProfileRuns is the number of executions a cell's profile takes, and
+// ProfileSeed their seed: the profile is a property of the cell (its
+// workload, parameters and fix), not of the seed the user gives, so every
+// seed, part and shard of a cell samples with the same profile.
+const (
+	ProfileRuns        = 64
+	ProfileSeed uint64 = 0x70f11e
+)
+
+// Profiled reports whether a strategy samples over a cell's profile.
+func Profiled(strategy string) bool {
+	switch strategy {
+	case "pct-racy", "pct-task", "pos", "surw", "racefuzz":
+		return true
+	}
+	return false
+}
+
+// HasDepth reports whether a strategy takes PCT's depth (-depth).
+func HasDepth(strategy string) bool {
+	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task"
+}
+
+var profiles sync.Map // profileKey → *profileEntry
+
+type profileEntry struct {
+	once sync.Once
+	prof *sim.Profile
+	err  error
+}
+
+func profileKey(cfg *Config) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s/%s/%d", cfg.Workload.ID, cfg.Variant.ID, cfg.MaxSteps)
+	names := slices.Sorted(maps.Keys(cfg.Params))
+	for _, n := range names {
+		fmt.Fprintf(&b, "/%s=%d", n, cfg.Params[n])
+	}
+	return b.String()
+}
+
+// CellProfile is the profile of cfg's cell: ProfileRuns random-walk
+// executions with footprints on (half preempting at each point with
+// probability 0.1, half with 0.5), seeded by ProfileSeed. It is computed
+// once per process and cell.
+func CellProfile(cfg *Config) (*sim.Profile, error) {
+	e, _ := profiles.LoadOrStore(profileKey(cfg), &profileEntry{})
+	pe := e.(*profileEntry)
+	pe.once.Do(func() { pe.prof, pe.err = buildProfile(cfg) })
+	return pe.prof, pe.err
+}
+
+func buildProfile(cfg *Config) (*sim.Profile, error) {
+	slow := sim.NewRandom(ProfileSeed, DefaultPreempt)
+	fast := sim.NewRandom(ProfileSeed+1, 0.5)
+	p := sim.NewProfiler(slow)
+	c := *cfg
+	c.Progress = nil
+	r := newRunner(&c, p)
+	defer r.x.Close()
+	r.x.EnableAccessLog()
+	for i := range ProfileRuns {
+		p.Inner = slow
+		if i%2 == 1 {
+			p.Inner = fast
+		}
+		r.x.SetRun(i / 2)
+		if _, err := r.exec(); err != nil {
+			return nil, fmt.Errorf("%s/%s profile: %w", cfg.Workload.ID, cfg.Variant.ID, err)
+		}
+		p.Finish()
+	}
+	return p.Profile(), nil
+}
+
+// SamplerNote is the one line that says why strategy is workload's default
+// sampler ("" when it is not, or the workload gives no reason): what the
+// run and bench summaries print under their headers.
+func SamplerNote(workload, strategy string) string {
+	wl, err := workloads.Lookup(workload)
+	if err != nil || wl.Sampler != strategy || wl.SamplerWhy == "" {
+		return ""
+	}
+	return strategy + " is this workload's default: " + wl.SamplerWhy
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+	"time"
+
+	"github.com/pagelab/pagelab/hunt"
+	"golang.org/x/term"
+)
+
+// cmdHunt is `pagelab hunt`: the search-power table. For every seed
+// interleaving's failure id and every sampling strategy, the probability
+// that one execution fires it and the time to the first failure.
+func cmdHunt(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("hunt", flag.ContinueOnError)
+	var targets, strategies string
+	var runs, seeds, depth, jobs, maxTTF int
+	var seed uint64
+	var markdown string
+	fs.StringVar(&targets, "target", "all", "seed interleavings, comma-separated, or all (see pagelab list: -script names)")
+	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d")
+	fs.IntVar(&runs, "runs", 100000, "executions per rate")
+	fs.IntVar(&seeds, "seeds", 100, "seeds for the median time to the first failure")
+	fs.IntVar(&depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task without their own :d (1 to 10)")
+	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "goroutines for the rates (the times to first failure run on one)")
+	fs.IntVar(&maxTTF, "max-ttf-runs", 2_000_000, "executions one (target, strategy) may spend on its times to first failure; past that the median is estimated from the rate")
+	fs.Uint64Var(&seed, "seed", 1, "seed of the rates; the times to first failure use seeds seed..seed+seeds-1")
+	fs.StringVar(&markdown, "markdown", "", "also write the table as Markdown (the README's) to this file")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	all, err := hunt.Targets()
+	if err != nil {
+		return err
+	}
+	ts, err := hunt.SelectTargets(all, targets)
+	if err != nil {
+		return usagef("hunt: %v", err)
+	}
+	var ss []string
+	for _, s := range strings.Split(strategies, ",") {
+		if _, _, err := hunt.ParseStrategy(s); err != nil {
+			return usagef("hunt: %v", err)
+		}
+		ss = append(ss, s)
+	}
+	switch {
+	case runs < 1 || runs > 1e9:
+		return usagef("hunt: -runs %d out of range (valid: 1 to 1000000000)", runs)
+	case seeds < 1 || seeds > 1e6:
+		return usagef("hunt: -seeds %d out of range (valid: 1 to 1000000)", seeds)
+	case depth < 1 || depth > 10:
+		return usagef("hunt: -depth %d out of range (valid: 1 to 10)", depth)
+	case jobs < 1 || jobs > 256:
+		return usagef("hunt: -j %d out of range (valid: 1 to 256)", jobs)
+	case maxTTF < 1:
+		return usagef("hunt: -max-ttf-runs %d: want at least 1", maxTTF)
+	}
+	in := watchInterrupt()
+	defer in.release()
+	start := time.Now()
+	cfg := &hunt.Config{Targets: ts, Strategies: ss, Depth: depth, Seed: seed, Runs: runs, Seeds: seeds,
+		MaxTTFRuns: maxTTF, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped}
+	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		bar := newBar(stderr, len(ts)*len(ss), "hunt")
+		cfg.Progress = func(*hunt.Row) { bar.Add(1) }
+		defer bar.Finish()
+	}
+	rows, err := hunt.Run(cfg)
+	var out, md bytes.Buffer
+	if werr := hunt.Write(&out, cfg, rows, false); werr != nil {
+		return werr
+	}
+	if markdown != "" {
+		if werr := hunt.Write(&md, cfg, rows, true); werr != nil {
+			return werr
+		}
+		if werr := os.WriteFile(markdown, md.Bytes(), 0o644); werr != nil {
+			return werr
+		}
+	}
+	if errors.Is(err, hunt.ErrInterrupted) {
+		if _, werr := stdout.Write(out.Bytes()); werr != nil {
+			return werr
+		}
+		return in.errorf("kept the %d of %d rows finished", len(rows), len(ts)*len(ss))
+	}
+	if err != nil {
+		return err
+	}
+	_, err = stdout.Write(out.Bytes())
+	return err
+}

@@ -1,0 +1,76 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestHunt: a small hunt prints one row per (target, strategy), marks a
+// best strategy, and writes the same rows as Markdown with -markdown.
+func TestHunt(t *testing.T) {
+	md := filepath.Join(t.TempDir(), "hunt.md")
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"hunt", "-target", "race-e,race-d-tail", "-strategy", "random,pct-task:6,surw",
+		"-runs", "600", "-seeds", "3", "-j", "2", "-markdown", md}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("hunt: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"race-e bug-not-locked", "race-d-tail vm-bug-tail", "pct-task d=6", "surw", "600 executions per rate"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("table lacks %q:\n%s", want, out)
+		}
+	}
+	best := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "race-") && strings.Contains(l, " * ") {
+			best++
+		}
+	}
+	if n := best; n != 2 {
+		t.Errorf("%d rows marked best, want one per target:\n%s", n, out)
+	}
+	b, err := os.ReadFile(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rows := strings.Count(string(b), "\n| race-"); rows != 6 {
+		t.Errorf("Markdown has %d rows, want 6:\n%s", rows, b)
+	}
+}
+
+// TestHuntInterrupted: SIGINT during a hunt prints the rows finished so
+// far, says so, and exits with 128+SIGINT.
+func TestHuntInterrupted(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a process")
+	}
+	cmd, stdout, stderr := startMain(t, t.TempDir(), "hunt", "-target", "race-e,race-b-truncate", "-strategy", "random",
+		"-runs", "200000", "-seeds", "20", "-j", "1")
+	// race-e's row takes about a second here; race-b-truncate's, whose
+	// executions are twenty times longer, half a minute.
+	deadline := time.Now().Add(60 * time.Second)
+	time.Sleep(5 * time.Second)
+	cmd.Process.Signal(syscall.SIGINT)
+	status, killed := exitOf(t, cmd.Wait())
+	if time.Now().After(deadline) {
+		t.Fatal("the hunt did not stop within a minute of SIGINT")
+	}
+	if killed || status != 128+int(syscall.SIGINT) {
+		t.Fatalf("exit %d (killed %v), want %d\n%s", status, killed, 128+int(syscall.SIGINT), stderr)
+	}
+	if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "rows finished") {
+		t.Errorf("stderr does not say what was kept: %s", stderr)
+	}
+	if !strings.Contains(stdout.String(), "race-e bug-not-locked") {
+		t.Errorf("the finished rows were not printed:\n%s", stdout)
+	}
+	if strings.Contains(stdout.String(), "race-b-truncate data-corruption") {
+		t.Errorf("an unfinished row was printed:\n%s", stdout)
+	}
+}

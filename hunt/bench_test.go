@@ -1,0 +1,104 @@
+package hunt
+
+import (
+	"cmp"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/sim"
+)
+
+// BenchmarkFirstFailure measures, for every seed interleaving's failure id,
+// the time to the first execution that fires it under the workload's
+// default strategy (what pagelab run uses without -strategy), one seed per
+// iteration (seeds 1..b.N, run with -benchtime 100x for the README's 100),
+// on the benchmark's goroutine. The cell's profile is built before the
+// timer starts (once per process and cell, as in a run). Reported: the
+// median time and executions over the seeds, and the median in bare
+// coroutine hand-offs measured in the same run (the machine-independent
+// figure). Target: a median under 5 ms on one core. A target that the
+// default strategy does not fire in 20,000 executions is skipped, saying
+// so (the hunt table gives its rate).
+func BenchmarkFirstFailure(b *testing.B) {
+	ts, err := Targets()
+	if err != nil {
+		b.Fatal(err)
+	}
+	v, err := fixes.Parse("baseline")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, t := range ts {
+		strategy := t.Workload.DefaultStrategy()
+		depth := cmp.Or(t.Workload.SamplerDepth, bench.DefaultDepth)
+		b.Run(t.Seed+"/"+strategy, func(b *testing.B) {
+			cell := func(seed uint64, runs int) *bench.Config {
+				return &bench.Config{Workload: t.Workload, Params: t.Params, Variant: v, Strategy: strategy,
+					Depth: depth, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs}
+			}
+			probe, err := bench.Run(cell(1_000_000, 20000), nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if probe.Failures[t.Failure] == 0 {
+				b.Skipf("%s never fires %s in 20,000 executions", strategy, t.Failure)
+			}
+			handoff := handoffNs(b)
+			f := t.Failure
+			var times, runs []float64
+			b.ResetTimer()
+			for i := range b.N {
+				c := cell(uint64(i+1), 10_000_000)
+				c.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
+				start := time.Now()
+				got, err := bench.Run(c, nil)
+				el := time.Since(start)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got.Failures[f] == 0 {
+					b.Fatalf("seed %d: no %s in %d executions", i+1, f, got.Runs)
+				}
+				times = append(times, float64(el.Nanoseconds()))
+				runs = append(runs, float64(got.Runs))
+			}
+			b.StopTimer()
+			med := median(times)
+			b.ReportMetric(med/1e6, "ms-median")
+			b.ReportMetric(median(runs), "execs-median")
+			b.ReportMetric(med/handoff, "handoffs-median")
+			b.ReportMetric(handoff, "handoff-ns")
+		})
+	}
+}
+
+// handoffNs is the bare coroutine hand-off (sim's BenchmarkHandoff loop,
+// every decision through the scheduler), median of 5 timings of 200,000.
+func handoffNs(b *testing.B) float64 {
+	var ns []float64
+	for range 5 {
+		const n = 200_000
+		x := sim.NewExplorer(sim.Sequential{}, sim.HandoffCoroutine)
+		x.MaxSteps = n
+		x.AlwaysSwitch = true
+		x.Reset()
+		x.Spawn("t", "start", func(t *sim.Task) {
+			for {
+				t.Step("loop")
+			}
+		})
+		start := time.Now()
+		res, err := x.Run()
+		d := time.Since(start)
+		x.Close()
+		if err != nil || res.Steps != n {
+			b.Fatalf("hand-off loop: %v after %d steps", err, res.Steps)
+		}
+		ns = append(ns, float64(d.Nanoseconds())/n)
+	}
+	slices.Sort(ns)
+	return ns[2]
+}

@@ -1,0 +1,324 @@
+// Package hunt measures search power: for every seed interleaving's
+// failure id and every sampling strategy, the probability that one
+// execution fires it (with its 95% interval) and the time to the first
+// failing execution, the number a user waits for when a new race is
+// reported. The clock is the caller's: hunt itself reads none.
+package hunt
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
+)
+
+// Target is what a sampler is to find: the failure id a seed interleaving
+// fires (the first its seed file expects), in the seed's workload with the
+// seed's parameters, under the baseline.
+type Target struct {
+	Seed     string // the seed's name: race-a, race-b-page, ...
+	Workload *workloads.Workload
+	Params   workloads.Values
+	Failure  mm.Failure
+}
+
+// Name is the target's name in tables: the seed and the failure id.
+func (t *Target) Name() string { return t.Seed + " " + t.Failure.String() }
+
+// Targets are the seed interleavings' failures, in workload order and by
+// seed name within a workload.
+func Targets() ([]*Target, error) {
+	var out []*Target
+	for _, wl := range workloads.All() {
+		seeds, err := workloads.Seeds(wl.ID)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range seeds {
+			sc, err := sim.ParseSchedule(s.Schedule)
+			if err != nil {
+				return nil, fmt.Errorf("seed %s: %v", s.Name, err)
+			}
+			var pairs []string
+			for _, p := range sc.Params {
+				if p.Key != "seed" {
+					pairs = append(pairs, p.Key+"="+p.Value)
+				}
+			}
+			params, err := wl.ParseParams(pairs)
+			if err != nil {
+				return nil, fmt.Errorf("seed %s: %v", s.Name, err)
+			}
+			if len(s.Expect) == 0 {
+				return nil, fmt.Errorf("seed %s: no expect line", s.Name)
+			}
+			f, ok := mm.ParseFailure(s.Expect[0])
+			if !ok {
+				return nil, fmt.Errorf("seed %s: unknown failure id %q", s.Name, s.Expect[0])
+			}
+			out = append(out, &Target{Seed: s.Name, Workload: wl, Params: params, Failure: f})
+		}
+	}
+	return out, nil
+}
+
+// SelectTargets picks targets by seed name ("all" or a comma-separated
+// list); an unknown name is an error naming the valid ones.
+func SelectTargets(all []*Target, names string) ([]*Target, error) {
+	if names == "" || names == "all" {
+		return all, nil
+	}
+	var out []*Target
+	for _, n := range strings.Split(names, ",") {
+		i := slices.IndexFunc(all, func(t *Target) bool { return t.Seed == n })
+		if i < 0 {
+			var valid []string
+			for _, t := range all {
+				valid = append(valid, t.Seed)
+			}
+			return nil, fmt.Errorf("unknown target %q (valid: all, %s)", n, strings.Join(valid, ", "))
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// Strategies are the sampling strategies hunt compares by default: the
+// PCT variants at Config.Depth and, as "name:d", at depth d.
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pos", "surw", "racefuzz"}
+
+// Samplers are the strategy names hunt accepts.
+var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz"}
+
+// ParseStrategy reads a strategy of a hunt: a name of Samplers, and for
+// the PCT variants an optional ":d", the depth (1 to 10); depth is 0 when
+// the spec gives none.
+func ParseStrategy(spec string) (name string, depth int, err error) {
+	name, d, hasDepth := strings.Cut(spec, ":")
+	if !slices.Contains(Samplers, name) {
+		return "", 0, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy and pct-task take a depth as name:d)", spec, strings.Join(Samplers, ", "))
+	}
+	if !hasDepth {
+		return name, 0, nil
+	}
+	if !bench.HasDepth(name) {
+		return "", 0, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy and pct-task do)", spec, name)
+	}
+	depth, err = strconv.Atoi(d)
+	if err != nil || depth < 1 || depth > 10 {
+		return "", 0, fmt.Errorf("strategy %q: depth %q out of range (valid: 1 to 10)", spec, d)
+	}
+	return name, depth, nil
+}
+
+// Config is a hunt.
+type Config struct {
+	Targets    []*Target
+	Strategies []string
+	Depth      int    // PCT depth of pct and pct-racy
+	Seed       uint64 // the rate's seed; time to first uses seeds Seed..Seed+Seeds-1
+	Runs       int    // executions per rate
+	Seeds      int    // seeds for the time to the first failure
+	// MaxTTFRuns bounds the executions spent measuring one cell's time
+	// to first failure over all seeds: a cell whose rate makes that
+	// longer gets an estimate from its rate instead (Row.TTFEstimated).
+	MaxTTFRuns int
+	Jobs       int
+	// Now is a monotonic clock (time since any fixed instant).
+	Now func() time.Duration
+	// Stop, if set, is polled between executions: the hunt ends early
+	// with the rows done so far.
+	Stop func() bool
+	// Progress, if set, sees every row as it is finished.
+	Progress func(r *Row)
+
+	profileNs map[*Target]float64
+}
+
+// Row is one (target, strategy) measurement.
+type Row struct {
+	Target   *Target
+	Strategy string
+	Depth    int
+	Fired    int // executions that fired the target's failure
+	Runs     int
+	Lo, Hi   float64 // Wilson 95% interval of Fired/Runs
+	// Bound is the strategy's own guarantee per execution, for a bug of
+	// its depth (PCT variants; 0 when the strategy has none).
+	Bound float64
+	// ExecNs is the mean wall time of one execution in the rate run
+	// (all Jobs goroutines), per goroutine.
+	ExecNs float64
+	// Time to the first failing execution over Seeds seeds, on one
+	// goroutine: medians of the wall time and of the executions it took
+	// (the first failing one included), and how many seeds found it
+	// within their budget. TTFEstimated: not measured (the rate is 0 or
+	// too low for MaxTTFRuns), the median is ln 2 / rate executions.
+	TTFNs        float64
+	TTFRuns      float64
+	TTFFound     int
+	TTFSeeds     int
+	TTFEstimated bool
+	// ProfileNs is the time the cell's profile took to build (once per
+	// process and cell: a profile built before the hunt, by an earlier
+	// hunt in the same process, costs nothing; 0 for strategies without
+	// one).
+	ProfileNs float64
+}
+
+// Rate is Fired/Runs.
+func (r *Row) Rate() float64 {
+	if r.Runs == 0 {
+		return 0
+	}
+	return float64(r.Fired) / float64(r.Runs)
+}
+
+// ErrInterrupted: Stop ended the hunt; the rows done so far are returned.
+var ErrInterrupted = bench.ErrInterrupted
+
+// Run measures every (target, strategy) pair.
+func Run(cfg *Config) ([]*Row, error) {
+	if cfg.Runs < 1 || cfg.Seeds < 1 {
+		return nil, fmt.Errorf("hunt: want at least one execution and one seed, not %d and %d", cfg.Runs, cfg.Seeds)
+	}
+	base, err := fixes.Parse("baseline")
+	if err != nil {
+		return nil, err
+	}
+	var rows []*Row
+	for _, t := range cfg.Targets {
+		for _, s := range cfg.Strategies {
+			row, err := measure(cfg, t, s, base)
+			if row != nil {
+				rows = append(rows, row)
+				if cfg.Progress != nil {
+					cfg.Progress(row)
+				}
+			}
+			if err != nil {
+				return rows, err
+			}
+		}
+	}
+	return rows, nil
+}
+
+func cellConfig(cfg *Config, t *Target, strategy string, depth int, v *fixes.Variant, seed uint64, runs int) *bench.Config {
+	return &bench.Config{
+		Workload: t.Workload, Params: t.Params, Variant: v, Strategy: strategy,
+		Depth: depth, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs,
+	}
+}
+
+func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error) {
+	strategy, depth, err := ParseStrategy(spec)
+	if err != nil {
+		return nil, err
+	}
+	if depth == 0 {
+		depth = cfg.Depth
+	}
+	row := &Row{Target: t, Strategy: strategy, TTFSeeds: cfg.Seeds}
+	if bench.HasDepth(strategy) {
+		row.Depth = depth
+	}
+	if bench.Profiled(strategy) {
+		// The profile is built once per process and cell, by the first
+		// strategy that needs it: timed on its own so that the times to
+		// first failure do not hide it.
+		ns, ok := cfg.profileNs[t]
+		if !ok {
+			t0 := cfg.Now()
+			if _, err := bench.CellProfile(cellConfig(cfg, t, strategy, depth, v, cfg.Seed, 1)); err != nil {
+				return nil, err
+			}
+			ns = float64(cfg.Now() - t0)
+			if cfg.profileNs == nil {
+				cfg.profileNs = map[*Target]float64{}
+			}
+			cfg.profileNs[t] = ns
+		}
+		row.ProfileNs = ns
+	}
+
+	// The rate: Runs executions, on Jobs goroutines.
+	b := &bench.Batch{Cfgs: []*bench.Config{cellConfig(cfg, t, strategy, depth, v, cfg.Seed, cfg.Runs)}, Jobs: cfg.Jobs, Stop: cfg.Stop}
+	t0 := cfg.Now()
+	cells, err := b.Run()
+	el := cfg.Now() - t0
+	if len(cells) == 0 || cells[0] == nil {
+		return nil, err
+	}
+	c := cells[0]
+	if c.Partial {
+		return nil, ErrInterrupted
+	}
+	if err != nil {
+		return nil, err
+	}
+	row.Fired, row.Runs = c.Failures[t.Failure], c.Runs
+	row.Lo, row.Hi = bench.Wilson(row.Fired, row.Runs)
+	row.Bound = c.PCTBound
+	row.ExecNs = float64(el) * float64(max(cfg.Jobs, 1)) / float64(c.Runs)
+
+	// The time to the first failure, one seed after another on this
+	// goroutine. A seed's budget is 20/rate executions (a seed runs out
+	// with probability e^-20); the cell's, MaxTTFRuns.
+	rate := row.Rate()
+	if row.Fired == 0 || float64(cfg.Seeds)/rate > float64(cfg.MaxTTFRuns) {
+		row.TTFEstimated = true
+		if row.Fired > 0 {
+			row.TTFRuns = math.Ln2 / rate
+			row.TTFNs = row.TTFRuns * row.ExecNs
+		}
+		return row, nil
+	}
+	budget := int(math.Ceil(20 / rate))
+	var times, runs []float64
+	for i := range cfg.Seeds {
+		one := cellConfig(cfg, t, strategy, depth, v, cfg.Seed+uint64(i), budget)
+		f := t.Failure
+		one.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
+		t0 := cfg.Now()
+		c, err := bench.Run(one, cfg.Stop)
+		el := cfg.Now() - t0
+		if err != nil {
+			if err == bench.ErrInterrupted {
+				return nil, ErrInterrupted
+			}
+			return nil, err
+		}
+		if c.Failures[f] > 0 {
+			row.TTFFound++
+			times = append(times, float64(el))
+			runs = append(runs, float64(c.Runs))
+		} else {
+			times = append(times, math.Inf(1))
+			runs = append(runs, math.Inf(1))
+		}
+	}
+	row.TTFNs, row.TTFRuns = median(times), median(runs)
+	return row, nil
+}
+
+// median of xs (+Inf for a seed that did not find the failure: the
+// median is +Inf when half of them did not).
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}

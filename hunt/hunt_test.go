@@ -1,0 +1,171 @@
+package hunt
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.golden")
+
+// TestTargets: one target per seed interleaving, each the first failure
+// id its seed file expects, with the seed's parameters.
+func TestTargets(t *testing.T) {
+	ts, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"race-a":                "bug-writeback",
+		"race-b-page":           "bug-writeback",
+		"race-b-thp":            "vm-bug-tail",
+		"race-b-truncate-debug": "bad-page",
+		"race-b-truncate":       "data-corruption",
+		"race-c1":               "bug-no-buffers",
+		"race-c2":               "unstable-write",
+		"race-d-index":          "vm-bug-index",
+		"race-e":                "bug-not-locked",
+	}
+	got := map[string]*Target{}
+	for _, tg := range ts {
+		got[tg.Seed] = tg
+	}
+	for seed, f := range want {
+		tg := got[seed]
+		if tg == nil {
+			t.Errorf("no target for seed %s", seed)
+			continue
+		}
+		if tg.Failure.String() != f {
+			t.Errorf("%s: failure %s, want %s", seed, tg.Failure, f)
+		}
+	}
+	if tg := got["race-b-truncate"]; tg != nil && (tg.Params["write3"] != 2 || tg.Params["drain"] != 3 || tg.Params["debug_vm"] != 0) {
+		t.Errorf("race-b-truncate: parameters %v, want the seed's write3=2 drain=3 debug_vm=0", tg.Params)
+	}
+	if _, err := SelectTargets(ts, "race-a,nope"); err == nil || !strings.Contains(err.Error(), "race-b-page") {
+		t.Errorf("unknown target: error %v, want one naming the valid targets", err)
+	}
+	if sel, err := SelectTargets(ts, "race-e,race-a"); err != nil || len(sel) != 2 || sel[0].Seed != "race-e" {
+		t.Errorf("SelectTargets(race-e,race-a) = %v, %v", sel, err)
+	}
+}
+
+// fakeClock advances 1µs at every reading: the table's times become a
+// function of how often hunt reads the clock, so the output is golden.
+func fakeClock() func() time.Duration {
+	var now time.Duration
+	return func() time.Duration { now += time.Microsecond; return now }
+}
+
+// TestTableGolden runs a small hunt of race E and compares the table with
+// testdata/table.golden (go test -rewrite regenerates it).
+func TestTableGolden(t *testing.T) {
+	ts, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := SelectTargets(ts, "race-e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Targets: sel, Strategies: Strategies, Depth: 3, Seed: 1, Runs: 3000, Seeds: 5,
+		MaxTTFRuns: 2000, Jobs: 2, Now: fakeClock()}
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != len(Strategies) {
+		t.Fatalf("%d rows, want %d", len(rows), len(Strategies))
+	}
+	for _, r := range rows {
+		if r.Lo > r.Rate() || r.Rate() > r.Hi {
+			t.Errorf("%s: rate %g outside its interval [%g, %g]", r.Strategy, r.Rate(), r.Lo, r.Hi)
+		}
+		if !r.TTFEstimated && (r.TTFFound != r.TTFSeeds || r.TTFRuns < 1) {
+			t.Errorf("%s: first failure found by %d of %d seeds, median %g executions", r.Strategy, r.TTFFound, r.TTFSeeds, r.TTFRuns)
+		}
+	}
+	var b bytes.Buffer
+	if err := Write(&b, cfg, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	b.WriteString("\n")
+	if err := Write(&b, cfg, rows, true); err != nil {
+		t.Fatal(err)
+	}
+	golden := "testdata/table.golden"
+	if *rewrite {
+		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.String() != string(want) {
+		t.Errorf("table differs from %s (go test -rewrite to accept):\n%s", golden, b.String())
+	}
+}
+
+// TestJobsDoNotChangeRates: the rate columns are the same for any -j.
+func TestJobsDoNotChangeRates(t *testing.T) {
+	ts, _ := Targets()
+	sel, _ := SelectTargets(ts, "race-d-index")
+	var fired [2][]int
+	for i, jobs := range []int{1, 3} {
+		cfg := &Config{Targets: sel, Strategies: []string{"random", "surw"}, Depth: 3, Seed: 4, Runs: 2000, Seeds: 1,
+			MaxTTFRuns: 1, Jobs: jobs, Now: fakeClock()}
+		rows, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rows {
+			fired[i] = append(fired[i], r.Fired)
+		}
+	}
+	if fired[0][0] != fired[1][0] || fired[0][1] != fired[1][1] {
+		t.Errorf("fired with -j 1: %v, with -j 3: %v", fired[0], fired[1])
+	}
+}
+
+func TestDuration(t *testing.T) {
+	for _, c := range []struct {
+		ns   float64
+		want string
+	}{{850, "850ns"}, {42_000, "42µs"}, {3_100_000, "3.1ms"}, {2.5e9, "2.5s"}} {
+		if got := Duration(c.ns); got != c.want {
+			t.Errorf("Duration(%g) = %q, want %q", c.ns, got, c.want)
+		}
+	}
+}
+
+// FuzzParseStrategy: a strategy spec either parses to a known sampler (with
+// a depth in range, only for the PCT variants) or is refused with an error
+// that names the valid choices.
+func FuzzParseStrategy(f *testing.F) {
+	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "x", "pct:", "pct:11", ":3", "pct-racy:-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, spec string) {
+		name, depth, err := ParseStrategy(spec)
+		if err != nil {
+			if !strings.Contains(err.Error(), strconv.Quote(spec)) {
+				t.Errorf("error %q does not name %q", err, spec)
+			}
+			return
+		}
+		known := false
+		for _, s := range Samplers {
+			known = known || s == name
+		}
+		if !known || depth < 0 || depth > 10 || (depth > 0 && name != "pct" && name != "pct-racy" && name != "pct-task") {
+			t.Errorf("ParseStrategy(%q) = %q, %d", spec, name, depth)
+		}
+	})
+}

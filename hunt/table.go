@@ -1,0 +1,135 @@
+package hunt
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// Ratio is a row's rate over the random walk's for the same target, and
+// whether it is a lower bound: when the random walk fired nothing, the
+// ratio is over the upper end of its 95% interval. ok is false without a
+// random row or when neither fired.
+func Ratio(rows []*Row, r *Row) (ratio float64, lower, ok bool) {
+	for _, q := range rows {
+		if q.Target == r.Target && q.Strategy == "random" {
+			if q.Fired > 0 {
+				return r.Rate() / q.Rate(), false, true
+			}
+			if r.Fired == 0 {
+				return 0, false, false
+			}
+			return r.Rate() / q.Hi, true, true
+		}
+	}
+	return 0, false, false
+}
+
+// Best is, per target, the row with the shortest median time to the first
+// failure (measured or estimated), the higher rate between equal times; a
+// row that never fired is never best.
+func Best(rows []*Row) map[*Target]*Row {
+	best := map[*Target]*Row{}
+	for _, r := range rows {
+		if r.Fired == 0 {
+			continue
+		}
+		b := best[r.Target]
+		if b == nil || r.TTFNs < b.TTFNs || (r.TTFNs == b.TTFNs && r.Rate() > b.Rate()) {
+			best[r.Target] = r
+		}
+	}
+	return best
+}
+
+// Write prints the table: one line per row, the best strategy of each
+// target marked with '*'. markdown selects a Markdown table (the README's).
+func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
+	best := Best(rows)
+	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "execs", "found", "profile"}
+	var lines [][]string
+	for _, r := range rows {
+		name := r.Strategy
+		if r.Depth > 0 {
+			name = fmt.Sprintf("%s d=%d", r.Strategy, r.Depth)
+		}
+		if best[r.Target] == r {
+			name += " *"
+		}
+		ratio := "—"
+		if x, lower, ok := Ratio(rows, r); ok {
+			ratio = fmt.Sprintf("%.3g", x)
+			if lower {
+				ratio = "≥ " + ratio
+			}
+		}
+		ttf, execs := "never", "—"
+		switch {
+		case r.Fired > 0 && r.TTFEstimated:
+			ttf, execs = "≈ "+Duration(r.TTFNs), fmt.Sprintf("≈ %.0f", r.TTFRuns)
+		case r.Fired > 0 && math.IsInf(r.TTFNs, 1):
+			ttf = "> budget"
+		case r.Fired > 0:
+			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
+		}
+		found := "—"
+		if !r.TTFEstimated {
+			found = fmt.Sprintf("%d/%d", r.TTFFound, r.TTFSeeds)
+		}
+		prof := "—"
+		if r.ProfileNs > 0 {
+			prof = Duration(r.ProfileNs)
+		}
+		lines = append(lines, []string{r.Target.Name(), name, fmt.Sprintf("%d/%d", r.Fired, r.Runs),
+			rateCI(r), ratio, ttf, execs, found, prof})
+	}
+	if markdown {
+		var b strings.Builder
+		b.WriteString("| " + strings.Join(head, " | ") + " |\n|")
+		for range head {
+			b.WriteString("---|")
+		}
+		b.WriteString("\n")
+		for _, l := range lines {
+			b.WriteString("| " + strings.Join(l, " | ") + " |\n")
+		}
+		_, err := io.WriteString(w, b.String())
+		return err
+	}
+	fmt.Fprintf(w, "hunt: %d executions per rate (seed %d); first failure over %d seeds on one goroutine; * best per target\n\n", cfg.Runs, cfg.Seed, cfg.Seeds)
+	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+	fmt.Fprintln(tw, strings.Join(head, "\t"))
+	for _, l := range lines {
+		fmt.Fprintln(tw, strings.Join(l, "\t"))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "\n≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)\n", cfg.Seeds, cfg.MaxTTFRuns)
+	return err
+}
+
+func rateCI(r *Row) string {
+	return fmt.Sprintf("%.2g [%.2g, %.2g]", r.Rate(), r.Lo, r.Hi)
+}
+
+// Duration prints nanoseconds in the unit that suits them: "850ns",
+// "42µs", "3.1ms", "2.5s".
+func Duration(ns float64) string {
+	if math.IsInf(ns, 1) {
+		return "∞"
+	}
+	d := time.Duration(ns)
+	switch {
+	case d < time.Microsecond:
+		return fmt.Sprintf("%.0fns", ns)
+	case d < time.Millisecond:
+		return fmt.Sprintf("%.3gµs", ns/1e3)
+	case d < time.Second:
+		return fmt.Sprintf("%.3gms", ns/1e6)
+	}
+	return fmt.Sprintf("%.3gs", ns/1e9)
+}
