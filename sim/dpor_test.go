@@ -115,7 +115,10 @@ var toyPrograms = []toyProgram{
 func toyFinal(res Result, m *toyMem) string { return fmt.Sprint(res.Outcome, m.v) }
 
 // bruteForce runs every interleaving (DFS with no effective bound).
-func bruteForce(t *testing.T, p toyProgram) map[string]bool {
+func bruteForce(t *testing.T, p toyProgram) map[string]bool { return bruteForceBy(t, p, toyFinal) }
+
+// bruteForceBy is bruteForce with final as what is kept of each execution.
+func bruteForceBy(t *testing.T, p toyProgram, final func(Result, *toyMem) string) map[string]bool {
 	d := NewDFS(1 << 20)
 	x := NewExplorer(d, HandoffCoroutine)
 	defer x.Close()
@@ -131,7 +134,7 @@ func bruteForce(t *testing.T, p toyProgram) map[string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
-		finals[toyFinal(res, m)] = true
+		finals[final(res, m)] = true
 		if n > 1_000_000 {
 			t.Fatal("brute force did not end")
 		}

@@ -49,34 +49,13 @@ func samplerFinal(res Result, m *toyMem) string {
 	return toyFinal(res, m)
 }
 
-// bruteFinals is bruteForce's set under samplerFinal.
-func bruteFinals(t *testing.T, p toyProgram) map[string]bool {
-	d := NewDFS(1 << 20)
-	x := NewExplorer(d, HandoffCoroutine)
-	defer x.Close()
-	finals := map[string]bool{}
-	for {
-		x.Reset()
-		if d.Exhausted() {
-			return finals
-		}
-		m := &toyMem{v: make([]int, p.mem)}
-		p.spawn(x, m)
-		res, err := x.Run()
-		if err != nil {
-			t.Fatal(err)
-		}
-		finals[samplerFinal(res, m)] = true
-	}
-}
-
 // TestSamplersReachEveryOutcome: on every toy program, each sampler
 // reaches every final state and every oops brute force reaches: taking
 // the steps the profile saw no race at at once, and predicting races by
 // point, loses no outcome.
 func TestSamplersReachEveryOutcome(t *testing.T) {
 	for _, p := range toyPrograms {
-		want := bruteFinals(t, p)
+		want := bruteForceBy(t, p, samplerFinal)
 		prof := profileToy(t, p, 64)
 		for name, s := range samplers(prof, 1) {
 			t.Run(p.name+"/"+name, func(t *testing.T) {
@@ -167,60 +146,44 @@ func TestSURWUniform(t *testing.T) {
 	if got := prof.RacyTaskSteps("w0"); got != 3 {
 		t.Fatalf("profile: w0 has %d racy steps, want 3", got)
 	}
-	x := NewExplorer(NewSURW(3, prof), HandoffCoroutine)
-	defer x.Close()
-	x.Record = true
 	const n = 20000
-	count := map[string]int{}
-	for range n {
-		x.Reset()
-		p.spawn(x, &toyMem{v: make([]int, p.mem)})
-		if _, err := x.Run(); err != nil {
-			t.Fatal(err)
-		}
-		var order []byte
-		for _, d := range x.Decisions {
-			if d.Label == "store0" {
-				order = append(order, byte('0'+d.Task))
+	// interleavings runs n executions under s and counts each order of
+	// the six stores; chi is its chi-square statistic against uniform.
+	interleavings := func(s Strategy) (count map[string]int, chi float64) {
+		x := NewExplorer(s, HandoffCoroutine)
+		defer x.Close()
+		x.Record = true
+		count = map[string]int{}
+		for range n {
+			x.Reset()
+			p.spawn(x, &toyMem{v: make([]int, p.mem)})
+			if _, err := x.Run(); err != nil {
+				t.Fatal(err)
 			}
+			var order []byte
+			for _, d := range x.Decisions {
+				if d.Label == "store0" {
+					order = append(order, byte('0'+d.Task))
+				}
+			}
+			count[string(order)]++
 		}
-		count[string(order)]++
+		for _, c := range count {
+			d := float64(c) - n/20.0
+			chi += d * d / (n / 20.0)
+		}
+		return count, chi
 	}
+	count, chi := interleavings(NewSURW(3, prof))
 	if len(count) != 20 {
 		t.Fatalf("%d interleavings of the stores, want 20: %v", len(count), count)
-	}
-	chi := 0.0
-	for _, c := range count {
-		d := float64(c) - n/20.0
-		chi += d * d / (n / 20.0)
 	}
 	// The 99.9th percentile of chi-square with 19 degrees of freedom.
 	if chi > 43.82 {
 		t.Errorf("chi-square %.1f over 20 interleavings: not uniform: %v", chi, count)
 	}
 	// The random walk is not uniform here: the same test tells them apart.
-	x.SetStrategy(NewRandom(3, 1))
-	rc := map[string]int{}
-	for range n {
-		x.Reset()
-		p.spawn(x, &toyMem{v: make([]int, p.mem)})
-		if _, err := x.Run(); err != nil {
-			t.Fatal(err)
-		}
-		var order []byte
-		for _, d := range x.Decisions {
-			if d.Label == "store0" {
-				order = append(order, byte('0'+d.Task))
-			}
-		}
-		rc[string(order)]++
-	}
-	rchi := 0.0
-	for _, c := range rc {
-		d := float64(c) - n/20.0
-		rchi += d * d / (n / 20.0)
-	}
-	if rchi < 43.82 {
+	if _, rchi := interleavings(NewRandom(3, 1)); rchi < 43.82 {
 		t.Errorf("the random walk passed the uniformity test (chi-square %.1f): the test cannot tell", rchi)
 	}
 }
