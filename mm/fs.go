@@ -26,6 +26,9 @@ type Inode struct {
 	completed []uint64
 	// Writepage is the file's ->writepage (nil: MpageWritepage).
 	Writepage Writepage
+	// xfs is set for a file on the model's XFS (NewXFSInode): its
+	// ->writepages is iomap's, with ioend batching.
+	xfs *xfsInode
 	// vma is the file's MAP_SHARED mapping, if any; blocks the file
 	// blocks allocated (buffer-based files).
 	vma    *VMA
@@ -127,7 +130,6 @@ func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 	t.Enter("generic_perform_write")
 	defer t.Exit()
 	defer t.Return() // void, on every path
-	v := t.writeVersion(inode, index)
 	inode.mu.Lock()
 	truncations, truncating := inode.truncations, inode.truncating
 	t.rdTrunc(inode)
@@ -138,6 +140,11 @@ func GenericPerformWrite(t *Thread, inode *Inode, index uint64) {
 		return // -ENOMEM
 	}
 	t.Step("copy_from_user")
+	// The oracle numbers the write when its data reaches the page, under
+	// the page lock: so the page's versions only go up, and a write that
+	// returned left its version or a later one in the page, whatever the
+	// order in which concurrent writers of the page began.
+	v := t.writeVersion(inode, index)
 	t.setPageData(page, PageData{Ino: inode.Ino, Index: index, Version: v})
 	SetPageUptodate(t, page)
 	SetPageDirty(t, page)
@@ -266,6 +273,11 @@ func MpageWritepage(t *Thread, page *Page, wbc *WritebackControl) {
 func DoWritepages(t *Thread, mapping *AddressSpace, wbc *WritebackControl) {
 	t.Enter("do_writepages")
 	defer t.Exit()
+	if mapping.Host.xfs != nil {
+		XfsVmWritepages(t, mapping, wbc)
+		t.Return()
+		return
+	}
 	writepage := Writepage(MpageWritepage)
 	if mapping.Host.Writepage != nil {
 		writepage = mapping.Host.Writepage
