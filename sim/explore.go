@@ -99,6 +99,13 @@ type Explorer struct {
 	OnWake   func(waker, wakee *Task)
 	// AfterStep, when set, is called after every step with its task.
 	AfterStep func(t *Task)
+	// Watchdog is the soft-lockup threshold in virtual nanoseconds (0:
+	// off): a task that keeps its CPU in non-preemptible code
+	// (Task.PreemptOff) longer than this is reported once to
+	// OnSoftLockup, from its own scheduling point (so the report may halt
+	// it). Timed mode only.
+	Watchdog     int64
+	OnSoftLockup func(t *Task, stuck int64)
 	// Interrupt, when set, is polled every InterruptEvery steps; when it
 	// reports true the execution stops there (Outcome Stopped, Result
 	// Interrupted). It is the user's SIGINT, seen inside one long
@@ -118,6 +125,7 @@ type Explorer struct {
 	cur      *Task  // the task running the current step
 	steps    int
 	ops      []OpStats
+	counts   [][]int64
 	// RecordOps turns on operation statistics (OpBegin/OpEnd).
 	RecordOps bool
 	tasks     []*Task
@@ -298,6 +306,9 @@ func (x *Explorer) Reset() {
 	}
 	for i := range x.ops {
 		x.ops[i].reset()
+	}
+	for i := range x.counts {
+		x.counts[i] = x.counts[i][:0]
 	}
 	x.strategy.Begin(x.run)
 	x.run++

@@ -310,3 +310,19 @@ func (n *Native) Ops() []OpStats {
 	}
 	return out
 }
+
+// Counts merges the tasks' count metrics, in task order.
+func (n *Native) Counts() [][]int64 {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out [][]int64
+	for _, t := range n.tasks {
+		for len(out) < len(t.counts) {
+			out = append(out, nil)
+		}
+		for i, c := range t.counts {
+			out[i] = append(out[i], c...)
+		}
+	}
+	return out
+}

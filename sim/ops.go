@@ -68,3 +68,30 @@ func (t *Task) opEnd(m OpMark) {
 // Ops are the operation statistics of the last execution, indexed by the
 // model's operation numbers. They are reused by the next execution.
 func (x *Explorer) Ops() []OpStats { return x.ops }
+
+// Counts: distributions of quantities other than latencies that the model
+// reports per event (entries a wake-up walk visited, writeback cycles a
+// waiter waited through, the longest non-preemptible stretch of a task),
+// recorded like the operation statistics and under the same switch.
+
+// Count records value v of the model's count metric (a small integer the
+// model defines), if the execution records operation statistics.
+func (t *Task) Count(metric int, v int64) {
+	if !t.rec || t.aborting {
+		return
+	}
+	var counts *[][]int64
+	if t.nat != nil {
+		counts = &t.counts // native: per task, merged at the end
+	} else {
+		counts = &t.x.counts
+	}
+	for len(*counts) <= metric {
+		*counts = append(*counts, nil)
+	}
+	(*counts)[metric] = append((*counts)[metric], v)
+}
+
+// Counts are the count metrics of the last execution, indexed by the
+// model's metric numbers; reused by the next execution.
+func (x *Explorer) Counts() [][]int64 { return x.counts }

@@ -117,6 +117,13 @@ type Task struct {
 	parked bool // under nat.mu
 	steps  int64
 	ops    []OpStats
+	counts [][]int64 // native: per task, merged at the end
+
+	// Non-preemptible kernel code (PreemptOff): since when, in the task's
+	// clock, and whether the watchdog already reported it.
+	noPreempt   bool
+	npSince     int64
+	lockupShown bool
 }
 
 // reuse clears a task of a finished execution for the next one, keeping
@@ -134,6 +141,63 @@ func (t *Task) reuse() {
 	t.spurious = 0
 	t.nat, t.slow, t.timed, t.traced, t.rec = nil, nil, nil, false, false
 	t.park, t.parked, t.steps, t.ops = nil, false, 0, ops
+	for i := range t.counts {
+		t.counts[i] = t.counts[i][:0]
+	}
+	t.noPreempt, t.npSince, t.lockupShown = false, 0, false
+}
+
+// PreemptOff says that the task now runs kernel code with no preemption
+// point until PreemptOn: on a kernel without CONFIG_PREEMPT (the servers'
+// PREEMPT_NONE and PREEMPT_VOLUNTARY), code between two calls of
+// schedule() or cond_resched() keeps its CPU, whatever the timeslice. The
+// timed scheduler then does not take the task's CPU away at the end of
+// its timeslice, and the soft-lockup watchdog (Explorer.Watchdog) measures
+// how long it has kept it. A sleep (Schedule) is a scheduling point and
+// starts a new stretch.
+//
+// The model's other tasks keep the timed scheduler's timeslice
+// preemption: their paths have cond_resched() points or return to user
+// space often enough that a tick can reschedule them.
+func (t *Task) PreemptOff() {
+	if t.noPreempt {
+		return
+	}
+	t.noPreempt = true
+	if t.nat == nil {
+		t.npSince = t.Now()
+	}
+}
+
+// PreemptOn ends PreemptOff's stretch (cond_resched(), or the end of a
+// work item: process_one_work() calls cond_resched() after each). It
+// returns the stretch's length in the task's clock (0 in native mode).
+func (t *Task) PreemptOn() int64 {
+	if !t.noPreempt {
+		return 0
+	}
+	t.noPreempt = false
+	if t.nat != nil {
+		return 0
+	}
+	return t.Now() - t.npSince
+}
+
+// checkWatchdog is the soft-lockup detector's hrtimer interrupt
+// (watchdog_timer_fn(), kernel/watchdog.c), which runs on the CPU it
+// watches: at a scheduling point of a task that has kept its CPU in
+// non-preemptible code (PreemptOff) for longer than Explorer.Watchdog of
+// virtual time, it reports the stretch once (Explorer.OnSoftLockup).
+// Only the timed scheduler has virtual time.
+func (t *Task) checkWatchdog() {
+	x := t.x
+	if x.Watchdog <= 0 || x.timed == nil || t.lockupShown || x.OnSoftLockup == nil {
+		return
+	}
+	if d := t.Now() - t.npSince; d > x.Watchdog {
+		t.lockupShown = true
+		x.OnSoftLockup(t, d)
+	}
 }
 
 // TaskKind says how a task is scheduled in timed mode.
@@ -266,6 +330,9 @@ func (t *Task) step(label string) {
 		// task on the worker would first finish this one's unwinding.
 		panic(errAborted)
 	}
+	if t.noPreempt {
+		t.checkWatchdog()
+	}
 	// The step that ends here is over, and the scheduler's next decision
 	// is due. Taken here rather than after a switch to Run, it costs no
 	// coroutine switch when it lets t go on: the common case, a random
@@ -357,6 +424,10 @@ func (t *Task) Schedule(label string) {
 	t.w.suspend()
 	if t.aborting {
 		panic(errAborted)
+	}
+	if t.noPreempt {
+		// schedule() ran: the watchdog's stretch starts again.
+		t.npSince = t.Now()
 	}
 	// Woken: the step that resumes here could not have run before the
 	// wake-up that made the task runnable. Reading the state word the

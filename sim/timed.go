@@ -247,7 +247,7 @@ func (tm *Timed) stepped(t *Task) {
 		tm.release(t)
 		return
 	}
-	if t.now-t.sliceStart >= tm.Costs.Timeslice && tm.someoneWaits(t.now) {
+	if !t.noPreempt && t.now-t.sliceStart >= tm.Costs.Timeslice && tm.someoneWaits(t.now) {
 		tm.release(t)
 		t.readyAt = t.now
 	}
