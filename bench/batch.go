@@ -337,6 +337,9 @@ func (c *Cell) Merge(p *Cell) error {
 		l.RunP50 = append(l.RunP50, pl.RunP50...)
 		l.RunP99 = append(l.RunP99, pl.RunP99...)
 	}
+	if err := c.mergeCounts(p); err != nil {
+		return err
+	}
 	c.summarize()
 	return nil
 }

@@ -64,6 +64,15 @@ func WriteBenchFile(w io.Writer, m *Manifest, recs []*Record) error {
 				units[op+"-p50-ns"] = map[string]string{"better": "lower"}
 				units[op+"-p99-ns"] = map[string]string{"better": "lower"}
 			}
+			for _, name := range slices.Sorted(maps.Keys(r.Counts)) {
+				c := r.Counts[name]
+				if run >= len(c.RunMax) {
+					continue
+				}
+				u := name + "-max-" + c.Unit
+				res.Values = append(res.Values, benchfmt.Value{Value: c.RunMax[run], Unit: u})
+				units[u] = map[string]string{"better": "lower"}
+			}
 			if len(res.Values) == 0 {
 				break
 			}

@@ -32,6 +32,8 @@ type Latency struct {
 	RunPerSec []float64
 	RunP50    []float64
 	RunP99    []float64
+	// RunMax is each run's largest value (count metrics only).
+	RunMax []float64
 }
 
 // WakeupsPerOp and SpuriousPerOp are averages per operation.
@@ -85,6 +87,9 @@ func (c *Cell) summarize() {
 	for _, l := range c.Latencies {
 		l.P50, l.P90, l.P99, l.P999 = l.Quantile(50), l.Quantile(90), l.Quantile(99), l.Quantile(99.9)
 		l.PerSec = float64(l.Count) / (float64(max(total, 1)) / 1e9)
+	}
+	for _, l := range c.Counts {
+		l.P50, l.P90, l.P99, l.P999 = l.Quantile(50), l.Quantile(90), l.Quantile(99), l.Quantile(99.9)
 	}
 }
 

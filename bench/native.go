@@ -100,6 +100,7 @@ func runNative(cfg *Config, stop func() bool) (*Cell, error) {
 			c.FirstRun[f] = cfg.First + i
 		}
 		c.addTimed(n.Ops(), n.Elapsed())
+		c.addCounts(n.Counts())
 		if cfg.Progress != nil {
 			cfg.Progress(c.Runs)
 		}

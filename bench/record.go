@@ -42,6 +42,8 @@ type Record struct {
 	CPUs         int                  `json:"cpus,omitempty"`
 	VirtualNS    int64                `json:"virtual_ns,omitempty"`
 	Latency      map[string]*OpRecord `json:"latency,omitempty"`
+	// Counts are the count metrics (counts.go) of a timed or native cell.
+	Counts map[string]*CountRecord `json:"counts,omitempty"`
 	// Verdicts are the exhaustive search's, per failure id: verified,
 	// fails or unknown; absent when the cell was not verified (pagelab
 	// bench -verify-states 0, a timed cell, or a run made before).
@@ -121,6 +123,7 @@ func NewRecord(c *Cell) *Record {
 				Quantiles: l.Quantiles(),
 			}
 		}
+		r.Counts = newCountRecords(c)
 	}
 	return r
 }
@@ -287,6 +290,8 @@ func (r *Record) validate() error {
 		return fmt.Errorf("virtual_ns %d: negative", r.VirtualNS)
 	case !timed && r.Latency != nil:
 		return fmt.Errorf("latency in a %s cell (only timed and native cells have latencies)", r.Strategy)
+	case !timed && r.Counts != nil:
+		return fmt.Errorf("counts in a %s cell (only timed and native cells have them)", r.Strategy)
 	}
 	for k, v := range r.Params {
 		if !isID(k) {
@@ -327,6 +332,11 @@ func (r *Record) validate() error {
 		}
 		if !slices.Contains(mm.OpNames[:], op) {
 			return fmt.Errorf("latency of unknown operation %q (valid: %s)", op, strings.Join(mm.OpNames[:], ", "))
+		}
+	}
+	for name, l := range r.Counts {
+		if err := l.validate(name, r.Runs); err != nil {
+			return fmt.Errorf("count %s: %v", name, err)
 		}
 	}
 	return nil

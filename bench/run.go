@@ -120,6 +120,9 @@ type Cell struct {
 	CPUs      int
 	Makespans []int64
 	Latencies []*Latency
+	// Counts are the count metrics of the timed and native runs
+	// (counts.go), in their units.
+	Counts []*Latency
 }
 
 // Exec is everything about one execution.
@@ -151,6 +154,8 @@ func newRunner(cfg *Config, s sim.Strategy) *runner {
 	}
 	r.x = sim.NewExplorer(s, cfg.Handoff)
 	r.x.MaxSteps = r.maxSteps
+	r.x.Watchdog = r.kcfg.SoftLockupNS
+	r.x.OnSoftLockup = mm.OnSoftLockup
 	r.x.Record = true
 	return r
 }
@@ -345,6 +350,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		}
 		if timed != nil {
 			c.addTimed(r.x.Ops(), timed.Makespan())
+			c.addCounts(r.x.Counts())
 		}
 		if cfg.Progress != nil {
 			cfg.Progress(c.Runs)

@@ -58,6 +58,7 @@ type PartRecord struct {
 	Exhausted    bool               `json:"exhausted,omitempty"`
 	Bound        int                `json:"bound,omitempty"` // dfs: -runs, where the unsplit enumeration stops
 	Latency      map[string]*OpPart `json:"latency,omitempty"`
+	Counts       map[string]*OpPart `json:"counts,omitempty"`
 }
 
 // OpPart is one operation's latency in a shard, exactly: the HDR histogram
@@ -105,6 +106,11 @@ func NewPartRecord(c *Cell, s ShardID) (*Record, error) {
 		}
 		p.Latency[l.Op] = &OpPart{Hist: string(enc), Min: l.Min, Wakeups: l.Wakeups, Spurious: l.Spurious}
 	}
+	cp, err := countParts(c)
+	if err != nil {
+		return nil, err
+	}
+	p.Counts = cp
 	r.Part = p
 	return r, nil
 }
@@ -158,6 +164,9 @@ func PartCell(r *Record) (*Cell, error) {
 			RunPerSec: l.RunOpsPerSec, RunP50: l.RunP50, RunP99: l.RunP99,
 		})
 	}
+	if err := partCounts(r, c); err != nil {
+		return nil, err
+	}
 	c.summarize()
 	return c, nil
 }
@@ -196,6 +205,22 @@ func (r *Record) validatePart() error {
 	for op := range r.Latency {
 		if p.Latency[op] == nil {
 			return fmt.Errorf("part: no histogram of %s", op)
+		}
+	}
+	for name, lp := range p.Counts {
+		if lp == nil || r.Counts[name] == nil {
+			return fmt.Errorf("part: histogram of count %q, which has no record", name)
+		}
+		if lp.Min < 0 || float64(lp.Min) > r.Counts[name].Max || lp.Wakeups != 0 || lp.Spurious != 0 {
+			return fmt.Errorf("part: count %s: min %d, wakeups %d, spurious %d", name, lp.Min, lp.Wakeups, lp.Spurious)
+		}
+		if len(lp.Hist) > MaxRecordBytes {
+			return fmt.Errorf("part: count %s: histogram too large", name)
+		}
+	}
+	for name := range r.Counts {
+		if p.Counts[name] == nil {
+			return fmt.Errorf("part: no histogram of count %s", name)
 		}
 	}
 	return nil

@@ -66,6 +66,9 @@ var skipFields = map[reflect.Type][]string{
 	tEntry: {"prev", "next", "private", "wpq"},
 	// The list, walked as the ordered entries.
 	tHead: {"head"},
+	// The lab's statistics (entries a walk visited, writeback waits
+	// begun): counters the model reports (sim.Task.Count), not state.
+	tThread: {"walked", "bitWaits"},
 }
 
 // ownedFields are pointer fields to identity types that own their target:
@@ -607,7 +610,7 @@ func walkThreadLocal(s *stateWalk, th *mm.Thread) {
 	v := reflect.ValueOf(th).Elem()
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Type().Field(i)
-		if f.Name == "Task" || f.Name == "K" || f.Type == tWPQ || f.Type == tEntry {
+		if f.Name == "Task" || f.Name == "K" || f.Type == tWPQ || f.Type == tEntry || slices.Contains(skipFields[tThread], f.Name) {
 			continue
 		}
 		s.push("." + f.Name)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 
 	"golang.org/x/perf/benchmath"
@@ -502,6 +503,44 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 	if len(failing) > 0 {
 		b.WriteString("\nFailures in these runs (correctness checks stay on):\n" + strings.Join(failing, "\n") + "\n")
 	}
+	writeCountTable(b, rs, fixW)
+}
+
+// writeCountTable is the count metrics of a latency workload's cells
+// (counts.go): per metric, CPU count and fix, the pooled p50, p99 and
+// maximum, and the median over runs of each run's maximum.
+func writeCountTable(b *strings.Builder, rs []*Record, fixW int) {
+	names := map[string]bool{}
+	for _, r := range rs {
+		for name := range r.Counts {
+			names[name] = true
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	b.WriteString("\nCounts (pooled over the runs; run max: median of each run's largest)\n")
+	for _, name := range slices.Sorted(maps.Keys(names)) {
+		fmt.Fprintf(b, "\n%s, %s\n", name, CountUnit(name))
+		fmt.Fprintf(b, "  %-*s %5s %9s %9s %9s %9s\n", fixW, "fix", "cpus", "p50", "p99", "max", "run max")
+		for _, r := range rs {
+			c := r.Counts[name]
+			if c == nil {
+				continue
+			}
+			f := countFormat(c.Unit)
+			fmt.Fprintf(b, "  %-*s %5d %9s %9s %9s %9s\n", fixW, r.Fix, r.CPUs, f(c.P50), f(c.P99), f(c.Max), f(median(c.RunMax)))
+		}
+	}
+}
+
+// countFormat formats a count metric's values: durations with their unit,
+// counts as integers.
+func countFormat(unit string) func(float64) string {
+	if unit == "ns" {
+		return nsDur
+	}
+	return func(v float64) string { return strconv.FormatFloat(v, 'f', 0, 64) }
 }
 
 // PrimaryOp is the operation a latency workload is about (its registered

@@ -101,6 +101,7 @@ func folioWakeBit(t *mm.Thread, page *mm.Page, bitNr uint) {
 	defer t.Exit()
 	q := mm.PageWaitqueue(t.K, page)
 	key := mm.WaitPageKey{Page: page, BitNr: bitNr}
+	mm.BeginWalk(t)
 	t.Step("folio_wake_bit")
 	q.Lock(t)
 	mm.WakeUpCommon(t, q, sim.TaskUninterruptible, 1, &key, nil)
@@ -110,5 +111,6 @@ func folioWakeBit(t *mm.Thread, page *mm.Page, bitNr uint) {
 		mm.ClearPageWaiters(t, page)
 	}
 	q.Unlock()
+	mm.EndWalk(t, bitNr)
 	t.Return()
 }

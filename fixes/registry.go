@@ -45,6 +45,8 @@ var registry = []*Fix{
 	WaitToSet,
 	Folio,
 	FolioNoLoop,
+	NoBookmarks,
+	WalkBreak128,
 	MkwriteOnDirty,
 	FsTolerant,
 	PinAwareReclaim,

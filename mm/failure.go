@@ -61,6 +61,10 @@ const (
 	Hang
 	// Livelock: the step budget ran out while tasks kept running.
 	Livelock
+	// SoftLockup: the soft-lockup watchdog (kernel/watchdog.c) found a CPU
+	// that stayed in kernel code without scheduling for longer than its
+	// threshold of virtual time (the kernel parameter softlockup_us).
+	SoftLockup
 
 	NumFailures
 )
@@ -69,7 +73,7 @@ var failureIDs = [NumFailures]string{
 	"bug-writeback", "bug-end-writeback", "vm-bug-tail", "vm-bug-index",
 	"bug-not-locked", "bug-no-buffers", "bad-page", "stale-page",
 	"data-corruption", "data-loss", "fsync-early", "unstable-write",
-	"vm-bug-refcount", "warn-writeback", "hang", "livelock",
+	"vm-bug-refcount", "warn-writeback", "hang", "livelock", "soft-lockup",
 }
 
 var failureDescs = [NumFailures]string{
@@ -89,6 +93,7 @@ var failureDescs = [NumFailures]string{
 	"WARN_ON(!PageWriteback) when ending writeback on a page whose bit is already clear",
 	"every unfinished task is asleep and nobody is left to wake them",
 	"the step budget ran out while tasks kept running without finishing",
+	"a CPU stayed in kernel code without scheduling longer than the watchdog threshold",
 }
 
 func (f Failure) String() string {
@@ -197,6 +202,8 @@ func (f Failure) Short() string {
 		return "!! hang"
 	case Livelock:
 		return "!! livelock"
+	case SoftLockup:
+		return "BUG: soft lockup"
 	}
 	return f.String()
 }

@@ -142,6 +142,7 @@ func WakeUpPageBit(t *Thread, page *Page, bitNr uint) {
 	t.setWaitFlags(bookmark, 0)
 	t.initList(bookmark, 1)
 
+	BeginWalk(t)
 	t.Step("wake_up_page_bit")
 	q.lock.Lock(t)
 	wakeUpCommon(t, q, sim.TaskUninterruptible, 1, &key, bookmark)
@@ -161,7 +162,20 @@ func WakeUpPageBit(t *Thread, page *Page, bitNr uint) {
 		ClearPageWaiters(t, page)
 	}
 	q.lock.Unlock()
+	EndWalk(t, bitNr)
 	t.Return()
+}
+
+// BeginWalk and EndWalk bracket a wake-up walk (wake_up_page_bit,
+// folio_wake_bit) for the lab's statistics: EndWalk records the entries
+// wakeUpCommon visited since BeginWalk, for PG_writeback wake-ups
+// (CountWakeWalk).
+func BeginWalk(t *Thread) { t.walked = 0 }
+
+func EndWalk(t *Thread, bitNr uint) {
+	if bitNr == PG_writeback {
+		t.Count(CountWakeWalk, t.walked)
+	}
 }
 
 // wakeUpPage is wake_up_page() (mm/filemap.c, v5.10): a plain read of
@@ -325,6 +339,9 @@ func noteSharedWakeup(t *Thread, page *Page, bitNr uint, slept bool) {
 // WaitOnPageBit is wait_on_page_bit() (mm/filemap.c, v5.10): a SHARED,
 // uninterruptible wait.
 func WaitOnPageBit(t *Thread, page *Page, bitNr uint) {
+	if bitNr == PG_writeback {
+		t.bitWaits++
+	}
 	q := PageWaitqueue(t.K, page)
 	t.K.Ops.WaitOnPageBitCommon(t, q, page, bitNr, sim.TaskUninterruptible, Shared)
 }

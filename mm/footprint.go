@@ -45,6 +45,8 @@ const (
 	objBio         = 30 // a: the completion task's ID; b: 0 the bio's bounce copy, 1 its stale-page report
 	objFileDone    = 31 // a: ino, b: index: the oracle's completed (returned) write version
 	objFileVouched = 32 // a: ino, b: index: the Fsync oracle's vouched version (fs.go vouch)
+	objWork        = 33 // a: work id: PENDING and the executing worker (workqueue.go)
+	objIoendList   = 34 // a: ino: the inode's i_ioend_list, in order (iomap.go)
 )
 
 func obj(kind, a, b uint64) sim.Obj { return sim.Obj(kind<<56 | a<<24 | b) }

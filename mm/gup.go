@@ -132,7 +132,7 @@ func WaitForStablePage(t *Thread, page *Page) {
 	t.Enter("wait_for_stable_page")
 	defer t.Exit()
 	if t.K.Disk.StableWrites {
-		waitOnPageWriteback(t, t.compoundHead(page))
+		waitOnPageWriteback(t, t.compoundHead(page), true)
 	}
 	t.Return()
 }

@@ -49,6 +49,10 @@ type Config struct {
 	// DebugVMPgflags is CONFIG_DEBUG_VM_PGFLAGS: the PF_* page-flag
 	// policies (PF_ONLY_HEAD, PF_NO_TAIL) are checked.
 	DebugVMPgflags bool
+	// SoftLockupNS is the soft-lockup watchdog's threshold in virtual
+	// nanoseconds (kernel/watchdog.c: 2 × watchdog_thresh), for the timed
+	// scheduler (sim.Explorer.Watchdog); 0 turns it off.
+	SoftLockupNS int64
 	// Version is the modelled kernel's version. The model is v5.10's; the
 	// few checks that differ in the era of another race follow this field
 	// (clear_page_dirty_for_io's BUG_ON before v5.7). A workload of another
@@ -108,6 +112,8 @@ type Kernel struct {
 	// executions; nthreads of them belong to this one.
 	threads  []*Thread
 	nthreads int
+	// nwork numbers the work items (InitWork) of this execution.
+	nwork uint64
 
 	// mu guards the failure record: in native mode tasks raise
 	// concurrently.
@@ -274,6 +280,7 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 	k.fired = 0
 	k.reports = k.reports[:0]
 	k.nthreads = 0
+	k.nwork = 0
 }
 
 // Cache-line identifiers of the timed scheduler, besides struct pages
@@ -283,6 +290,8 @@ const (
 	lineWaitTable = 1 << 62
 	lineIPages    = 1 << 61
 	lineZone      = 1 << 60
+	lineWork      = 1 << 59 // a work item's pool->lock
+	lineIoend     = 1 << 58 // an inode's i_ioend_lock
 )
 
 // Thread is the model's view of a task: the sim task plus the per-task
@@ -310,6 +319,10 @@ type Thread struct {
 	cpu int
 	// fn is the task's function (runThread).
 	fn func(*Thread)
+	// walked counts the entries the current wake-up walk visited
+	// (wakeUpCommon), bitWaits the PG_writeback waits begun (WaitOnPageBit):
+	// the lab's statistics, not kernel state.
+	walked, bitWaits int64
 }
 
 // Spawn starts a model task.

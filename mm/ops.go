@@ -45,6 +45,11 @@ type Ops struct {
 	// every end_page_writeback() of those patches honours it.
 	EndWritebackHoldsRef bool
 
+	// WalkBreakCnt, if positive, is WAITQUEUE_WALK_BREAK_CNT as a fix
+	// patched it (include/linux/wait.h: a #define), over the kernel
+	// parameter walk_break.
+	WalkBreakCnt int
+
 	// Switches of the race C fixes.
 	// DIOPin: direct I/O takes FOLL_PIN pins rather than FOLL_GET
 	// references (a7e689dd1c06, v6.5).

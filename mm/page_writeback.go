@@ -249,7 +249,7 @@ func WriteCachePagesWriteback(t *Thread, page *Page, wbc *WritebackControl) bool
 		if wbc.SyncMode == WB_SYNC_NONE {
 			return false
 		}
-		waitOnPageWriteback(t, page)
+		waitOnPageWriteback(t, page, true)
 	}
 	t.Step("write_cache_pages:BUG_ON")
 	if PageWriteback(t, page) {
@@ -388,7 +388,7 @@ func FilemapFdatawaitRange(t *Thread, mapping *AddressSpace, start, end uint64) 
 			break
 		}
 		for _, page := range pv {
-			waitOnPageWriteback(t, page)
+			waitOnPageWriteback(t, page, false)
 		}
 		pagevecRelease(t, pv)
 	}

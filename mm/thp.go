@@ -255,7 +255,7 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 		for i, page := range pv {
 			index = indices[i]
 			LockPage(t, page)
-			waitOnPageWriteback(t, page)
+			waitOnPageWriteback(t, page, true)
 			TruncateInodePageTHP(t, m, page)
 			UnlockPage(t, page)
 		}

@@ -124,7 +124,7 @@ func TruncateInodePagesRange(t *Thread, mapping *AddressSpace, start, end uint64
 				break
 			}
 			LockPage(t, page)
-			waitOnPageWriteback(t, page)
+			waitOnPageWriteback(t, page, true)
 			TruncateInodePage(t, mapping, page)
 			UnlockPage(t, page)
 		}

@@ -255,6 +255,7 @@ func wakeUpCommon(t *Thread, q *WaitQueueHead, mode sim.TaskState, nrExclusive i
 		if flags&WQ_FLAG_BOOKMARK != 0 {
 			continue
 		}
+		t.walked++
 		ret := t.K.Ops.WakePageFunction(t, curr, mode, key)
 		if ret < 0 {
 			break
@@ -266,13 +267,22 @@ func wakeUpCommon(t *Thread, q *WaitQueueHead, mode sim.TaskState, nrExclusive i
 			}
 		}
 		cnt++
-		if bookmark != nil && cnt > t.K.WalkBreakCnt && next != &q.head {
+		if bookmark != nil && cnt > t.walkBreakCnt() && next != &q.head {
 			t.setWaitFlags(bookmark, WQ_FLAG_BOOKMARK)
 			listAddTail(t, q, bookmark, next)
 			break
 		}
 	}
 	return nrExclusive
+}
+
+// walkBreakCnt is WAITQUEUE_WALK_BREAK_CNT: the kernel parameter
+// walk_break, unless a fix patched the constant (Ops.WalkBreakCnt).
+func (t *Thread) walkBreakCnt() int {
+	if n := t.K.Ops.WalkBreakCnt; n > 0 {
+		return n
+	}
+	return t.K.WalkBreakCnt
 }
 
 // finishWait is finish_wait() (kernel/sched/wait.c, v5.10): back to

@@ -161,6 +161,13 @@ func Figures(recs []*bench.Record) ([]*Figure, error) {
 			return nil, err
 		}
 		figs = append(figs, fs...)
+		if w == "writeback-chase" {
+			fs, err := walkFigures(w, rs)
+			if err != nil {
+				return nil, err
+			}
+			figs = append(figs, fs...)
+		}
 	}
 	return figs, nil
 }

@@ -60,6 +60,10 @@ type Workload struct {
 	// SamplerDepth is the Sampler's depth if it is a PCT variant (0: the
 	// harness's default).
 	SamplerDepth int
+	// KernelDefaults override the kernel parameters' defaults for this
+	// workload (each with its reason in the workload's doc comment); the
+	// user's -param still wins.
+	KernelDefaults Values
 }
 
 // DefaultStrategy is the strategy of a run or bench that names none: timed
@@ -86,6 +90,7 @@ var KernelParams = []Param{
 	{Name: "unfairness", Default: 5, Min: 0, Max: 1000, Desc: "sysctl_page_lock_unfairness"},
 	{Name: "pcp", Default: 1, Min: 0, Max: 1, Desc: "v5.10 allocator: per-CPU order-0 lists over a merging buddy (0: one global LIFO list)"},
 	{Name: "pcp_high", Default: 378, Min: 1, Max: 1 << 16, Desc: "pcp->high: a CPU's list frees pcp_batch pages to the buddy at this count (v5.10, zones >= 1 GiB)"},
+	{Name: "softlockup_us", Default: 20000, Min: 0, Max: 1e9, Desc: "soft-lockup watchdog threshold, µs of virtual time in non-preemptible code (timed runs; 0: off)"},
 	{Name: "pcp_batch", Default: 63, Min: 1, Max: 1 << 16, Desc: "pcp->batch: pages per pcp refill and overflow free (v5.10 zone_batchsize, zones >= 1 GiB)"},
 }
 
@@ -100,6 +105,7 @@ var registry = []*Workload{
 	ISizeCompress,
 	LockStorm,
 	FsyncStorm,
+	WritebackChase,
 }
 
 // All returns the registered workloads in registry order.
@@ -134,6 +140,9 @@ func (w *Workload) Defaults() Values {
 	v := Values{}
 	for _, p := range w.AllParams() {
 		v[p.Name] = p.Default
+	}
+	for k, d := range w.KernelDefaults {
+		v[k] = d
 	}
 	return v
 }
@@ -189,8 +198,9 @@ func (w *Workload) paramNames() string {
 // name=value in parameter order: what a schedule must carry to be replayed.
 func (w *Workload) NonDefault(v Values) []string {
 	var out []string
+	def := w.Defaults()
 	for _, p := range w.AllParams() {
-		if v[p.Name] != p.Default {
+		if v[p.Name] != def[p.Name] {
 			out = append(out, fmt.Sprintf("%s=%d", p.Name, v[p.Name]))
 		}
 	}
@@ -207,6 +217,7 @@ func KernelConfig(v Values) mm.Config {
 	c.PageLockUnfairness = v["unfairness"]
 	c.PCP = v["pcp"] != 0
 	c.PcpHigh, c.PcpBatch = v["pcp_high"], v["pcp_batch"]
+	c.SoftLockupNS = int64(v["softlockup_us"]) * 1000
 	if !c.PCP {
 		c.NrPages = 64 // the first model's mem_map
 	}

@@ -594,6 +594,13 @@ func (e *eta) position(now time.Time) int {
 func drawDiagrams(dir string, recs []*bench.Record) ([]string, error) {
 	var files []string
 	for _, r := range recs {
+		if r.CPUs > 0 {
+			// A timed or native cell's executions run for thousands
+			// of steps, and some of its failures need the clock (a
+			// soft lockup): its first failures keep their schedules
+			// in results.jsonl, replayable, but are not drawn.
+			continue
+		}
 		// The random runs' first failures, and those only the search found.
 		first := maps.Clone(r.FirstFailure)
 		for _, id := range r.SearchOnly() {
