@@ -17,7 +17,7 @@ LABEL := $(shell date -u +%Y%m%dT%H%M%SZ)
 endif
 OUT := results/$(LABEL)
 
-.PHONY: all test bench bench-verify bench-scale bench-hunt hunt build fuzz clean
+.PHONY: all test bench bench-verify bench-scale bench-hunt hunt build fuzz clean sweep-larabel
 
 all: test
 
@@ -37,6 +37,7 @@ test:
 	$(GO) test -run '^$$' -fuzz FuzzBenchFile -fuzztime 5s ./bench
 	$(GO) test -run '^$$' -fuzz FuzzFlagValues -fuzztime 5s ./cmd/pagelab
 	$(GO) test -run '^$$' -fuzz FuzzParseStrategy -fuzztime 5s ./hunt
+	$(GO) test -run '^$$' -fuzz FuzzParseSweep -fuzztime 5s ./sweep
 
 # The standard matrix (every workload under its fix variants: races
 # explored RUNS times, latency workloads timed COUNT times at CPUS simulated
@@ -66,6 +67,13 @@ bench-scale:
 # first failure over 100 seeds; its Markdown goes to results/hunt.md.
 hunt: build
 	./pagelab hunt -runs 100000 -seeds 100 -markdown results/hunt.md
+
+# Michael Larabel's page-lock fairness sweep (September 2020: Apache Siege
+# on 5.8, 5.9-git and page_lock_unfairness 0, 4 and 5 at 1 to 250 users),
+# as pagelab sweep's defaults: lock-storm's fault path at 64 simulated
+# CPUs. The README's table; about 15 s on 2 cores.
+sweep-larabel: build
+	./pagelab sweep -markdown results/larabel.md -plot results/larabel.svg
 
 # The time to the first failure of every seed under its workload's default
 # strategy, over 100 seeds on one core, beside the bare hand-off (target:

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"runtime"
 	"slices"
@@ -34,7 +35,7 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-var commands = []string{"list", "run", "verify", "hunt", "replay", "diagram", "bench", "merge", "submit", "compare", "plot"}
+var commands = []string{"list", "run", "verify", "hunt", "replay", "diagram", "bench", "merge", "submit", "compare", "plot", "sweep"}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	err := dispatch(args, stdout, stderr)
@@ -58,6 +59,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdVerify(args[1:], stdout, stderr)
 	case "hunt":
 		return cmdHunt(args[1:], stdout, stderr)
+	case "sweep":
+		return cmdSweep(args[1:], stdout, stderr)
 	case "replay":
 		return cmdReplay(args[1:], stdout)
 	case "diagram":
@@ -130,6 +133,9 @@ func cmdList(args []string, w io.Writer) error {
 		}
 		for _, p := range wl.Params {
 			fmt.Fprintf(&b, "  %-20s -param %s=%d (%d..%d)\n  %-20s   %s\n", "", p.Name, p.Default, p.Min, p.Max, "", wrap(p.Desc, 54, 25))
+		}
+		for _, k := range slices.Sorted(maps.Keys(wl.KernelDefaults)) {
+			fmt.Fprintf(&b, "  %-20s kernel default here: %s=%d\n", "", k, wl.KernelDefaults[k])
 		}
 		seeds, err := workloads.Seeds(wl.ID)
 		if err != nil {

@@ -290,7 +290,7 @@ func TestBadInput(t *testing.T) {
 		{"max-memory too small", runWith("-max-memory", "1MiB"), []string{`-max-memory "1MiB"`}},
 		{"replay unknown task", []string{"replay", "-schedule", "v1/writeback-restart/baseline/seed=1/cpu9@writeback.."}, []string{`names task "cpu9"`, "valid: cpu2, cpu3, io1"}},
 		{"replay unknown label", []string{"replay", "-schedule", "v1/writeback-restart/baseline/seed=1/cpu2@writebak.."}, []string{`names label "writebak"`, "valid: ", "lock_page"}},
-		{"inject label not reached", []string{"run", "-workload", "lock-storm", "-strategy", "native", "-inject", "lock_pag=5"}, []string{"-inject lock_pag: not a scheduling point", "valid: critical_section, fault, lock_page"}},
+		{"inject label not reached", []string{"run", "-workload", "lock-storm", "-strategy", "native", "-inject", "lock_pag=5"}, []string{"-inject lock_pag: not a scheduling point", "valid: fault, filemap_map_pages, page_cache_get_speculative"}},
 		{"verify undefined flag", []string{"verify", "-workload", "writeback-restart", "-runs", "3"}, []string{"-runs", "valid flags:", "-max-states"}},
 	}
 	for _, tc := range tests {

@@ -1,0 +1,100 @@
+package plots
+
+import (
+	"bytes"
+	"fmt"
+	"math"
+	"slices"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/plotutil"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgsvg"
+)
+
+// SweepPlot is the data of a sweep's figure: throughput against the swept
+// parameter, one line per variant.
+type SweepPlot struct {
+	Workload string
+	CPUs     int
+	Op       string // the operation counted, e.g. lock_page
+	XLabel   string // the swept parameter, with its unit
+	Xs       []float64
+	Names    []string    // one per line
+	Ys       [][]float64 // Ys[i][j]: line i at Xs[j], per second
+}
+
+// sweepLegendWidth is the strip right of the plot that holds the legend, so
+// that it never covers a line.
+const sweepLegendWidth = 2.3 * vg.Inch
+
+// Sweep draws p as "svg" or "png": the lines with their points, a linear
+// x axis labelled at the swept values, the y axis from zero in operations
+// per second of virtual time, and the legend beside the plot.
+func Sweep(p *SweepPlot, format string) (b []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			b, err = nil, fmt.Errorf("sweep plot: cannot draw: %v", r)
+		}
+	}()
+	if len(p.Names) != len(p.Ys) || len(p.Xs) == 0 {
+		return nil, fmt.Errorf("sweep plot: %d lines with %d series over %d values", len(p.Names), len(p.Ys), len(p.Xs))
+	}
+	pl := newPlot(fmt.Sprintf("%s at %d simulated CPUs: throughput (%s/s, virtual time)", p.Workload, p.CPUs, p.Op),
+		p.XLabel, fmt.Sprintf("%s per second of virtual time", p.Op))
+	ticks := make(cpuTicks, len(p.Xs))
+	for i, x := range p.Xs {
+		ticks[i] = int(x)
+	}
+	pl.X.Tick.Marker = ticks
+	pl.Y.Min = 0
+	pl.Y.Tick.Marker = siTicks{}
+	top := 0.0
+	legend := plot.NewLegend()
+	legend.Top, legend.Left = true, true
+	for i, name := range p.Names {
+		if len(p.Ys[i]) != len(p.Xs) {
+			return nil, fmt.Errorf("sweep plot: line %s has %d points for %d values", name, len(p.Ys[i]), len(p.Xs))
+		}
+		pts := make(plotter.XYs, len(p.Xs))
+		for j, x := range p.Xs {
+			pts[j] = plotter.XY{X: x, Y: p.Ys[i][j]}
+			top = math.Max(top, p.Ys[i][j])
+		}
+		slices.SortFunc(pts, func(a, b plotter.XY) int { return int(a.X - b.X) })
+		line, points, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return nil, err
+		}
+		line.Color, points.Color = plotutil.Color(i), plotutil.Color(i)
+		line.Dashes = plotutil.Dashes(i)
+		line.Width = vg.Points(1.5)
+		points.Shape = plotutil.Shape(i)
+		pl.Add(line, points)
+		legend.Add(name, line, points)
+	}
+	pl.Y.Max = math.Max(top*1.05, 1)
+	fixAxes(pl)
+
+	w, h := 9*vg.Inch, 5*vg.Inch
+	var c vg.CanvasWriterTo
+	switch format {
+	case "svg":
+		c = vgsvg.New(w, h)
+	case "png":
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
+	default:
+		return nil, fmt.Errorf("sweep plot: unknown format %q (valid: svg, png)", format)
+	}
+	dc := draw.New(c)
+	pl.Draw(draw.Crop(dc, 0, -sweepLegendWidth, 0, 0))
+	legend.Draw(draw.Crop(dc, w-sweepLegendWidth+vg.Points(8), 0, 0, -vg.Points(30)))
+	var buf bytes.Buffer
+	if _, err := c.WriteTo(&buf); err != nil {
+		return nil, fmt.Errorf("sweep plot: %v", err)
+	}
+	return buf.Bytes(), nil
+}
