@@ -50,12 +50,15 @@ func TestHuntInterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
 	}
-	cmd, stdout, stderr := startMain(t, t.TempDir(), "hunt", "-target", "race-e,race-b-truncate", "-strategy", "random",
-		"-runs", "200000", "-seeds", "20", "-j", "1")
-	// race-e's row takes about a second here; race-b-truncate's, whose
-	// executions are twenty times longer, half a minute.
-	deadline := time.Now().Add(60 * time.Second)
-	time.Sleep(5 * time.Second)
+	cmd, stdout, stderr := startMain(t, t.TempDir(), "hunt", "-target", "race-e,race-b-page,race-b-truncate", "-strategy", "random",
+		"-runs", "400000", "-seeds", "20", "-j", "1")
+	// The rows run in this order: race-e's takes about 2 s on an idle
+	// machine of the CI kind, race-b-page's and race-b-truncate's (twenty
+	// times longer executions) about 8 s each. At 8 s race-e's is done
+	// unless the machine is four times slower, and race-b-truncate's is
+	// not even started unless it is twice as fast.
+	deadline := time.Now().Add(70 * time.Second)
+	time.Sleep(8 * time.Second)
 	cmd.Process.Signal(syscall.SIGINT)
 	status, killed := exitOf(t, cmd.Wait())
 	if time.Now().After(deadline) {
