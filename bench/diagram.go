@@ -2,6 +2,7 @@ package bench
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pagelab/pagelab/mm"
@@ -158,7 +159,7 @@ func diagramRows(tr *Trace) ([]string, map[string]int, func(func(string, string)
 			put(s.Task, strings.Repeat(" ", 2*min(d, 4))+stack[d]+"()")
 		}
 		printed[s.Task] = stack
-		if leaf := leafText(s.Label, stack); leaf != "" && !(len(s.Reports) > 0 && isBug(s.Reports)) {
+		if leaf := stepText(tr, i, stack); leaf != "" && !(len(s.Reports) > 0 && isBug(s.Reports)) {
 			put(s.Task, strings.Repeat(" ", 2*min(len(stack), 4))+leaf)
 		}
 		for _, w := range s.Wakes {
@@ -251,13 +252,93 @@ func isBug(reps []*mm.Report) bool {
 	return false
 }
 
+// kernelOps words the model's scheduling points ("function:point") as
+// the kernel operations they stand for, as a mailing-list diagram would:
+// "page->mapping re-check", not "mapping()". An empty wording draws
+// nothing (a loop head: what follows it is drawn). Labels not listed are
+// drawn as a call, "point()".
+var kernelOps = map[string]string{
+	"block_page_mkwrite:mapping":             "page->mapping re-check",
+	"filemap_fault:mapping":                  "page->mapping re-check",
+	"pagecache_get_page:mapping":             "page->mapping re-check",
+	"write_cache_pages:mapping":              "page->mapping re-check",
+	"find_lock_entries:mapping":              "page->mapping, PageWriteback() re-check",
+	"collapse_file:mapping":                  "page->mapping, PageDirty(), PageWriteback() re-check",
+	"write_cache_pages:PageWriteback":        "PageWriteback()",
+	"truncate:PageWriteback":                 "PageWriteback()",
+	"shrink_page_list:PageWriteback":         "PageWriteback()",
+	"shrink_page_list:PageDirty":             "PageDirty()",
+	"shrink_page_list:PagePrivate":           "page_has_private()",
+	"shrink_page_list:page_maybe_dma_pinned": "page_maybe_dma_pinned()",
+	"clear_page_dirty_for_io:pinned":         "page_maybe_dma_pinned()",
+	"shrink_page_list:putback":               "putback_lru_page()",
+	"collapse_file:xas_load":                 "xas_load() of a small page",
+	"collapse_file:xas_store":                "xas_store() of the huge page",
+	"collapse_file:copy":                     "copy_highpage() into the huge page",
+	"collapse_file:rollback":                 "xas_store() of a small page (rollback)",
+	"set_page_dirty:xa_lock":                 "xa_lock_irqsave(&mapping->i_pages)",
+	"truncate_inode_pages_range:pass1":       "",
+	"truncate_inode_pages_range:pass2":       "",
+	"write_cache_pages:write":                "",
+	"wait_on_page_bit_common:repeat":         "",
+	"wait_on_page_bit_common:wait":           "set_current_state()",
+	"wait_on_page_bit_common:v5.8":           "spin_lock_irq(&q->lock)",
+	"wake_up_page_bit:cpu_relax":             "cpu_relax()",
+	"dma":                                    "I/O completion",
+}
+
+// kernelChecks are the scheduling points of BUG_ON() checks, with the
+// condition each tests. A check raises its failure when the condition
+// holds: a step at one that raised nothing passed, and is drawn as the
+// condition with its result; only a check that fired is drawn as the
+// BUG_ON() (the failure's own line). The wording names no BUG: the SVG
+// draws lines that do in red.
+var kernelChecks = map[string]string{
+	"write_cache_pages:BUG_ON": "PageWriteback() re-check",
+}
+
+// stepText is what step i of tr adds to its call stack: the kernel
+// operation within the innermost function, or a function entered without
+// a frame of its own; "" for nothing.
+func stepText(tr *Trace, i int, stack []string) string {
+	s := tr.Steps[i]
+	if cond, ok := kernelChecks[s.Label]; ok {
+		if len(s.Reports) > 0 {
+			return cond
+		}
+		return cond + " -> false"
+	}
+	text := leafText(s.Label, stack)
+	if text != "" && s.Label == "write_cache_pages:PageWriteback" {
+		// The test's result is where the task went next: into the wait,
+		// or straight on to the BUG_ON() check.
+		for _, n := range tr.Steps[i+1:] {
+			if n.Task != s.Task {
+				continue
+			}
+			switch {
+			case slices.Contains(n.Stack, "wait_on_page_writeback") || n.Label == "wait_on_page_writeback":
+				text += " -> true"
+			case n.Label == "write_cache_pages:BUG_ON":
+				text += " -> false"
+			}
+			break
+		}
+	}
+	return text
+}
+
 // leafText is what a step's label adds to its call stack: the operation
-// within the innermost function ("write_cache_pages:BUG_ON" → "BUG_ON"),
-// or a function entered without a frame of its own.
+// within the innermost function, worded as kernelOps says
+// ("write_cache_pages:mapping" → "page->mapping re-check"), or a function
+// entered without a frame of its own.
 func leafText(label string, stack []string) string {
 	inner := ""
 	if len(stack) > 0 {
 		inner = stack[len(stack)-1]
+	}
+	if op, ok := kernelOps[label]; ok {
+		return op
 	}
 	if f, op, ok := strings.Cut(label, ":"); ok {
 		if f == inner {
@@ -359,7 +440,11 @@ func DrawFailure(cfg *ReplayConfig, f mm.Failure, noShrink bool) (*Drawn, error)
 	}
 	head := fmt.Sprintf("%s under %s: %s", cfg.Workload.ID, cfg.Variant.ID, f)
 	if !noShrink {
-		head += fmt.Sprintf("\nshrunk from %d to %d context switches", d.Before, d.After)
+		if d.After == d.Before {
+			head += fmt.Sprintf("\nalready minimal: %d context switches (shrinking removed none)", d.After)
+		} else {
+			head += fmt.Sprintf("\nshrunk from %d to %d context switches", d.Before, d.After)
+		}
 	}
 	d.Text = head + "\n\n" + Diagram(tr, 80) + "\nschedule:\n" + tr.Replayed.Schedule.String() + "\n"
 	d.SVG = DiagramSVG(tr, fmt.Sprintf("%s under %s: %s", cfg.Workload.ID, cfg.Variant.ID, f))

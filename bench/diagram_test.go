@@ -72,6 +72,51 @@ func TestRaceADiagram(t *testing.T) {
 	if err := wellFormed(d.SVG); err != nil {
 		t.Errorf("SVG: %v", err)
 	}
+	// cpu2's BUG_ON() check passed: drawn as the check with its result;
+	// only cpu3's, which fired, is a BUG_ON. Labels read as the kernel's
+	// operations.
+	for _, l := range lines {
+		switch strings.TrimSpace(l) {
+		case "BUG_ON()", "mapping()", "PageWriteback()":
+			t.Errorf("line %q: a model label, not the kernel operation or the check's result", strings.TrimSpace(l))
+		}
+	}
+	for _, want := range []string{"PageWriteback() re-check -> false", "page->mapping re-check", "PageWriteback() -> true"} {
+		if !strings.Contains(diagram, want) {
+			t.Errorf("no %q in the diagram", want)
+		}
+	}
+	if n := strings.Count(diagram, "BUG_ON"); n != 1 {
+		t.Errorf("%d BUG_ON lines, want the one that fired", n)
+	}
+	if strings.Count(d.SVG, `fill="#c00000"`) != 1 {
+		t.Errorf("the SVG draws %d lines in red, want the BUG_ON's alone", strings.Count(d.SVG, `fill="#c00000"`))
+	}
+	if d.Before == d.After && !strings.Contains(d.Text, "already minimal") {
+		t.Errorf("a schedule shrinking did not shorten is not said to be already minimal:\n%s", d.Text)
+	}
+}
+
+// TestStepText: a check that fired, one that passed, and labels worded
+// as the kernel's operations.
+func TestStepText(t *testing.T) {
+	stack := []string{"write_cache_pages"}
+	rep := &mm.Report{Failure: mm.BugWriteback}
+	tr := &Trace{Steps: []*TraceStep{
+		{Task: "a", Label: "write_cache_pages:mapping", Stack: stack},
+		{Task: "a", Label: "write_cache_pages:PageWriteback", Stack: stack},
+		{Task: "b", Label: "end_page_writeback", Stack: []string{"end_page_writeback"}},
+		{Task: "a", Label: "write_cache_pages:BUG_ON", Stack: stack},
+		{Task: "a", Label: "write_cache_pages:BUG_ON", Stack: stack, Reports: []*mm.Report{rep}},
+		{Task: "a", Label: "pagecache_get_page:mapping", Stack: []string{"pagecache_get_page"}},
+		{Task: "a", Label: "some_function:point", Stack: []string{"some_function"}},
+	}}
+	for i, want := range []string{"page->mapping re-check", "PageWriteback() -> false", "", "PageWriteback() re-check -> false",
+		"PageWriteback() re-check", "page->mapping re-check", "point()"} {
+		if got := stepText(tr, i, tr.Steps[i].Stack); got != want {
+			t.Errorf("step %d (%s): %q, want %q", i, tr.Steps[i].Label, got, want)
+		}
+	}
 }
 
 func wellFormed(s string) error {

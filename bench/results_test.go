@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"golang.org/x/perf/benchfmt"
 
@@ -122,9 +123,42 @@ func TestResultsDirectory(t *testing.T) {
 
 	summary, _ := os.ReadFile(filepath.Join(dir, SummaryFile))
 	golden(t, "summary.golden", string(summary))
-	for i, line := range strings.Split(string(summary), "\n") {
-		if len([]rune(line)) > 80 && !strings.HasPrefix(line, "v1/") {
-			t.Errorf("summary line %d is %d columns: %s", i+1, len([]rune(line)), line)
+	checkSummaryColumns(t, "summary.txt", string(summary))
+}
+
+// checkSummaryColumns: every line of a summary fits in 80 columns but for
+// those of its last section, Schedules, which holds every schedule (a
+// schedule is one word, to copy and paste, however long).
+func checkSummaryColumns(t *testing.T, name, summary string) {
+	t.Helper()
+	tables, schedules, found := strings.Cut(summary, "\n== Schedules ==\n")
+	if strings.Contains(summary, "v1/") && !found {
+		t.Errorf("%s: schedules but no Schedules section", name)
+	}
+	if strings.Contains(schedules, "\n== ") {
+		t.Errorf("%s: a section after Schedules", name)
+	}
+	for i, line := range strings.Split(tables, "\n") {
+		if n := utf8.RuneCountInString(line); n > 80 {
+			t.Errorf("%s line %d is %d columns: %s", name, i+1, n, line)
+		}
+		if strings.HasPrefix(line, "v1/") {
+			t.Errorf("%s line %d: a schedule before the Schedules section", name, i+1)
+		}
+	}
+}
+
+// TestSummaryGoldensColumns: the golden summaries read in 80 columns
+// above their Schedules section.
+func TestSummaryGoldensColumns(t *testing.T) {
+	for _, name := range []string{"summary.golden", "summary-verdicts.golden"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkSummaryColumns(t, name, string(b))
+		if !strings.Contains(string(b), "\n== Schedules ==\n") {
+			t.Errorf("%s: no Schedules section", name)
 		}
 	}
 }
@@ -375,4 +409,28 @@ func FuzzBenchFile(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSummaryLongFixNames: a composition of fixes longer than the fix
+// column goes on a line of its own, in the latency, count and search
+// tables alike, so that they still read in 80 columns.
+func TestSummaryLongFixNames(t *testing.T) {
+	long := "hold-ref+loop-wait+walk-break-128+no-bookmarks"
+	var recs []*Record
+	for _, fix := range []string{"baseline", long} {
+		recs = append(recs, &Record{Workload: "writeback-chase", Fix: fix, Strategy: "timed", Runs: 3, CPUs: 64,
+			Failures: map[string]int{},
+			Latency: map[string]*OpRecord{"fsync": {Count: 3, RunOpsPerSec: []float64{1e5, 1.1e5, 0.9e5},
+				RunP50: []float64{1e3, 1.1e3, 0.9e3}, RunP99: []float64{1e6, 1.1e6, 0.9e6}}},
+			Counts: map[string]*CountRecord{"nonpreempt": {Unit: "ns", Count: 3, P50: 1e3, P99: 2e7, Max: 2e7, RunMax: []float64{2e7, 2e7, 2e7}}}})
+	}
+	for _, fix := range []string{"baseline", long} {
+		recs = append(recs, &Record{Workload: "isize-compress", Fix: fix, Strategy: "random", Runs: 100, Failures: map[string]int{},
+			Verdicts: map[string]string{"bug-writeback": "unknown", "data-loss": "unknown", "livelock": "fails"}, Verify: &VerifyRecord{BudgetHit: true, States: 2000000}})
+	}
+	s := Summary(&Manifest{Complete: true}, recs)
+	checkSummaryColumns(t, "summary", s)
+	if n := strings.Count(s, "\n  "+long+"\n"); n < 4 {
+		t.Errorf("%s on a line of its own %d times, want in each table:\n%s", long, n, s)
+	}
 }

@@ -20,7 +20,9 @@ const Alpha = 0.05
 // paste into a mail: per explored workload the failing runs per fix and
 // failure id with confidence intervals and the comparison against the
 // baseline; per timed workload benchstat-style tables of throughput and
-// latency per CPU count.
+// latency per CPU count; last, the "Schedules" section: the schedule of
+// each first failure, one word to copy and paste (the only lines that may
+// be longer than 80 columns).
 func Summary(m *Manifest, recs []*Record) string {
 	var b strings.Builder
 	state := "complete"
@@ -36,8 +38,8 @@ func Summary(m *Manifest, recs []*Record) string {
 	// the run made in one piece.
 	fmt.Fprintf(&b, "revision %s, %s, %s/%s, seed %d\n", m.GitRevision, m.GoVersion, m.Host.GOOS, m.Host.GOARCH, m.Seed)
 	if m.Shard != nil {
-		fmt.Fprintf(&b, "SHARD %s: executions ⌊runs·%d/%d⌋ up to ⌊runs·%d/%d⌋ of every cell; pagelab merge combines the shards\n",
-			m.Shard, m.Shard.Index, m.Shard.Count, m.Shard.Index+1, m.Shard.Count)
+		wrapWords(&b, "", strings.Fields(fmt.Sprintf("SHARD %s: executions ⌊runs·%d/%d⌋ up to ⌊runs·%d/%d⌋ of every cell; pagelab merge combines the shards",
+			m.Shard, m.Shard.Index, m.Shard.Count, m.Shard.Index+1, m.Shard.Count)))
 	}
 	if m.VerifyStates > 0 {
 		fmt.Fprintf(&b, "exhaustive search of every race cell: at most %d states each\n", m.VerifyStates)
@@ -45,6 +47,7 @@ func Summary(m *Manifest, recs []*Record) string {
 	if n := len(m.VerifyErrors); n > 0 {
 		fmt.Fprintf(&b, "exhaustive searches that FAILED (no verdicts; manifest.json): %d\n", n)
 	}
+	var schedules strings.Builder
 	for _, w := range workloadOrder(recs) {
 		var ws []*Record
 		for _, r := range recs {
@@ -53,10 +56,17 @@ func Summary(m *Manifest, recs []*Record) string {
 			}
 		}
 		if ws[0].Latency == nil {
-			writeFailureTables(&b, w, ws, m.Files)
+			writeFailureTables(&b, w, ws)
+			writeSchedules(&schedules, w, ws, summaryColumns(ws), m.Files)
 		} else {
 			writeLatencyTables(&b, w, ws)
 		}
+	}
+	if schedules.Len() > 0 {
+		b.WriteString("\n== Schedules ==\n")
+		b.WriteString("The first failing run of each (fix, failure id), one word each:\n")
+		b.WriteString("pagelab replay -schedule S replays it.\n")
+		b.WriteString(schedules.String())
 	}
 	return trimLines(b.String())
 }
@@ -102,11 +112,11 @@ type failureRow struct {
 	cmp bool
 }
 
-func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []string) {
+func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
 	base := baselineOf(rs)
 	fired := failureColumns(rs)[w]
 	ids := summaryColumns(rs)
-	fmt.Fprintf(b, "\n== %s: failing runs (%s, %d runs per fix) ==\n", w, strategyLine(base), base.Runs)
+	fmt.Fprintf(b, "\n== %s: failing runs ==\n%s, %d runs per fix\n", w, strategyLine(base), base.Runs)
 	if note := SamplerNote(w, base.Strategy); note != "" {
 		wrapWords(b, "", strings.Fields(note))
 	}
@@ -170,31 +180,29 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record, files []stri
 			if k == 0 {
 				ci = fmt.Sprintf("<= %s (3/n)", rate(RuleOfThree(n)))
 			}
-			name := row.r.Fix
-			if len(name) > fixW {
-				fmt.Fprintf(b, "  %s\n", name)
-				name = ""
-			}
+			name := fixName(b, row.r.Fix, fixW)
 			fmt.Fprintf(b, "  %-*s %*s  %-18s  %-8s  %s\n", fixW, name, kW, fmt.Sprintf("%d:%d", k, n), ci, row.r.VerdictText(id), failureDelta(row, base))
 		}
 	}
 	b.WriteString("\nverdict: exhaustive search of every interleaving (pagelab verify): verified\n")
 	b.WriteString("= no interleaving fires it, fails = one does, unknown = the search was cut\n")
 	b.WriteString("short (state budget, depth bound), - = not verified.\n")
-	var only []string
+	var only [][]string
 	for _, r := range rs {
 		for _, id := range r.SearchOnly() {
-			only = append(only, fmt.Sprintf("  %s %s: in 0 of %d random runs", r.Fix, id, r.Runs))
+			only = append(only, strings.Fields(fmt.Sprintf("%s %s: in 0 of %d random runs", r.Fix, id, r.Runs)))
 		}
 	}
 	if len(only) > 0 {
-		b.WriteString("\nThe search found interleavings that the random runs missed (schedules\nbelow):\n" + strings.Join(only, "\n") + "\n")
+		b.WriteString("\nThe search found interleavings that the random runs missed (their\nschedules under Schedules, at the end):\n")
+		for _, words := range only {
+			wrapWords(b, "  "+words[0]+" ", words[1:])
+		}
 	}
 	writeCutShort(b, rs)
 	if base.PCTBound > 0 {
 		fmt.Fprintf(b, "\nPCT depth %d: each run finds a given depth-%d bug with probability at\nleast 1/(n*k^(d-1)) = %.3g (n=%d tasks, k=%d steps seen).\n", base.Depth, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps)
 	}
-	writeSchedules(b, rs, ids, files)
 }
 
 // summaryColumns lists the failure ids of an explored workload's tables:
@@ -220,9 +228,10 @@ func writeSearchCells(b *strings.Builder, rs []*Record) {
 	for _, r := range rs {
 		fixW = max(fixW, len(r.Fix))
 	}
+	fixW = min(fixW, maxFixW)
 	b.WriteString("The exhaustive search of every interleaving (pagelab verify), per fix:\n")
 	for _, r := range rs {
-		fmt.Fprintf(b, "  %-*s  %s\n", fixW, r.Fix, searchText(r))
+		wrapWords(b, fmt.Sprintf("  %-*s  ", fixW, fixName(b, r.Fix, fixW)), strings.Fields(searchText(r)))
 	}
 	writeCutShort(b, rs)
 }
@@ -279,10 +288,13 @@ func writeCutShort(b *strings.Builder, rs []*Record) {
 		case vr.Truncated > 0:
 			why = fmt.Sprintf("%d executions reached the depth bound (%d states)", vr.Truncated, vr.States)
 		}
-		lines = append(lines, fmt.Sprintf("  %s: %s", r.Fix, why))
+		lines = append(lines, r.Fix+": "+why)
 	}
 	if len(lines) > 0 {
-		b.WriteString("\nSearches cut short (unknown where they found nothing):\n" + strings.Join(lines, "\n") + "\n")
+		b.WriteString("\nSearches cut short (unknown where they found nothing):\n")
+		for _, l := range lines {
+			wrapWords(b, "  ", strings.Fields(l))
+		}
 	}
 	if len(spin) > 0 {
 		b.WriteString("\nLivelock unknown after a complete search (retry loops can spin, and the\nreduction skips edges a cycle may need; pagelab verify -reduction full):\n")
@@ -328,11 +340,14 @@ func rate(p float64) string {
 	return fmt.Sprintf("%.1e", p)
 }
 
-func writeSchedules(b *strings.Builder, rs []*Record, ids []string, files []string) {
+// writeSchedules writes workload w's first failing schedules for the
+// summary's last section: under the workload's name, per fix and failure
+// id, its diagram's file, then the schedule on a line of its own.
+func writeSchedules(b *strings.Builder, w string, rs []*Record, ids []string, files []string) {
 	first := true
 	header := func() {
 		if first {
-			b.WriteString("\nFirst failing run of each (fix, failure id); pagelab replay -schedule S:\n")
+			fmt.Fprintf(b, "\n%s\n", w)
 			first = false
 		}
 	}
@@ -370,6 +385,22 @@ func writeSchedules(b *strings.Builder, rs []*Record, ids []string, files []stri
 			}
 		}
 	}
+}
+
+// maxFixW is the widest fix column of the latency and search tables: a
+// longer name (a composition of fixes) gets a line of its own above its
+// row, so that the tables read in 80 columns.
+const maxFixW = 24
+
+// fixName writes a fix name longer than the column's width w on a line of
+// its own and returns what the row's fix column holds: the name, or
+// nothing after such a line.
+func fixName(b *strings.Builder, name string, w int) string {
+	if len(name) > w {
+		fmt.Fprintf(b, "  %s\n", name)
+		return ""
+	}
+	return name
 }
 
 // wrapWords writes prefix and words, wrapped within 80 columns.
@@ -471,6 +502,7 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 	for _, r := range rs {
 		fixW = max(fixW, len(r.Fix))
 	}
+	fixW = min(fixW, maxFixW)
 	for _, n := range cpus {
 		for mi, m := range metrics {
 			fmt.Fprintf(b, "\n%s, %d CPUs\n", m.title, n)
@@ -490,7 +522,7 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 						delta = fmt.Sprintf("%+.1f%% (p=%.3f n=%d)", (row.sum.Center-center0)/center0*100, p, row.cmp.N2)
 					}
 				}
-				fmt.Fprintf(b, "  %-*s %9s %7s   %s\n", fixW, row.r.Fix, m.format(row.sum.Center), "± "+row.sum.PctRangeString(), delta)
+				fmt.Fprintf(b, "  %-*s %9s %7s   %s\n", fixW, fixName(b, row.r.Fix, fixW), m.format(row.sum.Center), "± "+row.sum.PctRangeString(), delta)
 			}
 		}
 	}
@@ -529,7 +561,7 @@ func writeCountTable(b *strings.Builder, rs []*Record, fixW int) {
 				continue
 			}
 			f := countFormat(c.Unit)
-			fmt.Fprintf(b, "  %-*s %5d %9s %9s %9s %9s\n", fixW, r.Fix, r.CPUs, f(c.P50), f(c.P99), f(c.Max), f(median(c.RunMax)))
+			fmt.Fprintf(b, "  %-*s %5d %9s %9s %9s %9s\n", fixW, fixName(b, r.Fix, fixW), r.CPUs, f(c.P50), f(c.P99), f(c.Max), f(median(c.RunMax)))
 		}
 	}
 }

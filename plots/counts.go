@@ -33,13 +33,14 @@ func walkFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 		}
 	}
 	slices.Sort(cpus)
+	unit := bench.CountUnit(name)
 	var figs []*Figure
 	for _, n := range cpus {
-		p := newPlot(fmt.Sprintf("%s: wait-queue entries per writeback wake-up, %d CPUs (ECDF)", w, n),
-			"entries the walk visited (log scale)", "fraction of wake-ups at or below")
-		p.X.Scale = plot.LogScale{}
-		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
+		p := newPlot(fmt.Sprintf("%s, %d CPUs: wait-queue %s per writeback wake-up, ECDF", w, n, unit),
+			countAxis(unit, "visited by the walk"), "fraction of wake-ups at or below")
+		p.X.Tick.Marker = log10Ticks{countTicks(unit)}
 		p.Y.Min, p.Y.Max = 0, 1
+		f := &Figure{Name: fmt.Sprintf("walk-ecdf-%s-%dcpus", w, n), Plot: p, Legend: newLegend(), Width: 8 * vg.Inch, Height: 5 * vg.Inch}
 		for _, r := range rs {
 			c := r.Counts[name]
 			if r.CPUs != n || c == nil || len(c.Quantiles) == 0 {
@@ -47,7 +48,7 @@ func walkFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 			}
 			pts := make(plotter.XYs, len(c.Quantiles))
 			for q, v := range c.Quantiles {
-				pts[q] = plotter.XY{X: math.Max(v, 1), Y: float64(q) / float64(len(c.Quantiles)-1)}
+				pts[q] = plotter.XY{X: math.Log10(math.Max(v, 1)), Y: float64(q) / float64(len(c.Quantiles)-1)}
 			}
 			line, err := plotter.NewLine(pts)
 			if err != nil {
@@ -58,13 +59,35 @@ func walkFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 			line.Dashes = plotutil.Dashes(i)
 			line.Width = vg.Points(1.5)
 			p.Add(line)
-			p.Legend.Add(r.Fix, line)
+			f.addData(pts, line.Width)
+			f.Legend.Add(r.Fix, line)
 		}
-		// Lower right: the lines climb from the left and end at 1 on the
-		// right, so the corner under the top right stays clear.
-		p.Legend.Top, p.Legend.Left = false, false
-		p.Legend.YOffs = vg.Points(20)
-		figs = append(figs, &Figure{Name: fmt.Sprintf("walk-ecdf-%s-%dcpus", w, n), Plot: p, Width: 8 * vg.Inch, Height: 5 * vg.Inch})
+		figs = append(figs, f)
 	}
 	return figs, nil
+}
+
+// countAxis is the label of a log axis of count metric values in unit:
+// a duration ("ns") reads in the unit its ticks give.
+func countAxis(unit, what string) string {
+	if unit == "ns" {
+		return what + " (virtual time, log scale)"
+	}
+	return fmt.Sprintf("%s %s (log scale)", unit, what)
+}
+
+// countTicks marks a log axis of count metric values in unit: durations
+// as such ("250µs"), counts as numbers.
+func countTicks(unit string) plot.Ticker {
+	if unit == "ns" {
+		return durationTicks{plot.LogTicks{Prec: -1}}
+	}
+	return logTicks{}
+}
+
+// logTicks is plot.LogTicks without the ticks outside the axis.
+type logTicks struct{}
+
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	return inRange(plot.LogTicks{Prec: -1}.Ticks(min, max), min, max)
 }

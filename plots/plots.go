@@ -6,6 +6,7 @@ package plots
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"image/color"
 	"math"
@@ -86,29 +87,87 @@ func Draw(dir string, recs []*bench.Record) ([]string, error) {
 
 // Figure is one plot with its file name (without extension) and size.
 type Figure struct {
-	Name          string
-	Plot          *plot.Plot
+	Name string
+	Plot *plot.Plot
+	// Legend, if not nil, is drawn in a strip right of the plot, outside
+	// its axes: it never covers data, whatever the data (the plot's own
+	// Plot.Legend stays empty).
+	Legend        *plot.Legend
 	Width, Height vg.Length
+
+	// data is what the plot draws, for the test that the legend covers
+	// none of it: each series' points in data coordinates, with the
+	// half-size of the mark drawn at each.
+	data []series
+}
+
+type series struct {
+	pts    plotter.XYs
+	radius vg.Length
+}
+
+func (f *Figure) addData(pts plotter.XYs, radius vg.Length) {
+	f.data = append(f.data, series{pts, radius})
+}
+
+// legendPad is the space around the legend's strip.
+const legendPad vg.Length = 10
+
+// layout splits the figure's canvas c into the plot's part and, right of
+// it, the legend's strip, which starts at the top of the plot's data area.
+func (f *Figure) layout(c draw.Canvas) (plotC, legendC draw.Canvas) {
+	if f.Legend == nil {
+		return c, draw.Canvas{Canvas: c.Canvas}
+	}
+	w := f.Legend.Rectangle(c).Size().X
+	if w == 0 {
+		return c, draw.Canvas{Canvas: c.Canvas}
+	}
+	strip := w + 2*legendPad
+	plotC = draw.Crop(c, 0, -strip, 0, 0)
+	legendC = draw.Crop(c, c.Size().X-strip+legendPad, -legendPad, 0, 0)
+	legendC.Max.Y = f.Plot.DataCanvas(plotC).Max.Y
+	return plotC, legendC
 }
 
 // Render draws the figure in format ("png" or "svg"). gonum/plot panics on
 // data it cannot draw (a log axis reaching zero): that is an error here.
-func (f *Figure) Render(format string) (b []byte, err error) {
+func (f *Figure) Render(format string) ([]byte, error) {
+	return f.render(format, true)
+}
+
+// render draws the figure, the legend only if legend (the test of the
+// legend's place compares the two).
+func (f *Figure) render(format string, legend bool) (b []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			b, err = nil, fmt.Errorf("plot %s: cannot draw: %v", f.Name, r)
 		}
 	}()
 	fixAxes(f.Plot)
-	w, err := f.Plot.WriterTo(f.Width, f.Height, format)
+	c, err := draw.NewFormattedCanvas(f.Width, f.Height, format)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("plot %s: %v", f.Name, err)
+	}
+	dc := draw.New(c)
+	plotC, legendC := f.layout(dc)
+	f.Plot.Draw(plotC)
+	if legend && f.Legend != nil {
+		f.Legend.Draw(legendC)
 	}
 	var buf bytes.Buffer
-	if _, err := w.WriteTo(&buf); err != nil {
+	if _, err := c.WriteTo(&buf); err != nil {
 		return nil, fmt.Errorf("plot %s: %v", f.Name, err)
 	}
 	return buf.Bytes(), nil
+}
+
+// newLegend is a legend for a figure's strip: icons on the left, names
+// after them, entries from the top.
+func newLegend() *plot.Legend {
+	l := plot.NewLegend()
+	l.Top, l.Left = true, true
+	return &l
 }
 
 // fixAxes gives a degenerate axis a range gonum can draw: a log axis must
@@ -177,17 +236,46 @@ func newPlot(title, x, y string) *plot.Plot {
 	p.Title.Text = title
 	p.X.Label.Text = x
 	p.Y.Label.Text = y
-	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
 	return p
 }
 
+// strategyName is how a title names a record's sampler.
+func strategyName(r *bench.Record) string {
+	switch {
+	case r.Strategy == "random":
+		return "random walk"
+	case bench.HasDepth(r.Strategy):
+		return fmt.Sprintf("%s depth %d", r.Strategy, r.Depth)
+	}
+	return r.Strategy
+}
+
+// thousands writes n with thousands separators (100,000).
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}
+
+// Legend entries of the failure plot's marks on zero counts.
+const (
+	legendVerified   = "verified: no interleaving fires it"
+	legendUnproven   = "0 of n: not found, not proven"
+	legendSearchOnly = "fails: found by the search only"
+)
+
 // failureRates: per fix variant (x) and failure id (one series each), the
 // rate of runs in which it fired, per 100,000 runs, with the 95% Wilson
-// interval as error bars. A zero the exhaustive search verified (no
-// interleaving fires the id) is ringed and has no error bar: the rate is
-// exactly zero in the model. A zero the search contradicts (it found an
-// interleaving the random runs missed) is crossed out.
+// interval as error bars. A zero count is drawn at the floor, marked by
+// what the exhaustive search says of it: ringed in green, without an error
+// bar, when the search verified it (no interleaving fires the id: the rate
+// is exactly zero in the model); under a grey open triangle, with its
+// rule-of-three bar, when nothing proves it (0 of n runs, and no search or
+// one cut short); crossed out in red when the search contradicts it (it
+// found an interleaving the random runs missed).
 func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 	var ids []string
 	for _, r := range rs {
@@ -203,11 +291,15 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 		}
 	}
 	slices.Sort(ids)
-	if len(ids) == 0 {
+	none := len(ids) == 0
+	if none {
 		ids = []string{"(none fired)"}
 	}
-	p := newPlot(fmt.Sprintf("%s: runs in which each failure fired (95%% Wilson CI)", w),
-		"fix variant", "failing runs per 100,000 (log scale; none: at 0.1)")
+	p := newPlot(fmt.Sprintf("%s: failing runs per 100,000 (%s, %s runs per fix, 95%% Wilson CI)", w, strategyName(rs[0]), thousands(rs[0].Runs)),
+		"fix variant", "failing runs per 100,000 (log scale)")
+	f := &Figure{Name: "failures-" + w, Plot: p, Legend: newLegend(), Width: 10 * vg.Inch, Height: 5 * vg.Inch}
+	// The marks on zero counts are larger than a line of text.
+	f.Legend.Padding = vg.Points(4)
 	var names []string
 	for _, r := range rs {
 		names = append(names, r.Fix)
@@ -219,11 +311,10 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 	// zero: a log scale, with a zero count drawn at floor and its error bar
 	// reaching the rule-of-three bound.
 	const floor = 0.1
-	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
-	p.Y.Min = floor / 2
+	p.Y.Tick.Marker = log10Ticks{floorTicks{plot.LogTicks{Prec: -1}, floor}}
+	p.Y.Min = math.Log10(floor / 2)
 	width := 0.8 / float64(len(ids))
-	var verified, searchOnly plotter.XYs
+	var verified, unproven, searchOnly plotter.XYs
 	for j, id := range ids {
 		pts := make(plotter.XYs, len(rs))
 		var barPts plotter.XYs
@@ -235,17 +326,19 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 			if k == 0 {
 				y, hi = floor, bench.RuleOfThree(r.Runs)
 			}
-			pts[i] = plotter.XY{X: float64(i) + (float64(j)-float64(len(ids)-1)/2)*width, Y: y}
-			v, ok := r.Verdict(id)
-			switch {
-			case k == 0 && ok && v == bench.Verified:
+			pts[i] = plotter.XY{X: float64(i) + (float64(j)-float64(len(ids)-1)/2)*width, Y: math.Log10(y)}
+			switch zeroMark(r, id, none) {
+			case markVerified:
 				verified = append(verified, pts[i])
 				continue
-			case k == 0 && ok && v == bench.Fails:
+			case markSearchOnly:
 				searchOnly = append(searchOnly, pts[i])
+			case markUnproven:
+				unproven = append(unproven, pts[i])
 			}
 			barPts = append(barPts, pts[i])
-			errs = append(errs, struct{ Low, High float64 }{max(y-max(lo*1e5, floor), 0), max(hi*1e5-y, 0)})
+			ly := math.Log10(y)
+			errs = append(errs, struct{ Low, High float64 }{max(ly-math.Log10(max(lo*1e5, floor)), 0), max(math.Log10(max(hi*1e5, floor))-ly, 0)})
 		}
 		s, err := plotter.NewScatter(pts)
 		if err != nil {
@@ -256,6 +349,7 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 		s.GlyphStyle.Shape = plotutil.Shape(j)
 		s.GlyphStyle.Radius = vg.Points(3)
 		p.Add(s)
+		f.addData(pts, s.GlyphStyle.Radius)
 		if len(barPts) > 0 {
 			eb, err := plotter.NewYErrorBars(struct {
 				plotter.XYer
@@ -266,17 +360,25 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 			}
 			eb.LineStyle.Color = c
 			p.Add(eb)
+			for i, pt := range barPts {
+				f.addData(plotter.XYs{{X: pt.X, Y: pt.Y - errs[i].Low}, {X: pt.X, Y: pt.Y + errs[i].High}}, eb.CapWidth/2)
+			}
 		}
-		p.Legend.Add(id, s)
+		if !none {
+			f.Legend.Add(id, s)
+		}
 	}
+	// Room above the highest error bar, under the title.
+	p.Y.Max += 0.1
 	for _, m := range []struct {
 		pts    plotter.XYs
 		shape  draw.GlyphDrawer
 		color  color.Color
 		legend string
 	}{
-		{verified, ringGlyph{}, color.RGBA{G: 0x80, A: 0xff}, "verified: no interleaving fires it"},
-		{searchOnly, crossGlyph{}, color.RGBA{R: 0xd0, A: 0xff}, "fails: found by the search only"},
+		{verified, ringGlyph{}, color.RGBA{G: 0x80, A: 0xff}, legendVerified},
+		{unproven, triangleGlyph{}, color.Gray{Y: 0x60}, legendUnproven},
+		{searchOnly, crossGlyph{}, color.RGBA{R: 0xd0, A: 0xff}, legendSearchOnly},
 	} {
 		if len(m.pts) == 0 {
 			continue
@@ -287,13 +389,91 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: m.color, Shape: m.shape, Radius: vg.Points(7)}
 		p.Add(s)
-		p.Legend.Add(m.legend, s)
+		f.addData(m.pts, s.GlyphStyle.Radius)
+		f.Legend.Add(m.legend, s)
 	}
-	return &Figure{Name: "failures-" + w, Plot: p, Width: 10 * vg.Inch, Height: 5 * vg.Inch}, nil
+	return f, nil
 }
 
-// ringGlyph and crossGlyph are draw.RingGlyph and draw.CrossGlyph with a
-// stroke that stands out over the series' own glyphs.
+// mark is what the failure plot draws over a cell's count.
+type mark int
+
+const (
+	markNone       mark = iota // a count above zero
+	markVerified               // 0 of n, and the search verified the id
+	markUnproven               // 0 of n, and nothing proves the rate zero
+	markSearchOnly             // 0 of n, but the search found an interleaving
+)
+
+// zeroMark is the mark of failure id's count in r; none says the figure
+// has no failure id (its one series is "no failure").
+func zeroMark(r *bench.Record, id string, none bool) mark {
+	if r.Failures[id] > 0 {
+		return markNone
+	}
+	v, ok := r.Verdict(id)
+	if none {
+		v, ok = allVerified(r), true
+	}
+	switch {
+	case ok && v == bench.Verified:
+		return markVerified
+	case ok && v == bench.Fails:
+		return markSearchOnly
+	}
+	return markUnproven
+}
+
+// allVerified is the verdict of a cell on "no failure": verified when the
+// search verified every failure id, unknown otherwise (fails cannot be:
+// the id would have its own series).
+func allVerified(r *bench.Record) bench.Verdict {
+	if !r.Verified() {
+		return bench.Unknown
+	}
+	for _, s := range r.Verdicts {
+		if v, ok := bench.ParseVerdict(s); !ok || v != bench.Verified {
+			return bench.Unknown
+		}
+	}
+	return bench.Verified
+}
+
+// log10Ticks marks a linear axis of log10(v) at the ticks its Ticker gives
+// for v on a log scale. The figures draw log10 of their values on a linear
+// axis rather than use plot.LogScale: to pad the data area gonum places an
+// axis label at the arithmetic middle of the range, which on a log axis
+// leaves an empty band beside the data.
+type log10Ticks struct{ plot.Ticker }
+
+func (t log10Ticks) Ticks(min, max float64) []plot.Tick {
+	ticks := t.Ticker.Ticks(math.Pow(10, min), math.Pow(10, max))
+	for i := range ticks {
+		ticks[i].Value = math.Log10(ticks[i].Value)
+	}
+	return ticks
+}
+
+// floorTicks labels the floor of the failure plot's log axis, where the
+// zero counts are drawn, "0 of n".
+type floorTicks struct {
+	plot.Ticker
+	floor float64
+}
+
+func (t floorTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := inRange(t.Ticker.Ticks(min, max), min, max)
+	for i := range ticks {
+		if math.Abs(ticks[i].Value-t.floor) < 1e-9*t.floor {
+			ticks[i].Label = "0 of n"
+		}
+	}
+	return ticks
+}
+
+// ringGlyph, triangleGlyph and crossGlyph are draw.RingGlyph,
+// draw.TriangleGlyph (pointing down: an upper bound) and draw.CrossGlyph
+// with a stroke that stands out over the series' own glyphs.
 type ringGlyph struct{}
 
 func (ringGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
@@ -301,6 +481,19 @@ func (ringGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
 	var p vg.Path
 	p.Move(vg.Point{X: pt.X + sty.Radius, Y: pt.Y})
 	p.Arc(pt, sty.Radius, 0, 2*math.Pi)
+	p.Close()
+	c.Stroke(p)
+}
+
+type triangleGlyph struct{}
+
+func (triangleGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
+	c.SetLineStyle(draw.LineStyle{Color: sty.Color, Width: vg.Points(1.5)})
+	r := sty.Radius
+	var p vg.Path
+	p.Move(vg.Point{X: pt.X, Y: pt.Y - r})
+	p.Line(vg.Point{X: pt.X + r*0.87, Y: pt.Y + r*0.5})
+	p.Line(vg.Point{X: pt.X - r*0.87, Y: pt.Y + r*0.5})
 	p.Close()
 	c.Stroke(p)
 }
@@ -316,6 +509,14 @@ func (crossGlyph) DrawGlyph(c *draw.Canvas, sty draw.GlyphStyle, pt vg.Point) {
 		p.Line(vg.Point{X: pt.X + r, Y: pt.Y + d})
 		c.Stroke(p)
 	}
+}
+
+// cpuRange names the CPU counts of a figure: "64 CPUs", "4-64 CPUs".
+func cpuRange(cpus []int) string {
+	if len(cpus) == 1 {
+		return fmt.Sprintf("%d CPUs", cpus[0])
+	}
+	return fmt.Sprintf("%d-%d CPUs", cpus[0], cpus[len(cpus)-1])
 }
 
 func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
@@ -339,19 +540,18 @@ func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 		}
 	}
 	slices.Sort(cpus)
+	axis := fmt.Sprintf("latency (%s time, log scale)", clock)
 	var figs []*Figure
 	for _, n := range cpus {
-		ecdf := newPlot(fmt.Sprintf("%s: %s latency, %d CPUs (ECDF)", w, op, n),
-			fmt.Sprintf("latency, %s ns (log scale)", clock), "fraction of operations at or below")
-		ecdf.X.Scale = plot.LogScale{}
-		ecdf.X.Tick.Marker = plot.LogTicks{Prec: -1}
-		ecdf.Y.Min, ecdf.Y.Max = 0, 1
-		box := newPlot(fmt.Sprintf("%s: %s latency, %d CPUs", w, op, n), "fix variant",
-			fmt.Sprintf("latency, %s ns (log scale)", clock))
-		box.Y.Scale = plot.LogScale{}
-		box.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+		ecdf := &Figure{Name: fmt.Sprintf("latency-ecdf-%s-%dcpus", w, n), Legend: newLegend(), Width: 8 * vg.Inch, Height: 5 * vg.Inch,
+			Plot: newPlot(fmt.Sprintf("%s, %d CPUs: %s latency in %s time, ECDF", w, n, op, clock), axis, "fraction of operations at or below")}
+		ecdf.Plot.X.Tick.Marker = log10Ticks{durationTicks{plot.LogTicks{Prec: -1}}}
+		ecdf.Plot.Y.Min, ecdf.Plot.Y.Max = 0, 1
+		box := &Figure{Name: fmt.Sprintf("latency-box-%s-%dcpus", w, n), Width: 8 * vg.Inch, Height: 5 * vg.Inch,
+			Plot: newPlot(fmt.Sprintf("%s, %d CPUs: %s latency in %s time, per fix", w, n, op, clock), "fix variant", axis)}
+		box.Plot.Y.Tick.Marker = log10Ticks{durationTicks{plot.LogTicks{Prec: -1}}}
 		var names []string
-		for i, r := range rs {
+		for _, r := range rs {
 			if r.CPUs != n {
 				continue
 			}
@@ -361,7 +561,7 @@ func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 			}
 			pts := make(plotter.XYs, len(l.Quantiles))
 			for q, v := range l.Quantiles {
-				pts[q] = plotter.XY{X: math.Max(v, 1), Y: float64(q) / float64(len(l.Quantiles)-1)}
+				pts[q] = plotter.XY{X: math.Log10(math.Max(v, 1)), Y: float64(q) / float64(len(l.Quantiles)-1)}
 			}
 			line, err := plotter.NewLine(pts)
 			if err != nil {
@@ -371,45 +571,45 @@ func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 			line.Color = plotutil.Color(c)
 			line.Dashes = plotutil.Dashes(c)
 			line.Width = vg.Points(1.5)
-			ecdf.Add(line)
+			ecdf.Plot.Add(line)
+			ecdf.addData(pts, line.Width)
 			ecdf.Legend.Add(r.Fix, line)
 
 			vals := make(plotter.Values, len(l.Quantiles))
+			bpts := make(plotter.XYs, len(l.Quantiles))
 			for q, v := range l.Quantiles {
-				vals[q] = math.Max(v, 1)
+				vals[q] = math.Log10(math.Max(v, 1))
+				bpts[q] = plotter.XY{X: float64(len(names)), Y: vals[q]}
 			}
 			bp, err := plotter.NewBoxPlot(vg.Points(30), float64(len(names)), vals)
 			if err != nil {
 				return nil, err
 			}
 			bp.FillColor = withAlpha(plotutil.Color(c), 0x60)
-			box.Add(bp)
+			box.Plot.Add(bp)
+			box.addData(bpts, bp.Width/2)
 			names = append(names, r.Fix)
-			_ = i
 		}
 		if len(names) == 0 {
 			continue
 		}
-		ecdf.Legend.Top, ecdf.Legend.Left = false, false
-		box.NominalX(names...)
-		figs = append(figs,
-			&Figure{Name: fmt.Sprintf("latency-ecdf-%s-%dcpus", w, n), Plot: ecdf, Width: 8 * vg.Inch, Height: 5 * vg.Inch},
-			&Figure{Name: fmt.Sprintf("latency-box-%s-%dcpus", w, n), Plot: box, Width: 8 * vg.Inch, Height: 5 * vg.Inch})
+		box.Plot.NominalX(names...)
+		figs = append(figs, ecdf, box)
 	}
-	thr := newPlot(fmt.Sprintf("%s: %s throughput against simulated CPUs", w, op),
-		"simulated CPUs (log scale)", fmt.Sprintf("per second of %s time (median of runs)", clock))
-	thr.X.Scale = plot.LogScale{}
-	thr.X.Tick.Marker = cpuTicks(cpus)
-	thr.Y.Min = 0
-	thr.Y.Tick.Marker = siTicks{}
+	thr := &Figure{Name: "throughput-" + w, Legend: newLegend(), Width: 8 * vg.Inch, Height: 5 * vg.Inch,
+		Plot: newPlot(fmt.Sprintf("%s, %s: %s throughput (ops/s of %s time)", w, cpuRange(cpus), op, clock),
+			"simulated CPUs (log scale)", fmt.Sprintf("%s per second of %s time (median of runs)", op, clock))}
+	thr.Plot.X.Tick.Marker = log10Ticks{cpuTicks(cpus)}
+	thr.Plot.Y.Min = 0
+	thr.Plot.Y.Tick.Marker = siTicks{}
 	for c, fix := range fixes {
 		var pts plotter.XYs
 		for _, r := range rs {
 			if r.Fix == fix && r.Latency[op] != nil {
-				pts = append(pts, plotter.XY{X: float64(r.CPUs), Y: median(r.Latency[op].RunOpsPerSec)})
+				pts = append(pts, plotter.XY{X: math.Log10(float64(max(r.CPUs, 1))), Y: median(r.Latency[op].RunOpsPerSec)})
 			}
 		}
-		slices.SortFunc(pts, func(a, b plotter.XY) int { return int(a.X - b.X) })
+		slices.SortFunc(pts, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 		line, points, err := plotter.NewLinePoints(pts)
 		if err != nil {
 			return nil, err
@@ -417,11 +617,13 @@ func latencyFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 		line.Color, points.Color = plotutil.Color(c), plotutil.Color(c)
 		line.Dashes = plotutil.Dashes(c)
 		points.Shape = plotutil.Shape(c)
-		thr.Add(line, points)
+		thr.Plot.Add(line, points)
+		thr.addData(pts, points.Radius)
 		thr.Legend.Add(fix, line, points)
 	}
-	thr.Legend.Left = true
-	figs = append(figs, &Figure{Name: "throughput-" + w, Plot: thr, Width: 8 * vg.Inch, Height: 5 * vg.Inch})
+	// Room above the highest point, under the title.
+	thr.Plot.Y.Max *= 1.05
+	figs = append(figs, thr)
 	return figs, nil
 }
 
@@ -450,6 +652,52 @@ func (t cpuTicks) Ticks(min, max float64) []plot.Tick {
 		out = append(out, plot.Tick{Value: float64(n), Label: fmt.Sprint(n)})
 	}
 	return out
+}
+
+// durationTicks labels a time axis in nanoseconds with the unit that
+// reads best ("80ns", "250µs", "1ms") at the ticks of the Ticker it wraps
+// (plot.LogTicks, plot.DefaultTicks). On a log axis spanning less than
+// three labelled powers of ten it labels the 2s and 5s too.
+type durationTicks struct{ plot.Ticker }
+
+func (t durationTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := inRange(t.Ticker.Ticks(min, max), min, max)
+	labelled := 0
+	for _, tk := range ticks {
+		if tk.Label != "" {
+			labelled++
+		}
+	}
+	_, isLog := t.Ticker.(plot.LogTicks)
+	for i, tk := range ticks {
+		if tk.Label != "" || isLog && labelled < 3 && (mantissa(tk.Value) == 2 || mantissa(tk.Value) == 5) {
+			ticks[i].Label = bench.NsDur(tk.Value)
+		}
+	}
+	return ticks
+}
+
+// inRange drops the ticks outside [min, max]: plot.LogTicks labels the
+// powers of ten around the range, and gonum pads the data area to make
+// room for labels it does not draw.
+func inRange(ticks []plot.Tick, min, max float64) []plot.Tick {
+	return slices.DeleteFunc(ticks, func(t plot.Tick) bool {
+		return t.Value < min*(1-1e-9) || t.Value > max*(1+1e-9)
+	})
+}
+
+// mantissa is v's leading digit when v is a digit times a power of ten,
+// else 0.
+func mantissa(v float64) int {
+	if v <= 0 {
+		return 0
+	}
+	m := v / math.Pow10(int(math.Floor(math.Log10(v))))
+	d := math.Round(m)
+	if math.Abs(m-d) > 1e-9*d {
+		return 0
+	}
+	return int(d)
 }
 
 // siTicks labels a rate axis with SI prefixes (600k, 1.2M).

@@ -1,18 +1,14 @@
 package plots
 
 import (
-	"bytes"
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
 
-	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
-	"gonum.org/v1/plot/vg/vgsvg"
 )
 
 // SweepPlot is the data of a sweep's figure: throughput against the swept
@@ -27,24 +23,31 @@ type SweepPlot struct {
 	Ys       [][]float64 // Ys[i][j]: line i at Xs[j], per second
 }
 
-// sweepLegendWidth is the strip right of the plot that holds the legend, so
-// that it never covers a line.
-const sweepLegendWidth = 2.3 * vg.Inch
-
 // Sweep draws p as "svg" or "png": the lines with their points, a linear
 // x axis labelled at the swept values, the y axis from zero in operations
 // per second of virtual time, and the legend beside the plot.
-func Sweep(p *SweepPlot, format string) (b []byte, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			b, err = nil, fmt.Errorf("sweep plot: cannot draw: %v", r)
-		}
-	}()
+func Sweep(p *SweepPlot, format string) ([]byte, error) {
+	if format != "svg" && format != "png" {
+		return nil, fmt.Errorf("sweep plot: unknown format %q (valid: svg, png)", format)
+	}
+	f, err := sweepFigure(p)
+	if err != nil {
+		return nil, err
+	}
+	b, err := f.Render(format)
+	if err != nil {
+		return nil, fmt.Errorf("sweep plot: %v", err)
+	}
+	return b, nil
+}
+
+func sweepFigure(p *SweepPlot) (*Figure, error) {
 	if len(p.Names) != len(p.Ys) || len(p.Xs) == 0 {
 		return nil, fmt.Errorf("sweep plot: %d lines with %d series over %d values", len(p.Names), len(p.Ys), len(p.Xs))
 	}
-	pl := newPlot(fmt.Sprintf("%s at %d simulated CPUs: throughput (%s/s, virtual time)", p.Workload, p.CPUs, p.Op),
+	pl := newPlot(fmt.Sprintf("%s, %d CPUs: %s throughput (ops/s of virtual time)", p.Workload, p.CPUs, p.Op),
 		p.XLabel, fmt.Sprintf("%s per second of virtual time", p.Op))
+	f := &Figure{Name: "sweep-" + p.Workload, Plot: pl, Legend: newLegend(), Width: 9 * vg.Inch, Height: 5 * vg.Inch}
 	ticks := make(cpuTicks, len(p.Xs))
 	for i, x := range p.Xs {
 		ticks[i] = int(x)
@@ -53,8 +56,6 @@ func Sweep(p *SweepPlot, format string) (b []byte, err error) {
 	pl.Y.Min = 0
 	pl.Y.Tick.Marker = siTicks{}
 	top := 0.0
-	legend := plot.NewLegend()
-	legend.Top, legend.Left = true, true
 	for i, name := range p.Names {
 		if len(p.Ys[i]) != len(p.Xs) {
 			return nil, fmt.Errorf("sweep plot: line %s has %d points for %d values", name, len(p.Ys[i]), len(p.Xs))
@@ -64,7 +65,7 @@ func Sweep(p *SweepPlot, format string) (b []byte, err error) {
 			pts[j] = plotter.XY{X: x, Y: p.Ys[i][j]}
 			top = math.Max(top, p.Ys[i][j])
 		}
-		slices.SortFunc(pts, func(a, b plotter.XY) int { return int(a.X - b.X) })
+		slices.SortFunc(pts, func(a, b plotter.XY) int { return cmp.Compare(a.X, b.X) })
 		line, points, err := plotter.NewLinePoints(pts)
 		if err != nil {
 			return nil, err
@@ -74,27 +75,9 @@ func Sweep(p *SweepPlot, format string) (b []byte, err error) {
 		line.Width = vg.Points(1.5)
 		points.Shape = plotutil.Shape(i)
 		pl.Add(line, points)
-		legend.Add(name, line, points)
+		f.addData(pts, points.Radius)
+		f.Legend.Add(name, line, points)
 	}
 	pl.Y.Max = math.Max(top*1.05, 1)
-	fixAxes(pl)
-
-	w, h := 9*vg.Inch, 5*vg.Inch
-	var c vg.CanvasWriterTo
-	switch format {
-	case "svg":
-		c = vgsvg.New(w, h)
-	case "png":
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(w, h), vgimg.UseDPI(96))}
-	default:
-		return nil, fmt.Errorf("sweep plot: unknown format %q (valid: svg, png)", format)
-	}
-	dc := draw.New(c)
-	pl.Draw(draw.Crop(dc, 0, -sweepLegendWidth, 0, 0))
-	legend.Draw(draw.Crop(dc, w-sweepLegendWidth+vg.Points(8), 0, 0, -vg.Points(30)))
-	var buf bytes.Buffer
-	if _, err := c.WriteTo(&buf); err != nil {
-		return nil, fmt.Errorf("sweep plot: %v", err)
-	}
-	return buf.Bytes(), nil
+	return f, nil
 }
