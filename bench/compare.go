@@ -18,76 +18,106 @@ import (
 // comparisons made. It fails when the runs have no cell in common or were
 // made differently (strategy, seed depth, or PCT depth of a common cell).
 func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest, b []*Record) (string, error) {
+	c, err := NewComparison(nameA, a, nameB, b)
+	if err != nil {
+		return "", err
+	}
+	rows := c.Rows
+	var s strings.Builder
+	fmt.Fprintf(&s, "old: %s (revision %s, seed %d)\nnew: %s (revision %s, seed %d)\n", nameA, ma.GitRevision, ma.Seed, nameB, mb.GitRevision, mb.Seed)
+	fmt.Fprintf(&s, "%d cells in common; %d comparisons, p-values Holm-adjusted; ~ when not\nsignificant at alpha %.2f. Failure counts: Fisher's exact test; latencies:\nmedians of the runs, Mann-Whitney U (benchmath).\n", len(c.Pairs), len(rows), Alpha)
+	if c.Approx > 0 {
+		fmt.Fprintf(&s, "%d Fisher test(s) used the normal approximation (hypergeometric sd above %d).\n", c.Approx, FisherExactSD)
+	}
+	if !ma.Complete || !mb.Complete {
+		s.WriteString("warning: at least one of the runs is partial (interrupted).\n")
+	}
+	cur := ""
+	for _, r := range rows {
+		if cell := r.Cell(); cell != cur {
+			fmt.Fprintf(&s, "\n%s\n  %-28s %13s %13s   %s\n", cell, "", "old", "new", "change")
+			cur = cell
+		}
+		fmt.Fprintf(&s, "  %-28s %13s %13s   %s\n", r.What, r.Old, r.New, r.Change())
+	}
+	writeVerdictChanges(&s, c.Pairs)
+	if len(c.OnlyA) > 0 || len(c.OnlyB) > 0 {
+		s.WriteString("\nnot compared (in one run only):\n")
+		for _, k := range c.OnlyA {
+			fmt.Fprintf(&s, "  old only: %s\n", k)
+		}
+		for _, k := range c.OnlyB {
+			fmt.Fprintf(&s, "  new only: %s\n", k)
+		}
+	}
+	if len(c.NoLatency) > 0 {
+		s.WriteString("\nnot compared (latency):\n")
+		for _, k := range c.NoLatency {
+			fmt.Fprintf(&s, "  %s\n", k)
+		}
+	}
+	return s.String(), nil
+}
+
+// NewComparison pairs the cells of two runs and makes Compare's
+// comparisons, Holm-adjusted over all of them. It fails when the runs have
+// no cell in common or a common cell was run differently.
+func NewComparison(nameA string, a []*Record, nameB string, b []*Record) (*Comparison, error) {
 	byKey := map[string]*Record{}
 	for _, r := range b {
 		byKey[r.Key()] = r
 	}
-	type pair struct{ a, b *Record }
-	var pairs []pair
-	var onlyA []string
+	c := &Comparison{NameA: nameA, NameB: nameB}
 	seenB := map[string]bool{}
 	for _, r := range a {
 		if o := byKey[r.Key()]; o != nil {
 			if o.Strategy != r.Strategy || o.Depth != r.Depth {
-				return "", fmt.Errorf("cell %s was run with strategy %s in %s and %s in %s: not comparable", r.Key(), r.Strategy, nameA, o.Strategy, nameB)
+				return nil, fmt.Errorf("cell %s was run with strategy %s in %s and %s in %s: not comparable", r.Key(), r.Strategy, nameA, o.Strategy, nameB)
 			}
-			pairs = append(pairs, pair{r, o})
+			c.Pairs = append(c.Pairs, [2]*Record{r, o})
 			seenB[r.Key()] = true
 		} else {
-			onlyA = append(onlyA, r.Key())
+			c.OnlyA = append(c.OnlyA, r.Key())
 		}
 	}
-	var onlyB []string
 	for _, r := range b {
 		if !seenB[r.Key()] {
-			onlyB = append(onlyB, r.Key())
+			c.OnlyB = append(c.OnlyB, r.Key())
 		}
 	}
-	if len(pairs) == 0 {
-		return "", fmt.Errorf("%s and %s have no cell in common (workloads %s vs %s, or different parameters): nothing to compare",
+	if len(c.Pairs) == 0 {
+		return nil, fmt.Errorf("%s and %s have no cell in common (workloads %s vs %s, or different parameters): nothing to compare",
 			nameA, nameB, strings.Join(workloadOrder(a), ","), strings.Join(workloadOrder(b), ","))
 	}
-
-	type row struct {
-		p        pair
-		what     string
-		old, new string
-		delta    float64 // relative change
-		hasDelta bool
-		pval     float64
-		n        string
-	}
-	var rows []*row
-	approx := 0 // Fisher tests that used the normal approximation
-	var noLatency []string
-	for _, pr := range pairs {
-		if pr.a.Latency == nil {
+	for _, pr := range c.Pairs {
+		ra, rb := pr[0], pr[1]
+		if ra.Latency == nil {
 			ids := map[string]bool{}
-			for id, k := range pr.a.Failures {
+			for id, k := range ra.Failures {
 				ids[id] = ids[id] || k > 0
 			}
-			for id, k := range pr.b.Failures {
+			for id, k := range rb.Failures {
 				ids[id] = ids[id] || k > 0
 			}
 			for _, id := range slices.Sorted(maps.Keys(ids)) {
-				ka, kb := pr.a.Failures[id], pr.b.Failures[id]
-				r := &row{p: pr, what: id, old: fmt.Sprintf("%d:%d", ka, pr.a.Runs), new: fmt.Sprintf("%d:%d", kb, pr.b.Runs)}
+				ka, kb := ra.Failures[id], rb.Failures[id]
+				r := &CompareRow{A: ra, B: rb, What: id, Old: fmt.Sprintf("%d:%d", ka, ra.Runs), New: fmt.Sprintf("%d:%d", kb, rb.Runs)}
 				var ap bool
-				if r.pval, ap = FisherTest(ka, pr.a.Runs, kb, pr.b.Runs); ap {
-					approx++
+				if r.P, ap = FisherTest(ka, ra.Runs, kb, rb.Runs); ap {
+					c.Approx++
 				}
-				ra, rb := float64(ka)/float64(pr.a.Runs), float64(kb)/float64(pr.b.Runs)
-				if ra > 0 {
-					r.delta, r.hasDelta = (rb-ra)/ra, true
+				pa, pb := float64(ka)/float64(ra.Runs), float64(kb)/float64(rb.Runs)
+				if pa > 0 {
+					r.Delta, r.HasDelta = (pb-pa)/pa, true
 				}
-				rows = append(rows, r)
+				c.Rows = append(c.Rows, r)
 			}
 			continue
 		}
-		op := PrimaryOp(pr.a.Workload, opsOf(pr.a))
-		la, lb := pr.a.Latency[op], pr.b.Latency[op]
+		op := PrimaryOp(ra.Workload, opsOf(ra))
+		la, lb := ra.Latency[op], rb.Latency[op]
 		if la == nil || lb == nil {
-			noLatency = append(noLatency, fmt.Sprintf("%s: %s timed in one run only", pr.a.Key(), op))
+			c.NoLatency = append(c.NoLatency, fmt.Sprintf("%s: %s timed in one run only", ra.Key(), op))
 			continue
 		}
 		for _, m := range []metric{
@@ -99,71 +129,23 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 			sb := benchmath.NewSample(slices.Sorted(slices.Values(m.values(lb))), &benchmath.DefaultThresholds)
 			ca := benchmath.AssumeNothing.Summary(sa, 0.95)
 			cb := benchmath.AssumeNothing.Summary(sb, 0.95)
-			c := benchmath.AssumeNothing.Compare(sa, sb)
-			r := &row{p: pr, what: op + " " + m.title, old: m.format(ca.Center), new: m.format(cb.Center), pval: c.P,
-				n: fmt.Sprintf(" n=%d+%d", c.N1, c.N2)}
+			cmp := benchmath.AssumeNothing.Compare(sa, sb)
+			r := &CompareRow{A: ra, B: rb, What: op + " " + m.title, Old: m.format(ca.Center), New: m.format(cb.Center), P: cmp.P,
+				N: fmt.Sprintf(" n=%d+%d", cmp.N1, cmp.N2)}
 			if ca.Center != 0 {
-				r.delta, r.hasDelta = (cb.Center-ca.Center)/ca.Center, true
+				r.Delta, r.HasDelta = (cb.Center-ca.Center)/ca.Center, true
 			}
-			rows = append(rows, r)
+			c.Rows = append(c.Rows, r)
 		}
 	}
 	var ps []float64
-	for _, r := range rows {
-		ps = append(ps, r.pval)
+	for _, r := range c.Rows {
+		ps = append(ps, r.P)
 	}
-	adj := Holm(ps)
-
-	var s strings.Builder
-	fmt.Fprintf(&s, "old: %s (revision %s, seed %d)\nnew: %s (revision %s, seed %d)\n", nameA, ma.GitRevision, ma.Seed, nameB, mb.GitRevision, mb.Seed)
-	fmt.Fprintf(&s, "%d cells in common; %d comparisons, p-values Holm-adjusted; ~ when not\nsignificant at alpha %.2f. Failure counts: Fisher's exact test; latencies:\nmedians of the runs, Mann-Whitney U (benchmath).\n", len(pairs), len(rows), Alpha)
-	if approx > 0 {
-		fmt.Fprintf(&s, "%d Fisher test(s) used the normal approximation (hypergeometric sd above %d).\n", approx, FisherExactSD)
+	for i, adj := range Holm(ps) {
+		c.Rows[i].Adj = adj
 	}
-	if !ma.Complete || !mb.Complete {
-		s.WriteString("warning: at least one of the runs is partial (interrupted).\n")
-	}
-	cur := ""
-	for i, r := range rows {
-		cell := fmt.Sprintf("%s %s", r.p.a.Workload, r.p.a.Fix)
-		if r.p.a.CPUs > 0 {
-			cell += fmt.Sprintf(" %d CPUs", r.p.a.CPUs)
-		}
-		if cell != cur {
-			fmt.Fprintf(&s, "\n%s\n  %-28s %13s %13s   %s\n", cell, "", "old", "new", "change")
-			cur = cell
-		}
-		delta := fmt.Sprintf("~ (p=%.3g%s)", adj[i], r.n)
-		if adj[i] < Alpha {
-			if r.hasDelta {
-				delta = fmt.Sprintf("%+.1f%% (p=%.3g%s)", r.delta*100, adj[i], r.n)
-			} else {
-				delta = fmt.Sprintf("new (p=%.3g%s)", adj[i], r.n)
-			}
-		}
-		fmt.Fprintf(&s, "  %-28s %13s %13s   %s\n", r.what, r.old, r.new, delta)
-	}
-	var ab [][2]*Record
-	for _, pr := range pairs {
-		ab = append(ab, [2]*Record{pr.a, pr.b})
-	}
-	writeVerdictChanges(&s, ab)
-	if len(onlyA) > 0 || len(onlyB) > 0 {
-		s.WriteString("\nnot compared (in one run only):\n")
-		for _, k := range onlyA {
-			fmt.Fprintf(&s, "  old only: %s\n", k)
-		}
-		for _, k := range onlyB {
-			fmt.Fprintf(&s, "  new only: %s\n", k)
-		}
-	}
-	if len(noLatency) > 0 {
-		s.WriteString("\nnot compared (latency):\n")
-		for _, k := range noLatency {
-			fmt.Fprintf(&s, "  %s\n", k)
-		}
-	}
-	return s.String(), nil
+	return c, nil
 }
 
 func opsOf(r *Record) map[string]bool {

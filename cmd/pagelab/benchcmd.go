@@ -25,6 +25,7 @@ import (
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/plots"
+	"github.com/pagelab/pagelab/report"
 	"github.com/pagelab/pagelab/sim"
 )
 
@@ -327,9 +328,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 type contradiction struct{ error }
 
 // writeDir completes a results directory from its records: the records
-// first, verdicts included, then what is drawn from them (race diagrams
-// and plots; a shard has neither: pagelab merge draws them for the whole
-// run), then the summary, the benchmark file and the manifest, and prints
+// first, verdicts included, then what is drawn from them (race diagrams,
+// plots and report.html; a shard has none: pagelab merge draws them for
+// the whole run), then the summary, the benchmark file and the manifest, and prints
 // the summary. A random run that fired what the search verified is a bug
 // in the model or the search: it says so rather than write a
 // contradiction.
@@ -355,6 +356,11 @@ func writeDir(out string, m *bench.Manifest, recs []*bench.Record, stdout io.Wri
 			}
 			m.Files = append(m.Files, files...)
 		}
+		// The page of it all, from the files just written.
+		if err := report.WriteRecords(out, m, recs); err != nil {
+			return err
+		}
+		m.Files = append(m.Files, report.File)
 	}
 	if err := bench.WriteResults(out, m, recs); err != nil {
 		return err

@@ -35,7 +35,7 @@ func usagef(format string, args ...any) error {
 	return usageError{fmt.Sprintf(format, args...)}
 }
 
-var commands = []string{"list", "run", "verify", "hunt", "replay", "diagram", "bench", "merge", "submit", "compare", "plot", "sweep"}
+var commands = []string{"list", "run", "verify", "hunt", "replay", "diagram", "bench", "merge", "submit", "compare", "plot", "report", "sweep"}
 
 func run(args []string, stdout, stderr io.Writer) error {
 	err := dispatch(args, stdout, stderr)
@@ -75,6 +75,8 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 		return cmdCompare(args[1:], stdout)
 	case "plot":
 		return cmdPlot(args[1:], stdout)
+	case "report":
+		return cmdReport(args[1:], stdout)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprintf(stdout, "usage: pagelab <command> [flags]\ncommands: %s\nrun 'pagelab <command> -h' for the flags of a command\n", strings.Join(commands, ", "))
 		return nil

@@ -277,7 +277,7 @@ func TestBadInput(t *testing.T) {
 		{"bench composition twice", []string{"bench", "-o", "/nonexistent/x", "-workload", "writeback-restart", "-fix", "loop-wait+hold-ref,hold-ref+loop-wait"}, []string{"bench: fix hold-ref+loop-wait given twice (as loop-wait+hold-ref and hold-ref+loop-wait)"}},
 		{"bench cpus 0", []string{"bench", "-o", "/nonexistent/x", "-cpus", "0"}, []string{"bench: bad -cpus \"0\""}},
 		{"undefined flag has a colon", runWith("-bogus"), []string{"run: flag provided but not defined: -bogus"}},
-		{"compare undefined flag", []string{"compare", "-x", "a", "b"}, []string{"compare: flag provided but not defined: -x (it takes no flags)"}},
+		{"compare undefined flag", []string{"compare", "-x", "a", "b"}, []string{"compare: flag provided but not defined: -x (valid flags: -html)"}},
 		{"diagram script of a workload without scripts", []string{"diagram", "-workload", "lock-storm", "-script", "x"}, []string{`unknown script "x": lock-storm has no scripts`, "workloads with scripts: writeback-restart"}},
 		{"param twice", runWith("-param", "rounds=2,rounds=3"), []string{"parameter rounds given twice"}},
 		{"cost twice", []string{"run", "-workload", "lock-storm", "-cost", "step=5,step=6"}, []string{"-cost step given twice"}},

@@ -1,0 +1,177 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/report"
+)
+
+// reportBench runs a small bench: a race workload and a latency one.
+func reportBench(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "run")
+	args := []string{"bench", "-o", dir, "-workload", "writeback-restart,lock-storm", "-fix", "baseline,v5.8",
+		"-runs", "1000", "-count", "2", "-cpus", "4", "-seed", "1", "-verify-states", "1000"}
+	if _, stderr, err := runCLI(args...); err != nil {
+		t.Fatalf("pagelab %s: %v\n%s", strings.Join(args, " "), err, stderr)
+	}
+	return dir
+}
+
+// TestBenchWritesReport: pagelab bench writes report.html and lists it in
+// the manifest; pagelab report rewrites the same bytes.
+func TestBenchWritesReport(t *testing.T) {
+	dir := reportBench(t)
+	page := filepath.Join(dir, report.File)
+	want, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatalf("pagelab bench wrote no report: %v", err)
+	}
+	for _, w := range []string{"writeback-restart", "lock-storm"} {
+		if !bytes.Contains(want, []byte(`<section id="`+w+`">`)) {
+			t.Errorf("report.html has no section %s", w)
+		}
+	}
+	m, err := bench.ReadManifest(filepath.Join(dir, bench.ManifestFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(m.Files, report.File) {
+		t.Errorf("the manifest does not list %s: %v", report.File, m.Files)
+	}
+	if err := os.Remove(page); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err := runCLI("report", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.TrimSpace(stdout) != page {
+		t.Errorf("pagelab report printed %q, want %q", stdout, page)
+	}
+	got, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Error("pagelab report wrote another page than pagelab bench")
+	}
+}
+
+// TestReportBadInput: one-line errors, exit status 2, and no page.
+func TestReportBadInput(t *testing.T) {
+	tmp := t.TempDir()
+	empty := filepath.Join(tmp, "empty")
+	os.Mkdir(empty, 0o755)
+	notDir := filepath.Join(tmp, "file")
+	os.WriteFile(notDir, []byte("x"), 0o644)
+	// A results directory with a picture that would run code.
+	bad := filepath.Join(tmp, "bad")
+	os.MkdirAll(filepath.Join(bad, "plots"), 0o755)
+	recs := `{"workload":"writeback-restart","fix":"baseline","strategy":"random","seed":1,"runs":10,"failing":0,"failures":{},"first_failure":{},"steps":100,"most_steps":10}` + "\n"
+	os.WriteFile(filepath.Join(bad, bench.ResultsFile), []byte(recs), 0o644)
+	os.WriteFile(filepath.Join(bad, "plots", "failures-writeback-restart.svg"),
+		[]byte(`<svg width="10" height="10" onload="alert(1)"></svg>`), 0o644)
+	for _, tc := range []struct {
+		args []string
+		dir  string // where no report may appear
+		want string
+	}{
+		{[]string{"report"}, "", "want one results directory"},
+		{[]string{"report", empty, bad}, "", "want one results directory"},
+		{[]string{"report", filepath.Join(tmp, "missing")}, filepath.Join(tmp, "missing"), "not a pagelab results directory"},
+		{[]string{"report", empty}, empty, "not a pagelab results directory"},
+		{[]string{"report", notDir}, "", "not a pagelab results directory"},
+		{[]string{"report", "-x", bad}, bad, "flag provided but not defined"},
+		{[]string{"report", bad}, bad, "event handler"},
+	} {
+		stdout, _, err := runCLI(tc.args...)
+		var ue usageError
+		if !errors.As(err, &ue) {
+			t.Errorf("pagelab %s: %v, want a usage error (exit 2)", strings.Join(tc.args, " "), err)
+			continue
+		}
+		if exitStatus(err) != 2 || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("pagelab %s: exit %d, %q; want one line, exit 2, saying %q", strings.Join(tc.args, " "), exitStatus(err), err, tc.want)
+		}
+		if stdout != "" {
+			t.Errorf("pagelab %s printed %q", strings.Join(tc.args, " "), stdout)
+		}
+		if tc.dir != "" {
+			if _, err := os.Stat(filepath.Join(tc.dir, report.File)); err == nil {
+				t.Errorf("pagelab %s wrote a report", strings.Join(tc.args, " "))
+			}
+		}
+	}
+	if entries, _ := os.ReadDir(bad); len(entries) != 2 {
+		t.Errorf("pagelab report left files behind in %s: %d entries", bad, len(entries))
+	}
+}
+
+// TestCompareHTML: compare -html writes the page and prints the same text
+// as compare; bad input writes nothing.
+func TestCompareHTML(t *testing.T) {
+	dir := reportBench(t)
+	text, _, err := runCLI("compare", dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := filepath.Join(t.TempDir(), "cmp.html")
+	stdout, _, err := runCLI("compare", "-html", page, dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stdout != text {
+		t.Errorf("compare -html prints another text than compare:\n%s\nwant:\n%s", stdout, text)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"writeback-restart", "lock-storm"} {
+		if !bytes.Contains(b, []byte(`<section id="`+w+`">`)) {
+			t.Errorf("the comparison page has no section %s", w)
+		}
+	}
+	if bytes.Contains(bytes.ToLower(b), []byte("<script")) || !bytes.Contains(b, []byte(`<figure class="plot"`)) {
+		t.Error("the comparison page has a script or no plot")
+	}
+	// -html=FILE works too.
+	page2 := filepath.Join(t.TempDir(), "cmp2.html")
+	if _, _, err := runCLI("compare", dir, dir, "-html="+page2); err != nil {
+		t.Fatal(err)
+	}
+	if b2, _ := os.ReadFile(page2); !bytes.Equal(b, b2) {
+		t.Error("compare -html=FILE and -html FILE write different pages")
+	}
+
+	tmp := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "-html", tmp, dir, dir}, "not a regular file"},
+		{[]string{"compare", "-html", "", dir, dir}, "want a file name"},
+		{[]string{"compare", "-html", filepath.Join(tmp, "x.html"), dir, filepath.Join(tmp, "missing")}, "not a pagelab results directory"},
+		{[]string{"compare", "-html", filepath.Join(tmp, "x.html"), dir}, "want two results directories"},
+	} {
+		stdout, _, err := runCLI(tc.args...)
+		var ue usageError
+		if !errors.As(err, &ue) || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("pagelab %s: %v; want a one-line usage error saying %q", strings.Join(tc.args, " "), err, tc.want)
+		}
+		if stdout != "" {
+			t.Errorf("pagelab %s printed %q", strings.Join(tc.args, " "), stdout)
+		}
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 0 {
+		t.Errorf("bad compare -html left %d files", len(entries))
+	}
+}
