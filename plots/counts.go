@@ -36,7 +36,7 @@ func walkFigures(w string, rs []*bench.Record) ([]*Figure, error) {
 	unit := bench.CountUnit(name)
 	var figs []*Figure
 	for _, n := range cpus {
-		p := newPlot(fmt.Sprintf("%s, %d CPUs: wait-queue %s per writeback wake-up, ECDF", w, n, unit),
+		p := newPlot(fmt.Sprintf("%s, %d CPUs: %s per writeback wake-up walk, ECDF", w, n, unit),
 			countAxis(unit, "visited by the walk"), "fraction of wake-ups at or below")
 		p.X.Tick.Marker = log10Ticks{countTicks(unit)}
 		p.Y.Min, p.Y.Max = 0, 1
