@@ -90,23 +90,11 @@ func BenchmarkExecutionCost(b *testing.B) {
 	b.ReportMetric(float64(runs)/exec.Seconds(), "execs/s")
 }
 
-// handoffLoop times n decisions of sim's BenchmarkHandoff/coroutine loop.
+// handoffLoop times n decisions of the bare hand-off (sim.HandoffLoop).
 func handoffLoop(b *testing.B, n int) time.Duration {
-	x := sim.NewExplorer(sim.Sequential{}, sim.HandoffCoroutine)
-	defer x.Close()
-	x.MaxSteps = n
-	x.AlwaysSwitch = true
-	x.Reset()
-	x.Spawn("t", "start", func(t *sim.Task) {
-		for {
-			t.Step("loop")
-		}
-	})
-	start := time.Now()
-	res, err := x.Run()
-	d := time.Since(start)
-	if err != nil || res.Outcome != sim.Livelock || res.Steps != n {
-		b.Fatalf("hand-off loop: got %v after %d steps, %v; want a livelock after %d", res.Outcome, res.Steps, err, n)
+	d, err := sim.HandoffLoop(sim.HandoffCoroutine, n)
+	if err != nil {
+		b.Fatal(err)
 	}
 	return d
 }

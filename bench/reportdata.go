@@ -54,8 +54,8 @@ type FailureCell struct {
 // FailureTable computes the fail:runs tables of workload w's records rs (as
 // summary.txt does).
 func FailureTable(w string, rs []*Record) *FailureData {
-	base := baselineRecord(rs)
-	d := &FailureData{Workload: w, Base: base, Strategy: strategyText(base), IDs: tableIDs(rs)}
+	base := baselineOf(rs)
+	d := &FailureData{Workload: w, Base: base, Strategy: strategyLine(base), IDs: tableIDs(rs)}
 	fired := failureColumns(rs)[w]
 	var ps []float64
 	var cmp []*FailureCell
@@ -64,12 +64,12 @@ func FailureTable(w string, rs []*Record) *FailureData {
 		for _, r := range rs {
 			k, n := r.Failures[id], r.Runs
 			c := &FailureCell{R: r, ID: id, K: k, N: n, Verdict: r.VerdictText(id), Base: r == base,
-				Compared: slices.Contains(fired, id), Rate: compactRate(float64(k) / float64(max(n, 1)))}
+				Compared: slices.Contains(fired, id), Rate: rate(float64(k) / float64(max(n, 1)))}
 			c.Lo, c.Hi = Wilson(k, n)
-			c.CI = fmt.Sprintf("[%s, %s]", compactRate(c.Lo), compactRate(c.Hi))
+			c.CI = fmt.Sprintf("[%s, %s]", rate(c.Lo), rate(c.Hi))
 			if k == 0 {
 				c.Lo, c.Hi = 0, RuleOfThree(n)
-				c.CI = fmt.Sprintf("<= %s (3/n)", compactRate(c.Hi))
+				c.CI = fmt.Sprintf("<= %s (3/n)", rate(c.Hi))
 			}
 			if !c.Base && c.Compared {
 				var approx bool
@@ -93,17 +93,6 @@ func FailureTable(w string, rs []*Record) *FailureData {
 	return d
 }
 
-// baselineRecord is the record the others are compared with: the
-// "baseline" fix if there is one, else the first.
-func baselineRecord(rs []*Record) *Record {
-	for _, r := range rs {
-		if r.Fix == "baseline" {
-			return r
-		}
-	}
-	return rs[0]
-}
-
 // tableIDs lists the failure ids of an explored workload's tables: those a
 // random run fired and those the search found, in id order.
 func tableIDs(rs []*Record) []string {
@@ -120,40 +109,13 @@ func tableIDs(rs []*Record) []string {
 	return out
 }
 
-func strategyText(r *Record) string {
-	if HasDepth(r.Strategy) {
-		return fmt.Sprintf("%s depth %d, seed %d", r.Strategy, r.Depth, r.Seed)
-	}
-	return fmt.Sprintf("%s, seed %d", r.Strategy, r.Seed)
-}
-
 // deltaText is the change of c against the baseline, Holm-adjusted.
 func deltaText(c *FailureCell, base *Record) string {
-	p := fmt.Sprintf("p=%.2g", c.Adj)
-	if c.Adj >= Alpha {
-		return "~ (" + p + ")"
-	}
-	k0, n0 := base.Failures[c.ID], base.Runs
-	r, r0 := float64(c.K)/float64(c.N), float64(k0)/float64(n0)
-	if r0 == 0 {
-		return "new, " + p
-	}
-	return fmt.Sprintf("%+.0f%% %s", (r-r0)/r0*100, p)
-}
-
-// compactRate formats a probability compactly, as the summary does.
-func compactRate(p float64) string {
-	switch {
-	case p == 0:
-		return "0"
-	case p >= 0.01:
-		return fmt.Sprintf("%.3f", p)
-	}
-	return fmt.Sprintf("%.1e", p)
+	return deltaVs(c.K, c.N, base.Failures[c.ID], base.Runs, c.Adj)
 }
 
 // Rate formats a probability compactly, as the summary does.
-func Rate(p float64) string { return compactRate(p) }
+func Rate(p float64) string { return rate(p) }
 
 // SearchText is a cell's verdicts in a few words (the summary's words when
 // no failure fired).
@@ -220,7 +182,7 @@ func LatencyTable(w string, rs []*Record) *LatencyData {
 	}
 	slices.Sort(cpus)
 	op := PrimaryOp(w, ops)
-	d := &LatencyData{Workload: w, Op: op, Strategy: rs[0].Strategy, Base: baselineRecord(rs).Fix}
+	d := &LatencyData{Workload: w, Op: op, Strategy: rs[0].Strategy, Base: baselineOf(rs).Fix}
 	type metricDef struct {
 		title  string
 		values func(*OpRecord) []float64
@@ -245,7 +207,7 @@ func LatencyTable(w string, rs []*Record) *LatencyData {
 				cell = append(cell, r)
 			}
 		}
-		base := baselineRecord(cell)
+		base := baselineOf(cell)
 		for _, m := range metrics {
 			t := &LatencyTableData{Metric: m.title, CPUs: n}
 			for _, r := range cell {
@@ -374,3 +336,7 @@ func VerdictChanges(pairs [][2]*Record) string {
 	writeVerdictChanges(&s, pairs)
 	return s.String()
 }
+
+// WorkloadOrder lists the records' workloads in order of first appearance,
+// as the summary orders its sections.
+func WorkloadOrder(recs []*Record) []string { return workloadOrder(recs) }

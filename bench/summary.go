@@ -316,10 +316,15 @@ func failureDelta(row *failureRow, base *Record) string {
 	if row.base || !row.cmp {
 		return ""
 	}
-	k, n := row.r.Failures[row.id], row.r.Runs
-	k0, n0 := base.Failures[row.id], base.Runs
-	p := fmt.Sprintf("p=%.2g", row.adj)
-	if row.adj >= Alpha {
+	return deltaVs(row.r.Failures[row.id], row.r.Runs, base.Failures[row.id], base.Runs, row.adj)
+}
+
+// deltaVs is a failure rate k/n against the baseline's k0/n0 with the
+// Holm-adjusted p-value adj: "~ (p=…)" when not significant, else the
+// relative change ("new" when the baseline never failed).
+func deltaVs(k, n, k0, n0 int, adj float64) string {
+	p := fmt.Sprintf("p=%.2g", adj)
+	if adj >= Alpha {
 		return "~ (" + p + ")"
 	}
 	r, r0 := float64(k)/float64(n), float64(k0)/float64(n0)

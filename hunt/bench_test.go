@@ -81,21 +81,9 @@ func handoffNs(b *testing.B) float64 {
 	var ns []float64
 	for range 5 {
 		const n = 200_000
-		x := sim.NewExplorer(sim.Sequential{}, sim.HandoffCoroutine)
-		x.MaxSteps = n
-		x.AlwaysSwitch = true
-		x.Reset()
-		x.Spawn("t", "start", func(t *sim.Task) {
-			for {
-				t.Step("loop")
-			}
-		})
-		start := time.Now()
-		res, err := x.Run()
-		d := time.Since(start)
-		x.Close()
-		if err != nil || res.Steps != n {
-			b.Fatalf("hand-off loop: %v after %d steps", err, res.Steps)
+		d, err := sim.HandoffLoop(sim.HandoffCoroutine, n)
+		if err != nil {
+			b.Fatal(err)
 		}
 		ns = append(ns, float64(d.Nanoseconds())/n)
 	}

@@ -3,6 +3,7 @@ package report
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pagelab/pagelab/bench"
@@ -40,9 +41,9 @@ func Compare(dirA string, ma *bench.Manifest, a []*bench.Record, dirB string, mb
 	if !ma.Complete || !mb.Complete {
 		p.Warning = "At least one of the runs is partial (interrupted)."
 	}
-	order := workloadOrder(a)
-	for _, w := range workloadOrder(b) {
-		if !contains(order, w) {
+	order := bench.WorkloadOrder(a)
+	for _, w := range bench.WorkloadOrder(b) {
+		if !slices.Contains(order, w) {
 			order = append(order, w)
 		}
 	}
@@ -145,13 +146,4 @@ type compareSection struct {
 type plotPair struct {
 	Name string
 	A, B *figure
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

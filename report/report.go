@@ -82,11 +82,11 @@ func Render(dir string, m *bench.Manifest, recs []*bench.Record) ([]byte, error)
 	if err != nil {
 		return nil, err
 	}
-	p := &runPage{Title: "pagelab results: " + strings.Join(workloadOrder(recs), ", ")}
+	p := &runPage{Title: "pagelab results: " + strings.Join(bench.WorkloadOrder(recs), ", ")}
 	p.State, p.Partial = state(m)
 	p.Facts = facts(m, recs)
 	used := map[string]bool{}
-	for _, w := range workloadOrder(recs) {
+	for _, w := range bench.WorkloadOrder(recs) {
 		var rs []*bench.Record
 		for _, r := range recs {
 			if r.Workload == w {
@@ -192,16 +192,6 @@ type diagram struct {
 // schedule is a first failure without a diagram.
 type schedule struct {
 	Caption, Replay string
-}
-
-func workloadOrder(recs []*bench.Record) []string {
-	var out []string
-	for _, r := range recs {
-		if !slices.Contains(out, r.Workload) {
-			out = append(out, r.Workload)
-		}
-	}
-	return out
 }
 
 // state is what summary.txt's first line says of the run.

@@ -11,23 +11,11 @@ import "testing"
 func BenchmarkHandoff(b *testing.B) {
 	for _, h := range []Handoff{HandoffCoroutine, HandoffChannel} {
 		b.Run(h.String(), func(b *testing.B) {
-			x := NewExplorer(Sequential{}, h)
-			defer x.Close()
-			x.MaxSteps = b.N + 1
-			x.AlwaysSwitch = true
-			x.Reset()
-			x.Spawn("t", "start", func(t *Task) {
-				for {
-					t.Step("loop")
-				}
-			})
-			b.ResetTimer()
-			res, err := x.Run()
-			b.StopTimer()
-			if err != nil || res.Outcome != Livelock {
-				b.Fatalf("got %v, %v; want a livelock after b.N steps", res.Outcome, err)
+			d, err := HandoffLoop(h, b.N)
+			if err != nil {
+				b.Fatal(err)
 			}
-			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+			b.ReportMetric(float64(b.N)/d.Seconds(), "decisions/s")
 		})
 	}
 }
