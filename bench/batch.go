@@ -320,14 +320,30 @@ func (c *Cell) Merge(p *Cell) error {
 		c.PCTBound = sim.PCTBound(c.PCTN, c.PCTK, c.Depth)
 	}
 	c.Makespans = append(c.Makespans, p.Makespans...)
-	for _, pl := range p.Latencies {
-		l := c.Latency(pl.Op)
-		if l == nil {
-			l = &Latency{Op: pl.Op, Hist: newHist(), Min: pl.Min, Max: pl.Max}
-			c.Latencies = append(c.Latencies, l)
+	if err := mergeDists(&c.Latencies, p.Latencies); err != nil {
+		return fmt.Errorf("%s/%s: %v", c.Workload, c.Fix, err)
+	}
+	if err := mergeDists(&c.Counts, p.Counts); err != nil {
+		return fmt.Errorf("%s/%s: %v", c.Workload, c.Fix, err)
+	}
+	c.summarize()
+	return nil
+}
+
+// mergeDists adds the distributions src (of the executions that follow)
+// to dst, by name: the latencies of a cell's part, or its count metrics
+// (which leave the wake-up and per-second fields empty, as latencies leave
+// RunMax).
+func mergeDists(dst *[]*Latency, src []*Latency) error {
+	for _, pl := range src {
+		i := slices.IndexFunc(*dst, func(l *Latency) bool { return l.Op == pl.Op })
+		if i < 0 {
+			*dst = append(*dst, &Latency{Op: pl.Op, Hist: newHist(), Min: pl.Min, Max: pl.Max})
+			i = len(*dst) - 1
 		}
+		l := (*dst)[i]
 		if dropped := l.Hist.Merge(pl.Hist); dropped != 0 {
-			return fmt.Errorf("%s/%s: %s: %d latencies beyond the histogram's range", c.Workload, c.Fix, pl.Op, dropped)
+			return fmt.Errorf("%s: %d values beyond the histogram's range", pl.Op, dropped)
 		}
 		l.Min, l.Max = min(l.Min, pl.Min), max(l.Max, pl.Max)
 		l.Count += pl.Count
@@ -336,11 +352,8 @@ func (c *Cell) Merge(p *Cell) error {
 		l.RunPerSec = append(l.RunPerSec, pl.RunPerSec...)
 		l.RunP50 = append(l.RunP50, pl.RunP50...)
 		l.RunP99 = append(l.RunP99, pl.RunP99...)
+		l.RunMax = append(l.RunMax, pl.RunMax...)
 	}
-	if err := c.mergeCounts(p); err != nil {
-		return err
-	}
-	c.summarize()
 	return nil
 }
 

@@ -67,27 +67,6 @@ func (c *Cell) addCounts(counts [][]int64) {
 	}
 }
 
-// mergeCounts adds the count metrics of cell p (the executions that
-// follow c's) to c's.
-func (c *Cell) mergeCounts(p *Cell) error {
-	for _, pl := range p.Counts {
-		l := c.Count(pl.Op)
-		if l == nil {
-			l = &Latency{Op: pl.Op, Hist: newHist(), Min: pl.Min, Max: pl.Max}
-			c.Counts = append(c.Counts, l)
-		}
-		if dropped := l.Hist.Merge(pl.Hist); dropped != 0 {
-			return fmt.Errorf("%s/%s: %s: %d values beyond the histogram's range", c.Workload, c.Fix, pl.Op, dropped)
-		}
-		l.Min, l.Max = min(l.Min, pl.Min), max(l.Max, pl.Max)
-		l.Count += pl.Count
-		l.RunP50 = append(l.RunP50, pl.RunP50...)
-		l.RunP99 = append(l.RunP99, pl.RunP99...)
-		l.RunMax = append(l.RunMax, pl.RunMax...)
-	}
-	return nil
-}
-
 // CountRecord is one count metric of a timed or native cell, in its unit.
 type CountRecord struct {
 	Unit  string  `json:"unit"`

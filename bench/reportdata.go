@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"golang.org/x/perf/benchmath"
-
-	"github.com/pagelab/pagelab/mm"
 )
 
 // The tables of summary.txt and of pagelab compare as data, for the
@@ -55,7 +53,7 @@ type FailureCell struct {
 // summary.txt does).
 func FailureTable(w string, rs []*Record) *FailureData {
 	base := baselineOf(rs)
-	d := &FailureData{Workload: w, Base: base, Strategy: strategyLine(base), IDs: tableIDs(rs)}
+	d := &FailureData{Workload: w, Base: base, Strategy: strategyLine(base), IDs: summaryColumns(rs)}
 	fired := failureColumns(rs)[w]
 	var ps []float64
 	var cmp []*FailureCell
@@ -91,22 +89,6 @@ func FailureTable(w string, rs []*Record) *FailureData {
 		c.VsBase = deltaText(c, base)
 	}
 	return d
-}
-
-// tableIDs lists the failure ids of an explored workload's tables: those a
-// random run fired and those the search found, in id order.
-func tableIDs(rs []*Record) []string {
-	var out []string
-	for f := mm.Failure(0); f < mm.NumFailures; f++ {
-		id := f.String()
-		for _, r := range rs {
-			if v, _ := r.Verdict(id); r.Failures[id] > 0 || v == Fails {
-				out = append(out, id)
-				break
-			}
-		}
-	}
-	return out
 }
 
 // deltaText is the change of c against the baseline, Holm-adjusted.

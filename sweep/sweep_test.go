@@ -160,7 +160,9 @@ func TestCells(t *testing.T) {
 		err string
 	}{
 		{func(c *Config) { c.Base = []string{"tasks=3"} }, "-base sets tasks, the swept parameter"},
-		{func(c *Config) { c.Variants = []Variant{{Name: "v5.8:tasks=1", Fix: vs[0].Fix, Params: []string{"tasks=1"}}} }, "variant v5.8:tasks=1 sets tasks"},
+		{func(c *Config) {
+			c.Variants = []Variant{{Name: "v5.8:tasks=1", Fix: vs[0].Fix, Params: []string{"tasks=1"}}}
+		}, "variant v5.8:tasks=1 sets tasks"},
 		{func(c *Config) { c.CPUs = 0 }, "-cpus 0 out of range"},
 		{func(c *Config) { c.Count = 0 }, "-count 0 out of range"},
 		{func(c *Config) { c.Workload = fsync }, "not a latency workload"},
