@@ -145,6 +145,34 @@ func allocVal(p *Page) uint64 { return p.gen.Load()<<1 | boolID(p.inUse.Load()) 
 // refVal is objPageRef's value.
 func refVal(n int32) uint64 { return uint64(uint32(n)) }
 
+// keepsValues reports whether the task's footprint keeps values (the state
+// key of the exhaustive search). A footprint that only logs accesses (the
+// samplers' profile, greybox's reads-from coverage) discards them, so the
+// values that hash a whole structure (a free list, a wait queue) are not
+// computed for it: listVal, queueVal and ioendListVal give 0 then.
+func (t *Thread) keepsValues() bool { return t.FootprintValues() }
+
+func (t *Thread) listVal(l []int32) uint64 {
+	if t.keepsValues() {
+		return freeListVal(l)
+	}
+	return 0
+}
+
+func (t *Thread) queueVal(q *WaitQueueHead) uint64 {
+	if t.keepsValues() {
+		return queueVal(q)
+	}
+	return 0
+}
+
+func (t *Thread) ioendListVal(l []*Ioend) uint64 {
+	if t.keepsValues() {
+		return ioendListVal(l)
+	}
+	return 0
+}
+
 // fpMix is the splitmix64 finalizer, for values that hash a structure.
 func fpMix(z uint64) uint64 {
 	z = (z ^ z>>30) * 0xbf58476d1ce4e5b9

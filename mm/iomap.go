@@ -74,13 +74,13 @@ func ioendListVal(l []*Ioend) uint64 {
 
 func (t *Thread) rdIoendList(inode *Inode) {
 	if t.Footprinting() {
-		t.fpRead(obj(objIoendList, uint64(inode.Ino), 0), ioendListVal(inode.xfs.ioendList))
+		t.fpRead(obj(objIoendList, uint64(inode.Ino), 0), t.ioendListVal(inode.xfs.ioendList))
 	}
 }
 
 func (t *Thread) wrIoendList(inode *Inode) {
 	if t.Footprinting() {
-		t.fpWrite(obj(objIoendList, uint64(inode.Ino), 0), ioendListVal(inode.xfs.ioendList))
+		t.fpWrite(obj(objIoendList, uint64(inode.Ino), 0), t.ioendListVal(inode.xfs.ioendList))
 	}
 }
 

@@ -57,15 +57,15 @@ func freeListVal(l []int32) uint64 {
 // hash of every free list at every allocation was pure overhead when no
 // footprint is kept).
 func (t *Thread) zoneVal() uint64 {
-	if t.Footprinting() {
+	if t.keepsValues() {
 		return t.K.zone.val()
 	}
 	return 0
 }
 
 func (t *Thread) pcpVal(l []int32) uint64 {
-	if t.Footprinting() {
-		return freeListVal(l)
+	if t.keepsValues() {
+		return t.listVal(l)
 	}
 	return 0
 }
@@ -74,13 +74,13 @@ func (t *Thread) pcpVal(l []int32) uint64 {
 // what it holds now). The caller holds zone->lock.
 func (t *Thread) rdFreeList() {
 	if t.Footprinting() {
-		t.fpRead(obj(objFreeList, 0, 0), freeListVal(t.K.freeList))
+		t.fpRead(obj(objFreeList, 0, 0), t.listVal(t.K.freeList))
 	}
 }
 
 func (t *Thread) wrFreeList() {
 	if t.Footprinting() {
-		t.fpWrite(obj(objFreeList, 0, 0), freeListVal(t.K.freeList))
+		t.fpWrite(obj(objFreeList, 0, 0), t.listVal(t.K.freeList))
 	}
 }
 
@@ -513,7 +513,7 @@ func (z *zoneState) val() uint64 {
 // rmwZone reports a zone->lock section that found the free_area at old.
 func (t *Thread) rmwZone(old uint64) {
 	if t.Footprinting() {
-		t.fpRMW(obj(objFreeList, 0, 0), old, t.K.zone.val())
+		t.fpRMW(obj(objFreeList, 0, 0), old, t.zoneVal())
 	}
 }
 
@@ -522,7 +522,7 @@ func pcpObj(cpu int) sim.Obj { return obj(objFreeList, uint64(cpu)+1, 0) }
 // rmwPcp reports an access to CPU cpu's list that found it at old.
 func (t *Thread) rmwPcp(cpu int, old uint64) {
 	if t.Footprinting() {
-		t.fpRMW(pcpObj(cpu), old, freeListVal(t.K.zone.pcps[cpu].list))
+		t.fpRMW(pcpObj(cpu), old, t.listVal(t.K.zone.pcps[cpu].list))
 	}
 }
 

@@ -77,13 +77,13 @@ func queueVal(q *WaitQueueHead) uint64 {
 // holds q->lock).
 func (t *Thread) rdQueue(q *WaitQueueHead) {
 	if t.Footprinting() {
-		t.fpRead(obj(objWaitQueue, queueBucket(q), 0), queueVal(q))
+		t.fpRead(obj(objWaitQueue, queueBucket(q), 0), t.queueVal(q))
 	}
 }
 
 func (t *Thread) wrQueue(q *WaitQueueHead) {
 	if t.Footprinting() {
-		t.fpWrite(obj(objWaitQueue, queueBucket(q), 0), queueVal(q))
+		t.fpWrite(obj(objWaitQueue, queueBucket(q), 0), t.queueVal(q))
 	}
 }
 

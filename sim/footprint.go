@@ -146,6 +146,12 @@ func chain(h Key, v uint64) Key {
 // may skip computing values it reports only then.
 func (t *Task) Footprinting() bool { return t.fp != nil }
 
+// FootprintValues reports whether the values reported with the accesses
+// are kept (EnableFootprints: the state key); with EnableAccessLog only
+// the accesses are, and the model may report 0 for a value that is
+// costly to compute.
+func (t *Task) FootprintValues() bool { return t.fp != nil && !t.fp.light }
+
 // Read reports that the running step loaded object o and learned v: the
 // value, or only the part of it the code goes on to use (the outcome of a
 // test, a bit). What the task learns is what its future may depend on, so
@@ -198,6 +204,10 @@ func (t *Task) CutPoint(site string, vals ...uint64) {
 	if t.fp == nil || !t.fp.on {
 		return
 	}
+	if t.fp.light {
+		t.x.cutPoints++
+		return
+	}
 	h := t.obsEntry()
 	h = chain(h, 0xc07c07c07c07c07)
 	h = chain(h, strHash(site))
@@ -239,7 +249,7 @@ type obsFrame struct {
 // anyway. Where the promise cannot be kept, do not call Return: the
 // history is then kept whole (sound, only less merging).
 func (t *Task) Return(vals ...uint64) {
-	if t.fp == nil || !t.fp.on || len(t.obsStack) == 0 {
+	if t.fp == nil || !t.fp.on || t.fp.light || len(t.obsStack) == 0 {
 		return
 	}
 	f := &t.obsStack[len(t.obsStack)-1]

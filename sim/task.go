@@ -512,7 +512,7 @@ func (t *Task) SpinRelax() {
 func (t *Task) Enter(fn string) {
 	if t.nat == nil {
 		t.stack = append(t.stack, fn)
-		if t.fp != nil {
+		if t.fp != nil && !t.fp.light {
 			t.obsStack = append(t.obsStack, obsFrame{entry: t.obs})
 		}
 	}
@@ -523,7 +523,7 @@ func (t *Task) Exit() {
 	if t.nat == nil {
 		fn := t.stack[len(t.stack)-1]
 		t.stack = t.stack[:len(t.stack)-1]
-		if t.fp != nil {
+		if t.fp != nil && !t.fp.light {
 			t.exitObs(fn)
 		}
 	}
