@@ -12,7 +12,7 @@ import (
 
 // Splittable reports whether a cell's executions can run in parts: those
 // of the random, pct and timed strategies depend only on the seed and
-// their number. dfs and dpor executions follow from those before, and
+// their number. dfs, dpor and greybox executions follow from those before, and
 // native ones measure real time (running two at once would change what
 // they measure).
 func Splittable(cfg *Config) bool {

@@ -23,7 +23,7 @@ const (
 // Profiled reports whether a strategy samples over a cell's profile.
 func Profiled(strategy string) bool {
 	switch strategy {
-	case "pct-racy", "pct-task", "pos", "surw", "racefuzz":
+	case "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox":
 		return true
 	}
 	return false

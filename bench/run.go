@@ -17,7 +17,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "dfs", "dpor", "timed", "native"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox", "dfs", "dpor", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -244,6 +244,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	var timed *sim.Timed
 	var dfs *sim.DFS
 	var dpor *sim.DPOR
+	var grey *sim.Greybox
 	switch cfg.Strategy {
 	case "random":
 		strat = sim.NewRandom(cfg.Seed, cfg.Preempt)
@@ -260,6 +261,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		strat = sim.NewSURW(cfg.Seed, prof)
 	case "racefuzz":
 		strat = sim.NewRaceFuzz(cfg.Seed, cfg.Preempt, prof)
+	case "greybox":
+		grey = sim.NewGreybox(cfg.Seed, prof)
+		strat = grey
 	case "dfs":
 		dfs = sim.NewDFS(cfg.Depth)
 		if cfg.Parts > 1 {
@@ -286,7 +290,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	if cfg.Strategy == "native" {
 		return runNative(cfg, stop)
 	}
-	if (dfs != nil || dpor != nil) && cfg.First != 0 {
+	if (dfs != nil || dpor != nil || grey != nil) && cfg.First != 0 {
 		return nil, fmt.Errorf("%s: a search starts at execution 0, not %d (its executions follow from those before)", cfg.Strategy, cfg.First)
 	}
 	if dpor != nil && cfg.MaxSteps == 0 {
@@ -300,6 +304,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	if dpor != nil {
 		r.x.EnableFootprints()
 		dpor.Attach(r.x)
+	}
+	if grey != nil {
+		r.x.EnableAccessLog()
 	}
 	r.x.RecordOps = timed != nil
 	r.x.SetRun(cfg.First)

@@ -13,8 +13,8 @@ import (
 
 // BenchmarkFirstFailure measures, for every seed interleaving's failure id,
 // the time to the first execution that fires it under the workload's
-// default strategy (what pagelab run uses without -strategy), one seed per
-// iteration (seeds 1..b.N, run with -benchtime 100x for the README's 100),
+// default strategy (what pagelab run uses without -strategy) and under
+// greybox (a campaign from scratch per seed), one seed per iteration (seeds 1..b.N, run with -benchtime 100x for the README's 100),
 // on the benchmark's goroutine. The cell's profile is built before the
 // timer starts (once per process and cell, as in a run). Reported: the
 // median time and executions over the seeds, and the median in bare
@@ -32,46 +32,47 @@ func BenchmarkFirstFailure(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, t := range ts {
-		strategy := t.Workload.DefaultStrategy()
-		depth := cmp.Or(t.Workload.SamplerDepth, bench.DefaultDepth)
-		b.Run(t.Seed+"/"+strategy, func(b *testing.B) {
-			cell := func(seed uint64, runs int) *bench.Config {
-				return &bench.Config{Workload: t.Workload, Params: t.Params, Variant: v, Strategy: strategy,
-					Depth: depth, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs}
-			}
-			probe, err := bench.Run(cell(1_000_000, 20000), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if probe.Failures[t.Failure] == 0 {
-				b.Skipf("%s never fires %s in 20,000 executions", strategy, t.Failure)
-			}
-			handoff := handoffNs(b)
-			f := t.Failure
-			var times, runs []float64
-			b.ResetTimer()
-			for i := range b.N {
-				c := cell(uint64(i+1), 10_000_000)
-				c.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
-				start := time.Now()
-				got, err := bench.Run(c, nil)
-				el := time.Since(start)
+		for _, strategy := range []string{t.Workload.DefaultStrategy(), "greybox"} {
+			depth := cmp.Or(t.Workload.SamplerDepth, bench.DefaultDepth)
+			b.Run(t.Seed+"/"+strategy, func(b *testing.B) {
+				cell := func(seed uint64, runs int) *bench.Config {
+					return &bench.Config{Workload: t.Workload, Params: t.Params, Variant: v, Strategy: strategy,
+						Depth: depth, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs}
+				}
+				probe, err := bench.Run(cell(1_000_000, 20000), nil)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if got.Failures[f] == 0 {
-					b.Fatalf("seed %d: no %s in %d executions", i+1, f, got.Runs)
+				if probe.Failures[t.Failure] == 0 {
+					b.Skipf("%s never fires %s in 20,000 executions", strategy, t.Failure)
 				}
-				times = append(times, float64(el.Nanoseconds()))
-				runs = append(runs, float64(got.Runs))
-			}
-			b.StopTimer()
-			med := median(times)
-			b.ReportMetric(med/1e6, "ms-median")
-			b.ReportMetric(median(runs), "execs-median")
-			b.ReportMetric(med/handoff, "handoffs-median")
-			b.ReportMetric(handoff, "handoff-ns")
-		})
+				handoff := handoffNs(b)
+				f := t.Failure
+				var times, runs []float64
+				b.ResetTimer()
+				for i := range b.N {
+					c := cell(uint64(i+1), 10_000_000)
+					c.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
+					start := time.Now()
+					got, err := bench.Run(c, nil)
+					el := time.Since(start)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if got.Failures[f] == 0 {
+						b.Fatalf("seed %d: no %s in %d executions", i+1, f, got.Runs)
+					}
+					times = append(times, float64(el.Nanoseconds()))
+					runs = append(runs, float64(got.Runs))
+				}
+				b.StopTimer()
+				med := median(times)
+				b.ReportMetric(med/1e6, "ms-median")
+				b.ReportMetric(median(runs), "execs-median")
+				b.ReportMetric(med/handoff, "handoffs-median")
+				b.ReportMetric(handoff, "handoff-ns")
+			})
+		}
 	}
 }
 

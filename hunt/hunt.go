@@ -94,10 +94,10 @@ func SelectTargets(all []*Target, names string) ([]*Target, error) {
 
 // Strategies are the sampling strategies hunt compares by default: the
 // PCT variants at Config.Depth and, as "name:d", at depth d.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pos", "surw", "racefuzz"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pos", "surw", "racefuzz", "greybox"}
 
 // Samplers are the strategy names hunt accepts.
-var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz"}
+var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox"}
 
 // ParseStrategy reads a strategy of a hunt: a name of Samplers, and for
 // the PCT variants an optional ":d", the depth (1 to 10); depth is 0 when
@@ -168,6 +168,11 @@ type Row struct {
 	TTFFound     int
 	TTFSeeds     int
 	TTFEstimated bool
+	// Campaigns is set for an adaptive strategy (greybox): the rate is
+	// over that many independent campaigns and Lo, Hi are Student's t
+	// over their rates (NaN when none fired); the time to first failure
+	// is always measured.
+	Campaigns int
 	// ProfileNs is the time the cell's profile took to build (once per
 	// process and cell: a profile built before the hunt, by an earlier
 	// hunt in the same process, costs nothing; 0 for strategies without
@@ -251,6 +256,10 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		row.ProfileNs = ns
 	}
 
+	if !bench.Splittable(&bench.Config{Strategy: strategy}) {
+		return row, campaigns(cfg, t, strategy, depth, v, row)
+	}
+
 	// The rate: Runs executions, on Jobs goroutines.
 	b := &bench.Batch{Cfgs: []*bench.Config{cellConfig(cfg, t, strategy, depth, v, cfg.Seed, cfg.Runs)}, Jobs: cfg.Jobs, Stop: cfg.Stop}
 	t0 := cfg.Now()
@@ -283,7 +292,80 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		}
 		return row, nil
 	}
-	budget := int(math.Ceil(20 / rate))
+	return row, timeToFirst(cfg, t, strategy, depth, v, row, int(math.Ceil(20/rate)))
+}
+
+// Campaigns is the number of independent campaigns a rate of an adaptive
+// strategy (greybox) is measured over, and tCampaigns the 97.5% quantile
+// of Student's t with Campaigns-1 degrees of freedom.
+const (
+	Campaigns  = 10
+	tCampaigns = 2.2622
+)
+
+// campaigns measures an adaptive strategy, one whose executions follow
+// from those before it (greybox's corpus). Its executions are not
+// independent draws, so neither Wilson's interval nor ln 2 / rate applies:
+// the rate is over Campaigns independent campaigns of Runs/Campaigns
+// executions (seeds Seed+Seeds..Seed+Seeds+Campaigns-1, apart from the
+// time-to-first seeds), its interval Student's t over the campaigns'
+// rates, and the time to the first failure is always measured: every seed
+// a campaign from scratch, with MaxTTFRuns/Seeds executions.
+func campaigns(cfg *Config, t *Target, strategy string, depth int, v *fixes.Variant, row *Row) error {
+	row.Campaigns = Campaigns
+	per := (cfg.Runs + Campaigns - 1) / Campaigns
+	b := &bench.Batch{Jobs: cfg.Jobs, Stop: cfg.Stop}
+	for i := range Campaigns {
+		b.Cfgs = append(b.Cfgs, cellConfig(cfg, t, strategy, depth, v, cfg.Seed+uint64(cfg.Seeds)+uint64(i), per))
+	}
+	t0 := cfg.Now()
+	cells, err := b.Run()
+	el := cfg.Now() - t0
+	if err == nil && len(cells) < Campaigns {
+		err = fmt.Errorf("hunt: %d of %d campaigns ran", len(cells), Campaigns)
+	}
+	for _, c := range cells {
+		if c != nil && c.Partial {
+			return ErrInterrupted
+		}
+	}
+	if err != nil {
+		return err
+	}
+	rates := make([]float64, Campaigns)
+	for i, c := range cells {
+		row.Fired += c.Failures[t.Failure]
+		row.Runs += c.Runs
+		rates[i] = float64(c.Failures[t.Failure]) / float64(c.Runs)
+	}
+	row.Lo, row.Hi = tInterval(rates)
+	row.ExecNs = float64(el) * float64(min(max(cfg.Jobs, 1), Campaigns)) / float64(row.Runs)
+	return timeToFirst(cfg, t, strategy, depth, v, row, max(cfg.MaxTTFRuns/cfg.Seeds, 1))
+}
+
+// tInterval is the 95% interval of the mean of Campaigns rates by
+// Student's t, clipped at 0; NaN when every rate is 0 (the campaigns
+// give no spread to scale an interval by).
+func tInterval(rates []float64) (lo, hi float64) {
+	n := float64(len(rates))
+	mean, ss := 0.0, 0.0
+	for _, r := range rates {
+		mean += r
+	}
+	mean /= n
+	for _, r := range rates {
+		ss += (r - mean) * (r - mean)
+	}
+	if mean == 0 {
+		return math.NaN(), math.NaN()
+	}
+	half := tCampaigns * math.Sqrt(ss/(n-1)) / math.Sqrt(n)
+	return max(mean-half, 0), mean + half
+}
+
+// timeToFirst measures the time to the first failure, one seed after
+// another on this goroutine, each seed with budget executions.
+func timeToFirst(cfg *Config, t *Target, strategy string, depth int, v *fixes.Variant, row *Row, budget int) error {
 	var times, runs []float64
 	for i := range cfg.Seeds {
 		one := cellConfig(cfg, t, strategy, depth, v, cfg.Seed+uint64(i), budget)
@@ -294,9 +376,9 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		el := cfg.Now() - t0
 		if err != nil {
 			if err == bench.ErrInterrupted {
-				return nil, ErrInterrupted
+				return ErrInterrupted
 			}
-			return nil, err
+			return err
 		}
 		if c.Failures[f] > 0 {
 			row.TTFFound++
@@ -308,7 +390,7 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		}
 	}
 	row.TTFNs, row.TTFRuns = median(times), median(runs)
-	return row, nil
+	return nil
 }
 
 // median of xs (+Inf for a seed that did not find the failure: the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -74,7 +75,7 @@ func TestTableGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &Config{Targets: sel, Strategies: Strategies, Depth: 3, Seed: 1, Runs: 3000, Seeds: 5,
-		MaxTTFRuns: 2000, Jobs: 2, Now: fakeClock()}
+		MaxTTFRuns: 10000, Jobs: 2, Now: fakeClock()}
 	rows, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -85,6 +86,14 @@ func TestTableGolden(t *testing.T) {
 	for _, r := range rows {
 		if r.Lo > r.Rate() || r.Rate() > r.Hi {
 			t.Errorf("%s: rate %g outside its interval [%g, %g]", r.Strategy, r.Rate(), r.Lo, r.Hi)
+		}
+		if r.Campaigns > 0 {
+			// A campaign's budget is MaxTTFRuns/Seeds: some seeds may
+			// not find it.
+			if r.TTFFound < 1 || r.TTFFound > r.TTFSeeds {
+				t.Errorf("%s: first failure found by %d of %d campaigns", r.Strategy, r.TTFFound, r.TTFSeeds)
+			}
+			continue
 		}
 		if !r.TTFEstimated && (r.TTFFound != r.TTFSeeds || r.TTFRuns < 1) {
 			t.Errorf("%s: first failure found by %d of %d seeds, median %g executions", r.Strategy, r.TTFFound, r.TTFSeeds, r.TTFRuns)
@@ -113,13 +122,14 @@ func TestTableGolden(t *testing.T) {
 	}
 }
 
-// TestJobsDoNotChangeRates: the rate columns are the same for any -j.
+// TestJobsDoNotChangeRates: the rate columns are the same for any -j,
+// greybox's campaigns included.
 func TestJobsDoNotChangeRates(t *testing.T) {
 	ts, _ := Targets()
 	sel, _ := SelectTargets(ts, "race-d-index")
 	var fired [2][]int
 	for i, jobs := range []int{1, 3} {
-		cfg := &Config{Targets: sel, Strategies: []string{"random", "surw"}, Depth: 3, Seed: 4, Runs: 2000, Seeds: 1,
+		cfg := &Config{Targets: sel, Strategies: []string{"random", "surw", "greybox"}, Depth: 3, Seed: 4, Runs: 2000, Seeds: 1,
 			MaxTTFRuns: 1, Jobs: jobs, Now: fakeClock()}
 		rows, err := Run(cfg)
 		if err != nil {
@@ -129,7 +139,7 @@ func TestJobsDoNotChangeRates(t *testing.T) {
 			fired[i] = append(fired[i], r.Fired)
 		}
 	}
-	if fired[0][0] != fired[1][0] || fired[0][1] != fired[1][1] {
+	if !slices.Equal(fired[0], fired[1]) {
 		t.Errorf("fired with -j 1: %v, with -j 3: %v", fired[0], fired[1])
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -34,7 +35,7 @@ func Ratio(rows []*Row, r *Row) (ratio float64, lower, ok bool) {
 func Best(rows []*Row) map[*Target]*Row {
 	best := map[*Target]*Row{}
 	for _, r := range rows {
-		if r.Fired == 0 {
+		if r.Fired == 0 && r.TTFFound == 0 || math.IsInf(r.TTFNs, 1) {
 			continue
 		}
 		b := best[r.Target]
@@ -68,6 +69,10 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 		ttf, execs := "never", "—"
 		switch {
+		case r.Campaigns > 0 && math.IsInf(r.TTFNs, 1):
+			ttf = "> budget"
+		case r.Campaigns > 0:
+			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
 		case r.Fired > 0 && r.TTFEstimated:
 			ttf, execs = "≈ "+Duration(r.TTFNs), fmt.Sprintf("≈ %.0f", r.TTFRuns)
 		case r.Fired > 0 && math.IsInf(r.TTFNs, 1):
@@ -108,11 +113,21 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	_, err := fmt.Fprintf(w, "\n≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)\n", cfg.Seeds, cfg.MaxTTFRuns)
-	return err
+	if _, err := fmt.Fprintf(w, "\n≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)\n", cfg.Seeds, cfg.MaxTTFRuns); err != nil {
+		return err
+	}
+	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Campaigns > 0 }) {
+		_, err := fmt.Fprintf(w, "greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions, the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions\n",
+			Campaigns, Campaigns, max(cfg.MaxTTFRuns/cfg.Seeds, 1))
+		return err
+	}
+	return nil
 }
 
 func rateCI(r *Row) string {
+	if math.IsNaN(r.Hi) {
+		return fmt.Sprintf("%.2g [—]", r.Rate())
+	}
 	return fmt.Sprintf("%.2g [%.2g, %.2g]", r.Rate(), r.Lo, r.Hi)
 }
 

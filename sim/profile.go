@@ -55,6 +55,8 @@ type Point struct {
 	tasks []string
 	// Steps is how many profiled steps started here.
 	Steps int
+	// hash is strHash(Label), for the samplers that name steps by point.
+	hash uint64
 }
 
 // Profile is the result of profiling a cell (Profiler).
@@ -328,7 +330,7 @@ func (p *Profiler) Finish() {
 	for i, s := range p.steps {
 		pt := pr.points[s.label]
 		if pt == nil {
-			pt = &Point{Label: s.label}
+			pt = &Point{Label: s.label, hash: strHash(s.label)}
 			pr.points[s.label] = pt
 		}
 		pt.Steps++

@@ -259,7 +259,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
 	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 6 for timed and native runs")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
-	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, pct-racy, pos, surw, racefuzz, dfs, dpor, timed or native (default: the workload's, see pagelab list; timed for latency workloads)")
+	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, pct-racy, pct-task, pos, surw, racefuzz, greybox, dfs, dpor, timed or native (default: the workload's, see pagelab list; timed for latency workloads)")
 	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts; native: GOMAXPROCS values; comma-separated (1 to 256)")
 	fs.StringVar(&f.inject, "inject", "", "native: delays at scheduling points, label=ns,... (widens race windows)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
@@ -301,8 +301,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 				return usagef("run: -shard %s needs -json (pagelab merge combines the shards' JSON Lines)", shard)
 			}
 			switch cfg.Strategy {
-			case "dpor":
-				return usagef("run: -shard splits random, pct, dfs, timed and native runs, not a dpor search (its executions depend on every one before)")
+			case "dpor", "greybox":
+				return usagef("run: -shard splits the sampling, dfs, timed and native runs, not a %s run (its executions depend on every one before)", cfg.Strategy)
 			case "dfs":
 				// A part of the enumeration: the subtrees below its
 				// first branching decisions that hash to it.
