@@ -22,8 +22,10 @@ import (
 // just before its wake-up while six other tasks run). The execution's
 // coverage is its reads-from pairs: a step that read an object paired
 // with the step that last wrote it, each step named by its task and
-// scheduling point (not by the object: "cpu2's allocation read what kw2's
-// drain wrote" is the behaviour, whichever page it was). A genome whose
+// scheduling point, and the object by its kind, not by itself ("cpu2's
+// allocation read the free list kw2's drain wrote" is the behaviour,
+// whichever page it was: naming the page split the coverage so finely
+// that race B took twice the executions). A genome whose
 // execution produced a pair no execution of the campaign produced before
 // joins the corpus. The next genome is, with probability FreshProb, a fresh
 // one (a pct-task execution of random depth up to MaxChanges+1), else a
@@ -353,7 +355,7 @@ func (g *Greybox) Stepped(t *Task, fp Footprint) {
 		w := g.writer(a.Obj)
 		if a.Op&OpRead != 0 {
 			// Sites are mixed hashes: a multiply spreads the pair.
-			s := uint32((w.site*3 + site) * 0x9e3779b97f4a7c15 >> (64 - gbMapBits))
+			s := uint32((w.site*3 + site + uint64(a.Obj)>>56*0x51ed27) * 0x9e3779b97f4a7c15 >> (64 - gbMapBits))
 			if g.seen[s] != g.epoch {
 				g.seen[s] = g.epoch
 				g.trace = append(g.trace, s)
