@@ -66,7 +66,7 @@ bench-scale:
 # under every sampler, 100,000 executions per rate and the time to the
 # first failure over 100 seeds; its Markdown goes to results/hunt.md.
 hunt: build
-	./pagelab hunt -runs 100000 -seeds 100 -markdown results/hunt.md
+	./pagelab hunt -runs 100000 -seeds 100 -campaign-runs 50000 -markdown results/hunt.md
 
 # Michael Larabel's page-lock fairness sweep (September 2020: Apache Siege
 # on 5.8, 5.9-git and page_lock_unfairness 0, 4 and 5 at 1 to 250 users),

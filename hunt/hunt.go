@@ -132,7 +132,10 @@ type Config struct {
 	// to first failure over all seeds: a cell whose rate makes that
 	// longer gets an estimate from its rate instead (Row.TTFEstimated).
 	MaxTTFRuns int
-	Jobs       int
+	// CampaignRuns bounds one seed's campaign of an adaptive strategy
+	// (greybox) looking for its first failure (0: MaxTTFRuns/Seeds).
+	CampaignRuns int
+	Jobs         int
 	// Now is a monotonic clock (time since any fixed instant).
 	Now func() time.Duration
 	// Stop, if set, is polled between executions: the hunt ends early
@@ -310,7 +313,7 @@ const (
 // executions (seeds Seed+Seeds..Seed+Seeds+Campaigns-1, apart from the
 // time-to-first seeds), its interval Student's t over the campaigns'
 // rates, and the time to the first failure is always measured: every seed
-// a campaign from scratch, with MaxTTFRuns/Seeds executions.
+// a campaign from scratch, of at most CampaignRuns executions.
 func campaigns(cfg *Config, t *Target, strategy string, depth int, v *fixes.Variant, row *Row) error {
 	row.Campaigns = Campaigns
 	per := (cfg.Runs + Campaigns - 1) / Campaigns
@@ -340,7 +343,14 @@ func campaigns(cfg *Config, t *Target, strategy string, depth int, v *fixes.Vari
 	}
 	row.Lo, row.Hi = tInterval(rates)
 	row.ExecNs = float64(el) * float64(min(max(cfg.Jobs, 1), Campaigns)) / float64(row.Runs)
-	return timeToFirst(cfg, t, strategy, depth, v, row, max(cfg.MaxTTFRuns/cfg.Seeds, 1))
+	return timeToFirst(cfg, t, strategy, depth, v, row, cfg.campaignRuns())
+}
+
+func (cfg *Config) campaignRuns() int {
+	if cfg.CampaignRuns > 0 {
+		return cfg.CampaignRuns
+	}
+	return max(cfg.MaxTTFRuns/cfg.Seeds, 1)
 }
 
 // tInterval is the 95% interval of the mean of Campaigns rates by

@@ -118,7 +118,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Campaigns > 0 }) {
 		_, err := fmt.Fprintf(w, "greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions, the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions\n",
-			Campaigns, Campaigns, max(cfg.MaxTTFRuns/cfg.Seeds, 1))
+			Campaigns, Campaigns, cfg.campaignRuns())
 		return err
 	}
 	return nil

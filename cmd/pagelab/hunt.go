@@ -20,7 +20,7 @@ import (
 func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hunt", flag.ContinueOnError)
 	var targets, strategies string
-	var runs, seeds, depth, jobs, maxTTF int
+	var runs, seeds, depth, jobs, maxTTF, campaign int
 	var seed uint64
 	var markdown string
 	fs.StringVar(&targets, "target", "all", "seed interleavings, comma-separated, or all (see pagelab list: -script names)")
@@ -30,6 +30,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task without their own :d (1 to 10)")
 	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "goroutines for the rates (the times to first failure run on one)")
 	fs.IntVar(&maxTTF, "max-ttf-runs", 2_000_000, "executions one (target, strategy) may spend on its times to first failure; past that the median is estimated from the rate")
+	fs.IntVar(&campaign, "campaign-runs", 50_000, "executions a greybox campaign may spend on one seed's first failure (its executions are not independent: no estimate from the rate)")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the rates; the times to first failure use seeds seed..seed+seeds-1")
 	fs.StringVar(&markdown, "markdown", "", "also write the table as Markdown (the README's) to this file")
 	if err := parseFlags(fs, args); err != nil {
@@ -61,12 +62,14 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		return usagef("hunt: -j %d out of range (valid: 1 to 256)", jobs)
 	case maxTTF < 1:
 		return usagef("hunt: -max-ttf-runs %d: want at least 1", maxTTF)
+	case campaign < 1:
+		return usagef("hunt: -campaign-runs %d: want at least 1", campaign)
 	}
 	in := watchInterrupt()
 	defer in.release()
 	start := time.Now()
 	cfg := &hunt.Config{Targets: ts, Strategies: ss, Depth: depth, Seed: seed, Runs: runs, Seeds: seeds,
-		MaxTTFRuns: maxTTF, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped}
+		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := newBar(stderr, len(ts)*len(ss), "hunt")
 		cfg.Progress = func(*hunt.Row) { bar.Add(1) }
