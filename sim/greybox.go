@@ -41,8 +41,9 @@ import (
 // Coverage is AFL's: a table of 2^16 counters indexed by the pair's hash
 // (a collision merges two pairs; with a few thousand pairs per cell that
 // rarely hides one). The last writer of each object is kept in an
-// open-addressed table stamped with the execution number, so that the
-// per-step work is a few probes and no allocation.
+// open-addressed table stamped with the execution number and kept half
+// empty, so that the per-step work is a few probes and no allocation once
+// the table has grown to the cell's objects.
 //
 // An execution follows from those before it, so a Greybox cell cannot be
 // split over goroutines or shards: the campaign is deterministic for its
@@ -84,6 +85,7 @@ type Greybox struct {
 	seen  []uint32 // epoch of the execution that last marked the slot
 	// lastW: open-addressed (object, writer site), valid for this epoch.
 	lastW []gbWriter
+	nW    int // entries of this epoch in lastW
 	epoch uint32
 }
 
@@ -172,6 +174,7 @@ func (g *Greybox) Begin(run int) {
 	g.prio, g.local, g.tname = g.prio[:0], g.local[:0], g.tname[:0]
 	g.taken = append(g.taken[:0], make([]bool, len(g.cur.Changes))...)
 	g.trace = g.trace[:0]
+	g.nW = 0
 	g.epoch++
 	if g.epoch == 0 { // wrapped: stale stamps could look current
 		clear(g.seen)
@@ -368,24 +371,53 @@ func (g *Greybox) Stepped(t *Task, fp Footprint) {
 }
 
 // writer is o's entry in the last-writer table (site 0: none this
-// execution). The table is open-addressed with linear probing; entries
-// of earlier executions count as empty. A full table (more objects than
-// slots in one execution) reuses the home slot: a lost writer only blurs
-// one pair.
+// execution). The table is open-addressed with linear probing and kept at
+// most half full, doubling when it would not be; entries of earlier
+// executions count as empty.
 func (g *Greybox) writer(o Obj) *gbWriter {
+	if 2*(g.nW+1) > len(g.lastW) {
+		g.growWriters()
+	}
+	w, found := g.probe(o)
+	if !found {
+		*w = gbWriter{obj: o, epoch: g.epoch}
+		g.nW++
+	}
+	return w
+}
+
+// probe finds o's slot, or the empty slot where it belongs.
+func (g *Greybox) probe(o Obj) (*gbWriter, bool) {
+	bits := uint(bitsOf(len(g.lastW)))
 	mask := uint64(len(g.lastW) - 1)
-	h := uint64(o) * 0x9e3779b97f4a7c15 >> (64 - gbWriterBits)
-	for i := uint64(0); i <= mask; i++ {
-		w := &g.lastW[(h+i)&mask]
+	for h := uint64(o) * 0x9e3779b97f4a7c15 >> (64 - bits); ; h = (h + 1) & mask {
+		w := &g.lastW[h]
 		if w.epoch != g.epoch {
-			*w = gbWriter{obj: o, epoch: g.epoch}
-			return w
+			return w, false
 		}
 		if w.obj == o {
-			return w
+			return w, true
 		}
 	}
-	w := &g.lastW[h]
-	*w = gbWriter{obj: o, epoch: g.epoch}
-	return w
+}
+
+func (g *Greybox) growWriters() {
+	old := g.lastW
+	g.lastW = make([]gbWriter, 2*len(old))
+	for _, e := range old {
+		if e.epoch == g.epoch {
+			w, _ := g.probe(e.obj)
+			*w = e
+		}
+	}
+}
+
+// bitsOf is log2 of a power of two.
+func bitsOf(n int) int {
+	b := 0
+	for n > 1 {
+		n >>= 1
+		b++
+	}
+	return b
 }

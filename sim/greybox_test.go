@@ -142,3 +142,29 @@ func TestGreyboxFeedback(t *testing.T) {
 		t.Errorf("feedback did not pay: median %d executions with it, %d without", mw, mo)
 	}
 }
+
+// TestGreyboxWriterTable: the last-writer table keeps every object of an
+// execution however many there are (it grows), forgets them all at the
+// next execution, and stays at most half full.
+func TestGreyboxWriterTable(t *testing.T) {
+	g := NewGreybox(1, &Profile{points: map[string]*Point{}, racyByTask: map[string]int{}})
+	for exec := range 3 {
+		g.Begin(exec)
+		n := 10000 * (exec + 1)
+		for i := range n {
+			g.writer(Obj(i)<<24 | 7).site = uint64(i + 1)
+		}
+		for i := range n {
+			if w, ok := g.probe(Obj(i)<<24 | 7); !ok || w.site != uint64(i+1) {
+				t.Fatalf("execution %d: object %d lost (found %v, site %d)", exec, i, ok, w.site)
+			}
+		}
+		if g.nW != n || 2*g.nW > len(g.lastW) {
+			t.Errorf("execution %d: %d entries counted for %d objects in %d slots", exec, g.nW, n, len(g.lastW))
+		}
+	}
+	g.Begin(3)
+	if _, ok := g.probe(Obj(5)<<24 | 7); ok {
+		t.Error("an object written in an earlier execution is still in the table")
+	}
+}
