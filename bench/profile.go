@@ -87,9 +87,13 @@ func buildProfile(cfg *Config) (*sim.Profile, error) {
 }
 
 // SamplerNote is the one line that says why strategy is workload's default
-// sampler ("" when it is not, or the workload gives no reason): what the
-// run and bench summaries print under their headers.
+// sampler ("" when it is not, or the workload gives no reason), or, for
+// greybox, the caveat on its counts: what the run and bench summaries
+// print under their headers.
 func SamplerNote(workload, strategy string) string {
+	if strategy == "greybox" {
+		return "greybox is a campaign: each execution is bred from those before it, so its counts are not independent draws; compare fixes by what they fire, not by rate (pagelab hunt measures it over independent campaigns)"
+	}
 	wl, err := workloads.Lookup(workload)
 	if err != nil || wl.Sampler != strategy || wl.SamplerWhy == "" {
 		return ""

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pagelab/pagelab/fixes"
@@ -143,6 +144,27 @@ func TestTimedMaxSteps(t *testing.T) {
 		}
 		if got := TimedMaxSteps(w); got != tc.want {
 			t.Errorf("TimedMaxSteps(%s) = %d, want %d", tc.workload, got, tc.want)
+		}
+	}
+}
+
+// TestSamplerNote: the line under a run's header says why its strategy is
+// the workload's default, nothing for another independent sampler, and
+// greybox's caveat (its counts are not independent draws) whatever the
+// workload.
+func TestSamplerNote(t *testing.T) {
+	for _, tc := range []struct {
+		workload, strategy, want string
+	}{
+		{"writeback-restart", "pct-task", "pct-task is this workload's default: "},
+		{"writeback-restart", "random", ""},
+		{"isize-compress", "pos", "pos is this workload's default: "},
+		{"writeback-restart", "greybox", "not independent draws"},
+		{"lock-storm", "greybox", "not independent draws"},
+	} {
+		got := SamplerNote(tc.workload, tc.strategy)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("SamplerNote(%s, %s) = %q, want %q in it", tc.workload, tc.strategy, got, tc.want)
 		}
 	}
 }
