@@ -268,8 +268,8 @@ func (r *Record) validate() error {
 		return fmt.Errorf("fix %q is not an id", r.Fix)
 	case !slices.Contains(Strategies, r.Strategy):
 		return fmt.Errorf("strategy %q (valid: %s)", r.Strategy, strings.Join(Strategies, ", "))
-	case r.Depth < 0 || r.Depth > 10:
-		return fmt.Errorf("depth %d out of range (0 to 10)", r.Depth)
+	case r.Depth < 0 || r.Depth > MaxDepth:
+		return fmt.Errorf("depth %d out of range (0 to %d)", r.Depth, MaxDepth)
 	case r.Runs < minRuns(r) || r.Runs > MaxRuns:
 		return fmt.Errorf("runs %d out of range (%d to %d)", r.Runs, minRuns(r), MaxRuns)
 	case r.Failing < 0 || r.Failing > r.Runs:

@@ -100,7 +100,7 @@ var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6",
 var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox"}
 
 // ParseStrategy reads a strategy of a hunt: a name of Samplers, and for
-// the PCT variants an optional ":d", the depth (1 to 10); depth is 0 when
+// the PCT variants an optional ":d", the depth (1 to bench.MaxDepth); depth is 0 when
 // the spec gives none.
 func ParseStrategy(spec string) (name string, depth int, err error) {
 	name, d, hasDepth := strings.Cut(spec, ":")
@@ -114,8 +114,8 @@ func ParseStrategy(spec string) (name string, depth int, err error) {
 		return "", 0, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy and pct-task do)", spec, name)
 	}
 	depth, err = strconv.Atoi(d)
-	if err != nil || depth < 1 || depth > 10 {
-		return "", 0, fmt.Errorf("strategy %q: depth %q out of range (valid: 1 to 10)", spec, d)
+	if err != nil || depth < 1 || depth > bench.MaxDepth {
+		return "", 0, fmt.Errorf("strategy %q: depth %q out of range (valid: 1 to %d)", spec, d, bench.MaxDepth)
 	}
 	return name, depth, nil
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/pagelab/pagelab/bench"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.golden")
@@ -159,7 +161,7 @@ func TestDuration(t *testing.T) {
 // a depth in range, only for the PCT variants) or is refused with an error
 // that names the valid choices.
 func FuzzParseStrategy(f *testing.F) {
-	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "x", "pct:", "pct:11", ":3", "pct-racy:-1"} {
+	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -174,7 +176,7 @@ func FuzzParseStrategy(f *testing.F) {
 		for _, s := range Samplers {
 			known = known || s == name
 		}
-		if !known || depth < 0 || depth > 10 || (depth > 0 && name != "pct" && name != "pct-racy" && name != "pct-task") {
+		if !known || depth < 0 || depth > bench.MaxDepth || (depth > 0 && name != "pct" && name != "pct-racy" && name != "pct-task") {
 			t.Errorf("ParseStrategy(%q) = %q, %d", spec, name, depth)
 		}
 	})

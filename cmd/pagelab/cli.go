@@ -264,7 +264,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.inject, "inject", "", "native: delays at scheduling points, label=ns,... (widens race windows)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
 	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
-	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task (1 to 10; without -strategy, the workload's default sampler's depth)")
+	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task (1 to 64; without -strategy, the workload's default sampler's depth)")
 	fs.IntVar(&f.preemptions, "preemptions", 2, "dfs: preemption bound (0 to 10)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
 	fs.StringVar(&f.params, "param", "", "workload parameters name=value,name=value")
@@ -410,8 +410,8 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if f.preemptions < 0 || f.preemptions > 10 {
 		return nil, usagef("run: -preemptions %d out of range (valid: 0 to 10)", f.preemptions)
 	}
-	if f.depth < 1 || f.depth > 10 {
-		return nil, usagef("run: -depth %d out of range (valid: 1 to 10)", f.depth)
+	if f.depth < 1 || f.depth > bench.MaxDepth {
+		return nil, usagef("run: -depth %d out of range (valid: 1 to %d)", f.depth, bench.MaxDepth)
 	}
 	if !(f.preempt > 0 && f.preempt <= 1) {
 		return nil, usagef("run: -preempt %v out of range (valid: above 0, at most 1)", f.preempt)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/hunt"
 	"golang.org/x/term"
 )
@@ -27,7 +28,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d")
 	fs.IntVar(&runs, "runs", 100000, "executions per rate")
 	fs.IntVar(&seeds, "seeds", 100, "seeds for the median time to the first failure")
-	fs.IntVar(&depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task without their own :d (1 to 10)")
+	fs.IntVar(&depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task without their own :d (1 to 64)")
 	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "goroutines for the rates (the times to first failure run on one)")
 	fs.IntVar(&maxTTF, "max-ttf-runs", 2_000_000, "executions one (target, strategy) may spend on its times to first failure; past that the median is estimated from the rate")
 	fs.IntVar(&campaign, "campaign-runs", 50_000, "executions a greybox campaign may spend on one seed's first failure (its executions are not independent: no estimate from the rate)")
@@ -56,8 +57,8 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		return usagef("hunt: -runs %d out of range (valid: 1 to 1000000000)", runs)
 	case seeds < 1 || seeds > 1e6:
 		return usagef("hunt: -seeds %d out of range (valid: 1 to 1000000)", seeds)
-	case depth < 1 || depth > 10:
-		return usagef("hunt: -depth %d out of range (valid: 1 to 10)", depth)
+	case depth < 1 || depth > bench.MaxDepth:
+		return usagef("hunt: -depth %d out of range (valid: 1 to %d)", depth, bench.MaxDepth)
 	case jobs < 1 || jobs > 256:
 		return usagef("hunt: -j %d out of range (valid: 1 to 256)", jobs)
 	case maxTTF < 1:
