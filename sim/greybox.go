@@ -58,6 +58,7 @@ type Greybox struct {
 	FreshProb            float64
 
 	prof  *Profile
+	pc    *pointCache
 	pcg   rand.PCG
 	rng   *rand.Rand
 	names []string       // the task names: the profile's, then those met since
@@ -85,7 +86,8 @@ type Greybox struct {
 	seen  []uint32 // epoch of the execution that last marked the slot
 	// lastW: open-addressed (object, writer site), valid for this epoch.
 	lastW []gbWriter
-	nW    int // entries of this epoch in lastW
+	wBits uint // log2 len(lastW)
+	nW    int  // entries of this epoch in lastW
 	epoch uint32
 }
 
@@ -136,9 +138,9 @@ type gbEntry struct {
 // NewGreybox returns the greybox fuzzer over a profile; its campaign is
 // seeded once, by seed.
 func NewGreybox(seed uint64, prof *Profile) *Greybox {
-	g := &Greybox{MaxChanges: 8, MaxEdits: 8, FreshProb: 0.1, prof: prof,
+	g := &Greybox{MaxChanges: 8, MaxEdits: 8, FreshProb: 0.1, prof: prof, pc: newPointCache(prof),
 		hits: make([]uint32, 1<<gbMapBits), seen: make([]uint32, 1<<gbMapBits),
-		lastW: make([]gbWriter, 1<<gbWriterBits)}
+		lastW: make([]gbWriter, 1<<gbWriterBits), wBits: gbWriterBits}
 	g.rng = rand.New(&g.pcg)
 	g.pcg.Seed(runSeed(seed, 0))
 	g.names = prof.TaskNames()
@@ -310,7 +312,7 @@ func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 				best = t
 			}
 		}
-		pt := g.prof.points[best.label]
+		pt := g.pc.point(best.label)
 		if pt != nil && !pt.Racy {
 			g.ran(best, pt)
 			return best
@@ -388,9 +390,8 @@ func (g *Greybox) writer(o Obj) *gbWriter {
 
 // probe finds o's slot, or the empty slot where it belongs.
 func (g *Greybox) probe(o Obj) (*gbWriter, bool) {
-	bits := uint(bitsOf(len(g.lastW)))
 	mask := uint64(len(g.lastW) - 1)
-	for h := uint64(o) * 0x9e3779b97f4a7c15 >> (64 - bits); ; h = (h + 1) & mask {
+	for h := uint64(o) * 0x9e3779b97f4a7c15 >> (64 - g.wBits); ; h = (h + 1) & mask {
 		w := &g.lastW[h]
 		if w.epoch != g.epoch {
 			return w, false
@@ -404,20 +405,11 @@ func (g *Greybox) probe(o Obj) (*gbWriter, bool) {
 func (g *Greybox) growWriters() {
 	old := g.lastW
 	g.lastW = make([]gbWriter, 2*len(old))
+	g.wBits++
 	for _, e := range old {
 		if e.epoch == g.epoch {
 			w, _ := g.probe(e.obj)
 			*w = e
 		}
 	}
-}
-
-// bitsOf is log2 of a power of two.
-func bitsOf(n int) int {
-	b := 0
-	for n > 1 {
-		n >>= 1
-		b++
-	}
-	return b
 }

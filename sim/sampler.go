@@ -38,6 +38,7 @@ type PCTRacy struct {
 	PerTask bool
 
 	prof    *Profile
+	pc      *pointCache
 	seed    uint64
 	pcg     rand.PCG
 	rng     *rand.Rand
@@ -56,7 +57,7 @@ type PCTRacy struct {
 // NewPCTRacy returns racy-step PCT of depth d over a profile: change
 // points are drawn among the first prof.MaxRacy racy steps.
 func NewPCTRacy(seed uint64, depth int, prof *Profile) *PCTRacy {
-	p := &PCTRacy{Depth: depth, prof: prof, seed: seed, k: max(prof.MaxRacy, 1)}
+	p := &PCTRacy{Depth: depth, prof: prof, pc: newPointCache(prof), seed: seed, k: max(prof.MaxRacy, 1)}
 	p.rng = rand.New(&p.pcg)
 	return p
 }
@@ -93,7 +94,7 @@ func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 				best = t
 			}
 		}
-		if !p.prof.Racy(best.label) {
+		if !p.pc.racy(best.label) {
 			return best
 		}
 		changed := false
@@ -154,24 +155,26 @@ func (p *PCTRacy) Bound() (prob float64, n, k int) {
 // saves a coroutine switch. POS has no closed-form guarantee for one bug; Bound
 // is not defined.
 type POS struct {
-	prof *Profile
-	seed uint64
-	pcg  rand.PCG
-	rng  *rand.Rand
-	prio []float64 // by task ID: the priority of its pending step
-	ran  string    // the point of the step the last task took
+	prof  *Profile
+	pc    *pointCache
+	seed  uint64
+	pcg   rand.PCG
+	rng   *rand.Rand
+	prio  []float64 // by task ID: the priority of its pending step
+	ran   string    // the point of the step the last task took
+	ranPt *Point    // its profile (nil: never profiled)
 }
 
 // NewPOS returns partial order sampling over a profile.
 func NewPOS(seed uint64, prof *Profile) *POS {
-	p := &POS{prof: prof, seed: seed}
+	p := &POS{prof: prof, pc: newPointCache(prof), seed: seed}
 	p.rng = rand.New(&p.pcg)
 	return p
 }
 
 func (p *POS) Begin(run int) {
 	p.pcg.Seed(runSeed(p.seed, run))
-	p.prio, p.ran = p.prio[:0], ""
+	p.prio, p.ran, p.ranPt = p.prio[:0], "", nil
 }
 
 func (p *POS) Spawned(t *Task) { p.prio = append(p.prio, p.rng.Float64()) }
@@ -179,15 +182,19 @@ func (p *POS) Spawned(t *Task) { p.prio = append(p.prio, p.rng.Float64()) }
 func (p *POS) Pick(runnable []*Task, last *Task, step int) *Task {
 	if last != nil && p.ran != "" {
 		p.prio[last.ID] = p.rng.Float64()
-		if p.prof.Racy(p.ran) {
+		if p.ranPt == nil || p.ranPt.Racy {
 			for _, t := range runnable {
-				if t != last && p.prof.Conflicts(p.ran, t.label) {
+				// Profile.Conflicts: an unknown point conflicts.
+				if t == last {
+					continue
+				}
+				if pt := p.pc.point(t.label); p.ranPt == nil || pt == nil || p.ranPt.Footprint.Conflicts(pt.Footprint) {
 					p.prio[t.ID] = p.rng.Float64()
 				}
 			}
 		}
 	}
-	t := eager(p.prof, runnable, last)
+	t := eager(p.pc, runnable, last)
 	if t == nil {
 		t = runnable[0]
 		for _, u := range runnable[1:] {
@@ -196,7 +203,7 @@ func (p *POS) Pick(runnable []*Task, last *Task, step int) *Task {
 			}
 		}
 	}
-	p.ran = t.label
+	p.ran, p.ranPt = t.label, p.pc.point(t.label)
 	return t
 }
 
@@ -205,12 +212,12 @@ func (p *POS) Pick(runnable []*Task, last *Task, step int) *Task {
 // Taking such a step at once loses no ordering of conflicting steps: it
 // commutes with everything the others can do (Godefroid's persistent
 // sets with a singleton set, LNCS 1032, 1996).
-func eager(prof *Profile, runnable []*Task, last *Task) *Task {
-	if last != nil && !last.done && !last.blocked && prof.Independent(last.label) {
+func eager(pc *pointCache, runnable []*Task, last *Task) *Task {
+	if last != nil && !last.done && !last.blocked && pc.independent(last.label) {
 		return last
 	}
 	for _, t := range runnable {
-		if prof.Independent(t.label) {
+		if pc.independent(t.label) {
 			return t
 		}
 	}
@@ -232,6 +239,7 @@ func eager(prof *Profile, runnable []*Task, last *Task) *Task {
 // defined.
 type SURW struct {
 	prof *Profile
+	pc   *pointCache
 	seed uint64
 	pcg  rand.PCG
 	rng  *rand.Rand
@@ -240,7 +248,7 @@ type SURW struct {
 
 // NewSURW returns the selectively uniform random walk over a profile.
 func NewSURW(seed uint64, prof *Profile) *SURW {
-	s := &SURW{prof: prof, seed: seed}
+	s := &SURW{prof: prof, pc: newPointCache(prof), seed: seed}
 	s.rng = rand.New(&s.pcg)
 	return s
 }
@@ -253,7 +261,7 @@ func (s *SURW) Begin(run int) {
 func (s *SURW) Spawned(t *Task) { s.left = append(s.left, s.prof.RacyTaskSteps(t.Name)) }
 
 func (s *SURW) Pick(runnable []*Task, last *Task, step int) *Task {
-	if t := eager(s.prof, runnable, last); t != nil {
+	if t := eager(s.pc, runnable, last); t != nil {
 		return t
 	}
 	total := 0
@@ -270,7 +278,7 @@ func (s *SURW) Pick(runnable []*Task, last *Task, step int) *Task {
 			r -= w
 		}
 	}
-	if s.prof.Racy(t.label) && s.left[t.ID] > 0 {
+	if s.pc.racy(t.label) && s.left[t.ID] > 0 {
 		s.left[t.ID]--
 	}
 	return t
