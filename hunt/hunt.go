@@ -94,7 +94,7 @@ func SelectTargets(all []*Target, names string) ([]*Target, error) {
 
 // Strategies are the sampling strategies hunt compares by default: the
 // PCT variants at Config.Depth and, as "name:d", at depth d.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pos", "surw", "racefuzz", "greybox"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pos", "surw", "racefuzz", "greybox"}
 
 // Samplers are the strategy names hunt accepts.
 var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox"}
@@ -127,7 +127,13 @@ type Config struct {
 	Depth      int    // PCT depth of pct and pct-racy
 	Seed       uint64 // the rate's seed; time to first uses seeds Seed..Seed+Seeds-1
 	Runs       int    // executions per rate
-	Seeds      int    // seeds for the time to the first failure
+	// ReferenceRuns is the executions of the random walk's rate, the
+	// reference of every ratio (0: Runs). More than Runs narrows its
+	// interval, and a walk that fires nothing in Runs gets an upper
+	// bound ten times lower: the ratio of a sampler that fires a race
+	// the walk never does is a lower bound over that upper end.
+	ReferenceRuns int
+	Seeds         int // seeds for the time to the first failure
 	// MaxTTFRuns bounds the executions spent measuring one cell's time
 	// to first failure over all seeds: a cell whose rate makes that
 	// longer gets an estimate from its rate instead (Row.TTFEstimated).
@@ -263,8 +269,13 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		return row, campaigns(cfg, t, strategy, depth, v, row)
 	}
 
-	// The rate: Runs executions, on Jobs goroutines.
-	b := &bench.Batch{Cfgs: []*bench.Config{cellConfig(cfg, t, strategy, depth, v, cfg.Seed, cfg.Runs)}, Jobs: cfg.Jobs, Stop: cfg.Stop}
+	// The rate: Runs executions (ReferenceRuns for the random walk), on
+	// Jobs goroutines.
+	runs := cfg.Runs
+	if strategy == "random" && cfg.ReferenceRuns > 0 {
+		runs = cfg.ReferenceRuns
+	}
+	b := &bench.Batch{Cfgs: []*bench.Config{cellConfig(cfg, t, strategy, depth, v, cfg.Seed, runs)}, Jobs: cfg.Jobs, Stop: cfg.Stop}
 	t0 := cfg.Now()
 	cells, err := b.Run()
 	el := cfg.Now() - t0

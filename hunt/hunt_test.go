@@ -76,7 +76,7 @@ func TestTableGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := &Config{Targets: sel, Strategies: Strategies, Depth: 3, Seed: 1, Runs: 3000, Seeds: 5,
+	cfg := &Config{Targets: sel, Strategies: Strategies, Depth: 3, Seed: 1, Runs: 3000, ReferenceRuns: 9000, Seeds: 5,
 		MaxTTFRuns: 10000, Jobs: 2, Now: fakeClock()}
 	rows, err := Run(cfg)
 	if err != nil {
@@ -86,6 +86,13 @@ func TestTableGolden(t *testing.T) {
 		t.Fatalf("%d rows, want %d", len(rows), len(Strategies))
 	}
 	for _, r := range rows {
+		want := cfg.Runs
+		if r.Strategy == "random" {
+			want = cfg.ReferenceRuns
+		}
+		if r.Runs != want && r.Campaigns == 0 {
+			t.Errorf("%s: rate over %d executions, want %d", r.Strategy, r.Runs, want)
+		}
 		if r.Lo > r.Rate() || r.Rate() > r.Hi {
 			t.Errorf("%s: rate %g outside its interval [%g, %g]", r.Strategy, r.Rate(), r.Lo, r.Hi)
 		}

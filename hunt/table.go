@@ -104,7 +104,11 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		_, err := io.WriteString(w, b.String())
 		return err
 	}
-	fmt.Fprintf(w, "hunt: %d executions per rate (seed %d); first failure over %d seeds on one goroutine; * best per target\n\n", cfg.Runs, cfg.Seed, cfg.Seeds)
+	ref := ""
+	if cfg.ReferenceRuns > 0 && cfg.ReferenceRuns != cfg.Runs {
+		ref = fmt.Sprintf(", %d for the random walk", cfg.ReferenceRuns)
+	}
+	fmt.Fprintf(w, "hunt: %d executions per rate%s (seed %d); first failure over %d seeds on one goroutine; * best per target\n\n", cfg.Runs, ref, cfg.Seed, cfg.Seeds)
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(head, "\t"))
 	for _, l := range lines {

@@ -229,6 +229,7 @@ func TestBadInput(t *testing.T) {
 		{"hunt depth of pos", []string{"hunt", "-strategy", "pos:3"}, []string{`strategy "pos:3": pos takes no depth`}},
 		{"hunt strategy depth 0", []string{"hunt", "-strategy", "pct:0"}, []string{`strategy "pct:0": depth "0" out of range`}},
 		{"hunt runs 0", []string{"hunt", "-runs", "0"}, []string{"-runs 0 out of range"}},
+		{"hunt reference runs negative", []string{"hunt", "-reference-runs", "-1"}, []string{"-reference-runs -1 out of range", "0: 10 × -runs"}},
 		{"hunt seeds 0", []string{"hunt", "-seeds", "0"}, []string{"-seeds 0 out of range"}},
 		{"hunt depth 65", []string{"hunt", "-depth", "65"}, []string{"-depth 65 out of range"}},
 		{"hunt j 0", []string{"hunt", "-j", "0"}, []string{"-j 0 out of range"}},

@@ -21,12 +21,13 @@ import (
 func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hunt", flag.ContinueOnError)
 	var targets, strategies string
-	var runs, seeds, depth, jobs, maxTTF, campaign int
+	var runs, refRuns, seeds, depth, jobs, maxTTF, campaign int
 	var seed uint64
 	var markdown string
 	fs.StringVar(&targets, "target", "all", "seed interleavings, comma-separated, or all (see pagelab list: -script names)")
 	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d")
 	fs.IntVar(&runs, "runs", 100000, "executions per rate")
+	fs.IntVar(&refRuns, "reference-runs", 0, "executions of the random walk's rate, the reference of × random (0: 10 × -runs)")
 	fs.IntVar(&seeds, "seeds", 100, "seeds for the median time to the first failure")
 	fs.IntVar(&depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task without their own :d (1 to 64)")
 	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "goroutines for the rates (the times to first failure run on one)")
@@ -55,6 +56,8 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	switch {
 	case runs < 1 || runs > 1e9:
 		return usagef("hunt: -runs %d out of range (valid: 1 to 1000000000)", runs)
+	case refRuns < 0 || refRuns > 1e9:
+		return usagef("hunt: -reference-runs %d out of range (valid: 0 to 1000000000; 0: 10 × -runs)", refRuns)
 	case seeds < 1 || seeds > 1e6:
 		return usagef("hunt: -seeds %d out of range (valid: 1 to 1000000)", seeds)
 	case depth < 1 || depth > bench.MaxDepth:
@@ -66,10 +69,13 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	case campaign < 1:
 		return usagef("hunt: -campaign-runs %d: want at least 1", campaign)
 	}
+	if refRuns == 0 {
+		refRuns = min(10*runs, 1e9)
+	}
 	in := watchInterrupt()
 	defer in.release()
 	start := time.Now()
-	cfg := &hunt.Config{Targets: ts, Strategies: ss, Depth: depth, Seed: seed, Runs: runs, Seeds: seeds,
+	cfg := &hunt.Config{Targets: ts, Strategies: ss, Depth: depth, Seed: seed, Runs: runs, ReferenceRuns: refRuns, Seeds: seeds,
 		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := newBar(stderr, len(ts)*len(ss), "hunt")

@@ -21,7 +21,7 @@ func TestHunt(t *testing.T) {
 		t.Fatalf("hunt: %v\n%s", err, stderr.String())
 	}
 	out := stdout.String()
-	for _, want := range []string{"race-e bug-not-locked", "race-d-tail vm-bug-tail", "pct-task d=6", "surw", "600 executions per rate"} {
+	for _, want := range []string{"race-e bug-not-locked", "race-d-tail vm-bug-tail", "pct-task d=6", "surw", "600 executions per rate, 6000 for the random walk", "/6000 "} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
@@ -58,7 +58,7 @@ func TestHuntInterrupted(t *testing.T) {
 	// done, race-b-page's under way, race-b-truncate's (the fourth) not
 	// started, as long as the load does not change by half within
 	// seconds.
-	rows := []string{"-strategy", "random", "-runs", "100000", "-seeds", "20", "-j", "1"}
+	rows := []string{"-strategy", "random", "-runs", "100000", "-reference-runs", "100000", "-seeds", "20", "-j", "1"}
 	began := time.Now()
 	cal, _, calErr := startMain(t, t.TempDir(), append([]string{"hunt", "-target", "race-e"}, rows...)...)
 	if status, _ := exitOf(t, cal.Wait()); status != 0 {
