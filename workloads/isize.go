@@ -43,7 +43,7 @@ var ISizeCompress = &Workload{
 	Fixes:         []string{"baseline", "read-once"},
 	StepsEstimate: 120,
 	Sampler:       "pos",
-	SamplerWhy:    "it fires race E's bug-not-locked 5x (race-e) to 18x (race-e-fallocate, race-e-truncate) as often per execution as the random walk (README, pagelab hunt)",
+	SamplerWhy:    "it fires race E's bug-not-locked 5x (race-e) to 17x (race-e-fallocate, race-e-truncate) as often per execution as the random walk (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		// Josef Bacik's kernels were v5.2: clear_page_dirty_for_io's
 		// BUG_ON(!PageLocked) is unconditional there.

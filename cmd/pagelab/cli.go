@@ -131,7 +131,11 @@ func cmdList(args []string, w io.Writer) error {
 		listEntry(&b, wl.ID, wl.Desc)
 		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", wrap(strings.Join(wl.Fixes, " "), 50, 30))
 		if wl.Sampler != "" {
-			fmt.Fprintf(&b, "  %-20s default strategy: %s\n", "", wl.Sampler)
+			depth := ""
+			if wl.SamplerDepth > 0 {
+				depth = fmt.Sprintf(" (depth %d)", wl.SamplerDepth)
+			}
+			fmt.Fprintf(&b, "  %-20s default strategy: %s%s\n", "", wl.Sampler, depth)
 		}
 		for _, p := range wl.Params {
 			fmt.Fprintf(&b, "  %-20s -param %s=%d (%d..%d)\n  %-20s   %s\n", "", p.Name, p.Default, p.Min, p.Max, "", wrap(p.Desc, 54, 25))
