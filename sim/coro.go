@@ -64,6 +64,9 @@ func (w *worker) run() {
 	defer func() {
 		t.done = true
 		t.blocked = false
+		if t.x != nil {
+			t.x.runDirty = true
+		}
 		if r := recover(); r != nil {
 			switch v := r.(type) {
 			case halt:

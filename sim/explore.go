@@ -131,8 +131,12 @@ type Explorer struct {
 	tasks     []*Task
 	workers   []*worker
 	runnable  []*Task
-	wakeups   int
-	run       int
+	// runDirty: a task spawned, slept, woke or ended since runnable and
+	// unfinished were counted (decide recounts them).
+	runDirty   bool
+	unfinished int
+	wakeups    int
+	run        int
 
 	// Decisions of the last execution, when Record is set.
 	Decisions []Decision
@@ -287,6 +291,7 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 	}
 	w.task = t
 	x.tasks = append(x.tasks, t)
+	x.runDirty = true
 	x.strategy.Spawned(t)
 	return t
 }
@@ -295,6 +300,7 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 // strategy on the next one; call it before spawning that execution's tasks.
 func (x *Explorer) Reset() {
 	x.tasks = x.tasks[:0]
+	x.runDirty = true
 	x.Decisions = x.Decisions[:0]
 	x.wakeups = 0
 	x.steps = 0
@@ -417,20 +423,25 @@ func (x *Explorer) Run() (Result, error) {
 // decide takes the decision before step x.steps: the task to run, or nil
 // with the reason the execution ends in x.end (and x.interrupted).
 func (x *Explorer) decide() *Task {
-	x.runnable = x.runnable[:0]
-	unfinished := 0
-	for _, t := range x.tasks {
-		if t.done {
-			continue
-		}
-		unfinished++
-		if !t.blocked {
-			x.runnable = append(x.runnable, t)
+	if x.runDirty {
+		// Only a spawn, a sleep, a wake-up or a task's end changes the
+		// run queue; most steps change none, and keep the last list.
+		x.runDirty = false
+		x.runnable = x.runnable[:0]
+		x.unfinished = 0
+		for _, t := range x.tasks {
+			if t.done {
+				continue
+			}
+			x.unfinished++
+			if !t.blocked {
+				x.runnable = append(x.runnable, t)
+			}
 		}
 	}
 	x.interrupted = false
 	switch {
-	case unfinished == 0:
+	case x.unfinished == 0:
 		x.end = Completed
 		return nil
 	case len(x.runnable) == 0:
@@ -565,6 +576,7 @@ func (x *Explorer) unwind() {
 		}
 		if !t.started {
 			t.done = true
+			x.runDirty = true
 			continue
 		}
 		t.aborting = true

@@ -421,6 +421,7 @@ func (t *Task) Schedule(label string) {
 	// check and the sleep; a later WakeUp clears blocked and makes the
 	// task runnable again.
 	t.blocked = true
+	t.x.runDirty = true
 	t.w.suspend()
 	if t.aborting {
 		panic(errAborted)
@@ -456,6 +457,7 @@ func (t *Task) WakeUp() bool {
 	}
 	if t.blocked {
 		t.blocked = false
+		t.x.runDirty = true
 		if tm := t.x.timed; tm != nil {
 			tm.woken(t)
 		}
