@@ -313,7 +313,7 @@ func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 			}
 		}
 		pt := g.pc.point(best.label)
-		if pt != nil && !pt.Racy {
+		if !pt.racy() {
 			g.ran(best, pt)
 			return best
 		}

@@ -45,13 +45,7 @@ func (c *pointCache) point(label string) *Point {
 }
 
 // racy is prof.Racy(label).
-func (c *pointCache) racy(label string) bool {
-	pt := c.point(label)
-	return pt == nil || pt.Racy
-}
+func (c *pointCache) racy(label string) bool { return c.point(label).racy() }
 
 // independent is prof.Independent(label).
-func (c *pointCache) independent(label string) bool {
-	pt := c.point(label)
-	return pt != nil && pt.Independent
-}
+func (c *pointCache) independent(label string) bool { return c.point(label).independent() }

@@ -82,16 +82,19 @@ func (p *Profile) Point(label string) *Point { return p.points[label] }
 
 // Racy reports whether a step starting at label is treated as racy: the
 // profile saw one race, or never saw the point.
-func (p *Profile) Racy(label string) bool {
-	pt := p.points[label]
-	return pt == nil || pt.Racy
-}
+func (p *Profile) Racy(label string) bool { return p.points[label].racy() }
 
 // Independent reports whether a step starting at label commutes with every
 // step of every other task, as far as the profile saw.
-func (p *Profile) Independent(label string) bool {
-	pt := p.points[label]
-	return pt != nil && pt.Independent
+func (p *Profile) Independent(label string) bool { return p.points[label].independent() }
+
+// racy, independent and conflicts answer for a point the profile may not
+// have seen (nil): an unknown point is racy, not independent, and
+// conflicts with everything.
+func (pt *Point) racy() bool        { return pt == nil || pt.Racy }
+func (pt *Point) independent() bool { return pt != nil && pt.Independent }
+func (pt *Point) conflicts(o *Point) bool {
+	return pt == nil || o == nil || pt.Footprint.Conflicts(o.Footprint)
 }
 
 // Pair is two points whose steps may conflict when two different tasks
@@ -155,13 +158,7 @@ func (p *Profile) RacyPoints() int {
 // Conflicts reports whether a step starting at label a may conflict with
 // one starting at label b, by their profiled footprints; an unknown label
 // conflicts with everything.
-func (p *Profile) Conflicts(a, b string) bool {
-	pa, pb := p.points[a], p.points[b]
-	if pa == nil || pb == nil {
-		return true
-	}
-	return pa.Footprint.Conflicts(pb.Footprint)
-}
+func (p *Profile) Conflicts(a, b string) bool { return p.points[a].conflicts(p.points[b]) }
 
 // ConflictsWith reports whether footprint f (a step that ran) may conflict
 // with a step starting at label.

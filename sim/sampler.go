@@ -182,13 +182,9 @@ func (p *POS) Spawned(t *Task) { p.prio = append(p.prio, p.rng.Float64()) }
 func (p *POS) Pick(runnable []*Task, last *Task, step int) *Task {
 	if last != nil && p.ran != "" {
 		p.prio[last.ID] = p.rng.Float64()
-		if p.ranPt == nil || p.ranPt.Racy {
+		if p.ranPt.racy() {
 			for _, t := range runnable {
-				// Profile.Conflicts: an unknown point conflicts.
-				if t == last {
-					continue
-				}
-				if pt := p.pc.point(t.label); p.ranPt == nil || pt == nil || p.ranPt.Footprint.Conflicts(pt.Footprint) {
+				if t != last && p.ranPt.conflicts(p.pc.point(t.label)) {
 					p.prio[t.ID] = p.rng.Float64()
 				}
 			}
