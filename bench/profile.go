@@ -34,6 +34,20 @@ func HasDepth(strategy string) bool {
 	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task"
 }
 
+// PCTK says what k of a PCT strategy's bound 1/(n·k^(d-1)) counts, for
+// the sentence that states it ("k=434 " + PCTK(strategy)): the range its
+// change points are drawn from, which is not the same for the three
+// (sim.PCT.Bound, sim.PCTRacy.Bound).
+func PCTK(strategy string) string {
+	switch strategy {
+	case "pct-racy":
+		return "racy steps, the most in one profiled run: change points fall only on racy steps"
+	case "pct-task":
+		return "= task names times the most racy steps one task took in a profiled run: a change point is a task and one of its racy steps"
+	}
+	return "steps, the workload's estimate: change points fall in the first k steps"
+}
+
 var profiles sync.Map // profileKey → *profileEntry
 
 type profileEntry struct {

@@ -201,7 +201,9 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
 	}
 	writeCutShort(b, rs)
 	if base.PCTBound > 0 {
-		fmt.Fprintf(b, "\nPCT depth %d: each run finds a given depth-%d bug with probability at\nleast 1/(n*k^(d-1)) = %.3g (n=%d tasks, k=%d steps seen).\n", base.Depth, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps)
+		b.WriteString("\n")
+		wrapWords(b, "", strings.Fields(fmt.Sprintf("%s depth %d: each run finds a given depth-%d bug with probability at least 1/(n*k^(d-1)) = %.3g, for n=%d tasks, k=%d %s.",
+			base.Strategy, base.Depth, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps, PCTK(base.Strategy))))
 	}
 }
 

@@ -362,3 +362,19 @@ func TestSetVerification(t *testing.T) {
 		t.Errorf("searches with -j 1 and -j 3 differ:\n%s\n%s", lines[0], lines[1])
 	}
 }
+
+// TestPCTK: the sentence of each PCT strategy's bound says what its k
+// counts: all steps for pct, racy steps for pct-racy, task names times a
+// task's racy steps for pct-task, as sim's Bound methods compute it.
+func TestPCTK(t *testing.T) {
+	for _, c := range []struct{ strategy, has, hasNot string }{
+		{"pct", "steps, the workload's estimate", "racy"},
+		{"pct-racy", "racy steps, the most in one profiled run", "task names"},
+		{"pct-task", "task names times the most racy steps", "estimate"},
+	} {
+		got := PCTK(c.strategy)
+		if !strings.Contains(got, c.has) || strings.Contains(got, c.hasNot) {
+			t.Errorf("PCTK(%q) = %q: want %q in it and not %q", c.strategy, got, c.has, c.hasNot)
+		}
+	}
+}

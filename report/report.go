@@ -315,8 +315,8 @@ func workloadSection(dir, w string, rs []*bench.Record, files map[string]bool, u
 			s.Fixes = append(s.Fixes, row)
 		}
 		if b := d.Base; b.PCTBound > 0 {
-			s.After = append(s.After, fmt.Sprintf("PCT depth %d: each run finds a given depth-%d bug with probability at least 1/(n·k^(d−1)) = %.3g (n=%d tasks, k=%d steps seen).",
-				b.Depth, b.Depth, b.PCTBound, b.PCTTasks, b.PCTSteps))
+			s.After = append(s.After, fmt.Sprintf("%s depth %d: each run finds a given depth-%d bug with probability at least 1/(n·k^(d−1)) = %.3g, for n=%d tasks, k=%d %s.",
+				b.Strategy, b.Depth, b.Depth, b.PCTBound, b.PCTTasks, b.PCTSteps, bench.PCTK(b.Strategy)))
 		}
 	}
 	plots, err := workloadPlots(dir, w, files, used, "")

@@ -121,8 +121,8 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 	}
 	for _, c := range cells {
 		if c.PCTBound > 0 {
-			fmt.Fprintf(b, "\nPCT d=%d: each run finds a given depth-%d bug with probability >= 1/(n*k^(d-1))\n= %.3g for n=%d tasks, k=%d steps (the most seen in one run).\n",
-				c.Depth, c.Depth, c.PCTBound, c.PCTN, c.PCTK)
+			b.WriteString("\n" + wrap(fmt.Sprintf("%s d=%d: each run finds a given depth-%d bug with probability >= 1/(n*k^(d-1)) = %.3g, for n=%d tasks, k=%d %s.",
+				c.Strategy, c.Depth, c.Depth, c.PCTBound, c.PCTN, c.PCTK, bench.PCTK(c.Strategy)), 80, 0) + "\n")
 			break
 		}
 	}
