@@ -68,12 +68,16 @@ type Profile struct {
 	MaxSteps, MaxRacy, MaxTasks int
 	points                      map[string]*Point
 	// racyByTask is, per task name, the most racy steps it took in one
-	// execution (SURW's estimate of its interesting events).
+	// execution (the range of pct-task's and greybox's change points).
 	racyByTask map[string]int
 	pairs      []Pair
 	// races are the pairs of points whose steps raced in some profiled
 	// execution.
 	races map[Pair]bool
+	// hist is every profiled execution's steps, and shared SURW's
+	// objects, counted from it the first time SURW asks (surw.go).
+	hist   [][]namedStep
+	shared *sharedObjects
 }
 
 // Point returns what the profile knows about label, or nil if no profiled
@@ -397,6 +401,7 @@ func (p *Profiler) Profile() *Profile {
 			pr.pairs = append(pr.pairs, Pair{a.Label, b.Label})
 		}
 	}
+	pr.hist, pr.shared = p.hist, &sharedObjects{}
 	for _, h := range p.hist {
 		racy := 0
 		byTask := map[string]int{}

@@ -188,6 +188,75 @@ func TestSURWUniform(t *testing.T) {
 	}
 }
 
+// TestSURWSelectivelyUniform: two tasks store alternately to two objects,
+// three stores each to each. Both objects are candidates; each execution
+// draws one (a tenth of two, at least one), and the orders of the six
+// stores to the drawn object are uniform over their 20 interleavings
+// (chi-square at the 0.1% level for each object), whatever the stores to
+// the other one do; both objects get drawn.
+func TestSURWSelectivelyUniform(t *testing.T) {
+	p := toyProgram{"two-objects", 2, func(x *Explorer, m *toyMem) {
+		for i := range 2 {
+			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
+				for k := range 3 {
+					m.store(t, 0, 10*i+k)
+					m.store(t, 1, 10*i+k)
+				}
+			})
+		}
+	}}
+	prof := profileToy(t, p, 64)
+	s := NewSURW(5, prof)
+	if len(s.shared) != 2 {
+		t.Fatalf("%d candidate objects, want 2", len(s.shared))
+	}
+	for _, o := range s.shared {
+		if o.tasks["w0"] != 3 || o.tasks["w1"] != 3 {
+			t.Fatalf("object %d: events per task %v, want 3 each", o.obj, o.tasks)
+		}
+	}
+	x := NewExplorer(s, HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	const n = 40000
+	count := [2]map[string]int{{}, {}}
+	for range n {
+		x.Reset()
+		p.spawn(x, &toyMem{v: make([]int, p.mem)})
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		if len(s.chosen) != 1 {
+			t.Fatalf("%d objects drawn, want 1", len(s.chosen))
+		}
+		o := s.shared[s.chosen[0]].obj
+		var order []byte
+		for _, d := range x.Decisions {
+			if d.Label == fmt.Sprint("store", o) {
+				order = append(order, byte('0'+d.Task))
+			}
+		}
+		count[o][string(order)]++
+	}
+	for o, c := range count {
+		runs := 0
+		for _, k := range c {
+			runs += k
+		}
+		if len(c) != 20 || runs < n/3 {
+			t.Fatalf("object %d: %d executions, %d interleavings of its stores, want 20: %v", o, runs, len(c), c)
+		}
+		chi := 0.0
+		for _, k := range c {
+			d := float64(k) - float64(runs)/20
+			chi += d * d / (float64(runs) / 20)
+		}
+		if chi > 43.82 {
+			t.Errorf("object %d: chi-square %.1f over 20 interleavings: not uniform: %v", o, chi, c)
+		}
+	}
+}
+
 // TestPCTRacyBound: on the lost-update program, every final state PCT of
 // depth 3 can reach is reached at least as often as racy-step PCT's bound
 // promises, less three standard errors.

@@ -1,0 +1,283 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"slices"
+	"sync"
+)
+
+// SURW is the selectively uniform random walk (Zhao, Wolff, Mathur,
+// Roychoudhury: "Selectively Uniform Concurrency Testing", ASPLOS 2025).
+//
+// A uniform random walk picks, at each step, a task with probability
+// proportional to the steps it has left, which samples the interleavings
+// of tasks that never block uniformly: each interleaving of counts n_i has
+// probability Π n_i! / (Σ n_i)!, where the usual walk (a uniform choice
+// among the runnable tasks) favours the interleavings that switch early.
+// Uniform over every step would spread the walk over interleavings that
+// differ only where nothing races; SURW is uniform over the interesting
+// events only, those on a few shared objects drawn at random, and leaves
+// the rest to a uniform choice among the runnable tasks:
+//
+//   - The candidates are the objects two task names touched and one wrote,
+//     in more than two profiled steps (sharedObjects). Each execution draws
+//     a tenth of them, at least one (Frac): a step is interesting when its
+//     point's footprint holds one of those.
+//   - A task's weight is its interesting events left: the most steps a
+//     task of its name took at those points in one profiled execution,
+//     less those it took; a task that took more keeps weight 1, so that
+//     every interleaving stays possible (the paper's Γ-completeness).
+//   - At each decision a runnable task is drawn uniformly. If its pending
+//     step is interesting, it runs only if it is the intended task: one
+//     drawn by weight among the runnable tasks not held back, once per
+//     interesting event. A drawn task that is not intended is held back
+//     and the draw repeats among the others; when the intended task takes
+//     its interesting step the held tasks are let go. When every runnable
+//     task is held back (the intended one blocked), all are let go and the
+//     intended task is drawn again.
+//
+// The interesting objects are drawn per execution, from the execution's
+// own seed, where the authors' implementation for P (PChecker's
+// SURWScheduler) draws them once for a campaign: an execution here
+// depends on nothing but the seed and its number (a batch split over
+// goroutines or shards runs the same executions). As in the other
+// samplers, a pending step the profile found independent runs at once
+// (eager). Blocking and the estimates make the distribution only close to
+// uniform; Bound is not defined.
+type SURW struct {
+	// Frac is the fraction of the candidate objects that are interesting
+	// in one execution (at least one): 0.1, the authors' choice.
+	Frac float64
+
+	prof   *Profile
+	pc     *pointCache
+	seed   uint64
+	pcg    rand.PCG
+	rng    *rand.Rand
+	shared []sharedObject
+	// The execution in progress: the drawn objects (indices into
+	// shared); mark[pt] == epoch for the points that touch them.
+	chosen   []int
+	perm     []int
+	mark     map[*Point]uint32
+	epoch    uint32
+	left     []int  // by task ID: interesting events left, as estimated
+	held     []bool // by task ID: drawn at an interesting step, not intended
+	intended int    // task ID, -1 for none
+	free     []*Task
+}
+
+// NewSURW returns the selectively uniform random walk over a profile.
+func NewSURW(seed uint64, prof *Profile) *SURW {
+	s := &SURW{Frac: 0.1, prof: prof, pc: newPointCache(prof), seed: seed, shared: prof.sharedObjects(), mark: map[*Point]uint32{}}
+	s.rng = rand.New(&s.pcg)
+	return s
+}
+
+func (s *SURW) Begin(run int) {
+	s.pcg.Seed(runSeed(s.seed, run))
+	s.left, s.held, s.intended = s.left[:0], s.held[:0], -1
+	s.chosen = s.chosen[:0]
+	s.epoch++
+	if len(s.shared) == 0 {
+		return
+	}
+	n := len(s.shared)
+	k := min(max(int(float64(n)*s.Frac), 1), n)
+	// k distinct objects: the first k places of a Fisher-Yates shuffle.
+	s.perm = s.perm[:0]
+	for i := range n {
+		s.perm = append(s.perm, i)
+	}
+	for i := range k {
+		j := i + s.rng.IntN(n-i)
+		s.perm[i], s.perm[j] = s.perm[j], s.perm[i]
+		s.chosen = append(s.chosen, s.perm[i])
+		for _, pt := range s.shared[s.perm[i]].points {
+			s.mark[pt] = s.epoch
+		}
+	}
+}
+
+func (s *SURW) Spawned(t *Task) {
+	w := 0
+	for _, i := range s.chosen {
+		w += s.shared[i].tasks[t.Name]
+	}
+	s.left = append(s.left, w)
+	s.held = append(s.held, false)
+}
+
+// interesting reports whether t's pending step touches a drawn object, as
+// its point's profiled footprint says (a point never profiled might).
+func (s *SURW) interesting(t *Task) bool {
+	pt := s.pc.point(t.label)
+	return pt == nil || s.mark[pt] == s.epoch
+}
+
+func (s *SURW) Pick(runnable []*Task, last *Task, step int) *Task {
+	if t := eager(s.pc, runnable, last); t != nil {
+		return t
+	}
+	for {
+		s.free = s.free[:0]
+		intended := false
+		for _, t := range runnable {
+			if !s.held[t.ID] {
+				s.free = append(s.free, t)
+			}
+			intended = intended || t.ID == s.intended
+		}
+		if !intended {
+			s.intended = -1
+		}
+		if len(s.free) == 0 {
+			clear(s.held)
+			s.intended = -1
+			continue
+		}
+		t := s.free[s.rng.IntN(len(s.free))]
+		if !s.interesting(t) {
+			return t
+		}
+		s.left[t.ID] = max(s.left[t.ID], 1)
+		if s.intended < 0 {
+			s.intended = s.byWeight()
+		}
+		if t.ID != s.intended {
+			s.held[t.ID] = true
+			continue
+		}
+		s.left[t.ID]--
+		clear(s.held)
+		s.intended = -1
+		return t
+	}
+}
+
+// byWeight draws a task of free by its interesting events left (some
+// has at least one: the task just drawn).
+func (s *SURW) byWeight() int {
+	total := 0
+	for _, u := range s.free {
+		total += s.left[u.ID]
+	}
+	r := s.rng.IntN(total)
+	for _, u := range s.free {
+		if r < s.left[u.ID] {
+			return u.ID
+		}
+		r -= s.left[u.ID]
+	}
+	panic("unreachable")
+}
+
+// sharedObject is one of SURW's candidate objects: the points whose
+// footprint holds it, and per task name the most steps a task of that
+// name took at those points in one profiled execution.
+type sharedObject struct {
+	obj    Obj
+	points []*Point
+	tasks  map[string]int
+}
+
+// sharedObjects is computed once per profile, the first time a SURW
+// sampler asks.
+type sharedObjects struct {
+	once sync.Once
+	objs []sharedObject
+}
+
+// sharedObjects are SURW's candidates: the objects that two task names
+// touched and one wrote, in more than two steps of one profiled
+// execution, in object order (the paper's shared resources with more than
+// two events). sim's own objects (the running word, kind 0xff) are left
+// out.
+func (p *Profile) sharedObjects() []sharedObject {
+	if p.shared == nil {
+		return nil
+	}
+	p.shared.once.Do(func() { p.shared.objs = p.countShared() })
+	return p.shared.objs
+}
+
+func (p *Profile) countShared() []sharedObject {
+	index := map[Obj]int{}
+	var objs []sharedObject
+	var written []bool
+	for _, pt := range p.Points() {
+		for _, a := range pt.Footprint {
+			if a.Obj>>56 == 0xff {
+				continue
+			}
+			i, ok := index[a.Obj]
+			if !ok {
+				i = len(objs)
+				index[a.Obj] = i
+				objs = append(objs, sharedObject{obj: a.Obj, tasks: map[string]int{}})
+				written = append(written, false)
+			}
+			objs[i].points = append(objs[i].points, pt)
+			written[i] = written[i] || a.Op&OpWrite != 0
+		}
+	}
+	// Per execution, steps per (object, task name), flat; most holds the
+	// maxima over executions.
+	names := map[string]int{}
+	var nameList []string
+	for _, h := range p.hist {
+		for _, st := range h {
+			if _, ok := names[st.task]; !ok {
+				names[st.task] = len(nameList)
+				nameList = append(nameList, st.task)
+			}
+		}
+	}
+	n := len(nameList)
+	count := make([]int32, len(objs)*n)
+	most := make([]int32, len(objs)*n)
+	steps := make([]int32, len(objs))
+	for _, h := range p.hist {
+		clear(count)
+		for _, st := range h {
+			ni := names[st.task]
+			for _, a := range p.points[st.label].Footprint {
+				if i, ok := index[a.Obj]; ok {
+					count[i*n+ni]++
+				}
+			}
+		}
+		for i := range objs {
+			total := int32(0)
+			for ni := range n {
+				c := count[i*n+ni]
+				most[i*n+ni] = max(most[i*n+ni], c)
+				total += c
+			}
+			steps[i] = max(steps[i], total)
+		}
+	}
+	var out []sharedObject
+	for i, o := range objs {
+		tasks := 0
+		for ni, name := range nameList {
+			if c := most[i*n+ni]; c > 0 {
+				o.tasks[name] = int(c)
+				tasks++
+			}
+		}
+		if tasks >= 2 && written[i] && steps[i] > 2 {
+			out = append(out, o)
+		}
+	}
+	slices.SortFunc(out, func(a, b sharedObject) int {
+		switch {
+		case a.obj < b.obj:
+			return -1
+		case a.obj > b.obj:
+			return 1
+		}
+		return 0
+	})
+	return out
+}
