@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"maps"
 	"slices"
 	"sort"
@@ -77,7 +78,7 @@ type Profile struct {
 	// hist is every profiled execution's steps, and shared SURW's
 	// objects, counted from it the first time SURW asks (surw.go).
 	hist   [][]namedStep
-	shared *sharedObjects
+	shared *sharedSet
 }
 
 // Point returns what the profile knows about label, or nil if no profiled
@@ -368,15 +369,7 @@ func mergeAccess(f Footprint, a Access) Footprint {
 		}
 	}
 	f = append(f, a)
-	slices.SortFunc(f, func(x, y Access) int {
-		switch {
-		case x.Obj < y.Obj:
-			return -1
-		case x.Obj > y.Obj:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(f, func(x, y Access) int { return cmp.Compare(x.Obj, y.Obj) })
 	return f
 }
 
@@ -401,7 +394,7 @@ func (p *Profiler) Profile() *Profile {
 			pr.pairs = append(pr.pairs, Pair{a.Label, b.Label})
 		}
 	}
-	pr.hist, pr.shared = p.hist, &sharedObjects{}
+	pr.hist, pr.shared = p.hist, &sharedSet{}
 	for _, h := range p.hist {
 		racy := 0
 		byTask := map[string]int{}

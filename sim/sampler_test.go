@@ -128,6 +128,25 @@ func TestSamplersDeterministic(t *testing.T) {
 	}
 }
 
+// chi19 is the 99.9th percentile of chi-square with 19 degrees of
+// freedom: 20 interleavings.
+const chi19 = 43.82
+
+// chiSquare20 is the chi-square statistic of counts of 20 interleavings
+// against uniform.
+func chiSquare20(count map[string]int) float64 {
+	runs := 0
+	for _, c := range count {
+		runs += c
+	}
+	chi := 0.0
+	for _, c := range count {
+		d := float64(c) - float64(runs)/20
+		chi += d * d / (float64(runs) / 20)
+	}
+	return chi
+}
+
 // TestSURWUniform: two tasks that never block, three conflicting stores
 // each: the profile's counts are exact, and SURW samples each of the
 // C(6,3) = 20 interleavings with probability 1/20 (chi-square test at
@@ -168,22 +187,17 @@ func TestSURWUniform(t *testing.T) {
 			}
 			count[string(order)]++
 		}
-		for _, c := range count {
-			d := float64(c) - n/20.0
-			chi += d * d / (n / 20.0)
-		}
-		return count, chi
+		return count, chiSquare20(count)
 	}
 	count, chi := interleavings(NewSURW(3, prof))
 	if len(count) != 20 {
 		t.Fatalf("%d interleavings of the stores, want 20: %v", len(count), count)
 	}
-	// The 99.9th percentile of chi-square with 19 degrees of freedom.
-	if chi > 43.82 {
+	if chi > chi19 {
 		t.Errorf("chi-square %.1f over 20 interleavings: not uniform: %v", chi, count)
 	}
 	// The random walk is not uniform here: the same test tells them apart.
-	if _, rchi := interleavings(NewRandom(3, 1)); rchi < 43.82 {
+	if _, rchi := interleavings(NewRandom(3, 1)); rchi < chi19 {
 		t.Errorf("the random walk passed the uniformity test (chi-square %.1f): the test cannot tell", rchi)
 	}
 }
@@ -246,12 +260,7 @@ func TestSURWSelectivelyUniform(t *testing.T) {
 		if len(c) != 20 || runs < n/3 {
 			t.Fatalf("object %d: %d executions, %d interleavings of its stores, want 20: %v", o, runs, len(c), c)
 		}
-		chi := 0.0
-		for _, k := range c {
-			d := float64(k) - float64(runs)/20
-			chi += d * d / (float64(runs) / 20)
-		}
-		if chi > 43.82 {
+		if chi := chiSquare20(c); chi > chi19 {
 			t.Errorf("object %d: chi-square %.1f over 20 interleavings: not uniform: %v", o, chi, c)
 		}
 	}

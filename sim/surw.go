@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -181,9 +182,9 @@ type sharedObject struct {
 	tasks  map[string]int
 }
 
-// sharedObjects is computed once per profile, the first time a SURW
-// sampler asks.
-type sharedObjects struct {
+// sharedSet is a profile's SURW candidates, computed once, the first
+// time a SURW sampler asks.
+type sharedSet struct {
 	once sync.Once
 	objs []sharedObject
 }
@@ -270,14 +271,6 @@ func (p *Profile) countShared() []sharedObject {
 			out = append(out, o)
 		}
 	}
-	slices.SortFunc(out, func(a, b sharedObject) int {
-		switch {
-		case a.obj < b.obj:
-			return -1
-		case a.obj > b.obj:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b sharedObject) int { return cmp.Compare(a.obj, b.obj) })
 	return out
 }
