@@ -72,13 +72,17 @@ func Targets() ([]*Target, error) {
 }
 
 // SelectTargets picks targets by seed name ("all" or a comma-separated
-// list); an unknown name is an error naming the valid ones.
+// list); an unknown name is an error naming the valid ones, and so is a
+// name given twice (it would measure the target twice).
 func SelectTargets(all []*Target, names string) ([]*Target, error) {
 	if names == "" || names == "all" {
 		return all, nil
 	}
 	var out []*Target
 	for _, n := range strings.Split(names, ",") {
+		if slices.ContainsFunc(out, func(t *Target) bool { return t.Seed == n }) {
+			return nil, fmt.Errorf("target %q given twice", n)
+		}
 		i := slices.IndexFunc(all, func(t *Target) bool { return t.Seed == n })
 		if i < 0 {
 			var valid []string

@@ -53,6 +53,9 @@ func TestTargets(t *testing.T) {
 	if _, err := SelectTargets(ts, "race-a,nope"); err == nil || !strings.Contains(err.Error(), "race-b-page") {
 		t.Errorf("unknown target: error %v, want one naming the valid targets", err)
 	}
+	if _, err := SelectTargets(ts, "race-a,race-a"); err == nil || !strings.Contains(err.Error(), "given twice") {
+		t.Errorf("a target given twice: error %v, want one saying so", err)
+	}
 	if sel, err := SelectTargets(ts, "race-e,race-a"); err != nil || len(sel) != 2 || sel[0].Seed != "race-e" {
 		t.Errorf("SelectTargets(race-e,race-a) = %v, %v", sel, err)
 	}

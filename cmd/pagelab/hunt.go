@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -68,6 +69,26 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		return usagef("hunt: -max-ttf-runs %d: want at least 1", maxTTF)
 	case campaign < 1:
 		return usagef("hunt: -campaign-runs %d: want at least 1", campaign)
+	}
+	// A strategy given twice would run twice and print two rows for one
+	// sampler; "pct" and "pct:3" are the same one at -depth 3.
+	seen := map[string]string{}
+	for _, s := range ss {
+		name, d, _ := hunt.ParseStrategy(s)
+		if d == 0 && bench.HasDepth(name) {
+			d = depth
+		}
+		key := name
+		if bench.HasDepth(name) {
+			key += ":" + strconv.Itoa(d)
+		}
+		if prev, ok := seen[key]; ok {
+			if prev == s {
+				return usagef("hunt: strategy %q given twice", s)
+			}
+			return usagef("hunt: strategies %q and %q are the same at -depth %d", prev, s, depth)
+		}
+		seen[key] = s
 	}
 	if refRuns == 0 {
 		refRuns = min(10*runs, 1e9)
