@@ -28,9 +28,18 @@ func profileToy(t *testing.T, p toyProgram, runs int) *Profile {
 	return pr.Profile()
 }
 
+// newPCTTask is pct-task as package bench builds it: racy-step PCT with
+// change points drawn per task.
+func newPCTTask(seed uint64, depth int, prof *Profile) *PCTRacy {
+	p := NewPCTRacy(seed, depth, prof)
+	p.PerTask = true
+	return p
+}
+
 func samplers(prof *Profile, seed uint64) map[string]Strategy {
 	return map[string]Strategy{
 		"pct-racy": NewPCTRacy(seed, 3, prof),
+		"pct-task": newPCTTask(seed, 3, prof),
 		"pos":      NewPOS(seed, prof),
 		"surw":     NewSURW(seed, prof),
 		"racefuzz": NewRaceFuzz(seed, 0.1, prof),
@@ -297,5 +306,51 @@ func TestPCTRacyBound(t *testing.T) {
 		if got < bound-3*se {
 			t.Errorf("%s: reached in %.2g of executions, below the bound %.2g", f, got, bound)
 		}
+	}
+}
+
+// TestPCTTaskBound: per-task change points keep PCT's guarantee. On every
+// toy program with racy steps, every final state brute force reaches is
+// reached by pct-task of depth 3 at least as often as the bound it reports,
+// 1/(n·(N·K)^2) with N the task names and K the most racy steps one task
+// took, less three standard errors.
+func TestPCTTaskBound(t *testing.T) {
+	for _, p := range toyPrograms {
+		t.Run(p.name, func(t *testing.T) {
+			prof := profileToy(t, p, 64)
+			if prof.MaxRacy == 0 {
+				return // no racy step (independent): nothing to bound
+			}
+			s := newPCTTask(5, 3, prof)
+			x := NewExplorer(s, HandoffCoroutine)
+			defer x.Close()
+			const n = 40000
+			count := map[string]int{}
+			for range n {
+				x.Reset()
+				m := &toyMem{v: make([]int, p.mem)}
+				p.spawn(x, m)
+				res, err := x.Run()
+				if err != nil {
+					t.Fatal(err)
+				}
+				count[samplerFinal(res, m)]++
+			}
+			bound, _, k := s.Bound()
+			most := 0
+			for _, name := range prof.TaskNames() {
+				most = max(most, prof.RacyTaskSteps(name))
+			}
+			if want := len(prof.TaskNames()) * most; k != want || bound <= 0 {
+				t.Fatalf("bound %g over k=%d, want k = N·K = %d", bound, k, want)
+			}
+			for f := range bruteForceBy(t, p, samplerFinal) {
+				got := float64(count[f]) / n
+				se := math.Sqrt(bound * (1 - bound) / n)
+				if got < bound-3*se {
+					t.Errorf("%s: reached in %.2g of executions, below the bound %.2g", f, got, bound)
+				}
+			}
+		})
 	}
 }
