@@ -354,3 +354,61 @@ func TestPCTTaskBound(t *testing.T) {
 		})
 	}
 }
+
+// TestSURWFocus: given a focus, SURW's interesting events are the accesses
+// to the objects it names, in every execution: on the program of
+// TestSURWSelectivelyUniform, focused on object 1, the orders of the six
+// stores to object 1 are uniform over their 20 interleavings in every
+// execution. An object that is no candidate (one task touches it) can be
+// named too; a focus that names nothing the profile saw is refused.
+func TestSURWFocus(t *testing.T) {
+	p := toyProgram{"two-objects", 3, func(x *Explorer, m *toyMem) {
+		for i := range 2 {
+			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
+				for k := range 3 {
+					m.store(t, 0, 10*i+k)
+					m.store(t, 1, 10*i+k)
+				}
+				if i == 0 {
+					m.store(t, 2, 1)
+				}
+			})
+		}
+	}}
+	prof := profileToy(t, p, 64)
+	if _, err := NewSURWFocus(1, prof, func(o Obj) bool { return o == 99 }); err != ErrFocusUnmatched {
+		t.Errorf("a focus on no profiled object: error %v, want ErrFocusUnmatched", err)
+	}
+	if s, err := NewSURWFocus(1, prof, func(o Obj) bool { return o == 2 }); err != nil || s.Objects() != 1 {
+		t.Errorf("a focus on the object one task touches: %v, want accepted", err)
+	}
+	s, err := NewSURWFocus(5, prof, func(o Obj) bool { return o == 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := NewExplorer(s, HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	const n = 20000
+	count := map[string]int{}
+	for range n {
+		x.Reset()
+		p.spawn(x, &toyMem{v: make([]int, p.mem)})
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		var order []byte
+		for _, d := range x.Decisions {
+			if d.Label == "store1" {
+				order = append(order, byte('0'+d.Task))
+			}
+		}
+		count[string(order)]++
+	}
+	if len(count) != 20 {
+		t.Fatalf("%d interleavings of the stores to object 1, want 20: %v", len(count), count)
+	}
+	if chi := chiSquare20(count); chi > chi19 {
+		t.Errorf("chi-square %.1f over 20 interleavings: not uniform: %v", chi, count)
+	}
+}

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"cmp"
+	"errors"
 	"math/rand/v2"
 	"slices"
 	"sync"
@@ -45,6 +46,14 @@ import (
 // samplers, a pending step the profile found independent runs at once
 // (eager). Blocking and the estimates make the distribution only close to
 // uniform; Bound is not defined.
+//
+// The paper's interesting events are a set A given to the walk; drawing
+// A at random is its answer to not knowing where the bug is. A user who
+// does know (the report names the variable read twice, the flag tested
+// too late) gives A instead (NewSURWFocus): every object the focus
+// accepts, in every execution, whether or not the profile found it
+// shared. The walk is then uniform over the interleavings of the
+// accesses to those objects, and nothing else changes.
 type SURW struct {
 	// Frac is the fraction of the candidate objects that are interesting
 	// in one execution (at least one): 0.1, the authors' choice.
@@ -56,6 +65,9 @@ type SURW struct {
 	pcg    rand.PCG
 	rng    *rand.Rand
 	shared []sharedObject
+	// focused: shared holds the focus's objects, every one drawn in
+	// every execution.
+	focused bool
 	// The execution in progress: the drawn objects (indices into
 	// shared); mark[pt] == epoch for the points that touch them.
 	chosen   []int
@@ -75,12 +87,48 @@ func NewSURW(seed uint64, prof *Profile) *SURW {
 	return s
 }
 
+// ErrFocusUnmatched is NewSURWFocus's error when no profiled step touched
+// an object the focus accepts: the walk would be the plain uniform one
+// under a name that promises otherwise.
+var ErrFocusUnmatched = errors.New("no profiled step touches an object the focus names")
+
+// NewSURWFocus returns the walk whose interesting events are the accesses
+// to the objects focus accepts (the paper's A, given), among every object
+// a profiled step touched.
+func NewSURWFocus(seed uint64, prof *Profile, focus func(Obj) bool) (*SURW, error) {
+	var objs []sharedObject
+	for _, o := range prof.objects() {
+		if focus(o.obj) {
+			objs = append(objs, o.sharedObject)
+		}
+	}
+	if len(objs) == 0 {
+		return nil, ErrFocusUnmatched
+	}
+	s := &SURW{prof: prof, pc: newPointCache(prof), seed: seed, shared: objs, focused: true, mark: map[*Point]uint32{}}
+	s.rng = rand.New(&s.pcg)
+	return s, nil
+}
+
+// Objects is the number of interesting objects: those drawn from in an
+// execution, or with a focus, those in every execution.
+func (s *SURW) Objects() int { return len(s.shared) }
+
 func (s *SURW) Begin(run int) {
 	s.pcg.Seed(runSeed(s.seed, run))
 	s.left, s.held, s.intended = s.left[:0], s.held[:0], -1
 	s.chosen = s.chosen[:0]
 	s.epoch++
 	if len(s.shared) == 0 {
+		return
+	}
+	if s.focused {
+		for i, o := range s.shared {
+			s.chosen = append(s.chosen, i)
+			for _, pt := range o.points {
+				s.mark[pt] = s.epoch
+			}
+		}
 		return
 	}
 	n := len(s.shared)
@@ -182,11 +230,20 @@ type sharedObject struct {
 	tasks  map[string]int
 }
 
-// sharedSet is a profile's SURW candidates, computed once, the first
-// time a SURW sampler asks.
+// sharedSet is every object of a profile with its SURW counts, computed
+// once, the first time a SURW sampler asks, and the candidates among them.
 type sharedSet struct {
-	once sync.Once
-	objs []sharedObject
+	once   sync.Once
+	all    []profiledObject
+	shared []sharedObject
+}
+
+// profiledObject is an object a profiled step touched, with what decides
+// whether it is a SURW candidate.
+type profiledObject struct {
+	sharedObject
+	written bool
+	steps   int32 // the most steps at its points in one execution
 }
 
 // sharedObjects are SURW's candidates: the objects that two task names
@@ -198,11 +255,32 @@ func (p *Profile) sharedObjects() []sharedObject {
 	if p.shared == nil {
 		return nil
 	}
-	p.shared.once.Do(func() { p.shared.objs = p.countShared() })
-	return p.shared.objs
+	p.countOnce()
+	return p.shared.shared
 }
 
-func (p *Profile) countShared() []sharedObject {
+// objects is every object a profiled step touched but sim's own, in
+// object order.
+func (p *Profile) objects() []profiledObject {
+	if p.shared == nil {
+		return nil
+	}
+	p.countOnce()
+	return p.shared.all
+}
+
+func (p *Profile) countOnce() {
+	p.shared.once.Do(func() {
+		p.shared.all = p.countObjects()
+		for _, o := range p.shared.all {
+			if len(o.tasks) >= 2 && o.written && o.steps > 2 {
+				p.shared.shared = append(p.shared.shared, o.sharedObject)
+			}
+		}
+	})
+}
+
+func (p *Profile) countObjects() []profiledObject {
 	index := map[Obj]int{}
 	var objs []sharedObject
 	var written []bool
@@ -258,19 +336,15 @@ func (p *Profile) countShared() []sharedObject {
 			steps[i] = max(steps[i], total)
 		}
 	}
-	var out []sharedObject
+	out := make([]profiledObject, 0, len(objs))
 	for i, o := range objs {
-		tasks := 0
 		for ni, name := range nameList {
 			if c := most[i*n+ni]; c > 0 {
 				o.tasks[name] = int(c)
-				tasks++
 			}
 		}
-		if tasks >= 2 && written[i] && steps[i] > 2 {
-			out = append(out, o)
-		}
+		out = append(out, profiledObject{sharedObject: o, written: written[i], steps: steps[i]})
 	}
-	slices.SortFunc(out, func(a, b sharedObject) int { return cmp.Compare(a.obj, b.obj) })
+	slices.SortFunc(out, func(a, b profiledObject) int { return cmp.Compare(a.obj, b.obj) })
 	return out
 }
