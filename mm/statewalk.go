@@ -10,18 +10,7 @@ import (
 // messages of the footprint completeness tests (package bench).
 func ObjString(o sim.Obj) string {
 	kind, a, b := uint64(o)>>56, uint64(o)>>24&(1<<32-1), uint64(o)&(1<<24-1)
-	names := map[uint64]string{
-		objPageFlag: "page-flag", objPageRef: "page-ref", objPageMapcnt: "page-mapcount",
-		objPageHead: "page-head", objPageMapping: "page-mapping", objPageIndex: "page-index",
-		objPageData: "page-data", objPageAlloc: "page-alloc", objPagePrivate: "page-private",
-		objFreeList: "free-list", objWaitQueue: "wait-queue", objWaitFlags: "wait-flags",
-		objWaitQueued: "wait-queued", objWaitTarget: "wait-target", objXaSlot: "xa-slot",
-		objXaMarks: "xa-marks", objXaSize: "xa-size", objNrPages: "nrpages",
-		objWbIndex: "writeback-index", objISize: "i_size", objInodeMisc: "inode-misc",
-		objFileVer: "file-version", objPTE: "pte", objBlock: "block", objDisk: "disk",
-		objLock: "lock", objIO: "nr-io", objMisc: "misc", objFileTrunc: "file-truncations",
-		objBio: "bio", objFileDone: "file-done",
-	}
+	names := objKindNames
 	switch {
 	case kind == 0xff:
 		// sim's objects (sim/footprint.go).
