@@ -292,7 +292,7 @@ func mergeParts(cfg *Config, results []*Cell, cut []bool, idx []int) (*Cell, boo
 func (c *Cell) Merge(p *Cell) error {
 	switch {
 	case p.Workload != c.Workload || p.Fix != c.Fix || p.Strategy != c.Strategy || p.Seed != c.Seed ||
-		p.Depth != c.Depth || p.CPUs != c.CPUs || fmt.Sprint(p.Params) != fmt.Sprint(c.Params):
+		p.Depth != c.Depth || p.Focus != c.Focus || p.CPUs != c.CPUs || fmt.Sprint(p.Params) != fmt.Sprint(c.Params):
 		return fmt.Errorf("merging %s/%s (%s, seed %d) with %s/%s (%s, seed %d): not the same cell",
 			c.Workload, c.Fix, c.Strategy, c.Seed, p.Workload, p.Fix, p.Strategy, p.Seed)
 	case p.From != c.From+c.Runs:

@@ -71,8 +71,8 @@ func NewComparison(nameA string, a []*Record, nameB string, b []*Record) (*Compa
 	seenB := map[string]bool{}
 	for _, r := range a {
 		if o := byKey[r.Key()]; o != nil {
-			if o.Strategy != r.Strategy || o.Depth != r.Depth {
-				return nil, fmt.Errorf("cell %s was run with strategy %s in %s and %s in %s: not comparable", r.Key(), r.Strategy, nameA, o.Strategy, nameB)
+			if o.Strategy != r.Strategy || o.Depth != r.Depth || o.Focus != r.Focus {
+				return nil, fmt.Errorf("cell %s was run with strategy %s in %s and %s in %s: not comparable", r.Key(), strategyLine(r), nameA, strategyLine(o), nameB)
 			}
 			c.Pairs = append(c.Pairs, [2]*Record{r, o})
 			seenB[r.Key()] = true

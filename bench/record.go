@@ -27,6 +27,7 @@ type Record struct {
 	Fix          string               `json:"fix"`
 	Strategy     string               `json:"strategy"`
 	Depth        int                  `json:"depth,omitempty"`
+	Focus        string               `json:"focus,omitempty"`
 	Seed         uint64               `json:"seed"`
 	Params       map[string]string    `json:"params,omitempty"`
 	Runs         int                  `json:"runs"`
@@ -83,7 +84,7 @@ const NumQuantiles = 201
 // NewRecord is the record of a cell.
 func NewRecord(c *Cell) *Record {
 	r := &Record{
-		Workload: c.Workload, Fix: c.Fix, Strategy: c.Strategy, Depth: c.Depth, Seed: c.Seed,
+		Workload: c.Workload, Fix: c.Fix, Strategy: c.Strategy, Depth: c.Depth, Focus: c.Focus, Seed: c.Seed,
 		Runs: c.Runs, Failing: c.Failing, Failures: map[string]int{}, FirstFailure: map[string]string{},
 		Steps: c.Steps, MostSteps: c.MaxStepsIn, PCTBound: c.PCTBound, PCTTasks: c.PCTN, PCTSteps: c.PCTK,
 		Exhausted: c.Exhausted, Partial: c.Partial,
@@ -270,6 +271,10 @@ func (r *Record) validate() error {
 		return fmt.Errorf("strategy %q (valid: %s)", r.Strategy, strings.Join(Strategies, ", "))
 	case r.Depth < 0 || r.Depth > MaxDepth:
 		return fmt.Errorf("depth %d out of range (0 to %d)", r.Depth, MaxDepth)
+	case r.Focus != "" && r.Strategy != "surw":
+		return fmt.Errorf("focus %q under %s (only surw takes one)", r.Focus, r.Strategy)
+	case r.Focus != "" && !validFocus(r.Focus):
+		return fmt.Errorf("focus %q: not a focus (mm.ParseFocus)", r.Focus)
 	case r.Runs < minRuns(r) || r.Runs > MaxRuns:
 		return fmt.Errorf("runs %d out of range (%d to %d)", r.Runs, minRuns(r), MaxRuns)
 	case r.Failing < 0 || r.Failing > r.Runs:
@@ -396,4 +401,9 @@ func (r *Record) Key() string {
 	}
 	slices.Sort(ps)
 	return fmt.Sprintf("%s/%s/cpus=%d/%s", r.Workload, r.Fix, r.CPUs, strings.Join(ps, ","))
+}
+
+func validFocus(spec string) bool {
+	_, err := mm.ParseFocus(spec)
+	return err == nil
 }

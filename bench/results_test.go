@@ -213,6 +213,8 @@ func TestReadRecordsErrors(t *testing.T) {
 		{strings.Replace(first, `"workload":"writeback-restart"`, `"workload":"a b"`, 1), `workload "a b" is not an id`},
 		{strings.Replace(first, `"runs":3000`, `"runs":3000,"cpus":4`, 1), "cpus 4 in a random cell"},
 		{strings.Replace(first, `"failing":`, `"pct_bound":2,"failing":`, 1), "pct_bound 2"},
+		{strings.Replace(first, `"seed":`, `"focus":"i_size","seed":`, 1), `focus "i_size" under random (only surw takes one)`},
+		{strings.Replace(strings.Replace(first, `"strategy":"random"`, `"strategy":"surw"`, 1), `"seed":`, `"focus":"nope","seed":`, 1), `focus "nope": not a focus`},
 		{strings.Replace(first, `"first_failure":{`, `"first_failure":{"hang":"v1/x/y/seed=1/",`, 1), `first_failure of "hang", which never fired`},
 		{strings.Repeat("x", MaxRecordBytes+10) + "\n", "r.jsonl:1: line longer than 64 MiB"},
 	} {
@@ -230,6 +232,7 @@ func TestReadRecordsErrors(t *testing.T) {
 // writes back to something it accepts again, identically.
 func FuzzReadRecords(f *testing.F) {
 	f.Add(`{"workload":"w","fix":"baseline","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3}` + "\n")
+	f.Add(`{"workload":"w","fix":"baseline","strategy":"surw","focus":"i_size+PG_writeback","seed":1,"runs":10,"failing":0,"failures":{},"first_failure":{},"steps":5,"most_steps":3}` + "\n")
 	f.Add(`{"workload":"lock-storm","fix":"v5.8","strategy":"timed","seed":1,"runs":1,"failing":0,"failures":{},"first_failure":{},"steps":1,"most_steps":1,"cpus":4,"latency":{"lock_page":{"count":1,"p50_ns":1,"p90_ns":1,"p99_ns":1,"p99.9_ns":1,"max_ns":1,"ops_per_sec":1,"wakeups_per_op":0,"spurious_per_op":0,"run_ops_per_sec":[1],"run_p50_ns":[1],"run_p99_ns":[1]}}}` + "\n")
 	f.Add(`{"workload":"w","fix":"hold-ref","strategy":"random","seed":1,"runs":10,"failing":1,"failures":{"bug-writeback":1},"first_failure":{},"steps":5,"most_steps":3,"verdicts":{"bug-writeback":"fails","data-loss":"fails","hang":"verified","livelock":"unknown"},"verify":{"mode":"source-sets","complete":true,"states":9,"transitions":12,"executions":4,"max_depth":7,"max_states":100,"first_failure":{"data-loss":"v1/w/hold-ref/seed=1/a@x.."},"lasso_stem":["a"],"lasso_cycle":["b","c"]}}` + "\n")
 	f.Add(`{"workload":"w","fix":"v5.8","strategy":"random","seed":1,"runs":10,"failing":0,"failures":{},"first_failure":{},"steps":5,"most_steps":3,"verdicts":{"bug-writeback":"unknown"},"verify":{"complete":false,"states":100,"transitions":120,"executions":40,"max_depth":7,"max_states":100,"budget_hit":true,"truncated":2}}` + "\n")

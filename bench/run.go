@@ -28,6 +28,9 @@ type Config struct {
 	Strategy string  // one of Strategies
 	Depth    int     // PCT depth
 	Preempt  float64 // random: preemption probability at each point
+	// Focus is surw's given set of interesting objects (mm.ParseFocus);
+	// empty, the walk draws them.
+	Focus string
 	Seed     uint64
 	// First and Runs are the executions to run: numbers First to
 	// First+Runs-1 of the batch. An execution depends only on the seed and
@@ -92,6 +95,7 @@ type Cell struct {
 	Fix      string
 	Strategy string
 	Depth    int
+	Focus    string // surw's focus, if given
 	Seed     uint64
 	Params   []string // non-default parameters, name=value
 	// From is the number of the cell's first execution (a part of a
@@ -232,6 +236,39 @@ func cut(p string) (string, string, bool) {
 	return p, "", false
 }
 
+// FocusError is Run's error for a surw focus that names objects the
+// workload's profiled steps never touch: bad input for that workload.
+type FocusError struct {
+	Focus, Workload string
+}
+
+func (e *FocusError) Error() string {
+	return fmt.Sprintf("focus %q: no step of %s touches such an object (surw's interesting events would be none)", e.Focus, e.Workload)
+}
+
+// CheckFocus reports whether cfg's focus names objects its workload's
+// profiled steps touch (a *FocusError if not); without a focus, nil.
+func CheckFocus(cfg *Config) error {
+	if cfg.Focus == "" {
+		return nil
+	}
+	if cfg.Strategy != "surw" {
+		return fmt.Errorf("%s takes no focus (only surw does)", cfg.Strategy)
+	}
+	focus, err := mm.ParseFocus(cfg.Focus)
+	if err != nil {
+		return err
+	}
+	prof, err := CellProfile(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := sim.NewSURWFocus(cfg.Seed, prof, focus); err != nil {
+		return &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID}
+	}
+	return nil
+}
+
 // ErrInterrupted is returned by Run when ctx-like cancellation stopped it;
 // the partial Cell is still returned.
 var ErrInterrupted = errors.New("interrupted")
@@ -267,7 +304,17 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	case "pos":
 		strat = sim.NewPOS(cfg.Seed, prof)
 	case "surw":
-		strat = sim.NewSURW(cfg.Seed, prof)
+		if cfg.Focus == "" {
+			strat = sim.NewSURW(cfg.Seed, prof)
+			break
+		}
+		focus, err := mm.ParseFocus(cfg.Focus)
+		if err != nil {
+			return nil, err
+		}
+		if strat, err = sim.NewSURWFocus(cfg.Seed, prof, focus); err != nil {
+			return nil, &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID}
+		}
 	case "racefuzz":
 		strat = sim.NewRaceFuzz(cfg.Seed, cfg.Preempt, prof)
 	case "greybox":
@@ -295,6 +342,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		strat = timed
 	default:
 		return nil, fmt.Errorf("unknown strategy %q (valid: %s)", cfg.Strategy, strings.Join(Strategies, ", "))
+	}
+	if cfg.Focus != "" && cfg.Strategy != "surw" {
+		return nil, fmt.Errorf("%s takes no focus (only surw does)", cfg.Strategy)
 	}
 	if cfg.Strategy == "native" {
 		return runNative(cfg, stop)
@@ -326,6 +376,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	if pct != nil || rpct != nil || dfs != nil {
 		c.Depth = cfg.Depth
 	}
+	c.Focus = cfg.Focus
 	if timed != nil {
 		c.CPUs = cfg.CPUs
 	}

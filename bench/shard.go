@@ -124,7 +124,7 @@ func PartCell(r *Record) (*Cell, error) {
 		return nil, fmt.Errorf("%s/%s: not a shard's record (no part)", r.Workload, r.Fix)
 	}
 	c := &Cell{
-		Workload: r.Workload, Fix: r.Fix, Strategy: r.Strategy, Depth: r.Depth, Seed: r.Seed,
+		Workload: r.Workload, Fix: r.Fix, Strategy: r.Strategy, Depth: r.Depth, Focus: r.Focus, Seed: r.Seed,
 		From: p.From, Runs: r.Runs, Planned: r.Runs, Partial: r.Partial, Failing: r.Failing,
 		Steps: r.Steps, MaxStepsIn: r.MostSteps, PCTBound: r.PCTBound, PCTN: r.PCTTasks, PCTK: r.PCTSteps,
 		CPUs: r.CPUs, Exhausted: p.Exhausted,
@@ -240,6 +240,10 @@ func Plan(cfgs []*Config, verifyStates int, plots bool) string {
 		slices.Sort(ps)
 		fmt.Fprintf(h, "%s %s %s depth=%d preempt=%v seed=%d runs=%d max-steps=%d cpus=%d costs=%+v params=%s\n",
 			c.Workload.ID, c.Variant.ID, c.Strategy, c.Depth, math.Float64bits(c.Preempt), c.Seed, c.Runs, c.MaxSteps, c.CPUs, c.Costs, strings.Join(ps, ","))
+		if c.Focus != "" {
+			// After the line, so that a plan without one hashes as before.
+			fmt.Fprintf(h, "focus=%s\n", c.Focus)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }

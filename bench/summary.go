@@ -308,8 +308,11 @@ func writeCutShort(b *strings.Builder, rs []*Record) {
 }
 
 func strategyLine(r *Record) string {
-	if HasDepth(r.Strategy) {
+	switch {
+	case HasDepth(r.Strategy):
 		return fmt.Sprintf("%s depth %d, seed %d", r.Strategy, r.Depth, r.Seed)
+	case r.Focus != "":
+		return fmt.Sprintf("%s focus %s, seed %d", r.Strategy, r.Focus, r.Seed)
 	}
 	return fmt.Sprintf("%s, seed %d", r.Strategy, r.Seed)
 }

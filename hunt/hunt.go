@@ -103,25 +103,39 @@ var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6",
 // Samplers are the strategy names hunt accepts.
 var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox"}
 
-// ParseStrategy reads a strategy of a hunt: a name of Samplers, and for
-// the PCT variants an optional ":d", the depth (1 to bench.MaxDepth); depth is 0 when
-// the spec gives none.
-func ParseStrategy(spec string) (name string, depth int, err error) {
-	name, d, hasDepth := strings.Cut(spec, ":")
+// Sampler is a strategy of a hunt as given: a name of Samplers, the PCT
+// depth of a PCT variant (0: the hunt's -depth), and surw's focus (empty:
+// the objects drawn).
+type Sampler struct {
+	Name  string
+	Depth int
+	Focus string
+}
+
+// ParseStrategy reads a strategy of a hunt: a name of Samplers; for the
+// PCT variants an optional ":d", the depth (1 to bench.MaxDepth); for surw
+// an optional ":focus" (mm.ParseFocus: "surw:i_size").
+func ParseStrategy(spec string) (Sampler, error) {
+	name, arg, hasArg := strings.Cut(spec, ":")
 	if !slices.Contains(Samplers, name) {
-		return "", 0, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy and pct-task take a depth as name:d)", spec, strings.Join(Samplers, ", "))
+		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy and pct-task take a depth as name:d, surw a focus as surw:focus)", spec, strings.Join(Samplers, ", "))
 	}
-	if !hasDepth {
-		return name, 0, nil
+	switch {
+	case !hasArg:
+		return Sampler{Name: name}, nil
+	case name == "surw":
+		if _, err := mm.ParseFocus(arg); err != nil {
+			return Sampler{}, fmt.Errorf("strategy %q: %v", spec, err)
+		}
+		return Sampler{Name: name, Focus: arg}, nil
+	case !bench.HasDepth(name):
+		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy and pct-task do; surw takes a focus)", spec, name)
 	}
-	if !bench.HasDepth(name) {
-		return "", 0, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy and pct-task do)", spec, name)
-	}
-	depth, err = strconv.Atoi(d)
+	depth, err := strconv.Atoi(arg)
 	if err != nil || depth < 1 || depth > bench.MaxDepth {
-		return "", 0, fmt.Errorf("strategy %q: depth %q out of range (valid: 1 to %d)", spec, d, bench.MaxDepth)
+		return Sampler{}, fmt.Errorf("strategy %q: depth %q out of range (valid: 1 to %d)", spec, arg, bench.MaxDepth)
 	}
-	return name, depth, nil
+	return Sampler{Name: name, Depth: depth}, nil
 }
 
 // Config is a hunt.
@@ -162,6 +176,7 @@ type Row struct {
 	Target   *Target
 	Strategy string
 	Depth    int
+	Focus    string // surw's focus, if given
 	Fired    int // executions that fired the target's failure
 	Runs     int
 	Lo, Hi   float64 // Wilson 95% interval of Fired/Runs
@@ -213,6 +228,9 @@ func Run(cfg *Config) ([]*Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := checkFocus(cfg, base); err != nil {
+		return nil, err
+	}
 	var rows []*Row
 	for _, t := range cfg.Targets {
 		for _, s := range cfg.Strategies {
@@ -231,46 +249,34 @@ func Run(cfg *Config) ([]*Row, error) {
 	return rows, nil
 }
 
-func cellConfig(cfg *Config, t *Target, strategy string, depth int, v *fixes.Variant, seed uint64, runs int) *bench.Config {
+func cellConfig(cfg *Config, t *Target, s Sampler, v *fixes.Variant, seed uint64, runs int) *bench.Config {
 	return &bench.Config{
-		Workload: t.Workload, Params: t.Params, Variant: v, Strategy: strategy,
-		Depth: depth, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs,
+		Workload: t.Workload, Params: t.Params, Variant: v, Strategy: s.Name,
+		Depth: s.Depth, Focus: s.Focus, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs,
 	}
 }
 
 func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error) {
-	strategy, depth, err := ParseStrategy(spec)
+	s, err := ParseStrategy(spec)
 	if err != nil {
 		return nil, err
 	}
-	if depth == 0 {
-		depth = cfg.Depth
+	if s.Depth == 0 {
+		s.Depth = cfg.Depth
 	}
-	row := &Row{Target: t, Strategy: strategy, TTFSeeds: cfg.Seeds}
+	strategy := s.Name
+	row := &Row{Target: t, Strategy: strategy, Focus: s.Focus, TTFSeeds: cfg.Seeds}
 	if bench.HasDepth(strategy) {
-		row.Depth = depth
+		row.Depth = s.Depth
 	}
 	if bench.Profiled(strategy) {
-		// The profile is built once per process and cell, by the first
-		// strategy that needs it: timed on its own so that the times to
-		// first failure do not hide it.
-		ns, ok := cfg.profileNs[t]
-		if !ok {
-			t0 := cfg.Now()
-			if _, err := bench.CellProfile(cellConfig(cfg, t, strategy, depth, v, cfg.Seed, 1)); err != nil {
-				return nil, err
-			}
-			ns = float64(cfg.Now() - t0)
-			if cfg.profileNs == nil {
-				cfg.profileNs = map[*Target]float64{}
-			}
-			cfg.profileNs[t] = ns
+		if row.ProfileNs, err = cfg.profile(t, s, v); err != nil {
+			return nil, err
 		}
-		row.ProfileNs = ns
 	}
 
 	if !bench.Splittable(&bench.Config{Strategy: strategy}) {
-		return row, campaigns(cfg, t, strategy, depth, v, row)
+		return row, campaigns(cfg, t, s, v, row)
 	}
 
 	// The rate: Runs executions (ReferenceRuns for the random walk), on
@@ -279,7 +285,7 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 	if strategy == "random" && cfg.ReferenceRuns > 0 {
 		runs = cfg.ReferenceRuns
 	}
-	b := &bench.Batch{Cfgs: []*bench.Config{cellConfig(cfg, t, strategy, depth, v, cfg.Seed, runs)}, Jobs: cfg.Jobs, Stop: cfg.Stop}
+	b := &bench.Batch{Cfgs: []*bench.Config{cellConfig(cfg, t, s, v, cfg.Seed, runs)}, Jobs: cfg.Jobs, Stop: cfg.Stop}
 	t0 := cfg.Now()
 	cells, err := b.Run()
 	el := cfg.Now() - t0
@@ -310,7 +316,61 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		}
 		return row, nil
 	}
-	return row, timeToFirst(cfg, t, strategy, depth, v, row, int(math.Ceil(20/rate)))
+	return row, timeToFirst(cfg, t, s, v, row, int(math.Ceil(20/rate)))
+}
+
+// Label names the row's strategy in the table: "pct-task d=6",
+// "surw focus=i_size".
+func (r *Row) Label() string {
+	switch {
+	case r.Depth > 0:
+		return fmt.Sprintf("%s d=%d", r.Strategy, r.Depth)
+	case r.Focus != "":
+		return fmt.Sprintf("%s focus=%s", r.Strategy, r.Focus)
+	}
+	return r.Strategy
+}
+
+// profile builds the cell's profile, once per process and cell, by the
+// first strategy that needs it, timed on its own so that the times to
+// first failure do not hide it; it returns the time it took.
+func (cfg *Config) profile(t *Target, s Sampler, v *fixes.Variant) (float64, error) {
+	if ns, ok := cfg.profileNs[t]; ok {
+		return ns, nil
+	}
+	t0 := cfg.Now()
+	if _, err := bench.CellProfile(cellConfig(cfg, t, s, v, cfg.Seed, 1)); err != nil {
+		return 0, err
+	}
+	ns := float64(cfg.Now() - t0)
+	if cfg.profileNs == nil {
+		cfg.profileNs = map[*Target]float64{}
+	}
+	cfg.profileNs[t] = ns
+	return ns, nil
+}
+
+// checkFocus refuses, before anything is measured, a surw focus that
+// names no object some target's steps touch (a *bench.FocusError).
+func checkFocus(cfg *Config, v *fixes.Variant) error {
+	for _, t := range cfg.Targets {
+		for _, spec := range cfg.Strategies {
+			s, err := ParseStrategy(spec)
+			if err != nil {
+				return err
+			}
+			if s.Focus == "" {
+				continue
+			}
+			if _, err := cfg.profile(t, s, v); err != nil {
+				return err
+			}
+			if err := bench.CheckFocus(cellConfig(cfg, t, s, v, cfg.Seed, 1)); err != nil {
+				return fmt.Errorf("target %s: %w", t.Seed, err)
+			}
+		}
+	}
+	return nil
 }
 
 // Campaigns is the number of independent campaigns a rate of an adaptive
@@ -329,12 +389,12 @@ const (
 // time-to-first seeds), its interval Student's t over the campaigns'
 // rates, and the time to the first failure is always measured: every seed
 // a campaign from scratch, of at most CampaignRuns executions.
-func campaigns(cfg *Config, t *Target, strategy string, depth int, v *fixes.Variant, row *Row) error {
+func campaigns(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row) error {
 	row.Campaigns = Campaigns
 	per := (cfg.Runs + Campaigns - 1) / Campaigns
 	b := &bench.Batch{Jobs: cfg.Jobs, Stop: cfg.Stop}
 	for i := range Campaigns {
-		b.Cfgs = append(b.Cfgs, cellConfig(cfg, t, strategy, depth, v, cfg.Seed+uint64(cfg.Seeds)+uint64(i), per))
+		b.Cfgs = append(b.Cfgs, cellConfig(cfg, t, s, v, cfg.Seed+uint64(cfg.Seeds)+uint64(i), per))
 	}
 	t0 := cfg.Now()
 	cells, err := b.Run()
@@ -358,7 +418,7 @@ func campaigns(cfg *Config, t *Target, strategy string, depth int, v *fixes.Vari
 	}
 	row.Lo, row.Hi = tInterval(rates)
 	row.ExecNs = float64(el) * float64(min(max(cfg.Jobs, 1), Campaigns)) / float64(row.Runs)
-	return timeToFirst(cfg, t, strategy, depth, v, row, cfg.campaignRuns())
+	return timeToFirst(cfg, t, s, v, row, cfg.campaignRuns())
 }
 
 func (cfg *Config) campaignRuns() int {
@@ -390,10 +450,10 @@ func tInterval(rates []float64) (lo, hi float64) {
 
 // timeToFirst measures the time to the first failure, one seed after
 // another on this goroutine, each seed with budget executions.
-func timeToFirst(cfg *Config, t *Target, strategy string, depth int, v *fixes.Variant, row *Row, budget int) error {
+func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, budget int) error {
 	var times, runs []float64
 	for i := range cfg.Seeds {
-		one := cellConfig(cfg, t, strategy, depth, v, cfg.Seed+uint64(i), budget)
+		one := cellConfig(cfg, t, s, v, cfg.Seed+uint64(i), budget)
 		f := t.Failure
 		one.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
 		t0 := cfg.Now()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/mm"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.golden")
@@ -168,26 +169,27 @@ func TestDuration(t *testing.T) {
 }
 
 // FuzzParseStrategy: a strategy spec either parses to a known sampler (with
-// a depth in range, only for the PCT variants) or is refused with an error
-// that names the valid choices.
+// a depth in range only for the PCT variants, a focus that parses only
+// for surw) or is refused with an error that names the spec.
 func FuzzParseStrategy(f *testing.F) {
-	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1"} {
+	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
-		name, depth, err := ParseStrategy(spec)
+		s, err := ParseStrategy(spec)
 		if err != nil {
 			if !strings.Contains(err.Error(), strconv.Quote(spec)) {
 				t.Errorf("error %q does not name %q", err, spec)
 			}
 			return
 		}
-		known := false
-		for _, s := range Samplers {
-			known = known || s == name
-		}
-		if !known || depth < 0 || depth > bench.MaxDepth || (depth > 0 && name != "pct" && name != "pct-racy" && name != "pct-task") {
-			t.Errorf("ParseStrategy(%q) = %q, %d", spec, name, depth)
+		known := slices.Contains(Samplers, s.Name)
+		_, focusErr := mm.ParseFocus(s.Focus)
+		switch {
+		case !known, s.Depth < 0 || s.Depth > bench.MaxDepth,
+			s.Depth > 0 && !bench.HasDepth(s.Name),
+			s.Focus != "" && (s.Name != "surw" || focusErr != nil):
+			t.Errorf("ParseStrategy(%q) = %+v", spec, s)
 		}
 	})
 }

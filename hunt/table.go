@@ -53,10 +53,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "execs", "found", "profile"}
 	var lines [][]string
 	for _, r := range rows {
-		name := r.Strategy
-		if r.Depth > 0 {
-			name = fmt.Sprintf("%s d=%d", r.Strategy, r.Depth)
-		}
+		name := r.Label()
 		if best[r.Target] == r {
 			name += " *"
 		}

@@ -242,6 +242,7 @@ func wrap(s string, width, indent int) string {
 
 type runFlags struct {
 	workload, fix, strategy, params string
+	focus                           string
 	runs, depth, maxSteps           int
 	preemptions                     int
 	seed                            uint64
@@ -270,6 +271,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
 	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task (1 to 64; without -strategy, the workload's default sampler's depth)")
 	fs.IntVar(&f.preemptions, "preemptions", 2, "dfs: preemption bound (0 to 10)")
+	fs.StringVar(&f.focus, "focus", "", "surw: the interesting objects, given instead of drawn: object kinds or PG_ flags joined by + (e.g. i_size, PG_writeback+page-ref; the valid names are listed on a bad one)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
 	fs.StringVar(&f.params, "param", "", "workload parameters name=value,name=value")
 	fs.IntVar(&f.maxSteps, "max-steps", bench.DefaultMaxSteps, "step budget of one execution (livelock beyond)")
@@ -420,6 +422,14 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if !(f.preempt > 0 && f.preempt <= 1) {
 		return nil, usagef("run: -preempt %v out of range (valid: above 0, at most 1)", f.preempt)
 	}
+	if f.set["focus"] {
+		if f.strategy != "surw" || !f.set["strategy"] {
+			return nil, usagef("run: -focus needs -strategy surw (the walk whose interesting objects it names)")
+		}
+		if _, err := mm.ParseFocus(f.focus); err != nil {
+			return nil, usagef("run: -focus: %v", err)
+		}
+	}
 	if f.maxSteps < 1 || f.maxSteps > sim.MaxSteps {
 		return nil, usagef("run: -max-steps %d out of range (valid: 1 to %d)", f.maxSteps, sim.MaxSteps)
 	}
@@ -481,8 +491,22 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				out = append(out, &bench.Config{
 					Workload: wl, Params: params, Variant: v, Strategy: strategy,
 					Depth: depth, Preempt: f.preempt, Seed: f.seed, Runs: runs, MaxSteps: maxSteps, Handoff: handoff,
-					CPUs: n, Costs: costs, Inject: inject, Timeout: int64(f.timeout),
+					CPUs: n, Costs: costs, Inject: inject, Timeout: int64(f.timeout), Focus: f.focus,
 				})
+			}
+		}
+	}
+	if f.focus != "" {
+		// A focus that names no object a workload's steps touch would run
+		// the plain uniform walk under its name: refuse it before anything
+		// runs (the profile is built once per cell and kept for the run).
+		for _, c := range out {
+			if err := bench.CheckFocus(c); err != nil {
+				var fe *bench.FocusError
+				if errors.As(err, &fe) {
+					return nil, usagef("run: %v", err)
+				}
+				return nil, err
 			}
 		}
 	}

@@ -49,7 +49,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	}
 	var ss []string
 	for _, s := range strings.Split(strategies, ",") {
-		if _, _, err := hunt.ParseStrategy(s); err != nil {
+		if _, err := hunt.ParseStrategy(s); err != nil {
 			return usagef("hunt: %v", err)
 		}
 		ss = append(ss, s)
@@ -74,13 +74,13 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	// sampler; "pct" and "pct:3" are the same one at -depth 3.
 	seen := map[string]string{}
 	for _, s := range ss {
-		name, d, _ := hunt.ParseStrategy(s)
-		if d == 0 && bench.HasDepth(name) {
-			d = depth
+		sp, _ := hunt.ParseStrategy(s)
+		if sp.Depth == 0 && bench.HasDepth(sp.Name) {
+			sp.Depth = depth
 		}
-		key := name
-		if bench.HasDepth(name) {
-			key += ":" + strconv.Itoa(d)
+		key := sp.Name + ":" + sp.Focus
+		if bench.HasDepth(sp.Name) {
+			key += strconv.Itoa(sp.Depth)
 		}
 		if prev, ok := seen[key]; ok {
 			if prev == s {
@@ -104,6 +104,9 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		defer bar.Finish()
 	}
 	rows, err := hunt.Run(cfg)
+	if fe := (*bench.FocusError)(nil); errors.As(err, &fe) {
+		return usagef("hunt: %v", err) // before any row: nothing to keep
+	}
 	var out, md bytes.Buffer
 	if werr := hunt.Write(&out, cfg, rows, false); werr != nil {
 		return werr

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -87,5 +88,46 @@ func TestHuntInterrupted(t *testing.T) {
 	}
 	if strings.Contains(stdout.String(), "race-b-truncate data-corruption") {
 		t.Errorf("an unfinished row was printed:\n%s", stdout)
+	}
+}
+
+// TestFocus: surw with a focus says so in run's table and JSON record and
+// in hunt's row, and the focus on i_size fires race E in more executions
+// than the walk that draws its objects (same seed).
+func TestFocus(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "-workload", "isize-compress", "-strategy", "surw", "-runs", "2000", "-json"}
+	if err := run(append(args, "-focus", "i_size"), &stdout, &stderr); err != nil {
+		t.Fatalf("run -focus: %v\n%s", err, stderr.String())
+	}
+	focused := stdout.String()
+	if !strings.Contains(focused, `"strategy":"surw","focus":"i_size"`) {
+		t.Errorf("record lacks the focus:\n%.300s", focused)
+	}
+	stdout.Reset()
+	if err := run(args, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	failing := func(rec string) int {
+		_, after, _ := strings.Cut(rec, `"failing":`)
+		n, _ := strconv.Atoi(after[:strings.IndexByte(after, ',')])
+		return n
+	}
+	if f, d := failing(focused), failing(stdout.String()); f <= 2*d {
+		t.Errorf("focused on i_size: %d of 2000 fire race E, drawn objects %d: want well over twice as many", f, d)
+	}
+	stdout.Reset()
+	if err := run([]string{"run", "-workload", "isize-compress", "-strategy", "surw", "-focus", "i_size", "-runs", "100"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stdout.String(), "strategy=surw focus=i_size seed=1") {
+		t.Errorf("run's table does not name the focus:\n%s", stdout.String())
+	}
+	stdout.Reset()
+	if err := run([]string{"hunt", "-target", "race-e", "-strategy", "random,surw:i_size", "-runs", "300", "-seeds", "2"}, &stdout, &stderr); err != nil {
+		t.Fatalf("hunt: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "surw focus=i_size") {
+		t.Errorf("hunt's row does not name the focus:\n%s", stdout.String())
 	}
 }

@@ -46,6 +46,9 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 	if c0.Strategy == "dfs" {
 		fmt.Fprintf(b, " preemptions<=%d", c0.Depth)
 	}
+	if c0.Focus != "" {
+		fmt.Fprintf(b, " focus=%s", c0.Focus)
+	}
 	fmt.Fprintf(b, " seed=%d", c0.Seed)
 	if note := bench.SamplerNote(c0.Workload, c0.Strategy); note != "" {
 		fmt.Fprintf(b, "\n%s", wrap(note, 72, 0))
