@@ -100,16 +100,16 @@ func buildProfile(cfg *Config) (*sim.Profile, error) {
 	return p.Profile(), nil
 }
 
-// SamplerNote is the one line that says why strategy is workload's default
-// sampler ("" when it is not, or the workload gives no reason), or, for
-// greybox, the caveat on its counts: what the run and bench summaries
-// print under their headers.
-func SamplerNote(workload, strategy string) string {
+// SamplerNote is the one line that says why strategy (with focus, surw's)
+// is workload's default sampler ("" when it is not, or the workload gives
+// no reason), or, for greybox, the caveat on its counts: what the run and
+// bench summaries print under their headers.
+func SamplerNote(workload, strategy, focus string) string {
 	if strategy == "greybox" {
 		return "greybox is a campaign: each execution is bred from those before it, so its counts are not independent draws; compare fixes by what they fire, not by rate (pagelab hunt measures it over independent campaigns)"
 	}
 	wl, err := workloads.Lookup(workload)
-	if err != nil || wl.Sampler != strategy || wl.SamplerWhy == "" {
+	if err != nil || wl.Sampler != strategy || wl.SamplerFocus != focus || wl.SamplerWhy == "" {
 		return ""
 	}
 	return strategy + " is this workload's default: " + wl.SamplerWhy

@@ -158,13 +158,42 @@ func TestSamplerNote(t *testing.T) {
 	}{
 		{"writeback-restart", "pct-task", "pct-task is this workload's default: "},
 		{"writeback-restart", "random", ""},
-		{"isize-compress", "pos", "pos is this workload's default: "},
+		{"isize-compress", "surw:i_size", "surw is this workload's default: "},
+		{"isize-compress", "surw", ""},
+		{"isize-compress", "pos", ""},
 		{"writeback-restart", "greybox", "not independent draws"},
 		{"lock-storm", "greybox", "not independent draws"},
 	} {
-		got := SamplerNote(tc.workload, tc.strategy)
+		strategy, focus, _ := strings.Cut(tc.strategy, ":")
+		got := SamplerNote(tc.workload, strategy, focus)
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
 			t.Errorf("SamplerNote(%s, %s) = %q, want %q in it", tc.workload, tc.strategy, got, tc.want)
 		}
+	}
+}
+
+// TestSamplerFocus: a workload's default focus is surw's, parses, and
+// names objects the workload's steps touch.
+func TestSamplerFocus(t *testing.T) {
+	v, err := fixes.Parse("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, wl := range workloads.All() {
+		if wl.SamplerFocus == "" {
+			continue
+		}
+		n++
+		if wl.Sampler != "surw" {
+			t.Errorf("%s: focus %q on %s (only surw takes one)", wl.ID, wl.SamplerFocus, wl.Sampler)
+		}
+		cfg := &Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: wl.Sampler, Focus: wl.SamplerFocus, Seed: 1, Runs: 1}
+		if err := CheckFocus(cfg); err != nil {
+			t.Errorf("%s: %v", wl.ID, err)
+		}
+	}
+	if n == 0 {
+		t.Fatal("no workload has a default focus: the test checks nothing")
 	}
 }

@@ -117,7 +117,7 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
 	fired := failureColumns(rs)[w]
 	ids := summaryColumns(rs)
 	fmt.Fprintf(b, "\n== %s: failing runs ==\n%s, %d runs per fix\n", w, strategyLine(base), base.Runs)
-	if note := SamplerNote(w, base.Strategy); note != "" {
+	if note := SamplerNote(w, base.Strategy, base.Focus); note != "" {
 		wrapWords(b, "", strings.Fields(note))
 	}
 	if len(ids) == 0 {

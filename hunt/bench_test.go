@@ -44,9 +44,13 @@ func BenchmarkFirstFailure(b *testing.B) {
 		for _, strategy := range []string{t.Workload.DefaultStrategy(), "greybox"} {
 			depth := cmp.Or(t.Workload.SamplerDepth, bench.DefaultDepth)
 			b.Run(t.Seed+"/"+strategy, func(b *testing.B) {
+				focus := ""
+				if strategy == t.Workload.Sampler {
+					focus = t.Workload.SamplerFocus
+				}
 				cell := func(seed uint64, runs int) *bench.Config {
 					return &bench.Config{Workload: t.Workload, Params: t.Params, Variant: v, Strategy: strategy,
-						Depth: depth, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs}
+						Depth: depth, Focus: focus, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs}
 				}
 				// The probe: independent draws of 20,000, or for greybox
 				// one campaign as long as the hunt's (-campaign-runs): a

@@ -293,7 +293,7 @@ func workloadSection(dir, w string, rs []*bench.Record, files map[string]bool, u
 		d := bench.FailureTable(w, rs)
 		s.Failures = d
 		s.Notes = append(s.Notes, fmt.Sprintf("%s, %d runs per fix.", d.Strategy, d.Base.Runs))
-		if note := bench.SamplerNote(w, d.Base.Strategy); note != "" {
+		if note := bench.SamplerNote(w, d.Base.Strategy, d.Base.Focus); note != "" {
 			s.Notes = append(s.Notes, note+".")
 		}
 		if len(d.IDs) == 0 {

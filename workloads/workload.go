@@ -60,6 +60,9 @@ type Workload struct {
 	// SamplerDepth is the Sampler's depth if it is a PCT variant (0: the
 	// harness's default).
 	SamplerDepth int
+	// SamplerFocus is a surw Sampler's focus (mm.ParseFocus): the
+	// objects the race's report names, given as its interesting events.
+	SamplerFocus string
 	// KernelDefaults override the kernel parameters' defaults for this
 	// workload (each with its reason in the workload's doc comment); the
 	// user's -param still wins.

@@ -118,7 +118,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 				continue
 			}
 			cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: wl.DefaultStrategy(),
-				Depth: cmp.Or(wl.SamplerDepth, bench.DefaultDepth), Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs})
+				Depth: cmp.Or(wl.SamplerDepth, bench.DefaultDepth), Focus: wl.SamplerFocus, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs})
 		}
 	}
 

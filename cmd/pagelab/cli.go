@@ -135,6 +135,9 @@ func cmdList(args []string, w io.Writer) error {
 			if wl.SamplerDepth > 0 {
 				depth = fmt.Sprintf(" (depth %d)", wl.SamplerDepth)
 			}
+			if wl.SamplerFocus != "" {
+				depth = fmt.Sprintf(" (focus %s)", wl.SamplerFocus)
+			}
 			fmt.Fprintf(&b, "  %-20s default strategy: %s%s\n", "", wl.Sampler, depth)
 		}
 		for _, p := range wl.Params {
@@ -450,7 +453,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		if err != nil {
 			return nil, usagef("run: %v", err)
 		}
-		strategy, runs, depth := f.strategy, f.runs, f.depth
+		strategy, runs, depth, focus := f.strategy, f.runs, f.depth, f.focus
 		if strategy == "dpor" && !f.set["runs"] {
 			runs = 10_000_000 // a safety limit: dpor stops when exhausted
 		}
@@ -464,6 +467,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			strategy = wl.DefaultStrategy()
 			if strategy == wl.Sampler && wl.SamplerDepth > 0 && !f.set["depth"] {
 				depth = wl.SamplerDepth
+			}
+			if strategy == wl.Sampler {
+				focus = wl.SamplerFocus
 			}
 		}
 		maxSteps := f.maxSteps
@@ -491,12 +497,12 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				out = append(out, &bench.Config{
 					Workload: wl, Params: params, Variant: v, Strategy: strategy,
 					Depth: depth, Preempt: f.preempt, Seed: f.seed, Runs: runs, MaxSteps: maxSteps, Handoff: handoff,
-					CPUs: n, Costs: costs, Inject: inject, Timeout: int64(f.timeout), Focus: f.focus,
+					CPUs: n, Costs: costs, Inject: inject, Timeout: int64(f.timeout), Focus: focus,
 				})
 			}
 		}
 	}
-	if f.focus != "" {
+	if f.focus != "" || slices.ContainsFunc(out, func(c *bench.Config) bool { return c.Focus != "" }) {
 		// A focus that names no object a workload's steps touch would run
 		// the plain uniform walk under its name: refuse it before anything
 		// runs (the profile is built once per cell and kept for the run).

@@ -50,7 +50,7 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 		fmt.Fprintf(b, " focus=%s", c0.Focus)
 	}
 	fmt.Fprintf(b, " seed=%d", c0.Seed)
-	if note := bench.SamplerNote(c0.Workload, c0.Strategy); note != "" {
+	if note := bench.SamplerNote(c0.Workload, c0.Strategy, c0.Focus); note != "" {
 		fmt.Fprintf(b, "\n%s", wrap(note, 72, 0))
 	}
 	if len(c0.Params) > 0 {
