@@ -37,6 +37,7 @@ test:
 	$(GO) test -run '^$$' -fuzz FuzzBenchFile -fuzztime 5s ./bench
 	$(GO) test -run '^$$' -fuzz FuzzFlagValues -fuzztime 5s ./cmd/pagelab
 	$(GO) test -run '^$$' -fuzz FuzzParseStrategy -fuzztime 5s ./hunt
+	$(GO) test -run '^$$' -fuzz FuzzParseFocus -fuzztime 5s ./mm
 	$(GO) test -run '^$$' -fuzz FuzzParseSweep -fuzztime 5s ./sweep
 
 # The standard matrix (every workload under its fix variants: races
