@@ -247,6 +247,8 @@ func strategyName(r *bench.Record) string {
 		return "random walk"
 	case bench.HasDepth(r.Strategy):
 		return fmt.Sprintf("%s depth %d", r.Strategy, r.Depth)
+	case r.Focus != "":
+		return fmt.Sprintf("%s focus %s", r.Strategy, r.Focus)
 	}
 	return r.Strategy
 }
