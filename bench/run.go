@@ -31,7 +31,7 @@ type Config struct {
 	// Focus is surw's given set of interesting objects (mm.ParseFocus);
 	// empty, the walk draws them.
 	Focus string
-	Seed     uint64
+	Seed  uint64
 	// First and Runs are the executions to run: numbers First to
 	// First+Runs-1 of the batch. An execution depends only on the seed and
 	// its number, so that a cell split into parts (pagelab -j, -shard)
@@ -255,18 +255,25 @@ func CheckFocus(cfg *Config) error {
 	if cfg.Strategy != "surw" {
 		return fmt.Errorf("%s takes no focus (only surw does)", cfg.Strategy)
 	}
-	focus, err := mm.ParseFocus(cfg.Focus)
-	if err != nil {
-		return err
-	}
 	prof, err := CellProfile(cfg)
 	if err != nil {
 		return err
 	}
-	if _, err := sim.NewSURWFocus(cfg.Seed, prof, focus); err != nil {
-		return &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID}
+	_, err = newSURWFocus(cfg, prof)
+	return err
+}
+
+// newSURWFocus is surw over cfg's focus.
+func newSURWFocus(cfg *Config, prof *sim.Profile) (*sim.SURW, error) {
+	focus, err := mm.ParseFocus(cfg.Focus)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	s, err := sim.NewSURWFocus(cfg.Seed, prof, focus)
+	if err != nil {
+		return nil, &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID}
+	}
+	return s, nil
 }
 
 // ErrInterrupted is returned by Run when ctx-like cancellation stopped it;
@@ -308,13 +315,11 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 			strat = sim.NewSURW(cfg.Seed, prof)
 			break
 		}
-		focus, err := mm.ParseFocus(cfg.Focus)
+		s, err := newSURWFocus(cfg, prof)
 		if err != nil {
 			return nil, err
 		}
-		if strat, err = sim.NewSURWFocus(cfg.Seed, prof, focus); err != nil {
-			return nil, &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID}
-		}
+		strat = s
 	case "racefuzz":
 		strat = sim.NewRaceFuzz(cfg.Seed, cfg.Preempt, prof)
 	case "greybox":
