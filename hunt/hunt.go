@@ -177,7 +177,7 @@ type Row struct {
 	Strategy string
 	Depth    int
 	Focus    string // surw's focus, if given
-	Fired    int // executions that fired the target's failure
+	Fired    int    // executions that fired the target's failure
 	Runs     int
 	Lo, Hi   float64 // Wilson 95% interval of Fired/Runs
 	// Bound is the strategy's own guarantee per execution, for a bug of
