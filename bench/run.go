@@ -240,10 +240,13 @@ func cut(p string) (string, string, bool) {
 // workload's profiled steps never touch: bad input for that workload.
 type FocusError struct {
 	Focus, Workload string
+	// Valid are the focus names some step of the workload touches.
+	Valid []string
 }
 
 func (e *FocusError) Error() string {
-	return fmt.Sprintf("focus %q: no step of %s touches such an object (surw's interesting events would be none)", e.Focus, e.Workload)
+	return fmt.Sprintf("focus %q: no step of %s touches such an object, so surw would have no interesting events (valid for %s: %s)",
+		e.Focus, e.Workload, e.Workload, strings.Join(e.Valid, ", "))
 }
 
 // CheckFocus reports whether cfg's focus names objects its workload's
@@ -271,7 +274,7 @@ func newSURWFocus(cfg *Config, prof *sim.Profile) (*sim.SURW, error) {
 	}
 	s, err := sim.NewSURWFocus(cfg.Seed, prof, focus)
 	if err != nil {
-		return nil, &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID}
+		return nil, &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID, Valid: mm.FocusNamesOf(prof.Objects())}
 	}
 	return s, nil
 }

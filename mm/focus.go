@@ -2,6 +2,7 @@ package mm
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -42,6 +43,24 @@ func FocusNames() []string {
 		out = append(out, "PG_"+f)
 	}
 	return out
+}
+
+// FocusNamesOf are the focus names that accept some of objs (sorted, each
+// once): what a focus can name in a workload whose steps touch objs.
+func FocusNamesOf(objs []sim.Obj) []string {
+	seen := map[string]bool{}
+	for _, o := range objs {
+		kind, b := uint64(o)>>56, uint64(o)&(1<<24-1)
+		name, ok := objKindNames[kind]
+		if !ok || slices.Contains(oracleKinds, kind) {
+			continue
+		}
+		seen[name] = true
+		if kind == objPageFlag && b < NR_PAGEFLAGS {
+			seen["PG_"+pageFlagNames[b]] = true
+		}
+	}
+	return slices.Sorted(maps.Keys(seen))
 }
 
 // ParseFocus reads a sampler's focus, names of FocusNames joined by '+'

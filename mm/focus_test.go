@@ -43,6 +43,21 @@ func TestParseFocus(t *testing.T) {
 	}
 }
 
+// TestFocusNamesOf: the names that would accept some of the objects, a
+// page flag by its kind and its own name, the oracle's objects by none.
+func TestFocusNamesOf(t *testing.T) {
+	page := &Page{pfn: 2}
+	got := FocusNamesOf([]sim.Obj{flagObj(page, PG_writeback), isizeObj(&Inode{Ino: 1}), obj(objPageAlloc, 2, 0), isizeObj(&Inode{Ino: 4})})
+	if want := []string{"PG_writeback", "i_size", "page-flag"}; !slices.Equal(got, want) {
+		t.Errorf("FocusNamesOf = %v, want %v", got, want)
+	}
+	for _, name := range got {
+		if _, err := ParseFocus(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
 // FuzzParseFocus: a focus either parses, every term of it a name of
 // FocusNames, or is refused with an error naming the bad term and the
 // valid names.

@@ -259,6 +259,16 @@ func (p *Profile) sharedObjects() []sharedObject {
 	return p.shared.shared
 }
 
+// Objects is every object a profiled step touched but sim's own, in
+// object order: what a SURW focus can name.
+func (p *Profile) Objects() []Obj {
+	var out []Obj
+	for _, o := range p.objects() {
+		out = append(out, o.obj)
+	}
+	return out
+}
+
 // objects is every object a profiled step touched but sim's own, in
 // object order.
 func (p *Profile) objects() []profiledObject {

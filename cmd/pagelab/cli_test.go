@@ -213,7 +213,7 @@ func TestBadInput(t *testing.T) {
 		{"run focus without surw", []string{"run", "-workload", "isize-compress", "-focus", "i_size"}, []string{"-focus needs -strategy surw"}},
 		{"run focus under pos", []string{"run", "-workload", "isize-compress", "-strategy", "pos", "-focus", "i_size"}, []string{"-focus needs -strategy surw"}},
 		{"run unknown focus", []string{"run", "-workload", "isize-compress", "-strategy", "surw", "-focus", "i_size+nope"}, []string{`unknown focus "nope"`, "valid: bio, block,", "PG_writeback"}},
-		{"run focus on nothing the workload touches", []string{"run", "-workload", "writeback-reuse", "-strategy", "surw", "-focus", "i_size", "-runs", "10"}, []string{`focus "i_size": no step of writeback-reuse touches such an object`}},
+		{"run focus on nothing the workload touches", []string{"run", "-workload", "writeback-reuse", "-strategy", "surw", "-focus", "i_size", "-runs", "10"}, []string{`focus "i_size": no step of writeback-reuse touches such an object`, "valid for writeback-reuse: PG_active,", "PG_writeback,", "xa-slot)"}},
 		{"hunt focus on nothing a target touches", []string{"hunt", "-target", "race-e,race-a", "-strategy", "surw:i_size", "-runs", "10", "-seeds", "1"}, []string{`target race-a: focus "i_size": no step of writeback-restart touches such an object`}},
 		{"hunt unknown focus", []string{"hunt", "-strategy", "surw:nope"}, []string{`strategy "surw:nope": unknown focus "nope"`}},
 		{"unknown workload", []string{"run", "-workload", "nosuch"}, []string{`unknown workload "nosuch"`, "valid: " + validWorkloads}},
