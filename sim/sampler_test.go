@@ -282,9 +282,20 @@ func TestPCTRacyBound(t *testing.T) {
 	p := toyPrograms[0]
 	prof := profileToy(t, p, 64)
 	s := NewPCTRacy(5, 3, prof)
+	const n = 40000
+	count := countFinals(t, p, s, n, toyFinal)
+	bound, _, k := s.Bound()
+	if k != prof.MaxRacy || bound <= 0 {
+		t.Fatalf("bound %g over k=%d, want k=%d", bound, k, prof.MaxRacy)
+	}
+	checkBound(t, count, n, bruteForce(t, p), bound)
+}
+
+// countFinals runs n executions of p under s and counts each final state.
+func countFinals(t *testing.T, p toyProgram, s Strategy, n int, final func(Result, *toyMem) string) map[string]int {
+	t.Helper()
 	x := NewExplorer(s, HandoffCoroutine)
 	defer x.Close()
-	const n = 40000
 	count := map[string]int{}
 	for range n {
 		x.Reset()
@@ -294,16 +305,18 @@ func TestPCTRacyBound(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		count[toyFinal(res, m)]++
+		count[final(res, m)]++
 	}
-	bound, _, k := s.Bound()
-	if k != prof.MaxRacy || bound <= 0 {
-		t.Fatalf("bound %g over k=%d, want k=%d", bound, k, prof.MaxRacy)
-	}
-	for f := range bruteForce(t, p) {
-		got := float64(count[f]) / n
-		se := math.Sqrt(bound * (1 - bound) / n)
-		if got < bound-3*se {
+	return count
+}
+
+// checkBound: every final state of want was reached in at least bound of
+// the n executions counted, less three standard errors.
+func checkBound(t *testing.T, count map[string]int, n int, want map[string]bool, bound float64) {
+	t.Helper()
+	se := math.Sqrt(bound * (1 - bound) / float64(n))
+	for f := range want {
+		if got := float64(count[f]) / float64(n); got < bound-3*se {
 			t.Errorf("%s: reached in %.2g of executions, below the bound %.2g", f, got, bound)
 		}
 	}
@@ -322,20 +335,8 @@ func TestPCTTaskBound(t *testing.T) {
 				return // no racy step (independent): nothing to bound
 			}
 			s := newPCTTask(5, 3, prof)
-			x := NewExplorer(s, HandoffCoroutine)
-			defer x.Close()
 			const n = 40000
-			count := map[string]int{}
-			for range n {
-				x.Reset()
-				m := &toyMem{v: make([]int, p.mem)}
-				p.spawn(x, m)
-				res, err := x.Run()
-				if err != nil {
-					t.Fatal(err)
-				}
-				count[samplerFinal(res, m)]++
-			}
+			count := countFinals(t, p, s, n, samplerFinal)
 			bound, _, k := s.Bound()
 			most := 0
 			for _, name := range prof.TaskNames() {
@@ -344,13 +345,7 @@ func TestPCTTaskBound(t *testing.T) {
 			if want := len(prof.TaskNames()) * most; k != want || bound <= 0 {
 				t.Fatalf("bound %g over k=%d, want k = N·K = %d", bound, k, want)
 			}
-			for f := range bruteForceBy(t, p, samplerFinal) {
-				got := float64(count[f]) / n
-				se := math.Sqrt(bound * (1 - bound) / n)
-				if got < bound-3*se {
-					t.Errorf("%s: reached in %.2g of executions, below the bound %.2g", f, got, bound)
-				}
-			}
+			checkBound(t, count, n, bruteForceBy(t, p, samplerFinal), bound)
 		})
 	}
 }
