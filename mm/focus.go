@@ -29,16 +29,22 @@ var objKindNames = map[uint64]string{
 // state (footprint_cde.go, fs.go): no focus names them.
 var oracleKinds = []uint64{objPageAlloc, objFileVer, objFileTrunc, objFileDone, objFileVouched}
 
+// focusKinds are the kinds a focus can name, by name: every kind but the
+// oracle's.
+var focusKinds = func() map[string]uint64 {
+	m := map[string]uint64{}
+	for kind, name := range objKindNames {
+		if !slices.Contains(oracleKinds, kind) {
+			m[name] = kind
+		}
+	}
+	return m
+}()
+
 // FocusNames are the names a focus accepts: the kernel-state object kinds,
 // and the page flags as PG_name (page-flag is every flag).
 func FocusNames() []string {
-	var out []string
-	for kind, name := range objKindNames {
-		if !slices.Contains(oracleKinds, kind) {
-			out = append(out, name)
-		}
-	}
-	slices.Sort(out)
+	out := slices.Sorted(maps.Keys(focusKinds))
 	for _, f := range pageFlagNames {
 		out = append(out, "PG_"+f)
 	}
@@ -51,8 +57,8 @@ func FocusNamesOf(objs []sim.Obj) []string {
 	seen := map[string]bool{}
 	for _, o := range objs {
 		kind, b := uint64(o)>>56, uint64(o)&(1<<24-1)
-		name, ok := objKindNames[kind]
-		if !ok || slices.Contains(oracleKinds, kind) {
+		name := objKindNames[kind]
+		if _, ok := focusKinds[name]; !ok {
 			continue
 		}
 		seen[name] = true
@@ -79,13 +85,9 @@ func ParseFocus(spec string) (func(sim.Obj) bool, error) {
 				flags |= 1 << i
 				ok = true
 			}
-		} else {
-			for kind, name := range objKindNames {
-				if name == term && !slices.Contains(oracleKinds, kind) {
-					kinds |= 1 << kind
-					ok = true
-				}
-			}
+		} else if kind, isKind := focusKinds[term]; isKind {
+			kinds |= 1 << kind
+			ok = true
 		}
 		if !ok {
 			return nil, fmt.Errorf("unknown focus %q (valid: %s, joined by +)", term, strings.Join(FocusNames(), ", "))
