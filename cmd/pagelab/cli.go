@@ -502,18 +502,17 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			}
 		}
 	}
-	if f.focus != "" || slices.ContainsFunc(out, func(c *bench.Config) bool { return c.Focus != "" }) {
-		// A focus that names no object a workload's steps touch would run
-		// the plain uniform walk under its name: refuse it before anything
-		// runs (the profile is built once per cell and kept for the run).
-		for _, c := range out {
-			if err := bench.CheckFocus(c); err != nil {
-				var fe *bench.FocusError
-				if errors.As(err, &fe) {
-					return nil, usagef("run: %v", err)
-				}
-				return nil, err
+	// A focus that names no object a workload's steps touch would run the
+	// plain uniform walk under its name: refuse it before anything runs
+	// (the profile is built once per cell and kept for the run; a cell
+	// without a focus costs nothing here).
+	for _, c := range out {
+		if err := bench.CheckFocus(c); err != nil {
+			var fe *bench.FocusError
+			if errors.As(err, &fe) {
+				return nil, usagef("run: %v", err)
 			}
+			return nil, err
 		}
 	}
 	if inject != nil {
