@@ -196,6 +196,9 @@ type Row struct {
 	TTFFound     int
 	TTFSeeds     int
 	TTFEstimated bool
+	// TTFInterrupted: the hunt was stopped while timing the first
+	// failure; the rate stands, the first failure was not measured.
+	TTFInterrupted bool
 	// Campaigns is set for an adaptive strategy (greybox): the rate is
 	// over that many independent campaigns and Lo, Hi are Student's t
 	// over their rates (NaN when none fired); the time to first failure
@@ -235,7 +238,10 @@ func Run(cfg *Config) ([]*Row, error) {
 	for _, t := range cfg.Targets {
 		for _, s := range cfg.Strategies {
 			row, err := measure(cfg, t, s, base)
-			if row != nil {
+			// A row whose rate did not finish is dropped; one stopped
+			// while timing its first failure keeps its rate
+			// (TTFInterrupted).
+			if row != nil && (err == nil || row.Runs > 0) {
 				rows = append(rows, row)
 				if cfg.Progress != nil {
 					cfg.Progress(row)
@@ -461,6 +467,7 @@ func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, 
 		el := cfg.Now() - t0
 		if err != nil {
 			if err == bench.ErrInterrupted {
+				row.TTFInterrupted = true
 				return ErrInterrupted
 			}
 			return err

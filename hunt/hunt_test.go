@@ -157,6 +157,52 @@ func TestJobsDoNotChangeRates(t *testing.T) {
 	}
 }
 
+// TestInterrupted: a hunt stopped while timing a row's first failure
+// keeps that row's rate, marks its first failure interrupted (never
+// best, no median printed), and measures no further row; one stopped
+// during a rate keeps no row at all. The stop is keyed to the clock:
+// measure reads it twice around the rate, then once per seed.
+func TestInterrupted(t *testing.T) {
+	ts, _ := Targets()
+	sel, _ := SelectTargets(ts, "race-e,race-a")
+	for _, c := range []struct {
+		name      string
+		strategy  string
+		stopAfter int // clock readings before Stop says yes
+		rows      int
+	}{{"during the first failure", "random", 2, 1}, {"during the rate", "random", 0, 0}, {"during the campaigns", "greybox", 0, 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			reads := 0
+			clock := fakeClock()
+			cfg := &Config{Targets: sel, Strategies: []string{c.strategy}, Seed: 1, Runs: 500, Seeds: 5,
+				MaxTTFRuns: 1e6, Jobs: 1, Now: func() time.Duration { reads++; return clock() },
+				Stop: func() bool { return reads > c.stopAfter }}
+			rows, err := Run(cfg)
+			if err != ErrInterrupted {
+				t.Fatalf("Run: %v, want ErrInterrupted", err)
+			}
+			if len(rows) != c.rows {
+				t.Fatalf("%d rows kept, want %d", len(rows), c.rows)
+			}
+			if c.rows == 0 {
+				return
+			}
+			r := rows[0]
+			if !r.TTFInterrupted || r.Runs != 500 || r.Fired == 0 {
+				t.Errorf("row: interrupted %v, %d/%d fired; want its whole rate and its first failure interrupted", r.TTFInterrupted, r.Fired, r.Runs)
+			}
+			var b bytes.Buffer
+			if err := Write(&b, cfg, rows, false); err != nil {
+				t.Fatal(err)
+			}
+			f := strings.Fields(strings.Split(b.String(), "\n")[3])
+			if n := len(f); f[3] == "*" || f[n-4] != "interrupted" || f[n-3] != "—" || f[n-2] != "—" {
+				t.Errorf("want the first failure shown as interrupted, with no median, no seeds found and no best mark:\n%s", b.String())
+			}
+		})
+	}
+}
+
 func TestDuration(t *testing.T) {
 	for _, c := range []struct {
 		ns   float64

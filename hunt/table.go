@@ -35,7 +35,7 @@ func Ratio(rows []*Row, r *Row) (ratio float64, lower, ok bool) {
 func Best(rows []*Row) map[*Target]*Row {
 	best := map[*Target]*Row{}
 	for _, r := range rows {
-		if r.Fired == 0 && r.TTFFound == 0 || math.IsInf(r.TTFNs, 1) {
+		if r.Fired == 0 && r.TTFFound == 0 || math.IsInf(r.TTFNs, 1) || r.TTFInterrupted {
 			continue
 		}
 		b := best[r.Target]
@@ -66,6 +66,8 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 		ttf, execs := "never", "—"
 		switch {
+		case r.TTFInterrupted:
+			ttf = "interrupted"
 		case r.Campaigns > 0 && math.IsInf(r.TTFNs, 1):
 			ttf = "> budget"
 		case r.Campaigns > 0:
@@ -78,7 +80,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
 		}
 		found := "—"
-		if !r.TTFEstimated {
+		if !r.TTFEstimated && !r.TTFInterrupted {
 			found = fmt.Sprintf("%d/%d", r.TTFFound, r.TTFSeeds)
 		}
 		prof := "—"

@@ -123,7 +123,12 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		if _, werr := stdout.Write(out.Bytes()); werr != nil {
 			return werr
 		}
-		return in.errorf("kept the %d of %d rows finished", len(rows), len(ts)*len(ss))
+		done := len(rows)
+		if done > 0 && rows[done-1].TTFInterrupted {
+			done--
+			return in.errorf("kept the %d of %d rows finished and the rate of the row it stopped in (its first failure not measured)", done, len(ts)*len(ss))
+		}
+		return in.errorf("kept the %d of %d rows finished", done, len(ts)*len(ss))
 	}
 	if err != nil {
 		return err
