@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 
@@ -32,8 +31,8 @@ func cmdCompare(args []string, stdout io.Writer) error {
 		if html == "" {
 			return usagef("compare: -html: want a file name (pagelab compare -html FILE OLD NEW)")
 		}
-		if fi, err := os.Stat(html); err == nil && !fi.Mode().IsRegular() {
-			return usagef("compare: -html %s: not a regular file", html)
+		if err := checkOutFile("compare", "-html", html); err != nil {
+			return err
 		}
 	}
 	ma, a, err := bench.ReadResults(dirs[0])

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"runtime"
@@ -70,6 +71,9 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	case campaign < 1:
 		return usagef("hunt: -campaign-runs %d: want at least 1", campaign)
 	}
+	if err := checkOutFile("hunt", "-markdown", markdown); err != nil {
+		return err
+	}
 	// A strategy given twice would run twice and print two rows for one
 	// sampler; "pct" and "pct:3" are the same one at -depth 3.
 	seen := map[string]string{}
@@ -107,22 +111,27 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	if fe := (*bench.FocusError)(nil); errors.As(err, &fe) {
 		return usagef("hunt: %v", err) // before any row: nothing to keep
 	}
+	if err != nil && !errors.Is(err, hunt.ErrInterrupted) {
+		return err
+	}
+	// The table goes to stdout before the Markdown file is written, so
+	// that a disk that fills up at the end does not take it with it.
 	var out, md bytes.Buffer
 	if werr := hunt.Write(&out, cfg, rows, false); werr != nil {
+		return werr
+	}
+	if _, werr := stdout.Write(out.Bytes()); werr != nil {
 		return werr
 	}
 	if markdown != "" {
 		if werr := hunt.Write(&md, cfg, rows, true); werr != nil {
 			return werr
 		}
-		if werr := os.WriteFile(markdown, md.Bytes(), 0o644); werr != nil {
-			return werr
+		if werr := bench.WriteFileAtomic(markdown, md.Bytes()); werr != nil {
+			return fmt.Errorf("hunt: writing -markdown %s: %v (the table is on stdout)", markdown, werr)
 		}
 	}
-	if errors.Is(err, hunt.ErrInterrupted) {
-		if _, werr := stdout.Write(out.Bytes()); werr != nil {
-			return werr
-		}
+	if err != nil {
 		done := len(rows)
 		if done > 0 && rows[done-1].TTFInterrupted {
 			done--
@@ -130,9 +139,5 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		}
 		return in.errorf("kept the %d of %d rows finished", done, len(ts)*len(ss))
 	}
-	if err != nil {
-		return err
-	}
-	_, err = stdout.Write(out.Bytes())
-	return err
+	return nil
 }

@@ -1,14 +1,52 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/workloads"
 )
+
+// checkOutFile refuses, before any work, a file the command is asked to
+// write at its end but could not: a path that exists and is not a regular
+// file, a name too long for the file system, or a directory that does not
+// exist, is not a directory or is not writable. A long hunt or sweep must
+// not run for an hour and then lose its table to a typo. The empty path
+// is a flag left off.
+func checkOutFile(cmd, flagName, path string) error {
+	if path == "" {
+		return nil
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && !fi.Mode().IsRegular():
+		return usagef("%s: %s %s: not a regular file", cmd, flagName, path)
+	case err == nil:
+		return nil
+	case errors.Is(err, syscall.ENAMETOOLONG):
+		return usagef("%s: %s %s: name too long for the file system", cmd, flagName, path)
+	}
+	dir := filepath.Dir(path)
+	di, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return usagef("%s: %s %s: directory %s does not exist", cmd, flagName, path, dir)
+	case err != nil:
+		return usagef("%s: %s %s: %v", cmd, flagName, path, err)
+	case !di.IsDir():
+		return usagef("%s: %s %s: %s is not a directory", cmd, flagName, path, dir)
+	case syscall.Access(dir, 2) != nil: // W_OK
+		return usagef("%s: %s %s: directory %s is not writable", cmd, flagName, path, dir)
+	}
+	return nil
+}
 
 func writeJSON(w io.Writer, c *bench.Cell) error { return bench.NewRecord(c).WriteJSON(w) }
 

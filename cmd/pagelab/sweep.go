@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -74,6 +75,12 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 			return usagef("sweep: -plot %q: want a file name ending in .svg or .png", plotFile)
 		}
 	}
+	if err := checkOutFile("sweep", "-markdown", markdown); err != nil {
+		return err
+	}
+	if err := checkOutFile("sweep", "-plot", plotFile); err != nil {
+		return err
+	}
 	cfg := &sweep.Config{Workload: wl, Axis: ax, Variants: vs, Base: bs, CPUs: cpus, Count: count, Seed: seed,
 		Costs: cm, Jobs: jobs}
 	cells, err := cfg.Cells()
@@ -93,8 +100,13 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err != nil && !interrupted {
 		return err
 	}
+	// The table goes to stdout before the files are written, so that a
+	// disk that fills up at the end does not take it with it.
 	var out, md bytes.Buffer
 	if err := sweep.Write(&out, res, false); err != nil {
+		return err
+	}
+	if _, err := stdout.Write(out.Bytes()); err != nil {
 		return err
 	}
 	if markdown != "" {
@@ -102,7 +114,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if err := bench.WriteFileAtomic(markdown, md.Bytes()); err != nil {
-			return err
+			return fmt.Errorf("sweep: writing -markdown %s: %v (the table is on stdout)", markdown, err)
 		}
 	}
 	if plotFile != "" && len(res.Rows) > 0 {
@@ -117,11 +129,8 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if err := bench.WriteFileAtomic(plotFile, b); err != nil {
-			return err
+			return fmt.Errorf("sweep: writing -plot %s: %v (the table is on stdout)", plotFile, err)
 		}
-	}
-	if _, err := stdout.Write(out.Bytes()); err != nil {
-		return err
 	}
 	if interrupted {
 		return in.errorf("kept the %d of %d rows finished", len(res.Rows), len(vs))
