@@ -203,6 +203,41 @@ func TestInterrupted(t *testing.T) {
 	}
 }
 
+// TestFootnotes: the table explains ≈ and greybox's campaigns only when
+// a row shows them.
+func TestFootnotes(t *testing.T) {
+	tg := &Target{Seed: "race-x"}
+	measured := &Row{Target: tg, Strategy: "random", Fired: 3, Runs: 10, TTFNs: 1e3, TTFRuns: 4, TTFFound: 1, TTFSeeds: 1}
+	estimated := &Row{Target: tg, Strategy: "pos", Fired: 1, Runs: 10, TTFNs: 1e4, TTFRuns: 7, TTFEstimated: true}
+	never := &Row{Target: tg, Strategy: "pct", Runs: 10, TTFEstimated: true}
+	campaign := &Row{Target: tg, Strategy: "greybox", Fired: 2, Runs: 10, Campaigns: Campaigns, TTFNs: 1e3, TTFRuns: 3, TTFFound: 1, TTFSeeds: 1}
+	cfg := &Config{Runs: 10, Seeds: 1, MaxTTFRuns: 100}
+	for _, c := range []struct {
+		rows           []*Row
+		approx, greybx bool
+	}{
+		{[]*Row{measured, never}, false, false},
+		{[]*Row{measured, estimated}, true, false},
+		{[]*Row{measured, campaign}, false, true},
+		{[]*Row{estimated, campaign}, true, true},
+	} {
+		var b bytes.Buffer
+		if err := Write(&b, cfg, c.rows, false); err != nil {
+			t.Fatal(err)
+		}
+		out := b.String()
+		if got := strings.Contains(out, "\n≈: estimated"); got != c.approx {
+			t.Errorf("≈ footnote %v, want %v:\n%s", got, c.approx, out)
+		}
+		if got := strings.Contains(out, "\ngreybox: each execution"); got != c.greybx {
+			t.Errorf("greybox footnote %v, want %v:\n%s", got, c.greybx, out)
+		}
+		if !strings.Contains(out, "\n\n≈") && !strings.Contains(out, "\n\ngreybox") && (c.approx || c.greybx) {
+			t.Errorf("no blank line before the footnotes:\n%s", out)
+		}
+	}
+}
+
 func TestDuration(t *testing.T) {
 	for _, c := range []struct {
 		ns   float64

@@ -116,11 +116,15 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if _, err := fmt.Fprintf(w, "\n≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)\n", cfg.Seeds, cfg.MaxTTFRuns); err != nil {
-		return err
+	sep := "\n"
+	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Fired > 0 && r.TTFEstimated }) {
+		if _, err := fmt.Fprintf(w, "\n≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)\n", cfg.Seeds, cfg.MaxTTFRuns); err != nil {
+			return err
+		}
+		sep = ""
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Campaigns > 0 }) {
-		_, err := fmt.Fprintf(w, "greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions, the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions\n",
+		_, err := fmt.Fprintf(w, sep+"greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions, the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions\n",
 			Campaigns, Campaigns, cfg.campaignRuns())
 		return err
 	}
