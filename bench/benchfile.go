@@ -94,10 +94,11 @@ func WriteBenchFile(w io.Writer, m *Manifest, recs []*Record) error {
 	return nil
 }
 
-// benchName is BenchmarkWritebackRestart/fix=hold-ref+loop-wait/cpus=16/….
+// benchName is WritebackRestart/fix=hold-ref+loop-wait/cpus=16/…, which
+// the file shows as BenchmarkWritebackRestart/…: a benchfmt.Name is the
+// name without the Benchmark prefix, and the writer adds it.
 func benchName(r *Record) string {
 	var b strings.Builder
-	b.WriteString("Benchmark")
 	for _, part := range strings.Split(r.Workload, "-") {
 		if part != "" {
 			b.WriteString(strings.ToUpper(part[:1]) + part[1:])

@@ -389,6 +389,30 @@ func TestCompareListsUncomparedLatency(t *testing.T) {
 	}
 }
 
+// TestBenchFileNames: a result line names its benchmark as go test
+// would, Benchmark once, the workload in CamelCase, then the fix and the
+// parameters as sub-benchmark keys; benchstat reads the name back.
+func TestBenchFileNames(t *testing.T) {
+	recs := []*Record{{Workload: "writeback-restart", Fix: "hold-ref+loop-wait", Strategy: "random", Runs: 10, Failing: 1,
+		Failures: map[string]int{"bug-writeback": 1}, Params: map[string]string{"rounds": "2"}}}
+	var b bytes.Buffer
+	if err := WriteBenchFile(&b, &Manifest{GitRevision: "r"}, recs); err != nil {
+		t.Fatal(err)
+	}
+	const want = "BenchmarkWritebackRestart/fix=hold-ref+loop-wait/rounds=2 10 "
+	if !strings.Contains(b.String(), "\n"+want) {
+		t.Errorf("no line starting %q:\n%s", want, b.String())
+	}
+	r := benchfmt.NewReader(bytes.NewReader(b.Bytes()), BenchFile)
+	for r.Scan() {
+		if res, ok := r.Result().(*benchfmt.Result); ok {
+			if got := string(res.Name); got != "WritebackRestart/fix=hold-ref+loop-wait/rounds=2" {
+				t.Errorf("benchstat reads the name as %q", got)
+			}
+		}
+	}
+}
+
 // FuzzBenchFile: whatever records the reader accepts, the benchmark file
 // written from them is one benchfmt (benchstat's reader) reads without a
 // syntax error: a hand-edited results.jsonl cannot make bench.txt
