@@ -54,9 +54,15 @@ type Batch struct {
 	// reports true the batch ends with the cells finished and
 	// ErrInterrupted.
 	Stop func() bool
-	// Extra are tasks run first on the same goroutines (pagelab bench's
-	// exhaustive searches): Jobs bounds everything the batch runs at once.
-	Extra []func()
+	// After are tasks run on the same goroutines once a cell and those
+	// before it are finished (pagelab bench's exhaustive searches, each
+	// after its own cell): Jobs bounds everything the batch runs at once.
+	// A runnable task goes ahead of the parts not yet started, so that
+	// the long tasks start early and the parts fill in around them at
+	// the end. After its cell, not before: a search's verdicts belong to
+	// its cell's record, and a search that finished before its cell ran
+	// would be lost to an interrupt (a long search phase lost whole).
+	After []AfterCell
 	// Progress, if set, is told that cell i has run done executions so
 	// far (in any order of cells); CellDone that cell i is finished, in
 	// cell order. Both are called one at a time. An error from CellDone
@@ -65,6 +71,12 @@ type Batch struct {
 	CellDone func(i int, c *Cell) error
 	// Started, if set, is told when the first part of cell i starts.
 	Started func(i int)
+}
+
+// AfterCell is a task to run once cell Cell is finished.
+type AfterCell struct {
+	Cell int
+	Run  func()
 }
 
 // part is a range of one cell's executions, or a part of a dfs cell's
@@ -120,6 +132,21 @@ func (b *Batch) Run() ([]*Cell, error) {
 		return f || (b.Stop != nil && b.Stop())
 	}
 	doneCh := make(chan int, len(b.Cfgs))
+	// after[i] are cell i's After tasks until it is finished; runnable
+	// those whose cell is; wake tells the dispatcher that a cell was
+	// finished or a part ended (mu guards the first two).
+	after := make([][]func(), len(b.Cfgs))
+	for _, a := range b.After {
+		after[a.Cell] = append(after[a.Cell], a.Run)
+	}
+	var runnable []func()
+	wake := make(chan struct{}, 1)
+	poke := func() {
+		select {
+		case wake <- struct{}{}:
+		default:
+		}
+	}
 	// ready hands the cells whose parts are all in, in order, to
 	// CellDone; mu is held.
 	ready := func() {
@@ -148,6 +175,8 @@ func (b *Batch) Run() ([]*Cell, error) {
 			// goroutine, in cell order, so that the parts go on meanwhile.
 			finished = append(finished, c)
 			doneCh <- next
+			runnable = append(runnable, after[next]...)
+			after[next] = nil
 			next++
 		}
 	}
@@ -193,6 +222,7 @@ func (b *Batch) Run() ([]*Cell, error) {
 			left[p.cell]--
 			ready()
 		}
+		poke()
 	}
 
 	consumed := make(chan struct{})
@@ -225,17 +255,28 @@ func (b *Batch) Run() ([]*Cell, error) {
 			}
 		}()
 	}
-	for _, t := range b.Extra {
-		if stop() {
-			break
+	// The dispatcher: a runnable After task first, else the next part;
+	// with every part handed out, it waits for the cells the remaining
+	// tasks need. Every part that ends pokes it, so an interrupt or an
+	// error that leaves a cell unfinished does not leave it waiting.
+	for k, handed := 0, 0; (k < len(parts) || handed < len(b.After)) && !stop(); {
+		mu.Lock()
+		var t func()
+		if len(runnable) > 0 {
+			t, runnable = runnable[0], runnable[1:]
 		}
-		tasks <- t
-	}
-	for k := range parts {
-		if stop() {
-			break
+		mu.Unlock()
+		switch {
+		case t != nil:
+			tasks <- t
+			handed++
+		case k < len(parts):
+			part := k
+			tasks <- func() { runPart(part) }
+			k++
+		default:
+			<-wake
 		}
-		tasks <- func() { runPart(k) }
 	}
 	close(tasks)
 	wg.Wait()

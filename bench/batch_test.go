@@ -2,6 +2,9 @@ package bench
 
 import (
 	"bytes"
+	"fmt"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -264,4 +267,55 @@ func throughPartRecord(t *testing.T, part *Cell, s ShardID) *Cell {
 		t.Fatal(err)
 	}
 	return c
+}
+
+// TestBatchAfter: a cell's After tasks run once all its executions are
+// in, ahead of the parts not yet started (on one goroutine, cell 0's
+// task comes before cell 2 starts), and every task runs; an
+// interrupt from a task keeps whole the cells its tasks ran after.
+func TestBatchAfter(t *testing.T) {
+	for _, jobs := range []int{1, 2} {
+		for _, interrupt := range []bool{false, true} {
+			var mu sync.Mutex
+			var stop atomic.Bool
+			cfgs := batchCfgs(t)
+			done := make([]int, len(cfgs))
+			var log []string
+			var ran []int
+			b := &Batch{Cfgs: cfgs, Jobs: jobs, Stop: stop.Load,
+				Progress: func(i, n int) { done[i] = n }, // called one at a time, under the batch's lock
+				Started:  func(i int) { mu.Lock(); log = append(log, fmt.Sprint("start ", i)); mu.Unlock() }}
+			for _, cell := range []int{0, 1} {
+				b.After = append(b.After, AfterCell{Cell: cell, Run: func() {
+					mu.Lock()
+					defer mu.Unlock()
+					log = append(log, fmt.Sprint("task ", cell))
+					ran = append(ran, cell)
+					if interrupt {
+						stop.Store(true)
+					}
+				}})
+			}
+			got, err := b.Run()
+			for _, cell := range ran {
+				if cell >= len(got) || got[cell].Partial || got[cell].Runs != cfgs[cell].Runs {
+					t.Errorf("-j %d, interrupt %v: cell %d's task ran, but the cell is not kept whole (%d cells)", jobs, interrupt, cell, len(got))
+				} else if done[cell] != cfgs[cell].Runs {
+					t.Errorf("-j %d: cell %d's task ran after %d of its %d executions", jobs, cell, done[cell], cfgs[cell].Runs)
+				}
+			}
+			if interrupt {
+				if err != ErrInterrupted || len(ran) == 0 || slices.Contains(ran, 1) && len(got) < 2 {
+					t.Errorf("-j %d interrupted: err %v, tasks of cells %v ran, %d cells kept", jobs, err, ran, len(got))
+				}
+				continue
+			}
+			if err != nil || len(got) != len(cfgs) || len(ran) != 2 {
+				t.Fatalf("-j %d: err %v, %d cells, tasks of cells %v ran", jobs, err, len(got), ran)
+			}
+			if jobs == 1 && slices.Index(log, "task 0") > slices.Index(log, "start 2") {
+				t.Errorf("-j 1: cell 0's task waited for the parts after it: %v", log)
+			}
+		}
+	}
 }

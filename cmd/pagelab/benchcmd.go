@@ -192,16 +192,17 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	progress := newProgress(stderr, name, cfgs, len(vcfgs))
 
-	// The searches and the cells' parts share -j goroutines, the searches
-	// first (the longest tasks, so that the parts fill in around them):
-	// each is deterministic, and a search's verdicts join its cell's
-	// record when both are done.
+	// The searches and the cells' parts share -j goroutines, each search
+	// once its cell is finished, ahead of the parts not yet started, so
+	// that the parts fill in around the searches at the end
+	// (bench.Batch's After). A finished search always has its cell's
+	// record to join.
 	results := make([]*bench.VerifyResult, len(vcfgs))
 	var searchMu sync.Mutex
 	searchesDone := 0
-	var extra []func()
+	var searches []bench.AfterCell
 	for j, cfg := range vcfgs {
-		extra = append(extra, func() {
+		searches = append(searches, bench.AfterCell{Cell: vcell[j], Run: func() {
 			t0 := time.Now()
 			v, err := bench.Verify(cfg, stopSearch)
 			r := &bench.VerifyResult{V: v, Err: err, Elapsed: time.Since(t0)}
@@ -220,7 +221,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			}
 			progress.search(n, fmt.Sprintf("search %d/%d %s %s: %s (%d states, %d executions, %.1fs)", n, len(vcfgs), v.Workload, v.Fix,
 				v.Summary(), v.Stats.States, v.Stats.Executions, r.Elapsed.Seconds()))
-		})
+		}})
 	}
 	newRec := func(c *bench.Cell) (*bench.Record, error) {
 		if shard != nil {
@@ -231,7 +232,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	var recs []*bench.Record
 	cellStart := make([]time.Time, len(cfgs))
 	batch := &bench.Batch{
-		Cfgs: cfgs, Jobs: jobs, Stop: interrupted, Extra: extra,
+		Cfgs: cfgs, Jobs: jobs, Stop: interrupted, After: searches,
 		Started:  func(i int) { cellStart[i] = time.Now() },
 		Progress: progress.set,
 		CellDone: func(i int, c *bench.Cell) error {
@@ -286,8 +287,8 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			m.Complete = false
 			continue
 		}
-		m.VerifyCells++
 		if i := vcell[j]; i < len(recs) {
+			m.VerifyCells++
 			recs[i].SetVerification(r.V, verifyStates)
 			if m.VerifySeconds == nil {
 				m.VerifySeconds = map[string]float64{}

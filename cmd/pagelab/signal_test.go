@@ -128,11 +128,17 @@ func TestInterruptedAtRandomMoments(t *testing.T) {
 			case status != 0 && status != 128+int(sig):
 				t.Errorf("%s: exit %d, want %d (stderr %s)", name, status, 128+int(sig), stderr)
 			}
-			partial := 0
+			partial, verified := 0, 0
 			for _, rec := range recs {
 				if rec.Partial {
 					partial++
 				}
+				if rec.Verify != nil {
+					verified++
+				}
+			}
+			if verified != m.VerifyCells {
+				t.Errorf("%s: the manifest counts %d cells with verdicts, the records hold %d", name, m.VerifyCells, verified)
 			}
 			if partial > 1 || m.Complete && partial > 0 {
 				t.Errorf("%s: %d partial records (manifest complete=%v)", name, partial, m.Complete)
