@@ -250,6 +250,7 @@ func TestBadInput(t *testing.T) {
 		{"hunt markdown name too long", []string{"hunt", "-markdown", strings.Repeat("h", 300) + ".md"}, []string{"name too long for the file system"}},
 		{"sweep plot in a missing directory", []string{"sweep", "-plot", "/nonexistent/s.svg"}, []string{"sweep: -plot /nonexistent/s.svg: directory /nonexistent does not exist"}},
 		{"sweep markdown a directory", []string{"sweep", "-markdown", "/"}, []string{"sweep: -markdown /: not a regular file"}},
+		{"sweep markdown and plot one file", []string{"sweep", "-markdown", "/tmp/s.svg", "-plot", "/tmp/./s.svg"}, []string{"sweep: -markdown and -plot are the same file"}},
 		{"preempt 0", runWith("-preempt", "0"), []string{"-preempt 0 out of range"}},
 		{"preempt 1.5", runWith("-preempt", "1.5"), []string{"-preempt 1.5 out of range"}},
 		{"preempt NaN", runWith("-preempt", "NaN"), []string{"-preempt NaN out of range"}},

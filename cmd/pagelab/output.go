@@ -15,11 +15,13 @@ import (
 )
 
 // checkOutFile refuses, before any work, a file the command is asked to
-// write at its end but could not: a path that exists and is not a regular
-// file, a name too long for the file system, or a directory that does not
-// exist, is not a directory or is not writable. A long hunt or sweep must
-// not run for an hour and then lose its table to a typo. The empty path
-// is a flag left off.
+// write at its end but could not or should not: a path that exists and is
+// not a regular file or is a file of a results directory (compare -html
+// results/NEW/results.jsonl would destroy what it reads), a name too long
+// for the file system, or a directory that does not exist, is not a
+// directory or is not writable. A long hunt or sweep must not run for an
+// hour and then lose its table to a typo. The empty path is a flag left
+// off.
 func checkOutFile(cmd, flagName, path string) error {
 	if path == "" {
 		return nil
@@ -29,6 +31,14 @@ func checkOutFile(cmd, flagName, path string) error {
 	case err == nil && !fi.Mode().IsRegular():
 		return usagef("%s: %s %s: not a regular file", cmd, flagName, path)
 	case err == nil:
+		// The results directory's own files, and those of its
+		// diagrams/ and plots/.
+		dir := filepath.Dir(path)
+		for _, d := range []string{dir, filepath.Dir(dir)} {
+			if _, err := os.Stat(filepath.Join(d, bench.ManifestFile)); err == nil {
+				return usagef("%s: %s %s: a file of the results directory %s (choose a path outside it)", cmd, flagName, path, d)
+			}
+		}
 		return nil
 	case errors.Is(err, syscall.ENAMETOOLONG):
 		return usagef("%s: %s %s: name too long for the file system", cmd, flagName, path)

@@ -161,6 +161,8 @@ func TestCompareHTML(t *testing.T) {
 		{[]string{"compare", "-html", "", dir, dir}, "want a file name"},
 		{[]string{"compare", "-html", filepath.Join(tmp, "x.html"), dir, filepath.Join(tmp, "missing")}, "not a pagelab results directory"},
 		{[]string{"compare", "-html", filepath.Join(tmp, "x.html"), dir}, "want two results directories"},
+		{[]string{"compare", "-html", filepath.Join(dir, "results.jsonl"), dir, dir}, "a file of the results directory " + dir},
+		{[]string{"compare", "-html", filepath.Join(dir, "summary.txt"), dir, dir}, "choose a path outside it"},
 	} {
 		stdout, _, err := runCLI(tc.args...)
 		var ue usageError

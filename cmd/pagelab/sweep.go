@@ -81,6 +81,9 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	if err := checkOutFile("sweep", "-plot", plotFile); err != nil {
 		return err
 	}
+	if markdown != "" && plotFile != "" && filepath.Clean(markdown) == filepath.Clean(plotFile) {
+		return usagef("sweep: -markdown and -plot are the same file %s: the plot would replace the table", plotFile)
+	}
 	cfg := &sweep.Config{Workload: wl, Axis: ax, Variants: vs, Base: bs, CPUs: cpus, Count: count, Seed: seed,
 		Costs: cm, Jobs: jobs}
 	cells, err := cfg.Cells()
