@@ -389,6 +389,82 @@ func TestCompareListsUncomparedLatency(t *testing.T) {
 	}
 }
 
+// TestReadResultsAgainstManifest: a results file with fewer records than
+// its manifest counts (cut or edited since) is refused, a partial run's
+// extra record of the cell cut short is not, and a directory bench
+// claimed but never wrote a cell into says so.
+func TestReadResultsAgainstManifest(t *testing.T) {
+	recs := testRecords(t)
+	dir := t.TempDir()
+	if err := WriteResults(dir, testManifest(), recs); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, ResultsFile)
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	if err := os.WriteFile(path, []byte(strings.Join(lines[:5], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadResults(dir); err == nil || !strings.Contains(err.Error(), "5 records of finished cells, but") {
+		t.Errorf("a results file cut to 5 of 6 records: %v", err)
+	}
+
+	partial := t.TempDir()
+	m := testManifest()
+	m.Cells, m.Complete = 2, false
+	cut := *recs[2]
+	cut.Partial = true
+	if err := WriteProgress(partial, m, []*Record{recs[0], recs[1], &cut}); err != nil {
+		t.Fatal(err)
+	}
+	if _, got, err := ReadResults(partial); err != nil || len(got) != 3 {
+		t.Errorf("2 cells and the one cut short: %d records, %v", len(got), err)
+	}
+
+	claimed := filepath.Join(t.TempDir(), "claimed")
+	m = testManifest()
+	m.Cells, m.Complete = 0, false
+	if err := ClaimDir(claimed, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ReadResults(claimed); err == nil || !strings.Contains(err.Error(), "finished no cell") {
+		t.Errorf("a claimed directory: %v", err)
+	}
+}
+
+// TestSummaryPartial: an interrupted run's summary says how far the cell
+// cut short got, names it above its workload's tables, and gives the runs
+// each cell was to make, not that cell's.
+func TestSummaryPartial(t *testing.T) {
+	rec := func(fix string, runs, failing int, partial bool) *Record {
+		return &Record{Workload: "writeback-restart", Fix: fix, Strategy: "random", Seed: 1, Runs: runs, Failing: failing,
+			Failures: map[string]int{"bug-writeback": failing}, Partial: partial}
+	}
+	for _, c := range []struct {
+		recs []*Record
+		want []string
+	}{
+		{[]*Record{rec("baseline", 300, 9, false), rec("v5.8", 120, 0, true)},
+			[]string{"interrupted after 1 of 3 cells,\nand 120 runs of the next", "300 runs per fix",
+				"PARTIAL: v5.8 was interrupted after 120 runs; its rows count those only."}},
+		{[]*Record{rec("baseline", 42, 1, true)},
+			[]string{"interrupted after 0 of 3 cells,\nand 42 runs of the next", "PARTIAL: baseline was interrupted after 42 runs"}},
+	} {
+		m := testManifest()
+		m.Complete, m.Cells, m.CellsTotal = false, len(c.recs)-1, 3
+		s := Summary(m, c.recs)
+		checkSummaryColumns(t, "partial summary", s)
+		for _, w := range c.want {
+			if !strings.Contains(s, w) {
+				t.Errorf("summary lacks %q:\n%s", w, s)
+			}
+		}
+	}
+}
+
 // TestBenchFileNames: a result line names its benchmark as go test
 // would, Benchmark once, the workload in CamelCase, then the fix and the
 // parameters as sub-benchmark keys; benchstat reads the name back.

@@ -85,24 +85,8 @@ const (
 // gets mode 0644 less the umask, as os.WriteFile would give it (CreateTemp's
 // temporary files are 0600: results are meant to be shared).
 func WriteFileAtomic(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	tmp, err := writeTemp(path, data)
 	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	if err := f.Chmod(0o644 &^ umask()); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return err
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
 		return err
 	}
 	if err := os.Rename(tmp, path); err != nil {
@@ -110,6 +94,32 @@ func WriteFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return nil
+}
+
+// writeTemp writes data to a new temporary file beside path, mode 0644
+// less the umask, and returns its name.
+func writeTemp(path string, data []byte) (string, error) {
+	dir, base := filepath.Split(path)
+	f, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return "", err
+	}
+	tmp := f.Name()
+	if err := f.Chmod(0o644 &^ umask()); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return "", err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return "", err
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
 }
 
 // WriteResults writes the records, the benchmark-format file and the
@@ -181,18 +191,31 @@ func ClaimDir(dir string, m *Manifest) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, ManifestFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644&^umask())
-	if errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("%s: %w (another run claimed it)", dir, ErrDirTaken)
-	}
+	// Written whole beside it, then linked in: link(2) is atomic and
+	// fails if the name exists, so the claim is exclusive (two runs
+	// cannot share the directory) and a reader never sees half of it.
+	path := filepath.Join(dir, ManifestFile)
+	tmp, err := writeTemp(path, append(b, '\n'))
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
+	defer os.Remove(tmp)
+	err = os.Link(tmp, path)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		// A file system without hard links: create it exclusively
+		// instead (a kill mid-write can then leave it half written).
+		var f *os.File
+		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644&^umask()); err == nil {
+			_, err = f.Write(append(b, '\n'))
+			if cerr := f.Close(); err == nil {
+				err = cerr
+			}
+		}
 	}
-	return f.Close()
+	if errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%s: %w (another run claimed it)", dir, ErrDirTaken)
+	}
+	return err
 }
 
 // WriteProgress records a run under way: the records so far, then a
@@ -245,8 +268,13 @@ func recordsJSON(recs []*Record) ([]byte, error) {
 // is one). Errors name the file and line.
 func ReadResults(dir string) (*Manifest, []*Record, error) {
 	path := filepath.Join(dir, ResultsFile)
+	mpath := filepath.Join(dir, ManifestFile)
 	f, err := os.Open(path)
 	if err != nil {
+		if m, merr := ReadManifest(mpath); errors.Is(err, fs.ErrNotExist) && merr == nil && !m.Complete && m.Cells == 0 {
+			// Only bench's claim: it was killed before its first cell.
+			return nil, nil, fmt.Errorf("%s: a results directory whose run finished no cell (its manifest says 0 of %d cells): nothing to read", dir, m.CellsTotal)
+		}
 		return nil, nil, fmt.Errorf("%s: not a pagelab results directory (%v)", dir, strings.TrimPrefix(err.Error(), "open "+path+": "))
 	}
 	defer f.Close()
@@ -255,10 +283,18 @@ func ReadResults(dir string) (*Manifest, []*Record, error) {
 		return nil, nil, err
 	}
 	m := &Manifest{Complete: true}
-	mpath := filepath.Join(dir, ManifestFile)
 	if _, err := os.Lstat(mpath); err == nil {
 		if m, err = ReadManifest(mpath); err != nil {
 			return nil, nil, err
+		}
+		// One record per finished cell, and the one cut short, if
+		// any: fewer is a results file cut or edited since.
+		n := len(recs)
+		if n > 0 && recs[n-1].Partial {
+			n--
+		}
+		if n != m.Cells {
+			return nil, nil, fmt.Errorf("%s: %d records of finished cells, but %s counts %d", path, n, mpath, m.Cells)
 		}
 	}
 	if err := uniqueCells(path, recs); err != nil {
