@@ -31,6 +31,9 @@ func Summary(m *Manifest, recs []*Record) string {
 		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d exhaustive searches", m.VerifyCells, m.VerifyCellsTotal)
 	case !m.Complete:
 		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d cells", m.Cells, m.CellsTotal)
+		if n := len(recs); n > 0 && recs[n-1].Partial {
+			state += fmt.Sprintf(",\nand %d runs of the next", recs[n-1].Runs)
+		}
 	}
 	fmt.Fprintf(&b, "pagelab results, %s\n", state)
 	// Where and when the run was made is in manifest.json, not here: the
@@ -112,11 +115,37 @@ type failureRow struct {
 	cmp bool
 }
 
+// plannedRuns is the runs each cell of a workload was to make: those of
+// a cell that finished (the one an interrupt cut short made fewer).
+func plannedRuns(rs []*Record) int {
+	for _, r := range rs {
+		if !r.Partial {
+			return r.Runs
+		}
+	}
+	return rs[0].Runs
+}
+
+// writePartial names the cell an interrupt cut short, whose rows count
+// only the runs it finished.
+func writePartial(b *strings.Builder, rs []*Record) {
+	for _, r := range rs {
+		if r.Partial {
+			cpus := ""
+			if r.CPUs > 0 {
+				cpus = fmt.Sprintf(" at %d CPUs", r.CPUs)
+			}
+			wrapWords(b, "", strings.Fields(fmt.Sprintf("PARTIAL: %s%s was interrupted after %d runs; its rows count those only.", r.Fix, cpus, r.Runs)))
+		}
+	}
+}
+
 func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
 	base := baselineOf(rs)
 	fired := failureColumns(rs)[w]
 	ids := summaryColumns(rs)
-	fmt.Fprintf(b, "\n== %s: failing runs ==\n%s, %d runs per fix\n", w, strategyLine(base), base.Runs)
+	fmt.Fprintf(b, "\n== %s: failing runs ==\n%s, %d runs per fix\n", w, strategyLine(base), plannedRuns(rs))
+	writePartial(b, rs)
 	if note := SamplerNote(w, base.Strategy, base.Focus); note != "" {
 		wrapWords(b, "", strings.Fields(note))
 	}
@@ -508,6 +537,7 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 	}
 	fmt.Fprintf(b, "\n== %s: %s, %s ==\n", w, op, rs[0].Strategy)
 	fmt.Fprintf(b, "Medians over n runs with 95%% confidence intervals and Mann-Whitney U\nagainst %s (benchmath), p Holm-adjusted over the %d comparisons of\nthis workload; ~ when not significant at alpha %.2f.\n%s\n", baselineOf(rs).Fix, len(ps), Alpha, clock)
+	writePartial(b, rs)
 	fixW := 12
 	for _, r := range rs {
 		fixW = max(fixW, len(r.Fix))

@@ -305,8 +305,12 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := writeDir(out, m, recs, stdout); err != nil {
 		var c contradiction
-		if errors.As(err, &c) {
+		var so stdoutError
+		switch {
+		case errors.As(err, &c):
 			return fmt.Errorf("bench: %w", c.error)
+		case errors.As(err, &so):
+			return fmt.Errorf("bench: printing the summary: %v (the results in %s are whole)", so.error, out)
 		}
 		return ioErr(err)
 	}
@@ -370,9 +374,16 @@ func writeDir(out string, m *bench.Manifest, recs []*bench.Record, stdout io.Wri
 	if err != nil {
 		return err
 	}
-	_, err = stdout.Write(summary)
-	return err
+	if _, err := stdout.Write(summary); err != nil {
+		// The directory is whole: only the copy on stdout failed.
+		return stdoutError{err}
+	}
+	return nil
 }
+
+// stdoutError is a failed write of the summary to stdout, after the
+// results directory was written whole.
+type stdoutError struct{ error }
 
 // firstLine is an error's first line (a model's panic carries its stack).
 func firstLine(s string) string {

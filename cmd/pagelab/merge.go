@@ -80,8 +80,12 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 	m.End = time.Now().UTC().Format(time.RFC3339)
 	if err := writeDir(out, m, recs, stdout); err != nil {
 		var c contradiction
-		if errors.As(err, &c) {
+		var so stdoutError
+		switch {
+		case errors.As(err, &c):
 			return fmt.Errorf("merge: %w", c.error)
+		case errors.As(err, &so):
+			return fmt.Errorf("merge: printing the summary: %v (the results in %s are whole)", so.error, out)
 		}
 		return fmt.Errorf("merge: writing %s: %v; the directory is marked incomplete", out, err)
 	}
