@@ -160,6 +160,7 @@ func TestBenchDestination(t *testing.T) {
 	os.WriteFile(file, []byte("x"), 0o644)
 	ro := filepath.Join(tmp, "ro")
 	os.Mkdir(ro, 0o555)
+	os.Symlink(filepath.Join(tmp, "nowhere"), filepath.Join(tmp, "dangling"))
 	for _, tc := range []struct {
 		name  string
 		args  []string
@@ -168,8 +169,10 @@ func TestBenchDestination(t *testing.T) {
 	}{
 		{"a file", small(file), true, "-o " + file + " is not a directory"},
 		{"unwritable", small(filepath.Join(ro, "x")), false, "cannot create the results directory (-o " + filepath.Join(ro, "x")},
-		// Under a file: unwritable for root too.
-		{"under a file", small(filepath.Join(file, "x")), false, "cannot create the results directory (-o " + filepath.Join(file, "x")},
+		// Under a file: bad input (the path cannot be a directory), for
+		// root too.
+		{"under a file", small(filepath.Join(file, "x")), true, "-o " + filepath.Join(file, "x") + ": a file stands where a directory of the path should be"},
+		{"a dangling link", small(filepath.Join(tmp, "dangling")), true, "taken by something that is not a directory"},
 		{"label too long", []string{"bench", "-label", strings.Repeat("x", 300), "-workload", "writeback-restart", "-fix", "baseline", "-runs", "50"}, true, "name too long"},
 	} {
 		if tc.name == "unwritable" && os.Geteuid() == 0 {

@@ -180,6 +180,10 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			return usagef("bench: %v (choose another -label or -o)", err)
 		case errors.Is(err, syscall.ENAMETOOLONG):
 			return usagef("bench: %s %s: name too long for the file system", destFlag, out)
+		case errors.Is(err, syscall.ENOTDIR):
+			return usagef("bench: %s %s: a file stands where a directory of the path should be", destFlag, out)
+		case errors.Is(err, os.ErrExist):
+			return usagef("bench: %s %s: taken by something that is not a directory (a dangling symbolic link?)", destFlag, out)
 		}
 		return fmt.Errorf("bench: cannot create the results directory (%s %s): %v", destFlag, out, err)
 	}

@@ -35,12 +35,18 @@ func cmdDiagram(args []string, stdout io.Writer) error {
 	}
 	var f mm.Failure
 	if failure != "" {
+		var fired []string
+		for g := range mm.NumFailures {
+			if r.Exec.Fired.Has(g) {
+				fired = append(fired, g.String())
+			}
+		}
 		var ok bool
 		if f, ok = mm.ParseFailure(failure); !ok {
-			return usagef("diagram: unknown failure id %q (see pagelab list)", failure)
+			return usagef("diagram: unknown failure id %q (valid: the ids the schedule fires under %s: %s)", failure, cfg.Variant.ID, strings.Join(fired, ", "))
 		}
 		if !r.Exec.Fired.Has(f) {
-			return usagef("diagram: the schedule does not fire %s under %s", f, cfg.Variant.ID)
+			return usagef("diagram: the schedule does not fire %s under %s (valid: %s)", f, cfg.Variant.ID, strings.Join(fired, ", "))
 		}
 	} else {
 		l := r.Exec.Fired.List()

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"runtime"
 	"strconv"
@@ -70,6 +71,10 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		return usagef("hunt: -max-ttf-runs %d: want at least 1", maxTTF)
 	case campaign < 1:
 		return usagef("hunt: -campaign-runs %d: want at least 1", campaign)
+	case seed > math.MaxUint64-uint64(seeds)-hunt.Campaigns:
+		// The first failures take seed..seed+seeds-1 and greybox's
+		// campaigns the next ones: none may wrap around to 0.
+		return usagef("hunt: -seed %d out of range (valid: 0 to %d with -seeds %d)", seed, uint64(math.MaxUint64)-uint64(seeds)-hunt.Campaigns, seeds)
 	}
 	if err := checkOutFile("hunt", "-markdown", markdown); err != nil {
 		return err
