@@ -181,6 +181,9 @@ func (b *Batch) Run() ([]*Cell, error) {
 		}
 	}
 	runPart := func(k int) {
+		// However it ends (an error included), the dispatcher may be
+		// waiting for it.
+		defer poke()
 		p := parts[k]
 		cfg := *b.Cfgs[p.cell]
 		cfg.First, cfg.Runs = p.first, p.runs
@@ -222,7 +225,6 @@ func (b *Batch) Run() ([]*Cell, error) {
 			left[p.cell]--
 			ready()
 		}
-		poke()
 	}
 
 	consumed := make(chan struct{})

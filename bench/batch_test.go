@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/sim"
@@ -317,5 +319,28 @@ func TestBatchAfter(t *testing.T) {
 				t.Errorf("-j 1: cell 0's task waited for the parts after it: %v", log)
 			}
 		}
+	}
+}
+
+// TestBatchAfterError: a cell that fails (a model error, here an unknown
+// strategy) while the batch waits to run its After task ends the batch
+// with the error; the task never runs, and nothing waits forever.
+func TestBatchAfterError(t *testing.T) {
+	cfgs := batchCfgs(t)[:1] // no other part to wake the dispatcher
+	cfgs[0].Strategy = "no-such-strategy"
+	ran := false
+	b := &Batch{Cfgs: cfgs, Jobs: 2, After: []AfterCell{{Cell: 0, Run: func() { ran = true }}}}
+	done := make(chan error)
+	go func() {
+		_, err := b.Run()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "unknown strategy") || ran {
+			t.Errorf("err %v, task ran %v; want the cell's error and no task", err, ran)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the batch is still waiting 20 s after its cell failed")
 	}
 }
