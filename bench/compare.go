@@ -35,7 +35,17 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 	cur := ""
 	for _, r := range rows {
 		if cell := r.Cell(); cell != cur {
-			fmt.Fprintf(&s, "\n%s\n  %-28s %13s %13s   %s\n", cell, "", "old", "new", "change")
+			// The cell an interrupt cut short counts fewer runs.
+			note := ""
+			switch {
+			case r.A.Partial && r.B.Partial:
+				note = " (PARTIAL in both: interrupted)"
+			case r.A.Partial:
+				note = " (old PARTIAL: interrupted)"
+			case r.B.Partial:
+				note = " (new PARTIAL: interrupted)"
+			}
+			fmt.Fprintf(&s, "\n%s%s\n  %-28s %13s %13s   %s\n", cell, note, "", "old", "new", "change")
 			cur = cell
 		}
 		fmt.Fprintf(&s, "  %-28s %13s %13s   %s\n", r.What, r.Old, r.New, r.Change())

@@ -183,6 +183,19 @@ func TestCompare(t *testing.T) {
 	if _, err := Compare("a", m, recs[:2], "b", m, recs[2:]); err == nil || !strings.Contains(err.Error(), "no cell in common") {
 		t.Errorf("comparing runs of different workloads: %v, want 'no cell in common'", err)
 	}
+	// The cell an interrupt cut short is named as such, on its side.
+	cut := *recs[0]
+	cut.Partial, cut.Runs = true, 1200
+	for _, c := range []struct {
+		a, b *Record
+		want string
+	}{{recs[0], &cut, "(new PARTIAL: interrupted)"}, {&cut, recs[0], "(old PARTIAL: interrupted)"}, {&cut, &cut, "(PARTIAL in both: interrupted)"}} {
+		out, err := Compare("a", m, []*Record{c.a}, "b", m, []*Record{c.b})
+		if err != nil || !strings.Contains(out, "writeback-restart baseline "+c.want+"\n") {
+			t.Errorf("compare with a partial cell (%v): want its header to say %q:\n%s", err, c.want, out)
+		}
+	}
+
 	pct := *recs[0]
 	pct.Strategy, pct.Depth = "pct", 3
 	if _, err := Compare("a", m, recs[:1], "b", m, []*Record{&pct}); err == nil || !strings.Contains(err.Error(), "not comparable") {
