@@ -169,6 +169,7 @@ func mergeShards(dirs []string) (*bench.Manifest, []*bench.Record, error) {
 		var merged *bench.Cell
 		var verified *bench.Record
 		planned := 0
+		prev := ""
 		for _, s := range byIndex {
 			r := s.recs[i]
 			if r.Key() != byIndex[0].recs[i].Key() {
@@ -184,10 +185,11 @@ func mergeShards(dirs []string) (*bench.Manifest, []*bench.Record, error) {
 				verified = r
 			}
 			var err error
-			if merged, err = mergeRecord(merged, r, s.dir); err != nil {
+			if merged, err = mergeRecord(merged, r, s.dir, prev); err != nil {
 				return nil, nil, err
 			}
 			planned += r.Runs
+			prev = s.dir
 		}
 		want := m.Runs
 		if merged.CPUs > 0 {
@@ -285,7 +287,11 @@ func mergeRunFiles(out string, files []string, stderr io.Writer) error {
 				return usagef("merge: %s: %s stopped at its -runs bound before the end of its part of the enumeration: parts of an unfinished dfs do not merge into the whole (raise -runs)", names[s], r.Key())
 			}
 			var err error
-			if merged, err = mergeRecord(merged, r, names[s]); err != nil {
+			prev := ""
+			if s > 0 {
+				prev = names[s-1]
+			}
+			if merged, err = mergeRecord(merged, r, names[s], prev); err != nil {
 				return err
 			}
 		}
@@ -326,7 +332,7 @@ func byIndex0(byIndex [][]*bench.Record) int {
 // mergeRecord merges a shard's record (of the shard named name) into the
 // cell of the shards before it, nil for the first, which must start at
 // execution 0.
-func mergeRecord(merged *bench.Cell, r *bench.Record, name string) (*bench.Cell, error) {
+func mergeRecord(merged *bench.Cell, r *bench.Record, name, prev string) (*bench.Cell, error) {
 	c, err := bench.PartCell(r)
 	if err != nil {
 		return nil, usagef("merge: %s: %v", name, err)
@@ -338,7 +344,8 @@ func mergeRecord(merged *bench.Cell, r *bench.Record, name string) (*bench.Cell,
 		return c, nil
 	}
 	if err := merged.MergePart(c); err != nil {
-		return nil, usagef("merge: %s: %v", name, err)
+		// Either side may be the one edited: name both.
+		return nil, usagef("merge: %s, after %s: %v", name, prev, err)
 	}
 	return merged, nil
 }

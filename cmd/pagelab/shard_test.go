@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -173,6 +174,22 @@ func testRunShardsMerge(t *testing.T, args []string) {
 	got, _ := os.ReadFile(merged)
 	if string(got) != whole {
 		t.Errorf("merged shards differ from the run in one piece:\n%s\nwant\n%s", got, whole)
+	}
+	if slices.Contains(args, "dfs") {
+		return
+	}
+	// A shard whose first record was edited to one execution fewer: the
+	// next no longer follows it, and either may be the one edited, so
+	// the error names both.
+	a, _ := os.ReadFile(files[0])
+	edited := strings.Replace(string(a), `"runs":300,`, `"runs":299,`, 1)
+	if edited == string(a) {
+		t.Fatalf("shard 0/3 has no record of 300 runs:\n%.300s", a)
+	}
+	os.WriteFile(files[0], []byte(edited), 0o644)
+	_, _, err = runCLI("merge", filepath.Join(tmp, "bad.jsonl"), files[0], files[1], files[2])
+	if err == nil || !strings.Contains(err.Error(), files[1]+", after "+files[0]) {
+		t.Errorf("merging after an edited shard: %v, want an error naming %s after %s", err, files[1], files[0])
 	}
 }
 
