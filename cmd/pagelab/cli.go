@@ -448,6 +448,8 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		return nil, err
 	}
 	var out []*bench.Config
+	var usesCPUs, usesCosts bool
+	var ran []string
 	for _, wl := range wls {
 		params, err := wl.ParseParams(strings.Split(f.params, ","))
 		if err != nil {
@@ -488,6 +490,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		if strategy == "timed" || strategy == "native" {
 			cellCPUs = cpus
 		}
+		usesCPUs = usesCPUs || strategy == "timed" || strategy == "native"
+		usesCosts = usesCosts || strategy == "timed"
+		ran = append(ran, wl.ID+" runs "+strategy)
 		vs, err := resolveFixes("run", wl, f.fix)
 		if err != nil {
 			return nil, err
@@ -501,6 +506,15 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				})
 			}
 		}
+	}
+	// Options of the timed model that no cell would use: a latency
+	// setting that changes nothing is a mistake to hear of, as -inject's
+	// is. (With -workload all, the latency workloads use them.)
+	switch {
+	case f.set["cpus"] && !usesCPUs:
+		return nil, usagef("run: -cpus needs -strategy timed or native (%s)", strings.Join(ran, ", "))
+	case f.set["cost"] && !usesCosts:
+		return nil, usagef("run: -cost needs -strategy timed (%s)", strings.Join(ran, ", "))
 	}
 	// A focus that names no object a workload's steps touch would run the
 	// plain uniform walk under its name: refuse it before anything runs

@@ -302,6 +302,8 @@ func TestBadInput(t *testing.T) {
 		{"diagram script of a workload without scripts", []string{"diagram", "-workload", "lock-storm", "-script", "x"}, []string{`unknown script "x": lock-storm has no scripts`, "workloads with scripts: writeback-restart"}},
 		{"param twice", runWith("-param", "rounds=2,rounds=3"), []string{"parameter rounds given twice"}},
 		{"cost twice", []string{"run", "-workload", "lock-storm", "-cost", "step=5,step=6"}, []string{"-cost step given twice"}},
+		{"cost no cell uses", []string{"run", "-workload", "writeback-restart", "-cost", "step=5"}, []string{"run: -cost needs -strategy timed (writeback-restart runs pct-task)"}},
+		{"cpus no cell uses", []string{"run", "-workload", "writeback-restart,isize-compress", "-cpus", "8"}, []string{"run: -cpus needs -strategy timed or native (writeback-restart runs pct-task, isize-compress runs surw)"}},
 		{"cost too large", []string{"run", "-workload", "lock-storm", "-cost", "ctxsw=9000000000000000"}, []string{`bad -cost "ctxsw=9000000000000000"`, "0 to 1000000000"}},
 		{"inject twice", []string{"run", "-workload", "lock-storm", "-strategy", "native", "-inject", "lock_page=5,lock_page=6"}, []string{"-inject lock_page given twice"}},
 		{"runs too many", runWith("-runs", "2000000000000"), []string{"-runs 2000000000000 out of range"}},
