@@ -244,6 +244,7 @@ func TestBadInput(t *testing.T) {
 		{"hunt j 0", []string{"hunt", "-j", "0"}, []string{"-j 0 out of range"}},
 		{"hunt campaign runs 0", []string{"hunt", "-campaign-runs", "0"}, []string{"-campaign-runs 0: want at least 1"}},
 		{"hunt argument", []string{"hunt", "extra"}, []string{`unexpected argument "extra"`}},
+		{"hunt empty target", []string{"hunt", "-target", ""}, []string{"hunt: -target is empty"}},
 		{"hunt seed wraps", []string{"hunt", "-seed", "18446744073709551615", "-seeds", "2"}, []string{"-seed 18446744073709551615 out of range", "valid: 0 to 18446744073709551603 with -seeds 2"}},
 		{"bench destination under a file", []string{"bench", "-o", "/dev/null/x", "-workload", "writeback-restart"}, []string{"bench: -o /dev/null/x: a file stands where a directory of the path should be"}},
 		{"diagram unknown failure", []string{"diagram", "-workload", "writeback-restart", "-script", "race-a", "-failure", "bogus"}, []string{`unknown failure id "bogus"`, "valid: the ids the schedule fires under baseline: bug-writeback"}},

@@ -45,6 +45,10 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if strings.TrimSpace(targets) == "" {
+		// As -strategy '' is: an empty list is a mistake, not "all".
+		return usagef("hunt: -target is empty (valid: all, or seed interleavings as pagelab list names them)")
+	}
 	ts, err := hunt.SelectTargets(all, targets)
 	if err != nil {
 		return usagef("hunt: %v", err)
