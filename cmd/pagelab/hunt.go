@@ -141,12 +141,11 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err != nil {
-		done := len(rows)
+		done, cut := len(rows), ""
 		if done > 0 && rows[done-1].TTFInterrupted {
-			done--
-			return in.errorf("kept the %d of %d rows finished and the rate of the row it stopped in (its first failure not measured)", done, len(ts)*len(ss))
+			done, cut = done-1, " and the rate of the row it stopped in (its first failure not measured)"
 		}
-		return in.errorf("kept the %d of %d rows finished", done, len(ts)*len(ss))
+		return in.errorf("kept the %d of %d rows finished%s", done, len(ts)*len(ss), cut)
 	}
 	return nil
 }
