@@ -156,6 +156,38 @@ func chiSquare20(count map[string]int) float64 {
 	return chi
 }
 
+// storeOrder is the order, by task, of the last recorded execution's
+// stores to object obj (the toy programs label them "store<obj>").
+func storeOrder(x *Explorer, obj int) string {
+	label := fmt.Sprint("store", obj)
+	var order []byte
+	for _, d := range x.Decisions {
+		if d.Label == label {
+			order = append(order, byte('0'+d.Task))
+		}
+	}
+	return string(order)
+}
+
+// storeOrders runs n executions of p under s and counts each order of the
+// stores to object obj.
+func storeOrders(t *testing.T, p toyProgram, s Strategy, obj, n int) map[string]int {
+	t.Helper()
+	x := NewExplorer(s, HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	count := map[string]int{}
+	for range n {
+		x.Reset()
+		p.spawn(x, &toyMem{v: make([]int, p.mem)})
+		if _, err := x.Run(); err != nil {
+			t.Fatal(err)
+		}
+		count[storeOrder(x, obj)]++
+	}
+	return count
+}
+
 // TestSURWUniform: two tasks that never block, three conflicting stores
 // each: the profile's counts are exact, and SURW samples each of the
 // C(6,3) = 20 interleavings with probability 1/20 (chi-square test at
@@ -178,24 +210,7 @@ func TestSURWUniform(t *testing.T) {
 	// interleavings runs n executions under s and counts each order of
 	// the six stores; chi is its chi-square statistic against uniform.
 	interleavings := func(s Strategy) (count map[string]int, chi float64) {
-		x := NewExplorer(s, HandoffCoroutine)
-		defer x.Close()
-		x.Record = true
-		count = map[string]int{}
-		for range n {
-			x.Reset()
-			p.spawn(x, &toyMem{v: make([]int, p.mem)})
-			if _, err := x.Run(); err != nil {
-				t.Fatal(err)
-			}
-			var order []byte
-			for _, d := range x.Decisions {
-				if d.Label == "store0" {
-					order = append(order, byte('0'+d.Task))
-				}
-			}
-			count[string(order)]++
-		}
+		count = storeOrders(t, p, s, 0, n)
 		return count, chiSquare20(count)
 	}
 	count, chi := interleavings(NewSURW(3, prof))
@@ -253,13 +268,7 @@ func TestSURWSelectivelyUniform(t *testing.T) {
 			t.Fatalf("%d objects drawn, want 1", len(s.chosen))
 		}
 		o := s.shared[s.chosen[0]].obj
-		var order []byte
-		for _, d := range x.Decisions {
-			if d.Label == fmt.Sprint("store", o) {
-				order = append(order, byte('0'+d.Task))
-			}
-		}
-		count[o][string(order)]++
+		count[o][storeOrder(x, int(o))]++
 	}
 	for o, c := range count {
 		runs := 0
@@ -381,25 +390,7 @@ func TestSURWFocus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	x := NewExplorer(s, HandoffCoroutine)
-	defer x.Close()
-	x.Record = true
-	const n = 20000
-	count := map[string]int{}
-	for range n {
-		x.Reset()
-		p.spawn(x, &toyMem{v: make([]int, p.mem)})
-		if _, err := x.Run(); err != nil {
-			t.Fatal(err)
-		}
-		var order []byte
-		for _, d := range x.Decisions {
-			if d.Label == "store1" {
-				order = append(order, byte('0'+d.Task))
-			}
-		}
-		count[string(order)]++
-	}
+	count := storeOrders(t, p, s, 1, 20000)
 	if len(count) != 20 {
 		t.Fatalf("%d interleavings of the stores to object 1, want 20: %v", len(count), count)
 	}
