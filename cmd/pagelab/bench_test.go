@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"os"
 	"path/filepath"
@@ -210,5 +211,31 @@ func TestBenchDestination(t *testing.T) {
 	}
 	if err := bench.ClaimDir(empty, &bench.Manifest{}); !errors.Is(err, bench.ErrDirTaken) {
 		t.Errorf("claiming twice: %v, want ErrDirTaken", err)
+	}
+}
+
+// failWriter fails every write, as stdout on a full disk does.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("no space left on device") }
+
+// TestBenchStdoutFails: when printing the summary fails after the results
+// directory was written whole, bench says so (exit 1) and the directory
+// stays complete, not "marked incomplete" as a failed write of it would.
+func TestBenchStdoutFails(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "r")
+	var stderr bytes.Buffer
+	err := run([]string{"bench", "-o", out, "-workload", "writeback-restart", "-fix", "baseline", "-runs", "50",
+		"-verify-states", "0", "-noplots"}, failWriter{}, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "printing the summary") || !strings.Contains(err.Error(), "are whole") {
+		t.Fatalf("error %v, want one saying the summary could not be printed and the results are whole", err)
+	}
+	var ue usageError
+	if errors.As(err, &ue) {
+		t.Errorf("an I/O error reported as bad input (exit 2)")
+	}
+	m, _, rerr := bench.ReadResults(out)
+	if rerr != nil || !m.Complete {
+		t.Errorf("results after the failed print: %v, complete %v", rerr, m != nil && m.Complete)
 	}
 }
