@@ -202,8 +202,11 @@ type Row struct {
 	// Campaigns is set for an adaptive strategy (greybox): the rate is
 	// over that many independent campaigns and Lo, Hi are Student's t
 	// over their rates (NaN when none fired); the time to first failure
-	// is always measured.
-	Campaigns int
+	// is always measured. CampaignsFired is how many of them fired it
+	// at least once: with a deep race, a few campaigns fire it often and
+	// the rest never, which the interval alone does not show.
+	Campaigns      int
+	CampaignsFired int
 	// ProfileNs is the time the cell's profile took to build (once per
 	// process and cell: a profile built before the hunt, by an earlier
 	// hunt in the same process, costs nothing; 0 for strategies without
@@ -421,6 +424,9 @@ func campaigns(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row) er
 		row.Fired += c.Failures[t.Failure]
 		row.Runs += c.Runs
 		rates[i] = float64(c.Failures[t.Failure]) / float64(c.Runs)
+		if c.Failures[t.Failure] > 0 {
+			row.CampaignsFired++
+		}
 	}
 	row.Lo, row.Hi = tInterval(rates)
 	row.ExecNs = float64(el) * float64(min(max(cfg.Jobs, 1), Campaigns)) / float64(row.Runs)

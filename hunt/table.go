@@ -87,7 +87,11 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		if r.ProfileNs > 0 {
 			prof = Duration(r.ProfileNs)
 		}
-		lines = append(lines, []string{r.Target.Name(), name, fmt.Sprintf("%d/%d", r.Fired, r.Runs),
+		fired := fmt.Sprintf("%d/%d", r.Fired, r.Runs)
+		if r.Campaigns > 0 {
+			fired += fmt.Sprintf(" (%d/%d)", r.CampaignsFired, r.Campaigns)
+		}
+		lines = append(lines, []string{r.Target.Name(), name, fired,
 			rateCI(r), ratio, ttf, execs, found, prof})
 	}
 	if markdown {
@@ -124,7 +128,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		sep = ""
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Campaigns > 0 }) {
-		_, err := fmt.Fprintf(w, sep+"greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions, the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions\n",
+		_, err := fmt.Fprintf(w, sep+"greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions\n",
 			Campaigns, Campaigns, cfg.campaignRuns())
 		return err
 	}
