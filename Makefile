@@ -17,7 +17,7 @@ LABEL := $(shell date -u +%Y%m%dT%H%M%SZ)
 endif
 OUT := results/$(LABEL)
 
-.PHONY: all test bench bench-verify bench-scale bench-hunt hunt build fuzz clean sweep-larabel
+.PHONY: all test bench bench-verify bench-scale bench-hunt hunt hunt-deep build fuzz clean sweep-larabel
 
 all: test
 
@@ -73,6 +73,13 @@ bench-scale:
 # first failure over 100 seeds; its Markdown goes to results/hunt.md.
 hunt: build
 	./pagelab hunt -runs 100000 -seeds 100 -campaign-runs 50000 -markdown results/hunt.md
+
+# race-b-truncate's data corruption, which no campaign of the table's
+# 10,000 executions fires: greybox over ten campaigns of 200,000 against
+# the table's 1,000,000 random executions, and its first failure over 20
+# campaigns of at most 200,000; to results/hunt-deep.md. About 12 minutes.
+hunt-deep: build
+	./pagelab hunt -target race-b-truncate -strategy random,greybox -runs 2000000 -reference-runs 1000000 -seeds 20 -campaign-runs 200000 -markdown results/hunt-deep.md
 
 # Michael Larabel's page-lock fairness sweep (September 2020: Apache Siege
 # on 5.8, 5.9-git and page_lock_unfairness 0, 4 and 5 at 1 to 250 users),
