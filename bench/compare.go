@@ -11,6 +11,14 @@ import (
 	"github.com/pagelab/pagelab/mm"
 )
 
+// provenance is a run's revision and seed as the header gives them.
+func provenance(m *Manifest) string {
+	if m.Absent {
+		return "no manifest.json: revision, seed and completeness unknown"
+	}
+	return fmt.Sprintf("revision %s, seed %d", m.GitRevision, m.Seed)
+}
+
 // Compare renders the comparison of two results directories, cell by cell
 // (a cell is a workload, fix, CPU count and parameters): failure counts
 // with Fisher's exact test, per-run throughput and latencies with
@@ -24,13 +32,16 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 	}
 	rows := c.Rows
 	var s strings.Builder
-	fmt.Fprintf(&s, "old: %s (revision %s, seed %d)\nnew: %s (revision %s, seed %d)\n", nameA, ma.GitRevision, ma.Seed, nameB, mb.GitRevision, mb.Seed)
+	fmt.Fprintf(&s, "old: %s (%s)\nnew: %s (%s)\n", nameA, provenance(ma), nameB, provenance(mb))
 	fmt.Fprintf(&s, "%d cells in common; %d comparisons, p-values Holm-adjusted; ~ when not\nsignificant at alpha %.2f. Failure counts: Fisher's exact test; latencies:\nmedians of the runs, Mann-Whitney U (benchmath).\n", len(c.Pairs), len(rows), Alpha)
 	if c.Approx > 0 {
 		fmt.Fprintf(&s, "%d Fisher test(s) used the normal approximation (hypergeometric sd above %d).\n", c.Approx, FisherExactSD)
 	}
 	if !ma.Complete || !mb.Complete {
 		s.WriteString("warning: at least one of the runs is partial (interrupted).\n")
+	}
+	if ma.Absent || mb.Absent {
+		s.WriteString("warning: a directory without manifest.json is read as a complete run; nothing says it was.\n")
 	}
 	cur := ""
 	for _, r := range rows {

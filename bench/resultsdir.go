@@ -32,6 +32,10 @@ type Manifest struct {
 	Complete   bool `json:"complete"`
 	Cells      int  `json:"cells"`
 	CellsTotal int  `json:"cells_total"`
+	// Absent: the directory had no manifest.json (ReadResults). Its
+	// records are read as a complete run, but the revision, seed and
+	// whether the run finished are unknown, and readers say so.
+	Absent bool `json:"-"`
 	// The exhaustive search of the explored cells (absent when it was
 	// off): the state budget per cell, the searches finished of those
 	// planned, and the wall-clock seconds of each, by cell (Record.Key).
@@ -282,7 +286,7 @@ func ReadResults(dir string) (*Manifest, []*Record, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	m := &Manifest{Complete: true}
+	m := &Manifest{Complete: true, Absent: true}
 	if _, err := os.Lstat(mpath); err == nil {
 		if m, err = ReadManifest(mpath); err != nil {
 			return nil, nil, err

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pagelab/pagelab/bench"
@@ -122,9 +123,8 @@ type comparePage struct {
 }
 
 type compareSide struct {
-	Name, Revision string
-	Seed           uint64
-	Partial        bool
+	Name, Revision, Seed string
+	Partial, Absent      bool
 }
 
 func side(dir string, m *bench.Manifest) compareSide {
@@ -132,7 +132,10 @@ func side(dir string, m *bench.Manifest) compareSide {
 	if rev == "" {
 		rev = "unknown"
 	}
-	return compareSide{Name: dir, Revision: rev, Seed: m.Seed, Partial: !m.Complete}
+	if m.Absent {
+		return compareSide{Name: dir, Revision: "unknown", Seed: "unknown", Absent: true}
+	}
+	return compareSide{Name: dir, Revision: rev, Seed: strconv.FormatUint(m.Seed, 10), Partial: !m.Complete}
 }
 
 type compareSection struct {

@@ -197,6 +197,8 @@ type schedule struct {
 // state is what summary.txt's first line says of the run.
 func state(m *bench.Manifest) (string, bool) {
 	switch {
+	case m.Absent:
+		return "unknown: the directory has no manifest.json, so nothing says whether the run finished", true
 	case !m.Complete && m.Cells == m.CellsTotal && m.VerifyCellsTotal > 0:
 		return fmt.Sprintf("PARTIAL: interrupted after %d of %d exhaustive searches", m.VerifyCells, m.VerifyCellsTotal), true
 	case !m.Complete:
@@ -221,7 +223,11 @@ func facts(m *bench.Manifest, recs []*bench.Record) []fact {
 	if m.Host.GOOS != "" {
 		fs = append(fs, fact{"platform", m.Host.GOOS + "/" + m.Host.GOARCH})
 	}
-	fs = append(fs, fact{"seed", strconv.FormatUint(m.Seed, 10)})
+	seed := strconv.FormatUint(m.Seed, 10)
+	if m.Absent {
+		seed = "unknown"
+	}
+	fs = append(fs, fact{"seed", seed})
 	if m.Runs > 0 {
 		fs = append(fs, fact{"executions per race cell", strconv.Itoa(m.Runs)})
 	}

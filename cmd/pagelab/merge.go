@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -107,7 +106,7 @@ func mergeShards(dirs []string) (*bench.Manifest, []*bench.Record, error) {
 		if err != nil {
 			return nil, nil, usagef("merge: %v", err)
 		}
-		if _, err := os.Stat(filepath.Join(d, bench.ManifestFile)); err != nil || m.Shard == nil {
+		if m.Absent || m.Shard == nil {
 			return nil, nil, usagef("merge: %s is not a shard's directory (its manifest names no shard: made by pagelab bench -shard i/n?)", d)
 		}
 		if !m.Complete {

@@ -177,3 +177,56 @@ func TestCompareHTML(t *testing.T) {
 		t.Errorf("bad compare -html left %d files", len(entries))
 	}
 }
+
+// TestWithoutManifest: a results directory whose manifest.json is gone is
+// still read, as a complete run, but compare, its page and report say
+// that nothing vouches for it, and never print a seed of 0 for it.
+func TestWithoutManifest(t *testing.T) {
+	dir := reportBench(t)
+	bare := filepath.Join(t.TempDir(), "bare")
+	if err := os.Mkdir(bare, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, bench.ResultsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(bare, bench.ResultsFile), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const unknown = "no manifest.json: revision, seed and completeness unknown"
+	const warning = "warning: a directory without manifest.json is read as a complete run"
+	whole, _, err := runCLI("compare", dir, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(whole, unknown) || strings.Contains(whole, warning) {
+		t.Errorf("compare of two directories with manifests says one is missing:\n%s", whole)
+	}
+	page := filepath.Join(t.TempDir(), "cmp.html")
+	text, _, err := runCLI("compare", "-html", page, bare, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "old: "+bare+" ("+unknown+")") || !strings.Contains(text, warning) ||
+		strings.Contains(text, "new: "+dir+" (no manifest") {
+		t.Errorf("compare of a directory without manifest.json:\n%s", text)
+	}
+	b, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Count(b, []byte("no manifest.json: completeness unknown")) != 1 || bytes.Contains(b, []byte("seed 0)")) {
+		t.Errorf("the comparison page does not mark the old side alone as without manifest.json")
+	}
+	if _, _, err := runCLI("report", bare); err != nil {
+		t.Fatal(err)
+	}
+	b, err = os.ReadFile(filepath.Join(bare, report.File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(b, []byte("the directory has no manifest.json")) {
+		t.Error("the report of a directory without manifest.json does not say so")
+	}
+}
