@@ -101,9 +101,9 @@ func TestTableGolden(t *testing.T) {
 			t.Errorf("%s: rate %g outside its interval [%g, %g]", r.Strategy, r.Rate(), r.Lo, r.Hi)
 		}
 		if r.Campaigns > 0 {
-			// Every campaign that fired it fired it once at least, and
-			// one campaign alone cannot have fired it Fired times
-			// unless no other did.
+			// Each campaign that fired it counts one firing at least:
+			// 0 <= CampaignsFired <= min(Campaigns, Fired), and none
+			// fired it exactly when Fired is 0.
 			if r.CampaignsFired < 0 || r.CampaignsFired > r.Campaigns || r.CampaignsFired > r.Fired ||
 				(r.Fired > 0) != (r.CampaignsFired > 0) {
 				t.Errorf("%s: %d of %d campaigns fired it, %d firings", r.Strategy, r.CampaignsFired, r.Campaigns, r.Fired)
