@@ -199,7 +199,8 @@ func ClaimDir(dir string, m *Manifest) error {
 	// fails if the name exists, so the claim is exclusive (two runs
 	// cannot share the directory) and a reader never sees half of it.
 	path := filepath.Join(dir, ManifestFile)
-	tmp, err := writeTemp(path, append(b, '\n'))
+	data := append(b, '\n')
+	tmp, err := writeTemp(path, data)
 	if err != nil {
 		return err
 	}
@@ -210,7 +211,7 @@ func ClaimDir(dir string, m *Manifest) error {
 		// instead (a kill mid-write can then leave it half written).
 		var f *os.File
 		if f, err = os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644&^umask()); err == nil {
-			_, err = f.Write(append(b, '\n'))
+			_, err = f.Write(data)
 			if cerr := f.Close(); err == nil {
 				err = cerr
 			}
@@ -305,6 +306,19 @@ func ReadResults(dir string) (*Manifest, []*Record, error) {
 		return nil, nil, err
 	}
 	return m, recs, nil
+}
+
+// State is what the summary's first line and the report say of the run:
+// complete, or where an interrupt cut it short (in its cells, or in the
+// exhaustive searches after every cell).
+func (m *Manifest) State() string {
+	switch {
+	case !m.Complete && m.Cells == m.CellsTotal && m.VerifyCellsTotal > 0:
+		return fmt.Sprintf("PARTIAL: interrupted after %d of %d exhaustive searches", m.VerifyCells, m.VerifyCellsTotal)
+	case !m.Complete:
+		return fmt.Sprintf("PARTIAL: interrupted after %d of %d cells", m.Cells, m.CellsTotal)
+	}
+	return "complete"
 }
 
 // ReadManifest reads and checks a manifest.json: a regular file of at most

@@ -25,15 +25,9 @@ const Alpha = 0.05
 // be longer than 80 columns).
 func Summary(m *Manifest, recs []*Record) string {
 	var b strings.Builder
-	state := "complete"
-	switch {
-	case !m.Complete && m.Cells == m.CellsTotal && m.VerifyCellsTotal > 0:
-		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d exhaustive searches", m.VerifyCells, m.VerifyCellsTotal)
-	case !m.Complete:
-		state = fmt.Sprintf("PARTIAL: interrupted after %d of %d cells", m.Cells, m.CellsTotal)
-		if n := len(recs); n > 0 && recs[n-1].Partial {
-			state += fmt.Sprintf(",\nand %d runs of the next", recs[n-1].Runs)
-		}
+	state := m.State()
+	if n := len(recs); !m.Complete && n > 0 && recs[n-1].Partial {
+		state += fmt.Sprintf(",\nand %d runs of the next", recs[n-1].Runs)
 	}
 	fmt.Fprintf(&b, "pagelab results, %s\n", state)
 	// Where and when the run was made is in manifest.json, not here: the

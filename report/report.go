@@ -194,17 +194,13 @@ type schedule struct {
 	Caption, Replay string
 }
 
-// state is what summary.txt's first line says of the run.
+// state is what summary.txt's first line says of the run (Manifest.State),
+// and whether to mark it.
 func state(m *bench.Manifest) (string, bool) {
-	switch {
-	case m.Absent:
+	if m.Absent {
 		return "unknown: the directory has no manifest.json, so nothing says whether the run finished", true
-	case !m.Complete && m.Cells == m.CellsTotal && m.VerifyCellsTotal > 0:
-		return fmt.Sprintf("PARTIAL: interrupted after %d of %d exhaustive searches", m.VerifyCells, m.VerifyCellsTotal), true
-	case !m.Complete:
-		return fmt.Sprintf("PARTIAL: interrupted after %d of %d cells", m.Cells, m.CellsTotal), true
 	}
-	return "complete", false
+	return m.State(), !m.Complete
 }
 
 // facts are the run's facts that do not depend on when, where or how

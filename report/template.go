@@ -183,12 +183,13 @@ details { margin: 1em 0; }
 </html>
 {{end}}
 
+{{define "side"}}{{.Name}} (revision {{.Revision}}, seed {{.Seed}}){{if .Partial}} <span class="partial">PARTIAL</span>{{end}}{{if .Absent}} <span class="partial">no manifest.json: completeness unknown</span>{{end}}{{end}}
 {{define "compare"}}{{template "head" .}}<body>
 <header>
 <h1>pagelab comparison</h1>
 <dl class="facts">
-<div><dt>old</dt><dd>{{.A.Name}} (revision {{.A.Revision}}, seed {{.A.Seed}}){{if .A.Partial}} <span class="partial">PARTIAL</span>{{end}}{{if .A.Absent}} <span class="partial">no manifest.json: completeness unknown</span>{{end}}</dd></div>
-<div><dt>new</dt><dd>{{.B.Name}} (revision {{.B.Revision}}, seed {{.B.Seed}}){{if .B.Partial}} <span class="partial">PARTIAL</span>{{end}}{{if .B.Absent}} <span class="partial">no manifest.json: completeness unknown</span>{{end}}</dd></div>
+<div><dt>old</dt><dd>{{template "side" .A}}</dd></div>
+<div><dt>new</dt><dd>{{template "side" .B}}</dd></div>
 <div><dt>cells in common</dt><dd>{{.Common}}</dd></div>
 <div><dt>comparisons</dt><dd>{{.Comparisons}}</dd></div>
 </dl>
