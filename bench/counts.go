@@ -131,7 +131,7 @@ func (l *CountRecord) validate(name string, runs int) error {
 	if !slices.IsSorted(l.Quantiles) {
 		return fmt.Errorf("quantiles not in increasing order")
 	}
-	return nil
+	return runsWithin(l.RunP50, l.RunP99, l.RunMax, l.Max)
 }
 
 // countParts are a shard's count histograms (PartRecord.Counts).

@@ -386,6 +386,9 @@ func (l *OpRecord) validate(runs int) error {
 	if !slices.IsSorted(l.Quantiles) {
 		return fmt.Errorf("quantiles not in increasing order")
 	}
+	if err := runsWithin(l.RunP50, l.RunP99, nil, l.Max); err != nil {
+		return err
+	}
 	if l.SpuriousOp > l.WakeupsOp {
 		return fmt.Errorf("%v spurious wake-ups per operation of %v", l.SpuriousOp, l.WakeupsOp)
 	}
@@ -401,6 +404,27 @@ func (r *Record) Key() string {
 	}
 	slices.Sort(ps)
 	return fmt.Sprintf("%s/%s/cpus=%d/%s", r.Workload, r.Fix, r.CPUs, strings.Join(ps, ","))
+}
+
+// runsWithin checks that every run's p50 <= p99 (<= max, when the metric
+// keeps one per run) <= the pooled maximum: each is an exact nearest-rank
+// value of that run's samples, and the pooled maximum is the largest of
+// all of them (a record that breaks this was edited or corrupted, and its
+// per-run comparisons would be wrong).
+func runsWithin(p50, p99, most []float64, pooledMax float64) error {
+	for i := range p50 {
+		top := p99[i]
+		if most != nil {
+			top = most[i]
+		}
+		if !(p50[i] <= p99[i] && p99[i] <= top && top <= pooledMax) {
+			if most != nil {
+				return fmt.Errorf("run %d: p50 %v, p99 %v, max %v out of order or above the pooled max %v", i, p50[i], p99[i], most[i], pooledMax)
+			}
+			return fmt.Errorf("run %d: p50 %v, p99 %v out of order or above the pooled max %v", i, p50[i], p99[i], pooledMax)
+		}
+	}
+	return nil
 }
 
 func validFocus(spec string) bool {

@@ -313,6 +313,28 @@ func TestReadRecordsLatencyErrors(t *testing.T) {
 		{`"spurious_per_op":0`, `"spurious_per_op":5`, "spurious"},
 		{`"cpus":4`, `"cpus":0`, "cpus 0 out of range"},
 		{`"max_ns":3`, `"max_ns":1e300`, "bad value"},
+		{`"run_p99_ns":[3,2]`, `"run_p99_ns":[3,9]`, "run 1: p50 1, p99 9 out of order or above the pooled max 3"},
+		{`"run_p50_ns":[1,1]`, `"run_p50_ns":[1,3]`, "run 1: p50 3, p99 2 out of order"},
+	} {
+		in := strings.Replace(rec, tc.old, tc.new, 1)
+		_, err := ReadRecords(strings.NewReader(in), "r")
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s -> %s: got %v, want an error containing %q", tc.old, tc.new, err, tc.want)
+		}
+	}
+}
+
+// TestReadRecordsCountErrors: a count metric's per-run values must lie in
+// order under the pooled maximum, as the writer produces them.
+func TestReadRecordsCountErrors(t *testing.T) {
+	const rec = `{"workload":"writeback-restart","fix":"baseline","strategy":"timed","seed":1,"runs":2,"failing":0,"failures":{},"first_failure":{},"steps":4,"most_steps":2,"cpus":4,"counts":{"wb_wait_locked":{"unit":"cycles","count":3,"p50":1,"p90":2,"p99":2,"max":2,"run_p50":[1,1],"run_p99":[2,1],"run_max":[2,1]}}}` + "\n"
+	if _, err := ReadRecords(strings.NewReader(rec), "r"); err != nil {
+		t.Fatalf("valid count record refused: %v", err)
+	}
+	for _, tc := range []struct{ old, new, want string }{
+		{`"run_max":[2,1]`, `"run_max":[2,5]`, "run 1: p50 1, p99 1, max 5 out of order or above the pooled max 2"},
+		{`"run_max":[2,1]`, `"run_max":[1,1]`, "run 0: p50 1, p99 2, max 1 out of order"},
+		{`"run_p50":[1,1]`, `"run_p50":[1,2]`, "run 1: p50 2, p99 1"},
 	} {
 		in := strings.Replace(rec, tc.old, tc.new, 1)
 		_, err := ReadRecords(strings.NewReader(in), "r")
