@@ -19,6 +19,26 @@ func provenance(m *Manifest) string {
 	return fmt.Sprintf("revision %s, seed %d", m.GitRevision, m.Seed)
 }
 
+// PartialWarning says which of two runs an interrupt cut short, or "".
+func PartialWarning(ma, mb *Manifest) string {
+	return whichSide(!ma.Complete, !mb.Complete, "is", "are", "partial (interrupted).")
+}
+
+// whichSide says of the sides of a comparison for which a condition holds
+// (old, new) that they verb what: "the old run is partial", "both runs
+// are partial"; "" when it holds for neither.
+func whichSide(old, new bool, verb, verbs, what string) string {
+	switch {
+	case old && new:
+		return "both runs " + verbs + " " + what
+	case old:
+		return "the old run " + verb + " " + what
+	case new:
+		return "the new run " + verb + " " + what
+	}
+	return ""
+}
+
 // Compare renders the comparison of two results directories, cell by cell
 // (a cell is a workload, fix, CPU count and parameters): failure counts
 // with Fisher's exact test, per-run throughput and latencies with
@@ -37,11 +57,11 @@ func Compare(nameA string, ma *Manifest, a []*Record, nameB string, mb *Manifest
 	if c.Approx > 0 {
 		fmt.Fprintf(&s, "%d Fisher test(s) used the normal approximation (hypergeometric sd above %d).\n", c.Approx, FisherExactSD)
 	}
-	if !ma.Complete || !mb.Complete {
-		s.WriteString("warning: at least one of the runs is partial (interrupted).\n")
+	if w := PartialWarning(ma, mb); w != "" {
+		s.WriteString("warning: " + w + "\n")
 	}
-	if ma.Absent || mb.Absent {
-		s.WriteString("warning: a directory without manifest.json is read as a complete run; nothing says it was.\n")
+	if w := whichSide(ma.Absent, mb.Absent, "has", "have", "no manifest.json: read as complete, unconfirmed."); w != "" {
+		s.WriteString("warning: " + w + "\n")
 	}
 	cur := ""
 	for _, r := range rows {
@@ -246,9 +266,9 @@ func writeVerdictChanges(s *strings.Builder, pairs [][2]*Record) {
 	}
 	switch {
 	case len(lines) > 0:
-		s.WriteString("\nverdicts changed (exhaustive search, pagelab verify; -: not verified):\n")
+		s.WriteString("\nverdicts changed (exhaustive search, pagelab verify; -: not searched):\n")
 		s.WriteString(strings.Join(lines, "\n") + "\n")
 	case both > 0:
-		fmt.Fprintf(s, "\nverdicts: none changed (%d cells verified in both runs).\n", both)
+		fmt.Fprintf(s, "\nverdicts: none changed (%d cells searched exhaustively in both runs).\n", both)
 	}
 }

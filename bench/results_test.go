@@ -572,3 +572,21 @@ func TestSummaryLongFixNames(t *testing.T) {
 		t.Errorf("%s on a line of its own %d times, want in each table:\n%s", long, n, s)
 	}
 }
+
+// TestPartialWarning: compare names the run an interrupt cut short.
+func TestPartialWarning(t *testing.T) {
+	done, cut := &Manifest{Complete: true}, &Manifest{}
+	for _, tc := range []struct {
+		a, b *Manifest
+		want string
+	}{
+		{done, done, ""},
+		{cut, done, "the old run is partial (interrupted)."},
+		{done, cut, "the new run is partial (interrupted)."},
+		{cut, cut, "both runs are partial (interrupted)."},
+	} {
+		if got := PartialWarning(tc.a, tc.b); got != tc.want {
+			t.Errorf("old complete %v, new complete %v: %q, want %q", tc.a.Complete, tc.b.Complete, got, tc.want)
+		}
+	}
+}

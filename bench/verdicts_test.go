@@ -297,7 +297,7 @@ func TestCompareVerdicts(t *testing.T) {
 		"  writeback-restart folio\n    every id           - -> verified\n",
 		"  writeback-restart baseline\n    bug-writeback      - -> fails\n    data-loss          - -> fails\n    every other id     - -> verified\n",
 		"  writeback-restart wait-to-set\n    every id but data-loss unknown -> verified\n",
-		"verdicts: none changed (7 cells verified in both runs).",
+		"verdicts: none changed (7 cells searched exhaustively in both runs).",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("compare lacks %q", want)

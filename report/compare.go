@@ -39,8 +39,8 @@ func Compare(dirA string, ma *bench.Manifest, a []*bench.Record, dirB string, mb
 		Approx:      c.Approx,
 		Text:        text,
 	}
-	if !ma.Complete || !mb.Complete {
-		p.Warning = "At least one of the runs is partial (interrupted)."
+	if w := bench.PartialWarning(ma, mb); w != "" {
+		p.Warning = strings.ToUpper(w[:1]) + w[1:]
 	}
 	order := bench.WorkloadOrder(a)
 	for _, w := range bench.WorkloadOrder(b) {

@@ -195,7 +195,7 @@ func TestWithoutManifest(t *testing.T) {
 		t.Fatal(err)
 	}
 	const unknown = "no manifest.json: revision, seed and completeness unknown"
-	const warning = "warning: a directory without manifest.json is read as a complete run"
+	const warning = "warning: the old run has no manifest.json: read as complete, unconfirmed."
 	whole, _, err := runCLI("compare", dir, dir)
 	if err != nil {
 		t.Fatal(err)
