@@ -6,9 +6,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/pagelab/pagelab/internal/textwrap"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/workloads"
 )
@@ -427,31 +429,28 @@ const maxFixW = 24
 
 // fixName writes a fix name longer than the column's width w on a line of
 // its own and returns what the row's fix column holds: the name, or
-// nothing after such a line.
+// nothing after such a line (the summary's rows are indented by two).
 func fixName(b *strings.Builder, name string, w int) string {
+	return FixColumn(b, "  ", name, w)
+}
+
+// FixColumn is what a table row's fix column of width w holds: the name,
+// or, for a longer one (a composition of fixes), nothing, the name having
+// been written to b on a line of its own, indented as the rows are, so
+// that the table keeps to 80 columns.
+func FixColumn(b *strings.Builder, indent, name string, w int) string {
 	if len(name) > w {
-		fmt.Fprintf(b, "  %s\n", name)
+		fmt.Fprintf(b, "%s%s\n", indent, name)
 		return ""
 	}
 	return name
 }
 
-// wrapWords writes prefix and words, wrapped within 80 columns.
+// wrapWords writes prefix and words, wrapped within 80 columns, the
+// lines after the first indented as far as the prefix.
 func wrapWords(b *strings.Builder, prefix string, words []string) {
-	line := prefix
-	n := 0
-	for _, w := range words {
-		if n > 0 && len(line)+1+len(w) > 80 {
-			b.WriteString(line + "\n")
-			line, n = strings.Repeat(" ", len(prefix)), 0
-		}
-		if n > 0 {
-			line += " "
-		}
-		line += w
-		n++
-	}
-	b.WriteString(line + "\n")
+	n := utf8.RuneCountInString(prefix)
+	b.WriteString(prefix + textwrap.Wrap(strings.Join(words, " "), textwrap.Width-n, n) + "\n")
 }
 
 // metric is one per-run metric of a timed record.

@@ -16,6 +16,7 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/internal/textwrap"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
@@ -113,9 +114,28 @@ func flagHelp(fs *flag.FlagSet) string {
 	fs.VisitAll(func(f *flag.Flag) {
 		fmt.Fprintf(&b, "  -%s", f.Name)
 		if f.DefValue != "" && f.DefValue != "false" {
-			fmt.Fprintf(&b, " (default %s)", f.DefValue)
+			if def := fmt.Sprintf(" (default %s)", f.DefValue); 3+len(f.Name)+len(def) <= 80 {
+				b.WriteString(def)
+			} else {
+				// A list too long for the line: broken after its commas
+				// and semicolons only, so that it reads as typed.
+				b.WriteString(" (default")
+				line := ""
+				for rest := f.DefValue + ")"; rest != ""; {
+					i := strings.IndexAny(rest, ",;") + 1
+					if i == 0 {
+						i = len(rest)
+					}
+					if line != "" && 6+len(line)+i > 80 {
+						fmt.Fprintf(&b, "\n      %s", line)
+						line = ""
+					}
+					line, rest = line+rest[:i], rest[i:]
+				}
+				fmt.Fprintf(&b, "\n      %s", line)
+			}
 		}
-		fmt.Fprintf(&b, "\n      %s\n", wrap(f.Usage, 72, 6))
+		fmt.Fprintf(&b, "\n      %s\n", textwrap.Wrap(f.Usage, 72, 6))
 	})
 	return b.String()
 }
@@ -129,7 +149,7 @@ func cmdList(args []string, w io.Writer) error {
 	fmt.Fprintln(&b, "WORKLOADS")
 	for _, wl := range workloads.All() {
 		listEntry(&b, wl.ID, wl.Desc)
-		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", wrap(strings.Join(wl.Fixes, " "), 50, 30))
+		fmt.Fprintf(&b, "  %-20s fixes: %s\n", "", textwrap.Wrap(strings.Join(wl.Fixes, " "), 50, 30))
 		if wl.Sampler != "" {
 			depth := ""
 			if wl.SamplerDepth > 0 {
@@ -141,7 +161,7 @@ func cmdList(args []string, w io.Writer) error {
 			fmt.Fprintf(&b, "  %-20s default strategy: %s%s\n", "", wl.Sampler, depth)
 		}
 		for _, p := range wl.Params {
-			fmt.Fprintf(&b, "  %-20s -param %s=%d (%d..%d)\n  %-20s   %s\n", "", p.Name, p.Default, p.Min, p.Max, "", wrap(p.Desc, 54, 25))
+			fmt.Fprintf(&b, "  %-20s -param %s=%d (%d..%d)\n  %-20s   %s\n", "", p.Name, p.Default, p.Min, p.Max, "", textwrap.Wrap(p.Desc, 54, 25))
 		}
 		for _, k := range slices.Sorted(maps.Keys(wl.KernelDefaults)) {
 			fmt.Fprintf(&b, "  %-20s kernel default here: %s=%d\n", "", k, wl.KernelDefaults[k])
@@ -151,12 +171,12 @@ func cmdList(args []string, w io.Writer) error {
 			return err
 		}
 		for _, s := range seeds {
-			fmt.Fprintf(&b, "  %-20s -script %s\n  %-20s   expect %s\n", "", s.Name, "", wrap(strings.Join(s.Expect, " "), 47, 32))
+			fmt.Fprintf(&b, "  %-20s -script %s\n  %-20s   expect %s\n", "", s.Name, "", textwrap.Wrap(strings.Join(s.Expect, " "), 47, 32))
 		}
 	}
 	fmt.Fprintln(&b, "\nKERNEL PARAMETERS (every workload)")
 	for _, p := range workloads.KernelParams {
-		fmt.Fprintf(&b, "  %-20s %s\n", fmt.Sprintf("%s=%d", p.Name, p.Default), wrap(fmt.Sprintf("%s (%d..%d)", p.Desc, p.Min, p.Max), 56, 23))
+		fmt.Fprintf(&b, "  %-20s %s\n", fmt.Sprintf("%s=%d", p.Name, p.Default), textwrap.Wrap(fmt.Sprintf("%s (%d..%d)", p.Desc, p.Min, p.Max), 56, 23))
 	}
 	fmt.Fprintln(&b, "\nFIX VARIANTS (compose with '+')")
 	for _, f := range fixes.All() {
@@ -217,30 +237,10 @@ func parseCosts(list string) (sim.Costs, error) {
 // 79 columns; an id wider than its 20-column field gets a line of its own.
 func listEntry(b *strings.Builder, id, desc string) {
 	if len(id) > 20 {
-		fmt.Fprintf(b, "  %s\n  %-20s %s\n", id, "", wrap(desc, 56, 23))
+		fmt.Fprintf(b, "  %s\n  %-20s %s\n", id, "", textwrap.Wrap(desc, 56, 23))
 		return
 	}
-	fmt.Fprintf(b, "  %-20s %s\n", id, wrap(desc, 56, 23))
-}
-
-// wrap folds s at width columns, indenting continuation lines by indent.
-func wrap(s string, width, indent int) string {
-	var b strings.Builder
-	col := 0
-	for i, word := range strings.Fields(s) {
-		if i > 0 {
-			if col+1+len(word) > width {
-				b.WriteString("\n" + strings.Repeat(" ", indent))
-				col = 0
-			} else {
-				b.WriteByte(' ')
-				col++
-			}
-		}
-		b.WriteString(word)
-		col += len(word)
-	}
-	return b.String()
+	fmt.Fprintf(b, "  %-20s %s\n", id, textwrap.Wrap(desc, 56, 23))
 }
 
 type runFlags struct {

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/internal/textwrap"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/workloads"
 )
@@ -74,7 +75,8 @@ func writeTable(w io.Writer, cells []*bench.Cell) error {
 	}
 	for _, c := range cells {
 		if c.Partial {
-			fmt.Fprintf(&b, "PARTIAL: %s under %s was interrupted after %d of %d runs;\nits row counts those runs only.\n\n", c.Workload, c.Fix, c.Runs, c.Planned)
+			fmt.Fprintf(&b, "%s\n\n", textwrap.Wrap(fmt.Sprintf("PARTIAL: %s under %s was interrupted after %d of %d runs; its row counts those runs only.",
+				c.Workload, c.Fix, c.Runs, c.Planned), 78, 0))
 		}
 	}
 	_, err := io.WriteString(w, b.String())
@@ -99,10 +101,10 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 	}
 	fmt.Fprintf(b, " seed=%d", c0.Seed)
 	if note := bench.SamplerNote(c0.Workload, c0.Strategy, c0.Focus); note != "" {
-		fmt.Fprintf(b, "\n%s", wrap(note, 72, 0))
+		fmt.Fprintf(b, "\n%s", textwrap.Wrap(note, 72, 0))
 	}
 	if len(c0.Params) > 0 {
-		fmt.Fprintf(b, "\nparameters: %s", wrap(strings.Join(c0.Params, " "), 68, 12))
+		fmt.Fprintf(b, "\nparameters: %s", textwrap.Wrap(strings.Join(c0.Params, " "), 68, 12))
 	}
 	b.WriteString("\n\n")
 
@@ -150,7 +152,7 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			if len(parts) == 0 {
 				parts = []string{"-"}
 			}
-			fmt.Fprintf(b, "%-*s  %8d  %8d  %s\n", fixW, c.Fix, c.Runs, c.Failing, wrap(strings.Join(parts, " "), 80-fixW-22, fixW+22))
+			fmt.Fprintf(b, "%-*s  %8d  %8d  %s\n", fixW, c.Fix, c.Runs, c.Failing, textwrap.Wrap(strings.Join(parts, " "), 80-fixW-22, fixW+22))
 		}
 	}
 	if c0.Strategy == "dfs" || c0.Strategy == "dpor" {
@@ -167,12 +169,12 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			if c.Strategy == "dpor" {
 				unit = "executions"
 			}
-			fmt.Fprintf(b, "%-*s  %d %s, %s\n", fixW, c.Fix, c.Runs, unit, state)
+			fmt.Fprintf(b, "%-*s  %s\n", fixW, c.Fix, textwrap.Wrap(fmt.Sprintf("%d %s, %s", c.Runs, unit, state), 78-fixW, fixW+2))
 		}
 	}
 	for _, c := range cells {
 		if c.PCTBound > 0 {
-			b.WriteString("\n" + wrap(fmt.Sprintf("%s d=%d: each run finds a given depth-%d bug with probability >= 1/(n*k^(d-1)) = %.3g, for n=%d tasks, k=%d %s.",
+			b.WriteString("\n" + textwrap.Wrap(fmt.Sprintf("%s d=%d: each run finds a given depth-%d bug with probability >= 1/(n*k^(d-1)) = %.3g, for n=%d tasks, k=%d %s.",
 				c.Strategy, c.Depth, c.Depth, c.PCTBound, c.PCTN, c.PCTK, bench.PCTK(c.Strategy)), 80, 0) + "\n")
 			break
 		}
@@ -195,7 +197,7 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			if r.Label != "" {
 				where += " at " + r.Label
 			}
-			fmt.Fprintf(b, "\n%s %s%s:\n  %s\n  %s\n", c.Fix, f, where, wrap(r.Msg, 76, 2), c.First[f])
+			fmt.Fprintf(b, "\n%s %s%s:\n  %s\n  %s\n", c.Fix, f, where, textwrap.Wrap(r.Msg, 76, 2), c.First[f])
 		}
 	}
 	b.WriteByte('\n')
@@ -209,16 +211,18 @@ func writeLatencyTable(b *strings.Builder, cells []*bench.Cell) {
 	op := mm.OpNames[w.PrimaryOp]
 	fmt.Fprintf(b, "%s  strategy=%s seed=%d runs=%d", c0.Workload, c0.Strategy, c0.Seed, c0.Runs)
 	if len(c0.Params) > 0 {
-		fmt.Fprintf(b, "\nparameters: %s", wrap(strings.Join(c0.Params, " "), 68, 12))
+		fmt.Fprintf(b, "\nparameters: %s", textwrap.Wrap(strings.Join(c0.Params, " "), 68, 12))
 	}
 	clock := "virtual time, deterministic for the seed"
 	if c0.Strategy == "native" {
 		clock = "wall-clock time, GOMAXPROCS=cpus"
 	}
 	fmt.Fprintf(b, "\n%s latency in %s;\npercentiles over all runs\n\n", op, clock)
+	// A fix name wider than 19 columns (a composition) gets a line of
+	// its own: a row is the fix column and 61 more.
 	fixW := len("fix")
 	for _, c := range cells {
-		fixW = max(fixW, len(c.Fix))
+		fixW = max(fixW, min(len(c.Fix), 19))
 	}
 	fmt.Fprintf(b, "%-*s %4s %7s %7s %7s %7s %7s %7s %7s\n", fixW, "fix", "cpus", "ops/s", "p50", "p99", "p99.9", "max", "wake/op", "spur/op")
 	var failing []string
@@ -227,7 +231,7 @@ func writeLatencyTable(b *strings.Builder, cells []*bench.Cell) {
 		if l == nil {
 			l = &bench.Latency{}
 		}
-		fmt.Fprintf(b, "%-*s %4d %7s %7s %7s %7s %7s %7.2f %7.2f\n", fixW, c.Fix, c.CPUs,
+		fmt.Fprintf(b, "%-*s %4d %7s %7s %7s %7s %7s %7.2f %7.2f\n", fixW, bench.FixColumn(b, "", c.Fix, fixW), c.CPUs,
 			siRate(l.PerSec), nsDur(l.P50), nsDur(l.P99), nsDur(l.P999), nsDur(float64(l.Max)), l.WakeupsPerOp(), l.SpuriousPerOp())
 		for f := mm.Failure(0); f < mm.NumFailures; f++ {
 			if c.Failures[f] > 0 {

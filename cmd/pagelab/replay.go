@@ -9,6 +9,7 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/fixes"
+	"github.com/pagelab/pagelab/internal/textwrap"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
 )
@@ -92,7 +93,7 @@ func cmdReplay(args []string, stdout io.Writer) error {
 	}
 	switch {
 	case r.Diverged != nil:
-		fmt.Fprintf(out, "the schedule no longer applies:\n  %s\n", wrap(r.Diverged.String(), 78, 2))
+		fmt.Fprintf(out, "the schedule no longer applies:\n  %s\n", textwrap.Wrap(r.Diverged.String(), 78, 2))
 		if then == "stop" {
 			out.WriteString("stopped there (-then stop)\n")
 		} else {
@@ -124,7 +125,7 @@ func cmdReplay(args []string, stdout io.Writer) error {
 		if rep.Label != "" {
 			where += " at " + rep.Label
 		}
-		fmt.Fprintf(out, "%s%s:\n  %s\n", rep.Failure, where, wrap(rep.Msg, 76, 2))
+		fmt.Fprintf(out, "%s%s:\n  %s\n", rep.Failure, where, textwrap.Wrap(rep.Msg, 76, 2))
 	}
 	fmt.Fprintf(out, "schedule followed:\n  %s\n", r.Schedule)
 	_, err = io.WriteString(stdout, out.String())
@@ -157,7 +158,7 @@ func partingLine(a, b string, as, bs []string, ae *bench.Exec) string {
 	if ids := ae.Fired.List(); len(ids) > 0 {
 		first += fmt.Sprintf(" with %v", ids)
 	}
-	sb.WriteString(wrap(first+";", 78, 0) + "\n")
+	sb.WriteString(textwrap.Wrap(first+";", 78, 0) + "\n")
 	switch {
 	case i == len(as) && i == len(bs):
 		sb.WriteString("the two executions take the same steps\n")

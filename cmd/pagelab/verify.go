@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/internal/textwrap"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
@@ -187,7 +188,7 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 		if len(summary) > 27 {
 			summary = summary[:24] + "..."
 		}
-		fmt.Fprintf(&b, "%-20s %-27s %9d %9d %8.3f\n", v.Fix, summary, v.Stats.States, v.Stats.Executions, r.elapsed.Seconds())
+		fmt.Fprintf(&b, "%-20s %-27s %9d %9d %8.3f\n", bench.FixColumn(&b, "", v.Fix, 20), summary, v.Stats.States, v.Stats.Executions, r.elapsed.Seconds())
 		if last := i == len(rs)-1 || rs[i+1].v.Workload != v.Workload; last {
 			for _, r := range rs[:i+1] {
 				if r.v.Workload == v.Workload && r.v.LivelockUnknown() {
@@ -211,8 +212,8 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			case v.Stats.Truncated > 0:
 				why = fmt.Sprintf("%d executions reached -max-depth %d", v.Stats.Truncated, r.cfg.MaxDepth)
 			}
-			fmt.Fprintf(&b, "\n%s under %s: unknown where nothing failed: %s after %d states, %d transitions\n",
-				v.Workload, v.Fix, why, v.Stats.States, v.Stats.Transitions)
+			fmt.Fprintf(&b, "\n%s\n", textwrap.Wrap(fmt.Sprintf("%s under %s: unknown where nothing failed: %s after %d states, %d transitions",
+				v.Workload, v.Fix, why, v.Stats.States, v.Stats.Transitions), 78, 0))
 		}
 		for _, f := range v.Failing() {
 			fmt.Fprintf(&b, "\n")
