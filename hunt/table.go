@@ -8,6 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
+
+	"github.com/pagelab/pagelab/internal/textwrap"
 )
 
 // Ratio is a row's rate over the random walk's for the same target, and
@@ -46,8 +48,10 @@ func Best(rows []*Row) map[*Target]*Row {
 	return best
 }
 
-// Write prints the table: one line per row, the best strategy of each
-// target marked with '*'. markdown selects a Markdown table (the README's).
+// Write prints the table, the best strategy of each target marked with
+// '*'. markdown selects a Markdown table, one line per row (the README's);
+// the text is per target its rates and its times to the first failure, in
+// 80 columns.
 func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	best := Best(rows)
 	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "execs", "found", "profile"}
@@ -111,26 +115,46 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	if cfg.ReferenceRuns > 0 && cfg.ReferenceRuns != cfg.Runs {
 		ref = fmt.Sprintf(", %d for the random walk", cfg.ReferenceRuns)
 	}
-	fmt.Fprintf(w, "hunt: %d executions per rate%s (seed %d); first failure over %d seeds on one goroutine; * best per target\n\n", cfg.Runs, ref, cfg.Seed, cfg.Seeds)
-	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, strings.Join(head, "\t"))
-	for _, l := range lines {
-		fmt.Fprintln(tw, strings.Join(l, "\t"))
+	fmt.Fprintf(w, "%s\n", textwrap.Wrap(fmt.Sprintf("hunt: %d executions per rate%s (seed %d); first failure over %d seeds on one goroutine; * best per target",
+		cfg.Runs, ref, cfg.Seed, cfg.Seeds), textwrap.Width, 0))
+	// In 80 columns: per target, its rates, then its times to the first
+	// failure, each a table of its own (both in one line are 130 wide).
+	for i := 0; i < len(rows); {
+		j := i
+		prof := ""
+		for j < len(rows) && rows[j].Target == rows[i].Target {
+			if rows[j].ProfileNs > 0 && prof == "" {
+				prof = " (profile " + Duration(rows[j].ProfileNs) + ")"
+			}
+			j++
+		}
+		fmt.Fprintf(w, "\n%s%s\n", rows[i].Target.Name(), prof)
+		// lines[k] is target, strategy, then the rate's four columns
+		// (fired/runs to × random) and the first failure's three.
+		for _, cols := range [][2]int{{2, 5}, {5, 8}} {
+			tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
+			fmt.Fprintln(tw, "  strategy\t"+strings.Join(head[cols[0]:cols[1]], "\t"))
+			for _, l := range lines[i:j] {
+				fmt.Fprintln(tw, "  "+l[1]+"\t"+strings.Join(l[cols[0]:cols[1]], "\t"))
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+		i = j
 	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	sep := "\n"
+	// The footnotes, each a paragraph of its own.
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Fired > 0 && r.TTFEstimated }) {
-		if _, err := fmt.Fprintf(w, "\n≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)\n", cfg.Seeds, cfg.MaxTTFRuns); err != nil {
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)",
+			cfg.Seeds, cfg.MaxTTFRuns), textwrap.Width, 0)); err != nil {
 			return err
 		}
-		sep = ""
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Campaigns > 0 }) {
-		_, err := fmt.Fprintf(w, sep+"greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions\n",
-			Campaigns, Campaigns, cfg.campaignRuns())
-		return err
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions",
+			Campaigns, Campaigns, cfg.campaignRuns()), textwrap.Width, 0)); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -9,10 +9,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
-// TestHunt: a small hunt prints one row per (target, strategy), marks a
-// best strategy, and writes the same rows as Markdown with -markdown.
+// TestHunt: a small hunt prints, per target, its rates and its first
+// failures in 80 columns, marks a best strategy, and writes the same rows as Markdown with -markdown.
 func TestHunt(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "hunt.md")
 	var stdout, stderr bytes.Buffer
@@ -27,14 +28,19 @@ func TestHunt(t *testing.T) {
 			t.Errorf("table lacks %q:\n%s", want, out)
 		}
 	}
+	// Each target's best strategy is marked in its rates and again in its
+	// first failures; every line fits in 80 columns.
 	best := 0
-	for _, l := range strings.Split(out, "\n") {
-		if strings.HasPrefix(l, "race-") && strings.Contains(l, " * ") {
+	for i, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "  ") && strings.Contains(l, " * ") {
 			best++
 		}
+		if n := utf8.RuneCountInString(l); n > 80 {
+			t.Errorf("line %d is %d columns: %q", i+1, n, l)
+		}
 	}
-	if n := best; n != 2 {
-		t.Errorf("%d rows marked best, want one per target:\n%s", n, out)
+	if n := best; n != 4 {
+		t.Errorf("%d lines marked best, want two per target:\n%s", n, out)
 	}
 	b, err := os.ReadFile(md)
 	if err != nil {
