@@ -395,6 +395,8 @@ func mergeDists(dst *[]*Latency, src []*Latency) error {
 		l.RunPerSec = append(l.RunPerSec, pl.RunPerSec...)
 		l.RunP50 = append(l.RunP50, pl.RunP50...)
 		l.RunP99 = append(l.RunP99, pl.RunP99...)
+		l.RunWakeups = append(l.RunWakeups, pl.RunWakeups...)
+		l.RunSpurious = append(l.RunSpurious, pl.RunSpurious...)
 		l.RunMax = append(l.RunMax, pl.RunMax...)
 	}
 	return nil

@@ -21,8 +21,9 @@ import (
 // An explored cell is one result: iterations = runs, and per failure id
 // that fired in the workload its rate, with `Unit … assume=exact` (the count
 // is exact for the seed). A timed or native cell is one result per
-// execution (one seed each): per operation its throughput and p50/p99
-// latency, so that benchstat gets a distribution to summarize.
+// execution (one seed each): per operation its throughput, p50/p99
+// latency, and wake-ups and spurious wake-ups per operation (the fairness
+// figures), so that benchstat gets a distribution to summarize.
 func WriteBenchFile(w io.Writer, m *Manifest, recs []*Record) error {
 	bw := benchfmt.NewWriter(w)
 	cfg := []benchfmt.Config{
@@ -63,6 +64,13 @@ func WriteBenchFile(w io.Writer, m *Manifest, recs []*Record) error {
 				units[op+"-ops/s"] = map[string]string{"better": "higher"}
 				units[op+"-p50-ns"] = map[string]string{"better": "lower"}
 				units[op+"-p99-ns"] = map[string]string{"better": "lower"}
+				if run < len(l.RunWakeupsOp) {
+					res.Values = append(res.Values,
+						benchfmt.Value{Value: l.RunWakeupsOp[run], Unit: op + "-wakeups/op"},
+						benchfmt.Value{Value: l.RunSpuriousOp[run], Unit: op + "-spurious/op"})
+					units[op+"-wakeups/op"] = map[string]string{"better": "lower"}
+					units[op+"-spurious/op"] = map[string]string{"better": "lower"}
+				}
 			}
 			for _, name := range slices.Sorted(maps.Keys(r.Counts)) {
 				c := r.Counts[name]

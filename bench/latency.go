@@ -32,6 +32,9 @@ type Latency struct {
 	RunPerSec []float64
 	RunP50    []float64
 	RunP99    []float64
+	// RunWakeups and RunSpurious are each run's wake-ups and spurious
+	// wake-ups per operation (the fairness figures, for benchstat).
+	RunWakeups, RunSpurious []float64
 	// RunMax is each run's largest value (count metrics only).
 	RunMax []float64
 }
@@ -76,6 +79,8 @@ func (c *Cell) addTimed(ops []sim.OpStats, makespan int64) {
 		l.RunP50 = append(l.RunP50, p50)
 		l.RunP99 = append(l.RunP99, p99)
 		l.RunPerSec = append(l.RunPerSec, float64(len(o.Samples))/(float64(max(makespan, 1))/1e9))
+		l.RunWakeups = append(l.RunWakeups, float64(o.Wakeups)/float64(len(o.Samples)))
+		l.RunSpurious = append(l.RunSpurious, float64(o.Spurious)/float64(len(o.Samples)))
 	}
 }
 

@@ -73,6 +73,10 @@ type OpRecord struct {
 	RunOpsPerSec []float64 `json:"run_ops_per_sec,omitempty"`
 	RunP50       []float64 `json:"run_p50_ns,omitempty"`
 	RunP99       []float64 `json:"run_p99_ns,omitempty"`
+	// Wake-ups and spurious wake-ups per operation, per run (absent from
+	// records written before they were kept).
+	RunWakeupsOp  []float64 `json:"run_wakeups_per_op,omitempty"`
+	RunSpuriousOp []float64 `json:"run_spurious_per_op,omitempty"`
 	// Quantiles are the pooled distribution at ranks 0, 1/200, …, 1
 	// (nearest rank), for ECDFs and box plots.
 	Quantiles []float64 `json:"quantiles_ns,omitempty"`
@@ -121,6 +125,7 @@ func NewRecord(c *Cell) *Record {
 				Count: l.Count, P50: l.P50, P90: l.P90, P99: l.P99, P999: l.P999, Max: float64(l.Max),
 				OpsPerSec: l.PerSec, WakeupsOp: l.WakeupsPerOp(), SpuriousOp: l.SpuriousPerOp(),
 				RunOpsPerSec: l.RunPerSec, RunP50: l.RunP50, RunP99: l.RunP99,
+				RunWakeupsOp: l.RunWakeups, RunSpuriousOp: l.RunSpurious,
 				Quantiles: l.Quantiles(),
 			}
 		}
@@ -367,7 +372,7 @@ func (l *OpRecord) validate(runs int) error {
 	if len(l.Quantiles) != 0 && len(l.Quantiles) != NumQuantiles {
 		return fmt.Errorf("%d quantiles, want %d", len(l.Quantiles), NumQuantiles)
 	}
-	for _, v := range [][]float64{l.Quantiles, l.RunOpsPerSec, l.RunP50, l.RunP99,
+	for _, v := range [][]float64{l.Quantiles, l.RunOpsPerSec, l.RunP50, l.RunP99, l.RunWakeupsOp, l.RunSpuriousOp,
 		{l.P50, l.P90, l.P99, l.P999, l.Max, l.OpsPerSec, l.WakeupsOp, l.SpuriousOp}} {
 		for _, x := range v {
 			if math.IsNaN(x) || math.IsInf(x, 0) || x < 0 || x > math.MaxInt64 {
@@ -379,6 +384,14 @@ func (l *OpRecord) validate(runs int) error {
 	if n < 1 || n > runs || int64(n) > l.Count || len(l.RunP99) != n || len(l.RunOpsPerSec) != n {
 		return fmt.Errorf("%d, %d and %d per-run values (ops/s, p50, p99): want one per run in which it ran, 1 to %d",
 			len(l.RunOpsPerSec), n, len(l.RunP99), min(int64(runs), l.Count))
+	}
+	if w, s := len(l.RunWakeupsOp), len(l.RunSpuriousOp); w != s || w != 0 && w != n {
+		return fmt.Errorf("%d and %d per-run wake-up values (wake-ups, spurious): want none or one per run, %d", w, s, n)
+	}
+	for i := range l.RunWakeupsOp {
+		if l.RunSpuriousOp[i] > l.RunWakeupsOp[i] {
+			return fmt.Errorf("run %d: %v spurious wake-ups per operation of %v", i, l.RunSpuriousOp[i], l.RunWakeupsOp[i])
+		}
 	}
 	if !(l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) {
 		return fmt.Errorf("percentiles out of order: p50 %v, p90 %v, p99 %v, p99.9 %v, max %v", l.P50, l.P90, l.P99, l.P999, l.Max)

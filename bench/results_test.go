@@ -112,7 +112,7 @@ func TestResultsDirectory(t *testing.T) {
 	if results != 2+4*6 {
 		t.Errorf("bench.txt: %d results, want 2 explored cells + 4 timed cells x 6 runs", results)
 	}
-	for _, u := range []string{"bug-writeback-rate", "lock_page-ops/s", "lock_page-p99-sec"} {
+	for _, u := range []string{"bug-writeback-rate", "lock_page-ops/s", "lock_page-p99-sec", "lock_page-wakeups/op", "lock_page-spurious/op"} {
 		if !units[u] {
 			t.Errorf("bench.txt: no %s values (units: %v)", u, units)
 		}
@@ -313,6 +313,9 @@ func TestReadRecordsLatencyErrors(t *testing.T) {
 		{`"spurious_per_op":0`, `"spurious_per_op":5`, "spurious"},
 		{`"cpus":4`, `"cpus":0`, "cpus 0 out of range"},
 		{`"max_ns":3`, `"max_ns":1e300`, "bad value"},
+		{`"run_p99_ns":[3,2]`, `"run_p99_ns":[3,2],"run_wakeups_per_op":[1],"run_spurious_per_op":[0]`, "1 and 1 per-run wake-up values"},
+		{`"run_p99_ns":[3,2]`, `"run_p99_ns":[3,2],"run_wakeups_per_op":[1,1]`, "2 and 0 per-run wake-up values"},
+		{`"run_p99_ns":[3,2]`, `"run_p99_ns":[3,2],"run_wakeups_per_op":[1,1],"run_spurious_per_op":[0,2]`, "run 1: 2 spurious wake-ups per operation of 1"},
 		{`"run_p99_ns":[3,2]`, `"run_p99_ns":[3,9]`, "run 1: p50 1, p99 9 out of order or above the pooled max 3"},
 		{`"run_p50_ns":[1,1]`, `"run_p50_ns":[1,3]`, "run 1: p50 3, p99 2 out of order"},
 	} {

@@ -162,6 +162,7 @@ func PartCell(r *Record) (*Cell, error) {
 		c.Latencies = append(c.Latencies, &Latency{
 			Op: op, Count: l.Count, Hist: h, Min: lp.Min, Max: int64(l.Max), Wakeups: lp.Wakeups, Spurious: lp.Spurious,
 			RunPerSec: l.RunOpsPerSec, RunP50: l.RunP50, RunP99: l.RunP99,
+			RunWakeups: l.RunWakeupsOp, RunSpurious: l.RunSpuriousOp,
 		})
 	}
 	if err := partCounts(r, c); err != nil {
