@@ -85,6 +85,16 @@ func Render(dir string, m *bench.Manifest, recs []*bench.Record) ([]byte, error)
 	p := &runPage{Title: "pagelab results: " + strings.Join(bench.WorkloadOrder(recs), ", ")}
 	p.State, p.Partial = state(m)
 	p.Facts = facts(m, recs)
+	// Pictures a results directory should hold but this one lacks (deleted
+	// or never copied): say so, rather than let their absence pass for
+	// "nothing to draw".
+	for _, sub := range []string{PlotsDir, DiagramsDir} {
+		if !files[sub+"/"] {
+			p.Missing = append(p.Missing, sub+"/")
+		}
+	}
+	p.NoDiagrams = !files[DiagramsDir+"/"]
+	p.Redraw = "pagelab plot " + shellQuote(dir) + " && pagelab report " + shellQuote(dir)
 	used := map[string]bool{}
 	for _, w := range bench.WorkloadOrder(recs) {
 		var rs []*bench.Record
@@ -103,7 +113,7 @@ func Render(dir string, m *bench.Manifest, recs []*bench.Record) ([]byte, error)
 	// pagelab does not know): still on the page.
 	other := &section{ID: "other-pictures", Title: "Other plots and diagrams"}
 	for _, f := range slices.Sorted(maps.Keys(files)) {
-		if used[f] || !(strings.HasSuffix(f, ".svg") || strings.HasPrefix(f, DiagramsDir+"/") && strings.HasSuffix(f, ".txt")) {
+		if used[f] || strings.HasSuffix(f, "/") || !(strings.HasSuffix(f, ".svg") || strings.HasPrefix(f, DiagramsDir+"/") && strings.HasSuffix(f, ".txt")) {
 			continue
 		}
 		if strings.HasSuffix(f, ".txt") {
@@ -143,6 +153,12 @@ type runPage struct {
 	Partial  bool
 	Facts    []fact
 	Sections []*section
+	// Missing are the picture directories absent from the results
+	// directory (NoDiagrams: diagrams/ among them); Redraw draws them
+	// again.
+	Missing    []string
+	NoDiagrams bool
+	Redraw     string
 }
 
 type fact struct{ Name, Value string }
@@ -251,7 +267,8 @@ func facts(m *bench.Manifest, recs []*bench.Record) []fact {
 }
 
 // listFiles lists the pictures and diagram texts of dir, relative to it
-// with slashes, as a set.
+// with slashes, as a set, in which "plots/" and "diagrams/" stand for the
+// directories themselves, when they exist.
 func listFiles(dir string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, sub := range []string{PlotsDir, DiagramsDir} {
@@ -262,6 +279,7 @@ func listFiles(dir string) (map[string]bool, error) {
 		if err != nil {
 			return nil, err
 		}
+		out[sub+"/"] = true
 		for _, e := range entries {
 			name := e.Name()
 			if strings.HasPrefix(name, ".") || e.IsDir() {

@@ -10,7 +10,9 @@ import (
 	"github.com/pagelab/pagelab/plots"
 )
 
-// cmdPlot redraws a results directory's plots from its results.jsonl.
+// cmdPlot redraws a results directory's plots and race diagrams from its
+// results.jsonl (as pagelab bench drew them: the same files, byte for
+// byte).
 func cmdPlot(args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
 	if err := parseFlags(fs, flagsOnly(args)); err != nil {
@@ -33,6 +35,11 @@ func cmdPlot(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	diagrams, err := drawDiagrams(dir, recs)
+	if err != nil {
+		return err
+	}
+	files = append(files, diagrams...)
 	for _, f := range files {
 		fmt.Fprintln(stdout, filepath.Join(dir, f))
 	}

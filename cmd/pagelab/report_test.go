@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -62,6 +63,51 @@ func TestBenchWritesReport(t *testing.T) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Error("pagelab report wrote another page than pagelab bench")
+	}
+}
+
+// TestRedrawMissingPictures: a results directory whose plots/ and
+// diagrams/ are gone gets a report that says so (not "nothing to draw"),
+// pagelab plot draws both again, byte for byte as bench drew them, and the
+// report then is bench's own.
+func TestRedrawMissingPictures(t *testing.T) {
+	dir := reportBench(t)
+	want := map[string][]byte{}
+	for _, sub := range []string{"plots", "diagrams", report.File} {
+		filepath.WalkDir(filepath.Join(dir, sub), func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
+				want[path], err = os.ReadFile(path)
+			}
+			return err
+		})
+	}
+	if len(want) < 3 {
+		t.Fatalf("bench drew %d files", len(want))
+	}
+	for _, sub := range []string{"plots", "diagrams"} {
+		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, _, err := runCLI("report", dir); err != nil {
+		t.Fatal(err)
+	}
+	page, _ := os.ReadFile(filepath.Join(dir, report.File))
+	for _, s := range []string{"This directory has no plots/ and no diagrams/", "pagelab plot &#39;" + dir + "&#39; &amp;&amp; pagelab report", "Not drawn here: the directory has no diagrams/"} {
+		if !bytes.Contains(page, []byte(s)) {
+			t.Errorf("the report of a directory without pictures lacks %q", s)
+		}
+	}
+	if _, _, err := runCLI("plot", dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCLI("report", dir); err != nil {
+		t.Fatal(err)
+	}
+	for path, b := range want {
+		if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, b) {
+			t.Errorf("%s: not as bench wrote it after plot and report (%v)", path, err)
+		}
 	}
 }
 
