@@ -322,3 +322,37 @@ func VerdictChanges(pairs [][2]*Record) string {
 // WorkloadOrder lists the records' workloads in order of first appearance,
 // as the summary orders its sections.
 func WorkloadOrder(recs []*Record) []string { return workloadOrder(recs) }
+
+// DistRow is one cell's pooled distribution of its workload's primary
+// operation, formatted: percentiles over every operation of every run
+// (SPEC §4's p50, p90, p99, p99.9 and maximum), and wake-ups and spurious
+// wake-ups per operation, the fairness figures.
+type DistRow struct {
+	R                        *Record
+	P50, P90, P99, P999, Max string
+	Wakeups, Spurious        string
+}
+
+// DistTable is the pooled distributions of a latency workload's records:
+// its primary operation, and one row per cell in which it ran, by CPU
+// count, then in the records' order.
+func DistTable(w string, rs []*Record) (op string, rows []*DistRow) {
+	ops := map[string]bool{}
+	for _, r := range rs {
+		for o := range r.Latency {
+			ops[o] = true
+		}
+	}
+	op = PrimaryOp(w, ops)
+	sorted := slices.Clone(rs)
+	slices.SortStableFunc(sorted, func(a, b *Record) int { return a.CPUs - b.CPUs })
+	for _, r := range sorted {
+		l := r.Latency[op]
+		if l == nil {
+			continue
+		}
+		rows = append(rows, &DistRow{R: r, P50: nsDur(l.P50), P90: nsDur(l.P90), P99: nsDur(l.P99), P999: nsDur(l.P999),
+			Max: nsDur(l.Max), Wakeups: strconv.FormatFloat(l.WakeupsOp, 'f', 2, 64), Spurious: strconv.FormatFloat(l.SpuriousOp, 'f', 2, 64)})
+	}
+	return op, rows
+}

@@ -559,6 +559,7 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 			}
 		}
 	}
+	writeDistTable(b, w, rs)
 	var failing []string
 	for _, r := range rs {
 		for _, id := range slices.Sorted(maps.Keys(r.Failures)) {
@@ -569,6 +570,28 @@ func writeLatencyTables(b *strings.Builder, w string, rs []*Record) {
 		b.WriteString("\nFailures in these runs (correctness checks stay on):\n" + strings.Join(failing, "\n") + "\n")
 	}
 	writeCountTable(b, rs, fixW)
+}
+
+// writeDistTable is the pooled distribution of the primary operation per
+// CPU count and fix (DistTable), in 80 columns: a fix name wider than 17
+// gets a line of its own.
+func writeDistTable(b *strings.Builder, w string, rs []*Record) {
+	op, rows := DistTable(w, rs)
+	if len(rows) == 0 {
+		return
+	}
+	fixW := 12
+	for _, r := range rows {
+		fixW = max(fixW, len(r.R.Fix))
+	}
+	fixW = min(fixW, 17)
+	b.WriteString("\n")
+	wrapWords(b, "", strings.Fields(op+", pooled over the runs: latency, wake-ups and spurious wake-ups per op"))
+	fmt.Fprintf(b, "  %-*s %4s %7s %7s %7s %7s %7s %7s %7s\n", fixW, "fix", "cpus", "p50", "p90", "p99", "p99.9", "max", "wake/op", "spur/op")
+	for _, r := range rows {
+		fmt.Fprintf(b, "  %-*s %4d %7s %7s %7s %7s %7s %7s %7s\n", fixW, fixName(b, r.R.Fix, fixW), r.R.CPUs,
+			r.P50, r.P90, r.P99, r.P999, r.Max, r.Wakeups, r.Spurious)
+	}
 }
 
 // writeCountTable is the count metrics of a latency workload's cells

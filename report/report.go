@@ -177,6 +177,8 @@ type section struct {
 	CutShort []string
 	// A latency workload.
 	Lat         *bench.LatencyData
+	DistOp      string
+	Dist        []*bench.DistRow
 	Counts      []*bench.CountRow
 	RunFailures []string
 	// Pictures.
@@ -300,6 +302,7 @@ func workloadSection(dir, w string, rs []*bench.Record, files map[string]bool, u
 	}
 	if s.Latency {
 		s.Lat = bench.LatencyTable(w, rs)
+		s.DistOp, s.Dist = bench.DistTable(w, rs)
 		s.Counts = bench.CountTable(rs)
 		for _, r := range rs {
 			for f := mm.Failure(0); f < mm.NumFailures; f++ {

@@ -118,6 +118,13 @@ details { margin: 1em 0; }
 {{end}}</tbody>
 </table>
 {{end}}</div>
+{{if .Dist}}<table class="dist">
+<caption>{{.DistOp}}, pooled over the runs <span>(latency percentiles; wake-ups and spurious wake-ups per operation)</span></caption>
+<thead><tr><th>fix</th><th>cpus</th><th>p50</th><th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>wake/op</th><th>spur/op</th></tr></thead>
+<tbody>
+{{range .Dist}}<tr><td class="text">{{.R.Fix}}</td><td>{{.R.CPUs}}</td><td>{{.P50}}</td><td>{{.P90}}</td><td>{{.P99}}</td><td>{{.P999}}</td><td>{{.Max}}</td><td>{{.Wakeups}}</td><td>{{.Spurious}}</td></tr>
+{{end}}</tbody>
+</table>{{end}}
 {{if .RunFailures}}<h3>Failures in these runs</h3>
 <p class="note">Correctness checks stay on in timed runs.</p>
 <ul>{{range .RunFailures}}<li>{{.}}</li>{{end}}</ul>{{end}}

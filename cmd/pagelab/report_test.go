@@ -40,6 +40,11 @@ func TestBenchWritesReport(t *testing.T) {
 			t.Errorf("report.html has no section %s", w)
 		}
 	}
+	// The latency workload's pooled distribution, as summary.txt has it.
+	if _, lock, _ := bytes.Cut(want, []byte(`<section id="lock-storm">`)); !bytes.Contains(lock, []byte(`<table class="dist">`)) ||
+		!bytes.Contains(lock, []byte(`<th>p90</th><th>p99</th><th>p99.9</th><th>max</th><th>wake/op</th>`)) {
+		t.Error("report.html's lock-storm has no pooled distribution table")
+	}
 	m, err := bench.ReadManifest(filepath.Join(dir, bench.ManifestFile))
 	if err != nil {
 		t.Fatal(err)
