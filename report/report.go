@@ -85,16 +85,16 @@ func Render(dir string, m *bench.Manifest, recs []*bench.Record) ([]byte, error)
 	p := &runPage{Title: "pagelab results: " + strings.Join(bench.WorkloadOrder(recs), ", ")}
 	p.State, p.Partial = state(m)
 	p.Facts = facts(m, recs)
-	// Pictures a results directory should hold but this one lacks (deleted
-	// or never copied): say so, rather than let their absence pass for
+	// Pictures the manifest lists but the directory lacks (deleted, or
+	// never copied): say so, rather than let their absence pass for
 	// "nothing to draw".
-	for _, sub := range []string{PlotsDir, DiagramsDir} {
-		if !files[sub+"/"] {
-			p.Missing = append(p.Missing, sub+"/")
+	missing := map[string]bool{}
+	for _, f := range m.Files {
+		if isPicture(f) && !files[f] {
+			missing[f] = true
+			p.Missing++
 		}
 	}
-	p.NoDiagrams = !files[DiagramsDir+"/"]
-	p.Redraw = "pagelab plot " + shellQuote(dir) + " && pagelab report " + shellQuote(dir)
 	used := map[string]bool{}
 	for _, w := range bench.WorkloadOrder(recs) {
 		var rs []*bench.Record
@@ -103,7 +103,7 @@ func Render(dir string, m *bench.Manifest, recs []*bench.Record) ([]byte, error)
 				rs = append(rs, r)
 			}
 		}
-		s, err := workloadSection(dir, w, rs, files, used)
+		s, err := workloadSection(dir, w, rs, files, used, missing)
 		if err != nil {
 			return nil, err
 		}
@@ -113,7 +113,7 @@ func Render(dir string, m *bench.Manifest, recs []*bench.Record) ([]byte, error)
 	// pagelab does not know): still on the page.
 	other := &section{ID: "other-pictures", Title: "Other plots and diagrams"}
 	for _, f := range slices.Sorted(maps.Keys(files)) {
-		if used[f] || strings.HasSuffix(f, "/") || !(strings.HasSuffix(f, ".svg") || strings.HasPrefix(f, DiagramsDir+"/") && strings.HasSuffix(f, ".txt")) {
+		if used[f] || !isPicture(f) {
 			continue
 		}
 		if strings.HasSuffix(f, ".txt") {
@@ -153,12 +153,9 @@ type runPage struct {
 	Partial  bool
 	Facts    []fact
 	Sections []*section
-	// Missing are the picture directories absent from the results
-	// directory (NoDiagrams: diagrams/ among them); Redraw draws them
-	// again.
-	Missing    []string
-	NoDiagrams bool
-	Redraw     string
+	// Missing counts the pictures manifest.json lists that the directory
+	// lacks.
+	Missing int
 }
 
 type fact struct{ Name, Value string }
@@ -207,9 +204,11 @@ type diagram struct {
 	Replay            string
 }
 
-// schedule is a first failure without a diagram.
+// schedule is a first failure without a diagram: none was drawn, or the
+// one drawn is Missing from the directory.
 type schedule struct {
 	Caption, Replay string
+	Missing         bool
 }
 
 // state is what summary.txt's first line says of the run (Manifest.State),
@@ -268,9 +267,16 @@ func facts(m *bench.Manifest, recs []*bench.Record) []fact {
 	return fs
 }
 
+// isPicture reports whether f, relative to a results directory with
+// slashes, is one of the files the report shows: a plot's or diagram's
+// SVG, or a diagram's text.
+func isPicture(f string) bool {
+	return (strings.HasPrefix(f, PlotsDir+"/") || strings.HasPrefix(f, DiagramsDir+"/")) && strings.HasSuffix(f, ".svg") ||
+		strings.HasPrefix(f, DiagramsDir+"/") && strings.HasSuffix(f, ".txt")
+}
+
 // listFiles lists the pictures and diagram texts of dir, relative to it
-// with slashes, as a set, in which "plots/" and "diagrams/" stand for the
-// directories themselves, when they exist.
+// with slashes, as a set.
 func listFiles(dir string) (map[string]bool, error) {
 	out := map[string]bool{}
 	for _, sub := range []string{PlotsDir, DiagramsDir} {
@@ -281,7 +287,6 @@ func listFiles(dir string) (map[string]bool, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[sub+"/"] = true
 		for _, e := range entries {
 			name := e.Name()
 			if strings.HasPrefix(name, ".") || e.IsDir() {
@@ -295,7 +300,7 @@ func listFiles(dir string) (map[string]bool, error) {
 	return out, nil
 }
 
-func workloadSection(dir, w string, rs []*bench.Record, files map[string]bool, used map[string]bool) (*section, error) {
+func workloadSection(dir, w string, rs []*bench.Record, files, used, missing map[string]bool) (*section, error) {
 	s := &section{ID: w, Title: w, Latency: rs[0].Latency != nil}
 	if wl, err := workloads.Lookup(w); err == nil {
 		s.Desc = wl.Desc
@@ -376,7 +381,8 @@ func workloadSection(dir, w string, rs []*bench.Record, files map[string]bool, u
 			replay := "pagelab replay -schedule " + shellQuote(f.sched)
 			base := bench.DiagramFile(w, r.Fix, f.id)
 			if r.CPUs > 0 || !files[base+".txt"] && !files[base+".svg"] {
-				s.Schedules = append(s.Schedules, &schedule{Caption: caption, Replay: replay})
+				s.Schedules = append(s.Schedules, &schedule{Caption: caption, Replay: replay,
+					Missing: missing[base+".txt"] || missing[base+".svg"]})
 				continue
 			}
 			d := &diagram{ID: "diagram-" + path.Base(base), Caption: caption, Replay: replay}

@@ -163,7 +163,7 @@ details { margin: 1em 0; }
 {{range .Facts}}<div><dt>{{.Name}}</dt><dd>{{.Value}}</dd></div>
 {{end}}</dl>
 <p class="note">The tables are those of summary.txt; the plots and diagrams those of plots/ and diagrams/, inline. When, where and how the run was made is in manifest.json.</p>
-{{if .Missing}}<p class="partial">This directory has no {{join .Missing " and no "}}: its pictures are not on this page. They are drawn from results.jsonl again by <code>{{.Redraw}}</code>.</p>
+{{if .Missing}}<p class="partial">This directory lacks {{.Missing}} of the pictures its manifest.json lists: they are not on this page. <code>pagelab plot DIR</code> draws them again from results.jsonl, and <code>pagelab report DIR</code> then rewrites this page.</p>
 {{end}}</header>
 <nav>
 <h2>Workloads</h2>
@@ -172,7 +172,7 @@ details { margin: 1em 0; }
 {{end}}</ul>
 </nav>
 <main>
-{{$nodiagrams := .NoDiagrams}}{{range .Sections}}<section id="{{.ID}}">
+{{range .Sections}}<section id="{{.ID}}">
 <h2>{{.Title}}</h2>
 {{if .Desc}}<p class="desc">{{.Desc}}</p>{{end}}
 {{range .Notes}}<p class="note">{{.}}</p>
@@ -181,8 +181,8 @@ details { margin: 1em 0; }
 {{if .Diagrams}}<h3>First failures</h3>
 {{range .Diagrams}}{{template "diagram" .}}{{end}}{{end}}
 {{if .Schedules}}<h3>{{if .Diagrams}}Other first failures{{else}}First failures{{end}}</h3>
-<p class="note">{{if $nodiagrams}}Not drawn here: the directory has no diagrams/ (above). {{else}}Not drawn (a timed cell's execution, a hang or a livelock, or a failure its schedule alone does not reproduce); {{end}}each replays with its command.</p>
-{{range .Schedules}}<div class="replay">{{.Caption}}:
+<p class="note">Not drawn (a timed cell's execution, a hang or a livelock, or a failure its schedule alone does not reproduce); each replays with its command.</p>
+{{range .Schedules}}<div class="replay">{{.Caption}}{{if .Missing}} (its diagram, listed in manifest.json, is missing){{end}}:
 <pre class="cmd">{{.Replay}}</pre></div>
 {{end}}{{end}}
 </section>

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -72,7 +73,10 @@ func TestBenchWritesReport(t *testing.T) {
 }
 
 // TestRedrawMissingPictures: a results directory whose plots/ and
-// diagrams/ are gone gets a report that says so (not "nothing to draw"),
+// diagrams/ are gone gets a report that says how many of the pictures its
+// manifest lists are missing, and which first failure lost its diagram
+// (not "nothing to draw"); a run with nothing to draw says nothing of the
+// kind (TestSubmitSlurm: a merged run's page is the unsharded one's);
 // pagelab plot draws both again, byte for byte as bench drew them, and the
 // report then is bench's own.
 func TestRedrawMissingPictures(t *testing.T) {
@@ -89,6 +93,13 @@ func TestRedrawMissingPictures(t *testing.T) {
 	if len(want) < 3 {
 		t.Fatalf("bench drew %d files", len(want))
 	}
+	// The pictures the report shows: SVGs and the diagrams' texts.
+	pictures := 0
+	for path := range want {
+		if strings.HasSuffix(path, ".svg") || strings.Contains(path, "diagrams") && strings.HasSuffix(path, ".txt") {
+			pictures++
+		}
+	}
 	for _, sub := range []string{"plots", "diagrams"} {
 		if err := os.RemoveAll(filepath.Join(dir, sub)); err != nil {
 			t.Fatal(err)
@@ -98,7 +109,8 @@ func TestRedrawMissingPictures(t *testing.T) {
 		t.Fatal(err)
 	}
 	page, _ := os.ReadFile(filepath.Join(dir, report.File))
-	for _, s := range []string{"This directory has no plots/ and no diagrams/", "pagelab plot &#39;" + dir + "&#39; &amp;&amp; pagelab report", "Not drawn here: the directory has no diagrams/"} {
+	for _, s := range []string{fmt.Sprintf("This directory lacks %d of the pictures its manifest.json lists", pictures),
+		"<code>pagelab plot DIR</code>", "the first failing run (its diagram, listed in manifest.json, is missing)"} {
 		if !bytes.Contains(page, []byte(s)) {
 			t.Errorf("the report of a directory without pictures lacks %q", s)
 		}
