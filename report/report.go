@@ -292,8 +292,8 @@ func listFiles(dir string) (map[string]bool, error) {
 			if strings.HasPrefix(name, ".") || e.IsDir() {
 				continue
 			}
-			if strings.HasSuffix(name, ".svg") || sub == DiagramsDir && strings.HasSuffix(name, ".txt") {
-				out[sub+"/"+name] = true
+			if f := sub + "/" + name; isPicture(f) {
+				out[f] = true
 			}
 		}
 	}
