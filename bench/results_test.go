@@ -304,7 +304,7 @@ func TestReadRecordsLatencyErrors(t *testing.T) {
 	if _, err := ReadRecords(strings.NewReader(rec), "r"); err != nil {
 		t.Fatalf("valid timed record refused: %v", err)
 	}
-	for _, tc := range []struct{ old, new, want string }{
+	refusesMutants(t, rec, []mutant{
 		{`"run_p50_ns":[1,1]`, `"run_p50_ns":[]`, "per-run values"},
 		{`"run_ops_per_sec":[1,2],"run_p50_ns":[1,1],"run_p99_ns":[3,2]`, `"run_ops_per_sec":[],"run_p50_ns":[],"run_p99_ns":[]`, "per-run values"},
 		{`"lock_page"`, `"lock_pages"`, `unknown operation "lock_pages"`},
@@ -318,11 +318,20 @@ func TestReadRecordsLatencyErrors(t *testing.T) {
 		{`"run_p99_ns":[3,2]`, `"run_p99_ns":[3,2],"run_wakeups_per_op":[1,1],"run_spurious_per_op":[0,2]`, "run 1: 2 spurious wake-ups per operation of 1"},
 		{`"run_p99_ns":[3,2]`, `"run_p99_ns":[3,9]`, "run 1: p50 1, p99 9 out of order or above the pooled max 3"},
 		{`"run_p50_ns":[1,1]`, `"run_p50_ns":[1,3]`, "run 1: p50 3, p99 2 out of order"},
-	} {
-		in := strings.Replace(rec, tc.old, tc.new, 1)
+	})
+}
+
+// mutant is a valid record with old replaced by new, which ReadRecords
+// must refuse with an error containing want.
+type mutant struct{ old, new, want string }
+
+func refusesMutants(t *testing.T, rec string, ms []mutant) {
+	t.Helper()
+	for _, m := range ms {
+		in := strings.Replace(rec, m.old, m.new, 1)
 		_, err := ReadRecords(strings.NewReader(in), "r")
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s -> %s: got %v, want an error containing %q", tc.old, tc.new, err, tc.want)
+		if err == nil || !strings.Contains(err.Error(), m.want) {
+			t.Errorf("%s -> %s: got %v, want an error containing %q", m.old, m.new, err, m.want)
 		}
 	}
 }
@@ -334,17 +343,11 @@ func TestReadRecordsCountErrors(t *testing.T) {
 	if _, err := ReadRecords(strings.NewReader(rec), "r"); err != nil {
 		t.Fatalf("valid count record refused: %v", err)
 	}
-	for _, tc := range []struct{ old, new, want string }{
+	refusesMutants(t, rec, []mutant{
 		{`"run_max":[2,1]`, `"run_max":[2,5]`, "run 1: p50 1, p99 1, max 5 out of order or above the pooled max 2"},
 		{`"run_max":[2,1]`, `"run_max":[1,1]`, "run 0: p50 1, p99 2, max 1 out of order"},
 		{`"run_p50":[1,1]`, `"run_p50":[1,2]`, "run 1: p50 2, p99 1"},
-	} {
-		in := strings.Replace(rec, tc.old, tc.new, 1)
-		_, err := ReadRecords(strings.NewReader(in), "r")
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%s -> %s: got %v, want an error containing %q", tc.old, tc.new, err, tc.want)
-		}
-	}
+	})
 }
 
 // TestReadManifestErrors: a manifest must be one object with the fields
