@@ -30,6 +30,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"testing"
 
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
@@ -46,6 +47,13 @@ var (
 	tWPQ    = reflect.TypeFor[mm.WaitPageQueue]()
 	tHead   = reflect.TypeFor[mm.WaitQueueHead]()
 	tSpin   = reflect.TypeFor[mm.SpinLock]()
+	// tPcp is the per-CPU page list (mm's pcpList, unexported): the
+	// element type of the zone's pcps.
+	tPcp = func() reflect.Type {
+		z, _ := tKernel.FieldByName("zone")
+		p, _ := z.Type.FieldByName("pcps")
+		return p.Type.Elem()
+	}()
 )
 
 // skipFields are the fields that are not model state, by owner type.
@@ -60,6 +68,10 @@ var skipFields = map[reflect.Type][]string{
 	tKernel: {"Config", "Ops", "spawner", "mu", "fired", "reports", "threads", "nthreads", "reuse", "serial"},
 	// The timed scheduler's cache-line id.
 	tSpin: {"line"},
+	// free_pcppages_bulk's list of the pages it frees, scratch memory
+	// (the kernel's is on its stack) whose contents are dead once the
+	// call returns.
+	tPcp: {"bulk"},
 	// The list linkage is serialized by the queue walk (the queue, in
 	// order); private and wpq are the entry's owner, which its identity
 	// names.
@@ -616,5 +628,18 @@ func walkThreadLocal(s *stateWalk, th *mm.Thread) {
 		s.push("." + f.Name)
 		s.walk(v.Field(i), planFor(f.Type))
 		s.pop()
+	}
+}
+
+// TestSkipFieldsExist: every field the state walk skips is a field of its
+// type, so that a renamed field cannot leave the walk comparing scratch
+// memory, or skipping nothing, without notice.
+func TestSkipFieldsExist(t *testing.T) {
+	for typ, names := range skipFields {
+		for _, name := range names {
+			if _, ok := typ.FieldByName(name); !ok {
+				t.Errorf("skipFields: %v has no field %s", typ, name)
+			}
+		}
 	}
 }

@@ -370,6 +370,10 @@ type pcpList struct {
 	// list is pcp->lists[MIGRATE_MOVABLE], head first; pcp->count is its
 	// length.
 	list []int32
+	// bulk is freePcppagesBulk's list of the pages it takes off (the
+	// kernel's is on its stack: the model keeps its memory across calls
+	// and executions); the caller holds lock.
+	bulk []int32
 }
 
 // zoneState is struct zone's allocator part with pcp=1.
@@ -784,7 +788,7 @@ func freePcppagesBulk(t *Thread, count int, p *pcpList) {
 	k := t.K
 	z := &k.zone
 	count = min(count, len(p.list))
-	var head []int32
+	head := p.bulk[:0]
 	for range count {
 		pfn := p.list[len(p.list)-1]
 		p.list = p.list[:len(p.list)-1]
@@ -802,6 +806,7 @@ func freePcppagesBulk(t *Thread, count int, p *pcpList) {
 	for _, pfn := range head {
 		z.freeOnePage(pfn, 0, false)
 	}
+	p.bulk = head
 	t.rmwZone(old)
 	k.zoneLock.Unlock()
 }
