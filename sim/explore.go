@@ -58,6 +58,10 @@ type Result struct {
 	Steps int
 	// Wakeups counts successful try_to_wake_up calls.
 	Wakeups int
+	// Switches counts the times Run resumed a task (a coroutine switch
+	// to it and back): the decisions that let the running task go on are
+	// taken at its own scheduling point and are not among them.
+	Switches int
 	// Interrupted: Explorer.Interrupt stopped the execution.
 	Interrupted bool
 }
@@ -145,8 +149,10 @@ type Explorer struct {
 	// counts CutPoint calls in the current execution.
 	fp        *footprinter
 	cutPoints int
-	// observer is the strategy, if it wants every step's footprint.
+	// observer is the strategy, if it wants every step's footprint;
+	// watcher, if it wants to know when the runnable list changes.
 	observer StepObserver
+	watcher  RunnableWatcher
 
 	// The execution in progress (Run): the task that ran the last step,
 	// and why the execution ended (decide). inline lets tasks take
@@ -168,6 +174,19 @@ type StepObserver interface {
 	// Stepped is called after every step of Run with the task that ran
 	// and the step's footprint (valid until the next step).
 	Stepped(t *Task, fp Footprint)
+}
+
+// RunnableWatcher is implemented by strategies that keep what they
+// computed from the runnable list Pick is given (PCTRacy: the task of the
+// highest priority) for as long as that list is the same. The Explorer
+// passes the same list to Pick until a spawn, a sleep, a wake-up or a
+// task's end changes it, and calls RunnableChanged before the Pick that
+// first sees the new list. WatchRunnable is called once, when the
+// strategy is set: a strategy whose Pick is called by anything else
+// (a test, a wrapper) is never told, and must compute afresh each time.
+type RunnableWatcher interface {
+	WatchRunnable()
+	RunnableChanged()
 }
 
 // EnableFootprints makes every task report its accesses (Task.Read, Write,
@@ -228,6 +247,10 @@ func NewExplorer(s Strategy, h Handoff) *Explorer {
 func (x *Explorer) SetStrategy(s Strategy) {
 	x.strategy = s
 	x.observer, _ = s.(StepObserver)
+	x.watcher, _ = s.(RunnableWatcher)
+	if x.watcher != nil {
+		x.watcher.WatchRunnable()
+	}
 	x.timed, _ = s.(*Timed)
 	if x.timed != nil {
 		x.timed.x = x
@@ -376,6 +399,7 @@ func (x *Explorer) Run() (Result, error) {
 	for t != nil {
 		x.beforeStep(t)
 		w := t.w
+		res.Switches++
 		w.resume()
 		if x.handed {
 			// t paused at a scheduling point, accounted for the step that
@@ -437,6 +461,9 @@ func (x *Explorer) decide() *Task {
 			if !t.blocked {
 				x.runnable = append(x.runnable, t)
 			}
+		}
+		if x.watcher != nil {
+			x.watcher.RunnableChanged()
 		}
 	}
 	x.interrupted = false

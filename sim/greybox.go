@@ -79,6 +79,16 @@ type Greybox struct {
 	local   []int    // racy steps taken, by task ID
 	taken   []bool   // change point i taken
 	tname   []uint64 // hash of the task's name, by task ID
+	// The name index (g.index) of change point i's task, and of every
+	// task by ID; by task ID, the racy-step number of its next change
+	// point not yet taken, or -1 (see PCTRacy.next).
+	chIdx []int
+	tidx  []int
+	next  []int
+	// best: as PCTRacy's.
+	watched bool
+	best    *Task
+	bestOK  bool
 	ranTask int
 	ranSite uint64
 	// trace is this execution's coverage slots; seen marks them.
@@ -175,6 +185,12 @@ func (g *Greybox) Begin(run int) {
 	}
 	g.prio, g.local, g.tname = g.prio[:0], g.local[:0], g.tname[:0]
 	g.taken = append(g.taken[:0], make([]bool, len(g.cur.Changes))...)
+	g.tidx, g.next, g.bestOK = g.tidx[:0], g.next[:0], false
+	g.chIdx = g.chIdx[:0]
+	for _, c := range g.cur.Changes {
+		// Every change point's name was drawn from g.names.
+		g.chIdx = append(g.chIdx, g.index[c.Name])
+	}
 	g.trace = g.trace[:0]
 	g.nW = 0
 	g.epoch++
@@ -300,35 +316,64 @@ func (g *Greybox) Spawned(t *Task) {
 	g.prio = append(g.prio, uint64(g.MaxChanges)+1+uint64(g.cur.prio(i, g.names)))
 	g.local = append(g.local, 0)
 	g.tname = append(g.tname, strHash(t.Name))
+	g.tidx = append(g.tidx, i)
+	g.next = append(g.next, g.nextChange(i, 0))
+	g.bestOK = false
+}
+
+func (g *Greybox) WatchRunnable()   { g.watched = true }
+func (g *Greybox) RunnableChanged() { g.bestOK = false }
+
+// nextChange is the least racy-step number from on of a change point not
+// yet taken for the task name of index name, or -1.
+func (g *Greybox) nextChange(name, from int) int {
+	next := -1
+	for i, c := range g.cur.Changes {
+		if !g.taken[i] && g.chIdx[i] == name && c.Step >= from && (next < 0 || c.Step < next) {
+			next = c.Step
+		}
+	}
+	return next
 }
 
 // Pick is PCTRacy's with the genome's priorities and change points (ties,
 // which only a name outside the profile can cause, go to the lower ID).
 func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
-		best := runnable[0]
-		for _, t := range runnable[1:] {
-			if g.prio[t.ID] > g.prio[best.ID] || g.prio[t.ID] == g.prio[best.ID] && t.ID < best.ID {
-				best = t
+		best := g.best
+		if !g.watched || !g.bestOK {
+			best = runnable[0]
+			for _, t := range runnable[1:] {
+				if g.prio[t.ID] > g.prio[best.ID] || g.prio[t.ID] == g.prio[best.ID] && t.ID < best.ID {
+					best = t
+				}
 			}
+			g.best, g.bestOK = best, true
 		}
 		pt := g.pc.point(best.label)
 		if !pt.racy() {
 			g.ran(best, pt)
 			return best
 		}
-		changed := false
-		for i, c := range g.cur.Changes {
-			if !g.taken[i] && c.Step == g.local[best.ID] && c.Name == best.Name {
-				g.prio[best.ID] = uint64(g.MaxChanges - i)
-				g.taken[i] = true
-				changed = true
-			}
-		}
-		if !changed {
+		n, name := g.local[best.ID], g.tidx[best.ID]
+		if n != g.next[best.ID] {
 			g.local[best.ID]++
 			g.ran(best, pt)
 			return best
+		}
+		for i, c := range g.cur.Changes {
+			if !g.taken[i] && c.Step == n && g.chIdx[i] == name {
+				g.prio[best.ID] = uint64(g.MaxChanges - i)
+				g.taken[i] = true
+			}
+		}
+		// A priority dropped: find the best task again; the next change
+		// points of the tasks of best's name are past the ones taken.
+		g.bestOK = false
+		for id, nm := range g.tidx {
+			if nm == name {
+				g.next[id] = g.nextChange(name, g.local[id])
+			}
 		}
 	}
 }

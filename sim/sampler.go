@@ -47,11 +47,31 @@ type PCTRacy struct {
 	racy    int // racy steps taken in this execution
 	prio    []uint64
 	changes []int // racy-step number of change point i+1; -1 once taken
-	// PerTask: the task of change point i+1, and every task's racy steps
-	// so far (by ID).
+	// PerTask: the profiled task names, and by index nameIdx; the task
+	// of change point i+1 (an index into names; perTask says whether
+	// change points are per task in this execution); every task's name
+	// (an index, -1 for a name no profiled execution had) and racy steps
+	// so far, by ID.
 	names     []string
-	changeFor []string
+	nameIdx   map[string]int
+	perTask   bool
+	changeFor []int
+	tname     []int
 	local     []int
+	// next is, by task ID, the number of the task's next racy step that
+	// is a change point not yet taken for its name, or -1 (nextAll: the
+	// execution's, without PerTask). Pick looks through the change points
+	// only when a task is about to take that step: at the other racy
+	// steps there is nothing to find.
+	next    []int
+	nextAll int
+	// best is the runnable task of the highest priority in the list the
+	// last Pick was given, valid (bestOK) until that list changes (the
+	// Explorer says so: watched, RunnableChanged) or a priority does (a
+	// spawn, a change point).
+	watched bool
+	best    *Task
+	bestOK  bool
 }
 
 // NewPCTRacy returns racy-step PCT of depth d over a profile: change
@@ -65,56 +85,107 @@ func NewPCTRacy(seed uint64, depth int, prof *Profile) *PCTRacy {
 func (p *PCTRacy) Begin(run int) {
 	p.pcg.Seed(runSeed(p.seed, run))
 	p.prio, p.changes, p.racy = p.prio[:0], p.changes[:0], 0
-	p.changeFor, p.local = p.changeFor[:0], p.local[:0]
+	p.changeFor, p.tname, p.local = p.changeFor[:0], p.tname[:0], p.local[:0]
+	p.next, p.bestOK = p.next[:0], false
 	if p.PerTask && p.names == nil {
 		p.names = p.prof.TaskNames()
+		p.nameIdx = make(map[string]int, len(p.names))
+		for i, name := range p.names {
+			p.nameIdx[name] = i
+		}
 	}
+	p.perTask = p.PerTask && len(p.names) > 0
 	for i := 1; i < p.Depth; i++ {
-		if p.PerTask && len(p.names) > 0 {
-			name := p.names[p.rng.IntN(len(p.names))]
+		if p.perTask {
+			name := p.rng.IntN(len(p.names))
 			p.changeFor = append(p.changeFor, name)
-			p.changes = append(p.changes, p.rng.IntN(max(p.prof.RacyTaskSteps(name), 1)))
+			p.changes = append(p.changes, p.rng.IntN(max(p.prof.RacyTaskSteps(p.names[name]), 1)))
 			continue
 		}
 		p.changes = append(p.changes, p.rng.IntN(p.k))
 	}
+	p.nextAll = p.nextChange(-1, 0)
 }
 
 func (p *PCTRacy) Spawned(t *Task) {
+	name := -1
+	if p.perTask {
+		if i, ok := p.nameIdx[t.Name]; ok {
+			name = i
+		}
+	}
+	p.tname = append(p.tname, name)
 	p.local = append(p.local, 0)
+	p.next = append(p.next, p.nextChange(name, 0))
 	p.prio = append(p.prio, uint64(p.Depth)+1+p.rng.Uint64N(math.MaxUint32))
 	p.maxN = max(p.maxN, len(p.prio))
+	p.bestOK = false
+}
+
+func (p *PCTRacy) WatchRunnable()   { p.watched = true }
+func (p *PCTRacy) RunnableChanged() { p.bestOK = false }
+
+// nextChange is the least racy-step number from on that is a change point
+// not yet taken (with perTask, one for the task name of that index), or
+// -1.
+func (p *PCTRacy) nextChange(name, from int) int {
+	next := -1
+	for i, c := range p.changes {
+		if c >= from && (next < 0 || c < next) && (!p.perTask || p.changeFor[i] == name) {
+			next = c
+		}
+	}
+	return next
 }
 
 func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
-		best := runnable[0]
-		for _, t := range runnable[1:] {
-			if p.prio[t.ID] > p.prio[best.ID] {
-				best = t
+		best := p.best
+		if !p.watched || !p.bestOK {
+			best = runnable[0]
+			for _, t := range runnable[1:] {
+				if p.prio[t.ID] > p.prio[best.ID] {
+					best = t
+				}
 			}
+			p.best, p.bestOK = best, true
 		}
 		if !p.pc.racy(best.label) {
 			return best
 		}
-		changed := false
-		n := p.racy
-		if len(p.changeFor) > 0 {
-			n = p.local[best.ID]
+		n, at := p.racy, p.nextAll
+		if p.perTask {
+			n, at = p.local[best.ID], p.next[best.ID]
 		}
+		if n != at {
+			// Not a change point: the common case, decided without
+			// looking through them.
+			p.racy++
+			p.local[best.ID]++
+			return best
+		}
+		name := p.tname[best.ID]
 		for i, c := range p.changes {
-			if c == n && (len(p.changeFor) == 0 || p.changeFor[i] == best.Name) {
+			if c == n && (!p.perTask || p.changeFor[i] == name) {
 				// Change point i+1, just before racy step c: the task
 				// about to take it drops below every other task.
 				p.prio[best.ID] = uint64(p.Depth - (i + 1))
 				p.changes[i] = -1
-				changed = true
 			}
 		}
-		if !changed {
-			p.racy++
-			p.local[best.ID]++
-			return best
+		// A priority dropped: the best task is to be found again, and
+		// the next change point of the execution, or of the tasks of
+		// best's name (the change points taken were theirs), is past
+		// the ones taken.
+		p.bestOK = false
+		if !p.perTask {
+			p.nextAll = p.nextChange(-1, p.racy)
+			continue
+		}
+		for id, nm := range p.tname {
+			if nm == name {
+				p.next[id] = p.nextChange(name, p.local[id])
+			}
 		}
 	}
 }
