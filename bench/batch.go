@@ -357,6 +357,7 @@ func (c *Cell) Merge(p *Cell) error {
 	c.Steps += p.Steps
 	c.MaxStepsIn = max(c.MaxStepsIn, p.MaxStepsIn)
 	c.Wakeups += p.Wakeups
+	c.Switches += p.Switches
 	if HasDepth(c.Strategy) {
 		c.PCTN = max(c.PCTN, p.PCTN)
 		c.PCTK = max(c.PCTK, p.PCTK)
@@ -436,5 +437,6 @@ func (c *Cell) MergeDFS(p *Cell) error {
 	c.Steps += p.Steps
 	c.MaxStepsIn = max(c.MaxStepsIn, p.MaxStepsIn)
 	c.Wakeups += p.Wakeups
+	c.Switches += p.Switches
 	return nil
 }

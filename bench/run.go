@@ -121,6 +121,9 @@ type Cell struct {
 	Steps      int64 // scheduling decisions over all executions
 	MaxStepsIn int   // most decisions in one execution
 	Wakeups    int64
+	// Switches is sim.Result.Switches over all executions (explore
+	// mode, this process only: records do not carry it).
+	Switches int64
 	// PCT's guarantee for the tasks and steps seen (0 for random).
 	PCTBound float64
 	PCTN     int
@@ -416,6 +419,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 			continue // another part's execution, run to learn the tree
 		}
 		c.MaxStepsIn = max(c.MaxStepsIn, e.Result.Steps)
+		c.Switches += int64(e.Result.Switches)
 		for _, f := range c.countExecution(e.Result.Steps, e.Result.Wakeups, e.Fired, e.Reports) {
 			c.First[f] = r.schedule().String()
 			c.FirstRun[f] = cfg.First + i

@@ -24,7 +24,12 @@ const benchMaxRuns = 200_000
 // timer starts (once per process and cell, as in a run). Reported: the
 // median time and executions over the seeds, and the median in bare
 // coroutine hand-offs measured in the same run (the machine-independent
-// figure), and the fraction of seeds that found it. A seed stops at
+// figure), the fraction of seeds that found it, and the time of all the
+// seeds' executions per scheduling point, also over the hand-off
+// (ns/point, x-handoff: what an execution of the cell costs, against
+// BenchmarkExecutionCost's writeback-restart), with the scheduling points
+// of an execution and how many of them switched to another task (the
+// rest let the running task go on without a hand-off). A seed stops at
 // benchMaxRuns executions without a failure (counted as never, above
 // every time in the median). Target: a median under 5 ms on one core. A
 // target that the strategy does not fire in a probe of 20,000 executions
@@ -71,6 +76,9 @@ func BenchmarkFirstFailure(b *testing.B) {
 				f := t.Failure
 				var times, runs []float64
 				found := 0
+				// Every seed's executions, failing or not: their time per
+				// scheduling point, set against the bare hand-off.
+				var allNs, allSteps, allSwitches, allRuns float64
 				b.ResetTimer()
 				for i := range b.N {
 					c := cell(uint64(i+1), benchMaxRuns)
@@ -81,6 +89,10 @@ func BenchmarkFirstFailure(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
+					allNs += float64(el.Nanoseconds())
+					allSteps += float64(got.Steps)
+					allSwitches += float64(got.Switches)
+					allRuns += float64(got.Runs)
 					if got.Failures[f] == 0 {
 						times = append(times, math.Inf(1))
 						runs = append(runs, math.Inf(1))
@@ -106,6 +118,10 @@ func BenchmarkFirstFailure(b *testing.B) {
 				b.ReportMetric(median(runs), "execs-median")
 				b.ReportMetric(med/handoff, "handoffs-median")
 				b.ReportMetric(handoff, "handoff-ns")
+				b.ReportMetric(allNs/allSteps, "ns/point")
+				b.ReportMetric(allNs/allSteps/handoff, "x-handoff")
+				b.ReportMetric(allSteps/allRuns, "points/exec")
+				b.ReportMetric(allSwitches/allRuns, "switches/exec")
 			})
 		}
 	}
