@@ -361,11 +361,17 @@ func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 			g.ran(best, pt)
 			return best
 		}
+		changed := false
 		for i, c := range g.cur.Changes {
 			if !g.taken[i] && c.Step == n && g.chIdx[i] == name {
 				g.prio[best.ID] = uint64(g.MaxChanges - i)
 				g.taken[i] = true
+				changed = true
 			}
+		}
+		if !changed {
+			// next said there was one: looping would not end.
+			panic("sim: Greybox's next change point is stale")
 		}
 		// A priority dropped: find the best task again; the next change
 		// points of the tasks of best's name are past the ones taken.

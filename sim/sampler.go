@@ -165,13 +165,19 @@ func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 			return best
 		}
 		name := p.tname[best.ID]
+		changed := false
 		for i, c := range p.changes {
 			if c == n && (!p.perTask || p.changeFor[i] == name) {
 				// Change point i+1, just before racy step c: the task
 				// about to take it drops below every other task.
 				p.prio[best.ID] = uint64(p.Depth - (i + 1))
 				p.changes[i] = -1
+				changed = true
 			}
+		}
+		if !changed {
+			// next said there was one: looping would not end.
+			panic("sim: PCTRacy's next change point is stale")
 		}
 		// A priority dropped: the best task is to be found again, and
 		// the next change point of the execution, or of the tasks of
