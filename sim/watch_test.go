@@ -116,15 +116,15 @@ func TestWatchedPicksAreTheSame(t *testing.T) {
 			}
 			want, got := run(h), run(watched)
 			for i := range want {
-				for j := range min(len(got[i]), len(want[i])) + 1 {
-					if j == len(got[i]) || j == len(want[i]) || got[i][j] != want[i][j] {
-						if j == len(got[i]) && j == len(want[i]) {
-							break
-						}
-						t.Fatalf("execution %d, decision %d: watched decides %v, searching every time %v",
-							i, j, at(got[i], j), at(want[i], j))
-					}
+				if slices.Equal(got[i], want[i]) {
+					continue
 				}
+				j := 0 // the first decision that differs
+				for j < len(got[i]) && j < len(want[i]) && got[i][j] == want[i][j] {
+					j++
+				}
+				t.Fatalf("execution %d, decision %d: watched decides %v, searching every time %v",
+					i, j, at(got[i], j), at(want[i], j))
 			}
 		})
 	}
