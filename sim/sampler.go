@@ -108,15 +108,16 @@ func (p *PCTRacy) Begin(run int) {
 }
 
 func (p *PCTRacy) Spawned(t *Task) {
-	name := -1
+	name, next := -1, -1 // without perTask, nextAll is the one used
 	if p.perTask {
 		if i, ok := p.nameIdx[t.Name]; ok {
 			name = i
 		}
+		next = p.nextChange(name, 0)
 	}
 	p.tname = append(p.tname, name)
 	p.local = append(p.local, 0)
-	p.next = append(p.next, p.nextChange(name, 0))
+	p.next = append(p.next, next)
 	p.prio = append(p.prio, uint64(p.Depth)+1+p.rng.Uint64N(math.MaxUint32))
 	p.maxN = max(p.maxN, len(p.prio))
 	p.bestOK = false
