@@ -376,10 +376,30 @@ type pcpList struct {
 	bulk []int32
 }
 
+// freeArea is struct free_area with one migratetype: the pfns of the head
+// and tail of its list (-1 when empty) and nr_free.
+type freeArea struct {
+	head, tail int32
+	nrFree     int32
+}
+
+// lruLink is a list_head between free blocks, by pfn.
+type lruLink struct{ prev, next int32 }
+
+var noLink = lruLink{-1, -1}
+
 // zoneState is struct zone's allocator part with pcp=1.
 type zoneState struct {
-	// freeArea is free_area[order].free_list[MIGRATE_MOVABLE], head first.
-	freeArea [MAX_ORDER][]int32
+	// freeArea is free_area[order]: its free_list[MIGRATE_MOVABLE],
+	// linked through the blocks' head pages (lru), and nr_free.
+	freeArea [MAX_ORDER]freeArea
+	// lru is every page's page->lru as a free_area list links it: the
+	// pfns of the blocks before and after it, -1 at either end of its
+	// list, and both -1 when the page is on no free_area list (the
+	// kernel's is then another list's, or stale). The -1s make the
+	// lists' state canonical: two zones with the same lists have equal
+	// lru.
+	lru []lruLink
 	// buddyOrder is PageBuddy() and buddy_order() (page_private) of every
 	// page: -1 when the page is not the head of a free block.
 	buddyOrder []int8
@@ -411,8 +431,24 @@ func (k *Kernel) resetZone() {
 		}
 		return
 	}
+	if len(z.lru) != k.NrPages {
+		z.lru = make([]lruLink, k.NrPages)
+		for i := range z.lru {
+			z.lru[i] = noLink
+		}
+	} else {
+		// Only the blocks on the lists have links: unlinking them
+		// leaves lru as a fresh boot's.
+		for o := range z.freeArea {
+			for pfn := z.freeArea[o].head; pfn >= 0; {
+				next := z.lru[pfn].next
+				z.lru[pfn] = noLink
+				pfn = next
+			}
+		}
+	}
 	for o := range z.freeArea {
-		z.freeArea[o] = z.freeArea[o][:0]
+		z.freeArea[o] = freeArea{head: -1, tail: -1}
 	}
 	for c := range int(z.used.Load()) {
 		z.pcps[c].list = z.pcps[c].list[:0]
@@ -451,8 +487,8 @@ func (k *Kernel) resetZone() {
 	}
 	copy(z.buddyOrder, pristine)
 	for pfn := int32(0); pfn < n; {
-		o := pristine[pfn]
-		z.freeArea[o] = append(z.freeArea[o], pfn)
+		o := uint8(pristine[pfn])
+		z.addToFreeList(pfn, o, true)
 		pfn += 1 << o
 	}
 }
@@ -505,9 +541,10 @@ func (z *zoneState) nonEmptyVal() uint64 {
 // val is objFreeList a 0's value: every free_area list, in order.
 func (z *zoneState) val() uint64 {
 	h := uint64(0)
-	for o, l := range z.freeArea {
-		h = fpMix(h ^ uint64(o)<<40 ^ uint64(len(l)))
-		for _, pfn := range l {
+	for o := range z.freeArea {
+		a := &z.freeArea[o]
+		h = fpMix(h ^ uint64(o)<<40 ^ uint64(a.nrFree))
+		for pfn := a.head; pfn >= 0; pfn = z.lru[pfn].next {
 			h = fpMix(h ^ uint64(pfn) + 0x9e3779b97f4a7c15)
 		}
 	}
@@ -546,30 +583,43 @@ func (z *zoneState) isBuddy(pfn int32, order uint8) bool {
 }
 
 // addToFreeList is add_to_free_list() (list_add: the head) or
-// add_to_free_list_tail(), with set_buddy_order().
+// add_to_free_list_tail() (list_add_tail), with set_buddy_order().
 func (z *zoneState) addToFreeList(pfn int32, order uint8, tail bool) {
-	l := z.freeArea[order]
-	if tail {
-		l = append(l, pfn)
-	} else {
-		l = append(l, 0)
-		copy(l[1:], l)
-		l[0] = pfn
+	a := &z.freeArea[order]
+	switch {
+	case a.head < 0:
+		z.lru[pfn] = noLink
+		a.head, a.tail = pfn, pfn
+	case tail:
+		z.lru[pfn] = lruLink{prev: a.tail, next: -1}
+		z.lru[a.tail].next = pfn
+		a.tail = pfn
+	default:
+		z.lru[pfn] = lruLink{prev: -1, next: a.head}
+		z.lru[a.head].prev = pfn
+		a.head = pfn
 	}
-	z.freeArea[order] = l
+	a.nrFree++
 	z.buddyOrder[pfn] = int8(order)
 }
 
 // delPageFromFreeList is del_page_from_free_list(): list_del,
-// __ClearPageBuddy.
+// __ClearPageBuddy, nr_free--.
 func (z *zoneState) delPageFromFreeList(pfn int32, order uint8) {
-	l := z.freeArea[order]
-	for i, p := range l {
-		if p == pfn {
-			z.freeArea[order] = append(l[:i], l[i+1:]...)
-			break
-		}
+	a := &z.freeArea[order]
+	l := z.lru[pfn]
+	if l.prev < 0 {
+		a.head = l.next
+	} else {
+		z.lru[l.prev].next = l.next
 	}
+	if l.next < 0 {
+		a.tail = l.prev
+	} else {
+		z.lru[l.next].prev = l.prev
+	}
+	z.lru[pfn] = noLink
+	a.nrFree--
 	z.buddyOrder[pfn] = -1
 }
 
@@ -612,11 +662,10 @@ func (z *zoneState) buddyMergeLikely(pfn, buddyPfn int32, order uint8) bool {
 // the list of its order. The caller holds zone->lock. -1 if none.
 func (z *zoneState) rmqueueSmallest(order uint8) int32 {
 	for cur := order; cur < MAX_ORDER; cur++ {
-		l := z.freeArea[cur]
-		if len(l) == 0 {
+		pfn := z.freeArea[cur].head // get_page_from_free_area(): list_first_entry_or_null
+		if pfn < 0 {
 			continue
 		}
-		pfn := l[0] // get_page_from_free_area(): list_first_entry
 		z.delPageFromFreeList(pfn, cur)
 		for high := cur; high > order; { // expand()
 			high--
