@@ -43,9 +43,12 @@ func BenchmarkExecutions(b *testing.B) {
 // decisions. The two alternate in eight rounds, so that a machine whose
 // load changes during the run slows both alike. It reports ns/point (the
 // executions' time over their decisions), handoff-ns (the loop's time per
-// decision), x-handoff (their ratio; target: at most 1.5), decisions/s and
-// execs/s; ns/op is the time of one execution. Run it on one core, the
-// way the numbers are compared:
+// decision), x-handoff (their ratio; target: at most 1.5), decisions/s,
+// execs/s, and an execution's points and how many of them switched to
+// another task (points/exec, switches/exec: a decision that keeps the
+// running task costs no hand-off, so what the rest cost is the model's and
+// the bookkeeping's); ns/op is the time of one execution. Run it on one
+// core, the way the numbers are compared:
 //
 //	GOMAXPROCS=1 go test -run '^$' -bench ExecutionCost -benchtime 1s ./bench
 func BenchmarkExecutionCost(b *testing.B) {
@@ -56,7 +59,7 @@ func BenchmarkExecutionCost(b *testing.B) {
 	// (44 each), at least enough for a stable number.
 	points := max(44*b.N, 200_000)
 	var handoff time.Duration
-	var steps int64
+	var steps, switches int64
 	runs := 0
 	b.StopTimer()
 	b.ResetTimer()
@@ -78,6 +81,7 @@ func BenchmarkExecutionCost(b *testing.B) {
 			b.Fatal(err)
 		}
 		steps += c.Steps
+		switches += c.Switches
 		runs += c.Runs
 	}
 	exec := b.Elapsed()
@@ -88,6 +92,8 @@ func BenchmarkExecutionCost(b *testing.B) {
 	b.ReportMetric(perPoint/perHandoff, "x-handoff")
 	b.ReportMetric(float64(steps)/exec.Seconds(), "decisions/s")
 	b.ReportMetric(float64(runs)/exec.Seconds(), "execs/s")
+	b.ReportMetric(float64(steps)/float64(runs), "points/exec")
+	b.ReportMetric(float64(switches)/float64(runs), "switches/exec")
 }
 
 // handoffLoop times n decisions of the bare hand-off (sim.HandoffLoop).
