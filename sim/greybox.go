@@ -77,14 +77,14 @@ type Greybox struct {
 	cur     gbGenome
 	prio    []uint64 // by task ID
 	local   []int    // racy steps taken, by task ID
-	taken   []bool   // change point i taken
 	tname   []uint64 // hash of the task's name, by task ID
-	// The name index (g.index) of change point i's task, and of every
-	// task by ID; by task ID, the racy-step number of its next change
-	// point not yet taken, or -1 (see PCTRacy.next).
-	chIdx []int
-	tidx  []int
-	next  []int
+	// cp are the genome's change points, each of a task name by its
+	// index (g.index); by task ID, the name index of every task and the
+	// racy-step number of its next change point not yet taken, or -1
+	// (see PCTRacy.next).
+	cp   changePoints
+	tidx []int
+	next []int
 	// best: as PCTRacy's.
 	watched bool
 	best    *Task
@@ -184,12 +184,11 @@ func (g *Greybox) Begin(run int) {
 		g.cur = g.mutate(g.pick().g)
 	}
 	g.prio, g.local, g.tname = g.prio[:0], g.local[:0], g.tname[:0]
-	g.taken = append(g.taken[:0], make([]bool, len(g.cur.Changes))...)
 	g.tidx, g.next, g.bestOK = g.tidx[:0], g.next[:0], false
-	g.chIdx = g.chIdx[:0]
+	g.cp.reset()
 	for _, c := range g.cur.Changes {
 		// Every change point's name was drawn from g.names.
-		g.chIdx = append(g.chIdx, g.index[c.Name])
+		g.cp.add(g.index[c.Name], c.Step)
 	}
 	g.trace = g.trace[:0]
 	g.nW = 0
@@ -317,24 +316,12 @@ func (g *Greybox) Spawned(t *Task) {
 	g.local = append(g.local, 0)
 	g.tname = append(g.tname, strHash(t.Name))
 	g.tidx = append(g.tidx, i)
-	g.next = append(g.next, g.nextChange(i, 0))
+	g.next = append(g.next, g.cp.next(i, 0))
 	g.bestOK = false
 }
 
 func (g *Greybox) WatchRunnable()   { g.watched = true }
 func (g *Greybox) RunnableChanged() { g.bestOK = false }
-
-// nextChange is the least racy-step number from on of a change point not
-// yet taken for the task name of index name, or -1.
-func (g *Greybox) nextChange(name, from int) int {
-	next := -1
-	for i, c := range g.cur.Changes {
-		if !g.taken[i] && g.chIdx[i] == name && c.Step >= from && (next < 0 || c.Step < next) {
-			next = c.Step
-		}
-	}
-	return next
-}
 
 // Pick is PCTRacy's with the genome's priorities and change points (ties,
 // which only a name outside the profile can cause, go to the lower ID).
@@ -361,24 +348,18 @@ func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 			g.ran(best, pt)
 			return best
 		}
-		changed := false
-		for i, c := range g.cur.Changes {
-			if !g.taken[i] && c.Step == n && g.chIdx[i] == name {
-				g.prio[best.ID] = uint64(g.MaxChanges - i)
-				g.taken[i] = true
-				changed = true
-			}
-		}
-		if !changed {
+		i := g.cp.take(name, n)
+		if i < 0 {
 			// next said there was one: looping would not end.
 			panic("sim: Greybox's next change point is stale")
 		}
+		g.prio[best.ID] = uint64(g.MaxChanges - i)
 		// A priority dropped: find the best task again; the next change
 		// points of the tasks of best's name are past the ones taken.
 		g.bestOK = false
 		for id, nm := range g.tidx {
 			if nm == name {
-				g.next[id] = g.nextChange(name, g.local[id])
+				g.next[id] = g.cp.next(name, g.local[id])
 			}
 		}
 	}

@@ -37,25 +37,29 @@ type PCTRacy struct {
 	// of the whole execution.
 	PerTask bool
 
-	prof    *Profile
-	pc      *pointCache
-	seed    uint64
-	pcg     rand.PCG
-	rng     *rand.Rand
-	k       int
-	maxN    int
-	racy    int // racy steps taken in this execution
-	prio    []uint64
-	changes []int // racy-step number of change point i+1; -1 once taken
-	// PerTask: the profiled task names, and by index nameIdx; the task
-	// of change point i+1 (an index into names; perTask says whether
-	// change points are per task in this execution); every task's name
-	// (an index, -1 for a name no profiled execution had) and racy steps
-	// so far, by ID.
+	prof *Profile
+	pc   *pointCache
+	seed uint64
+	pcg  rand.PCG
+	rng  *rand.Rand
+	k    int
+	maxN int
+	racy int // racy steps taken in this execution
+	prio []uint64
+	// cp are the execution's change points: point i is change point i+1
+	// of the paper's (it drops its task to priority d-(i+1)). With
+	// perTask each belongs to a task name (an index into names);
+	// without, all to name 0, counting the execution's racy steps.
+	cp changePoints
+	// PerTask: the profiled task names, and by index nameIdx, and
+	// racySteps the most racy steps each took in a profiled execution;
+	// perTask says whether change points are per task in this execution.
+	// By task ID: every task's name (an index, -1 for a name no profiled
+	// execution had) and racy steps so far.
 	names     []string
 	nameIdx   map[string]int
+	racySteps []int
 	perTask   bool
-	changeFor []int
 	tname     []int
 	local     []int
 	// next is, by task ID, the number of the task's next racy step that
@@ -84,27 +88,29 @@ func NewPCTRacy(seed uint64, depth int, prof *Profile) *PCTRacy {
 
 func (p *PCTRacy) Begin(run int) {
 	p.pcg.Seed(runSeed(p.seed, run))
-	p.prio, p.changes, p.racy = p.prio[:0], p.changes[:0], 0
-	p.changeFor, p.tname, p.local = p.changeFor[:0], p.tname[:0], p.local[:0]
+	p.prio, p.racy = p.prio[:0], 0
+	p.cp.reset()
+	p.tname, p.local = p.tname[:0], p.local[:0]
 	p.next, p.bestOK = p.next[:0], false
 	if p.PerTask && p.names == nil {
 		p.names = p.prof.TaskNames()
 		p.nameIdx = make(map[string]int, len(p.names))
+		p.racySteps = make([]int, len(p.names))
 		for i, name := range p.names {
 			p.nameIdx[name] = i
+			p.racySteps[i] = max(p.prof.RacyTaskSteps(name), 1)
 		}
 	}
 	p.perTask = p.PerTask && len(p.names) > 0
 	for i := 1; i < p.Depth; i++ {
 		if p.perTask {
 			name := p.rng.IntN(len(p.names))
-			p.changeFor = append(p.changeFor, name)
-			p.changes = append(p.changes, p.rng.IntN(max(p.prof.RacyTaskSteps(p.names[name]), 1)))
+			p.cp.add(name, p.rng.IntN(p.racySteps[name]))
 			continue
 		}
-		p.changes = append(p.changes, p.rng.IntN(p.k))
+		p.cp.add(0, p.rng.IntN(p.k))
 	}
-	p.nextAll = p.nextChange(-1, 0)
+	p.nextAll = p.cp.next(0, 0)
 }
 
 func (p *PCTRacy) Spawned(t *Task) {
@@ -113,7 +119,7 @@ func (p *PCTRacy) Spawned(t *Task) {
 		if i, ok := p.nameIdx[t.Name]; ok {
 			name = i
 		}
-		next = p.nextChange(name, 0)
+		next = p.cp.next(name, 0)
 	}
 	p.tname = append(p.tname, name)
 	p.local = append(p.local, 0)
@@ -125,19 +131,6 @@ func (p *PCTRacy) Spawned(t *Task) {
 
 func (p *PCTRacy) WatchRunnable()   { p.watched = true }
 func (p *PCTRacy) RunnableChanged() { p.bestOK = false }
-
-// nextChange is the least racy-step number from on that is a change point
-// not yet taken (with perTask, one for the task name of that index), or
-// -1.
-func (p *PCTRacy) nextChange(name, from int) int {
-	next := -1
-	for i, c := range p.changes {
-		if c >= from && (next < 0 || c < next) && (!p.perTask || p.changeFor[i] == name) {
-			next = c
-		}
-	}
-	return next
-}
 
 func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
@@ -165,33 +158,30 @@ func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 			p.local[best.ID]++
 			return best
 		}
-		name := p.tname[best.ID]
-		changed := false
-		for i, c := range p.changes {
-			if c == n && (!p.perTask || p.changeFor[i] == name) {
-				// Change point i+1, just before racy step c: the task
-				// about to take it drops below every other task.
-				p.prio[best.ID] = uint64(p.Depth - (i + 1))
-				p.changes[i] = -1
-				changed = true
-			}
+		name := 0
+		if p.perTask {
+			name = p.tname[best.ID]
 		}
-		if !changed {
+		i := p.cp.take(name, n)
+		if i < 0 {
 			// next said there was one: looping would not end.
 			panic("sim: PCTRacy's next change point is stale")
 		}
+		// Change point i+1, just before racy step n: the task about to
+		// take it drops below every other task.
+		p.prio[best.ID] = uint64(p.Depth - (i + 1))
 		// A priority dropped: the best task is to be found again, and
 		// the next change point of the execution, or of the tasks of
 		// best's name (the change points taken were theirs), is past
 		// the ones taken.
 		p.bestOK = false
 		if !p.perTask {
-			p.nextAll = p.nextChange(-1, p.racy)
+			p.nextAll = p.cp.next(0, p.racy)
 			continue
 		}
 		for id, nm := range p.tname {
 			if nm == name {
-				p.next[id] = p.nextChange(name, p.local[id])
+				p.next[id] = p.cp.next(name, p.local[id])
 			}
 		}
 	}
