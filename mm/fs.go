@@ -293,8 +293,9 @@ func DoWritepages(t *Thread, mapping *AddressSpace, wbc *WritebackControl) {
 func FilemapFdatawrite(t *Thread, inode *Inode) {
 	t.Enter("filemap_fdatawrite")
 	defer t.Exit()
-	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}
-	DoWritepages(t, inode.Mapping, &wbc)
+	wbc := t.onStackWbc(WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex})
+	DoWritepages(t, inode.Mapping, wbc)
+	t.dropWbc()
 	t.Return()
 }
 
@@ -304,8 +305,9 @@ func FilemapFdatawrite(t *Thread, inode *Inode) {
 func WritebackSingleInode(t *Thread, inode *Inode) {
 	t.Enter("__writeback_single_inode")
 	defer t.Exit()
-	wbc := WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1024, RangeCyclic: true}
-	DoWritepages(t, inode.Mapping, &wbc)
+	wbc := t.onStackWbc(WritebackControl{SyncMode: WB_SYNC_NONE, NrToWrite: 1024, RangeCyclic: true})
+	DoWritepages(t, inode.Mapping, wbc)
+	t.dropWbc()
 	t.Return()
 }
 
@@ -327,15 +329,17 @@ func Fsync(t *Thread, inode *Inode) {
 	defer t.Return() // void, on every path
 	defer t.OpEnd(t.OpBegin(OpFsync))
 	inode.mu.Lock()
-	want := append([]uint64(nil), inode.completed...)
+	want := append(t.fsyncWant[:0], inode.completed...)
+	t.fsyncWant = want
 	if t.Footprinting() {
 		t.fpCompleted(inode, false)
 	}
 	truncations, truncating := inode.truncations, inode.truncating
 	t.rdTrunc(inode)
 	inode.mu.Unlock()
-	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex}
-	DoWritepages(t, inode.Mapping, &wbc)
+	wbc := t.onStackWbc(WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: 0, RangeEnd: MaxIndex})
+	DoWritepages(t, inode.Mapping, wbc)
+	t.dropWbc()
 	FilemapFdatawaitRange(t, inode.Mapping, 0, MaxIndex)
 	inode.mu.Lock()
 	overlapped := inode.truncations != truncations || truncating > 0 || inode.truncating > 0

@@ -298,8 +298,9 @@ func iomapFinishIoend(t *Thread, ioend *Ioend) {
 func FilemapWriteAndWaitRange(t *Thread, mapping *AddressSpace, start, end uint64) {
 	t.Enter("filemap_write_and_wait_range")
 	defer t.Exit()
-	wbc := WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: start, RangeEnd: end}
-	DoWritepages(t, mapping, &wbc)
+	wbc := t.onStackWbc(WritebackControl{SyncMode: WB_SYNC_ALL, NrToWrite: 1 << 30, RangeStart: start, RangeEnd: end})
+	DoWritepages(t, mapping, wbc)
+	t.dropWbc()
 	FilemapFdatawaitRange(t, mapping, start, end)
 	t.Return()
 }

@@ -305,6 +305,14 @@ type Thread struct {
 	wait WaitPageQueue
 	// bookmark is wake_up_page_bit()'s on-stack bookmark entry.
 	bookmark WaitQueueEntry
+	// wbc is the writeback_control of the writeback this task started
+	// (onStackWbc), on its stack in the kernel; wbcBusy while it is in
+	// use.
+	wbc     WritebackControl
+	wbcBusy bool
+	// fsyncWant is Fsync's snapshot of the versions it must see on disk,
+	// kept (as its backing array) across the Thread's reuse.
+	fsyncWant []uint64
 	// bio is the I/O whose completion this task runs: the completion path
 	// holds no page reference, so its page accesses are checked by the
 	// stale-page oracle against the page's generation at submission.
@@ -350,7 +358,7 @@ func (k *Kernel) spawnThread(cpu int, name, label string, kind sim.TaskKind, fn 
 	k.mu.Lock()
 	if k.nthreads < len(k.threads) {
 		th = k.threads[k.nthreads]
-		*th = Thread{K: k, cpu: cpu, fn: fn, bio: bio}
+		*th = Thread{K: k, cpu: cpu, fn: fn, bio: bio, fsyncWant: th.fsyncWant[:0]}
 	} else {
 		th = &Thread{K: k, cpu: cpu, fn: fn, bio: bio}
 		k.threads = append(k.threads, th)

@@ -26,6 +26,22 @@ type WritebackControl struct {
 	RangeCyclic bool
 }
 
+// onStackWbc is a writeback caller's struct writeback_control, on its
+// stack in the kernel: here the task's one (Thread.wbc), so that a
+// writeback allocates nothing. The model's writeback callers (fsync,
+// the flusher, filemap_fdatawrite, filemap_write_and_wait_range) never
+// nest; if one ever did, the second would overwrite the first's, so that
+// is a panic. dropWbc ends the use.
+func (t *Thread) onStackWbc(w WritebackControl) *WritebackControl {
+	if t.wbcBusy {
+		panic("mm: a writeback started inside another of the same task: Thread.wbc holds one writeback_control")
+	}
+	t.wbc, t.wbcBusy = w, true
+	return &t.wbc
+}
+
+func (t *Thread) dropWbc() { t.wbcBusy = false }
+
 // MaxIndex is the largest page index (LLONG_MAX >> PAGE_SHIFT).
 const MaxIndex = ^uint64(0) >> 13
 
