@@ -74,7 +74,7 @@ var GupDioBuffers = &Workload{
 	Fixes:         gupFamily,
 	StepsEstimate: 100,
 	Sampler:       "pct-racy",
-	SamplerWhy:    "it fires race C1's bug-no-buffers 5x as often per execution as the random walk, first failure in a median 1 ms on one core (README, pagelab hunt)",
+	SamplerWhy:    "it fires race C1's bug-no-buffers 5x as often per execution as the random walk, first failure in a median 1.2 ms on one core (README, pagelab hunt)",
 	Setup:         gupSetup,
 }
 

@@ -66,7 +66,7 @@ var ThpCollapseTruncate = &Workload{
 	StepsEstimate: 300,
 	Sampler:       "pct-task",
 	SamplerDepth:  30,
-	SamplerWhy:    "at depth 30 it fires race D's vm-bug-index 13x and vm-bug-tail 11x as often per execution as the random walk, first failure in a median 0.6 ms and 0.3 ms on one core (README, pagelab hunt)",
+	SamplerWhy:    "at depth 30 it fires race D's vm-bug-index 13x and vm-bug-tail 11x as often per execution as the random walk, first failure in a median 0.7 ms and 0.4 ms on one core (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			inode := k.NewInode()
