@@ -3,7 +3,6 @@ package hunt
 import (
 	"cmp"
 	"math"
-	"slices"
 	"testing"
 	"time"
 
@@ -23,11 +22,15 @@ const benchMaxRuns = 200_000
 // benchmark's goroutine. The cell's profile is built before the
 // timer starts (once per process and cell, as in a run). Reported: the
 // median time and executions over the seeds, and the median in bare
-// coroutine hand-offs measured in the same run (the machine-independent
-// figure), the fraction of seeds that found it, and the time of all the
-// seeds' executions per scheduling point, also over the hand-off
-// (ns/point, x-handoff: what an execution of the cell costs, against
-// BenchmarkExecutionCost's writeback-restart), with the scheduling points
+// coroutine hand-offs (the machine-independent figure), the fraction of
+// seeds that found it, and the time of all the seeds' executions per
+// scheduling point, also over the hand-off (ns/point, x-handoff: what an
+// execution of the cell costs, against BenchmarkExecutionCost's
+// writeback-restart). The hand-off is timed just before every seed
+// (handoffSampleRuns decisions, outside the benchmark's timer) and each
+// seed's time is counted in that seed's hand-offs: a machine whose speed
+// drifts during the cell's seconds slows both alike (handoff-ns is the
+// median of the samples). With them: the scheduling points
 // of an execution and how many of them switched to another task (the
 // rest let the running task go on without a hand-off). A seed stops at
 // benchMaxRuns executions without a failure (counted as never, above
@@ -72,15 +75,21 @@ func BenchmarkFirstFailure(b *testing.B) {
 				if probe.Failures[t.Failure] == 0 {
 					b.Skipf("%s never fires %s in %d executions", strategy, t.Failure, probeRuns)
 				}
-				handoff := handoffNs(b)
 				f := t.Failure
-				var times, runs []float64
+				// times and units are the seeds' times to the first
+				// failure, in ns and in hand-offs; handoffs the hand-off
+				// samples, one per seed.
+				var times, units, runs, handoffs []float64
 				found := 0
 				// Every seed's executions, failing or not: their time per
-				// scheduling point, set against the bare hand-off.
-				var allNs, allSteps, allSwitches, allRuns float64
+				// scheduling point, and in hand-offs.
+				var allNs, allUnits, allSteps, allSwitches, allRuns float64
 				b.ResetTimer()
 				for i := range b.N {
+					b.StopTimer()
+					handoff := handoffSample(b)
+					handoffs = append(handoffs, handoff)
+					b.StartTimer()
 					c := cell(uint64(i+1), benchMaxRuns)
 					c.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
 					start := time.Now()
@@ -90,11 +99,13 @@ func BenchmarkFirstFailure(b *testing.B) {
 						b.Fatal(err)
 					}
 					allNs += float64(el.Nanoseconds())
+					allUnits += float64(el.Nanoseconds()) / handoff
 					allSteps += float64(got.Steps)
 					allSwitches += float64(got.Switches)
 					allRuns += float64(got.Runs)
 					if got.Failures[f] == 0 {
 						times = append(times, math.Inf(1))
+						units = append(units, math.Inf(1))
 						runs = append(runs, math.Inf(1))
 						// The median is past every seed once the seeds that
 						// never found it fill the sorted upper half: the
@@ -106,6 +117,7 @@ func BenchmarkFirstFailure(b *testing.B) {
 					}
 					found++
 					times = append(times, float64(el.Nanoseconds()))
+					units = append(units, float64(el.Nanoseconds())/handoff)
 					runs = append(runs, float64(got.Runs))
 				}
 				b.StopTimer()
@@ -116,10 +128,10 @@ func BenchmarkFirstFailure(b *testing.B) {
 				b.ReportMetric(float64(found)/float64(b.N), "found-frac")
 				b.ReportMetric(med/1e6, "ms-median")
 				b.ReportMetric(median(runs), "execs-median")
-				b.ReportMetric(med/handoff, "handoffs-median")
-				b.ReportMetric(handoff, "handoff-ns")
+				b.ReportMetric(median(units), "handoffs-median")
+				b.ReportMetric(median(handoffs), "handoff-ns")
 				b.ReportMetric(allNs/allSteps, "ns/point")
-				b.ReportMetric(allNs/allSteps/handoff, "x-handoff")
+				b.ReportMetric(allUnits/allSteps, "x-handoff")
 				b.ReportMetric(allSteps/allRuns, "points/exec")
 				b.ReportMetric(allSwitches/allRuns, "switches/exec")
 			})
@@ -127,18 +139,17 @@ func BenchmarkFirstFailure(b *testing.B) {
 	}
 }
 
-// handoffNs is the bare coroutine hand-off (sim's BenchmarkHandoff loop,
-// every decision through the scheduler), median of 5 timings of 200,000.
-func handoffNs(b *testing.B) float64 {
-	var ns []float64
-	for range 5 {
-		const n = 200_000
-		d, err := sim.HandoffLoop(sim.HandoffCoroutine, n)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ns = append(ns, float64(d.Nanoseconds())/n)
+// handoffSampleRuns is the length of a hand-off sample: 20,000
+// decisions, about 2 ms, against a seed's milliseconds to seconds.
+const handoffSampleRuns = 20_000
+
+// handoffSample is the bare coroutine hand-off (sim's BenchmarkHandoff
+// loop, every decision through the scheduler) in ns per decision, timed
+// over handoffSampleRuns decisions.
+func handoffSample(b *testing.B) float64 {
+	d, err := sim.HandoffLoop(sim.HandoffCoroutine, handoffSampleRuns)
+	if err != nil {
+		b.Fatal(err)
 	}
-	slices.Sort(ns)
-	return ns[2]
+	return float64(d.Nanoseconds()) / handoffSampleRuns
 }
