@@ -26,11 +26,15 @@ const benchMaxRuns = 200_000
 // seeds that found it, and the time of all the seeds' executions per
 // scheduling point, also over the hand-off (ns/point, x-handoff: what an
 // execution of the cell costs, against BenchmarkExecutionCost's
-// writeback-restart). The hand-off is timed just before every seed
-// (handoffSampleRuns decisions, outside the benchmark's timer) and each
-// seed's time is counted in that seed's hand-offs: a machine whose speed
-// drifts during the cell's seconds slows both alike (handoff-ns is the
-// median of the samples). With them: the scheduling points
+// writeback-restart). The hand-off is timed (handoffSampleRuns
+// decisions, outside the benchmark's timer) before the first seed and
+// again before any seed that starts handoffResample or more after the
+// last sample, and each seed's time is counted in the hand-offs of the
+// latest sample: a machine whose speed drifts during a cell's seconds
+// slows both alike, while the seeds of a cell that takes milliseconds run
+// back to back as before, not each after a sample that evicted their
+// caches (handoff-ns is the median of the seeds' samples). With them:
+// the scheduling points
 // of an execution and how many of them switched to another task (the
 // rest let the running task go on without a hand-off). A seed stops at
 // benchMaxRuns executions without a failure (counted as never, above
@@ -84,12 +88,16 @@ func BenchmarkFirstFailure(b *testing.B) {
 				// Every seed's executions, failing or not: their time per
 				// scheduling point, and in hand-offs.
 				var allNs, allUnits, allSteps, allSwitches, allRuns float64
+				var handoff float64
+				var sampled time.Time
 				b.ResetTimer()
 				for i := range b.N {
-					b.StopTimer()
-					handoff := handoffSample(b)
+					if i == 0 || time.Since(sampled) >= handoffResample {
+						b.StopTimer()
+						handoff, sampled = handoffSample(b), time.Now()
+						b.StartTimer()
+					}
 					handoffs = append(handoffs, handoff)
-					b.StartTimer()
 					c := cell(uint64(i+1), benchMaxRuns)
 					c.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
 					start := time.Now()
@@ -140,8 +148,11 @@ func BenchmarkFirstFailure(b *testing.B) {
 }
 
 // handoffSampleRuns is the length of a hand-off sample: 20,000
-// decisions, about 2 ms, against a seed's milliseconds to seconds.
-const handoffSampleRuns = 20_000
+// decisions, about 2 ms; handoffResample how long one holds.
+const (
+	handoffSampleRuns = 20_000
+	handoffResample   = 100 * time.Millisecond
+)
 
 // handoffSample is the bare coroutine hand-off (sim's BenchmarkHandoff
 // loop, every decision through the scheduler) in ns per decision, timed
