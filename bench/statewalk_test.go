@@ -80,7 +80,12 @@ var skipFields = map[reflect.Type][]string{
 	tHead: {"head"},
 	// The lab's statistics (entries a walk visited, writeback waits
 	// begun): counters the model reports (sim.Task.Count), not state.
-	tThread: {"walked", "bitWaits"},
+	// And variables the kernel keeps on the task's stack, which the walk
+	// never sees elsewhere either: a writeback's writeback_control (and
+	// whether it is in use), fsync's snapshot of the versions it must
+	// find on disk; the Thread keeps them only to save an allocation,
+	// and they are dead once the call returns.
+	tThread: {"walked", "bitWaits", "wbc", "wbcBusy", "fsyncWant"},
 }
 
 // ownedFields are pointer fields to identity types that own their target:
