@@ -62,6 +62,17 @@ func (c *changePoints) next(name, from int) int {
 	return -1
 }
 
+// renext sets next[id], for every task id whose name index is name
+// (names[id]), to its next point not yet taken from its local racy-step
+// count on: after take, the points taken were those tasks'.
+func (c *changePoints) renext(next, names, local []int, name int) {
+	for id, nm := range names {
+		if nm == name {
+			next[id] = c.next(name, local[id])
+		}
+	}
+}
+
 // take takes every point not yet taken before racy step step of name
 // index name and returns the highest index among them (the caller's
 // priority for the task is that point's, the lowest: the points taken

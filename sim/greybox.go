@@ -329,12 +329,7 @@ func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
 		best := g.best
 		if !g.watched || !g.bestOK {
-			best = runnable[0]
-			for _, t := range runnable[1:] {
-				if g.prio[t.ID] > g.prio[best.ID] || g.prio[t.ID] == g.prio[best.ID] && t.ID < best.ID {
-					best = t
-				}
-			}
+			best = highestPrio(runnable, g.prio)
 			g.best, g.bestOK = best, true
 		}
 		pt := g.pc.point(best.label)
@@ -357,11 +352,7 @@ func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 		// A priority dropped: find the best task again; the next change
 		// points of the tasks of best's name are past the ones taken.
 		g.bestOK = false
-		for id, nm := range g.tidx {
-			if nm == name {
-				g.next[id] = g.cp.next(name, g.local[id])
-			}
-		}
+		g.cp.renext(g.next, g.tidx, g.local, name)
 	}
 }
 

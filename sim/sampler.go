@@ -136,12 +136,7 @@ func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
 		best := p.best
 		if !p.watched || !p.bestOK {
-			best = runnable[0]
-			for _, t := range runnable[1:] {
-				if p.prio[t.ID] > p.prio[best.ID] {
-					best = t
-				}
-			}
+			best = highestPrio(runnable, p.prio)
 			p.best, p.bestOK = best, true
 		}
 		if !p.pc.racy(best.label) {
@@ -179,11 +174,7 @@ func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 			p.nextAll = p.cp.next(0, p.racy)
 			continue
 		}
-		for id, nm := range p.tname {
-			if nm == name {
-				p.next[id] = p.cp.next(name, p.local[id])
-			}
-		}
+		p.cp.renext(p.next, p.tname, p.local, name)
 	}
 }
 

@@ -117,9 +117,17 @@ func (p *PCT) Pick(runnable []*Task, last *Task, step int) *Task {
 			}
 		}
 	}
+	return highestPrio(runnable, p.prio)
+}
+
+// highestPrio is the runnable task of the highest priority (prio by task
+// ID), the lower ID among equals: PCT's choice, and PCTRacy's and
+// Greybox's. The Explorer lists the runnable tasks by ID, so among equals
+// it is also the first listed.
+func highestPrio(runnable []*Task, prio []uint64) *Task {
 	best := runnable[0]
 	for _, t := range runnable[1:] {
-		if p.prio[t.ID] > p.prio[best.ID] {
+		if prio[t.ID] > prio[best.ID] || prio[t.ID] == prio[best.ID] && t.ID < best.ID {
 			best = t
 		}
 	}
