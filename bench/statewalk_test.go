@@ -78,6 +78,9 @@ var skipFields = map[reflect.Type][]string{
 	tEntry: {"prev", "next", "private", "wpq"},
 	// The list, walked as the ordered entries.
 	tHead: {"head"},
+	// The xarray's slot lists of this execution and of earlier ones, kept
+	// for reuse: the published list (slots) is the state.
+	tAS: {"lists", "spareLists", "spareSlots"},
 	// The lab's statistics (entries a walk visited, writeback waits
 	// begun): counters the model reports (sim.Task.Count), not state.
 	// And variables the kernel keeps on the task's stack, which the walk

@@ -51,11 +51,23 @@ type Inode struct {
 	vouched []vouch
 }
 
-// NewInode creates an empty file.
+// NewInode creates an empty file. The Inode and its AddressSpace are those
+// an earlier execution created at the same position, emptied, where there
+// are any: Reset keeps them beyond the end of k.inodes (see reuseInode).
 func (k *Kernel) NewInode() *Inode {
-	ino := &Inode{Ino: len(k.inodes) + 1}
+	n := len(k.inodes)
+	var ino *Inode
+	if n < cap(k.inodes) {
+		ino = k.inodes[:n+1][n]
+	}
+	if ino != nil {
+		ino.reuse()
+	} else {
+		ino = &Inode{Mapping: &AddressSpace{}}
+	}
+	ino.Ino = n + 1
 	ino.mu.serial = k.serial
-	ino.Mapping = &AddressSpace{Host: ino}
+	ino.Mapping.Host = ino
 	ino.Mapping.iPages.line = lineIPages | uint64(ino.Ino)
 	ino.iRwsem = rwsemW{lockedKey: inodeIRwsemLocked, waitersKey: inodeIRwsemWaiters}
 	ino.iRwsem.waitLock.line = lineIPages | 1<<41 | uint64(ino.Ino)
@@ -63,6 +75,15 @@ func (k *Kernel) NewInode() *Inode {
 	ino.invalidateLock.waitLock.line = lineIPages | 1<<42 | uint64(ino.Ino)
 	k.inodes = append(k.inodes, ino)
 	return ino
+}
+
+// reuse empties an Inode of an earlier execution for NewInode: every field
+// is the zero value a new Inode has, except that the oracle's slices keep
+// their arrays (empty), and the AddressSpace its xarray's (m.reuse).
+func (inode *Inode) reuse() {
+	versions, completed, vouched, m := inode.versions[:0], inode.completed[:0], inode.vouched[:0], inode.Mapping
+	*inode = Inode{versions: versions, completed: completed, vouched: vouched, Mapping: m}
+	m.reuse()
 }
 
 // The oracle's bookkeeping is state like the kernel's (its readers decide
@@ -442,40 +463,44 @@ func (inode *Inode) checkVouched(k *Kernel) {
 
 // beginTruncate is inode.beginTruncate() by a task, reported: the
 // completed versions are cleared, the counters written (and written again
-// by end).
-func (t *Thread) beginTruncate(inode *Inode) (end func()) {
-	endTruncate := inode.beginTruncate()
+// by endTruncate).
+func (t *Thread) beginTruncate(inode *Inode) {
+	inode.beginTruncate()
 	if t.Footprinting() {
 		inode.mu.Lock()
 		t.fpCompleted(inode, true)
 		t.wrTrunc(inode)
 		inode.mu.Unlock()
 	}
-	return func() {
-		endTruncate()
-		if t.Footprinting() {
-			inode.mu.Lock()
-			t.wrTrunc(inode)
-			inode.mu.Unlock()
-		}
+}
+
+// endTruncate is inode.endTruncate() by a task, reported.
+func (t *Thread) endTruncate(inode *Inode) {
+	inode.endTruncate()
+	if t.Footprinting() {
+		inode.mu.Lock()
+		t.wrTrunc(inode)
+		inode.mu.Unlock()
 	}
 }
 
 // beginTruncate records, for the oracles, a truncation of the file until
-// the returned function is called. Writes that returned before it are
-// thrown away: no later fsync owes them to the disk. It reports nothing: in
-// a task, (*Thread).beginTruncate is the reported version.
-func (inode *Inode) beginTruncate() (end func()) {
+// endTruncate. Writes that returned before it are thrown away: no later
+// fsync owes them to the disk. It reports nothing: in a task,
+// (*Thread).beginTruncate is the reported version.
+func (inode *Inode) beginTruncate() {
 	inode.mu.Lock()
 	clear(inode.completed)
 	inode.truncations++
 	inode.truncating++
 	inode.mu.Unlock()
-	return func() {
-		inode.mu.Lock()
-		inode.truncating--
-		inode.mu.Unlock()
-	}
+}
+
+// endTruncate ends the truncation beginTruncate began.
+func (inode *Inode) endTruncate() {
+	inode.mu.Lock()
+	inode.truncating--
+	inode.mu.Unlock()
 }
 
 // newVersion numbers a new write of page index, for the oracles. It
@@ -496,7 +521,8 @@ func TruncatePagecache(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
 	defer t.Return()
-	defer t.beginTruncate(inode)()
+	t.beginTruncate(inode)
+	defer t.endTruncate(inode)
 	TruncateInodePagesRange(t, inode.Mapping, 0, MaxIndex)
 }
 

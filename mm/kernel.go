@@ -273,7 +273,7 @@ func (k *Kernel) Reset(cfg Config, s Spawner) {
 		}
 	}
 	k.Disk.reset()
-	clear(k.inodes)
+	// The Inodes stay beyond the end, for NewInode to empty and reuse.
 	k.inodes = k.inodes[:0]
 	k.nrIO.Store(0)
 	k.zoneLock.line = lineZone

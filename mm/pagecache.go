@@ -50,6 +50,31 @@ type AddressSpace struct {
 	// kept beside nr_thps, which do_dentry_open and collapse_file pair it
 	// with.
 	writecount int64
+
+	// Not kernel state: what earlier executions allocated for the xarray,
+	// for grow to use again (reuse). lists are the slot lists published
+	// in this execution, spareLists and spareSlots those of earlier ones,
+	// no longer reachable from the model.
+	lists      []*[]*xaSlot
+	spareLists []*[]*xaSlot
+	spareSlots []*xaSlot
+}
+
+// reuse empties the AddressSpace of an earlier execution (Inode.reuse):
+// every field is the zero value, and the slot lists it published and the
+// slots of the last one are kept for grow. No task of that execution is
+// left to read them.
+func (m *AddressSpace) reuse() {
+	for _, s := range m.slotList() {
+		*s = xaSlot{}
+		m.spareSlots = append(m.spareSlots, s)
+	}
+	for _, l := range m.lists {
+		clear(*l)
+		m.spareLists = append(m.spareLists, l)
+	}
+	lists, spareLists, spareSlots := m.lists[:0], m.spareLists, m.spareSlots
+	*m = AddressSpace{lists: lists, spareLists: spareLists, spareSlots: spareSlots}
 }
 
 // NrPages is mapping->nrpages.
@@ -78,11 +103,32 @@ func (m *AddressSpace) grow(t *Thread, index uint64) *xaSlot {
 	if index < uint64(len(sl)) {
 		return sl[index]
 	}
-	n := append([]*xaSlot(nil), sl...)
-	for uint64(len(n)) <= index {
-		n = append(n, &xaSlot{})
+	// A list of an earlier execution where one is long enough: readers of
+	// this execution never saw it. The list published before stays as
+	// it is, for the lockless readers that loaded it.
+	var np *[]*xaSlot
+	if last := len(m.spareLists) - 1; last >= 0 && uint64(cap(*m.spareLists[last])) > index {
+		np = m.spareLists[last]
+		m.spareLists = m.spareLists[:last]
+		*np = append((*np)[:0], sl...)
+	} else {
+		np = new([]*xaSlot)
+		*np = append(make([]*xaSlot, 0, index+1), sl...)
 	}
-	m.slots.Store(&n)
+	n := *np
+	for uint64(len(n)) <= index {
+		var s *xaSlot
+		if last := len(m.spareSlots) - 1; last >= 0 {
+			s = m.spareSlots[last]
+			m.spareSlots = m.spareSlots[:last]
+		} else {
+			s = &xaSlot{}
+		}
+		n = append(n, s)
+	}
+	*np = n
+	m.lists = append(m.lists, np)
+	m.slots.Store(np)
 	t.xaGrown(m, len(n))
 	return n[index]
 }

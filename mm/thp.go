@@ -211,7 +211,8 @@ func TruncatePagecacheTHP(t *Thread, inode *Inode) {
 	t.Enter("truncate_pagecache")
 	defer t.Exit()
 	defer t.Return() // after truncate_inode_pages_range's Exit
-	defer t.beginTruncate(inode)()
+	t.beginTruncate(inode)
+	defer t.endTruncate(inode)
 	m := inode.Mapping
 	end := MaxIndex
 	var pvec [PAGEVEC_SIZE]*Page

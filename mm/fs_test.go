@@ -1,0 +1,71 @@
+package mm
+
+import (
+	"reflect"
+	"testing"
+)
+
+// TestInodeReuse: after Reset, NewInode hands out the Inode and
+// AddressSpace of the last execution, and they must be what a new file is:
+// every field the zero value or NewInode's, whatever that execution left in
+// them (pages in the xarray, marks, versions, truncations, vouched data),
+// except the arrays kept for reuse, empty. And the reused file works: a
+// write puts its page at the index, and no earlier execution's page is
+// left at another.
+func TestInodeReuse(t *testing.T) {
+	cfg := DefaultConfig()
+	w := newWorld(t, cfg)
+	var first [2]*Inode
+	w.setup(t, func(th *Thread) {
+		first[0], first[1] = w.k.NewInode(), w.k.NewInode()
+		for i := range uint64(4) {
+			GenericPerformWrite(th, first[0], i)
+		}
+		GenericPerformWrite(th, first[1], 6)
+		th.beginTruncate(first[0])
+		first[0].vouched = append(first[0].vouched, vouch{version: 3, truncations: 1})
+		first[1].iRwsem.waitLock.line = 42
+	})
+	if first[0].Mapping.NrPages() != 4 || len(first[1].versions) != 7 || first[0].truncating != 1 {
+		t.Fatalf("the first execution left nrpages %d, %d versions, %d truncating; want 4, 7, 1",
+			first[0].Mapping.NrPages(), len(first[1].versions), first[0].truncating)
+	}
+
+	w.x.Reset()
+	w.k.Reset(cfg, w.x)
+	var got [2]*Inode
+	w.setup(t, func(th *Thread) {
+		got[0], got[1] = w.k.NewInode(), w.k.NewInode()
+		for i, ino := range got {
+			if ino != first[i] {
+				t.Errorf("inode %d is a new Inode, not the last execution's", i+1)
+			}
+			// What NewInode builds from nothing, on a kernel of its own.
+			want := NewKernel(cfg, w.x)
+			want.inodes = make([]*Inode, i)
+			fresh := want.NewInode()
+			norm := *ino
+			m := *ino.Mapping
+			if len(norm.versions)+len(norm.completed)+len(norm.vouched) != 0 {
+				t.Fatalf("inode %d: reused with versions %v, completed %v, vouched %v; want all empty",
+					i+1, norm.versions, norm.completed, norm.vouched)
+			}
+			norm.versions, norm.completed, norm.vouched = nil, nil, nil
+			m.lists, m.spareLists, m.spareSlots = nil, nil, nil
+			m.Host, norm.Mapping = fresh, fresh.Mapping
+			if !reflect.DeepEqual(norm, *fresh) || !reflect.DeepEqual(m, *fresh.Mapping) {
+				t.Errorf("inode %d: reused\n%+v\n%+v\nwant\n%+v\n%+v", i+1, norm, m, *fresh, *fresh.Mapping)
+			}
+		}
+		GenericPerformWrite(th, got[1], 6)
+		s := got[1].Mapping.slot(6)
+		if s == nil || s.page.Load() == nil || got[1].Mapping.NrPages() != 1 {
+			t.Fatalf("a write to the reused file left no page at index 6")
+		}
+		for i := range uint64(6) {
+			if got[1].Mapping.Lookup(i) != nil {
+				t.Errorf("the reused file has a page at index %d, never written", i)
+			}
+		}
+	})
+}
