@@ -64,8 +64,9 @@ var skipFields = map[reflect.Type][]string{
 	// separately by the tests that need it), threads the Thread structs
 	// kept for reuse (the tasks' own, walked as tasks' state below),
 	// reuse what Reset needs to restore the state cheaply, serial how the
-	// tasks run (fixed per cell).
-	tKernel: {"Config", "Ops", "spawner", "mu", "fired", "reports", "threads", "nthreads", "reuse", "serial"},
+	// tasks run (fixed per cell), vouched the end-of-execution oracle's
+	// scratch copy.
+	tKernel: {"Config", "Ops", "spawner", "mu", "fired", "reports", "threads", "nthreads", "reuse", "serial", "vouched"},
 	// The timed scheduler's cache-line id.
 	tSpin: {"line"},
 	// free_pcppages_bulk's list of the pages it frees, scratch memory
@@ -88,7 +89,9 @@ var skipFields = map[reflect.Type][]string{
 	// whether it is in use), fsync's snapshot of the versions it must
 	// find on disk; the Thread keeps them only to save an allocation,
 	// and they are dead once the call returns.
-	tThread: {"walked", "bitWaits", "wbc", "wbcBusy", "fsyncWant"},
+	// ownBio is walked as the bio it is; dataSlab as the contents the
+	// pages point to.
+	tThread: {"walked", "bitWaits", "wbc", "wbcBusy", "fsyncWant", "ownBio", "dataSlab"},
 }
 
 // ownedFields are pointer fields to identity types that own their target:

@@ -189,12 +189,13 @@ func SubmitBio(t *Thread, page *Page, ino int, index uint64) *Bio {
 	k := t.K
 	n := t.nrIOAdd()
 	t.rdAlloc(page)
-	bio := &Bio{Page: page, gen: page.gen.Load(), data: t.pageData(page), Ino: ino, Index: index, Task: TaskName("io", int(n))}
+	name := TaskName("io", int(n))
 	// The completion task gets its bio at its spawn, before its first
-	// step: only its own steps read it.
-	io := k.spawnThread(-1, bio.Task, "dma", sim.TaskIRQ, endBio, bio)
-	bio.id = io.ID
-	return bio
+	// step: only its own steps read it. The Bio lives in the completion's
+	// Thread (spawnThread), which it belongs to.
+	io := k.spawnThread(-1, name, "dma", sim.TaskIRQ, endBio,
+		&Bio{Page: page, gen: page.gen.Load(), data: t.pageData(page), Ino: ino, Index: index, Task: name})
+	return io.bio
 }
 
 // endBio is the completion task of its bio (SubmitBio).

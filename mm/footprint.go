@@ -477,9 +477,20 @@ func (t *Thread) pageData(p *Page) PageData {
 	return d
 }
 
+// pageDataChunk is how many page contents a Thread's slab holds.
+const pageDataChunk = 32
+
 // setPageData stores the page's contents, reported.
 func (t *Thread) setPageData(p *Page, d PageData) {
-	p.setData(d)
+	// The value the page points to is published once and never written
+	// again: it comes from the Thread's slab, which hands out each
+	// element once (a new chunk when it is used up), so that a write
+	// allocates a chunk in pageDataChunk instead of one value.
+	if len(t.dataSlab) == cap(t.dataSlab) {
+		t.dataSlab = make([]PageData, 0, pageDataChunk)
+	}
+	t.dataSlab = append(t.dataSlab, d)
+	p.data.Store(&t.dataSlab[len(t.dataSlab)-1])
 	if t.Footprinting() {
 		t.fpWrite(pageObj(objPageData, p), dataID(d))
 	}

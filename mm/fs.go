@@ -447,7 +447,8 @@ func (t *Thread) writebackInFlight(inode *Inode, index, v uint64) *Page {
 // reported it written (data-loss).
 func (inode *Inode) checkVouched(k *Kernel) {
 	inode.mu.Lock()
-	vouched := append([]vouch(nil), inode.vouched...)
+	k.vouched = append(k.vouched[:0], inode.vouched...)
+	vouched := k.vouched
 	truncations, truncating := inode.truncations, inode.truncating
 	inode.mu.Unlock()
 	for index, vc := range vouched {

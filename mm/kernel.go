@@ -107,7 +107,10 @@ type Kernel struct {
 	waitTable []WaitQueueHead
 	Disk      Disk
 	inodes    []*Inode
-	nrIO      atomic.Int64
+	// vouched is checkVouched's copy of an inode's vouched versions,
+	// scratch memory kept to save an allocation.
+	vouched []vouch
+	nrIO    atomic.Int64
 	// threads are the Threads spawned so far, kept for reuse across
 	// executions; nthreads of them belong to this one.
 	threads  []*Thread
@@ -313,10 +316,16 @@ type Thread struct {
 	// fsyncWant is Fsync's snapshot of the versions it must see on disk,
 	// kept (as its backing array) across the Thread's reuse.
 	fsyncWant []uint64
+	// dataSlab hands out the page contents setPageData stores, kept
+	// across the Thread's reuse: its elements, once handed out, are
+	// never written again.
+	dataSlab []PageData
 	// bio is the I/O whose completion this task runs: the completion path
 	// holds no page reference, so its page accesses are checked by the
 	// stale-page oracle against the page's generation at submission.
-	bio *Bio
+	// For SubmitBio's it is ownBio, the Thread's: no allocation.
+	bio    *Bio
+	ownBio Bio
 	// staleReported avoids reporting the same stale access twice. It is
 	// mirrored in a shared object (objBio, b 1; back to 0 when the
 	// completion ends), so that the global state holds it, not the task's
@@ -349,7 +358,8 @@ func (k *Kernel) spawnOn(cpu int, name, label string, kind sim.TaskKind, fn func
 	return k.spawnThread(cpu, name, label, kind, fn, nil)
 }
 
-// spawnThread is spawnOn for the completion of bio, if not nil.
+// spawnThread is spawnOn for the completion of bio, if not nil: the
+// Thread keeps a copy of it (Thread.bio), whose id is the task's.
 func (k *Kernel) spawnThread(cpu int, name, label string, kind sim.TaskKind, fn func(*Thread), bio *Bio) *Thread {
 	// The threads of the previous execution are reused, in spawn order:
 	// nothing holds one past the Reset that ends its execution.
@@ -358,19 +368,26 @@ func (k *Kernel) spawnThread(cpu int, name, label string, kind sim.TaskKind, fn 
 	k.mu.Lock()
 	if k.nthreads < len(k.threads) {
 		th = k.threads[k.nthreads]
-		*th = Thread{K: k, cpu: cpu, fn: fn, bio: bio, fsyncWant: th.fsyncWant[:0]}
+		*th = Thread{K: k, cpu: cpu, fn: fn, fsyncWant: th.fsyncWant[:0], dataSlab: th.dataSlab}
 	} else {
-		th = &Thread{K: k, cpu: cpu, fn: fn, bio: bio}
+		th = &Thread{K: k, cpu: cpu, fn: fn}
 		k.threads = append(k.threads, th)
 	}
 	k.nthreads++
 	k.mu.Unlock()
+	if bio != nil {
+		th.ownBio = *bio
+		th.bio = &th.ownBio
+	}
 	// runThread finds th in Local, set below, before the task can run
 	// (it runs when a scheduler picks it, or, native, once started):
 	// no closure to allocate per spawn.
 	th.Task = k.spawner.SpawnKind(name, label, kind, runThread)
 	if cpu < 0 {
 		th.cpu = th.Task.ID
+	}
+	if th.bio != nil {
+		th.bio.id = th.Task.ID
 	}
 	th.Task.Local = th
 	th.Task.Start()

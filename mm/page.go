@@ -108,8 +108,6 @@ func (p *Page) Data() PageData {
 	return PageData{}
 }
 
-func (p *Page) setData(d PageData) { p.data.Store(&d) }
-
 // PFN is the page frame number.
 func (p *Page) PFN() int { return int(p.pfn) }
 
