@@ -157,6 +157,8 @@ type runner struct {
 	k        *mm.Kernel
 	kcfg     mm.Config
 	maxSteps int
+	// e is what exec returns, valid until the next exec.
+	e Exec
 }
 
 func newRunner(cfg *Config, s sim.Strategy) *runner {
@@ -176,7 +178,8 @@ func newRunner(cfg *Config, s sim.Strategy) *runner {
 	return r
 }
 
-// exec runs one execution.
+// exec runs one execution. What it returns is the runner's, valid until
+// the next exec (as the kernel it points to, which the next exec resets).
 func (r *runner) exec() (*Exec, error) {
 	x := r.x
 	x.Reset()
@@ -205,7 +208,8 @@ func (r *runner) exec() (*Exec, error) {
 	case sim.Livelock:
 		k.RaiseGlobal(mm.Livelock, fmt.Sprintf("%d steps without every task finishing", res.Steps))
 	}
-	return &Exec{Result: res, Fired: k.Fired(), Reports: k.Reports(), Kernel: k}, nil
+	r.e = Exec{Result: res, Fired: k.Fired(), Reports: k.Reports(), Kernel: k}
+	return &r.e, nil
 }
 
 func hangMessage(x *sim.Explorer) string {
