@@ -112,7 +112,7 @@ var WritebackReuse = &Workload{
 	StepsEstimate: 150,
 	Sampler:       "pct-task",
 	SamplerDepth:  14,
-	SamplerWhy:    "at depth 14 it fires race B's bad-page 15x as often per execution as the random walk, first failure in a median 12 ms on one core; no independent sampler fires the reused-page flavours more than twice in 100,000; greybox does, but its executions are not independent draws (README, pagelab hunt)",
+	SamplerWhy:    "at depth 14 it fires race B's bad-page 15x as often per execution as the random walk, first failure in a median 10 ms on one core; no independent sampler fires the reused-page flavours more than twice in 100,000; greybox does, but its executions are not independent draws (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			f1, f2, f3 := k.NewInode(), k.NewInode(), k.NewInode()
