@@ -484,8 +484,8 @@ const pageDataChunk = 32
 func (t *Thread) setPageData(p *Page, d PageData) {
 	// The value the page points to is published once and never written
 	// again: it comes from the Thread's slab, which hands out each
-	// element once (a new chunk when it is used up), so that a write
-	// allocates a chunk in pageDataChunk instead of one value.
+	// element once (a new chunk when it is used up), so that one
+	// allocation serves pageDataChunk writes.
 	if len(t.dataSlab) == cap(t.dataSlab) {
 		t.dataSlab = make([]PageData, 0, pageDataChunk)
 	}

@@ -53,7 +53,7 @@ type Inode struct {
 
 // NewInode creates an empty file. The Inode and its AddressSpace are those
 // an earlier execution created at the same position, emptied, where there
-// are any: Reset keeps them beyond the end of k.inodes (see reuseInode).
+// are any: Reset keeps them beyond the end of k.inodes (Inode.reuse).
 func (k *Kernel) NewInode() *Inode {
 	n := len(k.inodes)
 	var ino *Inode

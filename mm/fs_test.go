@@ -72,3 +72,31 @@ func TestInodeReuse(t *testing.T) {
 		}
 	})
 }
+
+// TestXarraySparesBounded: an AddressSpace reused execution after
+// execution keeps no more spare slot lists and slots than one execution
+// grew its xarray by, however the spares' capacities fall (a file written
+// at indexes 0 to 31 in order grows 32 times; popping the longest spare
+// list first leaves the short ones unused).
+func TestXarraySparesBounded(t *testing.T) {
+	const n = 32
+	cfg := DefaultConfig()
+	w := newWorld(t, cfg)
+	for exec := range 6 {
+		if exec > 0 {
+			w.x.Reset()
+			w.k.Reset(cfg, w.x)
+		}
+		w.setup(t, func(th *Thread) {
+			ino := w.k.NewInode()
+			if m := ino.Mapping; len(m.spareLists) > n || len(m.spareSlots) > n {
+				t.Fatalf("execution %d: %d spare slot lists and %d spare slots; want at most %d of each",
+					exec, len(m.spareLists), len(m.spareSlots), n)
+			}
+			for i := range uint64(n) {
+				GenericPerformWrite(th, ino, i)
+				TruncatePagecache(th, ino) // frees the page: the allocator never runs dry
+			}
+		})
+	}
+}

@@ -63,17 +63,22 @@ type AddressSpace struct {
 // reuse empties the AddressSpace of an earlier execution (Inode.reuse):
 // every field is the zero value, and the slot lists it published and the
 // slots of the last one are kept for grow. No task of that execution is
-// left to read them.
+// left to read them. The spare lists are that execution's alone: those it
+// did not use are dropped, so that what is kept stays bounded by one
+// execution's growths (the slots are: grow allocates one only when none
+// is spare).
 func (m *AddressSpace) reuse() {
 	for _, s := range m.slotList() {
 		*s = xaSlot{}
 		m.spareSlots = append(m.spareSlots, s)
 	}
+	clear(m.spareLists)
+	spareLists := m.spareLists[:0]
 	for _, l := range m.lists {
 		clear(*l)
-		m.spareLists = append(m.spareLists, l)
+		spareLists = append(spareLists, l)
 	}
-	lists, spareLists, spareSlots := m.lists[:0], m.spareLists, m.spareSlots
+	lists, spareSlots := m.lists[:0], m.spareSlots
 	*m = AddressSpace{lists: lists, spareLists: spareLists, spareSlots: spareSlots}
 }
 
