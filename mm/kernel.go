@@ -375,10 +375,6 @@ func (k *Kernel) spawnThread(cpu int, name, label string, kind sim.TaskKind, fn 
 	}
 	k.nthreads++
 	k.mu.Unlock()
-	if bio != nil {
-		th.ownBio = *bio
-		th.bio = &th.ownBio
-	}
 	// runThread finds th in Local, set below, before the task can run
 	// (it runs when a scheduler picks it, or, native, once started):
 	// no closure to allocate per spawn.
@@ -386,8 +382,10 @@ func (k *Kernel) spawnThread(cpu int, name, label string, kind sim.TaskKind, fn 
 	if cpu < 0 {
 		th.cpu = th.Task.ID
 	}
-	if th.bio != nil {
-		th.bio.id = th.Task.ID
+	if bio != nil {
+		th.ownBio = *bio
+		th.ownBio.id = th.Task.ID
+		th.bio = &th.ownBio
 	}
 	th.Task.Local = th
 	th.Task.Start()

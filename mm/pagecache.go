@@ -112,15 +112,15 @@ func (m *AddressSpace) grow(t *Thread, index uint64) *xaSlot {
 	// this execution never saw it. The list published before stays as
 	// it is, for the lockless readers that loaded it.
 	var np *[]*xaSlot
+	var n []*xaSlot
 	if last := len(m.spareLists) - 1; last >= 0 && uint64(cap(*m.spareLists[last])) > index {
 		np = m.spareLists[last]
 		m.spareLists = m.spareLists[:last]
-		*np = append((*np)[:0], sl...)
+		n = append((*np)[:0], sl...)
 	} else {
 		np = new([]*xaSlot)
-		*np = append(make([]*xaSlot, 0, index+1), sl...)
+		n = append(make([]*xaSlot, 0, index+1), sl...)
 	}
-	n := *np
 	for uint64(len(n)) <= index {
 		var s *xaSlot
 		if last := len(m.spareSlots) - 1; last >= 0 {
