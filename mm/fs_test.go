@@ -100,3 +100,37 @@ func TestXarraySparesBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestPageDataStable: the contents a page points to (setPageData, from
+// the Thread's slab) are never written again: not by the Thread's reuse in
+// the next execution, nor by later writes of the same task, past a slab
+// chunk. A reader that loaded the pointer keeps what was stored.
+func TestPageDataStable(t *testing.T) {
+	cfg := DefaultConfig()
+	w := newWorld(t, cfg)
+	// stored writes page index of a new file once and returns what the
+	// page points to, and a copy.
+	stored := func(th *Thread, index uint64) (*PageData, PageData) {
+		ino := w.k.NewInode()
+		GenericPerformWrite(th, ino, index)
+		d := ino.Mapping.Lookup(index).data.Load()
+		return d, *d
+	}
+	var first *PageData
+	var want PageData
+	w.setup(t, func(th *Thread) { first, want = stored(th, 5) })
+	w.x.Reset()
+	w.k.Reset(cfg, w.x)
+	w.setup(t, func(th *Thread) {
+		second, want2 := stored(th, 0)
+		for i := range uint64(2 * pageDataChunk) {
+			GenericPerformWrite(th, w.k.inodes[0], i%4)
+		}
+		if *second != want2 {
+			t.Fatalf("a later write changed the stored contents: %+v, want %+v", *second, want2)
+		}
+	})
+	if *first != want {
+		t.Fatalf("the next execution's writes changed the stored contents: %+v, want %+v", *first, want)
+	}
+}
