@@ -65,7 +65,7 @@ func (w *worker) run() {
 		t.done = true
 		t.blocked = false
 		if t.x != nil {
-			t.x.runDirty = true
+			t.x.finished(t)
 		}
 		if r := recover(); r != nil {
 			switch v := r.(type) {

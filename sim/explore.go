@@ -3,6 +3,7 @@ package sim
 import (
 	"errors"
 	"fmt"
+	"slices"
 )
 
 // Outcome is how an execution ended.
@@ -134,9 +135,12 @@ type Explorer struct {
 	RecordOps bool
 	tasks     []*Task
 	workers   []*worker
-	runnable  []*Task
-	// runDirty: a task spawned, slept, woke or ended since runnable and
-	// unfinished were counted (decide recounts them).
+	// runnable is the run queue: the tasks neither asleep nor finished,
+	// in ID order (spawn order), kept as they spawn (enqueue), sleep
+	// (dequeue), wake (enqueue) and end (dequeue); unfinished counts the
+	// tasks not finished. runDirty: the queue changed since the last
+	// decision (decide tells the watcher).
+	runnable   []*Task
 	runDirty   bool
 	unfinished int
 	wakeups    int
@@ -314,6 +318,9 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 	}
 	w.task = t
 	x.tasks = append(x.tasks, t)
+	// The newest task has the highest ID: the queue stays in ID order.
+	x.runnable = append(x.runnable, t)
+	x.unfinished++
 	x.runDirty = true
 	x.strategy.Spawned(t)
 	return t
@@ -323,6 +330,7 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 // strategy on the next one; call it before spawning that execution's tasks.
 func (x *Explorer) Reset() {
 	x.tasks = x.tasks[:0]
+	x.runnable, x.unfinished = x.runnable[:0], 0
 	x.runDirty = true
 	x.Decisions = x.Decisions[:0]
 	x.wakeups = 0
@@ -449,19 +457,8 @@ func (x *Explorer) Run() (Result, error) {
 func (x *Explorer) decide() *Task {
 	if x.runDirty {
 		// Only a spawn, a sleep, a wake-up or a task's end changes the
-		// run queue; most steps change none, and keep the last list.
+		// run queue; most steps change none.
 		x.runDirty = false
-		x.runnable = x.runnable[:0]
-		x.unfinished = 0
-		for _, t := range x.tasks {
-			if t.done {
-				continue
-			}
-			x.unfinished++
-			if !t.blocked {
-				x.runnable = append(x.runnable, t)
-			}
-		}
 		if x.watcher != nil {
 			x.watcher.RunnableChanged()
 		}
@@ -486,6 +483,33 @@ func (x *Explorer) decide() *Task {
 		x.end = Stopped
 	}
 	return t
+}
+
+// enqueue puts t on the run queue (it spawned or woke), in ID order: the
+// order the strategies see, the same as that of x.tasks.
+func (x *Explorer) enqueue(t *Task) {
+	i := len(x.runnable)
+	for i > 0 && x.runnable[i-1].ID > t.ID {
+		i--
+	}
+	x.runnable = slices.Insert(x.runnable, i, t)
+	x.runDirty = true
+}
+
+// dequeue takes t off the run queue (it went to sleep or ended); a task
+// not on it (an asleep task that ends, unwound) leaves it as it is.
+func (x *Explorer) dequeue(t *Task) {
+	if i := slices.Index(x.runnable, t); i >= 0 {
+		x.runnable = slices.Delete(x.runnable, i, i+1)
+		x.runDirty = true
+	}
+}
+
+// finished accounts for the end of t.
+func (x *Explorer) finished(t *Task) {
+	x.dequeue(t)
+	x.unfinished--
+	x.runDirty = true
 }
 
 // beforeStep starts the step of t that decide chose.
@@ -603,7 +627,7 @@ func (x *Explorer) unwind() {
 		}
 		if !t.started {
 			t.done = true
-			x.runDirty = true
+			x.finished(t)
 			continue
 		}
 		t.aborting = true

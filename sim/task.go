@@ -421,7 +421,7 @@ func (t *Task) Schedule(label string) {
 	// check and the sleep; a later WakeUp clears blocked and makes the
 	// task runnable again.
 	t.blocked = true
-	t.x.runDirty = true
+	t.x.dequeue(t)
 	t.w.suspend()
 	if t.aborting {
 		panic(errAborted)
@@ -457,7 +457,7 @@ func (t *Task) WakeUp() bool {
 	}
 	if t.blocked {
 		t.blocked = false
-		t.x.runDirty = true
+		t.x.enqueue(t)
 		if tm := t.x.timed; tm != nil {
 			tm.woken(t)
 		}
