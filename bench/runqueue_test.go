@@ -51,7 +51,12 @@ func taskIDs(ts []*sim.Task) string {
 // the counts and the goldens rest on.
 func TestRunQueue(t *testing.T) {
 	runs := 40
-	if testing.Short() {
+	switch {
+	case raceEnabled:
+		// Tenfold slower, and nothing here runs in parallel: the race
+		// detector has a few executions per cell to look at.
+		runs = 3
+	case testing.Short():
 		runs = 10
 	}
 	for _, w := range workloads.All() {
