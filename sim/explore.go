@@ -505,11 +505,12 @@ func (x *Explorer) dequeue(t *Task) {
 	}
 }
 
-// finished accounts for the end of t.
+// finished accounts for the end of t: off the queue if it was on it (a
+// task that ends asleep changes the queue not at all), one fewer
+// unfinished.
 func (x *Explorer) finished(t *Task) {
 	x.dequeue(t)
 	x.unfinished--
-	x.runDirty = true
 }
 
 // beforeStep starts the step of t that decide chose.
