@@ -75,11 +75,13 @@ hunt: build
 	./pagelab hunt -runs 100000 -seeds 100 -campaign-runs 50000 -markdown results/hunt.md
 
 # race-b-truncate's data corruption, which no campaign of the table's
-# 10,000 executions fires: greybox over ten campaigns of 200,000 against
-# the table's 1,000,000 random executions, and its first failure over 20
-# campaigns of at most 200,000; to results/hunt-deep.md. About 12 minutes.
+# 10,000 executions fires: greybox over ten campaigns of 600,000 (about
+# as long as one takes to find it) and the default pct-task over 6,000,000
+# independent executions, against 10,000,000 random ones, and greybox's
+# first failure over 20 campaigns of at most 600,000; to
+# results/hunt-deep.md. About 31 minutes on the 2-core machine.
 hunt-deep: build
-	./pagelab hunt -target race-b-truncate -strategy random,greybox -runs 2000000 -reference-runs 1000000 -seeds 20 -campaign-runs 200000 -markdown results/hunt-deep.md
+	./pagelab hunt -target race-b-truncate -strategy random,pct-task:14,greybox -runs 6000000 -reference-runs 10000000 -seeds 20 -campaign-runs 600000 -markdown results/hunt-deep.md
 
 # Michael Larabel's page-lock fairness sweep (September 2020: Apache Siege
 # on 5.8, 5.9-git and page_lock_unfairness 0, 4 and 5 at 1 to 250 users),
