@@ -79,9 +79,12 @@ hunt: build
 # as long as one takes to find it) and the default pct-task over 6,000,000
 # independent executions, against 10,000,000 random ones, and greybox's
 # first failure over 20 campaigns of at most 600,000; to
-# results/hunt-deep.md. About 31 minutes on the 2-core machine.
+# results/hunt-deep.md; then the walk over 10,000,000 executions of the
+# reused-page flavours, which the table's 1,000,000 do not fire, to
+# results/hunt-deep-walk.md. About 34 minutes on the 2-core machine.
 hunt-deep: build
 	./pagelab hunt -target race-b-truncate -strategy random,pct-task:14,greybox -runs 6000000 -reference-runs 10000000 -seeds 20 -campaign-runs 600000 -markdown results/hunt-deep.md
+	./pagelab hunt -target race-b-page,race-b-thp -strategy random -reference-runs 10000000 -seeds 1 -markdown results/hunt-deep-walk.md
 
 # Michael Larabel's page-lock fairness sweep (September 2020: Apache Siege
 # on 5.8, 5.9-git and page_lock_unfairness 0, 4 and 5 at 1 to 250 users),
