@@ -151,7 +151,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Campaigns > 0 }) {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions",
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions. A campaign that finds a failure keeps firing it, so its rate counts re-firings; its first failure says how soon it finds one",
 			Campaigns, Campaigns, cfg.campaignRuns()), textwrap.Width, 0)); err != nil {
 			return err
 		}
