@@ -3,6 +3,7 @@ package hunt
 import (
 	"bytes"
 	"flag"
+	"math"
 	"os"
 	"slices"
 	"strconv"
@@ -224,13 +225,14 @@ func TestFootnotes(t *testing.T) {
 	campaign := &Row{Target: tg, Strategy: "greybox", Fired: 2, Runs: 10, Campaigns: Campaigns, TTFNs: 1e3, TTFRuns: 3, TTFFound: 1, TTFSeeds: 1}
 	cfg := &Config{Runs: 10, Seeds: 1, MaxTTFRuns: 100}
 	for _, c := range []struct {
-		rows           []*Row
-		approx, greybx bool
+		rows                   []*Row
+		approx, greybx, sooner bool
 	}{
-		{[]*Row{measured, never}, false, false},
-		{[]*Row{measured, estimated}, true, false},
-		{[]*Row{measured, campaign}, false, true},
-		{[]*Row{estimated, campaign}, true, true},
+		{[]*Row{measured, never}, false, false, true},
+		{[]*Row{measured, estimated}, true, false, true},
+		{[]*Row{measured, campaign}, false, true, true},
+		{[]*Row{estimated, campaign}, true, true, false},
+		{[]*Row{never}, false, false, false},
 	} {
 		var b bytes.Buffer
 		if err := Write(&b, cfg, c.rows, false); err != nil {
@@ -240,11 +242,56 @@ func TestFootnotes(t *testing.T) {
 		if got := strings.Contains(out, "\n≈: estimated"); got != c.approx {
 			t.Errorf("≈ footnote %v, want %v:\n%s", got, c.approx, out)
 		}
+		if got := strings.Contains(out, "\n× sooner: "); got != c.sooner {
+			t.Errorf("× sooner footnote %v, want %v:\n%s", got, c.sooner, out)
+		}
 		if got := strings.Contains(out, "\ngreybox: each execution"); got != c.greybx {
 			t.Errorf("greybox footnote %v, want %v:\n%s", got, c.greybx, out)
 		}
 		if !strings.Contains(out, "\n\n≈") && !strings.Contains(out, "\n\ngreybox") && (c.approx || c.greybx) {
 			t.Errorf("no blank line before the footnotes:\n%s", out)
+		}
+	}
+}
+
+// TestSooner: the walk's median executions to the first failure over
+// the row's, a lower bound when the walk never fired it, approximate when
+// either median is estimated, and nothing when there is no walk or the
+// row never found it.
+func TestSooner(t *testing.T) {
+	tg, other := &Target{Seed: "race-x"}, &Target{Seed: "race-y"}
+	walk := &Row{Target: tg, Strategy: "random", Fired: 30, Runs: 10000, TTFRuns: 300, TTFFound: 5, TTFSeeds: 5}
+	walkEst := &Row{Target: tg, Strategy: "random", Fired: 3, Runs: 10000, TTFRuns: 2310, TTFEstimated: true}
+	walkNever := &Row{Target: tg, Strategy: "random", Runs: 10000, Hi: 3.8e-4, TTFEstimated: true}
+	walkLost := &Row{Target: tg, Strategy: "random", Fired: 1, Runs: 10000, TTFRuns: math.Inf(1), TTFSeeds: 5}
+	measured := &Row{Target: tg, Strategy: "pct", Fired: 90, Runs: 10000, TTFRuns: 30, TTFFound: 5, TTFSeeds: 5}
+	estimated := &Row{Target: tg, Strategy: "pos", Fired: 2, Runs: 10000, TTFRuns: 3465, TTFEstimated: true}
+	never := &Row{Target: tg, Strategy: "surw", Runs: 10000, TTFEstimated: true}
+	budget := &Row{Target: tg, Strategy: "greybox", Fired: 5, Runs: 10000, Campaigns: Campaigns, TTFRuns: math.Inf(1), TTFFound: 2, TTFSeeds: 5}
+	stopped := &Row{Target: tg, Strategy: "pct-task", Fired: 5, Runs: 10000, TTFInterrupted: true}
+	elsewhere := &Row{Target: other, Strategy: "pct", Fired: 9, Runs: 10000, TTFRuns: 30, TTFFound: 5, TTFSeeds: 5}
+	for _, c := range []struct {
+		name              string
+		walk, row         *Row
+		want              float64
+		lower, approx, ok bool
+	}{
+		{"measured over measured", walk, measured, 10, false, false, true},
+		{"the walk itself", walk, walk, 1, false, false, true},
+		{"estimated row", walk, estimated, 300.0 / 3465, false, true, true},
+		{"estimated walk", walkEst, measured, 2310.0 / 30, false, true, true},
+		{"walk never fired", walkNever, measured, math.Ln2 / 3.8e-4 / 30, true, false, true},
+		{"walk never fired, row estimated", walkNever, estimated, math.Ln2 / 3.8e-4 / 3465, true, true, true},
+		{"walk lost half its seeds", walkLost, measured, 0, false, false, false},
+		{"row never fired", walk, never, 0, false, false, false},
+		{"row past its budget", walk, budget, 0, false, false, false},
+		{"row interrupted", walk, stopped, 0, false, false, false},
+		{"no walk for the target", walk, elsewhere, 0, false, false, false},
+	} {
+		got, lower, approx, ok := Sooner([]*Row{c.walk, c.row}, c.row)
+		if ok != c.ok || lower != c.lower || approx != c.approx || math.Abs(got-c.want) > 1e-9*c.want {
+			t.Errorf("%s: Sooner = %g, lower %v, approx %v, ok %v; want %g, %v, %v, %v",
+				c.name, got, lower, approx, ok, c.want, c.lower, c.approx, c.ok)
 		}
 	}
 }

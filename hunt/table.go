@@ -31,6 +31,40 @@ func Ratio(rows []*Row, r *Row) (ratio float64, lower, ok bool) {
 	return 0, false, false
 }
 
+// Sooner is how many times sooner a row finds its target's failure than
+// the random walk does: the walk's median executions to the first
+// failure over the row's. lower: the walk never fired it, and the ratio
+// is over the least median its rate's interval allows (ln 2 over its
+// upper end). approx: either median is estimated from a rate (ln 2 /
+// rate) rather than measured over the seeds. ok is false without a random
+// row or when the row never found it. For an independent sampler it says
+// what its rate ratio says; for greybox, whose campaign rate counts every
+// firing after a campaign's first, it is the comparison that counts what
+// a user waits for.
+func Sooner(rows []*Row, r *Row) (ratio float64, lower, approx, ok bool) {
+	if r.TTFInterrupted || r.TTFRuns <= 0 || math.IsInf(r.TTFRuns, 1) {
+		return 0, false, false, false
+	}
+	for _, q := range rows {
+		if q.Target != r.Target || q.Strategy != "random" || q.TTFInterrupted {
+			continue
+		}
+		approx = r.TTFEstimated || q.TTFEstimated
+		switch {
+		case q.Fired == 0 && q.TTFRuns == 0:
+			if q.Hi <= 0 || math.IsNaN(q.Hi) {
+				return 0, false, false, false
+			}
+			// The walk's median is bounded, not estimated.
+			return math.Ln2 / q.Hi / r.TTFRuns, true, r.TTFEstimated, true
+		case q.TTFRuns > 0 && !math.IsInf(q.TTFRuns, 1):
+			return q.TTFRuns / r.TTFRuns, false, approx, true
+		}
+		return 0, false, false, false
+	}
+	return 0, false, false, false
+}
+
 // Best is, per target, the row with the shortest median time to the first
 // failure (measured or estimated), the higher rate between equal times; a
 // row that never fired is never best.
@@ -54,7 +88,7 @@ func Best(rows []*Row) map[*Target]*Row {
 // 80 columns.
 func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	best := Best(rows)
-	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "execs", "found", "profile"}
+	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "execs", "× sooner", "found", "profile"}
 	var lines [][]string
 	for _, r := range rows {
 		name := r.Label()
@@ -83,6 +117,16 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		case r.Fired > 0:
 			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
 		}
+		sooner := "—"
+		if x, lower, approx, ok := Sooner(rows, r); ok {
+			sooner = fmt.Sprintf("%.3g", x)
+			if lower {
+				sooner = "≥ " + sooner
+			}
+			if approx {
+				sooner = "≈ " + sooner
+			}
+		}
 		found := "—"
 		if !r.TTFEstimated && !r.TTFInterrupted {
 			found = fmt.Sprintf("%d/%d", r.TTFFound, r.TTFSeeds)
@@ -96,7 +140,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			fired += fmt.Sprintf(" (%d/%d)", r.CampaignsFired, r.Campaigns)
 		}
 		lines = append(lines, []string{r.Target.Name(), name, fired,
-			rateCI(r), ratio, ttf, execs, found, prof})
+			rateCI(r), ratio, ttf, execs, sooner, found, prof})
 	}
 	if markdown {
 		var b strings.Builder
@@ -130,8 +174,8 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 		fmt.Fprintf(w, "\n%s%s\n", rows[i].Target.Name(), prof)
 		// lines[k] is target, strategy, then the rate's four columns
-		// (fired/runs to × random) and the first failure's three.
-		for _, cols := range [][2]int{{2, 5}, {5, 8}} {
+		// (fired/runs to × random) and the first failure's four.
+		for _, cols := range [][2]int{{2, 5}, {5, 9}} {
 			tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "  strategy\t"+strings.Join(head[cols[0]:cols[1]], "\t"))
 			for _, l := range lines[i:j] {
@@ -147,6 +191,12 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Fired > 0 && r.TTFEstimated }) {
 		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)",
 			cfg.Seeds, cfg.MaxTTFRuns), textwrap.Width, 0)); err != nil {
+			return err
+		}
+	}
+	if slices.ContainsFunc(rows, func(r *Row) bool { _, _, _, ok := Sooner(rows, r); return ok }) {
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("× sooner: the random walk's median executions to the first failure over the strategy's, each median over %d seeds (≥: the walk never fired it, and its median is taken at its least, ln 2 over its rate's upper bound; ≈: a median estimated from a rate)",
+			cfg.Seeds), textwrap.Width, 0)); err != nil {
 			return err
 		}
 	}
