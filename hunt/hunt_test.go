@@ -204,12 +204,12 @@ func TestInterrupted(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The row of the first-failure table: strategy, median,
-			// executions, seeds found.
+			// executions, × sooner, seeds found.
 			_, ttf, _ := strings.Cut(b.String(), "first failure: median")
 			lines := strings.Split(ttf, "\n")
-			if f := strings.Fields(lines[min(1, len(lines)-1)]); len(f) != 4 || f[0] != "random" || f[1] != "interrupted" || f[2] != "—" || f[3] != "—" ||
-				strings.Contains(b.String(), "random *") {
-				t.Errorf("want the first failure shown as interrupted, with no median, no seeds found and no best mark:\n%s", b.String())
+			if f := strings.Fields(lines[min(1, len(lines)-1)]); len(f) != 5 || f[0] != "random" || f[1] != "interrupted" || f[2] != "—" || f[3] != "—" || f[4] != "—" ||
+				strings.Contains(b.String(), "random *") || strings.Contains(b.String(), "\n× sooner: ") {
+				t.Errorf("want the first failure shown as interrupted, with no median, no ratio, no seeds found, no best mark and no × sooner footnote:\n%s", b.String())
 			}
 		})
 	}
