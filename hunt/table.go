@@ -17,18 +17,25 @@ import (
 // ratio is over the upper end of its 95% interval. ok is false without a
 // random row or when neither fired.
 func Ratio(rows []*Row, r *Row) (ratio float64, lower, ok bool) {
+	q := walk(rows, r.Target)
+	switch {
+	case q == nil, q.Fired == 0 && r.Fired == 0:
+		return 0, false, false
+	case q.Fired == 0:
+		return r.Rate() / q.Hi, true, true
+	}
+	return r.Rate() / q.Rate(), false, true
+}
+
+// walk is the random walk's row of target t, the reference of every
+// ratio; nil if the rows have none.
+func walk(rows []*Row, t *Target) *Row {
 	for _, q := range rows {
-		if q.Target == r.Target && q.Strategy == "random" {
-			if q.Fired > 0 {
-				return r.Rate() / q.Rate(), false, true
-			}
-			if r.Fired == 0 {
-				return 0, false, false
-			}
-			return r.Rate() / q.Hi, true, true
+		if q.Target == t && q.Strategy == "random" {
+			return q
 		}
 	}
-	return 0, false, false
+	return nil
 }
 
 // Sooner is how many times sooner a row finds its target's failure than
@@ -42,25 +49,18 @@ func Ratio(rows []*Row, r *Row) (ratio float64, lower, ok bool) {
 // firing after a campaign's first, it is the comparison that counts what
 // a user waits for.
 func Sooner(rows []*Row, r *Row) (ratio float64, lower, approx, ok bool) {
-	if r.TTFInterrupted || r.TTFRuns <= 0 || math.IsInf(r.TTFRuns, 1) {
+	q := walk(rows, r.Target)
+	switch {
+	case r.TTFInterrupted || r.TTFRuns <= 0 || math.IsInf(r.TTFRuns, 1), q == nil, q.TTFInterrupted:
 		return 0, false, false, false
-	}
-	for _, q := range rows {
-		if q.Target != r.Target || q.Strategy != "random" || q.TTFInterrupted {
-			continue
+	case q.Fired == 0 && q.TTFRuns == 0:
+		if q.Hi <= 0 || math.IsNaN(q.Hi) {
+			return 0, false, false, false
 		}
-		approx = r.TTFEstimated || q.TTFEstimated
-		switch {
-		case q.Fired == 0 && q.TTFRuns == 0:
-			if q.Hi <= 0 || math.IsNaN(q.Hi) {
-				return 0, false, false, false
-			}
-			// The walk's median is bounded, not estimated.
-			return math.Ln2 / q.Hi / r.TTFRuns, true, r.TTFEstimated, true
-		case q.TTFRuns > 0 && !math.IsInf(q.TTFRuns, 1):
-			return q.TTFRuns / r.TTFRuns, false, approx, true
-		}
-		return 0, false, false, false
+		// The walk's median is bounded, not estimated.
+		return math.Ln2 / q.Hi / r.TTFRuns, true, r.TTFEstimated, true
+	case q.TTFRuns > 0 && !math.IsInf(q.TTFRuns, 1):
+		return q.TTFRuns / r.TTFRuns, false, r.TTFEstimated || q.TTFEstimated, true
 	}
 	return 0, false, false, false
 }
