@@ -3,8 +3,6 @@ package hunt
 import (
 	"cmp"
 	"math"
-	"runtime"
-	"slices"
 	"testing"
 	"time"
 
@@ -28,8 +26,8 @@ const benchMaxRuns = 200_000
 // seeds that found it, and the time of all the seeds' executions per
 // scheduling point, also over the hand-off (ns/point, x-handoff: what an
 // execution of the cell costs, against BenchmarkExecutionCost's
-// writeback-restart). The hand-off is timed (handoffSampleRuns
-// decisions, outside the benchmark's timer) before the first seed and
+// writeback-restart). The hand-off is timed (sim.HandoffSample,
+// outside the benchmark's timer) before the first seed and
 // again before any seed that starts handoffResample or more after the
 // last sample, and each seed's time is counted in the hand-offs of the
 // latest sample: a machine whose speed drifts during a cell's seconds
@@ -149,29 +147,16 @@ func BenchmarkFirstFailure(b *testing.B) {
 	}
 }
 
-// A hand-off sample is the median of three timings of handoffSampleRuns
-// decisions (10,000, about 1 ms each: one timing can catch a transient
-// of the machine), after a garbage collection; handoffResample is how
-// long a sample holds.
-const (
-	handoffSampleRuns = 10_000
-	handoffResample   = 100 * time.Millisecond
-)
+// handoffResample is how long a hand-off sample holds.
+const handoffResample = 100 * time.Millisecond
 
 // handoffSample is the bare coroutine hand-off (sim's BenchmarkHandoff
-// loop, every decision through the scheduler) in ns per decision.
+// loop, every decision through the scheduler) in ns per decision:
+// sim.HandoffSample.
 func handoffSample(b *testing.B) float64 {
-	// The probe's garbage, or the seeds', is collected first: a
-	// collection running beside the timings stretched them by half.
-	runtime.GC()
-	var ns [3]float64
-	for i := range ns {
-		d, err := sim.HandoffLoop(sim.HandoffCoroutine, handoffSampleRuns)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ns[i] = float64(d.Nanoseconds()) / handoffSampleRuns
+	ns, err := sim.HandoffSample()
+	if err != nil {
+		b.Fatal(err)
 	}
-	slices.Sort(ns[:])
-	return ns[1]
+	return ns
 }

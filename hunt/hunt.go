@@ -162,6 +162,13 @@ type Config struct {
 	Jobs         int
 	// Now is a monotonic clock (time since any fixed instant).
 	Now func() time.Duration
+	// Handoff, if set, times the bare coroutine hand-off on this
+	// goroutine, in ns per decision (sim.HandoffSample): the reference
+	// every first failure is also counted in, so that a table taken in
+	// a slow spell of the machine reads like one taken in a fast one. It
+	// is sampled after a row's rate and again between its seeds once
+	// HandoffResample has passed since the last sample.
+	Handoff func() (float64, error)
 	// Stop, if set, is polled between executions: the hunt ends early
 	// with the rows done so far.
 	Stop func() bool
@@ -196,6 +203,13 @@ type Row struct {
 	TTFFound     int
 	TTFSeeds     int
 	TTFEstimated bool
+	// TTFHandoffs is the median time to the first failure in bare
+	// hand-offs: each seed's time over the hand-off sample taken last
+	// before it (for an estimate, TTFNs over the sample after the rate);
+	// HandoffNs is the median of those samples. Both 0 without
+	// Config.Handoff, or when the first failure was not timed.
+	TTFHandoffs float64
+	HandoffNs   float64
 	// TTFInterrupted: the hunt was stopped while timing the first
 	// failure; the rate stands, the first failure was not measured.
 	TTFInterrupted bool
@@ -322,6 +336,12 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		if row.Fired > 0 {
 			row.TTFRuns = math.Ln2 / rate
 			row.TTFNs = row.TTFRuns * row.ExecNs
+			if cfg.Handoff != nil {
+				if row.HandoffNs, err = cfg.Handoff(); err != nil {
+					return nil, err
+				}
+				row.TTFHandoffs = row.TTFNs / row.HandoffNs
+			}
 		}
 		return row, nil
 	}
@@ -460,11 +480,26 @@ func tInterval(rates []float64) (lo, hi float64) {
 	return max(mean-half, 0), mean + half
 }
 
+// HandoffResample is how long a hand-off sample holds between the seeds
+// of one row: a row whose seeds take milliseconds is timed against one
+// sample; one that takes minutes against a sample per second of it.
+const HandoffResample = time.Second
+
 // timeToFirst measures the time to the first failure, one seed after
-// another on this goroutine, each seed with budget executions.
+// another on this goroutine, each seed with budget executions; with
+// Config.Handoff, each seed's time in hand-offs as well.
 func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, budget int) error {
-	var times, runs []float64
+	var times, runs, units, samples []float64
+	var handoff float64
+	var sampled time.Duration
 	for i := range cfg.Seeds {
+		if cfg.Handoff != nil && (i == 0 || cfg.Now()-sampled >= HandoffResample) {
+			var err error
+			if handoff, err = cfg.Handoff(); err != nil {
+				return err
+			}
+			sampled = cfg.Now()
+		}
 		one := cellConfig(cfg, t, s, v, cfg.Seed+uint64(i), budget)
 		f := t.Failure
 		one.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
@@ -482,12 +517,18 @@ func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, 
 			row.TTFFound++
 			times = append(times, float64(el))
 			runs = append(runs, float64(c.Runs))
+			units = append(units, float64(el)/handoff)
 		} else {
 			times = append(times, math.Inf(1))
 			runs = append(runs, math.Inf(1))
+			units = append(units, math.Inf(1))
 		}
+		samples = append(samples, handoff)
 	}
 	row.TTFNs, row.TTFRuns = median(times), median(runs)
+	if cfg.Handoff != nil {
+		row.TTFHandoffs, row.HandoffNs = median(units), median(samples)
+	}
 	return nil
 }
 

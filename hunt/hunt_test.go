@@ -2,6 +2,7 @@ package hunt
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"math"
 	"os"
@@ -70,6 +71,14 @@ func fakeClock() func() time.Duration {
 	return func() time.Duration { now += time.Microsecond; return now }
 }
 
+// fakeHandoff times the hand-off at 100 ns, 200 ns, 100 ns, ...: the
+// hand-offs column is golden too. (In TestTableGolden every row is
+// timed against one sample: its seeds take microseconds of fakeClock.)
+func fakeHandoff() func() (float64, error) {
+	n := 0
+	return func() (float64, error) { n++; return float64(100 * (1 + (n+1)%2)), nil }
+}
+
 // TestTableGolden runs a small hunt of race E and compares the table with
 // testdata/table.golden (go test -rewrite regenerates it).
 func TestTableGolden(t *testing.T) {
@@ -82,7 +91,7 @@ func TestTableGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg := &Config{Targets: sel, Strategies: Strategies, Depth: 3, Seed: 1, Runs: 3000, ReferenceRuns: 9000, Seeds: 5,
-		MaxTTFRuns: 10000, Jobs: 2, Now: fakeClock()}
+		MaxTTFRuns: 10000, Jobs: 2, Now: fakeClock(), Handoff: fakeHandoff()}
 	rows, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +193,7 @@ func TestInterrupted(t *testing.T) {
 			clock := fakeClock()
 			cfg := &Config{Targets: sel, Strategies: []string{c.strategy}, Seed: 1, Runs: 500, Seeds: 5,
 				MaxTTFRuns: 1e6, Jobs: 1, Now: func() time.Duration { reads++; return clock() },
-				Stop: func() bool { return reads > c.stopAfter }}
+				Stop: func() bool { return reads > c.stopAfter }, Handoff: fakeHandoff()}
 			rows, err := Run(cfg)
 			if err != ErrInterrupted {
 				t.Fatalf("Run: %v, want ErrInterrupted", err)
@@ -204,12 +213,15 @@ func TestInterrupted(t *testing.T) {
 				t.Fatal(err)
 			}
 			// The row of the first-failure table: strategy, median,
-			// executions, × sooner, seeds found.
+			// hand-offs, executions, × sooner, seeds found.
 			_, ttf, _ := strings.Cut(b.String(), "first failure: median")
 			lines := strings.Split(ttf, "\n")
-			if f := strings.Fields(lines[min(1, len(lines)-1)]); len(f) != 5 || f[0] != "random" || f[1] != "interrupted" || f[2] != "—" || f[3] != "—" || f[4] != "—" ||
-				strings.Contains(b.String(), "random *") || strings.Contains(b.String(), "\n× sooner: ") {
-				t.Errorf("want the first failure shown as interrupted, with no median, no ratio, no seeds found, no best mark and no × sooner footnote:\n%s", b.String())
+			if f := strings.Fields(lines[min(1, len(lines)-1)]); len(f) != 6 || f[0] != "random" || f[1] != "interrupted" || f[2] != "—" || f[3] != "—" || f[4] != "—" || f[5] != "—" ||
+				strings.Contains(b.String(), "random *") || strings.Contains(b.String(), "\n× sooner: ") || strings.Contains(b.String(), "\nhand-offs: ") {
+				t.Errorf("want the first failure shown as interrupted, with no median, no hand-offs, no ratio, no seeds found, no best mark and no footnote for them:\n%s", b.String())
+			}
+			if r.TTFHandoffs != 0 || r.HandoffNs != 0 {
+				t.Errorf("interrupted row: %g hand-offs at %g ns, want none", r.TTFHandoffs, r.HandoffNs)
 			}
 		})
 	}
@@ -223,16 +235,18 @@ func TestFootnotes(t *testing.T) {
 	estimated := &Row{Target: tg, Strategy: "pos", Fired: 1, Runs: 10, TTFNs: 1e4, TTFRuns: 7, TTFEstimated: true}
 	never := &Row{Target: tg, Strategy: "pct", Runs: 10, TTFEstimated: true}
 	campaign := &Row{Target: tg, Strategy: "greybox", Fired: 2, Runs: 10, Campaigns: Campaigns, TTFNs: 1e3, TTFRuns: 3, TTFFound: 1, TTFSeeds: 1}
+	units := &Row{Target: tg, Strategy: "random", Fired: 3, Runs: 10, TTFNs: 1e3, TTFRuns: 4, TTFFound: 1, TTFSeeds: 1, TTFHandoffs: 10, HandoffNs: 100}
 	cfg := &Config{Runs: 10, Seeds: 1, MaxTTFRuns: 100}
 	for _, c := range []struct {
-		rows                   []*Row
-		approx, greybx, sooner bool
+		rows                            []*Row
+		approx, greybx, sooner, handoff bool
 	}{
-		{[]*Row{measured, never}, false, false, true},
-		{[]*Row{measured, estimated}, true, false, true},
-		{[]*Row{measured, campaign}, false, true, true},
-		{[]*Row{estimated, campaign}, true, true, false},
-		{[]*Row{never}, false, false, false},
+		{[]*Row{measured, never}, false, false, true, false},
+		{[]*Row{measured, estimated}, true, false, true, false},
+		{[]*Row{measured, campaign}, false, true, true, false},
+		{[]*Row{estimated, campaign}, true, true, false, false},
+		{[]*Row{never}, false, false, false, false},
+		{[]*Row{units, never}, false, false, true, true},
 	} {
 		var b bytes.Buffer
 		if err := Write(&b, cfg, c.rows, false); err != nil {
@@ -244,6 +258,9 @@ func TestFootnotes(t *testing.T) {
 		}
 		if got := strings.Contains(out, "\n× sooner: "); got != c.sooner {
 			t.Errorf("× sooner footnote %v, want %v:\n%s", got, c.sooner, out)
+		}
+		if got := strings.Contains(out, "\nhand-offs: ") && strings.Contains(out, "took 100ns"); got != c.handoff {
+			t.Errorf("hand-offs footnote with the sample %v, want %v:\n%s", got, c.handoff, out)
 		}
 		if got := strings.Contains(out, "\ngreybox: each execution"); got != c.greybx {
 			t.Errorf("greybox footnote %v, want %v:\n%s", got, c.greybx, out)
@@ -292,6 +309,66 @@ func TestSooner(t *testing.T) {
 		if ok != c.ok || lower != c.lower || approx != c.approx || math.Abs(got-c.want) > 1e-9*c.want {
 			t.Errorf("%s: Sooner = %g, lower %v, approx %v, ok %v; want %g, %v, %v, %v",
 				c.name, got, lower, approx, ok, c.want, c.lower, c.approx, c.ok)
+		}
+	}
+}
+
+// TestHandoffResample: a row's seeds are counted in the hand-off sample
+// taken last before each, a new one once HandoffResample has passed, and
+// the row's hand-offs are the median of the seeds' times over their
+// samples.
+func TestHandoffResample(t *testing.T) {
+	ts, _ := Targets()
+	sel, _ := SelectTargets(ts, "race-e")
+	// Each reading of the clock is 300 ms after the last: a seed takes
+	// 300 ms, and the seeds 0, 2 and 4 find the last sample a second
+	// old or more.
+	var now time.Duration
+	samples := 0
+	cfg := &Config{Targets: sel, Strategies: []string{"random"}, Seed: 1, Runs: 500, Seeds: 5, MaxTTFRuns: 1e6, Jobs: 1,
+		Now:     func() time.Duration { now += 300 * time.Millisecond; return now },
+		Handoff: func() (float64, error) { samples++; return float64(100 * samples), nil }}
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := rows[0]
+	// Seeds 0 and 1 against 100 ns, 2 and 3 against 200, 4 against 300:
+	// 3e6, 3e6, 1.5e6, 1.5e6, 1e6 hand-offs.
+	if samples != 3 || r.HandoffNs != 200 || r.TTFHandoffs != 1.5e6 || r.TTFNs != 3e8 {
+		t.Errorf("%d samples; row: %g hand-offs at %g ns, %g ns; want 3 samples, 1.5e6 hand-offs at 200 ns, 3e8 ns", samples, r.TTFHandoffs, r.HandoffNs, r.TTFNs)
+	}
+	// A failing Handoff fails the hunt.
+	cfg.Handoff = func() (float64, error) { return 0, errors.New("no hand-off") }
+	if _, err := Run(cfg); err == nil || !strings.Contains(err.Error(), "no hand-off") {
+		t.Errorf("Run with a failing hand-off: %v", err)
+	}
+}
+
+// TestBestInHandoffs: with every row counted in hand-offs, the best is
+// the fewest hand-offs, not the shortest time (the machine slowed down
+// between the rows); with one row not, the times decide.
+func TestBestInHandoffs(t *testing.T) {
+	tg := &Target{Seed: "race-x"}
+	fast := &Row{Target: tg, Strategy: "random", Fired: 3, Runs: 10, TTFNs: 1e6, TTFFound: 1, TTFSeeds: 1, TTFHandoffs: 1e4, HandoffNs: 100}
+	slow := &Row{Target: tg, Strategy: "pos", Fired: 3, Runs: 10, TTFNs: 1.5e6, TTFFound: 1, TTFSeeds: 1, TTFHandoffs: 5e3, HandoffNs: 300}
+	if b := Best([]*Row{fast, slow})[tg]; b != slow {
+		t.Errorf("best %s, want pos (fewer hand-offs)", b.Strategy)
+	}
+	bare := *slow
+	bare.TTFHandoffs, bare.HandoffNs = 0, 0
+	if b := Best([]*Row{fast, &bare})[tg]; b != fast {
+		t.Errorf("best %s without pos's hand-offs, want random (shorter time)", b.Strategy)
+	}
+}
+
+func TestCount(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		want string
+	}{{7, "7"}, {512, "512"}, {999.4, "999"}, {999.6, "1k"}, {34_700, "34.7k"}, {1_234_567, "1.23M"}, {3.1e9, "3.1G"}, {math.Inf(1), "∞"}} {
+		if got := Count(c.x); got != c.want {
+			t.Errorf("Count(%g) = %q, want %q", c.x, got, c.want)
 		}
 	}
 }

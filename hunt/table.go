@@ -67,15 +67,27 @@ func Sooner(rows []*Row, r *Row) (ratio float64, lower, approx, ok bool) {
 
 // Best is, per target, the row with the shortest median time to the first
 // failure (measured or estimated), the higher rate between equal times; a
-// row that never fired is never best.
+// row that never fired is never best. The time is counted in hand-offs
+// when every candidate row has it (a hunt with Config.Handoff), so that
+// the machine's drift between two rows does not pick the winner.
 func Best(rows []*Row) map[*Target]*Row {
+	candidate := func(r *Row) bool {
+		return (r.Fired > 0 || r.TTFFound > 0) && !math.IsInf(r.TTFNs, 1) && !r.TTFInterrupted
+	}
+	units := !slices.ContainsFunc(rows, func(r *Row) bool { return candidate(r) && r.HandoffNs <= 0 })
+	key := func(r *Row) float64 {
+		if units {
+			return r.TTFHandoffs
+		}
+		return r.TTFNs
+	}
 	best := map[*Target]*Row{}
 	for _, r := range rows {
-		if r.Fired == 0 && r.TTFFound == 0 || math.IsInf(r.TTFNs, 1) || r.TTFInterrupted {
+		if !candidate(r) {
 			continue
 		}
 		b := best[r.Target]
-		if b == nil || r.TTFNs < b.TTFNs || (r.TTFNs == b.TTFNs && r.Rate() > b.Rate()) {
+		if b == nil || key(r) < key(b) || (key(r) == key(b) && r.Rate() > b.Rate()) {
 			best[r.Target] = r
 		}
 	}
@@ -88,7 +100,7 @@ func Best(rows []*Row) map[*Target]*Row {
 // 80 columns.
 func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	best := Best(rows)
-	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "execs", "× sooner", "found", "profile"}
+	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "hand-offs", "execs", "× sooner", "found", "profile"}
 	var lines [][]string
 	for _, r := range rows {
 		name := r.Label()
@@ -102,7 +114,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 				ratio = "≥ " + ratio
 			}
 		}
-		ttf, execs := "never", "—"
+		ttf, execs, units := "never", "—", "—"
 		switch {
 		case r.TTFInterrupted:
 			ttf = "interrupted"
@@ -116,6 +128,12 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			ttf = "> budget"
 		case r.Fired > 0:
 			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
+		}
+		if r.HandoffNs > 0 && r.TTFHandoffs > 0 && !math.IsInf(r.TTFHandoffs, 1) {
+			units = Count(r.TTFHandoffs)
+			if r.TTFEstimated {
+				units = "≈ " + units
+			}
 		}
 		sooner := "—"
 		if x, lower, approx, ok := Sooner(rows, r); ok {
@@ -140,7 +158,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			fired += fmt.Sprintf(" (%d/%d)", r.CampaignsFired, r.Campaigns)
 		}
 		lines = append(lines, []string{r.Target.Name(), name, fired,
-			rateCI(r), ratio, ttf, execs, sooner, found, prof})
+			rateCI(r), ratio, ttf, units, execs, sooner, found, prof})
 	}
 	if markdown {
 		var b strings.Builder
@@ -173,9 +191,9 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			j++
 		}
 		fmt.Fprintf(w, "\n%s%s\n", rows[i].Target.Name(), prof)
-		// lines[k] is target, strategy, then the rate's four columns
-		// (fired/runs to × random) and the first failure's four.
-		for _, cols := range [][2]int{{2, 5}, {5, 9}} {
+		// lines[k] is target, strategy, then the rate's three columns
+		// (fired/runs to × random) and the first failure's five.
+		for _, cols := range [][2]int{{2, 5}, {5, 10}} {
 			tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
 			fmt.Fprintln(tw, "  strategy\t"+strings.Join(head[cols[0]:cols[1]], "\t"))
 			for _, l := range lines[i:j] {
@@ -191,6 +209,18 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Fired > 0 && r.TTFEstimated }) {
 		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)",
 			cfg.Seeds, cfg.MaxTTFRuns), textwrap.Width, 0)); err != nil {
+			return err
+		}
+	}
+	var samples []float64
+	for _, r := range rows {
+		if r.HandoffNs > 0 {
+			samples = append(samples, r.HandoffNs)
+		}
+	}
+	if len(samples) > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("hand-offs: the first failure's median in bare coroutine hand-offs (one task through the scheduler, every decision a switch), timed on the same goroutine in the same run, after each row's rate and again between its seeds every %v: a machine's slow and fast spells, and two machines of the kind, change both alike (a hand-off took %s, the median over the rows; * compares hand-offs)",
+			HandoffResample, Duration(median(samples))), textwrap.Width, 0)); err != nil {
 			return err
 		}
 	}
@@ -214,6 +244,23 @@ func rateCI(r *Row) string {
 		return fmt.Sprintf("%.2g [—]", r.Rate())
 	}
 	return fmt.Sprintf("%.2g [%.2g, %.2g]", r.Rate(), r.Lo, r.Hi)
+}
+
+// Count prints a count in three digits: "512", "34.7k", "1.2M", "3.1G".
+func Count(x float64) string {
+	if math.IsInf(x, 1) {
+		return "∞"
+	}
+	for _, u := range []struct {
+		div  float64
+		unit string
+	}{{1, ""}, {1e3, "k"}, {1e6, "M"}} {
+		// Below 999.5, %.3g does not round up to "1e+03".
+		if v := x / u.div; v < 999.5 {
+			return fmt.Sprintf("%.3g%s", v, u.unit)
+		}
+	}
+	return fmt.Sprintf("%.3gG", x/1e9)
 }
 
 // Duration prints nanoseconds in the unit that suits them: "850ns",

@@ -15,6 +15,7 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/hunt"
+	"github.com/pagelab/pagelab/sim"
 	"golang.org/x/term"
 )
 
@@ -110,7 +111,8 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	defer in.release()
 	start := time.Now()
 	cfg := &hunt.Config{Targets: ts, Strategies: ss, Depth: depth, Seed: seed, Runs: runs, ReferenceRuns: refRuns, Seeds: seeds,
-		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped}
+		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped,
+		Handoff: sim.HandoffSample}
 	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 		bar := newBar(stderr, len(ts)*len(ss), "hunt")
 		cfg.Progress = func(*hunt.Row) { bar.Add(1) }
