@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -657,17 +658,22 @@ func nsDur(ns float64) string {
 	return fmt.Sprintf("%.3gs", ns/1e9)
 }
 
-// siRate formats a rate with an SI prefix.
+// siRate formats a rate (or a count) with an SI prefix, three
+// significant digits: "512", "34.7k", "1.23M", "3.1G".
 func siRate(r float64) string {
-	switch {
-	case r >= 1e9:
-		return fmt.Sprintf("%.3gG", r/1e9)
-	case r >= 1e6:
-		return fmt.Sprintf("%.3gM", r/1e6)
-	case r >= 1e3:
-		return fmt.Sprintf("%.3gk", r/1e3)
+	if math.IsInf(r, 1) {
+		return "∞"
 	}
-	return fmt.Sprintf("%.3g", r)
+	for _, u := range []struct {
+		div    float64
+		prefix string
+	}{{1, ""}, {1e3, "k"}, {1e6, "M"}} {
+		// Below 999.5, %.3g does not round up to "1e+03".
+		if v := r / u.div; v < 999.5 {
+			return fmt.Sprintf("%.3g%s", v, u.prefix)
+		}
+	}
+	return fmt.Sprintf("%.3gG", r/1e9)
 }
 
 // NsDur and SIRate are the formats of the lab's tables.

@@ -362,17 +362,6 @@ func TestBestInHandoffs(t *testing.T) {
 	}
 }
 
-func TestCount(t *testing.T) {
-	for _, c := range []struct {
-		x    float64
-		want string
-	}{{7, "7"}, {512, "512"}, {999.4, "999"}, {999.6, "1k"}, {34_700, "34.7k"}, {1_234_567, "1.23M"}, {3.1e9, "3.1G"}, {math.Inf(1), "∞"}} {
-		if got := Count(c.x); got != c.want {
-			t.Errorf("Count(%g) = %q, want %q", c.x, got, c.want)
-		}
-	}
-}
-
 func TestDuration(t *testing.T) {
 	for _, c := range []struct {
 		ns   float64

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/internal/textwrap"
 )
 
@@ -130,7 +131,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
 		}
 		if r.HandoffNs > 0 && r.TTFHandoffs > 0 && !math.IsInf(r.TTFHandoffs, 1) {
-			units = Count(r.TTFHandoffs)
+			units = bench.SIRate(r.TTFHandoffs)
 			if r.TTFEstimated {
 				units = "≈ " + units
 			}
@@ -244,23 +245,6 @@ func rateCI(r *Row) string {
 		return fmt.Sprintf("%.2g [—]", r.Rate())
 	}
 	return fmt.Sprintf("%.2g [%.2g, %.2g]", r.Rate(), r.Lo, r.Hi)
-}
-
-// Count prints a count in three digits: "512", "34.7k", "1.2M", "3.1G".
-func Count(x float64) string {
-	if math.IsInf(x, 1) {
-		return "∞"
-	}
-	for _, u := range []struct {
-		div  float64
-		unit string
-	}{{1, ""}, {1e3, "k"}, {1e6, "M"}} {
-		// Below 999.5, %.3g does not round up to "1e+03".
-		if v := x / u.div; v < 999.5 {
-			return fmt.Sprintf("%.3g%s", v, u.unit)
-		}
-	}
-	return fmt.Sprintf("%.3gG", x/1e9)
 }
 
 // Duration prints nanoseconds in the unit that suits them: "850ns",

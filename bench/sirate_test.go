@@ -1,0 +1,20 @@
+package bench
+
+import (
+	"math"
+	"testing"
+)
+
+// TestSIRate: three significant digits and an SI prefix, the prefix
+// moving up where rounding would print "1e+03"; +Inf as ∞ (the hunt
+// table's hand-offs).
+func TestSIRate(t *testing.T) {
+	for _, c := range []struct {
+		x    float64
+		want string
+	}{{7, "7"}, {512, "512"}, {999.4, "999"}, {999.6, "1k"}, {34_700, "34.7k"}, {999_700, "1M"}, {1_234_567, "1.23M"}, {3.1e9, "3.1G"}, {math.Inf(1), "∞"}} {
+		if got := SIRate(c.x); got != c.want {
+			t.Errorf("SIRate(%g) = %q, want %q", c.x, got, c.want)
+		}
+	}
+}
