@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
+	"sync"
 	"testing"
 )
 
@@ -114,15 +115,59 @@ var toyPrograms = []toyProgram{
 // toyFinal is an execution's end: its outcome and memory.
 func toyFinal(res Result, m *toyMem) string { return fmt.Sprint(res.Outcome, m.v) }
 
-// bruteForce runs every interleaving (DFS with no effective bound).
-func bruteForce(t *testing.T, p toyProgram) map[string]bool { return bruteForceBy(t, p, toyFinal) }
+// bruteForce runs every interleaving (DFS with no effective bound) and
+// returns their final states (toyFinal).
+func bruteForce(t *testing.T, p toyProgram) map[string]bool { return bruteForceFinals(t, p).toy }
 
-// bruteForceBy is bruteForce with final as what is kept of each execution.
-func bruteForceBy(t *testing.T, p toyProgram, final func(Result, *toyMem) string) map[string]bool {
+// bruteForceSampler is bruteForce with samplerFinal as what is kept of
+// each execution.
+func bruteForceSampler(t *testing.T, p toyProgram) map[string]bool {
+	return bruteForceFinals(t, p).sampler
+}
+
+// bruteFinals are the final states of every interleaving of a program, as
+// toyFinal and as samplerFinal see them.
+type bruteFinals struct{ toy, sampler map[string]bool }
+
+// bruteCache keeps the brute force of each of toyPrograms: it depends on
+// the program alone, and five tests compare against it (DPOR, the
+// samplers, greybox, the PCT bounds). Its search is the slowest part of
+// each of them: seconds for lost-update and independent, ten times that
+// under the race detector, where it was most of the package's minutes.
+// Other programs (random ones, a test's own, whose names may repeat) are
+// searched every time.
+var bruteCache struct {
+	sync.Mutex
+	m map[string]bruteFinals
+}
+
+// bruteForceFinals runs every interleaving of p (cached for toyPrograms);
+// the caller gets its own copies of the sets.
+func bruteForceFinals(t *testing.T, p toyProgram) bruteFinals {
+	t.Helper()
+	cached := slices.ContainsFunc(toyPrograms, func(q toyProgram) bool { return q.name == p.name && q.mem == p.mem })
+	bruteCache.Lock()
+	defer bruteCache.Unlock()
+	f, ok := bruteCache.m[p.name]
+	if !ok {
+		f = bruteSearch(t, p)
+		if cached {
+			if bruteCache.m == nil {
+				bruteCache.m = map[string]bruteFinals{}
+			}
+			bruteCache.m[p.name] = f
+		}
+	}
+	return bruteFinals{maps.Clone(f.toy), maps.Clone(f.sampler)}
+}
+
+// bruteSearch is the brute force itself.
+func bruteSearch(t *testing.T, p toyProgram) bruteFinals {
+	t.Helper()
 	d := NewDFS(1 << 20)
 	x := NewExplorer(d, HandoffCoroutine)
 	defer x.Close()
-	finals := map[string]bool{}
+	f := bruteFinals{map[string]bool{}, map[string]bool{}}
 	for n := 0; ; n++ {
 		x.Reset()
 		if d.Exhausted() {
@@ -134,12 +179,13 @@ func bruteForceBy(t *testing.T, p toyProgram, final func(Result, *toyMem) string
 		if err != nil {
 			t.Fatal(err)
 		}
-		finals[final(res, m)] = true
+		f.toy[toyFinal(res, m)] = true
+		f.sampler[samplerFinal(res, m)] = true
 		if n > 1_000_000 {
 			t.Fatal("brute force did not end")
 		}
 	}
-	return finals
+	return f
 }
 
 // searchDPOR runs the stateful search and returns the final states it saw.

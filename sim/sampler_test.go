@@ -64,7 +64,7 @@ func samplerFinal(res Result, m *toyMem) string {
 // point, loses no outcome.
 func TestSamplersReachEveryOutcome(t *testing.T) {
 	for _, p := range toyPrograms {
-		want := bruteForceBy(t, p, samplerFinal)
+		want := bruteForceSampler(t, p)
 		prof := profileToy(t, p, 64)
 		for name, s := range samplers(prof, 1) {
 			t.Run(p.name+"/"+name, func(t *testing.T) {
@@ -354,7 +354,7 @@ func TestPCTTaskBound(t *testing.T) {
 			if want := len(prof.TaskNames()) * most; k != want || bound <= 0 {
 				t.Fatalf("bound %g over k=%d, want k = N·K = %d", bound, k, want)
 			}
-			checkBound(t, count, n, bruteForceBy(t, p, samplerFinal), bound)
+			checkBound(t, count, n, bruteForceSampler(t, p), bound)
 		})
 	}
 }
