@@ -172,6 +172,8 @@ type DPORStats struct {
 type dporSleeper struct {
 	task int32
 	fp   Footprint
+	sig  fpSig
+	srt  Footprint // fp sorted
 }
 
 type dporFrame struct {
@@ -184,6 +186,8 @@ type dporFrame struct {
 	enabled             uint64
 	cur                 int32
 	curFp               Footprint
+	curSig              fpSig     // curFp's
+	curSorted           Footprint // curFp sorted (Footprint.sorted)
 	fpKnown             bool
 	// curIdx and curOps: curFp with its objects interned (source sets).
 	curIdx []int32
@@ -348,12 +352,12 @@ func (d *DPOR) Begin(run int) {
 	for len(d.stack) > 0 {
 		top := d.stack[len(d.stack)-1]
 		if top.fpKnown {
-			top.done = append(top.done, dporSleeper{top.cur, top.curFp})
+			top.done = append(top.done, dporSleeper{top.cur, top.curFp, top.curSig, top.curSorted})
 		}
 		if next := top.backtrack &^ top.explored &^ sleepMask(top.sleep); next != 0 && !d.stopped {
 			top.cur = int32(bits.TrailingZeros64(next))
 			top.explored |= 1 << top.cur
-			top.curFp, top.fpKnown = nil, false
+			top.curFp, top.curSig, top.curSorted, top.fpKnown = nil, fpSig{}, nil, false
 			d.stats.Executions++
 			return
 		}
@@ -448,7 +452,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	if d.Mode != Full && parent != nil {
 		for _, set := range [2][]dporSleeper{parent.sleep, parent.done} {
 			for _, u := range set {
-				if u.task == parent.cur || enabled&(1<<u.task) == 0 || u.fp.Conflicts(parent.curFp) {
+				if u.task == parent.cur || enabled&(1<<u.task) == 0 || u.sig.meets(parent.curSig) && sortedConflicts(u.srt, parent.curSorted) {
 					continue
 				}
 				if z&(1<<u.task) == 0 {
@@ -555,6 +559,7 @@ func (d *DPOR) Stepped(t *Task, fp Footprint) {
 		return
 	}
 	f.curFp, f.fpKnown = slices.Clone(fp), true
+	f.curSig, f.curSorted = fp.sig(), fp.sorted()
 	d.stats.Transitions++
 	if d.Mode == SourceSets {
 		// An oops disables every other task: their pending steps never
@@ -602,7 +607,7 @@ func (d *DPOR) races(n int) {
 	clock[p] = f.taskIdx
 	for j := n - 1; j >= 0; j-- {
 		e := d.stack[j]
-		if e.cur == p || !e.curFp.Conflicts(f.curFp) {
+		if e.cur == p || !e.curSig.meets(f.curSig) || !sortedConflicts(e.curSorted, f.curSorted) {
 			continue
 		}
 		if int(e.cur) >= len(clock) || clock[e.cur] < e.taskIdx {
@@ -747,7 +752,7 @@ func (d *DPOR) frame() *dporFrame {
 
 func (d *DPOR) release(f *dporFrame) {
 	f.sleep, f.done = nil, f.done[:0]
-	f.curFp, f.fpKnown = nil, false
+	f.curFp, f.curSig, f.curSorted, f.fpKnown = nil, fpSig{}, nil, false
 	f.backtrack, f.explored = 0, 0
 	f.clock = f.clock[:0]
 	f.sum = dporSummary{}
