@@ -145,18 +145,18 @@ var bruteCache struct {
 // the caller gets its own copies of the sets.
 func bruteForceFinals(t *testing.T, p toyProgram) bruteFinals {
 	t.Helper()
-	cached := slices.ContainsFunc(toyPrograms, func(q toyProgram) bool { return q.name == p.name && q.mem == p.mem })
+	if !slices.ContainsFunc(toyPrograms, func(q toyProgram) bool { return q.name == p.name && q.mem == p.mem }) {
+		return bruteSearch(t, p)
+	}
 	bruteCache.Lock()
 	defer bruteCache.Unlock()
 	f, ok := bruteCache.m[p.name]
 	if !ok {
 		f = bruteSearch(t, p)
-		if cached {
-			if bruteCache.m == nil {
-				bruteCache.m = map[string]bruteFinals{}
-			}
-			bruteCache.m[p.name] = f
+		if bruteCache.m == nil {
+			bruteCache.m = map[string]bruteFinals{}
 		}
+		bruteCache.m[p.name] = f
 	}
 	return bruteFinals{maps.Clone(f.toy), maps.Clone(f.sampler)}
 }
