@@ -171,9 +171,8 @@ type DPORStats struct {
 
 type dporSleeper struct {
 	task int32
-	fp   Footprint
+	fp   Footprint // sorted (Footprint.sorted)
 	sig  fpSig
-	srt  Footprint // fp sorted
 }
 
 type dporFrame struct {
@@ -185,11 +184,13 @@ type dporFrame struct {
 	backtrack, explored uint64
 	enabled             uint64
 	cur                 int32
-	curFp               Footprint
-	curSig              fpSig     // curFp's
-	curSorted           Footprint // curFp sorted (Footprint.sorted)
-	fpKnown             bool
-	// curIdx and curOps: curFp with its objects interned (source sets).
+	// curFp: the cur step's footprint, sorted (Footprint.sorted: what
+	// the dependence tests and the summaries read), and its signature.
+	curFp   Footprint
+	curSig  fpSig
+	fpKnown bool
+	// curIdx and curOps: the cur step's accesses with their objects
+	// interned (source sets).
 	curIdx []int32
 	curOps []AccessOp
 	// The cur step as an event: its index among its task's steps (from
@@ -352,12 +353,12 @@ func (d *DPOR) Begin(run int) {
 	for len(d.stack) > 0 {
 		top := d.stack[len(d.stack)-1]
 		if top.fpKnown {
-			top.done = append(top.done, dporSleeper{top.cur, top.curFp, top.curSig, top.curSorted})
+			top.done = append(top.done, dporSleeper{top.cur, top.curFp, top.curSig})
 		}
 		if next := top.backtrack &^ top.explored &^ sleepMask(top.sleep); next != 0 && !d.stopped {
 			top.cur = int32(bits.TrailingZeros64(next))
 			top.explored |= 1 << top.cur
-			top.curFp, top.curSig, top.curSorted, top.fpKnown = nil, fpSig{}, nil, false
+			top.curFp, top.curSig, top.fpKnown = nil, fpSig{}, false
 			d.stats.Executions++
 			return
 		}
@@ -452,7 +453,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	if d.Mode != Full && parent != nil {
 		for _, set := range [2][]dporSleeper{parent.sleep, parent.done} {
 			for _, u := range set {
-				if u.task == parent.cur || enabled&(1<<u.task) == 0 || u.sig.meets(parent.curSig) && sortedConflicts(u.srt, parent.curSorted) {
+				if u.task == parent.cur || enabled&(1<<u.task) == 0 || u.sig.meets(parent.curSig) && sortedConflicts(u.fp, parent.curFp) {
 					continue
 				}
 				if z&(1<<u.task) == 0 {
@@ -558,8 +559,7 @@ func (d *DPOR) Stepped(t *Task, fp Footprint) {
 	if f.fpKnown {
 		return
 	}
-	f.curFp, f.fpKnown = slices.Clone(fp), true
-	f.curSig, f.curSorted = fp.sig(), fp.sorted()
+	f.curFp, f.curSig, f.fpKnown = fp.sorted(), fp.sig(), true
 	d.stats.Transitions++
 	if d.Mode == SourceSets {
 		// An oops disables every other task: their pending steps never
@@ -607,7 +607,7 @@ func (d *DPOR) races(n int) {
 	clock[p] = f.taskIdx
 	for j := n - 1; j >= 0; j-- {
 		e := d.stack[j]
-		if e.cur == p || !e.curSig.meets(f.curSig) || !sortedConflicts(e.curSorted, f.curSorted) {
+		if e.cur == p || !e.curSig.meets(f.curSig) || !sortedConflicts(e.curFp, f.curFp) {
 			continue
 		}
 		if int(e.cur) >= len(clock) || clock[e.cur] < e.taskIdx {
@@ -752,7 +752,7 @@ func (d *DPOR) frame() *dporFrame {
 
 func (d *DPOR) release(f *dporFrame) {
 	f.sleep, f.done = nil, f.done[:0]
-	f.curFp, f.curSig, f.curSorted, f.fpKnown = nil, fpSig{}, nil, false
+	f.curFp, f.curSig, f.fpKnown = nil, fpSig{}, false
 	f.backtrack, f.explored = 0, 0
 	f.clock = f.clock[:0]
 	f.sum = dporSummary{}
