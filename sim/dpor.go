@@ -81,8 +81,11 @@ type DPOR struct {
 	x     *Explorer
 	stack []*dporFrame
 	free  []*dporFrame
-	step  int // index of the frame of the decision being taken
-	cache map[Key]*dporState
+	// notdepBuf: notdep's result, reused (its callers are done with it
+	// before the next call).
+	notdepBuf []*dporFrame
+	step      int // index of the frame of the decision being taken
+	cache     map[Key]*dporState
 	// states in discovery order, for the cycle analysis.
 	states []*dporState
 	edges  []dporEdge
@@ -215,15 +218,17 @@ type dporState struct {
 }
 
 // dporSummary records, per task, which interned objects its steps read
-// and wrote: bit i of rd[t] / wr[t] is object i.
+// and wrote: bit i of rd[t] / wr[t] is object i. anyRd and anyWr are their
+// unions over the tasks: most of a step's objects no summarized step
+// wrote (a pcp refill checks sixty-three pages' flags), and conflicting
+// rules those out with one test instead of one per task.
 type dporSummary struct {
-	rd, wr [][]uint64
+	rd, wr       [][]uint64
+	anyRd, anyWr []uint64
 }
 
 func (s *dporSummary) add(task int32, fp Footprint, objs map[Obj]int32) {
-	for len(s.rd) <= int(task) {
-		s.rd, s.wr = append(s.rd, nil), append(s.wr, nil)
-	}
+	s.grow(int(task) + 1)
 	for _, a := range fp {
 		i, ok := objs[a.Obj]
 		if !ok {
@@ -233,24 +238,26 @@ func (s *dporSummary) add(task int32, fp Footprint, objs map[Obj]int32) {
 		w := int(i >> 6)
 		if a.Op&OpRead != 0 {
 			s.rd[task] = setBit(s.rd[task], w, i)
+			s.anyRd = setBit(s.anyRd, w, i)
 		}
 		if a.Op&OpWrite != 0 {
 			s.wr[task] = setBit(s.wr[task], w, i)
+			s.anyWr = setBit(s.anyWr, w, i)
 		}
 	}
 }
 
 func setBit(b []uint64, w int, i int32) []uint64 {
-	for len(b) <= w {
-		b = append(b, 0)
+	if len(b) <= w {
+		b = append(b, make([]uint64, w+1-len(b))...)
 	}
 	b[w] |= 1 << (i & 63)
 	return b
 }
 
 func orInto(dst, src []uint64) []uint64 {
-	for len(dst) < len(src) {
-		dst = append(dst, 0)
+	if len(dst) < len(src) {
+		dst = append(dst, make([]uint64, len(src)-len(dst))...)
 	}
 	for i, v := range src {
 		dst[i] |= v
@@ -259,13 +266,32 @@ func orInto(dst, src []uint64) []uint64 {
 }
 
 func (s *dporSummary) merge(o *dporSummary) {
-	for len(s.rd) < len(o.rd) {
-		s.rd, s.wr = append(s.rd, nil), append(s.wr, nil)
-	}
+	s.grow(len(o.rd))
 	for t := range o.rd {
 		s.rd[t] = orInto(s.rd[t], o.rd[t])
 		s.wr[t] = orInto(s.wr[t], o.wr[t])
 	}
+	s.anyRd = orInto(s.anyRd, o.anyRd)
+	s.anyWr = orInto(s.anyWr, o.anyWr)
+}
+
+// grow makes room for n tasks, reusing what reset emptied.
+func (s *dporSummary) grow(n int) {
+	if len(s.rd) >= n {
+		return
+	}
+	s.rd, s.wr = slices.Grow(s.rd, n-len(s.rd)), slices.Grow(s.wr, n-len(s.wr))
+	s.rd, s.wr = s.rd[:n], s.wr[:n]
+}
+
+// reset empties s, keeping its storage (a frame's summary: the state's
+// is its own copy, made by merge).
+func (s *dporSummary) reset() {
+	for t := range s.rd {
+		s.rd[t], s.wr[t] = s.rd[t][:0], s.wr[t][:0]
+	}
+	s.rd, s.wr = s.rd[:0], s.wr[:0]
+	s.anyRd, s.anyWr = s.anyRd[:0], s.anyWr[:0]
 }
 
 func hasBit(b []uint64, i int32) bool {
@@ -279,6 +305,11 @@ func (s *dporSummary) conflicting(task int32, idx []int32, ops []AccessOp) uint6
 	var m uint64
 	for k, i := range idx {
 		w := ops[k]&OpWrite != 0
+		// No summarized step wrote i, and this one only reads it (or
+		// none touched it at all): no task conflicts on i.
+		if !hasBit(s.anyWr, i) && (!w || !hasBit(s.anyRd, i)) {
+			continue
+		}
 		for t := range s.rd {
 			if int32(t) == task || m&(1<<t) != 0 {
 				continue
@@ -612,7 +643,9 @@ func (d *DPOR) races(n int) {
 		}
 		if int(e.cur) >= len(clock) || clock[e.cur] < e.taskIdx {
 			d.stats.Races++
-			d.reverse(j, n, p)
+			if e.enabled&^e.backtrack != 0 {
+				d.reverse(j, n, p)
+			}
 		}
 		clock = joinClock(clock, e.clock)
 	}
@@ -646,11 +679,13 @@ func (d *DPOR) reverse(j, n int, p int32) {
 // in it) and every task with a step in it.
 func (d *DPOR) notdep(j, n int) (v []*dporFrame, initials, seen uint64) {
 	e := d.stack[j]
+	v = d.notdepBuf[:0]
 	for k := j + 1; k < n; k++ {
 		if g := d.stack[k]; !hb(e, g) {
 			v = append(v, g)
 		}
 	}
+	d.notdepBuf = v
 	for i, g := range v {
 		if seen&(1<<g.cur) != 0 {
 			continue
@@ -702,6 +737,11 @@ func (d *DPOR) summaryBacktrack(sum *dporSummary) {
 	n := len(d.stack)
 	for j := 0; j < n; j++ {
 		e := d.stack[j]
+		if e.enabled&^e.backtrack == 0 {
+			// Every enabled task is to be explored from here
+			// already: no race can add one.
+			continue
+		}
 		tasks := sum.conflicting(e.cur, e.curIdx, e.curOps)
 		if tasks == 0 {
 			continue
@@ -755,7 +795,7 @@ func (d *DPOR) release(f *dporFrame) {
 	f.curFp, f.curSig, f.fpKnown = nil, fpSig{}, false
 	f.backtrack, f.explored = 0, 0
 	f.clock = f.clock[:0]
-	f.sum = dporSummary{}
+	f.sum.reset()
 	d.free = append(d.free, f)
 }
 
