@@ -213,9 +213,16 @@ func pairKey(a, b uint64) Key {
 	}
 }
 
-// chain extends an observation hash with one value.
+// chain extends an observation hash with one value: each lane absorbs v,
+// one by xor and one by addition, and goes through the mixer (a
+// bijection). Two histories collide in a lane only when their earlier
+// lane values differ by exactly what their new values do, a pseudo-random
+// coincidence, and in both lanes at once only if the xor and the sum
+// coincide together. One mix per lane: a task chains every value it
+// reads (a pcp refill reads 63 pages' flags), and mixing v again in
+// each lane made hashing a fifth of a race B search.
 func chain(h Key, v uint64) Key {
-	return Key{A: mix64(h.A ^ mix64(v+0x9e3779b97f4a7c15)), B: mix64(h.B + mix64(v^0xa0761d6478bd642f))}
+	return Key{A: mix64(h.A ^ (v + 0x9e3779b97f4a7c15)), B: mix64(h.B + (v ^ 0xa0761d6478bd642f))}
 }
 
 // Footprinting reports whether the task's accesses are recorded: the model
