@@ -84,8 +84,19 @@ type DPOR struct {
 	// notdepBuf: notdep's result, reused (its callers are done with it
 	// before the next call).
 	notdepBuf []*dporFrame
-	step      int // index of the frame of the decision being taken
-	cache     map[Key]*dporState
+	// acc indexes the prefix's steps by the objects they touched (source
+	// sets): acc[i] lists, in stack order, the frames whose step wrote
+	// interned object i (wr) or only read it (rd). An entry whose frame
+	// has since been replaced (its depth is no longer below the new
+	// step's, or the frame there has another serial) is stale; a frame
+	// is replaced only with every frame above it, so the stale entries
+	// of a list are its tail, dropped when the list is next used.
+	acc    []dporObjAccess
+	serial uint64
+	// marks: races' bitset of the frames that conflict with a new step.
+	marks []uint64
+	step  int // index of the frame of the decision being taken
+	cache map[Key]*dporState
 	// states in discovery order, for the cycle analysis.
 	states []*dporState
 	edges  []dporEdge
@@ -193,9 +204,12 @@ type dporFrame struct {
 	curSig  fpSig
 	fpKnown bool
 	// curIdx and curOps: the cur step's accesses with their objects
-	// interned (source sets).
+	// interned, each object once (curFp's order; source sets).
 	curIdx []int32
 	curOps []AccessOp
+	// serial names this frame's cur step in the access index (source
+	// sets): a new one each time curFp is set.
+	serial uint64
 	// The cur step as an event: its index among its task's steps (from
 	// 1) and its vector clock (source sets).
 	taskIdx int32
@@ -322,6 +336,24 @@ func (s *dporSummary) conflicting(task int32, idx []int32, ops []AccessOp) uint6
 	return m
 }
 
+type dporObjAccess struct{ rd, wr []dporAccEntry }
+
+type dporAccEntry struct {
+	depth  int32
+	serial uint64
+}
+
+// prune drops the stale entries at the tail of l (see DPOR.acc), for a
+// new step at frame n.
+func (d *DPOR) prune(l []dporAccEntry, n int) []dporAccEntry {
+	for k := len(l) - 1; k >= 0; k-- {
+		if e := l[k]; int(e.depth) < n && d.stack[e.depth].serial == e.serial {
+			return l[:k+1]
+		}
+	}
+	return l[:0]
+}
+
 type dporEdge struct {
 	from, to int32
 	task     int32
@@ -425,6 +457,7 @@ func (d *DPOR) restart() {
 	}
 	d.Mode = SleepSets
 	d.restarted = true
+	d.acc = nil
 	clear(d.cache)
 	d.states, d.edges = d.states[:0], d.edges[:0]
 	keep := d.stats
@@ -604,7 +637,7 @@ func (d *DPOR) Stepped(t *Task, fp Footprint) {
 			}
 		}
 		f.curIdx, f.curOps = f.curIdx[:0], f.curOps[:0]
-		for _, a := range fp {
+		for _, a := range f.curFp {
 			i, ok := d.objs[a.Obj]
 			if !ok {
 				i = int32(len(d.objs))
@@ -612,6 +645,13 @@ func (d *DPOR) Stepped(t *Task, fp Footprint) {
 			}
 			f.curIdx, f.curOps = append(f.curIdx, i), append(f.curOps, a.Op)
 		}
+		if d.step != len(d.stack)-1 {
+			// The access index's stale entries are a tail only if
+			// every new step is the top frame's (see DPOR.acc).
+			panic("sim: dpor: a step's footprint first recorded below the top of the stack")
+		}
+		d.serial++
+		f.serial = d.serial
 		d.races(d.step)
 	}
 }
@@ -636,20 +676,56 @@ func (d *DPOR) races(n int) {
 	}
 	clock = growClock(clock, int(p)+1)
 	clock[p] = f.taskIdx
-	for j := n - 1; j >= 0; j-- {
-		e := d.stack[j]
-		if e.cur == p || !e.curSig.meets(f.curSig) || !sortedConflicts(e.curFp, f.curFp) {
-			continue
+	// The earlier steps that conflict with f's (another task's, on a
+	// common object that one of them writes), from the access index,
+	// marked by frame; then f's own accesses join the index.
+	words := n/64 + 1
+	if cap(d.marks) < words {
+		d.marks = make([]uint64, words)
+	}
+	marks := d.marks[:words]
+	clear(marks)
+	for k, i := range f.curIdx {
+		for int(i) >= len(d.acc) {
+			d.acc = append(d.acc, dporObjAccess{})
 		}
-		if int(e.cur) >= len(clock) || clock[e.cur] < e.taskIdx {
-			d.stats.Races++
-			if e.enabled&^e.backtrack != 0 {
-				d.reverse(j, n, p)
+		a := &d.acc[i]
+		a.rd, a.wr = d.prune(a.rd, n), d.prune(a.wr, n)
+		d.mark(marks, a.wr, p)
+		if f.curOps[k]&OpWrite != 0 {
+			d.mark(marks, a.rd, p)
+			a.wr = append(a.wr, dporAccEntry{int32(n), f.serial})
+		} else {
+			a.rd = append(a.rd, dporAccEntry{int32(n), f.serial})
+		}
+	}
+	// Newest first: a race is a conflicting step that nothing between
+	// it and f orders before f.
+	for w := len(marks) - 1; w >= 0; w-- {
+		for marks[w] != 0 {
+			b := 63 - bits.LeadingZeros64(marks[w])
+			marks[w] &^= 1 << b
+			j := w<<6 | b
+			e := d.stack[j]
+			if int(e.cur) >= len(clock) || clock[e.cur] < e.taskIdx {
+				d.stats.Races++
+				if e.enabled&^e.backtrack != 0 {
+					d.reverse(j, n, p)
+				}
 			}
+			clock = joinClock(clock, e.clock)
 		}
-		clock = joinClock(clock, e.clock)
 	}
 	f.clock = clock
+}
+
+// mark sets the frames of the entries l that are not task p's.
+func (d *DPOR) mark(marks []uint64, l []dporAccEntry, p int32) {
+	for _, e := range l {
+		if d.stack[e.depth].cur != p {
+			marks[e.depth>>6] |= 1 << (e.depth & 63)
+		}
+	}
 }
 
 // reverse handles the race between the steps at frames j and n (task p):
