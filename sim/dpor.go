@@ -208,7 +208,8 @@ type dporFrame struct {
 	curIdx []int32
 	curOps []AccessOp
 	// serial names this frame's cur step in the access index (source
-	// sets): a new one each time curFp is set.
+	// sets): a new one (from 1) each time curFp is set, 0 while it is
+	// not, so that no entry of a step the frame held before matches.
 	serial uint64
 	// The cur step as an event: its index among its task's steps (from
 	// 1) and its vector clock (source sets).
@@ -421,7 +422,7 @@ func (d *DPOR) Begin(run int) {
 		if next := top.backtrack &^ top.explored &^ sleepMask(top.sleep); next != 0 && !d.stopped {
 			top.cur = int32(bits.TrailingZeros64(next))
 			top.explored |= 1 << top.cur
-			top.curFp, top.curSig, top.fpKnown = nil, fpSig{}, false
+			top.curFp, top.curSig, top.fpKnown, top.serial = nil, fpSig{}, false, 0
 			d.stats.Executions++
 			return
 		}
@@ -868,7 +869,7 @@ func (d *DPOR) frame() *dporFrame {
 
 func (d *DPOR) release(f *dporFrame) {
 	f.sleep, f.done = nil, f.done[:0]
-	f.curFp, f.curSig, f.fpKnown = nil, fpSig{}, false
+	f.curFp, f.curSig, f.fpKnown, f.serial = nil, fpSig{}, false, 0
 	f.backtrack, f.explored = 0, 0
 	f.clock = f.clock[:0]
 	f.sum.reset()
