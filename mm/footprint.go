@@ -1,6 +1,10 @@
 package mm
 
-import "github.com/pagelab/pagelab/sim"
+import (
+	"math/bits"
+
+	"github.com/pagelab/pagelab/sim"
+)
 
 // Footprint objects: every piece of model state another task can observe
 // has an sim.Obj, and every access to it is reported to the running task
@@ -246,10 +250,9 @@ func (t *Thread) wrFlags(p *Page, mask, f uint64) {
 
 //go:noinline
 func (t *Thread) fpFlags(p *Page, mask, f uint64, write bool) {
-	for b := uint(0); b < 64; b++ {
-		if mask&(1<<b) == 0 {
-			continue
-		}
+	// The set bits of mask, lowest first.
+	for m := mask; m != 0; m &= m - 1 {
+		b := uint(bits.TrailingZeros64(m))
 		if write {
 			t.Write(flagObj(p, b), f>>b&1)
 		} else {

@@ -37,6 +37,7 @@ package sim
 
 import (
 	"cmp"
+	"math/bits"
 	"slices"
 )
 
@@ -225,6 +226,20 @@ func chain(h Key, v uint64) Key {
 	return Key{A: mix64(h.A ^ (v + 0x9e3779b97f4a7c15)), B: mix64(h.B + (v ^ 0xa0761d6478bd642f))}
 }
 
+// chainAccess extends an observation hash with one access: object o
+// seen holding v. It is chain(chain(h, o), v) with one mix per lane: the
+// lanes combine o and v differently (o xor an odd multiple of v; o plus
+// an odd multiple of v rotated), each a bijection of v for a given o, so
+// two different accesses combine to the same word in both lanes only by
+// a coincidence of the two. A task chains every access it reads, and a
+// pcp refill reads sixty-three pages' flags.
+func chainAccess(h Key, o Obj, v uint64) Key {
+	return Key{
+		A: mix64(h.A ^ (uint64(o) ^ v*0x9e3779b97f4a7c15)),
+		B: mix64(h.B + (uint64(o) + bits.RotateLeft64(v, 32)*0xa0761d6478bd642f)),
+	}
+}
+
 // Footprinting reports whether the task's accesses are recorded: the model
 // may skip computing values it reports only then.
 func (t *Task) Footprinting() bool { return t.fp != nil }
@@ -370,7 +385,7 @@ func (t *Task) read(o Obj, v uint64) {
 	}
 	f.cur = append(f.cur, Access{o, OpRead})
 	if !f.light {
-		t.obs = chain(chain(t.obs, uint64(o)), v)
+		t.obs = chainAccess(t.obs, o, v)
 	}
 }
 
@@ -394,7 +409,7 @@ func (t *Task) rmw(o Obj, seen, new uint64) {
 	}
 	f.cur = append(f.cur, Access{o, OpRMW})
 	if !f.light {
-		t.obs = chain(chain(t.obs, uint64(o)), seen)
+		t.obs = chainAccess(t.obs, o, seen)
 		f.set(o, new)
 	}
 }
