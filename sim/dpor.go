@@ -95,8 +95,11 @@ type DPOR struct {
 	serial uint64
 	// marks: races' bitset of the frames that conflict with a new step.
 	marks []uint64
-	step  int // index of the frame of the decision being taken
-	cache map[Key]*dporState
+	// checkMarks, if set, sees that bitset for the step at frame n
+	// (tests: the index against comparing every pair).
+	checkMarks func(n int, marks []uint64)
+	step       int // index of the frame of the decision being taken
+	cache      map[Key]*dporState
 	// states in discovery order, for the cycle analysis.
 	states []*dporState
 	edges  []dporEdge
@@ -699,6 +702,9 @@ func (d *DPOR) races(n int) {
 		} else {
 			a.rd = append(a.rd, dporAccEntry{int32(n), f.serial})
 		}
+	}
+	if d.checkMarks != nil {
+		d.checkMarks(n, marks)
 	}
 	// Newest first: a race is a conflicting step that nothing between
 	// it and f orders before f.
