@@ -191,6 +191,12 @@ func bruteSearch(t *testing.T, p toyProgram) bruteFinals {
 // searchDPOR runs the stateful search and returns the final states it saw.
 func searchDPOR(t *testing.T, p toyProgram, mode DPORMode) (map[string]bool, *DPOR) {
 	d := NewDPOR(mode, 1000)
+	return searchWith(t, p, d), d
+}
+
+// searchWith runs the search d (new, unattached) on p to its end and
+// returns the final states it saw.
+func searchWith(t *testing.T, p toyProgram, d *DPOR) map[string]bool {
 	x := NewExplorer(d, HandoffCoroutine)
 	x.EnableFootprints()
 	d.Attach(x)
@@ -211,7 +217,7 @@ func searchDPOR(t *testing.T, p toyProgram, mode DPORMode) (map[string]bool, *DP
 			finals[toyFinal(res, m)] = true
 		}
 	}
-	return finals, d
+	return finals
 }
 
 // TestDPORAgainstBruteForce: with and without sleep sets, the stateful
@@ -407,21 +413,7 @@ func TestDPORAccessIndex(t *testing.T) {
 				}
 			}
 		}
-		x := NewExplorer(d, HandoffCoroutine)
-		x.EnableFootprints()
-		d.Attach(x)
-		for {
-			x.Reset()
-			if d.Exhausted() {
-				break
-			}
-			m := &toyMem{v: make([]int, p.mem)}
-			p.spawn(x, m)
-			if _, err := x.Run(); err != nil {
-				t.Fatal(err)
-			}
-		}
-		x.Close()
+		searchWith(t, p, d)
 	}
 	if checked == 0 || nonEmpty == 0 {
 		t.Fatalf("%d steps checked, %d conflicts marked: the test saw nothing", checked, nonEmpty)
