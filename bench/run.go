@@ -552,7 +552,7 @@ func ReplayConfigFor(s *sim.Schedule, fix string) (*ReplayConfig, error) {
 	if fix == "" {
 		fix = s.Fix
 	}
-	v, err := fixes.Parse(fix)
+	v, err := wl.ParseFix(fix)
 	if err != nil {
 		return nil, err
 	}

@@ -148,3 +148,34 @@ func Parse(id string) (*Variant, error) {
 	}
 	return &Variant{ID: strings.Join(ids, "+"), Parts: parts}, nil
 }
+
+// FamilyParts lists, in registry order, the fixes the variants of family
+// are made of, and the fixes those include (drop-bogus-vm-bug brings
+// drop-index-check and drop-tail-check). Unknown ids are skipped: the
+// workloads' own tests check that their variants parse.
+func FamilyParts(family []string) []string {
+	in := map[string]bool{}
+	var add func(f *Fix)
+	add = func(f *Fix) {
+		in[f.ID] = true
+		for _, id := range f.Includes {
+			if g, ok := Lookup(id); ok {
+				add(g)
+			}
+		}
+	}
+	for _, id := range family {
+		for _, p := range strings.Split(id, "+") {
+			if f, ok := Lookup(p); ok {
+				add(f)
+			}
+		}
+	}
+	var out []string
+	for _, f := range registry {
+		if in[f.ID] {
+			out = append(out, f.ID)
+		}
+	}
+	return out
+}

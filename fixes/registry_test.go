@@ -45,6 +45,21 @@ func TestParse(t *testing.T) {
 	}
 }
 
+// TestFamilyParts: a family's parts are its variants' parts and what
+// those include, in registry order.
+func TestFamilyParts(t *testing.T) {
+	for _, tc := range []struct{ family, want []string }{
+		{[]string{"baseline", "hold-ref+loop-wait", "folio"}, []string{"baseline", "hold-ref", "loop-wait", "no-waiters-check", "folio"}},
+		{[]string{"invalidate-lock", "drop-bogus-vm-bug", "baseline"}, []string{"baseline", "drop-index-check", "drop-tail-check", "drop-bogus-vm-bug", "invalidate-lock"}},
+		{[]string{"bounce-pinned"}, []string{"pin-aware-reclaim", "bounce-pinned"}},
+		{nil, nil},
+	} {
+		if got := FamilyParts(tc.family); !slices.Equal(got, tc.want) {
+			t.Errorf("FamilyParts(%q) = %q, want %q", tc.family, got, tc.want)
+		}
+	}
+}
+
 // TestPatchesReplaceWhatTheyDeclare: each fix changes exactly the mm.Ops
 // entries it declares, so that the conflict check of compositions is sound.
 func TestPatchesReplaceWhatTheyDeclare(t *testing.T) {

@@ -106,7 +106,7 @@ func ParseVariants(wl *workloads.Workload, s string) ([]Variant, error) {
 	var out []Variant
 	for _, spec := range strings.Split(s, ";") {
 		fix, params, hasParams := strings.Cut(spec, ":")
-		v, err := fixes.Parse(fix)
+		v, err := wl.ParseFix(fix)
 		if err != nil {
 			return nil, fmt.Errorf("-variants %q: %v", spec, err)
 		}

@@ -72,7 +72,8 @@ func TestParseVariants(t *testing.T) {
 	}{
 		{DefaultVariants, []string{"v5.8", "fair-handoff", "baseline:unfairness=0", "baseline:unfairness=4", "baseline:unfairness=5"},
 			[]string{"v5.8", "fair-handoff", "baseline", "baseline", "baseline"}, ""},
-		{"hold-ref+loop-wait:walk_break=16,think=5", []string{"hold-ref+loop-wait:walk_break=16,think=5"}, []string{"hold-ref+loop-wait"}, ""},
+		{"fair-handoff:walk_break=16,think=5", []string{"fair-handoff:walk_break=16,think=5"}, []string{"fair-handoff"}, ""},
+		{"hold-ref+loop-wait:think=5", nil, nil, "fix hold-ref does not apply to workload lock-storm (its fixes: baseline, v5.8, fair-handoff;"},
 		{"", nil, nil, "-variants is empty"},
 		{"nosuch", nil, nil, `unknown fix "nosuch"`},
 		{"v5.8;", nil, nil, "empty fix id"},

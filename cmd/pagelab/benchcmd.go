@@ -103,13 +103,13 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	perFix, notes, err := resolveFixes("bench", wls, fixList)
+	if err != nil {
+		return err
+	}
 	var cfgs []*bench.Config
-	for _, wl := range wls {
-		vs, err := resolveFixes("bench", wl, fixList)
-		if err != nil {
-			return err
-		}
-		for _, v := range vs {
+	for i, wl := range wls {
+		for _, v := range perFix[i] {
 			if wl.Latency {
 				for _, n := range cpus {
 					cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: "timed",
@@ -193,6 +193,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	name := "pagelab bench"
 	if shard != nil {
 		name += " shard " + shard.String()
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "pagelab:", n)
 	}
 	progress := newProgress(stderr, name, cfgs, len(vcfgs))
 

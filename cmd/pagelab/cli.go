@@ -258,6 +258,7 @@ type runFlags struct {
 	jobs, shards                    int
 	shard                           string
 	set                             map[string]bool // flags given
+	notes                           []string        // set by cells: listed fixes a workload skips
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) error {
@@ -327,6 +328,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	budget, err := parseBytes("run: -max-memory", f.maxMemory)
 	if err != nil {
 		return err
+	}
+	for _, n := range f.notes {
+		fmt.Fprintln(stderr, "pagelab:", n)
 	}
 	in := watchInterrupt()
 	defer in.release()
@@ -447,10 +451,15 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	perFix, notes, err := resolveFixes("run", wls, f.fix)
+	if err != nil {
+		return nil, err
+	}
+	f.notes = notes
 	var out []*bench.Config
 	var usesCPUs, usesCosts bool
 	var ran []string
-	for _, wl := range wls {
+	for i, wl := range wls {
 		params, err := wl.ParseParams(strings.Split(f.params, ","))
 		if err != nil {
 			return nil, usagef("run: %v", err)
@@ -493,11 +502,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 		usesCPUs = usesCPUs || strategy == "timed" || strategy == "native"
 		usesCosts = usesCosts || strategy == "timed"
 		ran = append(ran, wl.ID+" runs "+strategy)
-		vs, err := resolveFixes("run", wl, f.fix)
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range vs {
+		for _, v := range perFix[i] {
 			for _, n := range cellCPUs {
 				out = append(out, &bench.Config{
 					Workload: wl, Params: params, Variant: v, Strategy: strategy,

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -223,6 +224,11 @@ func TestBadInput(t *testing.T) {
 		{"empty fix", runWith("-fix", ""), []string{"empty fix id", validFixes}},
 		{"fixes replacing the same function", runWith("-fix", "v5.8+fair-handoff"), []string{"v5.8 and fair-handoff both replace", "cannot be composed"}},
 		{"baseline composed", runWith("-fix", "baseline+hold-ref"), []string{"baseline cannot be composed"}},
+		{"fix of another race", runWith("-fix", "hold-ref,invalidate-lock"), []string{"fix invalidate-lock does not apply to workload writeback-restart", "its fixes: baseline, v5.8, fair-handoff, hold-ref, loop-wait, no-waiters-check, wait-to-set, folio, folio-no-loop;"}},
+		{"fix of another race in composition", runWith("-fix", "hold-ref+read-once"), []string{"fix read-once does not apply to workload writeback-restart"}},
+		{"fix of no race run", []string{"run", "-workload", "writeback-restart,isize-compress", "-fix", "baseline,invalidate-lock"}, []string{"fix invalidate-lock applies to none of the workloads writeback-restart, isize-compress (their fixes: baseline, v5.8,", "read-once; compose"}},
+		{"a workload without a fix", []string{"run", "-workload", "writeback-restart,isize-compress", "-fix", "hold-ref"}, []string{`no fix of "hold-ref" applies to workload isize-compress (its fixes: baseline, read-once;`}},
+		{"bench fix of another race", []string{"bench", "-workload", "isize-compress", "-fix", "hold-ref"}, []string{"bench: fix hold-ref does not apply to workload isize-compress"}},
 		{"fix twice", runWith("-fix", "hold-ref+hold-ref"), []string{`fix "hold-ref" appears twice`}},
 		{"runs 0", runWith("-runs", "0"), []string{"-runs 0 out of range", "valid: 1 to"}},
 		{"runs negative", runWith("-runs", "-3"), []string{"-runs -3 out of range", "valid: 1 to"}},
@@ -278,6 +284,7 @@ func TestBadInput(t *testing.T) {
 		{"replay workload mismatch", []string{"replay", "-schedule", valid, "-workload", "writeback-reuse"}, []string{"for workload writeback-restart, not writeback-reuse"}},
 		{"replay bad seed", []string{"replay", "-schedule", "v1/writeback-restart/baseline/seed=x/"}, []string{`seed "x"`}},
 		{"replay unknown fix", []string{"replay", "-schedule", valid, "-fix", "nosuch"}, []string{`unknown fix "nosuch"`, validFixes}},
+		{"replay fix of another race", []string{"replay", "-schedule", valid, "-fix", "bounce-pinned"}, []string{"fix bounce-pinned does not apply to workload writeback-restart"}},
 		{"replay script without workload", []string{"replay", "-script", "race-a"}, []string{"-script needs -workload", "valid: " + validWorkloads}},
 		{"replay script of unknown workload", []string{"replay", "-workload", "nosuch", "-script", "race-a"}, []string{`unknown workload "nosuch"`, "valid: " + validWorkloads}},
 		{"replay unknown script", []string{"replay", "-workload", "writeback-restart", "-script", "nosuch"}, []string{`unknown script "nosuch"`, "valid: race-a"}},
@@ -288,6 +295,7 @@ func TestBadInput(t *testing.T) {
 		{"verify latency workload", []string{"verify", "-workload", "lock-storm"}, []string{"lock-storm is a latency workload", "valid: writeback-restart"}},
 		{"verify workload twice", []string{"verify", "-workload", "isize-compress,isize-compress"}, []string{"workload isize-compress given twice"}},
 		{"verify unknown fix", []string{"verify", "-workload", "writeback-restart", "-fix", "nosuch"}, []string{`unknown fix "nosuch"`, validFixes}},
+		{"verify fix of another race", []string{"verify", "-workload", "isize-compress", "-fix", "invalidate-lock"}, []string{"fix invalidate-lock does not apply to workload isize-compress (its fixes: baseline, read-once; compose them with '+')"}},
 		{"verify fix twice", []string{"verify", "-workload", "writeback-restart", "-fix", "loop-wait+hold-ref,hold-ref+loop-wait"}, []string{"fix hold-ref+loop-wait given twice"}},
 		{"verify bad param", []string{"verify", "-workload", "writeback-restart", "-param", "rounds=0"}, []string{"rounds=", "out of range"}},
 		{"verify max-states 0", []string{"verify", "-workload", "writeback-restart", "-max-states", "0"}, []string{"-max-states 0", "at least 1"}},
@@ -528,6 +536,36 @@ func TestEightyColumns(t *testing.T) {
 			if n := utf8.RuneCountInString(line); n > 80 && !strings.Contains(line, "v1/") {
 				t.Errorf("pagelab %s: line %d is %d columns: %q", strings.Join(args, " "), i+1, n, line)
 			}
+		}
+	}
+}
+
+// TestFixesPerWorkload: with several workloads, a listed fix runs on those
+// it applies to, and the others say on stderr that they skip it.
+func TestFixesPerWorkload(t *testing.T) {
+	for _, cmd := range [][]string{
+		{"run", "-workload", "writeback-restart,gup-dio-wrprotect", "-fix", "fs-tolerant,baseline", "-runs", "10", "-json"},
+		{"verify", "-workload", "writeback-restart,gup-dio-wrprotect", "-fix", "fs-tolerant,baseline", "-max-states", "10", "-json"},
+	} {
+		stdout, stderr, err := runCLI(cmd...)
+		if err != nil {
+			t.Fatalf("%v: %v", cmd, err)
+		}
+		var cells []string
+		for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+			var c struct{ Workload, Fix string }
+			if err := json.Unmarshal([]byte(line), &c); err != nil {
+				t.Fatalf("%v: %v in %q", cmd, err, line)
+			}
+			cells = append(cells, c.Workload+"/"+c.Fix)
+		}
+		want := []string{"writeback-restart/baseline", "gup-dio-wrprotect/fs-tolerant", "gup-dio-wrprotect/baseline"}
+		if !slices.Equal(cells, want) {
+			t.Errorf("%v: cells %v, want %v", cmd, cells, want)
+		}
+		note := "pagelab: " + cmd[0] + ": skipping fs-tolerant on workload writeback-restart: not among its fixes\n"
+		if stderr != note {
+			t.Errorf("%v: stderr %q, want %q", cmd, stderr, note)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -31,31 +32,78 @@ func resolveWorkloads(cmd, list string) ([]*workloads.Workload, error) {
 	return wls, nil
 }
 
-// resolveFixes resolves a -fix list ("all": the workload's variants, or
-// ids and '+' compositions separated by commas) for command cmd. Two
-// spellings of one variant ("a+b" and "b+a") are the same cell: refused.
-func resolveFixes(cmd string, wl *workloads.Workload, list string) ([]*fixes.Variant, error) {
-	ids := strings.Split(list, ",")
+// resolveFixes resolves a -fix list ("all": each workload's variants, or
+// ids and '+' compositions separated by commas) for command cmd, per
+// workload of wls. Two spellings of one variant ("a+b" and "b+a") are the
+// same cell: refused. A listed fix runs on the workloads it applies to
+// (workloads.Workload.CheckFix); one that applies to none of them is refused, as
+// is a workload left without a fix. The notes say which listed fixes a
+// workload skips, one line per workload.
+func resolveFixes(cmd string, wls []*workloads.Workload, list string) (per [][]*fixes.Variant, notes []string, err error) {
 	if list == "all" {
-		ids = wl.Fixes
+		for _, wl := range wls {
+			var vs []*fixes.Variant
+			for _, id := range wl.Fixes {
+				v, err := wl.ParseFix(id)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: workload %s: %v", cmd, wl.ID, err) // a registration bug: exit 1
+				}
+				vs = append(vs, v)
+			}
+			per = append(per, vs)
+		}
+		return per, nil, nil
 	}
 	var vs []*fixes.Variant
 	seen := map[string]string{}
-	for _, id := range ids {
+	for _, id := range strings.Split(list, ",") {
 		v, err := fixes.Parse(id)
 		if err != nil {
-			return nil, usagef("%s: %v", cmd, err)
+			return nil, nil, usagef("%s: %v", cmd, err)
 		}
 		if first, ok := seen[v.ID]; ok {
 			if first == id {
-				return nil, usagef("%s: fix %s given twice", cmd, id)
+				return nil, nil, usagef("%s: fix %s given twice", cmd, id)
 			}
-			return nil, usagef("%s: fix %s given twice (as %s and %s)", cmd, v.ID, first, id)
+			return nil, nil, usagef("%s: fix %s given twice (as %s and %s)", cmd, v.ID, first, id)
 		}
 		seen[v.ID] = id
 		vs = append(vs, v)
 	}
-	return vs, nil
+	per = make([][]*fixes.Variant, len(wls))
+	skipped := make([][]string, len(wls))
+	for _, v := range vs {
+		var errs []error
+		for i, wl := range wls {
+			if err := wl.CheckFix(v); err != nil {
+				errs = append(errs, err)
+				skipped[i] = append(skipped[i], v.ID)
+				continue
+			}
+			per[i] = append(per[i], v)
+		}
+		if len(errs) == len(wls) {
+			if len(wls) == 1 {
+				return nil, nil, usagef("%s: %v", cmd, errs[0])
+			}
+			var ids, fams []string
+			for _, wl := range wls {
+				ids, fams = append(ids, wl.ID), append(fams, wl.Fixes...)
+			}
+			return nil, nil, usagef("%s: fix %s applies to none of the workloads %s (their fixes: %s; compose them with '+')",
+				cmd, v.ID, strings.Join(ids, ", "), strings.Join(fixes.FamilyParts(fams), ", "))
+		}
+	}
+	for i, wl := range wls {
+		if len(per[i]) == 0 {
+			return nil, nil, usagef("%s: no fix of %q applies to workload %s (its fixes: %s; compose them with '+')",
+				cmd, list, wl.ID, strings.Join(fixes.FamilyParts(wl.Fixes), ", "))
+		}
+		if len(skipped[i]) > 0 {
+			notes = append(notes, fmt.Sprintf("%s: skipping %s on workload %s: not among its fixes", cmd, strings.Join(skipped[i], ", "), wl.ID))
+		}
+	}
+	return per, notes, nil
 }
 
 // parseCPUs parses a -cpus list of command cmd.

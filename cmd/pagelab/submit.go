@@ -288,10 +288,8 @@ func checkBenchValues(given, defaults map[string]string, shards int) error {
 			return err
 		}
 		if list, ok := value("fix"); ok {
-			for _, wl := range wls {
-				if _, err := resolveFixes("submit: bench", wl, list); err != nil {
-					return err
-				}
+			if _, _, err := resolveFixes("submit: bench", wls, list); err != nil {
+				return err
 			}
 		}
 	}

@@ -43,7 +43,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	if berr != nil {
 		return berr
 	}
-	cfgs, err := verifyCells(workload, fix, params)
+	cfgs, notes, err := verifyCells(workload, fix, params)
 	if err != nil {
 		return err
 	}
@@ -62,6 +62,9 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	for _, c := range cfgs {
 		c.MaxStates, c.MaxDepth, c.Mode = maxStates, maxDepth, mode
+	}
+	for _, n := range notes {
+		fmt.Fprintln(stderr, "pagelab:", n)
 	}
 	in := watchInterrupt()
 	defer in.release()
@@ -99,7 +102,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 
 // verifyCells resolves the flags into search configurations, validating
 // everything before anything runs.
-func verifyCells(workload, fix, params string) ([]*bench.VerifyConfig, error) {
+func verifyCells(workload, fix, params string) ([]*bench.VerifyConfig, []string, error) {
 	var races []string
 	for _, w := range workloads.All() {
 		if w.Race != "" {
@@ -107,7 +110,7 @@ func verifyCells(workload, fix, params string) ([]*bench.VerifyConfig, error) {
 		}
 	}
 	if workload == "" {
-		return nil, usagef("verify: -workload is required (valid: %s, all)", strings.Join(races, ", "))
+		return nil, nil, usagef("verify: -workload is required (valid: %s, all)", strings.Join(races, ", "))
 	}
 	var wls []*workloads.Workload
 	ids := strings.Split(workload, ",")
@@ -117,31 +120,31 @@ func verifyCells(workload, fix, params string) ([]*bench.VerifyConfig, error) {
 	for _, id := range ids {
 		wl, err := workloads.Lookup(id)
 		if err != nil {
-			return nil, usagef("verify: %v", err)
+			return nil, nil, usagef("verify: %v", err)
 		}
 		if wl.Race == "" {
-			return nil, usagef("verify: %s is a latency workload: nothing to verify (valid: %s, all)", id, strings.Join(races, ", "))
+			return nil, nil, usagef("verify: %s is a latency workload: nothing to verify (valid: %s, all)", id, strings.Join(races, ", "))
 		}
 		if slices.Contains(wls, wl) {
-			return nil, usagef("verify: workload %s given twice", id)
+			return nil, nil, usagef("verify: workload %s given twice", id)
 		}
 		wls = append(wls, wl)
 	}
+	perFix, notes, err := resolveFixes("verify", wls, fix)
+	if err != nil {
+		return nil, nil, err
+	}
 	var out []*bench.VerifyConfig
-	for _, wl := range wls {
+	for i, wl := range wls {
 		p, err := wl.ParseParams(strings.Split(params, ","))
 		if err != nil {
-			return nil, usagef("verify: %v", err)
+			return nil, nil, usagef("verify: %v", err)
 		}
-		vs, err := resolveFixes("verify", wl, fix)
-		if err != nil {
-			return nil, err
-		}
-		for _, v := range vs {
+		for _, v := range perFix[i] {
 			out = append(out, &bench.VerifyConfig{Workload: wl, Params: p, Variant: v})
 		}
 	}
-	return out, nil
+	return out, notes, nil
 }
 
 // verified is one cell's search and how long it took (wall clock, the one
