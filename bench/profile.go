@@ -34,6 +34,16 @@ func HasDepth(strategy string) bool {
 	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task"
 }
 
+// DepthOf is the depth a cell of strategy with depth d shows in its
+// header and name, 0 for none: a PCT variant's, and greybox's when it was
+// given one (sim.Greybox.SetDepth; without, its genomes' default bounds).
+func DepthOf(strategy string, d int) int {
+	if HasDepth(strategy) || strategy == "greybox" {
+		return d
+	}
+	return 0
+}
+
 // PCTK says what k of a PCT strategy's bound 1/(n·k^(d-1)) counts, for
 // the sentence that states it ("k=434 " + PCTK(strategy)): the range its
 // change points are drawn from, which is not the same for the three

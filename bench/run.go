@@ -26,7 +26,7 @@ type Config struct {
 	Params   workloads.Values
 	Variant  *fixes.Variant
 	Strategy string  // one of Strategies
-	Depth    int     // PCT depth
+	Depth    int     // PCT depth; greybox's genome bound (sim.Greybox.SetDepth), 0 for its default
 	Preempt  float64 // random: preemption probability at each point
 	// Focus is surw's given set of interesting objects (mm.ParseFocus);
 	// empty, the walk draws them.
@@ -334,6 +334,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		strat = sim.NewRaceFuzz(cfg.Seed, cfg.Preempt, prof)
 	case "greybox":
 		grey = sim.NewGreybox(cfg.Seed, prof)
+		if cfg.Depth > 0 {
+			grey.SetDepth(cfg.Depth)
+		}
 		strat = grey
 	case "dfs":
 		dfs = sim.NewDFS(cfg.Depth)
@@ -388,8 +391,8 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
 		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), From: cfg.First, Planned: cfg.Runs,
 	}
-	if pct != nil || rpct != nil || dfs != nil {
-		c.Depth = cfg.Depth
+	if pct != nil || rpct != nil || dfs != nil || grey != nil {
+		c.Depth = cfg.Depth // greybox: 0 for its default genome bounds
 	}
 	c.Focus = cfg.Focus
 	if timed != nil {

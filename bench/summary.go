@@ -335,7 +335,7 @@ func writeCutShort(b *strings.Builder, rs []*Record) {
 
 func strategyLine(r *Record) string {
 	switch {
-	case HasDepth(r.Strategy):
+	case DepthOf(r.Strategy, r.Depth) > 0:
 		return fmt.Sprintf("%s depth %d, seed %d", r.Strategy, r.Depth, r.Seed)
 	case r.Focus != "":
 		return fmt.Sprintf("%s focus %s, seed %d", r.Strategy, r.Focus, r.Seed)

@@ -104,8 +104,9 @@ var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6",
 var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox"}
 
 // Sampler is a strategy of a hunt as given: a name of Samplers, the PCT
-// depth of a PCT variant (0: the hunt's -depth), and surw's focus (empty:
-// the objects drawn).
+// depth of a PCT variant (0: the hunt's -depth) or greybox's genome bound
+// (0: its default; sim.Greybox.SetDepth), and surw's focus (empty: the
+// objects drawn).
 type Sampler struct {
 	Name  string
 	Depth int
@@ -113,12 +114,13 @@ type Sampler struct {
 }
 
 // ParseStrategy reads a strategy of a hunt: a name of Samplers; for the
-// PCT variants an optional ":d", the depth (1 to bench.MaxDepth); for surw
-// an optional ":focus" (mm.ParseFocus: "surw:i_size").
+// PCT variants and greybox an optional ":d", the depth (1 to
+// bench.MaxDepth); for surw an optional ":focus" (mm.ParseFocus:
+// "surw:i_size").
 func ParseStrategy(spec string) (Sampler, error) {
 	name, arg, hasArg := strings.Cut(spec, ":")
 	if !slices.Contains(Samplers, name) {
-		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy and pct-task take a depth as name:d, surw a focus as surw:focus)", spec, strings.Join(Samplers, ", "))
+		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task and greybox take a depth as name:d, surw a focus as surw:focus)", spec, strings.Join(Samplers, ", "))
 	}
 	switch {
 	case !hasArg:
@@ -128,8 +130,8 @@ func ParseStrategy(spec string) (Sampler, error) {
 			return Sampler{}, fmt.Errorf("strategy %q: %v", spec, err)
 		}
 		return Sampler{Name: name, Focus: arg}, nil
-	case !bench.HasDepth(name):
-		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy and pct-task do; surw takes a focus)", spec, name)
+	case bench.DepthOf(name, 1) == 0:
+		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task and greybox do; surw takes a focus)", spec, name)
 	}
 	depth, err := strconv.Atoi(arg)
 	if err != nil || depth < 1 || depth > bench.MaxDepth {
@@ -284,14 +286,12 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 	if err != nil {
 		return nil, err
 	}
-	if s.Depth == 0 {
+	if s.Depth == 0 && bench.HasDepth(s.Name) {
 		s.Depth = cfg.Depth
 	}
 	strategy := s.Name
 	row := &Row{Target: t, Strategy: strategy, Focus: s.Focus, TTFSeeds: cfg.Seeds}
-	if bench.HasDepth(strategy) {
-		row.Depth = s.Depth
-	}
+	row.Depth = bench.DepthOf(strategy, s.Depth)
 	if bench.Profiled(strategy) {
 		if row.ProfileNs, err = cfg.profile(t, s, v); err != nil {
 			return nil, err

@@ -374,10 +374,10 @@ func TestDuration(t *testing.T) {
 }
 
 // FuzzParseStrategy: a strategy spec either parses to a known sampler (with
-// a depth in range only for the PCT variants, a focus that parses only
+// a depth in range only for the PCT variants and greybox, a focus that parses only
 // for surw) or is refused with an error that names the spec.
 func FuzzParseStrategy(f *testing.F) {
-	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1"} {
+	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1", "greybox:2", "greybox:0"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -392,7 +392,7 @@ func FuzzParseStrategy(f *testing.F) {
 		_, focusErr := mm.ParseFocus(s.Focus)
 		switch {
 		case !known, s.Depth < 0 || s.Depth > bench.MaxDepth,
-			s.Depth > 0 && !bench.HasDepth(s.Name),
+			s.Depth > 0 && bench.DepthOf(s.Name, s.Depth) == 0,
 			s.Focus != "" && (s.Name != "surw" || focusErr != nil):
 			t.Errorf("ParseStrategy(%q) = %+v", spec, s)
 		}

@@ -145,6 +145,17 @@ type gbEntry struct {
 	rare []uint32
 }
 
+// SetDepth bounds the genomes as a PCT bug depth d does: at most d-1
+// change points, and at most d edits per mutation. The defaults (8 and 8)
+// build the deep races a change point at a time; a race whose constraints
+// are mostly an order of priorities, with one task held at one step (race
+// C1), is found more often by small genomes and small mutations: eight
+// edits of a genome of one change point and a dozen priorities are nearly
+// a fresh draw, and lose the order the corpus kept.
+func (g *Greybox) SetDepth(d int) {
+	g.MaxChanges, g.MaxEdits = d-1, d
+}
+
 // NewGreybox returns the greybox fuzzer over a profile; its campaign is
 // seeded once, by seed.
 func NewGreybox(seed uint64, prof *Profile) *Greybox {

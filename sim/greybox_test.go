@@ -150,6 +150,37 @@ func TestGreyboxFeedback(t *testing.T) {
 	}
 }
 
+// TestGreyboxDepth: SetDepth(d) bounds every genome of a campaign, fresh
+// or bred, to d-1 change points and its mutations to d edits; at depth 1
+// no task is ever held back.
+func TestGreyboxDepth(t *testing.T) {
+	p := relayChain(4)
+	prof := profileToy(t, p, 64)
+	for _, d := range []int{1, 2, 3} {
+		g := NewGreybox(7, prof)
+		g.SetDepth(d)
+		if g.MaxChanges != d-1 || g.MaxEdits != d {
+			t.Fatalf("SetDepth(%d): MaxChanges %d, MaxEdits %d", d, g.MaxChanges, g.MaxEdits)
+		}
+		x := NewExplorer(g, HandoffCoroutine)
+		x.EnableAccessLog()
+		most := 0
+		for range 2000 {
+			x.Reset()
+			m := &toyMem{v: make([]int, p.mem)}
+			p.spawn(x, m)
+			if _, err := x.Run(); err != nil {
+				t.Fatal(err)
+			}
+			most = max(most, len(g.cur.Changes))
+		}
+		x.Close()
+		if most > d-1 || (d > 1 && most == 0) || g.Corpus() == 0 {
+			t.Errorf("depth %d: genomes of up to %d change points, corpus %d; want up to %d, and some", d, most, g.Corpus(), d-1)
+		}
+	}
+}
+
 // TestGreyboxWriterTable: the last-writer table keeps every object of an
 // execution however many there are (it grows), forgets them all at the
 // next execution, and stays at most half full.

@@ -273,7 +273,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.inject, "inject", "", "native: delays at scheduling points, label=ns,... (widens race windows)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
 	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
-	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task (1 to 64; without -strategy, the workload's default sampler's depth)")
+	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy and pct-task (1 to 64; without -strategy, the workload's default sampler's depth); given with greybox, its genomes' bound: at most d-1 change points and d edits per mutation (without, 8 and 8)")
 	fs.IntVar(&f.preemptions, "preemptions", 2, "dfs: preemption bound (0 to 10)")
 	fs.StringVar(&f.focus, "focus", "", "surw: the interesting objects, given instead of drawn: object kinds or PG_ flags joined by + (e.g. i_size, PG_writeback+page-ref; the valid names are listed on a bad one)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
@@ -473,6 +473,9 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 			if !f.set["runs"] {
 				runs = 10_000_000 // a safety limit: dfs stops when exhausted
 			}
+		}
+		if strategy == "greybox" && !f.set["depth"] {
+			depth = 0 // its genomes' default bounds
 		}
 		if !f.set["strategy"] {
 			strategy = wl.DefaultStrategy()

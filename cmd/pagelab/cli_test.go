@@ -569,3 +569,37 @@ func TestFixesPerWorkload(t *testing.T) {
 		}
 	}
 }
+
+// TestGreyboxDepth: greybox takes a depth only when -depth is given (its
+// genomes' bound), and the header and the record say so; without it the
+// campaign keeps its default bounds and shows no depth.
+func TestGreyboxDepth(t *testing.T) {
+	for _, c := range []struct {
+		args   []string
+		header string
+		depth  int
+	}{
+		{[]string{"-depth", "2"}, "gup-dio-buffers  strategy=greybox depth=2 seed=1\n", 2},
+		{nil, "gup-dio-buffers  strategy=greybox seed=1\n", 0},
+	} {
+		base := []string{"run", "-workload", "gup-dio-buffers", "-fix", "baseline", "-strategy", "greybox", "-runs", "50"}
+		out, _, err := runCLI(append(base, c.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out, c.header) {
+			t.Errorf("%v: header %q, want %q", c.args, firstLine(out), c.header)
+		}
+		out, _, err = runCLI(append(append(base, "-json"), c.args...)...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rec struct{ Depth int }
+		if err := json.Unmarshal([]byte(out), &rec); err != nil || rec.Depth != c.depth {
+			t.Errorf("%v: record depth %d (%v), want %d", c.args, rec.Depth, err, c.depth)
+		}
+	}
+	if _, _, err := runCLI("hunt", "-strategy", "greybox:2,random,greybox:2"); err == nil || !strings.Contains(err.Error(), `strategy "greybox:2" given twice`) {
+		t.Errorf("hunt greybox:2 twice: %v", err)
+	}
+}

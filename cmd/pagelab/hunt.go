@@ -92,10 +92,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		if sp.Depth == 0 && bench.HasDepth(sp.Name) {
 			sp.Depth = depth
 		}
-		key := sp.Name + ":" + sp.Focus
-		if bench.HasDepth(sp.Name) {
-			key += strconv.Itoa(sp.Depth)
-		}
+		key := sp.Name + ":" + sp.Focus + ":" + strconv.Itoa(sp.Depth)
 		if prev, ok := seen[key]; ok {
 			if prev == s {
 				return usagef("hunt: strategy %q given twice", s)

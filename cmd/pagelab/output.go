@@ -90,7 +90,7 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 		return
 	}
 	fmt.Fprintf(b, "%s  strategy=%s", c0.Workload, c0.Strategy)
-	if bench.HasDepth(c0.Strategy) {
+	if bench.DepthOf(c0.Strategy, c0.Depth) > 0 {
 		fmt.Fprintf(b, " depth=%d", c0.Depth)
 	}
 	if c0.Strategy == "dfs" {
