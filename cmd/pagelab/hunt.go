@@ -29,7 +29,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	var seed uint64
 	var markdown string
 	fs.StringVar(&targets, "target", "all", "seed interleavings, comma-separated, or all (see pagelab list: -script names)")
-	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d")
+	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d; greybox:d bounds its genomes to d-1 change points and d edits")
 	fs.IntVar(&runs, "runs", 100000, "executions per rate")
 	fs.IntVar(&refRuns, "reference-runs", 0, "executions of the random walk's rate, the reference of × random (0: 10 × -runs)")
 	fs.IntVar(&seeds, "seeds", 100, "seeds for the median time to the first failure")
