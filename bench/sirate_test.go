@@ -18,3 +18,16 @@ func TestSIRate(t *testing.T) {
 		}
 	}
 }
+
+// TestNsDur: three significant digits in the unit that suits them, the
+// unit moving up where rounding would print "1e+03"; +Inf as ∞.
+func TestNsDur(t *testing.T) {
+	for _, c := range []struct {
+		ns   float64
+		want string
+	}{{850, "850ns"}, {999.4, "999ns"}, {999.6, "1µs"}, {42_000, "42µs"}, {999_700, "1ms"}, {3_100_000, "3.1ms"}, {999_600_000, "1s"}, {2.5e9, "2.5s"}, {math.Inf(1), "∞"}} {
+		if got := NsDur(c.ns); got != c.want {
+			t.Errorf("NsDur(%g) = %q, want %q", c.ns, got, c.want)
+		}
+	}
+}

@@ -645,15 +645,23 @@ func PrimaryOp(workload string, ops map[string]bool) string {
 	return ""
 }
 
-// nsDur formats nanoseconds with an SI unit, three significant digits.
+// nsDur formats nanoseconds with an SI unit, three significant digits,
+// the unit moving up where rounding would print "1e+03": "850ns", "42µs",
+// "3.1ms", "2.5s"; +Inf as ∞ (a first failure never found).
 func nsDur(ns float64) string {
-	switch {
-	case ns < 1e3:
+	if math.IsInf(ns, 1) {
+		return "∞"
+	}
+	if ns < 999.5 {
 		return fmt.Sprintf("%.0fns", ns)
-	case ns < 1e6:
-		return fmt.Sprintf("%.3gµs", ns/1e3)
-	case ns < 1e9:
-		return fmt.Sprintf("%.3gms", ns/1e6)
+	}
+	for _, u := range []struct {
+		div  float64
+		unit string
+	}{{1e3, "µs"}, {1e6, "ms"}} {
+		if v := ns / u.div; v < 999.5 {
+			return fmt.Sprintf("%.3g%s", v, u.unit)
+		}
 	}
 	return fmt.Sprintf("%.3gs", ns/1e9)
 }

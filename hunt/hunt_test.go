@@ -362,17 +362,6 @@ func TestBestInHandoffs(t *testing.T) {
 	}
 }
 
-func TestDuration(t *testing.T) {
-	for _, c := range []struct {
-		ns   float64
-		want string
-	}{{850, "850ns"}, {42_000, "42µs"}, {3_100_000, "3.1ms"}, {2.5e9, "2.5s"}} {
-		if got := Duration(c.ns); got != c.want {
-			t.Errorf("Duration(%g) = %q, want %q", c.ns, got, c.want)
-		}
-	}
-}
-
 // FuzzParseStrategy: a strategy spec either parses to a known sampler (with
 // a depth in range only for the PCT variants and greybox, a focus that parses only
 // for surw) or is refused with an error that names the spec.

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 	"text/tabwriter"
-	"time"
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/internal/textwrap"
@@ -122,13 +121,13 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		case r.Campaigns > 0 && math.IsInf(r.TTFNs, 1):
 			ttf = "> budget"
 		case r.Campaigns > 0:
-			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
+			ttf, execs = bench.NsDur(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
 		case r.Fired > 0 && r.TTFEstimated:
-			ttf, execs = "≈ "+Duration(r.TTFNs), fmt.Sprintf("≈ %.0f", r.TTFRuns)
+			ttf, execs = "≈ "+bench.NsDur(r.TTFNs), fmt.Sprintf("≈ %.0f", r.TTFRuns)
 		case r.Fired > 0 && math.IsInf(r.TTFNs, 1):
 			ttf = "> budget"
 		case r.Fired > 0:
-			ttf, execs = Duration(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
+			ttf, execs = bench.NsDur(r.TTFNs), fmt.Sprintf("%.0f", r.TTFRuns)
 		}
 		if r.HandoffNs > 0 && r.TTFHandoffs > 0 && !math.IsInf(r.TTFHandoffs, 1) {
 			units = bench.SIRate(r.TTFHandoffs)
@@ -152,7 +151,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 		prof := "—"
 		if r.ProfileNs > 0 {
-			prof = Duration(r.ProfileNs)
+			prof = bench.NsDur(r.ProfileNs)
 		}
 		fired := fmt.Sprintf("%d/%d", r.Fired, r.Runs)
 		if r.Campaigns > 0 {
@@ -187,7 +186,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		prof := ""
 		for j < len(rows) && rows[j].Target == rows[i].Target {
 			if rows[j].ProfileNs > 0 && prof == "" {
-				prof = " (profile " + Duration(rows[j].ProfileNs) + ")"
+				prof = " (profile " + bench.NsDur(rows[j].ProfileNs) + ")"
 			}
 			j++
 		}
@@ -221,7 +220,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	}
 	if len(samples) > 0 {
 		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("hand-offs: the first failure's median in bare coroutine hand-offs (one task through the scheduler, every decision a switch), timed on the same goroutine in the same run, after each row's rate and again between its seeds every %v: a machine's slow and fast spells, and two machines of the kind, change both alike (a hand-off took %s, the median over the rows; * compares hand-offs)",
-			HandoffResample, Duration(median(samples))), textwrap.Width, 0)); err != nil {
+			HandoffResample, bench.NsDur(median(samples))), textwrap.Width, 0)); err != nil {
 			return err
 		}
 	}
@@ -245,22 +244,4 @@ func rateCI(r *Row) string {
 		return fmt.Sprintf("%.2g [—]", r.Rate())
 	}
 	return fmt.Sprintf("%.2g [%.2g, %.2g]", r.Rate(), r.Lo, r.Hi)
-}
-
-// Duration prints nanoseconds in the unit that suits them: "850ns",
-// "42µs", "3.1ms", "2.5s".
-func Duration(ns float64) string {
-	if math.IsInf(ns, 1) {
-		return "∞"
-	}
-	d := time.Duration(ns)
-	switch {
-	case d < time.Microsecond:
-		return fmt.Sprintf("%.0fns", ns)
-	case d < time.Millisecond:
-		return fmt.Sprintf("%.3gµs", ns/1e3)
-	case d < time.Second:
-		return fmt.Sprintf("%.3gms", ns/1e6)
-	}
-	return fmt.Sprintf("%.3gs", ns/1e9)
 }
