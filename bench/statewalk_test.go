@@ -31,9 +31,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
+	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 var (
@@ -128,12 +131,35 @@ type plan struct {
 	target    reflect.Type
 	// head: a wait queue head, whose entries are walked in queue order.
 	head bool
+	// flat: a struct made of numbers, bools and such structs only (a
+	// sync/atomic.Int32, say), and its leaves in walk order, offsets from
+	// the struct's start: walked without reflection when addressable.
+	flat   bool
+	leaves []leaf
+	size   uintptr // of a value of the type
+}
+
+type leaf struct {
+	off  uintptr
+	kind reflect.Kind
 }
 
 type field struct {
 	index int
 	name  string // ".Name"
 	plan  *plan
+	off   uintptr // the field's offset
+}
+
+// leafKind reports whether values of kind k are emitted as one number.
+func leafKind(k reflect.Kind) bool {
+	switch k {
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return true
+	}
+	return false
 }
 
 type planKey struct {
@@ -158,7 +184,7 @@ func compile(t reflect.Type, owned bool) *plan {
 	if p, ok := plans[planKey{t, owned}]; ok {
 		return p
 	}
-	p := &plan{kind: t.Kind()}
+	p := &plan{kind: t.Kind(), size: t.Size()}
 	plans[planKey{t, owned}] = p
 	switch t.Kind() {
 	case reflect.Array, reflect.Slice:
@@ -196,7 +222,20 @@ func compile(t reflect.Type, owned bool) *plan {
 				continue
 			}
 			p.fields = append(p.fields, field{index: i, name: "." + f.Name,
-				plan: compile(f.Type, slices.Contains(ownedFields[t], f.Name))})
+				plan: compile(f.Type, slices.Contains(ownedFields[t], f.Name)), off: f.Offset})
+		}
+		p.flat = !p.head
+		for _, f := range p.fields {
+			switch {
+			case leafKind(f.plan.kind):
+				p.leaves = append(p.leaves, leaf{f.off, f.plan.kind})
+			case f.plan.flat:
+				for _, l := range f.plan.leaves {
+					p.leaves = append(p.leaves, leaf{f.off + l.off, l.kind})
+				}
+			default:
+				p.flat = false
+			}
 		}
 	case reflect.UnsafePointer:
 		panic(fmt.Sprintf("statewalk: unsafe.Pointer in %v", t))
@@ -408,6 +447,10 @@ func (s *stateWalk) walk(v reflect.Value, p *plan) {
 			s.line(strconv.Quote(v.String()))
 		}
 	case reflect.Array:
+		if p.elem.flat && !s.detail && v.CanAddr() {
+			s.flatElems(unsafe.Pointer(v.UnsafeAddr()), v.Len(), p.elem)
+			return
+		}
 		for i := 0; i < v.Len(); i++ {
 			s.pushIndex(i)
 			s.walk(v.Index(i), p.elem)
@@ -417,6 +460,10 @@ func (s *stateWalk) walk(v reflect.Value, p *plan) {
 		s.push(".len")
 		s.emit(uint64(v.Len()))
 		s.pop()
+		if p.elem.flat && !s.detail {
+			s.flatElems(v.UnsafePointer(), v.Len(), p.elem)
+			return
+		}
 		for i := 0; i < v.Len(); i++ {
 			s.pushIndex(i)
 			s.walk(v.Index(i), p.elem)
@@ -448,12 +495,82 @@ func (s *stateWalk) walk(v reflect.Value, p *plan) {
 		if p.head {
 			s.queue(v)
 		}
+		// Without detail (no paths to name), the numbers of an
+		// addressable struct are read where they lie: the same values in
+		// the same order as the fields' walk, without reflection.
+		var base unsafe.Pointer
+		if !s.detail && v.CanAddr() {
+			base = unsafe.Pointer(v.UnsafeAddr())
+			if p.flat {
+				s.leavesAt(base, p.leaves)
+				return
+			}
+		}
 		for _, f := range p.fields {
-			s.push(f.name)
-			s.walk(v.Field(f.index), f.plan)
-			s.pop()
+			switch {
+			case base != nil && leafKind(f.plan.kind):
+				s.emit(leafAt(unsafe.Add(base, f.off), f.plan.kind))
+			case base != nil && f.plan.flat:
+				s.leavesAt(unsafe.Add(base, f.off), f.plan.leaves)
+			default:
+				s.push(f.name)
+				s.walk(v.Field(f.index), f.plan)
+				s.pop()
+			}
 		}
 	}
+}
+
+// flatElems walks n elements of a flat struct type from base.
+func (s *stateWalk) flatElems(base unsafe.Pointer, n int, p *plan) {
+	for i := range n {
+		s.leavesAt(unsafe.Add(base, uintptr(i)*p.size), p.leaves)
+	}
+}
+
+func (s *stateWalk) leavesAt(base unsafe.Pointer, leaves []leaf) {
+	for _, l := range leaves {
+		s.emit(leafAt(unsafe.Add(base, l.off), l.kind))
+	}
+}
+
+// leafAt reads a number or bool of kind k at p as walk emits it: signed
+// integers sign-extended, floats by their bits (float32 widened first).
+func leafAt(p unsafe.Pointer, k reflect.Kind) uint64 {
+	switch k {
+	case reflect.Bool:
+		if *(*bool)(p) {
+			return 1
+		}
+		return 0
+	case reflect.Int:
+		return uint64(*(*int)(p))
+	case reflect.Int8:
+		return uint64(*(*int8)(p))
+	case reflect.Int16:
+		return uint64(*(*int16)(p))
+	case reflect.Int32:
+		return uint64(*(*int32)(p))
+	case reflect.Int64:
+		return uint64(*(*int64)(p))
+	case reflect.Uint:
+		return uint64(*(*uint)(p))
+	case reflect.Uint8:
+		return uint64(*(*uint8)(p))
+	case reflect.Uint16:
+		return uint64(*(*uint16)(p))
+	case reflect.Uint32:
+		return uint64(*(*uint32)(p))
+	case reflect.Uint64:
+		return *(*uint64)(p)
+	case reflect.Uintptr:
+		return uint64(*(*uintptr)(p))
+	case reflect.Float32:
+		return math.Float64bits(float64(*(*float32)(p)))
+	case reflect.Float64:
+		return math.Float64bits(*(*float64)(p))
+	}
+	panic(fmt.Sprintf("statewalk: leafAt of %v", k))
 }
 
 // queue emits a wait queue's entries in order.
@@ -652,5 +769,33 @@ func TestSkipFieldsExist(t *testing.T) {
 				t.Errorf("skipFields: %v has no field %s", typ, name)
 			}
 		}
+	}
+}
+
+// TestWalkFastPath: the walk without detail, which reads the numbers of
+// addressable structs where they lie, hashes every state as the walk with
+// detail does field by field through reflection, over the final states
+// of random executions of every race workload.
+func TestWalkFastPath(t *testing.T) {
+	for _, w := range workloads.All() {
+		if w.Race == "" {
+			continue
+		}
+		v, err := fixes.Parse("baseline")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := newRunner(&Config{Workload: w, Params: w.Defaults(), Variant: v, Seed: 1}, sim.NewRandom(1, 0.2))
+		for range 20 {
+			e, err := r.exec()
+			if err != nil {
+				t.Fatal(err)
+			}
+			fast, slow := walkState(e.Kernel, r.x.Tasks(), false), walkState(e.Kernel, r.x.Tasks(), true)
+			if fast.h != slow.h || fast.nz != slow.nz {
+				t.Fatalf("%s: the fast walk hashes %x (nonzero %v), the field-by-field walk %x (%v)", w.ID, fast.h, fast.nz, slow.h, slow.nz)
+			}
+		}
+		r.x.Close()
 	}
 }
