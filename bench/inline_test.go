@@ -126,34 +126,43 @@ func TestInlineDecisions(t *testing.T) {
 		{"random", 0.3, 30, sim.HandoffChannel},
 	}
 	for _, wl := range workloads.All() {
-		for _, c := range cfgs {
-			strategy := c.strategy
-			runs := c.runs
-			if wl.Latency {
-				if c.h != sim.HandoffCoroutine || c.preempt != 0.1 {
-					continue
+		// A workload's configurations on one core, the workloads on all.
+		t.Run(wl.ID, func(t *testing.T) {
+			t.Parallel()
+			for _, c := range cfgs {
+				strategy := c.strategy
+				runs := c.runs
+				if raceEnabled {
+					// Tenfold slower: a few executions each for the
+					// detector to look at.
+					runs = max(runs/10, 2)
 				}
-				strategy, runs = "timed", 2
-			}
-			name := fmt.Sprintf("%s/%s/%v/%v", wl.ID, strategy, c.preempt, c.h)
-			want := inlineRun(t, wl, strategy, c.preempt, runs, c.h, true)
-			got := inlineRun(t, wl, strategy, c.preempt, runs, c.h, false)
-			if !reflect.DeepEqual(want.runs, got.runs) {
-				for i := range want.runs {
-					if want.runs[i] != got.runs[i] {
-						t.Fatalf("%s: execution %d differs\nin Run:  %s\ninline: %s", name, i, want.runs[i], got.runs[i])
+				if wl.Latency {
+					if c.h != sim.HandoffCoroutine || c.preempt != 0.1 {
+						continue
+					}
+					strategy, runs = "timed", 2
+				}
+				name := fmt.Sprintf("%s/%s/%v/%v", wl.ID, strategy, c.preempt, c.h)
+				want := inlineRun(t, wl, strategy, c.preempt, runs, c.h, true)
+				got := inlineRun(t, wl, strategy, c.preempt, runs, c.h, false)
+				if !reflect.DeepEqual(want.runs, got.runs) {
+					for i := range want.runs {
+						if want.runs[i] != got.runs[i] {
+							t.Fatalf("%s: execution %d differs\nin Run:  %s\ninline: %s", name, i, want.runs[i], got.runs[i])
+						}
 					}
 				}
-			}
-			if !reflect.DeepEqual(want.log, got.log) {
-				for i := range min(len(want.log), len(got.log)) {
-					if want.log[i] != got.log[i] {
-						t.Fatalf("%s: event %d differs\nin Run:  %s\ninline: %s", name, i, want.log[i], got.log[i])
+				if !reflect.DeepEqual(want.log, got.log) {
+					for i := range min(len(want.log), len(got.log)) {
+						if want.log[i] != got.log[i] {
+							t.Fatalf("%s: event %d differs\nin Run:  %s\ninline: %s", name, i, want.log[i], got.log[i])
+						}
 					}
+					t.Fatalf("%s: %d events in Run, %d inline", name, len(want.log), len(got.log))
 				}
-				t.Fatalf("%s: %d events in Run, %d inline", name, len(want.log), len(got.log))
 			}
-		}
+		})
 	}
 }
 

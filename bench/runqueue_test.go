@@ -53,8 +53,8 @@ func TestRunQueue(t *testing.T) {
 	runs := 40
 	switch {
 	case raceEnabled:
-		// Tenfold slower, and nothing here runs in parallel: the race
-		// detector has a few executions per cell to look at.
+		// Tenfold slower: the race detector has a few executions per
+		// cell to look at.
 		runs = 3
 	case testing.Short():
 		runs = 10
@@ -64,28 +64,33 @@ func TestRunQueue(t *testing.T) {
 		if len(fs) == 0 {
 			fs = []string{"baseline"}
 		}
-		for _, fix := range fs {
-			v, err := fixes.Parse(fix)
-			if err != nil {
-				t.Fatal(err)
-			}
-			for _, preempt := range []float64{0.1, 0.7} {
-				q := &queueCheck{Strategy: sim.NewRandom(5, preempt)}
-				r := newRunner(&Config{Workload: w, Params: w.Defaults(), Variant: v, Seed: 5}, q)
-				q.x = r.x
-				for range runs {
-					if _, err := r.exec(); err != nil {
-						t.Fatalf("%s %s: %v", w.ID, fix, err)
+		// A workload's cells on one core, the workloads on all: each
+		// runner is its own.
+		t.Run(w.ID, func(t *testing.T) {
+			t.Parallel()
+			for _, fix := range fs {
+				v, err := fixes.Parse(fix)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, preempt := range []float64{0.1, 0.7} {
+					q := &queueCheck{Strategy: sim.NewRandom(5, preempt)}
+					r := newRunner(&Config{Workload: w, Params: w.Defaults(), Variant: v, Seed: 5}, q)
+					q.x = r.x
+					for range runs {
+						if _, err := r.exec(); err != nil {
+							t.Fatalf("%s %s: %v", w.ID, fix, err)
+						}
+					}
+					r.x.Close()
+					if q.err != nil {
+						t.Errorf("%s %s preempt %g: %v", w.ID, fix, preempt, q.err)
+					}
+					if q.picks == 0 {
+						t.Errorf("%s %s: no decision taken", w.ID, fix)
 					}
 				}
-				r.x.Close()
-				if q.err != nil {
-					t.Errorf("%s %s preempt %g: %v", w.ID, fix, preempt, q.err)
-				}
-				if q.picks == 0 {
-					t.Errorf("%s %s: no decision taken", w.ID, fix)
-				}
 			}
-		}
+		})
 	}
 }
