@@ -12,7 +12,7 @@ import (
 // genome is PCT's choices, which can express every schedule; the
 // feedback only decides which are drawn).
 func TestGreyboxReachesEveryOutcome(t *testing.T) {
-	for _, p := range toyPrograms {
+	for _, p := range testPrograms() {
 		t.Run(p.name, func(t *testing.T) {
 			want := bruteForceSampler(t, p)
 			x := NewExplorer(NewGreybox(1, profileToy(t, p, 64)), HandoffCoroutine)
