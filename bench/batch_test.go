@@ -60,6 +60,7 @@ func recordsOf(t *testing.T, cells []*Cell) string {
 // of Run, cell by cell, on one: parts merge exactly, first failures are
 // those of the lowest execution number.
 func TestBatchIsRun(t *testing.T) {
+	t.Parallel()
 	var want []*Cell
 	for _, cfg := range batchCfgs(t) {
 		c, err := Run(cfg, nil)
@@ -99,6 +100,7 @@ func TestBatchIsRun(t *testing.T) {
 // TestShardsMergeToRun: the cells of shards i/n (ShardRange), merged in
 // shard order, are the cells of the whole run.
 func TestShardsMergeToRun(t *testing.T) {
+	t.Parallel()
 	for i, cfg := range batchCfgs(t) {
 		whole, err := Run(cfg, nil)
 		if err != nil {
@@ -191,6 +193,7 @@ func TestBatchInterrupted(t *testing.T) {
 // does when the executions' bound stops the enumeration before its end
 // (the parts then give way to one run in one piece).
 func TestDFSPartsMergeToWhole(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		workload string
 		bound    int
@@ -282,6 +285,7 @@ func throughPartRecord(t *testing.T, part *Cell, s ShardID) *Cell {
 // task comes before cell 2 starts), and every task runs; an
 // interrupt from a task keeps whole the cells its tasks ran after.
 func TestBatchAfter(t *testing.T) {
+	t.Parallel()
 	for _, jobs := range []int{1, 2} {
 		for _, interrupt := range []bool{false, true} {
 			var mu sync.Mutex

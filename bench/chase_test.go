@@ -41,6 +41,7 @@ func chaseCell(t *testing.T, fix string, cpus, runs int, pairs ...string) *Cell 
 // no stretch comes near the watchdog; with 4 CPUs there are not enough
 // woken waiters running at once to outpace the walk.
 func TestWritebackChase(t *testing.T) {
+	t.Parallel()
 	if raceEnabled {
 		// Timed executions of 64 simulated CPUs on this goroutine.
 		t.Skip("one goroutine's timed executions: checked by the plain pass; ten times slower under the race detector")

@@ -133,6 +133,7 @@ func wellFormed(s string) error {
 // TestShrink: the first failing schedule of a random run shrinks to fewer
 // context switches and still fires its failure.
 func TestShrink(t *testing.T) {
+	t.Parallel()
 	if raceEnabled {
 		// 40,000 executions and the shrinker's replays on this goroutine.
 		t.Skip("one goroutine's executions and replays: checked by the plain pass; ten times slower under the race detector")

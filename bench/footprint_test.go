@@ -37,17 +37,25 @@ import (
 // than make test's: go test -run Footprint ./bench -args -fpscale 20.
 var fpScale = flag.Int("fpscale", 1, "multiply the executions of the footprint tests")
 
-// fpRuns scales an execution budget: down under -short and the race
-// detector, by -fpscale.
+// fpRuns scales an execution budget: down under -short, by -fpscale.
 func fpRuns(n int) int {
 	n *= max(*fpScale, 1)
-	switch {
-	case raceEnabled:
-		return max(n/50, 2)
-	case testing.Short():
+	if testing.Short() {
 		return max(n/4, 2)
 	}
 	return n
+}
+
+// skipUnderRace skips a footprint test under the race detector: the model
+// runs one task at a time on coroutines there as everywhere, the plain
+// pass checks the footprints, and a few executions per cell under the
+// detector cost 78 s of CPU (the reflection walk is ten times slower)
+// while the tests of batches, shards and native runs look at the
+// goroutines.
+func skipUnderRace(t *testing.T) {
+	if raceEnabled {
+		t.Skip("single-threaded footprint checks, run by the plain test pass; ten times slower under the race detector")
+	}
 }
 
 // fpCell is a race workload, at its default parameters, under one fix of
@@ -312,6 +320,7 @@ func lastSteps(ds []sim.Decision, tasks []*sim.Task, n int) string {
 // samples with different histories; the second replays the executions
 // that hold such samples and walks the state there.
 func TestFootprintWritesComplete(t *testing.T) {
+	skipUnderRace(t)
 	runs := fpRuns(200)
 	for _, c := range raceCells(t) {
 		t.Run(c.String(), func(t *testing.T) {
@@ -480,6 +489,7 @@ func sharedGroups(m map[sim.Key][]fpSample) [][]fpSample {
 // their footprints said they were independent, is a missing Read (or
 // Write).
 func TestFootprintSwap(t *testing.T) {
+	skipUnderRace(t)
 	execs := fpRuns(32)
 	for _, c := range raceCells(t) {
 		t.Run(c.String(), func(t *testing.T) {

@@ -170,6 +170,7 @@ func TestInlineDecisions(t *testing.T) {
 // every step's footprint (a StepObserver) and at the state key, explores
 // the same executions with the decisions taken inline.
 func TestInlineDecisionsDPOR(t *testing.T) {
+	t.Parallel()
 	w, _ := workloads.Lookup("writeback-restart")
 	v, _ := fixes.Parse("baseline")
 	search := func(always bool) []string {

@@ -67,6 +67,7 @@ func golden(t *testing.T, name, got string) {
 }
 
 func TestResultsDirectory(t *testing.T) {
+	t.Parallel()
 	recs := testRecords(t)
 	dir := t.TempDir()
 	m := testManifest()
@@ -164,6 +165,7 @@ func TestSummaryGoldensColumns(t *testing.T) {
 }
 
 func TestCompare(t *testing.T) {
+	t.Parallel()
 	recs := testRecords(t)
 	m := testManifest()
 	out, err := Compare("a", m, recs, "b", m, recs)
@@ -204,6 +206,7 @@ func TestCompare(t *testing.T) {
 }
 
 func TestReadRecordsErrors(t *testing.T) {
+	t.Parallel()
 	var good bytes.Buffer
 	for _, r := range testRecords(t)[:2] {
 		r.WriteJSON(&good)
@@ -435,6 +438,7 @@ func TestCompareListsUncomparedLatency(t *testing.T) {
 // extra record of the cell cut short is not, and a directory bench
 // claimed but never wrote a cell into says so.
 func TestReadResultsAgainstManifest(t *testing.T) {
+	t.Parallel()
 	recs := testRecords(t)
 	dir := t.TempDir()
 	if err := WriteResults(dir, testManifest(), recs); err != nil {

@@ -30,6 +30,7 @@ func cell(t *testing.T, workload, fix, strategy string, runs int, seed uint64) *
 }
 
 func TestRunIsDeterministic(t *testing.T) {
+	t.Parallel()
 	for _, s := range []string{"random", "pct"} {
 		a := cell(t, "writeback-reuse", "baseline", s, 3000, 5)
 		b := cell(t, "writeback-reuse", "baseline", s, 3000, 5)
@@ -45,6 +46,7 @@ func TestRunIsDeterministic(t *testing.T) {
 // TestFirstFailuresReplay: every first-failure schedule a run reports
 // replays, under the same fix, to an execution in which that failure fires.
 func TestFirstFailuresReplay(t *testing.T) {
+	t.Parallel()
 	if raceEnabled {
 		// 80,000 executions and their replays, all on this goroutine
 		// (coroutine hand-offs): TestBatchIsRun (-j 2 and 5) and
@@ -125,6 +127,7 @@ func TestTimedIsDeterministic(t *testing.T) {
 // model: at 64 CPUs, handing the page lock to the first waiter (5.9-rc1)
 // gets less than 60% of v5.8's lock throughput (Larabel's direction).
 func TestLockStormHandoffCost(t *testing.T) {
+	t.Parallel()
 	v58 := timedCell(t, "lock-storm", "v5.8", 64).Latency("lock_page")
 	fair := timedCell(t, "lock-storm", "fair-handoff", 64).Latency("lock_page")
 	if fair.PerSec >= 0.6*v58.PerSec {

@@ -309,6 +309,7 @@ func TestCompareVerdicts(t *testing.T) {
 // every failure id, the search's size and the failing schedules, reads
 // back unchanged, and does not depend on how many searches ran at once.
 func TestSetVerification(t *testing.T) {
+	t.Parallel()
 	w, _ := workloads.Lookup("writeback-restart")
 	var cfgs []*VerifyConfig
 	for _, fix := range []string{"baseline", "loop-wait", "hold-ref"} {
