@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -179,9 +180,10 @@ func onlyIn(a, b map[string]bool) []string {
 	return l
 }
 
-// TestVerifyNeverContradictsSampling: for every race workload at default
-// parameters and every fix of its family, no failure id that a seed
-// script or a random exploration fires is ever called verified.
+// TestVerifyNeverContradictsSampling: for every race workload (at its
+// defaults, or at smallParams) and every fix of its family, no failure id
+// that a seed script, the random walk or the workload's default sampler
+// fires is ever called verified.
 func TestVerifyNeverContradictsSampling(t *testing.T) {
 	if raceEnabled {
 		t.Skip("single-threaded searches, run by the plain test pass; ten times slower under the race detector")
@@ -308,17 +310,30 @@ func neverContradicts(t *testing.T, w *workloads.Workload, v *fixes.Variant, par
 			}
 		}
 	}
-	c, err := Run(&Config{Workload: w, Params: params, Variant: v, Strategy: "random", Preempt: DefaultPreempt, Seed: 1, Runs: runs}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// The walk, and the workload's default sampler where it has another
+	// (pct-task fires race A seven times as often as the walk).
 	var fired mm.FailureSet
-	for f := range mm.NumFailures {
-		if c.Failures[f] > 0 {
-			fired = fired.Add(mm.Failure(f))
+	cfgs := []*Config{{Workload: w, Params: params, Variant: v, Strategy: "random", Preempt: DefaultPreempt, Seed: 1, Runs: runs}}
+	if s := w.DefaultStrategy(); s != "random" {
+		cfgs = append(cfgs, &Config{Workload: w, Params: params, Variant: v, Strategy: s, Depth: cmp.Or(w.SamplerDepth, DefaultDepth),
+			Focus: w.SamplerFocus, Preempt: DefaultPreempt, Seed: 1, Runs: runs})
+	}
+	for _, cfg := range cfgs {
+		c, err := Run(cfg, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var f1 mm.FailureSet
+		for f := range mm.NumFailures {
+			if c.Failures[f] > 0 {
+				f1 = f1.Add(mm.Failure(f))
+			}
+		}
+		check(cfg.Strategy+" exploration", f1)
+		for _, f := range f1.List() {
+			fired = fired.Add(f)
 		}
 	}
-	check("random exploration", fired)
-	t.Logf("%s under %s: %s (%d states, complete %v); random: %v", w.ID, fix, res.Summary(), res.Stats.States, res.Complete, fired.List())
+	t.Logf("%s under %s: %s (%d states, complete %v); sampled: %v", w.ID, fix, res.Summary(), res.Stats.States, res.Complete, fired.List())
 	return res
 }
