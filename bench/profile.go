@@ -1,12 +1,14 @@
 package bench
 
 import (
+	"cmp"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"sync"
 
+	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
 )
@@ -32,6 +34,14 @@ func Profiled(strategy string) bool {
 // HasDepth reports whether a strategy takes PCT's depth (-depth).
 func HasDepth(strategy string) bool {
 	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task"
+}
+
+// SamplerConfig is a cell of the exploration workload wl under its
+// default strategy, at the depth and focus wl gives its sampler: the cell
+// make bench runs.
+func SamplerConfig(wl *workloads.Workload, params workloads.Values, v *fixes.Variant, seed uint64, runs int) *Config {
+	return &Config{Workload: wl, Params: params, Variant: v, Strategy: wl.DefaultStrategy(),
+		Depth: cmp.Or(wl.SamplerDepth, DefaultDepth), Focus: wl.SamplerFocus, Preempt: DefaultPreempt, Seed: seed, Runs: runs}
 }
 
 // DepthOf is the depth a cell of strategy with depth d shows in its

@@ -1,7 +1,6 @@
 package bench
 
 import (
-	"cmp"
 	"fmt"
 	"maps"
 	"slices"
@@ -314,9 +313,8 @@ func neverContradicts(t *testing.T, w *workloads.Workload, v *fixes.Variant, par
 	// (pct-task fires race A seven times as often as the walk).
 	var fired mm.FailureSet
 	cfgs := []*Config{{Workload: w, Params: params, Variant: v, Strategy: "random", Preempt: DefaultPreempt, Seed: 1, Runs: runs}}
-	if s := w.DefaultStrategy(); s != "random" {
-		cfgs = append(cfgs, &Config{Workload: w, Params: params, Variant: v, Strategy: s, Depth: cmp.Or(w.SamplerDepth, DefaultDepth),
-			Focus: w.SamplerFocus, Preempt: DefaultPreempt, Seed: 1, Runs: runs})
+	if w.DefaultStrategy() != "random" {
+		cfgs = append(cfgs, SamplerConfig(w, params, v, 1, runs))
 	}
 	for _, cfg := range cfgs {
 		c, err := Run(cfg, nil)
@@ -330,9 +328,7 @@ func neverContradicts(t *testing.T, w *workloads.Workload, v *fixes.Variant, par
 			}
 		}
 		check(cfg.Strategy+" exploration", f1)
-		for _, f := range f1.List() {
-			fired = fired.Add(f)
-		}
+		fired |= f1
 	}
 	t.Logf("%s under %s: %s (%d states, complete %v); sampled: %v", w.ID, fix, res.Summary(), res.Stats.States, res.Complete, fired.List())
 	return res

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"errors"
 	"flag"
 	"fmt"
@@ -117,8 +116,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 				}
 				continue
 			}
-			cfgs = append(cfgs, &bench.Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: wl.DefaultStrategy(),
-				Depth: cmp.Or(wl.SamplerDepth, bench.DefaultDepth), Focus: wl.SamplerFocus, Preempt: bench.DefaultPreempt, Seed: seed, Runs: runs})
+			cfgs = append(cfgs, bench.SamplerConfig(wl, wl.Defaults(), v, seed, runs))
 		}
 	}
 
