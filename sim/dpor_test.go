@@ -472,3 +472,65 @@ func TestReturnMerges(t *testing.T) {
 		t.Errorf("states: %d without Return, %d with: the summary merged nothing", states[0], states[1])
 	}
 }
+
+// TestSummaryTable: equal summaries share one interned copy whatever their
+// spare words, a union leaves its operands alone, and the interned copy
+// answers conflicting as the summary it was made from.
+func TestSummaryTable(t *testing.T) {
+	objs := map[Obj]int32{}
+	mk := func(steps ...[3]int) *dporSummary {
+		s := &dporSummary{}
+		for _, st := range steps {
+			op := AccessOp(OpRead)
+			if st[2] == 1 {
+				op = OpWrite
+			}
+			s.add(int32(st[0]), Footprint{{Obj(st[1]), op}}, objs)
+		}
+		return s
+	}
+	var tb summaryTable
+	a := mk([3]int{0, 1, 0}, [3]int{2, 70, 1})
+	b := mk([3]int{2, 70, 1}, [3]int{0, 1, 0})
+	// Spare zero words and an empty trailing task change nothing.
+	b.rd[0] = append(b.rd[0], 0, 0)
+	b.grow(5)
+	ua, ub := tb.union(nil, a), tb.union(nil, b)
+	if ua != ub {
+		t.Fatal("equal summaries interned twice")
+	}
+	if len(b.rd) != 5 || len(b.rd[0]) != 3 {
+		t.Fatal("union changed its operand")
+	}
+	c := mk([3]int{1, 1, 1})
+	uc := tb.union(ua, c)
+	if uc == ua {
+		t.Fatal("a union with a new step returned the old summary")
+	}
+	if ua.tasks() != 3 || hasBit(ua.wr[1], objs[1]) {
+		t.Fatal("a union changed the interned summary it started from")
+	}
+	if got := tb.union(ua, mk([3]int{0, 1, 0})); got != ua {
+		t.Fatal("a union that adds nothing is not the summary it started from")
+	}
+	for _, tc := range []struct {
+		task int32
+		obj  Obj
+		op   AccessOp
+		want uint64
+	}{
+		{3, 1, OpRead, 1 << 1},       // task 1 wrote object 1
+		{3, 1, OpWrite, 1<<0 | 1<<1}, // task 0 read it, task 1 wrote it
+		{3, 70, OpRead, 1 << 2},      // task 2 wrote object 70
+		{2, 70, OpWrite, 0},          // only task 2 touched it
+		{0, 1, OpWrite, 1 << 1},      // task 0's own steps do not count
+	} {
+		i, ok := objs[tc.obj]
+		if !ok {
+			t.Fatalf("object %d not interned", tc.obj)
+		}
+		if got := uc.conflicting(tc.task, []int32{i}, []AccessOp{tc.op}); got != tc.want {
+			t.Errorf("conflicting(task %d, obj %d, op %v) = %b, want %b", tc.task, tc.obj, tc.op, got, tc.want)
+		}
+	}
+}
