@@ -207,3 +207,34 @@ func TestMemoryBudget(t *testing.T) {
 		t.Errorf("stdout %q: no cell finished", stdout)
 	}
 }
+
+// TestOverBudgetCollectsFirst: a heap over the budget is judged after a
+// collection, so that garbage (a finished search's states, at GOGC=800)
+// never stops a run; a heap still over after it does.
+func TestOverBudgetCollectsFirst(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		before, after int64 // the heap read before and after a collection
+		wantGC, over  bool
+	}{
+		{"under", 100, 100, false, false},
+		{"at the budget", 1000, 1000, false, false},
+		{"garbage", 3000, 400, true, false},
+		{"live", 3000, 2500, true, true},
+	} {
+		collected := false
+		heap := func() int64 {
+			if collected {
+				return tc.after
+			}
+			return tc.before
+		}
+		v, over := overBudget(heap, func() { collected = true }, 1000)
+		if collected != tc.wantGC || over != tc.over {
+			t.Errorf("%s: collected %v, over %v; want %v, %v", tc.name, collected, over, tc.wantGC, tc.over)
+		}
+		if want := map[bool]int64{false: tc.before, true: tc.after}[tc.wantGC]; v != want {
+			t.Errorf("%s: reported %d, want %d", tc.name, v, want)
+		}
+	}
+}
