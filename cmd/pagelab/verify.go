@@ -70,7 +70,9 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	defer in.release()
 	in.watchMemory(budget)
 
-	results := runVerify(cfgs, jobs, in.stopped)
+	prog := newVerifyProgress(stderr, cfgs)
+	results := runVerify(cfgs, jobs, in.stopped, prog.done)
+	prog.close()
 	var done []*verified
 	interrupted := false
 	for _, r := range results {
@@ -156,12 +158,13 @@ type verified struct {
 	elapsed time.Duration
 }
 
-// runVerify searches the cells on up to jobs goroutines (bench.VerifyAll).
+// runVerify searches the cells on up to jobs goroutines (bench.VerifyAll),
+// calling finished as each search ends.
 // Each search is sequential and deterministic, so the results do not
 // depend on jobs.
-func runVerify(cfgs []*bench.VerifyConfig, jobs int, stop func() bool) []*verified {
+func runVerify(cfgs []*bench.VerifyConfig, jobs int, stop func() bool, finished func()) []*verified {
 	out := make([]*verified, len(cfgs))
-	for i, r := range bench.VerifyAll(cfgs, jobs, stop, nil) {
+	for i, r := range bench.VerifyAll(cfgs, jobs, stop, func(int, *bench.VerifyResult) { finished() }) {
 		out[i] = &verified{cfg: cfgs[i], v: r.V, err: r.Err, elapsed: r.Elapsed}
 	}
 	return out
