@@ -687,3 +687,12 @@ func siRate(r float64) string {
 // NsDur and SIRate are the formats of the lab's tables.
 func NsDur(ns float64) string { return nsDur(ns) }
 func SIRate(r float64) string { return siRate(r) }
+
+// Thousands writes n with thousands separators (100,000; -1,234).
+func Thousands(n int64) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
+}

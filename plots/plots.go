@@ -253,15 +253,6 @@ func strategyName(r *bench.Record) string {
 	return r.Strategy
 }
 
-// thousands writes n with thousands separators (100,000).
-func thousands(n int) string {
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0 && s[i-1] != '-'; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
-
 // Legend entries of the failure plot's marks on zero counts.
 const (
 	legendVerified   = "verified: no interleaving fires it"
@@ -297,7 +288,7 @@ func failureRates(w string, rs []*bench.Record) (*Figure, error) {
 	if none {
 		ids = []string{"(none fired)"}
 	}
-	p := newPlot(fmt.Sprintf("%s: failing runs per 100,000 (%s, %s runs per fix, 95%% Wilson CI)", w, strategyName(rs[0]), thousands(rs[0].Runs)),
+	p := newPlot(fmt.Sprintf("%s: failing runs per 100,000 (%s, %s runs per fix, 95%% Wilson CI)", w, strategyName(rs[0]), bench.Thousands(int64(rs[0].Runs))),
 		"fix variant", "failing runs per 100,000 (log scale)")
 	f := &Figure{Name: "failures-" + w, Plot: p, Legend: newLegend(), Width: 10 * vg.Inch, Height: 5 * vg.Inch}
 	// The marks on zero counts are larger than a line of text.

@@ -466,11 +466,18 @@ type progress struct {
 
 func newProgress(w io.Writer, name string, cfgs []*bench.Config, searches int) *progress {
 	p := &progress{w: w, searchTotal: searches, name: name, eta: newETA(cfgs, time.Now())}
-	if f, ok := w.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(w) {
 		p.tty = true
 		p.bar = newBar(w, etaScale, p.describe())
 	}
 	return p
+}
+
+// isTerminal reports whether w is a terminal: where progress bars go
+// (off one, a CI log or a pipe, they stay out).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }
 
 func newBar(w io.Writer, total int, desc string) *progressbar.ProgressBar {

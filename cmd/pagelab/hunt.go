@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/hunt"
 	"github.com/pagelab/pagelab/sim"
-	"golang.org/x/term"
 )
 
 // cmdHunt is `pagelab hunt`: the search-power table. For every seed
@@ -110,7 +108,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	cfg := &hunt.Config{Targets: ts, Strategies: ss, Depth: depth, Seed: seed, Runs: runs, ReferenceRuns: refRuns, Seeds: seeds,
 		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped,
 		Handoff: sim.HandoffSample}
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(stderr) {
 		bar := newBar(stderr, len(ts)*len(ss), "hunt")
 		cfg.Progress = func(*hunt.Row) { bar.Add(1) }
 		defer bar.Finish()

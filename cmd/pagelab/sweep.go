@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -15,7 +14,6 @@ import (
 	"github.com/pagelab/pagelab/plots"
 	"github.com/pagelab/pagelab/sweep"
 	"github.com/pagelab/pagelab/workloads"
-	"golang.org/x/term"
 )
 
 // cmdSweep is `pagelab sweep`: a latency workload's throughput over a grid
@@ -93,7 +91,7 @@ func cmdSweep(args []string, stdout, stderr io.Writer) error {
 	in := watchInterrupt()
 	defer in.release()
 	cfg.Stop = in.stopped
-	if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+	if isTerminal(stderr) {
 		bar := newBar(stderr, len(cells), "sweep")
 		cfg.CellDone = func() { bar.Add(1) }
 		defer bar.Finish()

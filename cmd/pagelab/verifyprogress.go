@@ -3,13 +3,11 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
 
 	"github.com/pagelab/pagelab/bench"
 )
@@ -31,8 +29,7 @@ type verifyProgress struct {
 // newVerifyProgress hooks the progress into cfgs (their Progress) when w
 // is a terminal, and returns nil otherwise.
 func newVerifyProgress(w io.Writer, cfgs []*bench.VerifyConfig) *verifyProgress {
-	f, ok := w.(*os.File)
-	if !ok || !term.IsTerminal(int(f.Fd())) {
+	if !isTerminal(w) {
 		return nil
 	}
 	p := &verifyProgress{states: make([]atomic.Int64, len(cfgs)), stop: make(chan struct{})}
@@ -64,7 +61,7 @@ func (p *verifyProgress) describe() string {
 	for i := range p.states {
 		total += p.states[i].Load()
 	}
-	return fmt.Sprintf("verify: %d of %d searches, %s states", p.finished.Load(), len(p.states), groupThousands(total))
+	return fmt.Sprintf("verify: %d of %d searches, %s states", p.finished.Load(), len(p.states), bench.Thousands(total))
 }
 
 // done counts a finished search; nil-safe.
@@ -82,16 +79,4 @@ func (p *verifyProgress) close() {
 	close(p.stop)
 	p.wg.Wait()
 	p.bar.Finish()
-}
-
-// groupThousands writes n with commas between groups of three digits.
-func groupThousands(n int64) string {
-	s := fmt.Sprint(n)
-	if n < 0 {
-		return "-" + groupThousands(-n)
-	}
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }

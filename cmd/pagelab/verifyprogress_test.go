@@ -9,14 +9,6 @@ import (
 	"github.com/pagelab/pagelab/bench"
 )
 
-func TestGroupThousands(t *testing.T) {
-	for n, want := range map[int64]string{0: "0", 999: "999", 1000: "1,000", 9711755: "9,711,755", -1234: "-1,234", 100000: "100,000"} {
-		if got := groupThousands(n); got != want {
-			t.Errorf("groupThousands(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 // TestVerifyProgressOffTerminal: off a terminal (a buffer, a file, CI's
 // pipe) verify shows no progress and hooks nothing into the searches.
 func TestVerifyProgressOffTerminal(t *testing.T) {
