@@ -99,10 +99,10 @@ type DPOR struct {
 	// (tests: the index against comparing every pair).
 	checkMarks func(n int, marks []uint64)
 	step       int // index of the frame of the decision being taken
-	cache      map[Key]*dporState
-	// states in discovery order, for the cycle analysis.
-	states []*dporState
-	edges  []dporEdge
+	// states: every state reached, by id (discovery order) and key.
+	states stateStore
+	// edges: the explored edges, for the cycle analysis.
+	edges edgeList
 	// objs interns the objects of footprints for the summaries, and sums
 	// the states' summaries.
 	objs map[Obj]int32
@@ -226,18 +226,18 @@ type dporFrame struct {
 
 type dporState struct {
 	key     Key
-	id      int32
 	sleep   uint64 // task IDs asleep when last explored (Godefroid's H(s))
 	enabled uint64
-	onStack bool
+	id      int32
 	// how it was first reached: parent state and task, for lassos.
 	parent int32
-	via    int32
-	// sum: the steps its explored future took (source sets), nil until
-	// its exploration first finished. Interned (DPOR.sums): states whose
+	// sum: the steps its explored future took (source sets), 0 until its
+	// exploration first finished, else an id in DPOR.sums: states whose
 	// futures touched the same objects share one immutable copy, and a
 	// later exploration replaces it rather than adding to it in place.
-	sum *dporSummary
+	sum     int32
+	via     int8
+	onStack bool
 }
 
 // dporSummary records, per task, which interned objects its steps read
@@ -370,7 +370,7 @@ type dporEdge struct {
 
 // NewDPOR returns the exhaustive search with the given reduction.
 func NewDPOR(mode DPORMode, maxDepth int) *DPOR {
-	return &DPOR{Mode: mode, MaxDepth: maxDepth, cache: make(map[Key]*dporState), objs: make(map[Obj]int32)}
+	return &DPOR{Mode: mode, MaxDepth: maxDepth, objs: make(map[Obj]int32)}
 }
 
 // Attach connects the search to the Explorer whose states it keys; the
@@ -451,7 +451,7 @@ func (d *DPOR) pop() {
 		}
 		top.state.sum = d.sums.union(top.state.sum, &top.sum)
 		if n := len(d.stack); n > 0 {
-			d.stack[n-1].sum.merge(top.state.sum)
+			d.stack[n-1].sum.merge(d.sums.get(top.state.sum))
 		}
 	}
 	d.release(top)
@@ -467,9 +467,9 @@ func (d *DPOR) restart() {
 	d.Mode = SleepSets
 	d.restarted = true
 	d.acc = nil
-	clear(d.cache)
+	d.states.clear()
 	d.sums.clear()
-	d.states, d.edges = d.states[:0], d.edges[:0]
+	d.edges.clear()
 	keep := d.stats
 	d.stats = DPORStats{Executions: keep.Executions, Steps: keep.Steps, CutPoints: true}
 	d.started = false
@@ -538,14 +538,15 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 	}
 	key := d.x.StateKey()
-	s, seen := d.cache[key]
-	if d.NoCache {
-		seen = false
+	var s *dporState
+	if !d.NoCache {
+		s = d.states.get(key)
 	}
+	seen := s != nil
 	var todo uint64
 	if seen {
 		if parent != nil {
-			d.edges = append(d.edges, dporEdge{parent.state.id, s.id, parent.cur})
+			d.edges.add(dporEdge{parent.state.id, s.id, parent.cur})
 		}
 		if s.onStack && d.Mode == SourceSets {
 			// A cycle: s's exploration is under way and its summary
@@ -555,10 +556,10 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 		if d.Mode == SourceSets {
 			// The prefix may race with the future explored from s.
-			if s.sum != nil {
-				d.summaryBacktrack(s.sum)
+			if sum := d.sums.get(s.sum); sum != nil {
+				d.summaryBacktrack(sum)
 				if parent != nil {
-					parent.sum.merge(s.sum)
+					parent.sum.merge(sum)
 				}
 			}
 		}
@@ -576,13 +577,14 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 			d.end = DPOREndBudget
 			return nil
 		}
-		s = &dporState{key: key, id: int32(len(d.states)), sleep: z, enabled: enabled, parent: -1, via: -1}
+		st := dporState{key: key, sleep: z, enabled: enabled, parent: -1, via: -1}
 		if parent != nil {
-			s.parent, s.via = parent.state.id, parent.cur
-			d.edges = append(d.edges, dporEdge{parent.state.id, s.id, parent.cur})
+			st.parent, st.via = parent.state.id, int8(parent.cur)
 		}
-		d.cache[key] = s
-		d.states = append(d.states, s)
+		s = d.states.add(st)
+		if parent != nil {
+			d.edges.add(dporEdge{parent.state.id, s.id, parent.cur})
+		}
 		d.stats.States++
 		todo = enabled &^ z
 		if d.Mode == SourceSets && todo != 0 {
@@ -903,11 +905,9 @@ type Lasso struct {
 // through all its edges is then a fair infinite execution: a livelock). It
 // returns nil if there is none among the explored edges.
 func (d *DPOR) FairCycle() *Lasso {
-	n := len(d.states)
+	n := d.states.len()
 	adj := make([][]dporEdge, n)
-	for _, e := range d.edges {
-		adj[e.from] = append(adj[e.from], e)
-	}
+	d.edges.each(func(e dporEdge) { adj[e.from] = append(adj[e.from], e) })
 	for _, comp := range tarjan(n, adj) {
 		in := make(map[int32]bool, len(comp))
 		for _, v := range comp {
@@ -917,7 +917,7 @@ func (d *DPOR) FairCycle() *Lasso {
 		var stepped uint64
 		var inner []dporEdge
 		for _, v := range comp {
-			all &= d.states[v].enabled
+			all &= d.states.at(v).enabled
 			for _, e := range adj[v] {
 				if in[e.to] {
 					stepped |= 1 << e.task
@@ -935,8 +935,8 @@ func (d *DPOR) FairCycle() *Lasso {
 
 func (d *DPOR) lasso(root int32, in map[int32]bool, adj [][]dporEdge, inner []dporEdge) *Lasso {
 	l := &Lasso{}
-	for v := root; d.states[v].parent >= 0; v = d.states[v].parent {
-		l.Stem = append(l.Stem, d.states[v].via)
+	for v := root; d.states.at(v).parent >= 0; v = d.states.at(v).parent {
+		l.Stem = append(l.Stem, int32(d.states.at(v).via))
 	}
 	slices.Reverse(l.Stem)
 	// path finds decisions from a to b inside the component (BFS).
@@ -1045,36 +1045,52 @@ func tarjan(n int, adj [][]dporEdge) [][]int32 {
 // million states, 8.9 GB). Most states share their summary with many
 // others (every state near the end of the same tasks' work touched the
 // same objects), so each distinct summary is stored once, compact and
-// immutable, and a state holds a pointer to it.
+// immutable, and a state holds its id.
 type summaryTable struct {
-	byHash  map[uint64][]*dporSummary
+	// list holds the summaries by id; id 0 is none.
+	list    []*dporSummary
+	byHash  map[uint64][]int32
 	scratch dporSummary
 }
 
-// union is the interned summary of old (nil: empty) with add merged in;
-// neither is changed.
-func (tb *summaryTable) union(old, add *dporSummary) *dporSummary {
+// get is the summary with the given id (nil for 0).
+func (tb *summaryTable) get(id int32) *dporSummary {
+	if id == 0 {
+		return nil
+	}
+	return tb.list[id]
+}
+
+// union is the id of the interned summary of old's (0: empty) with add
+// merged in; neither is changed.
+func (tb *summaryTable) union(old int32, add *dporSummary) int32 {
 	u := &tb.scratch
 	u.reset()
-	if old != nil {
-		u.merge(old)
+	if o := tb.get(old); o != nil {
+		u.merge(o)
 	}
 	u.merge(add)
 	h := u.hash()
 	for _, c := range tb.byHash[h] {
-		if c.equal(u) {
+		if tb.list[c].equal(u) {
 			return c
 		}
 	}
-	c := u.compact()
 	if tb.byHash == nil {
-		tb.byHash = make(map[uint64][]*dporSummary)
+		tb.byHash = make(map[uint64][]int32)
+		tb.list = append(tb.list[:0], nil)
 	}
+	c := int32(len(tb.list))
+	tb.list = append(tb.list, u.compact())
 	tb.byHash[h] = append(tb.byHash[h], c)
 	return c
 }
 
-func (tb *summaryTable) clear() { clear(tb.byHash) }
+func (tb *summaryTable) clear() {
+	clear(tb.byHash)
+	clear(tb.list)
+	tb.list = tb.list[:min(len(tb.list), 1)]
+}
 
 // trimWords is b without its trailing zero words: two bitsets with the
 // same bits set are equal once trimmed.

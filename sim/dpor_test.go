@@ -495,22 +495,23 @@ func TestSummaryTable(t *testing.T) {
 	// Spare zero words and an empty trailing task change nothing.
 	b.rd[0] = append(b.rd[0], 0, 0)
 	b.grow(5)
-	ua, ub := tb.union(nil, a), tb.union(nil, b)
-	if ua != ub {
+	ia, ib := tb.union(0, a), tb.union(0, b)
+	if ia != ib || ia == 0 {
 		t.Fatal("equal summaries interned twice")
 	}
 	if len(b.rd) != 5 || len(b.rd[0]) != 3 {
 		t.Fatal("union changed its operand")
 	}
 	c := mk([3]int{1, 1, 1})
-	uc := tb.union(ua, c)
-	if uc == ua {
+	ic := tb.union(ia, c)
+	if ic == ia {
 		t.Fatal("a union with a new step returned the old summary")
 	}
+	ua, uc := tb.get(ia), tb.get(ic)
 	if ua.tasks() != 3 || hasBit(ua.wr[1], objs[1]) {
 		t.Fatal("a union changed the interned summary it started from")
 	}
-	if got := tb.union(ua, mk([3]int{0, 1, 0})); got != ua {
+	if got := tb.union(ia, mk([3]int{0, 1, 0})); got != ia {
 		t.Fatal("a union that adds nothing is not the summary it started from")
 	}
 	for _, tc := range []struct {
