@@ -905,10 +905,28 @@ type Lasso struct {
 // through all its edges is then a fair infinite execution: a livelock). It
 // returns nil if there is none among the explored edges.
 func (d *DPOR) FairCycle() *Lasso {
-	n := d.states.len()
-	adj := make([][]dporEdge, n)
-	d.edges.each(func(e dporEdge) { adj[e.from] = append(adj[e.from], e) })
-	for _, comp := range tarjan(n, adj) {
+	g := d.graph()
+	var found *Lasso
+	tarjan(g, func(comp []int32) bool {
+		if len(comp) == 1 {
+			// Most components are one state; it is a cycle only with an
+			// edge to itself, and fair only if every task enabled there
+			// takes one.
+			v := comp[0]
+			var stepped uint64
+			var inner []dporEdge
+			for _, e := range g.out(v) {
+				if e.to == v {
+					stepped |= 1 << e.task
+					inner = append(inner, e)
+				}
+			}
+			if len(inner) == 0 || d.states.at(v).enabled&^stepped != 0 {
+				return false
+			}
+			found = d.lasso(v, map[int32]bool{v: true}, g, inner)
+			return true
+		}
 		in := make(map[int32]bool, len(comp))
 		for _, v := range comp {
 			in[v] = true
@@ -918,7 +936,7 @@ func (d *DPOR) FairCycle() *Lasso {
 		var inner []dporEdge
 		for _, v := range comp {
 			all &= d.states.at(v).enabled
-			for _, e := range adj[v] {
+			for _, e := range g.out(v) {
 				if in[e.to] {
 					stepped |= 1 << e.task
 					inner = append(inner, e)
@@ -926,14 +944,51 @@ func (d *DPOR) FairCycle() *Lasso {
 			}
 		}
 		if len(inner) == 0 || all&^stepped != 0 {
-			continue
+			return false
 		}
-		return d.lasso(comp[0], in, adj, inner)
-	}
-	return nil
+		found = d.lasso(comp[0], in, g, inner)
+		return true
+	})
+	return found
 }
 
-func (d *DPOR) lasso(root int32, in map[int32]bool, adj [][]dporEdge, inner []dporEdge) *Lasso {
+// stateGraph is the explored edges by source state, in compressed rows:
+// state v's are edges[off[v]:off[v+1]], in discovery order. Two arrays,
+// not a slice per state: the graph is built once at the end of a search,
+// when its states already fill the memory (a slice per state doubled
+// it on a search of 120 million states).
+type stateGraph struct {
+	off   []int
+	edges []dporEdge
+}
+
+func (g *stateGraph) n() int { return len(g.off) - 1 }
+
+func (g *stateGraph) out(v int32) []dporEdge { return g.edges[g.off[v]:g.off[v+1]] }
+
+// graph is the explored state graph (a counting sort of the edges by
+// source, stable).
+func (d *DPOR) graph() *stateGraph {
+	n := d.states.len()
+	g := &stateGraph{off: make([]int, n+1), edges: make([]dporEdge, d.edges.n)}
+	d.edges.each(func(e dporEdge) { g.off[e.from+1]++ })
+	for v := range n {
+		g.off[v+1] += g.off[v]
+	}
+	// Fill each row from its start; the starts end up where the next
+	// row starts, and are shifted back.
+	d.edges.each(func(e dporEdge) {
+		g.edges[g.off[e.from]] = e
+		g.off[e.from]++
+	})
+	for v := n; v > 0; v-- {
+		g.off[v] = g.off[v-1]
+	}
+	g.off[0] = 0
+	return g
+}
+
+func (d *DPOR) lasso(root int32, in map[int32]bool, g *stateGraph, inner []dporEdge) *Lasso {
 	l := &Lasso{}
 	for v := root; d.states.at(v).parent >= 0; v = d.states.at(v).parent {
 		l.Stem = append(l.Stem, int32(d.states.at(v).via))
@@ -946,7 +1001,7 @@ func (d *DPOR) lasso(root int32, in map[int32]bool, adj [][]dporEdge, inner []dp
 		}
 		prev := map[int32]dporEdge{a: {from: -1}}
 		for q := []int32{a}; len(q) > 0; q = q[1:] {
-			for _, e := range adj[q[0]] {
+			for _, e := range g.out(q[0]) {
 				if _, ok := prev[e.to]; !ok && in[e.to] {
 					prev[e.to] = e
 					q = append(q, e.to)
@@ -972,28 +1027,30 @@ func (d *DPOR) lasso(root int32, in map[int32]bool, adj [][]dporEdge, inner []dp
 	return l
 }
 
-// tarjan returns the strongly connected components of the graph
-// (Tarjan, "Depth-first search and linear graph algorithms", SIAM J.
-// Comput. 1(2), 1972), iteratively.
-func tarjan(n int, adj [][]dporEdge) [][]int32 {
+// tarjan calls visit with each strongly connected component of the graph,
+// in the order Tarjan's algorithm completes them ("Depth-first search and
+// linear graph algorithms", SIAM J. Comput. 1(2), 1972; iteratively), until
+// visit returns true. The slice is reused: visit copies what it keeps.
+func tarjan(g *stateGraph, visit func(comp []int32) bool) {
+	n := g.n()
 	index := make([]int32, n)
 	low := make([]int32, n)
 	on := make([]bool, n)
 	for i := range index {
 		index[i] = -1
 	}
-	var stack []int32
-	var comps [][]int32
+	var stack, comp []int32
 	next := int32(0)
 	type frame struct {
 		v int32
 		i int
 	}
+	var call []frame
 	for root := range n {
 		if index[root] >= 0 {
 			continue
 		}
-		call := []frame{{int32(root), 0}}
+		call = append(call[:0], frame{int32(root), 0})
 		index[root], low[root] = next, next
 		next++
 		stack = append(stack, int32(root))
@@ -1001,8 +1058,8 @@ func tarjan(n int, adj [][]dporEdge) [][]int32 {
 		for len(call) > 0 {
 			f := &call[len(call)-1]
 			v := f.v
-			if f.i < len(adj[v]) {
-				w := adj[v][f.i].to
+			if out := g.out(v); f.i < len(out) {
+				w := out[f.i].to
 				f.i++
 				if index[w] < 0 {
 					index[w], low[w] = next, next
@@ -1021,7 +1078,7 @@ func tarjan(n int, adj [][]dporEdge) [][]int32 {
 				low[u] = min(low[u], low[v])
 			}
 			if low[v] == index[v] {
-				var comp []int32
+				comp = comp[:0]
 				for {
 					w := stack[len(stack)-1]
 					stack = stack[:len(stack)-1]
@@ -1031,11 +1088,12 @@ func tarjan(n int, adj [][]dporEdge) [][]int32 {
 						break
 					}
 				}
-				comps = append(comps, comp)
+				if visit(comp) {
+					return
+				}
 			}
 		}
 	}
-	return comps
 }
 
 // summaryTable interns the states' summaries. A search keeps one per

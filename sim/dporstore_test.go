@@ -1,6 +1,10 @@
 package sim
 
-import "testing"
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+)
 
 // TestStateStore: every state added is found by its key and its id, across
 // the table's growth and the chunks' boundaries, including keys that share
@@ -70,5 +74,90 @@ func TestEdgeList(t *testing.T) {
 			t.Fatalf("round %d: %d edges, want %d", round, i, n)
 		}
 		l.clear()
+	}
+}
+
+// TestTarjan: on random graphs, the components tarjan reports are the
+// classes of mutual reachability (brute force: a transitive closure), each
+// state in exactly one, completed in an order where no later component
+// reaches back into an earlier one; the compressed rows hold each
+// state's edges in discovery order; and visit's true stops the walk.
+func TestTarjan(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for trial := range 300 {
+		n := 1 + rng.IntN(12)
+		var d DPOR
+		var added []dporEdge
+		for range rng.IntN(3 * n) {
+			e := dporEdge{from: int32(rng.IntN(n)), to: int32(rng.IntN(n)), task: int32(rng.IntN(4))}
+			d.edges.add(e)
+			added = append(added, e)
+		}
+		for i := range n {
+			d.states.add(dporState{key: Key{A: uint64(i), B: uint64(i)}})
+		}
+		g := d.graph()
+		for v := range int32(n) {
+			var want []dporEdge
+			for _, e := range added {
+				if e.from == v {
+					want = append(want, e)
+				}
+			}
+			if got := g.out(v); !slices.Equal(got, want) {
+				t.Fatalf("trial %d: state %d's edges %v, want %v", trial, v, got, want)
+			}
+		}
+		reach := make([][]bool, n)
+		for i := range reach {
+			reach[i] = make([]bool, n)
+			reach[i][i] = true
+		}
+		for _, e := range added {
+			reach[e.from][e.to] = true
+		}
+		for k := range n {
+			for i := range n {
+				for j := range n {
+					reach[i][j] = reach[i][j] || reach[i][k] && reach[k][j]
+				}
+			}
+		}
+		compOf := make([]int, n)
+		for i := range compOf {
+			compOf[i] = -1
+		}
+		var comps [][]int32
+		tarjan(g, func(comp []int32) bool {
+			comps = append(comps, slices.Clone(comp))
+			return false
+		})
+		for c, comp := range comps {
+			for _, v := range comp {
+				if compOf[v] >= 0 {
+					t.Fatalf("trial %d: state %d in two components", trial, v)
+				}
+				compOf[v] = c
+			}
+		}
+		for i := range n {
+			if compOf[i] < 0 {
+				t.Fatalf("trial %d: state %d in no component", trial, i)
+			}
+			for j := range n {
+				same := reach[i][j] && reach[j][i]
+				if same != (compOf[i] == compOf[j]) {
+					t.Fatalf("trial %d: states %d and %d: mutually reachable %v, same component %v", trial, i, j, same, compOf[i] == compOf[j])
+				}
+				if reach[i][j] && compOf[i] < compOf[j] {
+					t.Fatalf("trial %d: component %d reaches the later %d", trial, compOf[i], compOf[j])
+				}
+			}
+		}
+		calls := 0
+		tarjan(g, func([]int32) bool { calls++; return true })
+		if calls != 1 {
+			t.Fatalf("trial %d: %d visits after one returned true", trial, calls)
+		}
 	}
 }
