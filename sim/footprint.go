@@ -188,7 +188,7 @@ type footprinter struct {
 	// cur is the running step's footprint.
 	cur Footprint
 	// vals: the current value of every object written this execution.
-	vals map[Obj]uint64
+	vals objTable
 	// global is the XOR of mix(obj, value) over vals.
 	global Key
 }
@@ -415,21 +415,17 @@ func (t *Task) rmw(o Obj, seen, new uint64) {
 }
 
 func (f *footprinter) set(o Obj, v uint64) {
-	if old, ok := f.vals[o]; ok {
+	if old, ok := f.vals.swap(o, v); ok {
 		if old == v {
 			return
 		}
 		f.global = f.global.xor(pairKey(uint64(o), old))
 	}
-	f.vals[o] = v
 	f.global = f.global.xor(pairKey(uint64(o), v))
 }
 
 func (f *footprinter) reset() {
-	if f.vals == nil {
-		f.vals = make(map[Obj]uint64)
-	}
-	clear(f.vals)
+	f.vals.reset()
 	f.global = Key{}
 	f.cur = f.cur[:0]
 	f.on = false
