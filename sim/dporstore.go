@@ -6,9 +6,9 @@ package sim
 // (race D at its seed's two opens: 40 million states in five minutes on
 // one core, 173 bytes each when they were Go objects behind a Go map).
 // The store keeps them in pointer-free chunks, indexed by an
-// open-addressing table of ids, so that a state costs its 48 bytes, 8 to
-// 16 of index and 12 per edge, and the collector has nothing in them to
-// scan.
+// open-addressing table of ids, so that a state costs its 48 bytes, 11 to
+// 21 of index (8-byte slots, 3/8 to 3/4 full) and 12 per edge, and the
+// collector has nothing in them to scan.
 
 // stateChunkBits sizes the store's chunks: 2^16 states of 48 bytes (3
 // MiB) each. A chunk never moves, so a *dporState into it stays valid.
@@ -34,8 +34,8 @@ func (s *stateStore) at(id int32) *dporState {
 	return &s.chunks[id>>stateChunkBits][id&(1<<stateChunkBits-1)]
 }
 
-// slot is where a key's probe starts (its A is a sum of mixed hashes:
-// mixed once more so that any of its bits may be the index).
+// slot is where a key's probe starts (its A is an XOR of mixed hashes,
+// mixed once more so that any of its bits may serve as the index).
 func (s *stateStore) slot(k Key) uint64 { return mix64(k.A) & uint64(len(s.slots)-1) }
 
 // get is the state with key k, or nil.
