@@ -102,7 +102,7 @@ type DPOR struct {
 	// states: every state reached, by id (discovery order) and key.
 	states stateStore
 	// edges: the explored edges, for the cycle analysis.
-	edges edgeList
+	edges chunked[dporEdge]
 	// objs interns the objects of footprints for the summaries, and sums
 	// the states' summaries.
 	objs map[Obj]int32
@@ -546,7 +546,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	var todo uint64
 	if seen {
 		if parent != nil {
-			d.edges.add(dporEdge{parent.state.id, s.id, parent.cur})
+			d.edges.push(dporEdge{parent.state.id, s.id, parent.cur})
 		}
 		if s.onStack && d.Mode == SourceSets {
 			// A cycle: s's exploration is under way and its summary
@@ -583,7 +583,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 		s = d.states.add(st)
 		if parent != nil {
-			d.edges.add(dporEdge{parent.state.id, s.id, parent.cur})
+			d.edges.push(dporEdge{parent.state.id, s.id, parent.cur})
 		}
 		d.stats.States++
 		todo = enabled &^ z

@@ -10,15 +10,53 @@ package sim
 // 21 of index (8-byte slots, 3/8 to 3/4 full) and 12 per edge, and the
 // collector has nothing in them to scan.
 
-// stateChunkBits sizes the store's chunks: 2^16 states of 48 bytes (3
-// MiB) each. A chunk never moves, so a *dporState into it stays valid.
-const stateChunkBits = 16
+// chunkBits sizes a chunked list's chunks: 2^16 elements (3 MiB of
+// states, 768 KiB of edges).
+const chunkBits = 16
+
+// chunked is a list filled in chunks that never move and are never copied:
+// a *T into one stays valid, and growing it does not hold two copies of
+// everything at once, as a slice doubled by append would.
+type chunked[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+// push appends v and returns a pointer to it.
+func (l *chunked[T]) push(v T) *T {
+	if l.n>>chunkBits == len(l.chunks) {
+		l.chunks = append(l.chunks, make([]T, 0, 1<<chunkBits))
+	}
+	c := &l.chunks[l.n>>chunkBits]
+	*c = append(*c, v)
+	l.n++
+	return &(*c)[len(*c)-1]
+}
+
+// at is element i.
+func (l *chunked[T]) at(i int) *T { return &l.chunks[i>>chunkBits][i&(1<<chunkBits-1)] }
+
+// clear empties the list, keeping its chunks.
+func (l *chunked[T]) clear() {
+	for i := range l.chunks {
+		l.chunks[i] = l.chunks[i][:0]
+	}
+	l.n = 0
+}
+
+// each calls f for every element in order.
+func (l *chunked[T]) each(f func(T)) {
+	for _, c := range l.chunks {
+		for _, v := range c {
+			f(v)
+		}
+	}
+}
 
 // stateStore holds the states by id, in discovery order, and finds them
 // by key.
 type stateStore struct {
-	chunks [][]dporState
-	n      int32
+	states chunked[dporState]
 	// slots: open addressing with linear probing, a power of two long,
 	// at most 3/4 full. A slot is 0 (empty) or the state's id+1 in its
 	// low 32 bits and the top 32 bits of its key's B in its high 32: a
@@ -27,12 +65,10 @@ type stateStore struct {
 }
 
 // len is the number of states.
-func (s *stateStore) len() int { return int(s.n) }
+func (s *stateStore) len() int { return s.states.n }
 
 // at is the state with the given id.
-func (s *stateStore) at(id int32) *dporState {
-	return &s.chunks[id>>stateChunkBits][id&(1<<stateChunkBits-1)]
-}
+func (s *stateStore) at(id int32) *dporState { return s.states.at(int(id)) }
 
 // slot is where a key's probe starts (its A is an XOR of mixed hashes,
 // mixed once more so that any of its bits may serve as the index).
@@ -61,18 +97,13 @@ func (s *stateStore) get(k Key) *dporState {
 // add stores a new state (st.key not yet present) with the next id and
 // returns it.
 func (s *stateStore) add(st dporState) *dporState {
-	if 4*(int(s.n)+1) > 3*len(s.slots) {
+	if 4*(s.states.n+1) > 3*len(s.slots) {
 		s.grow()
 	}
-	st.id = s.n
-	if int(s.n>>stateChunkBits) == len(s.chunks) {
-		s.chunks = append(s.chunks, make([]dporState, 0, 1<<stateChunkBits))
-	}
-	c := &s.chunks[s.n>>stateChunkBits]
-	*c = append(*c, st)
-	s.n++
-	s.index(st.key, st.id)
-	return &(*c)[len(*c)-1]
+	st.id = int32(s.states.n)
+	p := s.states.push(st)
+	s.index(p.key, p.id)
+	return p
 }
 
 func (s *stateStore) index(k Key, id int32) {
@@ -87,7 +118,7 @@ func (s *stateStore) index(k Key, id int32) {
 // grow doubles the table and indexes every state again.
 func (s *stateStore) grow() {
 	s.slots = make([]uint64, max(2*len(s.slots), 1024))
-	for id := range s.n {
+	for id := range int32(s.states.n) {
 		s.index(s.at(id).key, id)
 	}
 }
@@ -95,44 +126,5 @@ func (s *stateStore) grow() {
 // clear drops every state, keeping the table's memory.
 func (s *stateStore) clear() {
 	clear(s.slots)
-	for i := range s.chunks {
-		s.chunks[i] = s.chunks[i][:0]
-	}
-	s.n = 0
-}
-
-// edgeChunkBits sizes the edge list's chunks: 2^16 edges of 12 bytes.
-const edgeChunkBits = 16
-
-// edgeList is the explored edges in discovery order, in chunks that are
-// filled and never copied (a slice doubled by append would copy them all
-// and hold both copies at once).
-type edgeList struct {
-	chunks [][]dporEdge
-	n      int
-}
-
-func (l *edgeList) add(e dporEdge) {
-	if l.n>>edgeChunkBits == len(l.chunks) {
-		l.chunks = append(l.chunks, make([]dporEdge, 0, 1<<edgeChunkBits))
-	}
-	c := &l.chunks[l.n>>edgeChunkBits]
-	*c = append(*c, e)
-	l.n++
-}
-
-func (l *edgeList) clear() {
-	for i := range l.chunks {
-		l.chunks[i] = l.chunks[i][:0]
-	}
-	l.n = 0
-}
-
-// each calls f for every edge in discovery order.
-func (l *edgeList) each(f func(dporEdge)) {
-	for _, c := range l.chunks {
-		for _, e := range c {
-			f(e)
-		}
-	}
+	s.states.clear()
 }

@@ -11,7 +11,7 @@ import (
 // their probe's start or their tag; a key never added is not found; a
 // cleared store is empty and fills again.
 func TestStateStore(t *testing.T) {
-	const n = 3<<stateChunkBits + 123
+	const n = 3<<chunkBits + 123
 	keys := func(i int) Key {
 		switch {
 		case i < 200: // the same A: one probe start
@@ -55,18 +55,24 @@ func TestStateStore(t *testing.T) {
 	}
 }
 
-// TestEdgeList: edges come back in the order added, across chunks.
-func TestEdgeList(t *testing.T) {
-	var l edgeList
+// TestChunked: elements come back in the order added, by index and by
+// each, across chunks and after clear, and the pointer push returned for
+// the first stays valid as later chunks are added.
+func TestChunked(t *testing.T) {
+	var l chunked[dporEdge]
 	for round := range 2 {
-		n := 2<<edgeChunkBits + 9
-		for i := range n {
-			l.add(dporEdge{from: int32(i), to: int32(i + round)})
+		n := 2<<chunkBits + 9
+		first := l.push(dporEdge{from: 0, to: int32(round)})
+		for i := 1; i < n; i++ {
+			l.push(dporEdge{from: int32(i), to: int32(i + round)})
+		}
+		if l.n != n || first != l.at(0) || first.to != int32(round) {
+			t.Fatalf("round %d: %d elements, first %p %+v, at(0) %p", round, l.n, first, *first, l.at(0))
 		}
 		i := 0
 		l.each(func(e dporEdge) {
-			if e.from != int32(i) || e.to != int32(i+round) {
-				t.Fatalf("round %d: edge %d is %+v", round, i, e)
+			if e.from != int32(i) || e.to != int32(i+round) || *l.at(i) != e {
+				t.Fatalf("round %d: edge %d is %+v, at(%d) %+v", round, i, e, i, *l.at(i))
 			}
 			i++
 		})
@@ -90,7 +96,7 @@ func TestTarjan(t *testing.T) {
 		var added []dporEdge
 		for range rng.IntN(3 * n) {
 			e := dporEdge{from: int32(rng.IntN(n)), to: int32(rng.IntN(n)), task: int32(rng.IntN(4))}
-			d.edges.add(e)
+			d.edges.push(e)
 			added = append(added, e)
 		}
 		for i := range n {
