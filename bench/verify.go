@@ -64,6 +64,9 @@ type VerifyConfig struct {
 	// onExec, if set, sees every execution that ended by itself (not cut
 	// off by the search): the soundness tests collect final states.
 	onExec func(e *Exec, x *sim.Explorer)
+	// fullReplay records the replayed prefix of every execution
+	// (sim.Explorer.FullReplay): the tests compare.
+	fullReplay bool
 }
 
 // Verification is the outcome of an exhaustive search.
@@ -146,6 +149,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 	r := newRunner(rc, d)
 	defer r.x.Close()
 	r.x.EnableFootprints()
+	r.x.FullReplay = cfg.fullReplay
 	d.Attach(r.x)
 	v := &Verification{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID,

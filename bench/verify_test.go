@@ -333,3 +333,72 @@ func neverContradicts(t *testing.T, w *workloads.Workload, v *fixes.Variant, par
 	t.Logf("%s under %s: %s (%d states, complete %v); sampled: %v", w.ID, fix, res.Summary(), res.Stats.States, res.Complete, fired.List())
 	return res
 }
+
+// TestVerifyReplayWithoutRecording: a search that replays each
+// execution's prefix without recording it (the default) and one that
+// records every step (fullReplay) are the same search: the same counts of
+// states, executions, steps and everything else, the same verdicts, the
+// same first failing schedules, the same final states. On the soundness
+// cells (the first fix of each, unreduced and with source sets), and on
+// race D at its seed's two opens cut off at 30,000 states, whose
+// executions replay prefixes of a hundred steps and more.
+func TestVerifyReplayWithoutRecording(t *testing.T) {
+	if raceEnabled {
+		t.Skip("single-threaded searches, run by the plain test pass")
+	}
+	type cell struct {
+		workload string
+		params   []string
+		fix      string
+		mode     sim.DPORMode
+		states   int
+	}
+	var cells []cell
+	for _, c := range soundnessCells {
+		if testing.Short() && c.workload == "writeback-restart" {
+			continue
+		}
+		for _, mode := range []sim.DPORMode{sim.Full, sim.SourceSets} {
+			cells = append(cells, cell{c.workload, c.params, c.fixes[0], mode, 400_000})
+		}
+	}
+	cells = append(cells, cell{"thp-collapse-truncate", nil, "drop-bogus-vm-bug", sim.SourceSets, 30_000})
+	for _, c := range cells {
+		t.Run(fmt.Sprintf("%s/%v/%s/%v", c.workload, c.params, c.fix, c.mode), func(t *testing.T) {
+			t.Parallel()
+			w, err := workloads.Lookup(c.workload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := w.ParseParams(c.params)
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, err := fixes.Parse(c.fix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			search := func(full bool) (*Verification, map[string]bool) {
+				finals := map[string]bool{}
+				res, err := Verify(&VerifyConfig{Workload: w, Params: p, Variant: v, Mode: c.mode, MaxStates: c.states, fullReplay: full,
+					onExec: func(e *Exec, x *sim.Explorer) { finals[finalState(e, x.Tasks())] = true }}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return res, finals
+			}
+			rec, recFinals := search(true)
+			res, finals := search(false)
+			if res.Stats != rec.Stats {
+				t.Errorf("stats %+v; recording every step %+v", res.Stats, rec.Stats)
+			}
+			if res.Verdicts != rec.Verdicts || res.First != rec.First {
+				t.Errorf("%s, first failures %v; recording every step %s, %v", res.Summary(), res.First, rec.Summary(), rec.First)
+			}
+			if !maps.Equal(finals, recFinals) {
+				t.Errorf("%d final states, recording every step %d", len(finals), len(recFinals))
+			}
+			t.Logf("%s: %d states, %d executions, %d steps", res.Summary(), res.Stats.States, res.Stats.Executions, res.Stats.Steps)
+		})
+	}
+}

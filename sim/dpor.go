@@ -98,7 +98,10 @@ type DPOR struct {
 	// checkMarks, if set, sees that bitset for the step at frame n
 	// (tests: the index against comparing every pair).
 	checkMarks func(n int, marks []uint64)
-	step       int // index of the frame of the decision being taken
+	// onKey, if set, sees every state key the search computes, in order
+	// (tests: a replay without recording against one with).
+	onKey func(Key)
+	step  int // index of the frame of the decision being taken
 	// states: every state reached, by id (discovery order) and key.
 	states stateStore
 	// edges: the explored edges, for the cycle analysis.
@@ -439,6 +442,17 @@ func (d *DPOR) Begin(run int) {
 	d.exhausted = true
 }
 
+// ReplayLen is how many first decisions of the execution Begin prepared
+// repeat the previous execution's (PrefixReplayer): the frames below the
+// top, whose transitions ran last time; the top's is new. Stepped only
+// looks at the footprint of a frame's step the first time it runs.
+func (d *DPOR) ReplayLen() int {
+	if d.exhausted || len(d.stack) == 0 {
+		return 0
+	}
+	return len(d.stack) - 1
+}
+
 // pop finishes the top frame: its state is fully explored, and its
 // summary goes to the state and to the frame below.
 func (d *DPOR) pop() {
@@ -538,6 +552,9 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 	}
 	key := d.x.StateKey()
+	if d.onKey != nil {
+		d.onKey(key)
+	}
 	var s *dporState
 	if !d.NoCache {
 		s = d.states.get(key)

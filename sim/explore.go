@@ -153,6 +153,16 @@ type Explorer struct {
 	// counts CutPoint calls in the current execution.
 	fp        *footprinter
 	cutPoints int
+	// FullReplay makes a PrefixReplayer's executions record the prefix
+	// they replay as they record new steps (the tests compare the two).
+	// Otherwise an execution's first replay steps run with nothing
+	// recorded (replaying is set meanwhile), and the recording then
+	// rewinds to what it was after them (PrefixReplayer).
+	FullReplay bool
+	replay     int
+	replaying  bool
+	// replayed counts the steps run without recording (tests).
+	replayed int
 	// observer is the strategy, if it wants every step's footprint;
 	// watcher, if it wants to know when the runnable list changes.
 	observer StepObserver
@@ -178,6 +188,22 @@ type StepObserver interface {
 	// Stepped is called after every step of Run with the task that ran
 	// and the step's footprint (valid until the next step).
 	Stepped(t *Task, fp Footprint)
+}
+
+// PrefixReplayer is implemented by strategies whose executions start by
+// repeating the previous execution's first decisions: a stateless search
+// (DPOR) backtracking to a point of the last execution. The model cannot
+// be copied at that point, since a task's Go stack cannot, so it runs the
+// repeated steps again; with footprints on, the Explorer runs them without
+// recording anything (the steps are the same ones, with the same
+// footprints, and the strategy knows them) and then rewinds the recording
+// to what it was after those steps: the values written since, undone; each
+// task's observation hash, what its last step among them left. In a
+// search, most steps are such replays.
+type PrefixReplayer interface {
+	// ReplayLen is how many first decisions of the execution Begin
+	// prepared are the previous execution's.
+	ReplayLen() int
 }
 
 // RunnableWatcher is implemented by strategies that keep what they
@@ -219,7 +245,9 @@ func (x *Explorer) CutPoints() int { return x.cutPoints }
 
 // StateKey is the hash of the current state: every object written since Run
 // began with its value, and every task's observation hash and status. Two
-// states with the same key have the same future (see footprint.go).
+// states with the same key have the same future (see footprint.go). While
+// an execution replays its prefix without recording (PrefixReplayer), it
+// is not kept and StateKey is meaningless.
 func (x *Explorer) StateKey() Key {
 	k := x.fp.global
 	for _, t := range x.tasks {
@@ -250,6 +278,10 @@ func NewExplorer(s Strategy, h Handoff) *Explorer {
 // SetStrategy replaces the strategy (replay then continue, for example).
 func (x *Explorer) SetStrategy(s Strategy) {
 	x.strategy = s
+	if x.fp != nil {
+		// Another search: nothing recorded is its previous execution.
+		x.fp.reset()
+	}
 	x.observer, _ = s.(StepObserver)
 	x.watcher, _ = s.(RunnableWatcher)
 	if x.watcher != nil {
@@ -298,7 +330,11 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 	}
 	t.ID, t.Name, t.x, t.fn, t.label, t.w, t.kind, t.cpu = id, name, x, fn, label, w, kind, -1
 	t.timed, t.rec, t.slow, t.traced = x.timed, x.RecordOps, alwaysSlow, x.OnAccess != nil
-	if x.fp != nil {
+	if x.fp != nil && x.replaying {
+		// A replayed spawn: no footprint (t.fp stays nil) and no obs0
+		// yet, the recording's (footprinter.rewind).
+		t.spawnedInRun = x.cur != nil
+	} else if x.fp != nil {
 		t.fp = x.fp
 		// A task's local state starts as a function of its spawner's
 		// (whose locals its function captures) and of its name.
@@ -315,6 +351,9 @@ func (x *Explorer) SpawnKind(name, label string, kind TaskKind, fn func(*Task)) 
 		}
 		t.obs0 = chain(chain(parent, strHash(name)), uint64(id))
 		t.obs = t.obs0
+		if x.fp.logging {
+			x.fp.setObs0(id, t.obs0)
+		}
 	}
 	w.task = t
 	x.tasks = append(x.tasks, t)
@@ -338,9 +377,6 @@ func (x *Explorer) Reset() {
 	x.cur = nil
 	x.last, x.inline, x.handed, x.next = nil, false, false, nil
 	x.cutPoints = 0
-	if x.fp != nil {
-		x.fp.reset()
-	}
 	for i := range x.ops {
 		x.ops[i].reset()
 	}
@@ -349,6 +385,23 @@ func (x *Explorer) Reset() {
 	}
 	x.strategy.Begin(x.run)
 	x.run++
+	x.replay, x.replaying = 0, false
+	if f := x.fp; f != nil {
+		pr, ok := x.strategy.(PrefixReplayer)
+		f.logging = ok && !x.FullReplay && !f.light
+		if f.logging {
+			// The recording holds the steps of the previous execution
+			// (all of them, unless it ended while replaying): a prefix
+			// that is not all there is run and recorded again.
+			if r := pr.ReplayLen(); r > 0 && r <= len(f.snaps) {
+				x.replay = r
+			}
+		}
+		if x.replay == 0 {
+			f.reset()
+		}
+		f.cur, f.on = f.cur[:0], false
+	}
 }
 
 // SetRun makes the next execution number run (Reset starts the strategy on
@@ -396,10 +449,19 @@ func (x *Explorer) Run() (Result, error) {
 	x.steps = 0
 	if x.fp != nil {
 		// Set-up is over: its state is the root, the same in every
-		// execution; from here on accesses are recorded.
-		x.fp.reset()
+		// execution; from here on accesses are recorded, after the
+		// replayed prefix if there is one (the recording still holds
+		// the previous execution's, from Reset).
+		if x.replay > 0 {
+			x.replaying = true
+			for _, t := range x.tasks {
+				t.fp = nil
+			}
+		} else {
+			x.fp.reset()
+		}
 		x.fp.on = true
-		defer func() { x.fp.on = false }()
+		defer x.endRun()
 	}
 	x.handed, x.next, x.deciding = false, nil, false
 	x.inline = !x.AlwaysSwitch
@@ -450,6 +512,18 @@ func (x *Explorer) Run() (Result, error) {
 	res.Wakeups = x.wakeups
 	x.unwind()
 	return res, nil
+}
+
+// endRun ends the recording with Run (unwind has stopped it already, so
+// that the unwinding's deferred functions write nothing into it). An
+// execution that ended while still replaying leaves a recording that is
+// no longer all there: the next execution starts from scratch.
+func (x *Explorer) endRun() {
+	x.fp.on = false
+	if x.replaying {
+		x.replaying = false
+		x.fp.reset()
+	}
 }
 
 // decide takes the decision before step x.steps: the task to run, or nil
@@ -515,6 +589,12 @@ func (x *Explorer) finished(t *Task) {
 
 // beforeStep starts the step of t that decide chose.
 func (x *Explorer) beforeStep(t *Task) {
+	if x.replaying && x.steps == x.replay {
+		// The first step that is not a replay: recording resumes where
+		// the replayed steps left it.
+		x.replaying = false
+		x.fp.rewind(x.replay, x.tasks)
+	}
 	if x.Record {
 		x.Decisions = append(x.Decisions, Decision{Task: int32(t.ID), Label: t.label})
 	}
@@ -524,7 +604,7 @@ func (x *Explorer) beforeStep(t *Task) {
 	x.steps++
 	x.last = t
 	x.cur = t
-	if x.fp != nil {
+	if x.fp != nil && !x.replaying {
 		// Every step needs the machine to be running: a step that
 		// oopses (Halt) writes objRunning and so conflicts with
 		// every other task's step, which it disables.
@@ -540,12 +620,22 @@ func (x *Explorer) beforeStep(t *Task) {
 // point, in a sleep, at the task's end or in a halt.
 func (x *Explorer) afterStep(t *Task) {
 	x.cur = nil
-	if x.fp != nil {
+	switch {
+	case x.fp != nil && x.replaying:
+		// The strategy knows the replayed step's footprint.
+		x.replayed++
+		if x.observer != nil {
+			x.observer.Stepped(t, nil)
+		}
+	case x.fp != nil:
 		// Every step extends the task's history, so that without a
 		// CutPoint no task's key repeats: the state graph is acyclic.
 		t.obs = chain(t.obs, 0x57e9)
 		if t.w.halted {
 			x.fp.cur = append(x.fp.cur, Access{objRunning, OpWrite})
+		}
+		if x.fp.logging {
+			x.fp.record(x.steps-1, t)
 		}
 		if x.observer != nil {
 			x.observer.Stepped(t, x.fp.cur)
@@ -622,6 +712,11 @@ func (x *Explorer) RunAlone(t *Task) error {
 // unwind ends every unfinished task: each is resumed once with aborting set
 // and panics out of its scheduling point, running its deferred functions.
 func (x *Explorer) unwind() {
+	if x.fp != nil {
+		// What the unwinding writes is no step's: it must not enter the
+		// recording, which the next execution may rewind and go on from.
+		x.fp.on = false
+	}
 	for _, t := range x.tasks {
 		if t.done {
 			continue

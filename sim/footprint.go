@@ -37,6 +37,7 @@ package sim
 
 import (
 	"cmp"
+	"fmt"
 	"math/bits"
 	"slices"
 )
@@ -190,6 +191,37 @@ type footprinter struct {
 	// vals: the current value of every object written this execution.
 	vals objTable
 	// global is the XOR of mix(obj, value) over vals.
+	global Key
+
+	// What lets a search that replays a prefix skip recording it
+	// (PrefixReplayer): with logging set, every change to vals goes to
+	// log, and every step, when it ends, leaves in snaps the log's length,
+	// global and its task's observation hash and stack (in frames); obs0
+	// is every task's obs0 by ID. None of it is reset between executions:
+	// they stay valid for the steps that the next execution repeats.
+	logging bool
+	log     []undoEntry
+	snaps   []stepSnap
+	frames  []obsFrame
+	obs0    []Key
+	found   []bool
+}
+
+// undoEntry is one change to vals: o held old before (had false: nothing).
+type undoEntry struct {
+	o   Obj
+	old uint64
+	had bool
+}
+
+// stepSnap is what a step left: the log's length, the global hash, and
+// its task's observation hash and stack (frames[frame:frame+n]).
+type stepSnap struct {
+	task   int32
+	frame  int32
+	n      int32
+	mark   int32
+	obs    Key
 	global Key
 }
 
@@ -415,13 +447,17 @@ func (t *Task) rmw(o Obj, seen, new uint64) {
 }
 
 func (f *footprinter) set(o Obj, v uint64) {
-	if old, ok := f.vals.swap(o, v); ok {
+	old, ok := f.vals.swap(o, v)
+	if ok {
 		if old == v {
 			return
 		}
 		f.global = f.global.xor(pairKey(uint64(o), old))
 	}
 	f.global = f.global.xor(pairKey(uint64(o), v))
+	if f.logging {
+		f.log = append(f.log, undoEntry{o, old, ok})
+	}
 }
 
 func (f *footprinter) reset() {
@@ -429,4 +465,73 @@ func (f *footprinter) reset() {
 	f.global = Key{}
 	f.cur = f.cur[:0]
 	f.on = false
+	f.log, f.snaps, f.frames = f.log[:0], f.snaps[:0], f.frames[:0]
+}
+
+// record keeps what step i, just ended by task t, left. Steps are recorded
+// in order from the first one not replayed.
+func (f *footprinter) record(i int, t *Task) {
+	if i != len(f.snaps) {
+		panic(fmt.Sprintf("sim: step %d recorded after %d", i, len(f.snaps)))
+	}
+	f.snaps = append(f.snaps, stepSnap{
+		task: int32(t.ID), frame: int32(len(f.frames)), n: int32(len(t.obsStack)),
+		mark: int32(len(f.log)), obs: t.obs, global: f.global,
+	})
+	f.frames = append(f.frames, t.obsStack...)
+}
+
+// setObs0 keeps the obs0 of a task spawned while recording.
+func (f *footprinter) setObs0(id int, k Key) {
+	for len(f.obs0) <= id {
+		f.obs0 = append(f.obs0, Key{})
+	}
+	f.obs0[id] = k
+}
+
+// rewind makes the recording what it was when step r-1 ended, in the
+// execution that last ran it: the values the later steps wrote are put
+// back (their log undone, newest first), and every task's observation
+// hash and stack become what its last step up to r-1 left, or its obs0
+// if it has not run. The execution under way has replayed steps 0..r-1
+// without recording (the same decisions, so the same steps): the model
+// is where that execution was, and now so is its recording.
+func (f *footprinter) rewind(r int, tasks []*Task) {
+	end := f.snaps[r-1]
+	for i := len(f.log) - 1; i >= int(end.mark); i-- {
+		u := f.log[i]
+		if u.had {
+			f.vals.swap(u.o, u.old)
+		} else {
+			f.vals.del(u.o)
+		}
+	}
+	f.log = f.log[:end.mark]
+	f.global = end.global
+	f.snaps = f.snaps[:r]
+	f.frames = f.frames[:end.frame+end.n]
+	if cap(f.found) < len(tasks) {
+		f.found = make([]bool, len(tasks))
+	}
+	f.found = f.found[:len(tasks)]
+	clear(f.found)
+	left := len(tasks)
+	for i := r - 1; i >= 0 && left > 0; i-- {
+		s := f.snaps[i]
+		if f.found[s.task] {
+			continue
+		}
+		f.found[s.task] = true
+		left--
+		t := tasks[s.task]
+		t.obs = s.obs
+		t.obsStack = append(t.obsStack[:0], f.frames[s.frame:s.frame+s.n]...)
+	}
+	for id, t := range tasks {
+		t.fp = f
+		t.obs0 = f.obs0[id]
+		if !f.found[id] {
+			t.obs, t.obsStack = t.obs0, t.obsStack[:0]
+		}
+	}
 }

@@ -19,12 +19,14 @@ type objSlot struct {
 }
 
 // find is the slot of o, or the empty slot where it would go.
-func (t *objTable) find(o Obj) *objSlot {
+func (t *objTable) find(o Obj) *objSlot { return &t.slots[t.index(o)] }
+
+// index is find's slot number.
+func (t *objTable) index(o Obj) uint64 {
 	mask := uint64(len(t.slots) - 1)
 	for i := mix64(uint64(o)) & mask; ; i = (i + 1) & mask {
-		s := &t.slots[i]
-		if s.gen != t.gen || s.o == o {
-			return s
+		if s := &t.slots[i]; s.gen != t.gen || s.o == o {
+			return i
 		}
 	}
 }
@@ -65,4 +67,31 @@ func (t *objTable) reset() {
 		clear(t.slots)
 		t.gen = 1
 	}
+}
+
+// del removes o, if present: the undo of its first write this execution
+// (footprinter.rewind). Backward-shift deletion (Knuth, TAOCP vol. 3,
+// 6.4, Algorithm R): the entries after o's slot in its run move back
+// into the hole unless their home slot lies cyclically after it, so that
+// every entry stays reachable from its home without tombstones.
+func (t *objTable) del(o Obj) {
+	if len(t.slots) == 0 {
+		return
+	}
+	i := t.index(o)
+	if t.slots[i].gen != t.gen {
+		return
+	}
+	mask := uint64(len(t.slots) - 1)
+	for j := (i + 1) & mask; t.slots[j].gen == t.gen; j = (j + 1) & mask {
+		home := mix64(uint64(t.slots[j].o)) & mask
+		// j stays where it is if its home is in the cyclic range (i, j].
+		if (i < j && i < home && home <= j) || (i > j && (i < home || home <= j)) {
+			continue
+		}
+		t.slots[i] = t.slots[j]
+		i = j
+	}
+	t.slots[i].gen = 0 // never a current generation: grow starts at 1
+	t.n--
 }

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// TestObjTable: random swaps against a Go map, over resets (each one an
+// TestObjTable: random swaps and deletions against a Go map, over resets (each one an
 // empty table again, whatever the slots held) and growth, with objects
 // that share their low bits and object 0, and across a generation that
 // wraps (round 102 must not see round 0's slots).
@@ -18,6 +18,12 @@ func TestObjTable(t *testing.T) {
 		for range n {
 			o := Obj(rng.IntN(n/2+1)) << (rng.IntN(3) * 20) // 0 included, low bits shared
 			v := rng.Uint64() % 4
+			if rng.IntN(4) == 0 {
+				// The undo of a first write (footprinter.rewind).
+				tb.del(o)
+				delete(want, o)
+				continue
+			}
 			old, ok := tb.swap(o, v)
 			wold, wok := want[o]
 			if ok != wok || old != wold {
@@ -27,6 +33,13 @@ func TestObjTable(t *testing.T) {
 		}
 		if tb.n != len(want) {
 			t.Fatalf("round %d: %d objects, want %d", round, tb.n, len(want))
+		}
+		// Every object left is found with its value: a deletion that
+		// broke a probe run would hide one.
+		for o, v := range want {
+			if s := tb.find(o); s.gen != tb.gen || s.v != v {
+				t.Fatalf("round %d: %#x lost after deletions", round, o)
+			}
 		}
 		tb.reset()
 		if round == 100 {
