@@ -211,6 +211,10 @@ type dporFrame struct {
 	curFp   Footprint
 	curSig  fpSig
 	fpKnown bool
+	// spare: footprint buffers of this frame's released transitions (cur
+	// and done), for its next ones: only this frame and the frames above
+	// it (released first) read a transition's footprint.
+	spare []Footprint
 	// curIdx and curOps: the cur step's accesses with their objects
 	// interned, each object once (curFp's order; source sets).
 	curIdx []int32
@@ -428,7 +432,10 @@ func (d *DPOR) Begin(run int) {
 	for len(d.stack) > 0 {
 		top := d.stack[len(d.stack)-1]
 		if top.fpKnown {
+			// The footprint moves to done (release takes each
+			// buffer back once).
 			top.done = append(top.done, dporSleeper{top.cur, top.curFp, top.curSig})
+			top.curFp = nil
 		}
 		if next := top.backtrack &^ top.explored &^ sleepMask(top.sleep); next != 0 && !d.stopped {
 			top.cur = int32(bits.TrailingZeros64(next))
@@ -654,7 +661,11 @@ func (d *DPOR) Stepped(t *Task, fp Footprint) {
 	if f.fpKnown {
 		return
 	}
-	f.curFp, f.curSig, f.fpKnown = fp.sorted(), fp.sig(), true
+	var buf Footprint
+	if n := len(f.spare); n > 0 {
+		buf, f.spare = f.spare[n-1], f.spare[:n-1]
+	}
+	f.curFp, f.curSig, f.fpKnown = fp.sortedInto(buf), fp.sig(), true
 	d.stats.Transitions++
 	if d.Mode == SourceSets {
 		// An oops disables every other task: their pending steps never
@@ -901,6 +912,12 @@ func (d *DPOR) frame() *dporFrame {
 }
 
 func (d *DPOR) release(f *dporFrame) {
+	for _, u := range f.done {
+		f.spare = append(f.spare, u.fp)
+	}
+	if f.curFp != nil {
+		f.spare = append(f.spare, f.curFp)
+	}
 	f.sleep, f.done = nil, f.done[:0]
 	f.curFp, f.curSig, f.fpKnown, f.serial = nil, fpSig{}, false, 0
 	f.backtrack, f.explored = 0, 0

@@ -520,6 +520,7 @@ func (x *Explorer) Run() (Result, error) {
 // no longer all there: the next execution starts from scratch.
 func (x *Explorer) endRun() {
 	x.fp.on = false
+	x.replay = 0 // a Run without a Reset replays nothing
 	if x.replaying {
 		x.replaying = false
 		x.fp.reset()

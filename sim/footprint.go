@@ -131,8 +131,11 @@ func (s fpSig) meets(t fpSig) bool { return s.wr&t.all != 0 || s.all&t.wr != 0 }
 // the stack: comparing two refills pairwise was half the time of a
 // search of race-b-truncate's cell, whose signatures (over a hundred
 // objects in 64 bits) always meet.
-func (f Footprint) sorted() Footprint {
-	out := slices.Clone(f)
+func (f Footprint) sorted() Footprint { return f.sortedInto(nil) }
+
+// sortedInto is sorted in buf's memory if it is large enough.
+func (f Footprint) sortedInto(buf Footprint) Footprint {
+	out := append(buf[:0], f...)
 	slices.SortFunc(out, func(a, b Access) int { return cmp.Compare(a.Obj, b.Obj) })
 	n := 0
 	for _, a := range out {
