@@ -1156,9 +1156,15 @@ func (tb *summaryTable) get(id int32) *dporSummary {
 // union is the id of the interned summary of old's (0: empty) with add
 // merged in; neither is changed.
 func (tb *summaryTable) union(old int32, add *dporSummary) int32 {
+	o := tb.get(old)
+	if o != nil && add.within(o) {
+		// A state explored again whose new future touched nothing its
+		// earlier ones did not: the union is old, found without hashing.
+		return old
+	}
 	u := &tb.scratch
 	u.reset()
-	if o := tb.get(old); o != nil {
+	if o != nil {
 		u.merge(o)
 	}
 	u.merge(add)
@@ -1218,6 +1224,36 @@ func (s *dporSummary) hash() uint64 {
 		}
 	}
 	return h
+}
+
+// within reports whether every bit set in s is set in o.
+func (s *dporSummary) within(o *dporSummary) bool {
+	if !subset(s.anyRd, o.anyRd) || !subset(s.anyWr, o.anyWr) {
+		return false
+	}
+	for t := range s.rd {
+		var ord, owr []uint64
+		if t < len(o.rd) {
+			ord, owr = o.rd[t], o.wr[t]
+		}
+		if !subset(s.rd[t], ord) || !subset(s.wr[t], owr) {
+			return false
+		}
+	}
+	return true
+}
+
+// subset reports whether every bit set in a is set in b.
+func subset(a, b []uint64) bool {
+	for i, w := range a {
+		if i < len(b) {
+			w &^= b[i]
+		}
+		if w != 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // equal reports whether s and o have the same bits set.

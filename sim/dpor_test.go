@@ -535,3 +535,44 @@ func TestSummaryTable(t *testing.T) {
 		}
 	}
 }
+
+// TestSummaryWithin: within, union's shortcut, says whether merging one
+// summary into another changes it, on random summaries of up to four
+// tasks over 150 objects (two and three words, trailing zero words and
+// missing tasks on either side).
+func TestSummaryWithin(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	objs := map[Obj]int32{}
+	for o := range 150 {
+		objs[Obj(o)] = int32(o)
+	}
+	mk := func(n int) *dporSummary {
+		s := &dporSummary{}
+		for range n {
+			op := AccessOp(1 + rng.IntN(3))
+			s.add(int32(rng.IntN(4)), Footprint{{Obj(rng.IntN(150)), op}}, objs)
+		}
+		if rng.IntN(3) == 0 {
+			s.grow(6)
+		}
+		return s
+	}
+	hits := 0
+	for range 3000 {
+		o := mk(rng.IntN(40))
+		s := mk(rng.IntN(6))
+		var u dporSummary
+		u.merge(o)
+		u.merge(s)
+		want := u.equal(o)
+		if got := s.within(o); got != want {
+			t.Fatalf("within = %v, merging changes it: %v", got, !want)
+		}
+		if want {
+			hits++
+		}
+	}
+	if hits < 100 || hits > 2900 {
+		t.Fatalf("%d of 3000 within: the test exercises one side only", hits)
+	}
+}
