@@ -74,8 +74,8 @@ var skipFields = map[reflect.Type][]string{
 	tSpin: {"line"},
 	// free_pcppages_bulk's list of the pages it frees, scratch memory
 	// (the kernel's is on its stack) whose contents are dead once the
-	// call returns.
-	tPcp: {"bulk"},
+	// call returns; and the footprint's memo of the list's hash.
+	tPcp: {"bulk", "seen", "seenVal", "seenOK"},
 	// The list linkage is serialized by the queue walk (the queue, in
 	// order); private and wpq are the entry's owner, which its identity
 	// names.

@@ -2,6 +2,7 @@ package mm
 
 import (
 	"fmt"
+	"slices"
 	"sync/atomic"
 
 	"github.com/pagelab/pagelab/sim"
@@ -63,11 +64,15 @@ func (t *Thread) zoneVal() uint64 {
 	return 0
 }
 
-func (t *Thread) pcpVal(l []int32) uint64 {
-	if t.keepsValues() {
-		return t.listVal(l)
+func (t *Thread) pcpVal(p *pcpList) uint64 {
+	if !t.keepsValues() {
+		return 0
 	}
-	return 0
+	if !p.seenOK || !slices.Equal(p.seen, p.list) {
+		p.seen = append(p.seen[:0], p.list...)
+		p.seenVal, p.seenOK = freeListVal(p.list), true
+	}
+	return p.seenVal
 }
 
 // rdFreeList reports a read of the whole free list; wrFreeList a store (of
@@ -374,6 +379,13 @@ type pcpList struct {
 	// kernel's is on its stack: the model keeps its memory across calls
 	// and executions); the caller holds lock.
 	bulk []int32
+	// seen and seenVal: the list as pcpVal last hashed it, and its hash.
+	// A section reports the list before and after it changes it, and the
+	// list before is most often the one the last section left: a
+	// comparison of a few dozen pfns instead of hashing them again.
+	seen    []int32
+	seenVal uint64
+	seenOK  bool
 }
 
 // freeArea is struct free_area with one migratetype: the pfns of the head
@@ -563,7 +575,7 @@ func pcpObj(cpu int) sim.Obj { return obj(objFreeList, uint64(cpu)+1, 0) }
 // rmwPcp reports an access to CPU cpu's list that found it at old.
 func (t *Thread) rmwPcp(cpu int, old uint64) {
 	if t.Footprinting() {
-		t.fpRMW(pcpObj(cpu), old, t.listVal(t.K.zone.pcps[cpu].list))
+		t.fpRMW(pcpObj(cpu), old, t.pcpVal(&t.K.zone.pcps[cpu]))
 	}
 }
 
@@ -716,7 +728,7 @@ func rmqueuePcplist(t *Thread) *Page {
 	cpu := t.cpu
 	p := z.pcp(cpu)
 	p.lock.Lock(t)
-	old := t.pcpVal(p.list)
+	old := t.pcpVal(p)
 	var page *Page
 	for {
 		if len(p.list) == 0 {
@@ -813,7 +825,7 @@ func freeUnrefPagePcp(t *Thread, page *Page) {
 	cpu := t.cpu
 	p := k.zone.pcp(cpu)
 	p.lock.Lock(t)
-	old := t.pcpVal(p.list)
+	old := t.pcpVal(p)
 	page.inUse.Store(false)
 	t.wrAlloc(page)
 	p.list = append(p.list, 0)
@@ -868,7 +880,7 @@ func drainPagesZone(t *Thread, cpu int) {
 	z := &t.K.zone
 	p := z.pcp(cpu)
 	p.lock.Lock(t)
-	old := t.pcpVal(p.list)
+	old := t.pcpVal(p)
 	if len(p.list) > 0 {
 		freePcppagesBulk(t, len(p.list), p)
 	}
