@@ -141,7 +141,7 @@ func BenchmarkTimed(b *testing.B) {
 // preemption-bounded DFS (-strategy dfs -preemptions 2) on the same cells
 // in the same run, for the ratio. The verification issue's target, each
 // variant exhausted in under 10 ms on one core, is not met: a search takes
-// 0.3 to 3.6 s (README, "Exhaustive verification"). The model's state
+// 0.25 to 3.5 s (README, "Exhaustive verification"). The model's state
 // space is 10 to 20 times an explicit-state model's, and a stateless
 // search replays 13 to 19 steps per new transition, since Go cannot copy
 // the tasks' stacks to checkpoint a state (the replayed steps record

@@ -240,7 +240,7 @@ func TestVerifyNeverContradictsSampling(t *testing.T) {
 
 // finishStates are the budgets TestVerifyNeverContradictsSampling gives a
 // workload whose searches at its defaults finish above the test's 30,000
-// states: race A's take 37,000 to 266,000 (0.3 to 3.6 s each), and run to
+// states: race A's take 37,000 to 266,000 (0.25 to 3.5 s each), and run to
 // the end so that its verdicts, the lab's flagship proofs, can be
 // contradicted by its seed and its random walks.
 var finishStates = map[string]int{
