@@ -188,3 +188,70 @@ func firstDiff(a, b []Key) int {
 	}
 	return -1
 }
+
+// cutReplay is a DPOR that stops one execution in seven halfway through
+// its replayed prefix, without telling the search (whose new transition
+// there is then never taken): the execution ends while the Explorer is
+// still replaying without recording.
+type cutReplay struct {
+	*DPOR
+	run, cuts int
+}
+
+func (c *cutReplay) Begin(run int) { c.run = run; c.DPOR.Begin(run) }
+
+func (c *cutReplay) Pick(runnable []*Task, last *Task, step int) *Task {
+	if r := c.DPOR.ReplayLen(); c.run%7 == 3 && r >= 2 && step == r/2 {
+		c.cuts++
+		return nil
+	}
+	return c.DPOR.Pick(runnable, last, step)
+}
+
+// TestReplayCutShort: an execution that ends inside its replayed prefix
+// records nothing, and the next one rewinds what the last whole one
+// recorded: the search computes the state keys, in order, of the search
+// that records every step.
+func TestReplayCutShort(t *testing.T) {
+	progs := slices.Clone(testPrograms())
+	for seed := range uint64(20) {
+		progs = append(progs, nestedProgram(seed))
+	}
+	cuts := 0
+	for _, p := range progs {
+		var keys [2][]Key
+		for i, full := range []bool{true, false} {
+			d := NewDPOR(SourceSets, 1000)
+			d.onKey = func(k Key) { keys[i] = append(keys[i], k) }
+			c := &cutReplay{DPOR: d}
+			x := NewExplorer(c, HandoffCoroutine)
+			x.EnableFootprints()
+			x.FullReplay = full
+			d.Attach(x)
+			for n := 0; ; n++ {
+				x.Reset()
+				if d.Exhausted() {
+					break
+				}
+				p.spawn(x, &toyMem{v: make([]int, p.mem)})
+				if _, err := x.Run(); err != nil {
+					t.Fatal(err)
+				}
+				if n > 1_000_000 {
+					t.Fatal("search did not end")
+				}
+			}
+			x.Close()
+			if !full {
+				cuts += c.cuts
+			}
+		}
+		if i := firstDiff(keys[0], keys[1]); i >= 0 {
+			t.Fatalf("%s: state key %d of %d differs from the recorded replay's (%d)", p.name, i, len(keys[1]), len(keys[0]))
+		}
+	}
+	if cuts == 0 {
+		t.Fatal("no execution was cut short while replaying")
+	}
+	t.Logf("%d executions cut short while replaying", cuts)
+}
