@@ -186,7 +186,8 @@ type Explorer struct {
 // touched (the footprint-based searches).
 type StepObserver interface {
 	// Stepped is called after every step of Run with the task that ran
-	// and the step's footprint (valid until the next step).
+	// and the step's footprint (valid until the next step; nil for a
+	// step replayed without recording, see PrefixReplayer).
 	Stepped(t *Task, fp Footprint)
 }
 
