@@ -29,14 +29,22 @@ func verifyFinals(t *testing.T, w *workloads.Workload, p workloads.Values, fix s
 	if err != nil {
 		t.Fatal(err)
 	}
-	finals := map[string]bool{}
-	res, err := Verify(&VerifyConfig{Workload: w, Params: p, Variant: v, Mode: mode, MaxStates: 400_000,
-		onExec: func(e *Exec, x *sim.Explorer) { finals[finalState(e, x.Tasks())] = true }}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, finals := verifyCollect(t, &VerifyConfig{Workload: w, Params: p, Variant: v, Mode: mode, MaxStates: 400_000})
 	if !res.Complete {
 		t.Fatalf("%s under %s (%v): search not complete: %+v", w.ID, fix, mode, res.Stats)
+	}
+	return res, finals
+}
+
+// verifyCollect runs the search cfg describes and returns it with the
+// final states of the executions that ended by themselves.
+func verifyCollect(t *testing.T, cfg *VerifyConfig) (*Verification, map[string]bool) {
+	t.Helper()
+	finals := map[string]bool{}
+	cfg.onExec = func(e *Exec, x *sim.Explorer) { finals[finalState(e, x.Tasks())] = true }
+	res, err := Verify(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return res, finals
 }
@@ -379,13 +387,7 @@ func TestVerifyReplayWithoutRecording(t *testing.T) {
 				t.Fatal(err)
 			}
 			search := func(full bool) (*Verification, map[string]bool) {
-				finals := map[string]bool{}
-				res, err := Verify(&VerifyConfig{Workload: w, Params: p, Variant: v, Mode: c.mode, MaxStates: c.states, fullReplay: full,
-					onExec: func(e *Exec, x *sim.Explorer) { finals[finalState(e, x.Tasks())] = true }}, nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				return res, finals
+				return verifyCollect(t, &VerifyConfig{Workload: w, Params: p, Variant: v, Mode: c.mode, MaxStates: c.states, fullReplay: full})
 			}
 			rec, recFinals := search(true)
 			res, finals := search(false)

@@ -216,8 +216,15 @@ func searchWith(t *testing.T, p toyProgram, d *DPOR) map[string]bool {
 	x.EnableFootprints()
 	d.Attach(x)
 	defer x.Close()
+	return searchOn(t, p, x, d)
+}
+
+// searchOn runs the search d, attached to x (whose strategy is d or wraps
+// it), on p to its end and returns the final states it saw.
+func searchOn(t *testing.T, p toyProgram, x *Explorer, d *DPOR) map[string]bool {
+	t.Helper()
 	finals := map[string]bool{}
-	for {
+	for n := 0; ; n++ {
 		x.Reset()
 		if d.Exhausted() {
 			break
@@ -230,6 +237,9 @@ func searchWith(t *testing.T, p toyProgram, d *DPOR) map[string]bool {
 		}
 		if res.Outcome != Stopped {
 			finals[toyFinal(res, m)] = true
+		}
+		if n > 2_000_000 {
+			t.Fatal("search did not end")
 		}
 	}
 	return finals

@@ -112,25 +112,7 @@ func replaySearch(t *testing.T, p toyProgram, d *DPOR, full bool) ([]Key, map[st
 	x.FullReplay = full
 	d.Attach(x)
 	defer x.Close()
-	finals := map[string]bool{}
-	for n := 0; ; n++ {
-		x.Reset()
-		if d.Exhausted() {
-			break
-		}
-		m := &toyMem{v: make([]int, p.mem)}
-		p.spawn(x, m)
-		res, err := x.Run()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if res.Outcome != Stopped {
-			finals[toyFinal(res, m)] = true
-		}
-		if n > 2_000_000 {
-			t.Fatal("search did not end")
-		}
-	}
+	finals := searchOn(t, p, x, d)
 	return keys, finals, x.replayed
 }
 
@@ -228,19 +210,7 @@ func TestReplayCutShort(t *testing.T) {
 			x.EnableFootprints()
 			x.FullReplay = full
 			d.Attach(x)
-			for n := 0; ; n++ {
-				x.Reset()
-				if d.Exhausted() {
-					break
-				}
-				p.spawn(x, &toyMem{v: make([]int, p.mem)})
-				if _, err := x.Run(); err != nil {
-					t.Fatal(err)
-				}
-				if n > 1_000_000 {
-					t.Fatal("search did not end")
-				}
-			}
+			searchOn(t, p, x, d)
 			x.Close()
 			if !full {
 				cuts += c.cuts
