@@ -126,7 +126,7 @@ func (r *Record) validateVerdicts() error {
 		if _, ok := mm.ParseFailure(id); !ok {
 			return fmt.Errorf("verdicts: unknown failure id %q", id)
 		}
-		if _, ok := ParseVerdict(s); !ok {
+		if v, ok := ParseVerdict(s); !ok || v == Bounded {
 			return fmt.Errorf("verdicts: %s: %q is not a verdict (verified, fails or unknown)", id, s)
 		}
 	}

@@ -77,6 +77,8 @@ type DPOR struct {
 	MaxDepth int
 	// NoCache turns state caching off: stateless search.
 	NoCache bool
+	// bound is the preemption bound (SetPreemptionBound), -1 for none.
+	bound int
 
 	x     *Explorer
 	stack []*dporFrame
@@ -101,7 +103,10 @@ type DPOR struct {
 	// onKey, if set, sees every state key the search computes, in order
 	// (tests: a replay without recording against one with).
 	onKey func(Key)
-	step  int // index of the frame of the decision being taken
+	// onReexplore, if set, is called when a state is explored again,
+	// reached with fewer preemptions (tests).
+	onReexplore func()
+	step        int // index of the frame of the decision being taken
 	// states: every state reached, by id (discovery order) and key.
 	states stateStore
 	// edges: the explored edges, for the cycle analysis.
@@ -206,6 +211,11 @@ type dporFrame struct {
 	backtrack, explored uint64
 	enabled             uint64
 	cur                 int32
+	// pre is the preemptions the path to this frame's state took; last
+	// the task that took the step into it if that task can go on here
+	// (-1 otherwise): from here, any other task is a preemption
+	// (SetPreemptionBound).
+	pre, last int32
 	// curFp: the cur step's footprint, sorted (Footprint.sorted: what
 	// the dependence tests and the summaries read), and its signature.
 	curFp   Footprint
@@ -245,6 +255,9 @@ type dporState struct {
 	sum     int32
 	via     int8
 	onStack bool
+	// pre: the fewest preemptions a path into this state took when it
+	// was explored (SetPreemptionBound).
+	pre int8
 }
 
 // dporSummary records, per task, which interned objects its steps read
@@ -377,8 +390,42 @@ type dporEdge struct {
 
 // NewDPOR returns the exhaustive search with the given reduction.
 func NewDPOR(mode DPORMode, maxDepth int) *DPOR {
-	return &DPOR{Mode: mode, MaxDepth: maxDepth, objs: make(map[Obj]int32)}
+	return &DPOR{Mode: mode, MaxDepth: maxDepth, objs: make(map[Obj]int32), bound: -1}
 }
+
+// MaxPreemptionBound is the largest preemption bound SetPreemptionBound
+// takes.
+const MaxPreemptionBound = 100
+
+// SetPreemptionBound makes the search explore only the executions with at
+// most c preemptions (iterative context bounding, Musuvathi and Qadeer,
+// PLDI 2007, as the DFS strategy counts them: at a decision where the
+// task that took the last step can go on, running any other task is a
+// preemption; after a task sleeps or ends, any task follows for free).
+// Complete then means that every state such an execution reaches was
+// explored, not every reachable state.
+//
+// It needs Mode Full: sleep sets and source sets assume that the
+// reordering of an execution they skip is explored instead, and that
+// reordering may need more preemptions than the bound allows (Coons,
+// Musuvathi, McKinley: "Bounded partial-order reduction", OOPSLA 2013).
+// With every edge executed, the search is the exhaustive exploration of
+// the graph of (state, last task, preemptions used) with state caching,
+// where a state explored with p preemptions used subsumes a visit with
+// p' >= p and the same last task: every execution within the bound from
+// the second is one from the first (tested against the DFS strategy).
+func (d *DPOR) SetPreemptionBound(c int) {
+	if d.Mode != Full {
+		panic("sim: dpor: a preemption bound needs Mode Full")
+	}
+	if c < 0 || c > MaxPreemptionBound {
+		panic(fmt.Sprintf("sim: dpor: preemption bound %d out of range", c))
+	}
+	d.bound = c
+}
+
+// PreemptionBound is the bound SetPreemptionBound set, -1 for none.
+func (d *DPOR) PreemptionBound() int { return d.bound }
 
 // Attach connects the search to the Explorer whose states it keys; the
 // Explorer must record footprints (EnableFootprints).
@@ -559,6 +606,26 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 	}
 	key := d.x.StateKey()
+	// Under a preemption bound the node is (state, last task,
+	// preemptions): the last task goes into the key, since what a
+	// decision costs depends on it.
+	pre, lastOn := int32(0), int32(-1)
+	allowed := enabled
+	if d.bound >= 0 {
+		if last != nil && enabled&(1<<last.ID) != 0 {
+			lastOn = int32(last.ID)
+		}
+		if parent != nil {
+			pre = parent.pre
+			if parent.last >= 0 && parent.cur != parent.last {
+				pre++
+			}
+		}
+		if lastOn >= 0 && int(pre) >= d.bound {
+			allowed = 1 << lastOn
+		}
+		key = key.xor(pairKey(uint64(lastOn+1), 0x9ee3b7))
+	}
 	if d.onKey != nil {
 		d.onKey(key)
 	}
@@ -587,13 +654,23 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 				}
 			}
 		}
-		if s.sleep&^z == 0 {
+		switch {
+		case d.bound >= 0 && pre < int32(s.pre):
+			// Reached with fewer preemptions than when it was
+			// explored: more of its future is within the bound.
+			s.pre = int8(pre)
+			todo = allowed
+			if d.onReexplore != nil {
+				d.onReexplore()
+			}
+		case s.sleep&^z == 0:
 			d.stats.Cached++
 			d.end = DPOREndCached
 			return nil
+		default:
+			todo = s.sleep &^ z & enabled
+			s.sleep &= z
 		}
-		todo = s.sleep &^ z & enabled
-		s.sleep &= z
 	} else {
 		if d.MaxStates > 0 && d.stats.States >= d.MaxStates {
 			d.stats.BudgetHit = true
@@ -601,7 +678,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 			d.end = DPOREndBudget
 			return nil
 		}
-		st := dporState{key: key, sleep: z, enabled: enabled, parent: -1, via: -1}
+		st := dporState{key: key, sleep: z, enabled: enabled, parent: -1, via: -1, pre: int8(pre)}
 		if parent != nil {
 			st.parent, st.via = parent.state.id, int8(parent.cur)
 		}
@@ -610,7 +687,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 			d.edges.push(dporEdge{parent.state.id, s.id, parent.cur})
 		}
 		d.stats.States++
-		todo = enabled &^ z
+		todo = allowed &^ z
 		if d.Mode == SourceSets && todo != 0 {
 			// Start with one task; races add the others they need.
 			// The task that ran last goes on if it can: fewer
@@ -629,6 +706,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	}
 	f := d.frame()
 	f.state, f.sleep, f.enabled = s, sleep, enabled
+	f.pre, f.last = pre, lastOn
 	f.backtrack = todo
 	f.cur = int32(bits.TrailingZeros64(todo))
 	if last != nil && todo&(1<<last.ID) != 0 {

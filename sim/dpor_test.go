@@ -586,3 +586,81 @@ func TestSummaryWithin(t *testing.T) {
 		t.Fatalf("%d of 3000 within: the test exercises one side only", hits)
 	}
 }
+
+// boundedFinals runs every interleaving of p with at most bound
+// preemptions (the DFS strategy: brute force within the bound) and
+// returns their final states.
+func boundedFinals(t *testing.T, p toyProgram, bound int) map[string]bool {
+	t.Helper()
+	d := NewDFS(bound)
+	x := NewExplorer(d, HandoffCoroutine)
+	defer x.Close()
+	finals := map[string]bool{}
+	for n := 0; ; n++ {
+		x.Reset()
+		if d.Exhausted() {
+			break
+		}
+		m := &toyMem{v: make([]int, p.mem)}
+		p.spawn(x, m)
+		res, err := x.Run()
+		if err != nil {
+			t.Fatal(err)
+		}
+		finals[toyFinal(res, m)] = true
+		if n > 1_000_000 {
+			t.Fatal("bounded DFS did not end")
+		}
+	}
+	return finals
+}
+
+// TestDPORPreemptionBound: under a preemption bound, the stateful search
+// reaches exactly the final states of the DFS that runs every
+// interleaving within the same bound, on the toy programs and 300 random
+// ones, for bounds 0 to 3: none that needs more preemptions (the bound is
+// kept), and none missed (a state reached again with fewer preemptions
+// is explored again).
+func TestDPORPreemptionBound(t *testing.T) {
+	progs := testPrograms()
+	n := uint64(300)
+	if testing.Short() || raceEnabled {
+		n = 30
+	}
+	for seed := range n {
+		progs = append(progs, randomProgram(seed))
+	}
+	reexplored := 0
+	for _, p := range progs {
+		for bound := range 4 {
+			want := boundedFinals(t, p, bound)
+			d := NewDPOR(Full, 1000)
+			d.SetPreemptionBound(bound)
+			d.onReexplore = func() { reexplored++ }
+			got := searchWith(t, p, d)
+			if !maps.Equal(got, want) {
+				t.Fatalf("%s, bound %d: final states %v, bounded DFS %v", p.name, bound, slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+			}
+			if !d.Complete() {
+				t.Fatalf("%s, bound %d: not complete", p.name, bound)
+			}
+		}
+	}
+	if reexplored == 0 {
+		t.Error("no state was reached again with fewer preemptions: the test does not exercise the re-exploration")
+	}
+	t.Logf("%d programs, %d re-explorations", len(progs), reexplored)
+}
+
+func TestDPORPreemptionBoundNeedsFull(t *testing.T) {
+	for _, mode := range []DPORMode{SourceSets, SleepSets} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%v: SetPreemptionBound did not panic", mode)
+				}
+			}()
+			NewDPOR(mode, 100).SetPreemptionBound(2)
+		}()
+	}
+}

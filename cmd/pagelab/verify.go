@@ -23,7 +23,7 @@ import (
 func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("verify", flag.ContinueOnError)
 	var workload, fix, params string
-	var maxStates, maxDepth, jobs int
+	var maxStates, maxDepth, jobs, preemptions int
 	var asJSON, noDiagram bool
 	var reduction, maxMemory string
 	fs.StringVar(&workload, "workload", "", "race workload ids, comma-separated, or all")
@@ -34,6 +34,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "cells searched at once (output is the same for any value)")
 	fs.BoolVar(&asJSON, "json", false, "JSON Lines: one object per (workload, fix)")
 	fs.StringVar(&reduction, "reduction", "source-sets", "on top of state caching: source-sets (source-DPOR with sleep sets), sleep-sets, or full (every edge of the state graph)")
+	fs.IntVar(&preemptions, "preemptions", -1, "search only the executions with at most this many preemptions (0 to 100; implies -reduction full): clean ids are 'bounded', not verified")
 	fs.BoolVar(&noDiagram, "no-diagram", false, "print counterexample schedules without shrinking and drawing them")
 	fs.StringVar(&maxMemory, "max-memory", fmtBytes(DefaultMaxMemory), "memory budget: past it the searches stop (unknown) and the command fails")
 	if err := parseFlags(fs, args); err != nil {
@@ -60,8 +61,21 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	if !ok {
 		return usagef("verify: unknown -reduction %q (valid: source-sets, sleep-sets, full)", reduction)
 	}
+	reductionSet := false
+	fs.Visit(func(fl *flag.Flag) { reductionSet = reductionSet || fl.Name == "reduction" })
+	bounded := preemptions >= 0
+	if bounded || preemptions != -1 {
+		switch {
+		case preemptions < 0 || preemptions > sim.MaxPreemptionBound:
+			return usagef("verify: -preemptions %d out of range (valid: 0 to %d)", preemptions, sim.MaxPreemptionBound)
+		case reductionSet && mode != sim.Full:
+			return usagef("verify: -preemptions needs -reduction full (sleep sets and source sets are not sound under a preemption bound)")
+		}
+		mode = sim.Full
+	}
 	for _, c := range cfgs {
 		c.MaxStates, c.MaxDepth, c.Mode = maxStates, maxDepth, mode
+		c.Bounded, c.Preemptions = bounded, preemptions
 	}
 	for _, n := range notes {
 		fmt.Fprintln(stderr, "pagelab:", n)
@@ -183,7 +197,11 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			}
 			how := map[sim.DPORMode]string{
 				sim.SourceSets: "source sets and sleep sets", sim.SleepSets: "sleep sets", sim.Full: "none"}[v.Mode]
-			fmt.Fprintf(&b, "%s: every reachable state, no preemption bound\n", v.Workload)
+			if v.Bound >= 0 {
+				fmt.Fprintf(&b, "%s: every state reachable with at most %d preemptions\n", v.Workload, v.Bound)
+			} else {
+				fmt.Fprintf(&b, "%s: every reachable state, no preemption bound\n", v.Workload)
+			}
 			fmt.Fprintf(&b, "search: state caching; reduction: %s\n", how)
 			if len(v.Params) > 0 {
 				fmt.Fprintf(&b, "params: %s\n", strings.Join(v.Params, ","))
@@ -196,6 +214,12 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 		}
 		fmt.Fprintf(&b, "%-20s %-27s %9d %9d %8.3f\n", bench.FixColumn(&b, "", v.Fix, 20), summary, v.Stats.States, v.Stats.Executions, r.elapsed.Seconds())
 		if last := i == len(rs)-1 || rs[i+1].v.Workload != v.Workload; last {
+			for _, r := range rs[:i+1] {
+				if r.v.Workload == v.Workload && r.v.Bound >= 0 && r.v.Complete && len(r.v.Failing()) == 0 {
+					fmt.Fprintf(&b, "%s\n", textwrap.Wrap(fmt.Sprintf("verified ≤%d preemptions: no execution with at most %d preemptions fires any failure id (livelock unknown); one with more may", v.Bound, v.Bound), 78, 2))
+					break
+				}
+			}
 			for _, r := range rs[:i+1] {
 				if r.v.Workload == v.Workload && r.v.LivelockUnknown() {
 					b.WriteString("* every failure id verified but livelock: the model's retry loops\n" +
@@ -266,6 +290,7 @@ type verifyJSON struct {
 	Fix          string            `json:"fix"`
 	Params       []string          `json:"params,omitempty"`
 	Search       string            `json:"search"`
+	Preemptions  *int              `json:"preemption_bound,omitempty"`
 	Complete     bool              `json:"complete"`
 	Verdicts     map[string]string `json:"verdicts"`
 	FirstFailure map[string]string `json:"first_failure,omitempty"`
@@ -292,6 +317,9 @@ func writeVerifyJSON(w io.Writer, r *verified) error {
 		Steps: v.Stats.Steps, MaxDepth: v.Stats.MaxDepth, Seconds: r.elapsed.Seconds(),
 	}
 	j.Search = "dpor/" + v.Mode.String()
+	if v.Bound >= 0 {
+		j.Preemptions = &v.Bound
+	}
 	for f := range mm.NumFailures {
 		j.Verdicts[mm.Failure(f).String()] = v.Verdicts[f].String()
 		if v.First[f] != "" {

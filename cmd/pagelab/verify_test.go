@@ -97,3 +97,61 @@ func TestVerifyJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestVerifyPreemptions: under -preemptions the header names the bound,
+// a clean cell reads "verified ≤c preemptions", never "verified", and in
+// JSON its ids are "bounded" (livelock "unknown") with the bound beside
+// them; without the flag there is no bound in the JSON.
+func TestVerifyPreemptions(t *testing.T) {
+	args := []string{"verify", "-workload", "thp-collapse-truncate", "-param", "opens=1", "-fix", "baseline,drop-bogus-vm-bug", "-preemptions", "2"}
+	stdout, _, err := runCLI(append(args, "-no-diagram")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"thp-collapse-truncate: every state reachable with at most 2 preemptions\n",
+		"search: state caching; reduction: none\n",
+		"drop-bogus-vm-bug    verified ≤2 preemptions ",
+		"baseline             fails: ",
+		"verified ≤2 preemptions: no execution with at most 2 preemptions fires any\n  failure id (livelock unknown); one with more may\n",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("no %q in:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "verified*") {
+		t.Errorf("a bounded search says verified*:\n%s", stdout)
+	}
+	stdout, _, err = runCLI(append(args, "-json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var v verifyJSON
+		if err := json.Unmarshal([]byte(line), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.Preemptions == nil || *v.Preemptions != 2 || v.Search != "dpor/full" || !v.Complete {
+			t.Errorf("%s: bound %v, search %q, complete %v", v.Fix, v.Preemptions, v.Search, v.Complete)
+		}
+		for id, verdict := range v.Verdicts {
+			want := "bounded"
+			switch {
+			case v.FirstFailure[id] != "":
+				want = "fails"
+			case id == "livelock":
+				want = "unknown"
+			}
+			if verdict != want {
+				t.Errorf("%s: %s is %s, want %s", v.Fix, id, verdict, want)
+			}
+		}
+	}
+	stdout, _, err = runCLI("verify", "-workload", "thp-truncate-opens", "-fix", "invalidate-lock", "-json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout, "preemption_bound") || strings.Contains(stdout, `"bounded"`) {
+		t.Errorf("an unbounded search reports a bound:\n%s", stdout)
+	}
+}
