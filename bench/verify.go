@@ -132,12 +132,20 @@ func (v *Verification) Summary() string {
 		}
 	}
 	if v.Bound >= 0 {
-		return fmt.Sprintf("verified ≤%d preemptions", v.Bound)
+		return "verified ≤" + Preemptions(v.Bound)
 	}
 	if v.LivelockUnknown() {
 		return "verified*"
 	}
 	return "verified"
+}
+
+// Preemptions is "c preemptions" ("1 preemption").
+func Preemptions(c int) string {
+	if c == 1 {
+		return "1 preemption"
+	}
+	return fmt.Sprintf("%d preemptions", c)
 }
 
 // LivelockUnknown: the search was complete and found no fair cycle, but

@@ -64,7 +64,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 	reductionSet := false
 	fs.Visit(func(fl *flag.Flag) { reductionSet = reductionSet || fl.Name == "reduction" })
 	bounded := preemptions >= 0
-	if bounded || preemptions != -1 {
+	if preemptions != -1 {
 		switch {
 		case preemptions < 0 || preemptions > sim.MaxPreemptionBound:
 			return usagef("verify: -preemptions %d out of range (valid: 0 to %d)", preemptions, sim.MaxPreemptionBound)
@@ -198,7 +198,7 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			how := map[sim.DPORMode]string{
 				sim.SourceSets: "source sets and sleep sets", sim.SleepSets: "sleep sets", sim.Full: "none"}[v.Mode]
 			if v.Bound >= 0 {
-				fmt.Fprintf(&b, "%s: every state reachable with at most %d preemptions\n", v.Workload, v.Bound)
+				fmt.Fprintf(&b, "%s: every state reachable with at most %s\n", v.Workload, bench.Preemptions(v.Bound))
 			} else {
 				fmt.Fprintf(&b, "%s: every reachable state, no preemption bound\n", v.Workload)
 			}
@@ -216,7 +216,7 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 		if last := i == len(rs)-1 || rs[i+1].v.Workload != v.Workload; last {
 			for _, r := range rs[:i+1] {
 				if r.v.Workload == v.Workload && r.v.Bound >= 0 && r.v.Complete && len(r.v.Failing()) == 0 {
-					fmt.Fprintf(&b, "%s\n", textwrap.Wrap(fmt.Sprintf("verified ≤%d preemptions: no execution with at most %d preemptions fires any failure id (livelock unknown); one with more may", v.Bound, v.Bound), 78, 2))
+					fmt.Fprintf(&b, "%s\n", textwrap.Wrap(fmt.Sprintf("verified ≤%s: no execution with at most %s fires any failure id (livelock unknown); one with more may", bench.Preemptions(v.Bound), bench.Preemptions(v.Bound)), 78, 2))
 					break
 				}
 			}
