@@ -86,8 +86,10 @@ type Verification struct {
 	Params   []string
 	// Mode is the reduction the search used (sleep sets after a restart).
 	Mode sim.DPORMode
-	// Bound is the preemption bound of the search, -1 for none.
-	Bound int
+	// Bounded: the search covered only the executions with at most
+	// Preemptions preemptions (VerifyConfig.Bounded).
+	Bounded     bool
+	Preemptions int
 	// Verdicts by failure id.
 	Verdicts [mm.NumFailures]Verdict
 	// First is, per failing id, the schedule of the first execution that
@@ -131,8 +133,8 @@ func (v *Verification) Summary() string {
 			return "unknown"
 		}
 	}
-	if v.Bound >= 0 {
-		return "verified ≤" + Preemptions(v.Bound)
+	if v.Bounded {
+		return "verified ≤" + Preemptions(v.Preemptions)
 	}
 	if v.LivelockUnknown() {
 		return "verified*"
@@ -152,7 +154,7 @@ func Preemptions(c int) string {
 // it passed CutPoints (spins, so cycles may exist) under a reduction that
 // skips edges, so the absence of a livelock is not proved.
 func (v *Verification) LivelockUnknown() bool {
-	return v.Complete && v.Bound < 0 && v.Verdicts[mm.Livelock] == Unknown
+	return v.Complete && !v.Bounded && v.Verdicts[mm.Livelock] == Unknown
 }
 
 // Verify runs the exhaustive search of one cell. stop, if non-nil, is
@@ -169,13 +171,11 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 	}
 	d := sim.NewDPOR(cfg.Mode, maxDepth)
 	d.MaxStates = maxStates
-	bound := -1
 	if cfg.Bounded {
 		if cfg.Mode != sim.Full || cfg.Preemptions < 0 || cfg.Preemptions > sim.MaxPreemptionBound {
 			return nil, fmt.Errorf("verify: a preemption bound (%d) needs the full reduction and a bound from 0 to %d", cfg.Preemptions, sim.MaxPreemptionBound)
 		}
-		bound = cfg.Preemptions
-		d.SetPreemptionBound(bound)
+		d.SetPreemptionBound(cfg.Preemptions)
 	}
 	rc := &Config{Workload: cfg.Workload, Params: cfg.Params, Variant: cfg.Variant, Seed: 1, MaxSteps: maxDepth + 1}
 	r := newRunner(rc, d)
@@ -185,7 +185,8 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 	d.Attach(r.x)
 	v := &Verification{
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID,
-		Params: cfg.Workload.NonDefault(cfg.Params), Bound: bound,
+		Params:  cfg.Workload.NonDefault(cfg.Params),
+		Bounded: cfg.Bounded, Preemptions: cfg.Preemptions,
 	}
 	var err error
 	for {
@@ -251,7 +252,7 @@ func Verify(cfg *VerifyConfig, stop func() bool) (*Verification, error) {
 		if v.Verdicts[f] != Unknown || !v.Complete {
 			continue
 		}
-		if bound >= 0 {
+		if v.Bounded {
 			// A livelock runs forever, and the bound cuts off the
 			// executions that spin through preemptions: a fair cycle
 			// among the explored edges is one, and its absence proves

@@ -77,8 +77,10 @@ type DPOR struct {
 	MaxDepth int
 	// NoCache turns state caching off: stateless search.
 	NoCache bool
-	// bound is the preemption bound (SetPreemptionBound), -1 for none.
-	bound int
+	// bounded: only executions with at most bound preemptions are
+	// searched (SetPreemptionBound).
+	bounded bool
+	bound   int
 
 	x     *Explorer
 	stack []*dporFrame
@@ -390,7 +392,7 @@ type dporEdge struct {
 
 // NewDPOR returns the exhaustive search with the given reduction.
 func NewDPOR(mode DPORMode, maxDepth int) *DPOR {
-	return &DPOR{Mode: mode, MaxDepth: maxDepth, objs: make(map[Obj]int32), bound: -1}
+	return &DPOR{Mode: mode, MaxDepth: maxDepth, objs: make(map[Obj]int32)}
 }
 
 // MaxPreemptionBound is the largest preemption bound SetPreemptionBound
@@ -421,11 +423,16 @@ func (d *DPOR) SetPreemptionBound(c int) {
 	if c < 0 || c > MaxPreemptionBound {
 		panic(fmt.Sprintf("sim: dpor: preemption bound %d out of range", c))
 	}
-	d.bound = c
+	d.bounded, d.bound = true, c
 }
 
 // PreemptionBound is the bound SetPreemptionBound set, -1 for none.
-func (d *DPOR) PreemptionBound() int { return d.bound }
+func (d *DPOR) PreemptionBound() int {
+	if !d.bounded {
+		return -1
+	}
+	return d.bound
+}
 
 // Attach connects the search to the Explorer whose states it keys; the
 // Explorer must record footprints (EnableFootprints).
@@ -611,7 +618,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 	// decision costs depends on it.
 	pre, lastOn := int32(0), int32(-1)
 	allowed := enabled
-	if d.bound >= 0 {
+	if d.bounded {
 		if last != nil && enabled&(1<<last.ID) != 0 {
 			lastOn = int32(last.ID)
 		}
@@ -655,7 +662,7 @@ func (d *DPOR) Pick(runnable []*Task, last *Task, step int) *Task {
 			}
 		}
 		switch {
-		case d.bound >= 0 && pre < int32(s.pre):
+		case d.bounded && pre < int32(s.pre):
 			// Reached with fewer preemptions than when it was
 			// explored: more of its future is within the bound.
 			s.pre = int8(pre)

@@ -197,8 +197,8 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 			}
 			how := map[sim.DPORMode]string{
 				sim.SourceSets: "source sets and sleep sets", sim.SleepSets: "sleep sets", sim.Full: "none"}[v.Mode]
-			if v.Bound >= 0 {
-				fmt.Fprintf(&b, "%s: every state reachable with at most %s\n", v.Workload, bench.Preemptions(v.Bound))
+			if v.Bounded {
+				fmt.Fprintf(&b, "%s: every state reachable with at most %s\n", v.Workload, bench.Preemptions(v.Preemptions))
 			} else {
 				fmt.Fprintf(&b, "%s: every reachable state, no preemption bound\n", v.Workload)
 			}
@@ -215,8 +215,8 @@ func writeVerifyTable(w io.Writer, rs []*verified, noDiagram bool) error {
 		fmt.Fprintf(&b, "%-20s %-27s %9d %9d %8.3f\n", bench.FixColumn(&b, "", v.Fix, 20), summary, v.Stats.States, v.Stats.Executions, r.elapsed.Seconds())
 		if last := i == len(rs)-1 || rs[i+1].v.Workload != v.Workload; last {
 			for _, r := range rs[:i+1] {
-				if r.v.Workload == v.Workload && r.v.Bound >= 0 && r.v.Complete && len(r.v.Failing()) == 0 {
-					fmt.Fprintf(&b, "%s\n", textwrap.Wrap(fmt.Sprintf("verified ≤%s: no execution with at most %s fires any failure id (livelock unknown); one with more may", bench.Preemptions(v.Bound), bench.Preemptions(v.Bound)), 78, 2))
+				if r.v.Workload == v.Workload && r.v.Bounded && r.v.Complete && len(r.v.Failing()) == 0 {
+					fmt.Fprintf(&b, "%s\n", textwrap.Wrap(fmt.Sprintf("verified ≤%s: no execution with at most %s fires any failure id (livelock unknown); one with more may", bench.Preemptions(v.Preemptions), bench.Preemptions(v.Preemptions)), 78, 2))
 					break
 				}
 			}
@@ -317,8 +317,8 @@ func writeVerifyJSON(w io.Writer, r *verified) error {
 		Steps: v.Stats.Steps, MaxDepth: v.Stats.MaxDepth, Seconds: r.elapsed.Seconds(),
 	}
 	j.Search = "dpor/" + v.Mode.String()
-	if v.Bound >= 0 {
-		j.Preemptions = &v.Bound
+	if v.Bounded {
+		j.Preemptions = &v.Preemptions
 	}
 	for f := range mm.NumFailures {
 		j.Verdicts[mm.Failure(f).String()] = v.Verdicts[f].String()
