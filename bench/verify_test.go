@@ -414,10 +414,10 @@ func TestVerifyReplayWithoutRecording(t *testing.T) {
 // reuse (17 s at 1 preemption, 400 s at 2) and race E (52 s at 2): those
 // cells stop lower.
 func TestVerifyPreemptionBound(t *testing.T) {
-	maxBound := map[string]int{"writeback-reuse/[thp=1 write2=0 fsync2=0 truncate2=1 write3=0]": 0, "isize-compress/[writers=0 truncate_up=0 fallocate=0]": 1}
 	if raceEnabled {
 		t.Skip("single-threaded searches, run by the plain test pass")
 	}
+	maxBound := map[string]int{"writeback-reuse/[thp=1 write2=0 fsync2=0 truncate2=1 write3=0]": 0, "isize-compress/[writers=0 truncate_up=0 fallocate=0]": 1}
 	for _, c := range soundnessCells {
 		if testing.Short() && c.workload == "writeback-restart" {
 			continue

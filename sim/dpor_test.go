@@ -177,9 +177,13 @@ func bruteForceFinals(t *testing.T, p toyProgram) bruteFinals {
 }
 
 // bruteSearch is the brute force itself.
-func bruteSearch(t *testing.T, p toyProgram) bruteFinals {
+func bruteSearch(t *testing.T, p toyProgram) bruteFinals { return dfsSearch(t, p, 1<<20) }
+
+// dfsSearch runs every interleaving of p with at most bound preemptions
+// (the DFS strategy) and returns their final states.
+func dfsSearch(t *testing.T, p toyProgram, bound int) bruteFinals {
 	t.Helper()
-	d := NewDFS(1 << 20)
+	d := NewDFS(bound)
 	x := NewExplorer(d, HandoffCoroutine)
 	defer x.Close()
 	f := bruteFinals{map[string]bool{}, map[string]bool{}}
@@ -197,7 +201,7 @@ func bruteSearch(t *testing.T, p toyProgram) bruteFinals {
 		f.toy[toyFinal(res, m)] = true
 		f.sampler[samplerFinal(res, m)] = true
 		if n > 1_000_000 {
-			t.Fatal("brute force did not end")
+			t.Fatal("the DFS did not end")
 		}
 	}
 	return f
@@ -587,34 +591,6 @@ func TestSummaryWithin(t *testing.T) {
 	}
 }
 
-// boundedFinals runs every interleaving of p with at most bound
-// preemptions (the DFS strategy: brute force within the bound) and
-// returns their final states.
-func boundedFinals(t *testing.T, p toyProgram, bound int) map[string]bool {
-	t.Helper()
-	d := NewDFS(bound)
-	x := NewExplorer(d, HandoffCoroutine)
-	defer x.Close()
-	finals := map[string]bool{}
-	for n := 0; ; n++ {
-		x.Reset()
-		if d.Exhausted() {
-			break
-		}
-		m := &toyMem{v: make([]int, p.mem)}
-		p.spawn(x, m)
-		res, err := x.Run()
-		if err != nil {
-			t.Fatal(err)
-		}
-		finals[toyFinal(res, m)] = true
-		if n > 1_000_000 {
-			t.Fatal("bounded DFS did not end")
-		}
-	}
-	return finals
-}
-
 // TestDPORPreemptionBound: under a preemption bound, the stateful search
 // reaches exactly the final states of the DFS that runs every
 // interleaving within the same bound, on the toy programs and 300 random
@@ -633,7 +609,7 @@ func TestDPORPreemptionBound(t *testing.T) {
 	reexplored := 0
 	for _, p := range progs {
 		for bound := range 4 {
-			want := boundedFinals(t, p, bound)
+			want := dfsSearch(t, p, bound).toy
 			d := NewDPOR(Full, 1000)
 			d.SetPreemptionBound(bound)
 			d.onReexplore = func() { reexplored++ }
@@ -652,6 +628,8 @@ func TestDPORPreemptionBound(t *testing.T) {
 	t.Logf("%d programs, %d re-explorations", len(progs), reexplored)
 }
 
+// TestDPORPreemptionBoundNeedsFull: a bound under sleep sets or source
+// sets, which are not sound with one, is refused.
 func TestDPORPreemptionBoundNeedsFull(t *testing.T) {
 	for _, mode := range []DPORMode{SourceSets, SleepSets} {
 		func() {
