@@ -21,6 +21,20 @@ func finalState(e *Exec, tasks []*sim.Task) string {
 	return fmt.Sprintf("%v %x", e.Result.Outcome, walkState(e.Kernel, tasks, false).h)
 }
 
+// cellOf is a test cell's workload and parameters.
+func cellOf(t *testing.T, workload string, params []string) (*workloads.Workload, workloads.Values) {
+	t.Helper()
+	w, err := workloads.Lookup(workload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.ParseParams(params)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return w, p
+}
+
 // verifyFinals runs the exhaustive search of a cell in one mode and
 // returns the final states of the executions that ended by themselves.
 func verifyFinals(t *testing.T, w *workloads.Workload, p workloads.Values, fix string, mode sim.DPORMode) (*Verification, map[string]bool) {
@@ -122,14 +136,7 @@ func TestVerifySoundness(t *testing.T) {
 		if testing.Short() && c.workload == "writeback-restart" {
 			continue
 		}
-		w, err := workloads.Lookup(c.workload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := w.ParseParams(c.params)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w, p := cellOf(t, c.workload, c.params)
 		for _, fix := range c.fixes {
 			name := fmt.Sprintf("%s/%v/%s", c.workload, c.params, fix)
 			t.Run(name, func(t *testing.T) {
@@ -374,14 +381,7 @@ func TestVerifyReplayWithoutRecording(t *testing.T) {
 	for _, c := range cells {
 		t.Run(fmt.Sprintf("%s/%v/%s/%v", c.workload, c.params, c.fix, c.mode), func(t *testing.T) {
 			t.Parallel()
-			w, err := workloads.Lookup(c.workload)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := w.ParseParams(c.params)
-			if err != nil {
-				t.Fatal(err)
-			}
+			w, p := cellOf(t, c.workload, c.params)
 			v, err := fixes.Parse(c.fix)
 			if err != nil {
 				t.Fatal(err)
@@ -422,14 +422,7 @@ func TestVerifyPreemptionBound(t *testing.T) {
 		if testing.Short() && c.workload == "writeback-restart" {
 			continue
 		}
-		w, err := workloads.Lookup(c.workload)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := w.ParseParams(c.params)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w, p := cellOf(t, c.workload, c.params)
 		fix := c.fixes[0]
 		v, err := fixes.Parse(fix)
 		if err != nil {

@@ -144,6 +144,19 @@ func testPrograms() []toyProgram {
 	})
 }
 
+// withGenerated is testPrograms (a copy) and n programs of gen, seeds 0
+// to n-1: a tenth of them under -short or the race detector.
+func withGenerated(n uint64, gen func(seed uint64) toyProgram) []toyProgram {
+	progs := slices.Clone(testPrograms())
+	if testing.Short() || raceEnabled {
+		n /= 10
+	}
+	for seed := range n {
+		progs = append(progs, gen(seed))
+	}
+	return progs
+}
+
 // bruteCache keeps the brute force of each of toyPrograms: it depends on
 // the program alone, and five tests compare against it (DPOR, the
 // samplers, greybox, the PCT bounds). Its search is the slowest part of
@@ -598,14 +611,7 @@ func TestSummaryWithin(t *testing.T) {
 // kept), and none missed (a state reached again with fewer preemptions
 // is explored again).
 func TestDPORPreemptionBound(t *testing.T) {
-	progs := testPrograms()
-	n := uint64(300)
-	if testing.Short() || raceEnabled {
-		n = 30
-	}
-	for seed := range n {
-		progs = append(progs, randomProgram(seed))
-	}
+	progs := withGenerated(300, randomProgram)
 	reexplored := 0
 	for _, p := range progs {
 		for bound := range 4 {

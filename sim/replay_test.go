@@ -124,14 +124,7 @@ func replaySearch(t *testing.T, p toyProgram, d *DPOR, full bool) ([]Key, map[st
 // in every reduction, on the toy programs and 200 nested random ones; and
 // it does replay without recording.
 func TestReplayWithoutRecording(t *testing.T) {
-	progs := slices.Clone(testPrograms())
-	n := uint64(200)
-	if testing.Short() || raceEnabled {
-		n = 20
-	}
-	for seed := range n {
-		progs = append(progs, nestedProgram(seed))
-	}
+	progs := withGenerated(200, nestedProgram)
 	replayed := 0
 	for _, p := range progs {
 		for _, mode := range []DPORMode{Full, SleepSets, SourceSets} {
