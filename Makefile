@@ -17,7 +17,7 @@ LABEL := $(shell date -u +%Y%m%dT%H%M%SZ)
 endif
 OUT := results/$(LABEL)
 
-.PHONY: all test bench bench-verify bench-scale bench-hunt hunt hunt-deep build fuzz clean sweep-larabel
+.PHONY: all test bench bench-verify bench-scale bench-hunt hunt hunt-deep hunt-corruption build fuzz clean sweep-larabel
 
 all: test
 
@@ -87,6 +87,14 @@ hunt: build
 hunt-deep: build
 	./pagelab hunt -target race-b-truncate -strategy random,pct-task:14,greybox -runs 6000000 -reference-runs 10000000 -seeds 20 -campaign-runs 600000 -markdown results/hunt-deep.md
 	./pagelab hunt -target race-b-page,race-b-thp -strategy random -reference-runs 10000000 -seeds 1 -markdown results/hunt-deep-walk.md
+
+# The rate ratio behind race-b-truncate's data-corruption row of the
+# README's bars: the default pct-task over 20,000,000 executions against
+# the walk over 100,000,000, which fires it once, to
+# results/hunt-corruption.md (SEED=2 for the second run the README adds to
+# it). About 22 minutes on the 2-core machine.
+hunt-corruption: build
+	./pagelab hunt -target race-b-truncate -strategy random,pct-task:14 -runs 20000000 -reference-runs 100000000 -seed $(SEED) -seeds 20 -markdown results/hunt-corruption.md
 
 # Michael Larabel's page-lock fairness sweep (September 2020: Apache Siege
 # on 5.8, 5.9-git and page_lock_unfairness 0, 4 and 5 at 1 to 250 users),
