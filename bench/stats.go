@@ -3,6 +3,8 @@ package bench
 import (
 	"math"
 	"sort"
+
+	"gonum.org/v1/gonum/mathext"
 )
 
 // Statistics for failure counts: each (workload, fix) cell is n independent
@@ -31,6 +33,35 @@ func Wilson(k, n int) (lo, hi float64) {
 		hi = 1
 	}
 	return lo, hi
+}
+
+// RateRatio is the 95% interval of the ratio of two failure rates, k1 of
+// n1 executions over k0 of n0, the exact conditional interval for a ratio
+// of Poisson rates (Armitage, Berry and Matthews, "Statistical Methods in
+// Medical Research", 4th ed., section 5.3): given the k1+k0 firings, k1 is
+// binomial with p = R·n1 / (R·n1 + n0), and the Clopper-Pearson interval of
+// p maps onto R = p/(1-p) · n0/n1. It is exact for rare failures, the
+// lab's case, and wider than it needs to be for common ones (a binomial
+// count varies less than a Poisson count of the same mean). hi is +Inf
+// when k0 is 0 and lo is 0 when k1 is 0; ok is false when neither fired or
+// a count is out of range.
+func RateRatio(k1, n1, k0, n0 int) (lo, hi float64, ok bool) {
+	if n1 <= 0 || n0 <= 0 || k1 < 0 || k0 < 0 || k1 > n1 || k0 > n0 || k1+k0 == 0 {
+		return 0, 0, false
+	}
+	const alpha = 0.05
+	scale := float64(n0) / float64(n1)
+	odds := func(p float64) float64 { return p / (1 - p) * scale }
+	lo, hi = 0, math.Inf(1)
+	if k1 > 0 {
+		// P(X >= k1 | p) = I_p(k1, k0+1) = alpha/2.
+		lo = odds(mathext.InvRegIncBeta(float64(k1), float64(k0+1), alpha/2))
+	}
+	if k0 > 0 {
+		// P(X <= k1 | p) = 1 - I_p(k1+1, k0) = alpha/2.
+		hi = odds(mathext.InvRegIncBeta(float64(k1+1), float64(k0), 1-alpha/2))
+	}
+	return lo, hi, true
 }
 
 // RuleOfThree is the approximate 95% upper bound on the per-run

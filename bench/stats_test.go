@@ -130,3 +130,94 @@ func TestHolm(t *testing.T) {
 		}
 	}
 }
+
+// TestRateRatio checks RateRatio's ends against their definition, the
+// binomial tails of k1 among the k1+k0 firings summed term by term, a
+// value worked by hand (the README's data corruption: 10 of 20,000,000
+// against 1 of 100,000,000), its edges, and its coverage over Poisson
+// counts of known rates.
+func TestRateRatio(t *testing.T) {
+	// tail is P(X >= k) (upper) or P(X <= k) for X ~ Binomial(n, p).
+	tail := func(k, n int, p float64, upper bool) float64 {
+		s := 0.0
+		for i := 0; i <= n; i++ {
+			if upper && i < k || !upper && i > k {
+				continue
+			}
+			lg1, _ := math.Lgamma(float64(n + 1))
+			lg2, _ := math.Lgamma(float64(i + 1))
+			lg3, _ := math.Lgamma(float64(n - i + 1))
+			s += math.Exp(lg1 - lg2 - lg3 + float64(i)*math.Log(p) + float64(n-i)*math.Log1p(-p))
+		}
+		return s
+	}
+	for k1 := 0; k1 <= 12; k1++ {
+		for k0 := 0; k0 <= 12; k0++ {
+			n1, n0 := 1000, 3000
+			lo, hi, ok := RateRatio(k1, n1, k0, n0)
+			if k1+k0 == 0 {
+				if ok {
+					t.Errorf("RateRatio(0, 0) ok")
+				}
+				continue
+			}
+			scale := float64(n0) / float64(n1)
+			share := func(r float64) float64 { return r / (r + scale) } // p of the ratio r
+			switch {
+			case !ok:
+				t.Fatalf("RateRatio(%d, %d) not ok", k1, k0)
+			case k1 == 0 && lo != 0, k0 == 0 && !math.IsInf(hi, 1):
+				t.Errorf("RateRatio(%d, %d) = [%g, %g]: an end that should be open", k1, k0, lo, hi)
+			case !(lo < hi):
+				t.Errorf("RateRatio(%d, %d) = [%g, %g]", k1, k0, lo, hi)
+			}
+			if k1 > 0 {
+				if got := tail(k1, k1+k0, share(lo), true); math.Abs(got-0.025) > 1e-9 {
+					t.Errorf("RateRatio(%d, %d): P(X >= %d) at the lower end %g = %g, want 0.025", k1, k0, k1, lo, got)
+				}
+			}
+			if k0 > 0 {
+				if got := tail(k1, k1+k0, share(hi), false); math.Abs(got-0.025) > 1e-9 {
+					t.Errorf("RateRatio(%d, %d): P(X <= %d) at the upper end %g = %g, want 0.025", k1, k0, k1, hi, got)
+				}
+			}
+		}
+	}
+	if lo, hi, _ := RateRatio(10, 20_000_000, 1, 100_000_000); !near(lo, 7.112992, 1e-5) || !near(hi, 2169.885, 1e-5) {
+		t.Errorf("RateRatio(10/2e7, 1/1e8) = [%g, %g], want [7.113, 2169.9]", lo, hi)
+	}
+	for _, c := range [][4]int{{1, 0, 1, 10}, {-1, 10, 1, 10}, {11, 10, 1, 10}, {1, 10, 1, 0}} {
+		if _, _, ok := RateRatio(c[0], c[1], c[2], c[3]); ok {
+			t.Errorf("RateRatio%v ok", c)
+		}
+	}
+	// Coverage: the interval is exact given the firings, so over Poisson
+	// counts it holds the true ratio at least 95% of the time (more, its
+	// counts being discrete).
+	r := rand.New(rand.NewPCG(3, 4))
+	poisson := func(mean float64) int {
+		k, p, l := 0, 1.0, math.Exp(-mean)
+		for p *= r.Float64(); p > l; p *= r.Float64() {
+			k++
+		}
+		return k
+	}
+	for _, m := range [][2]float64{{2, 0.5}, {4, 6}, {10, 1}, {30, 20}} {
+		n1, n0 := 1_000_000, 5_000_000
+		ratio := m[0] / float64(n1) / (m[1] / float64(n0))
+		in, all := 0, 0
+		for range 20000 {
+			lo, hi, ok := RateRatio(poisson(m[0]), n1, poisson(m[1]), n0)
+			if !ok {
+				continue
+			}
+			all++
+			if lo <= ratio && ratio <= hi {
+				in++
+			}
+		}
+		if cov := float64(in) / float64(all); cov < 0.95 {
+			t.Errorf("means %v: coverage %.4f of %d, want at least 0.95", m, cov, all)
+		}
+	}
+}

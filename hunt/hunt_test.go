@@ -313,6 +313,55 @@ func TestSooner(t *testing.T) {
 	}
 }
 
+// TestRatioInterval: a sampler's ratio to the walk carries its 95%
+// interval, open above when the walk never fired it; the walk's own row,
+// greybox's campaigns and a target without a walk carry none; and the
+// text shows it beside the ratio, with its footnote.
+func TestRatioInterval(t *testing.T) {
+	tg, other := &Target{Seed: "race-x"}, &Target{Seed: "race-y"}
+	walk := &Row{Target: tg, Strategy: "random", Fired: 1, Runs: 100_000_000}
+	walkNever := &Row{Target: tg, Strategy: "random", Runs: 1_000_000, Hi: 3.8e-6}
+	row := &Row{Target: tg, Strategy: "pct-task", Depth: 14, Fired: 10, Runs: 20_000_000}
+	once := &Row{Target: tg, Strategy: "pct-task", Depth: 6, Fired: 1, Runs: 100_000}
+	campaign := &Row{Target: tg, Strategy: "greybox", Fired: 50, Runs: 100_000, Campaigns: Campaigns}
+	elsewhere := &Row{Target: other, Strategy: "pos", Fired: 5, Runs: 100_000}
+	for _, c := range []struct {
+		name     string
+		rows     []*Row
+		row      *Row
+		text     string // the ratio's cell
+		ok       bool
+		lo, hi   float64
+		infinite bool
+		footnote bool // some row of rows has an interval
+	}{
+		{"both fired", []*Row{walk, row}, row, "50 [7.1, 2.2e+03]", true, 7.112992, 2169.885, false, true},
+		{"the walk never fired", []*Row{walkNever, once}, once, "≥ 2.63 [0.26, ∞]", true, 0.2564, 0, true, true},
+		{"the walk itself", []*Row{walk, row}, walk, "1", false, 0, 0, false, true},
+		{"greybox", []*Row{walk, campaign}, campaign, "5e+04", false, 0, 0, false, false},
+		{"no walk", []*Row{walk, elsewhere}, elsewhere, "—", false, 0, 0, false, false},
+	} {
+		lo, hi, ok := RatioInterval(c.rows, c.row)
+		if ok != c.ok || ok && (!near(lo, c.lo, 1e-3) || c.infinite != math.IsInf(hi, 1) || !c.infinite && !near(hi, c.hi, 1e-5)) {
+			t.Errorf("%s: RatioInterval = [%g, %g] ok %v; want [%g, %g] (open %v) ok %v", c.name, lo, hi, ok, c.lo, c.hi, c.infinite, c.ok)
+		}
+		var b bytes.Buffer
+		if err := Write(&b, &Config{Runs: c.row.Runs, Seeds: 1, MaxTTFRuns: 100}, c.rows, true); err != nil {
+			t.Fatal(err)
+		}
+		if want := " | " + c.text + " | "; !strings.Contains(b.String(), want) {
+			t.Errorf("%s: no cell %q in\n%s", c.name, want, b.String())
+		}
+		b.Reset()
+		if err := Write(&b, &Config{Runs: c.row.Runs, Seeds: 1, MaxTTFRuns: 100}, c.rows, false); err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Contains(b.String(), "\n× random: "); got != c.footnote {
+			t.Errorf("%s: × random footnote %v, want %v:\n%s", c.name, got, c.footnote, b.String())
+		}
+	}
+}
+
 // TestHandoffResample: a row's seeds are counted in the hand-off sample
 // taken last before each, a new one once HandoffResample has passed, and
 // the row's hand-offs are the median of the seeds' times over their
@@ -387,3 +436,6 @@ func FuzzParseStrategy(f *testing.F) {
 		}
 	})
 }
+
+// near compares with a relative tolerance.
+func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Abs(b) }

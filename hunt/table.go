@@ -27,6 +27,21 @@ func Ratio(rows []*Row, r *Row) (ratio float64, lower, ok bool) {
 	return r.Rate() / q.Rate(), false, true
 }
 
+// RatioInterval is the 95% interval of a row's rate ratio to the random
+// walk's (bench.RateRatio: exact given the firings of both); hi is +Inf
+// when the walk fired nothing. ok is false for the walk's own row, for a
+// greybox row (its campaigns' executions are not independent draws),
+// without a random row, or when neither fired. Where the walk fired
+// nothing, Ratio's "≥" is the rate over the walk's upper bound, and lo says
+// how far below that the truth may lie when the row fired only a few times.
+func RatioInterval(rows []*Row, r *Row) (lo, hi float64, ok bool) {
+	q := walk(rows, r.Target)
+	if q == nil || q == r || r.Campaigns > 0 {
+		return 0, 0, false
+	}
+	return bench.RateRatio(r.Fired, r.Runs, q.Fired, q.Runs)
+}
+
 // walk is the random walk's row of target t, the reference of every
 // ratio; nil if the rows have none.
 func walk(rows []*Row, t *Target) *Row {
@@ -94,13 +109,22 @@ func Best(rows []*Row) map[*Target]*Row {
 	return best
 }
 
+// ratioCI formats a ratio's interval, two significant figures an end.
+func ratioCI(lo, hi float64) string {
+	h := "∞"
+	if !math.IsInf(hi, 1) {
+		h = fmt.Sprintf("%.2g", hi)
+	}
+	return fmt.Sprintf("[%.2g, %s]", lo, h)
+}
+
 // Write prints the table, the best strategy of each target marked with
 // '*'. markdown selects a Markdown table, one line per row (the README's);
 // the text is per target its rates and its times to the first failure, in
 // 80 columns.
 func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	best := Best(rows)
-	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random", "first failure: median", "hand-offs", "execs", "× sooner", "found", "profile"}
+	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random [95% CI]", "first failure: median", "hand-offs", "execs", "× sooner", "found", "profile"}
 	var lines [][]string
 	for _, r := range rows {
 		name := r.Label()
@@ -112,6 +136,9 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			ratio = fmt.Sprintf("%.3g", x)
 			if lower {
 				ratio = "≥ " + ratio
+			}
+			if lo, hi, ok := RatioInterval(rows, r); ok {
+				ratio += " " + ratioCI(lo, hi)
 			}
 		}
 		ttf, execs, units := "never", "—", "—"
@@ -206,6 +233,12 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		i = j
 	}
 	// The footnotes, each a paragraph of its own.
+	if slices.ContainsFunc(rows, func(r *Row) bool { _, _, ok := RatioInterval(rows, r); return ok }) {
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("× random: the strategy's rate over the random walk's (≥: the walk never fired it, and the ratio is over its rate's upper bound), then the ratio's 95% interval, exact given the firings of both (the strategy's share of them is binomial, as for a ratio of two Poisson rates; none for greybox, whose executions are not independent draws)",
+			textwrap.Width, 0)); err != nil {
+			return err
+		}
+	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Fired > 0 && r.TTFEstimated }) {
 		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)",
 			cfg.Seeds, cfg.MaxTTFRuns), textwrap.Width, 0)); err != nil {
