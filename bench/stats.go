@@ -37,10 +37,10 @@ func Wilson(k, n int) (lo, hi float64) {
 
 // RateRatio is the 95% interval of the ratio of two failure rates, k1 of
 // n1 executions over k0 of n0, the exact conditional interval for a ratio
-// of Poisson rates (Armitage, Berry and Matthews, "Statistical Methods in
-// Medical Research", 4th ed., section 5.3): given the k1+k0 firings, k1 is
-// binomial with p = R·n1 / (R·n1 + n0), and the Clopper-Pearson interval of
-// p maps onto R = p/(1-p) · n0/n1. It is exact for rare failures, the
+// of Poisson rates: given their sum k1+k0, two independent Poisson counts
+// split binomially, k1 with p = R·n1 / (R·n1 + n0), and the
+// Clopper-Pearson interval of p (Clopper and Pearson, Biometrika 26, 1934)
+// maps onto R = p/(1-p) · n0/n1. It is exact for rare failures, the
 // lab's case, and wider than it needs to be for common ones (a binomial
 // count varies less than a Poisson count of the same mean). hi is +Inf
 // when k0 is 0 and lo is 0 when k1 is 0; ok is false when neither fired or
