@@ -21,15 +21,12 @@ func batchCfgs(t *testing.T) []*Config {
 	t.Helper()
 	var cfgs []*Config
 	add := func(workload, fix, strategy string, runs, cpus int) {
-		w, err := workloads.Lookup(workload)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w, p := cellOf(t, workload, nil)
 		v, err := fixes.Parse(fix)
 		if err != nil {
 			t.Fatal(err)
 		}
-		cfg := &Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: strategy,
+		cfg := &Config{Workload: w, Params: p, Variant: v, Strategy: strategy,
 			Depth: 3, Preempt: DefaultPreempt, Seed: 7, Runs: runs, CPUs: cpus}
 		if strategy == "timed" {
 			cfg.Params = w.Defaults()

@@ -8,21 +8,13 @@ import (
 	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
-	"github.com/pagelab/pagelab/workloads"
 )
 
 // chaseCell runs writeback-chase timed at its defaults on cpus CPUs.
 func chaseCell(t *testing.T, fix string, cpus, runs int, pairs ...string) *Cell {
 	t.Helper()
-	wl, err := workloads.Lookup("writeback-chase")
-	if err != nil {
-		t.Fatal(err)
-	}
+	wl, p := cellOf(t, "writeback-chase", pairs)
 	v, err := fixes.Parse(fix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := wl.ParseParams(pairs)
 	if err != nil {
 		t.Fatal(err)
 	}

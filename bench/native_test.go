@@ -7,17 +7,12 @@ import (
 	"github.com/pagelab/pagelab/fixes"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
-	"github.com/pagelab/pagelab/workloads"
 )
 
 func nativeCell(t testing.TB, workload, fix string, cpus, runs int, params ...string) *Cell {
 	t.Helper()
-	w, _ := workloads.Lookup(workload)
+	w, p := cellOf(t, workload, params)
 	v, err := fixes.Parse(fix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := w.ParseParams(params)
 	if err != nil {
 		t.Fatal(err)
 	}

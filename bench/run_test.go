@@ -13,15 +13,12 @@ import (
 
 func cell(t *testing.T, workload, fix, strategy string, runs int, seed uint64) *Cell {
 	t.Helper()
-	w, err := workloads.Lookup(workload)
-	if err != nil {
-		t.Fatal(err)
-	}
+	w, p := cellOf(t, workload, nil)
 	v, err := fixes.Parse(fix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := Run(&Config{Workload: w, Params: w.Defaults(), Variant: v, Strategy: strategy,
+	c, err := Run(&Config{Workload: w, Params: p, Variant: v, Strategy: strategy,
 		Depth: 3, Preempt: DefaultPreempt, Seed: seed, Runs: runs}, nil)
 	if err != nil {
 		t.Fatal(err)

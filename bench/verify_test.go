@@ -22,7 +22,7 @@ func finalState(e *Exec, tasks []*sim.Task) string {
 }
 
 // cellOf is a test cell's workload and parameters.
-func cellOf(t *testing.T, workload string, params []string) (*workloads.Workload, workloads.Values) {
+func cellOf(t testing.TB, workload string, params []string) (*workloads.Workload, workloads.Values) {
 	t.Helper()
 	w, err := workloads.Lookup(workload)
 	if err != nil {
