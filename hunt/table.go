@@ -109,6 +109,24 @@ func Best(rows []*Row) map[*Target]*Row {
 	return best
 }
 
+// ratioCell is a row's "× random [95% CI]" cell: Ratio to three
+// significant figures ("≥" for a lower bound), then RatioInterval where
+// there is one; "—" without a ratio.
+func ratioCell(rows []*Row, r *Row) string {
+	x, lower, ok := Ratio(rows, r)
+	if !ok {
+		return "—"
+	}
+	cell := fmt.Sprintf("%.3g", x)
+	if lower {
+		cell = "≥ " + cell
+	}
+	if lo, hi, ok := RatioInterval(rows, r); ok {
+		cell += " " + ratioCI(lo, hi)
+	}
+	return cell
+}
+
 // ratioCI formats a ratio's interval, two significant figures an end.
 func ratioCI(lo, hi float64) string {
 	h := "∞"
@@ -131,16 +149,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		if best[r.Target] == r {
 			name += " *"
 		}
-		ratio := "—"
-		if x, lower, ok := Ratio(rows, r); ok {
-			ratio = fmt.Sprintf("%.3g", x)
-			if lower {
-				ratio = "≥ " + ratio
-			}
-			if lo, hi, ok := RatioInterval(rows, r); ok {
-				ratio += " " + ratioCI(lo, hi)
-			}
-		}
+		ratio := ratioCell(rows, r)
 		ttf, execs, units := "never", "—", "—"
 		switch {
 		case r.TTFInterrupted:

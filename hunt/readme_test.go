@@ -1,0 +1,179 @@
+package hunt
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pagelab/pagelab/bench"
+)
+
+// TestREADMETables: the README's search-power tables say what this package
+// would print for their own counts. A hunt's counts are deterministic per
+// seed, but its intervals were sometimes worked out by hand for the
+// README (the ratio's interval was added after the table was measured),
+// and a figure copied or rounded by hand can drift from its counts. For
+// every row of the hunt table and of the focused walks' table, the rate's
+// Wilson interval and the "× random" cell (the ratio to the same target's
+// random walk in the hunt table, with its exact interval) are computed
+// again, through rateCI and ratioCell, from the row's fired/runs, and
+// must read as the README prints them. A greybox row's interval is
+// Student's t over its ten campaigns, whose counts the table does not
+// give: only its rate and its ratio are checked.
+func TestREADMETables(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Target{}
+	for _, tg := range targets {
+		byName[tg.Name()] = tg
+	}
+	tables := readmeTables(string(data))
+	main := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure: median |")
+	focused := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure |")
+
+	rows := make([]*Row, len(main.rows))
+	for i, cells := range main.rows {
+		rows[i] = readmeRow(t, main, cells, byName)
+	}
+	if len(rows) < 10 {
+		t.Fatalf("the hunt table has %d rows: not the table this test reads", len(rows))
+	}
+	for i, r := range rows {
+		checkREADMERow(t, main, main.rows[i], rows, r)
+	}
+	if len(focused.rows) == 0 {
+		t.Fatal("the focused walks' table has no rows")
+	}
+	for _, cells := range focused.rows {
+		r := readmeRow(t, focused, cells, byName)
+		if r.Focus == "" {
+			t.Errorf("focused walks' row %q has no focus", cells[focused.col["strategy"]])
+		}
+		// Its ratio is to the hunt table's walk of the same target.
+		checkREADMERow(t, focused, cells, append(rows[:len(rows):len(rows)], r), r)
+	}
+}
+
+// mdTable is one Markdown table of the README: its header line, its
+// columns by name and its rows' cells.
+type mdTable struct {
+	header string
+	col    map[string]int
+	rows   [][]string
+}
+
+// readmeTables are the README's Markdown tables, in order.
+func readmeTables(text string) []*mdTable {
+	var out []*mdTable
+	var cur *mdTable
+	for _, line := range strings.Split(text, "\n") {
+		if !strings.HasPrefix(line, "|") {
+			cur = nil
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		switch {
+		case cur == nil:
+			cur = &mdTable{header: line, col: map[string]int{}}
+			for i, c := range cells {
+				cur.col[c] = i
+			}
+			out = append(out, cur)
+		case strings.HasPrefix(line, "|---"):
+		default:
+			cur.rows = append(cur.rows, cells)
+		}
+	}
+	return out
+}
+
+// findTable is the one table whose header line starts with prefix.
+func findTable(t *testing.T, tables []*mdTable, prefix string) *mdTable {
+	t.Helper()
+	var found *mdTable
+	for _, tb := range tables {
+		if strings.HasPrefix(tb.header, prefix) {
+			if found != nil {
+				t.Fatalf("two README tables have the header %q", prefix)
+			}
+			found = tb
+		}
+	}
+	if found == nil {
+		t.Fatalf("no README table has the header %q", prefix)
+	}
+	return found
+}
+
+// readmeRow is the Row a README line stands for: its target, strategy
+// (with depth or focus), fired/runs, the Wilson interval of those and,
+// for greybox, its campaigns.
+func readmeRow(t *testing.T, tb *mdTable, cells []string, byName map[string]*Target) *Row {
+	t.Helper()
+	if len(cells) != len(tb.col) {
+		t.Fatalf("README row %q: %d cells under a header of %d", cells, len(cells), len(tb.col))
+	}
+	target := cells[tb.col["target"]]
+	r := &Row{Target: byName[target]}
+	if r.Target == nil {
+		t.Fatalf("README row of unknown target %q", target)
+	}
+	label := strings.TrimSuffix(cells[tb.col["strategy"]], " *")
+	name, arg, _ := strings.Cut(label, " ")
+	r.Strategy = name
+	switch {
+	case strings.HasPrefix(arg, "d="):
+		d, err := strconv.Atoi(arg[2:])
+		if err != nil {
+			t.Fatalf("README row %s %q: %v", target, label, err)
+		}
+		r.Depth = d
+	case strings.HasPrefix(arg, "focus="):
+		r.Focus = arg[len("focus="):]
+	case arg != "":
+		t.Fatalf("README row %s: strategy %q", target, label)
+	}
+	if r.Label() != label {
+		t.Fatalf("README row %s: strategy %q reads back as %q", target, label, r.Label())
+	}
+	fired := cells[tb.col["fired/runs"]]
+	if n, _ := fmt.Sscanf(fired, "%d/%d (%d/%d)", &r.Fired, &r.Runs, &r.CampaignsFired, &r.Campaigns); n != 2 && n != 4 {
+		t.Fatalf("README row %s %s: fired/runs %q", target, label, fired)
+	}
+	if (r.Campaigns > 0) != (r.Strategy == "greybox") {
+		t.Fatalf("README row %s %s: campaigns %q, want them for greybox alone", target, label, fired)
+	}
+	r.Lo, r.Hi = bench.Wilson(r.Fired, r.Runs)
+	return r
+}
+
+// checkREADMERow compares a row's rate and ratio cells with what rateCI
+// and ratioCell print for its counts among rows.
+func checkREADMERow(t *testing.T, tb *mdTable, cells []string, rows []*Row, r *Row) {
+	t.Helper()
+	name := r.Target.Name() + " " + r.Label()
+	rate, want := cells[tb.col["rate [95% CI]"]], rateCI(r)
+	if r.Campaigns > 0 {
+		// Student's t over campaigns the table does not list: the rate
+		// alone.
+		rate, _, _ = strings.Cut(rate, " [")
+		want, _, _ = strings.Cut(want, " [")
+	}
+	if rate != want {
+		t.Errorf("%s: README's rate %q, its counts give %q", name, rate, want)
+	}
+	if got, want := cells[tb.col["× random [95% CI]"]], ratioCell(rows, r); got != want {
+		t.Errorf("%s: README's × random %q, its counts give %q", name, got, want)
+	}
+}
