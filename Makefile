@@ -90,11 +90,11 @@ hunt-deep: build
 
 # The rate ratio behind race-b-truncate's data-corruption row of the
 # README's bars: the default pct-task over 20,000,000 executions against
-# the walk over 100,000,000, which fires it once, to
-# results/hunt-corruption.md (SEED=2 for the second run the README adds to
-# it). About 22 minutes on the 2-core machine.
+# the walk over 100,000,000, which fires it one to three times, to
+# results/hunt-corruption-$(SEED).md; the README adds up SEED=1 to 5.
+# About 22 minutes a seed on the 2-core machine.
 hunt-corruption: build
-	./pagelab hunt -target race-b-truncate -strategy random,pct-task:14 -runs 20000000 -reference-runs 100000000 -seed $(SEED) -seeds 20 -markdown results/hunt-corruption.md
+	./pagelab hunt -target race-b-truncate -strategy random,pct-task:14 -runs 20000000 -reference-runs 100000000 -seed $(SEED) -seeds 20 -markdown results/hunt-corruption-$(SEED).md
 
 # Michael Larabel's page-lock fairness sweep (September 2020: Apache Siege
 # on 5.8, 5.9-git and page_lock_unfairness 0, 4 and 5 at 1 to 250 users),
