@@ -168,6 +168,9 @@ func TestSamplerNote(t *testing.T) {
 		{"isize-compress", "surw:i_size", "surw is this workload's default: "},
 		{"isize-compress", "surw", ""},
 		{"isize-compress", "pos", ""},
+		{"thp-truncate-opens", "random", "random is this workload's default: "},
+		{"thp-truncate-opens", "pct-task", ""},
+		{"gup-dio-wrprotect", "random", "random is this workload's default: "},
 		{"writeback-restart", "greybox", "not independent draws"},
 		{"lock-storm", "greybox", "not independent draws"},
 	} {
@@ -175,6 +178,19 @@ func TestSamplerNote(t *testing.T) {
 		got := SamplerNote(tc.workload, strategy, focus)
 		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
 			t.Errorf("SamplerNote(%s, %s) = %q, want %q in it", tc.workload, tc.strategy, got, tc.want)
+		}
+	}
+}
+
+// TestRaceWorkloadsSayWhy: every race workload run without -strategy
+// says which strategy it chose and why, the random walk's included.
+func TestRaceWorkloadsSayWhy(t *testing.T) {
+	for _, wl := range workloads.All() {
+		if wl.Race == "" || wl.Latency {
+			continue
+		}
+		if SamplerNote(wl.ID, wl.DefaultStrategy(), wl.SamplerFocus) == "" {
+			t.Errorf("%s: its default strategy %s has no reason (Workload.SamplerWhy)", wl.ID, wl.DefaultStrategy())
 		}
 	}
 }

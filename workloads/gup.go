@@ -96,4 +96,6 @@ var GupDioWrprotect = &Workload{
 	Fixes:         gupFamily,
 	StepsEstimate: 80,
 	Setup:         gupSetup,
+	Sampler:       "random",
+	SamplerWhy:    "it fires race C2's unstable-write in 14% of executions, first failure in a median 0.1 ms on one core; no sampler fires it more often (pct-task 1.0x), and 10x would be more than every execution (README, pagelab hunt)",
 }

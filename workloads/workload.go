@@ -54,7 +54,9 @@ type Workload struct {
 	// Sampler is the strategy run and bench use for a race workload
 	// unless -strategy says otherwise: the one the hunt table (README,
 	// `pagelab hunt`) shows finds this workload's seed failures fastest;
-	// SamplerWhy says so in one line. Empty: the random walk.
+	// SamplerWhy says so in one line. Empty: the random walk, with no
+	// reason given (a race workload whose best is the walk names it,
+	// "random", to say why).
 	Sampler    string
 	SamplerWhy string
 	// SamplerDepth is the Sampler's depth if it is a PCT variant (0: the
