@@ -177,3 +177,75 @@ func checkREADMERow(t *testing.T, tb *mdTable, cells []string, rows []*Row, r *R
 		t.Errorf("%s: README's × random %q, its counts give %q", name, got, want)
 	}
 }
+
+// TestREADMECountsReproduce: the README's counts are what this revision's
+// model and samplers produce. A hunt's rate is deterministic per seed
+// (whatever -j), so a row rerun at the hunt's seed 1 must fire exactly as
+// often as the README says; a change to the model or to a sampler that
+// moves it means the tables describe another program, and must be
+// regenerated (make hunt) with the change. The rows are the cheap ones
+// (about 6 s in all on the 2-core machine), one or more of every
+// independent strategy the table has and of every race, the walk's
+// 1,000,000-execution reference included; the whole table takes about
+// 100 minutes (make hunt); 57 of its rows, rerun when this test was
+// written, matched every count.
+func TestREADMECountsReproduce(t *testing.T) {
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Target{}
+	for _, tg := range targets {
+		byName[tg.Name()] = tg
+	}
+	tables := readmeTables(string(data))
+	main := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure: median |")
+	focused := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure |")
+	for _, c := range []struct {
+		tb            *mdTable
+		target, label string
+	}{
+		{main, "race-a bug-writeback", "random"},
+		{main, "race-a bug-writeback", "pct-task d=6"},
+		{main, "race-b-truncate-debug bad-page", "pct-task d=14"},
+		{main, "race-c1 bug-no-buffers", "pct d=3"},
+		{main, "race-c1 bug-no-buffers", "pct-racy d=3"},
+		{main, "race-c2 unstable-write", "racefuzz"},
+		{main, "race-d-tail vm-bug-tail", "pct-task d=30"},
+		{main, "thp-truncate-opens vm-bug-index", "pos"},
+		{main, "race-e-fallocate bug-not-locked", "surw"},
+		{focused, "race-e-fallocate bug-not-locked", "surw focus=i_size"},
+	} {
+		var want *Row
+		for _, cells := range c.tb.rows {
+			if cells[c.tb.col["target"]] == c.target && strings.TrimSuffix(cells[c.tb.col["strategy"]], " *") == c.label {
+				want = readmeRow(t, c.tb, cells, byName)
+			}
+		}
+		if want == nil {
+			t.Errorf("no README row %s %s", c.target, c.label)
+			continue
+		}
+		spec := want.Strategy
+		switch {
+		case want.Depth > 0:
+			spec += ":" + strconv.Itoa(want.Depth)
+		case want.Focus != "":
+			spec += ":" + want.Focus
+		}
+		cfg := &Config{Targets: []*Target{want.Target}, Strategies: []string{spec}, Depth: 3, Seed: 1,
+			Runs: want.Runs, ReferenceRuns: want.Runs, Seeds: 1, MaxTTFRuns: 1, Jobs: 2, Now: fakeClock()}
+		rows, err := Run(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := rows[0]; got.Fired != want.Fired || got.Runs != want.Runs {
+			t.Errorf("%s %s: fired %d/%d at seed 1, the README says %d/%d: regenerate its tables (make hunt)",
+				c.target, c.label, got.Fired, got.Runs, want.Fired, want.Runs)
+		}
+	}
+}
