@@ -25,7 +25,7 @@ const (
 // Profiled reports whether a strategy samples over a cell's profile.
 func Profiled(strategy string) bool {
 	switch strategy {
-	case "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox":
+	case "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "greybox":
 		return true
 	}
 	return false
@@ -33,7 +33,7 @@ func Profiled(strategy string) bool {
 
 // HasDepth reports whether a strategy takes PCT's depth (-depth).
 func HasDepth(strategy string) bool {
-	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task"
+	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task" || strategy == "pct-point"
 }
 
 // SamplerConfig is a cell of the exploration workload wl under its
@@ -57,13 +57,15 @@ func DepthOf(strategy string, d int) int {
 // PCTK says what k of a PCT strategy's bound 1/(n·k^(d-1)) counts, for
 // the sentence that states it ("k=434 " + PCTK(strategy)): the range its
 // change points are drawn from, which is not the same for the three
-// (sim.PCT.Bound, sim.PCTRacy.Bound).
+// (sim.PCT.Bound, sim.PCTRacy.Bound, sim.PCTPoint.Bound).
 func PCTK(strategy string) string {
 	switch strategy {
 	case "pct-racy":
 		return "racy steps, the most in one profiled run: change points fall only on racy steps"
 	case "pct-task":
 		return "= task names times the most racy steps one task took in a profiled run: a change point is a task and one of its racy steps"
+	case "pct-point":
+		return "= task names times the most racy points one task name took in a profiled run (with a focus, those touching it): a change point is a task and the first arrival at one of its points"
 	}
 	return "steps, the workload's estimate: change points fall in the first k steps"
 }

@@ -276,8 +276,8 @@ func (r *Record) validate() error {
 		return fmt.Errorf("strategy %q (valid: %s)", r.Strategy, strings.Join(Strategies, ", "))
 	case r.Depth < 0 || r.Depth > MaxDepth:
 		return fmt.Errorf("depth %d out of range (0 to %d)", r.Depth, MaxDepth)
-	case r.Focus != "" && r.Strategy != "surw":
-		return fmt.Errorf("focus %q under %s (only surw takes one)", r.Focus, r.Strategy)
+	case r.Focus != "" && !TakesFocus(r.Strategy):
+		return fmt.Errorf("focus %q under %s (only surw and pct-point take one)", r.Focus, r.Strategy)
 	case r.Focus != "" && !validFocus(r.Focus):
 		return fmt.Errorf("focus %q: not a focus (mm.ParseFocus)", r.Focus)
 	case r.Runs < minRuns(r) || r.Runs > MaxRuns:

@@ -229,7 +229,7 @@ func TestReadRecordsErrors(t *testing.T) {
 		{strings.Replace(first, `"workload":"writeback-restart"`, `"workload":"a b"`, 1), `workload "a b" is not an id`},
 		{strings.Replace(first, `"runs":3000`, `"runs":3000,"cpus":4`, 1), "cpus 4 in a random cell"},
 		{strings.Replace(first, `"failing":`, `"pct_bound":2,"failing":`, 1), "pct_bound 2"},
-		{strings.Replace(first, `"seed":`, `"focus":"i_size","seed":`, 1), `focus "i_size" under random (only surw takes one)`},
+		{strings.Replace(first, `"seed":`, `"focus":"i_size","seed":`, 1), `focus "i_size" under random (only surw and pct-point take one)`},
 		{strings.Replace(strings.Replace(first, `"strategy":"random"`, `"strategy":"surw"`, 1), `"seed":`, `"focus":"nope","seed":`, 1), `focus "nope": not a focus`},
 		{strings.Replace(first, `"first_failure":{`, `"first_failure":{"hang":"v1/x/y/seed=1/",`, 1), `first_failure of "hang", which never fired`},
 		{strings.Repeat("x", MaxRecordBytes+10) + "\n", "r.jsonl:1: line longer than 64 MiB"},

@@ -17,7 +17,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox", "dfs", "dpor", "timed", "native"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "greybox", "dfs", "dpor", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -243,15 +243,23 @@ func cut(p string) (string, string, bool) {
 	return p, "", false
 }
 
-// FocusError is Run's error for a surw focus that names objects the
-// workload's profiled steps never touch: bad input for that workload.
+// FocusError is Run's error for a focus that names objects the
+// workload's profiled steps never touch (surw), or that no racy step
+// touches (pct-point): bad input for that workload.
 type FocusError struct {
 	Focus, Workload string
-	// Valid are the focus names some step of the workload touches.
+	// Strategy is the strategy given the focus ("": surw).
+	Strategy string
+	// Valid are the focus names some step of the workload touches (a
+	// racy one, for pct-point).
 	Valid []string
 }
 
 func (e *FocusError) Error() string {
+	if e.Strategy == "pct-point" {
+		return fmt.Sprintf("focus %q: no racy step of %s touches such an object, so pct-point would have no change points (valid for %s: %s)",
+			e.Focus, e.Workload, e.Workload, strings.Join(e.Valid, ", "))
+	}
 	return fmt.Sprintf("focus %q: no step of %s touches such an object, so surw would have no interesting events (valid for %s: %s)",
 		e.Focus, e.Workload, e.Workload, strings.Join(e.Valid, ", "))
 }
@@ -262,15 +270,36 @@ func CheckFocus(cfg *Config) error {
 	if cfg.Focus == "" {
 		return nil
 	}
-	if cfg.Strategy != "surw" {
-		return fmt.Errorf("%s takes no focus (only surw does)", cfg.Strategy)
+	if !TakesFocus(cfg.Strategy) {
+		return fmt.Errorf("%s takes no focus (only surw and pct-point do)", cfg.Strategy)
 	}
 	prof, err := CellProfile(cfg)
 	if err != nil {
 		return err
 	}
+	if cfg.Strategy == "pct-point" {
+		_, err = newPCTPointFocus(cfg, prof)
+		return err
+	}
 	_, err = newSURWFocus(cfg, prof)
 	return err
+}
+
+// TakesFocus reports whether a strategy takes a focus (-focus): surw's
+// interesting events, pct-point's candidate points.
+func TakesFocus(strategy string) bool { return strategy == "surw" || strategy == "pct-point" }
+
+// newPCTPointFocus is pct-point over cfg's focus.
+func newPCTPointFocus(cfg *Config, prof *sim.Profile) (*sim.PCTPoint, error) {
+	focus, err := mm.ParseFocus(cfg.Focus)
+	if err != nil {
+		return nil, err
+	}
+	p, err := sim.NewPCTPointFocus(cfg.Seed, cfg.Depth, prof, focus)
+	if err != nil {
+		return nil, &FocusError{Focus: cfg.Focus, Workload: cfg.Workload.ID, Strategy: cfg.Strategy, Valid: mm.FocusNamesOf(prof.RacyObjects())}
+	}
+	return p, nil
 }
 
 // newSURWFocus is surw over cfg's focus.
@@ -297,9 +326,10 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	var strat sim.Strategy
 	var pct *sim.PCT
 	var rpct *sim.PCTRacy
+	var ppt *sim.PCTPoint
 	var prof *sim.Profile
+	var err error
 	if Profiled(cfg.Strategy) {
-		var err error
 		if prof, err = CellProfile(cfg); err != nil {
 			return nil, err
 		}
@@ -318,6 +348,13 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		rpct = sim.NewPCTRacy(cfg.Seed, cfg.Depth, prof)
 		rpct.PerTask = cfg.Strategy == "pct-task"
 		strat = rpct
+	case "pct-point":
+		if cfg.Focus == "" {
+			ppt = sim.NewPCTPoint(cfg.Seed, cfg.Depth, prof)
+		} else if ppt, err = newPCTPointFocus(cfg, prof); err != nil {
+			return nil, err
+		}
+		strat = ppt
 	case "pos":
 		strat = sim.NewPOS(cfg.Seed, prof)
 	case "surw":
@@ -361,8 +398,8 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	default:
 		return nil, fmt.Errorf("unknown strategy %q (valid: %s)", cfg.Strategy, strings.Join(Strategies, ", "))
 	}
-	if cfg.Focus != "" && cfg.Strategy != "surw" {
-		return nil, fmt.Errorf("%s takes no focus (only surw does)", cfg.Strategy)
+	if cfg.Focus != "" && !TakesFocus(cfg.Strategy) {
+		return nil, fmt.Errorf("%s takes no focus (only surw and pct-point do)", cfg.Strategy)
 	}
 	if cfg.Strategy == "native" {
 		return runNative(cfg, stop)
@@ -398,7 +435,6 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	if timed != nil {
 		c.CPUs = cfg.CPUs
 	}
-	var err error
 	for i := 0; i < cfg.Runs; i++ {
 		if stop != nil && stop() {
 			err = ErrInterrupted
@@ -451,6 +487,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	}
 	if rpct != nil {
 		c.PCTBound, c.PCTN, c.PCTK = rpct.Bound()
+	}
+	if ppt != nil {
+		c.PCTBound, c.PCTN, c.PCTK = ppt.Bound()
 	}
 	return c, err
 }

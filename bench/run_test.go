@@ -208,8 +208,8 @@ func TestSamplerFocus(t *testing.T) {
 			continue
 		}
 		n++
-		if wl.Sampler != "surw" {
-			t.Errorf("%s: focus %q on %s (only surw takes one)", wl.ID, wl.SamplerFocus, wl.Sampler)
+		if !TakesFocus(wl.Sampler) {
+			t.Errorf("%s: focus %q on %s (only surw and pct-point take one)", wl.ID, wl.SamplerFocus, wl.Sampler)
 		}
 		cfg := &Config{Workload: wl, Params: wl.Defaults(), Variant: v, Strategy: wl.Sampler, Focus: wl.SamplerFocus, Seed: 1, Runs: 1}
 		if err := CheckFocus(cfg); err != nil {

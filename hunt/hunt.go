@@ -101,12 +101,12 @@ func SelectTargets(all []*Target, names string) ([]*Target, error) {
 var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pos", "surw", "racefuzz", "greybox"}
 
 // Samplers are the strategy names hunt accepts.
-var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pos", "surw", "racefuzz", "greybox"}
+var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "greybox"}
 
 // Sampler is a strategy of a hunt as given: a name of Samplers, the PCT
 // depth of a PCT variant (0: the hunt's -depth) or greybox's genome bound
-// (0: its default; sim.Greybox.SetDepth), and surw's focus (empty: the
-// objects drawn).
+// (0: its default; sim.Greybox.SetDepth), and the focus of surw (empty:
+// the objects drawn) or pct-point (empty: every racy point).
 type Sampler struct {
 	Name  string
 	Depth int
@@ -116,28 +116,51 @@ type Sampler struct {
 // ParseStrategy reads a strategy of a hunt: a name of Samplers; for the
 // PCT variants and greybox an optional ":d", the depth (1 to
 // bench.MaxDepth); for surw an optional ":focus" (mm.ParseFocus:
-// "surw:i_size").
+// "surw:i_size"); for pct-point either or both, depth first
+// ("pct-point:30:xa-slot").
 func ParseStrategy(spec string) (Sampler, error) {
 	name, arg, hasArg := strings.Cut(spec, ":")
 	if !slices.Contains(Samplers, name) {
-		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task and greybox take a depth as name:d, surw a focus as surw:focus)", spec, strings.Join(Samplers, ", "))
+		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task, pct-point and greybox take a depth as name:d, surw and pct-point a focus as name:focus, pct-point both as pct-point:d:focus)", spec, strings.Join(Samplers, ", "))
 	}
+	s := Sampler{Name: name}
+	if !hasArg {
+		return s, nil
+	}
+	focusArg := ""
 	switch {
-	case !hasArg:
-		return Sampler{Name: name}, nil
 	case name == "surw":
-		if _, err := mm.ParseFocus(arg); err != nil {
+		focusArg, arg = arg, ""
+	case name == "pct-point":
+		d, f, both := strings.Cut(arg, ":")
+		if _, err := strconv.Atoi(d); err != nil && !both {
+			// One argument that is not a number: the focus.
+			d, f, both = "", arg, true
+		}
+		if both {
+			arg, focusArg = d, f
+			if f == "" {
+				return Sampler{}, fmt.Errorf("strategy %q: empty focus (valid: pct-point:d, pct-point:focus or pct-point:d:focus)", spec)
+			}
+		}
+	case bench.DepthOf(name, 1) == 0:
+		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task, pct-point and greybox do; surw takes a focus)", spec, name)
+	}
+	if focusArg != "" || name == "surw" {
+		if _, err := mm.ParseFocus(focusArg); err != nil {
 			return Sampler{}, fmt.Errorf("strategy %q: %v", spec, err)
 		}
-		return Sampler{Name: name, Focus: arg}, nil
-	case bench.DepthOf(name, 1) == 0:
-		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task and greybox do; surw takes a focus)", spec, name)
+		s.Focus = focusArg
+	}
+	if arg == "" && (name == "surw" || s.Focus != "") {
+		return s, nil
 	}
 	depth, err := strconv.Atoi(arg)
 	if err != nil || depth < 1 || depth > bench.MaxDepth {
 		return Sampler{}, fmt.Errorf("strategy %q: depth %q out of range (valid: 1 to %d)", spec, arg, bench.MaxDepth)
 	}
-	return Sampler{Name: name, Depth: depth}, nil
+	s.Depth = depth
+	return s, nil
 }
 
 // Config is a hunt.
@@ -349,15 +372,16 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 }
 
 // Label names the row's strategy in the table: "pct-task d=6",
-// "surw focus=i_size".
+// "surw focus=i_size", "pct-point d=30 focus=xa-slot".
 func (r *Row) Label() string {
-	switch {
-	case r.Depth > 0:
-		return fmt.Sprintf("%s d=%d", r.Strategy, r.Depth)
-	case r.Focus != "":
-		return fmt.Sprintf("%s focus=%s", r.Strategy, r.Focus)
+	l := r.Strategy
+	if r.Depth > 0 {
+		l += fmt.Sprintf(" d=%d", r.Depth)
 	}
-	return r.Strategy
+	if r.Focus != "" {
+		l += " focus=" + r.Focus
+	}
+	return l
 }
 
 // profile builds the cell's profile, once per process and cell, by the

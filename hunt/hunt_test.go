@@ -411,11 +411,42 @@ func TestBestInHandoffs(t *testing.T) {
 	}
 }
 
+// TestParsePCTPoint: pct-point takes a depth, a focus, or both, depth first.
+func TestParsePCTPoint(t *testing.T) {
+	for _, c := range []struct {
+		spec  string
+		depth int
+		focus string
+		bad   bool
+	}{
+		{spec: "pct-point"},
+		{spec: "pct-point:30", depth: 30},
+		{spec: "pct-point:xa-slot", focus: "xa-slot"},
+		{spec: "pct-point:30:xa-slot+page-index", depth: 30, focus: "xa-slot+page-index"},
+		{spec: "pct-point:30:", bad: true},
+		{spec: "pct-point:0:lock", bad: true},
+		{spec: "pct-point:65", bad: true},
+		{spec: "pct-point:bogus", bad: true},
+		{spec: "pct-point:lock:30", bad: true},
+		{spec: "pct-task:lock", bad: true},
+	} {
+		s, err := ParseStrategy(c.spec)
+		switch {
+		case c.bad && err == nil:
+			t.Errorf("ParseStrategy(%q) = %+v, want an error", c.spec, s)
+		case !c.bad && err != nil:
+			t.Errorf("ParseStrategy(%q): %v", c.spec, err)
+		case !c.bad && (s.Name != "pct-point" || s.Depth != c.depth || s.Focus != c.focus):
+			t.Errorf("ParseStrategy(%q) = %+v, want depth %d focus %q", c.spec, s, c.depth, c.focus)
+		}
+	}
+}
+
 // FuzzParseStrategy: a strategy spec either parses to a known sampler (with
 // a depth in range only for the PCT variants and greybox, a focus that parses only
-// for surw) or is refused with an error that names the spec.
+// for surw and pct-point) or is refused with an error that names the spec.
 func FuzzParseStrategy(f *testing.F) {
-	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1", "greybox:2", "greybox:0"} {
+	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1", "greybox:2", "greybox:0", "pct-point", "pct-point:30", "pct-point:xa-slot", "pct-point:30:xa-slot", "pct-point:30:", "pct-point:x:y", "pct-point:0:lock", "pct-point::lock"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -431,7 +462,7 @@ func FuzzParseStrategy(f *testing.F) {
 		switch {
 		case !known, s.Depth < 0 || s.Depth > bench.MaxDepth,
 			s.Depth > 0 && bench.DepthOf(s.Name, s.Depth) == 0,
-			s.Focus != "" && (s.Name != "surw" || focusErr != nil):
+			s.Focus != "" && (!bench.TakesFocus(s.Name) || focusErr != nil):
 			t.Errorf("ParseStrategy(%q) = %+v", spec, s)
 		}
 	})

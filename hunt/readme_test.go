@@ -130,19 +130,21 @@ func readmeRow(t *testing.T, tb *mdTable, cells []string, byName map[string]*Tar
 		t.Fatalf("README row of unknown target %q", target)
 	}
 	label := strings.TrimSuffix(cells[tb.col["strategy"]], " *")
-	name, arg, _ := strings.Cut(label, " ")
-	r.Strategy = name
-	switch {
-	case strings.HasPrefix(arg, "d="):
-		d, err := strconv.Atoi(arg[2:])
-		if err != nil {
-			t.Fatalf("README row %s %q: %v", target, label, err)
+	fields := strings.Fields(label)
+	r.Strategy = fields[0]
+	for _, arg := range fields[1:] {
+		switch {
+		case strings.HasPrefix(arg, "d="):
+			d, err := strconv.Atoi(arg[2:])
+			if err != nil {
+				t.Fatalf("README row %s %q: %v", target, label, err)
+			}
+			r.Depth = d
+		case strings.HasPrefix(arg, "focus="):
+			r.Focus = arg[len("focus="):]
+		default:
+			t.Fatalf("README row %s: strategy %q", target, label)
 		}
-		r.Depth = d
-	case strings.HasPrefix(arg, "focus="):
-		r.Focus = arg[len("focus="):]
-	case arg != "":
-		t.Fatalf("README row %s: strategy %q", target, label)
 	}
 	if r.Label() != label {
 		t.Fatalf("README row %s: strategy %q reads back as %q", target, label, r.Label())
@@ -231,10 +233,10 @@ func TestREADMECountsReproduce(t *testing.T) {
 			continue
 		}
 		spec := want.Strategy
-		switch {
-		case want.Depth > 0:
+		if want.Depth > 0 {
 			spec += ":" + strconv.Itoa(want.Depth)
-		case want.Focus != "":
+		}
+		if want.Focus != "" {
 			spec += ":" + want.Focus
 		}
 		cfg := &Config{Targets: []*Target{want.Target}, Strategies: []string{spec}, Depth: 3, Seed: 1,

@@ -38,11 +38,12 @@ func newPCTTask(seed uint64, depth int, prof *Profile) *PCTRacy {
 
 func samplers(prof *Profile, seed uint64) map[string]Strategy {
 	return map[string]Strategy{
-		"pct-racy": NewPCTRacy(seed, 3, prof),
-		"pct-task": newPCTTask(seed, 3, prof),
-		"pos":      NewPOS(seed, prof),
-		"surw":     NewSURW(seed, prof),
-		"racefuzz": NewRaceFuzz(seed, 0.1, prof),
+		"pct-racy":  NewPCTRacy(seed, 3, prof),
+		"pct-task":  newPCTTask(seed, 3, prof),
+		"pct-point": NewPCTPoint(seed, 3, prof),
+		"pos":       NewPOS(seed, prof),
+		"surw":      NewSURW(seed, prof),
+		"racefuzz":  NewRaceFuzz(seed, 0.1, prof),
 	}
 }
 
