@@ -100,6 +100,10 @@ func TestReportInBrowser(t *testing.T) {
 		chromedp.Flag("font-render-hinting", "none"),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
+		// Chromium can take longer than chromedp's 20 s to print its
+		// DevTools address while the other packages' tests load both
+		// cores (go test ./... runs them side by side).
+		chromedp.WSURLReadTimeout(60*time.Second),
 	)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	defer cancel()
@@ -107,6 +111,15 @@ func TestReportInBrowser(t *testing.T) {
 	defer cancel()
 	ctx, cancel = context.WithTimeout(ctx, 90*time.Second)
 	defer cancel()
+	// Start the browser once, here, and stop on failure: a failed start
+	// leaves the context without a browser, and chromedp v0.23 starting
+	// a second one for the same context (the next Do would) closes the
+	// context's allocation channel twice and panics ("close of closed
+	// channel", allocate.go:361), which took the whole test binary
+	// down instead of failing this test.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("starting Chromium (%s): %v", browser, err)
+	}
 
 	// Every console error, uncaught exception and browser-log error (a
 	// resource that failed to load) of the page, collected while it loads.
