@@ -428,7 +428,7 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		Workload: cfg.Workload.ID, Fix: cfg.Variant.ID, Strategy: cfg.Strategy,
 		Seed: cfg.Seed, Params: cfg.Workload.NonDefault(cfg.Params), From: cfg.First, Planned: cfg.Runs,
 	}
-	if pct != nil || rpct != nil || dfs != nil || grey != nil {
+	if pct != nil || rpct != nil || ppt != nil || dfs != nil || grey != nil {
 		c.Depth = cfg.Depth // greybox: 0 for its default genome bounds
 	}
 	c.Focus = cfg.Focus

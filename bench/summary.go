@@ -335,6 +335,8 @@ func writeCutShort(b *strings.Builder, rs []*Record) {
 
 func strategyLine(r *Record) string {
 	switch {
+	case DepthOf(r.Strategy, r.Depth) > 0 && r.Focus != "":
+		return fmt.Sprintf("%s depth %d focus %s, seed %d", r.Strategy, r.Depth, r.Focus, r.Seed)
 	case DepthOf(r.Strategy, r.Depth) > 0:
 		return fmt.Sprintf("%s depth %d, seed %d", r.Strategy, r.Depth, r.Seed)
 	case r.Focus != "":

@@ -52,6 +52,16 @@ func TestREADMETables(t *testing.T) {
 	if len(focused.rows) == 0 {
 		t.Fatal("the focused walks' table has no rows")
 	}
+	// pct-point without a focus, over every target: ratios to the hunt
+	// table's walk, as the focused rows'.
+	point := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure: execs |")
+	if len(point.rows) != len(targets) {
+		t.Errorf("pct-point's table has %d rows, want one per target (%d)", len(point.rows), len(targets))
+	}
+	for _, cells := range point.rows {
+		r := readmeRow(t, point, cells, byName)
+		checkREADMERow(t, point, cells, append(rows[:len(rows):len(rows)], r), r)
+	}
 	for _, cells := range focused.rows {
 		r := readmeRow(t, focused, cells, byName)
 		if r.Focus == "" {
@@ -186,8 +196,8 @@ func checkREADMERow(t *testing.T, tb *mdTable, cells []string, rows []*Row, r *R
 // often as the README says; a change to the model or to a sampler that
 // moves it means the tables describe another program, and must be
 // regenerated (make hunt) with the change. The rows are the cheap ones
-// (about 6 s in all on the 2-core machine), one or more of every
-// independent strategy the table has and of every race, the walk's
+// (about 8 s in all on the 2-core machine), one or more of every
+// independent strategy the tables have and of every race, the walk's
 // 1,000,000-execution reference included; the whole table takes about
 // 100 minutes (make hunt); 57 of its rows, rerun when this test was
 // written, matched every count.
@@ -221,6 +231,7 @@ func TestREADMECountsReproduce(t *testing.T) {
 		{main, "thp-truncate-opens vm-bug-index", "pos"},
 		{main, "race-e-fallocate bug-not-locked", "surw"},
 		{focused, "race-e-fallocate bug-not-locked", "surw focus=i_size"},
+		{focused, "thp-truncate-opens vm-bug-index", "pct-point d=30 focus=xa-slot"},
 	} {
 		var want *Row
 		for _, cells := range c.tb.rows {

@@ -128,7 +128,7 @@ var ThpTruncateOpens = &Workload{
 		"drop-bogus-vm-bug+invalidate-lock"},
 	StepsEstimate: 200,
 	Sampler:       "random",
-	SamplerWhy:    "it fires vm-bug-index in 0.85% and vm-bug-tail in 2.5% of executions, first failure in a median 1.4 ms and 0.5 ms on one core; no sampler does better on both: pct-task fires vm-bug-index 1.2x but vm-bug-tail 0.46x, surw vm-bug-tail 2.7x but vm-bug-index 65x less often (README, pagelab hunt)",
+	SamplerWhy:    "it fires vm-bug-index in 0.85% and vm-bug-tail in 2.5% of executions, first failure in a median 1.4 ms and 0.5 ms on one core; no sampler does better on both: surw fires vm-bug-tail 2.7x but vm-bug-index 65x less often, pct-point focused on xa-slot vm-bug-index 14x but never vm-bug-tail (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			inode := k.NewInode()
