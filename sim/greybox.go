@@ -85,10 +85,7 @@ type Greybox struct {
 	cp   changePoints
 	tidx []int
 	next []int
-	// best: as PCTRacy's.
-	watched bool
-	best    *Task
-	bestOK  bool
+	highest
 	ranTask int
 	ranSite uint64
 	// trace is this execution's coverage slots; seen marks them.
@@ -331,18 +328,11 @@ func (g *Greybox) Spawned(t *Task) {
 	g.bestOK = false
 }
 
-func (g *Greybox) WatchRunnable()   { g.watched = true }
-func (g *Greybox) RunnableChanged() { g.bestOK = false }
-
 // Pick is PCTRacy's with the genome's priorities and change points (ties,
 // which only a name outside the profile can cause, go to the lower ID).
 func (g *Greybox) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
-		best := g.best
-		if !g.watched || !g.bestOK {
-			best = highestPrio(runnable, g.prio)
-			g.best, g.bestOK = best, true
-		}
+		best := g.get(runnable, g.prio)
 		pt := g.pc.point(best.label)
 		if !pt.racy() {
 			g.ran(best, pt)

@@ -58,12 +58,7 @@ type PCTPoint struct {
 	prio  []uint64
 	tname []int
 	maxN  int
-	// best is the runnable task of the highest priority in the list the
-	// last Pick was given, valid (bestOK) until that list changes or a
-	// priority does (PCTRacy's).
-	watched bool
-	best    *Task
-	bestOK  bool
+	highest
 }
 
 // NewPCTPoint returns PCT over first arrivals at racy points, of depth d,
@@ -153,16 +148,9 @@ func (p *PCTPoint) Spawned(t *Task) {
 	p.bestOK = false
 }
 
-func (p *PCTPoint) WatchRunnable()   { p.watched = true }
-func (p *PCTPoint) RunnableChanged() { p.bestOK = false }
-
 func (p *PCTPoint) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
-		best := p.best
-		if !p.watched || !p.bestOK {
-			best = highestPrio(runnable, p.prio)
-			p.best, p.bestOK = best, true
-		}
+		best := p.get(runnable, p.prio)
 		name := p.tname[best.ID]
 		if name < 0 || p.left[name] == 0 {
 			// No change point left for its name: the common case.

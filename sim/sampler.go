@@ -69,13 +69,7 @@ type PCTRacy struct {
 	// steps there is nothing to find.
 	next    []int
 	nextAll int
-	// best is the runnable task of the highest priority in the list the
-	// last Pick was given, valid (bestOK) until that list changes (the
-	// Explorer says so: watched, RunnableChanged) or a priority does (a
-	// spawn, a change point).
-	watched bool
-	best    *Task
-	bestOK  bool
+	highest
 }
 
 // NewPCTRacy returns racy-step PCT of depth d over a profile: change
@@ -129,16 +123,9 @@ func (p *PCTRacy) Spawned(t *Task) {
 	p.bestOK = false
 }
 
-func (p *PCTRacy) WatchRunnable()   { p.watched = true }
-func (p *PCTRacy) RunnableChanged() { p.bestOK = false }
-
 func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 	for {
-		best := p.best
-		if !p.watched || !p.bestOK {
-			best = highestPrio(runnable, p.prio)
-			p.best, p.bestOK = best, true
-		}
+		best := p.get(runnable, p.prio)
 		if !p.pc.racy(best.label) {
 			return best
 		}

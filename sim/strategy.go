@@ -124,6 +124,29 @@ func (p *PCT) Pick(runnable []*Task, last *Task, step int) *Task {
 // ID), the lower ID among equals: PCT's choice, and PCTRacy's and
 // Greybox's. The Explorer lists the runnable tasks by ID, so among equals
 // it is also the first listed.
+// highest is the runnable task of the highest priority in the list the
+// last Pick was given, kept (bestOK) until that list changes (the
+// Explorer says so when the strategy watches it: WatchRunnable,
+// RunnableChanged) or a priority does (the strategy clears bestOK): the
+// PCT samplers embed it, so that a decision that changes nothing costs
+// no scan of the runnable tasks.
+type highest struct {
+	watched bool
+	best    *Task
+	bestOK  bool
+}
+
+func (h *highest) WatchRunnable()   { h.watched = true }
+func (h *highest) RunnableChanged() { h.bestOK = false }
+
+// get is highestPrio(runnable, prio), from the cache when it is valid.
+func (h *highest) get(runnable []*Task, prio []uint64) *Task {
+	if !h.watched || !h.bestOK {
+		h.best, h.bestOK = highestPrio(runnable, prio), true
+	}
+	return h.best
+}
+
 func highestPrio(runnable []*Task, prio []uint64) *Task {
 	best := runnable[0]
 	for _, t := range runnable[1:] {
