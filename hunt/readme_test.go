@@ -23,21 +23,9 @@ import (
 // Student's t over its ten campaigns, whose counts the table does not
 // give: only its rate and its ratio are checked.
 func TestREADMETables(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, err := Targets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string]*Target{}
-	for _, tg := range targets {
-		byName[tg.Name()] = tg
-	}
-	tables := readmeTables(string(data))
-	main := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure: median |")
-	focused := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure |")
+	tables, byName := readmeHunt(t)
+	main := findTable(t, tables, mainHeader)
+	focused := findTable(t, tables, focusedHeader)
 
 	rows := make([]*Row, len(main.rows))
 	for i, cells := range main.rows {
@@ -55,8 +43,8 @@ func TestREADMETables(t *testing.T) {
 	// pct-point without a focus, over every target: ratios to the hunt
 	// table's walk, as the focused rows'.
 	point := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure: execs |")
-	if len(point.rows) != len(targets) {
-		t.Errorf("pct-point's table has %d rows, want one per target (%d)", len(point.rows), len(targets))
+	if len(point.rows) != len(byName) {
+		t.Errorf("pct-point's table has %d rows, want one per target (%d)", len(point.rows), len(byName))
 	}
 	for _, cells := range point.rows {
 		r := readmeRow(t, point, cells, byName)
@@ -70,6 +58,31 @@ func TestREADMETables(t *testing.T) {
 		// Its ratio is to the hunt table's walk of the same target.
 		checkREADMERow(t, focused, cells, append(rows[:len(rows):len(rows)], r), r)
 	}
+}
+
+// The headers of the README's hunt table and its focused walks' table.
+const (
+	mainHeader    = "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure: median |"
+	focusedHeader = "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure |"
+)
+
+// readmeHunt is the README's Markdown tables and the hunt's targets by
+// name.
+func readmeHunt(t *testing.T) ([]*mdTable, map[string]*Target) {
+	t.Helper()
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	targets, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*Target{}
+	for _, tg := range targets {
+		byName[tg.Name()] = tg
+	}
+	return readmeTables(string(data)), byName
 }
 
 // mdTable is one Markdown table of the README: its header line, its
@@ -202,21 +215,9 @@ func checkREADMERow(t *testing.T, tb *mdTable, cells []string, rows []*Row, r *R
 // 100 minutes (make hunt); 57 of its rows, rerun when this test was
 // written, matched every count.
 func TestREADMECountsReproduce(t *testing.T) {
-	data, err := os.ReadFile("../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	targets, err := Targets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	byName := map[string]*Target{}
-	for _, tg := range targets {
-		byName[tg.Name()] = tg
-	}
-	tables := readmeTables(string(data))
-	main := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure: median |")
-	focused := findTable(t, tables, "| target | strategy | fired/runs | rate [95% CI] | × random [95% CI] | first failure |")
+	tables, byName := readmeHunt(t)
+	main := findTable(t, tables, mainHeader)
+	focused := findTable(t, tables, focusedHeader)
 	for _, c := range []struct {
 		tb            *mdTable
 		target, label string
