@@ -34,12 +34,10 @@ import (
 type PCTPoint struct {
 	Depth int
 
-	prof  *Profile
-	pc    *pointCache
-	seed  uint64
-	pcg   rand.PCG
-	rng   *rand.Rand
-	focus func(Obj) bool
+	pc   *pointCache
+	seed uint64
+	pcg  rand.PCG
+	rng  *rand.Rand
 	// names are the profiled task names, nameIdx their indices, and
 	// pts[i] the candidate points of name i (racy, and touching the
 	// focus if there is one), in label order.
@@ -76,7 +74,7 @@ func NewPCTPointFocus(seed uint64, depth int, prof *Profile, focus func(Obj) boo
 }
 
 func newPCTPoint(seed uint64, depth int, prof *Profile, focus func(Obj) bool) (*PCTPoint, error) {
-	p := &PCTPoint{Depth: depth, prof: prof, pc: newPointCache(prof), seed: seed, focus: focus}
+	p := &PCTPoint{Depth: depth, pc: newPointCache(prof), seed: seed}
 	p.rng = rand.New(&p.pcg)
 	p.names = prof.TaskNames()
 	p.nameIdx = make(map[string]int, len(p.names))
@@ -163,7 +161,10 @@ func (p *PCTPoint) Pick(runnable []*Task, last *Task, step int) *Task {
 				break
 			}
 		}
-		if pt == nil || i == len(p.cpPt) {
+		if i == len(p.cpPt) {
+			// No change point of its name at this point (an untaken
+			// change point always has one, so a point the profile
+			// never saw, nil, matches none).
 			return best
 		}
 		// Change point i+1, the first arrival of a task of its name at
