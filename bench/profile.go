@@ -65,7 +65,7 @@ func PCTK(strategy string) string {
 	case "pct-task":
 		return "= task names times the most racy steps one task took in a profiled run: a change point is a task and one of its racy steps"
 	case "pct-point":
-		return "= task names times the most racy points one task name took in a profiled run (with a focus, those touching it): a change point is a task and the first arrival at one of its points"
+		return "= task names times the most racy points one task name took in a profiled run (with a focus, those touching it): a change point is a task and the first arrival at one of its points, so the bound covers bugs whose preemptions fall at first arrivals (a later arrival is never one)"
 	}
 	return "steps, the workload's estimate: change points fall in the first k steps"
 }
