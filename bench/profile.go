@@ -70,6 +70,30 @@ func PCTK(strategy string) string {
 	return "steps, the workload's estimate: change points fall in the first k steps"
 }
 
+// BoundNote is the sentence printed under a sampled cell (by run, the
+// bench summary and the report): the probability bound of a PCT strategy
+// (bound > 0, for n tasks and its k, PCTK saying what k counts), or why a
+// sampler that aims at racy steps has none, so that its absence does not
+// read as an omission. It is empty for the other strategies (the walk,
+// the searches, timed and native runs).
+func BoundNote(strategy string, depth int, bound float64, n, k int) string {
+	if bound > 0 {
+		return fmt.Sprintf("%s depth %d: each run finds a given depth-%d bug with probability at least 1/(n*k^(d-1)) = %.3g, for n=%d tasks, k=%d %s.",
+			strategy, depth, depth, bound, n, k, PCTK(strategy))
+	}
+	switch strategy {
+	case "pos":
+		return "pos: no probability bound. Its priorities are redrawn at every step the profile predicts to race, and no lower bound on the chance of a given bug follows from that."
+	case "surw":
+		return "surw: no probability bound. The walk is uniform over the interleavings of its interesting events (Zhao et al., ASPLOS 2025) only when no task blocks and the profile counts those events exactly; the model's tasks block on locks and wait queues, so it is only close to uniform."
+	case "racefuzz":
+		return "racefuzz: no probability bound, as in race-directed random testing (Sen, PLDI 2008): it holds one step of a racing pair until its partner arrives, and which pair decides a bug is not known in advance."
+	case "greybox":
+		return "greybox: no probability bound. A campaign mutates each execution from earlier ones, so its executions are not independent draws and its failure count includes re-firings."
+	}
+	return ""
+}
+
 var profiles sync.Map // profileKey → *profileEntry
 
 type profileEntry struct {

@@ -226,10 +226,9 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
 		}
 	}
 	writeCutShort(b, rs)
-	if base.PCTBound > 0 {
+	if note := BoundNote(base.Strategy, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps); note != "" {
 		b.WriteString("\n")
-		wrapWords(b, "", strings.Fields(fmt.Sprintf("%s depth %d: each run finds a given depth-%d bug with probability at least 1/(n*k^(d-1)) = %.3g, for n=%d tasks, k=%d %s.",
-			base.Strategy, base.Depth, base.Depth, base.PCTBound, base.PCTTasks, base.PCTSteps, PCTK(base.Strategy))))
+		wrapWords(b, "", strings.Fields(note))
 	}
 }
 

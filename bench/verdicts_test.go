@@ -383,3 +383,30 @@ func TestPCTK(t *testing.T) {
 		}
 	}
 }
+
+// TestBoundNote: a PCT strategy with a bound states it; each sampler that
+// aims at racy steps without one says so and why; the walk, the searches
+// and the timed runs print nothing.
+func TestBoundNote(t *testing.T) {
+	for _, c := range []struct {
+		strategy string
+		bound    float64
+		has      string
+	}{
+		{"pct", 1e-6, "pct depth 3: each run finds a given depth-3 bug with probability at least 1/(n*k^(d-1)) = 1e-06, for n=4 tasks, k=100 steps"},
+		{"pct-task", 2e-9, "at least 1/(n*k^(d-1)) = 2e-09, for n=4 tasks, k=100 = task names times"},
+		{"pos", 0, "pos: no probability bound."},
+		{"surw", 0, "surw: no probability bound. The walk is uniform over the interleavings of its interesting events"},
+		{"racefuzz", 0, "racefuzz: no probability bound"},
+		{"greybox", 0, "greybox: no probability bound. A campaign mutates"},
+		{"random", 0, ""},
+		{"dfs", 0, ""},
+		{"dpor", 0, ""},
+		{"timed", 0, ""},
+	} {
+		got := BoundNote(c.strategy, 3, c.bound, 4, 100)
+		if c.has == "" && got != "" || !strings.Contains(got, c.has) {
+			t.Errorf("BoundNote(%q, bound %g) = %q: want %q", c.strategy, c.bound, got, c.has)
+		}
+	}
+}

@@ -342,9 +342,10 @@ func workloadSection(dir, w string, rs []*bench.Record, files, used, missing map
 			}
 			s.Fixes = append(s.Fixes, row)
 		}
-		if b := d.Base; b.PCTBound > 0 {
-			s.After = append(s.After, fmt.Sprintf("%s depth %d: each run finds a given depth-%d bug with probability at least 1/(n·k^(d−1)) = %.3g, for n=%d tasks, k=%d %s.",
-				b.Strategy, b.Depth, b.Depth, b.PCTBound, b.PCTTasks, b.PCTSteps, bench.PCTK(b.Strategy)))
+		if b := d.Base; b != nil {
+			if note := bench.BoundNote(b.Strategy, b.Depth, b.PCTBound, b.PCTTasks, b.PCTSteps); note != "" {
+				s.After = append(s.After, strings.ReplaceAll(note, "1/(n*k^(d-1))", "1/(n·k^(d−1))"))
+			}
 		}
 	}
 	plots, err := workloadPlots(dir, w, files, used, "")

@@ -49,6 +49,7 @@ var goldenCases = []struct {
 	{"run-restart", []string{"run", "-workload", "writeback-restart", "-fix", "baseline,loop-wait,hold-ref+loop-wait", "-runs", "3000", "-seed", "7"}, false},
 	{"run-restart-json", []string{"run", "-workload", "writeback-restart", "-fix", "baseline,loop-wait,hold-ref+loop-wait", "-runs", "3000", "-seed", "7", "-json"}, true},
 	{"run-reuse-all", []string{"run", "-workload", "writeback-reuse", "-fix", "all", "-runs", "1500", "-seed", "3"}, false},
+	{"run-isize", []string{"run", "-workload", "isize-compress", "-fix", "all", "-runs", "2000", "-seed", "1"}, false},
 	{"replay-race-a", []string{"replay", "-workload", "writeback-restart", "-script", "race-a"}, false},
 	{"replay-race-a-loop-wait", []string{"replay", "-workload", "writeback-restart", "-script", "race-a", "-fix", "loop-wait"}, false},
 	{"replay-race-b-thp-trace", []string{"replay", "-workload", "writeback-reuse", "-script", "race-b-thp", "-trace"}, false},

@@ -173,9 +173,8 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 		}
 	}
 	for _, c := range cells {
-		if c.PCTBound > 0 {
-			b.WriteString("\n" + textwrap.Wrap(fmt.Sprintf("%s d=%d: each run finds a given depth-%d bug with probability >= 1/(n*k^(d-1)) = %.3g, for n=%d tasks, k=%d %s.",
-				c.Strategy, c.Depth, c.Depth, c.PCTBound, c.PCTN, c.PCTK, bench.PCTK(c.Strategy)), 80, 0) + "\n")
+		if note := bench.BoundNote(c.Strategy, c.Depth, c.PCTBound, c.PCTN, c.PCTK); note != "" {
+			b.WriteString("\n" + textwrap.Wrap(note, 80, 0) + "\n")
 			break
 		}
 	}
