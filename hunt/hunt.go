@@ -98,7 +98,7 @@ func SelectTargets(all []*Target, names string) ([]*Target, error) {
 
 // Strategies are the sampling strategies hunt compares by default: the
 // PCT variants at Config.Depth and, as "name:d", at depth d.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pos", "surw", "racefuzz", "greybox"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pct-point:6", "pct-point:14", "pct-point:30", "pos", "surw", "racefuzz", "greybox"}
 
 // Samplers are the strategy names hunt accepts.
 var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "greybox"}
