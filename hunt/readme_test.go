@@ -206,7 +206,7 @@ func checkREADMERow(t *testing.T, tb *mdTable, cells []string, rows []*Row, r *R
 // (about 9 s in all on the 2-core machine), one or more of every
 // independent strategy the tables have and of every race, the walk's
 // 1,000,000-execution reference included; the whole table takes 32 to
-// 100 minutes (make hunt); 57 of its rows, rerun when this test was
+// 106 minutes (make hunt); 57 of its rows, rerun when this test was
 // written, matched every count.
 func TestREADMECountsReproduce(t *testing.T) {
 	tables, byName := readmeHunt(t)
