@@ -21,18 +21,63 @@ import (
 	"github.com/pagelab/pagelab/workloads"
 )
 
-// Target is what a sampler is to find: the failure id a seed interleaving
-// fires (the first its seed file expects), in the seed's workload with the
-// seed's parameters, under the baseline.
+// Target is what a sampler is to find: a failure id in a workload with
+// given parameters, under a fix variant. A seed target is the failure a
+// seed interleaving fires (the first its seed file expects), with the
+// seed's parameters and fix (the baseline, for every seed so far); a
+// custom target (Custom) is one a user names: a race the seeds do not
+// script, or a seed's race under a candidate fix.
 type Target struct {
-	Seed     string // the seed's name: race-a, race-b-page, ...
+	Seed     string // the seed's name: race-a, race-b-page, ...; "" for a custom target
 	Workload *workloads.Workload
+	Fix      *fixes.Variant // nil: the baseline
 	Params   workloads.Values
 	Failure  mm.Failure
 }
 
-// Name is the target's name in tables: the seed and the failure id.
-func (t *Target) Name() string { return t.Seed + " " + t.Failure.String() }
+// Custom is the target of failure f in workload wl with parameters p
+// under fix variant v (nil: the baseline). The caller checks that v
+// applies to wl (workloads.Workload.CheckFix) and p came from
+// wl.ParseParams.
+func Custom(wl *workloads.Workload, v *fixes.Variant, p workloads.Values, f mm.Failure) *Target {
+	return &Target{Workload: wl, Fix: v, Params: p, Failure: f}
+}
+
+// Name is the target's name in tables: the seed and the failure id, or
+// for a custom target its workload and fix, the parameters that differ
+// from the workload's defaults, and the failure id
+// ("writeback-restart/v5.8 fsync-early",
+// "writeback-reuse/baseline thp=1,write2=0 vm-bug-tail").
+func (t *Target) Name() string { return t.label() + " " + t.Failure.String() }
+
+// label is the target's name without its failure id.
+func (t *Target) label() string {
+	if t.Seed != "" {
+		return t.Seed
+	}
+	n := t.Workload.ID + "/" + t.variant().ID
+	if nd := t.Workload.NonDefault(t.Params); len(nd) > 0 {
+		n += " " + strings.Join(nd, ",")
+	}
+	return n
+}
+
+// baseline is the variant of a target without a Fix.
+var baseline = func() *fixes.Variant {
+	v, err := fixes.Parse("baseline")
+	if err != nil {
+		panic(err) // the registry has no baseline: a build broken at init
+	}
+	return v
+}()
+
+// variant is the fix variant the target runs under.
+func (t *Target) variant() *fixes.Variant {
+	if t.Fix == nil {
+		return baseline
+	}
+	return t.Fix
+}
 
 // Targets are the seed interleavings' failures, in workload order and by
 // seed name within a workload.
@@ -65,7 +110,11 @@ func Targets() ([]*Target, error) {
 			if !ok {
 				return nil, fmt.Errorf("seed %s: unknown failure id %q", s.Name, s.Expect[0])
 			}
-			out = append(out, &Target{Seed: s.Name, Workload: wl, Params: params, Failure: f})
+			v, err := wl.ParseFix(sc.Fix)
+			if err != nil {
+				return nil, fmt.Errorf("seed %s: %v", s.Name, err)
+			}
+			out = append(out, &Target{Seed: s.Name, Workload: wl, Fix: v, Params: params, Failure: f})
 		}
 	}
 	return out, nil
@@ -200,7 +249,7 @@ type Config struct {
 	// Progress, if set, sees every row as it is finished.
 	Progress func(r *Row)
 
-	profileNs map[*Target]float64
+	profileNs map[string]float64 // by Target.cell
 }
 
 // Row is one (target, strategy) measurement.
@@ -269,17 +318,13 @@ func Run(cfg *Config) ([]*Row, error) {
 	if cfg.Runs < 1 || cfg.Seeds < 1 {
 		return nil, fmt.Errorf("hunt: want at least one execution and one seed, not %d and %d", cfg.Runs, cfg.Seeds)
 	}
-	base, err := fixes.Parse("baseline")
-	if err != nil {
-		return nil, err
-	}
-	if err := checkFocus(cfg, base); err != nil {
+	if err := checkFocus(cfg); err != nil {
 		return nil, err
 	}
 	var rows []*Row
 	for _, t := range cfg.Targets {
 		for _, s := range cfg.Strategies {
-			row, err := measure(cfg, t, s, base)
+			row, err := measure(cfg, t, s, t.variant())
 			// A row whose rate did not finish is dropped; one stopped
 			// while timing its first failure keeps its rate
 			// (TTFInterrupted).
@@ -384,11 +429,19 @@ func (r *Row) Label() string {
 	return l
 }
 
+// cell names the target's cell: workload, fix variant and parameters.
+// Targets that differ only in their failure id share it, and its
+// profile: bench builds a cell's once per process, so only the first
+// target of a cell can time it.
+func (t *Target) cell() string {
+	return t.Workload.ID + "/" + t.variant().ID + "/" + strings.Join(t.Workload.NonDefault(t.Params), ",")
+}
+
 // profile builds the cell's profile, once per process and cell, by the
 // first strategy that needs it, timed on its own so that the times to
 // first failure do not hide it; it returns the time it took.
 func (cfg *Config) profile(t *Target, s Sampler, v *fixes.Variant) (float64, error) {
-	if ns, ok := cfg.profileNs[t]; ok {
+	if ns, ok := cfg.profileNs[t.cell()]; ok {
 		return ns, nil
 	}
 	t0 := cfg.Now()
@@ -397,16 +450,17 @@ func (cfg *Config) profile(t *Target, s Sampler, v *fixes.Variant) (float64, err
 	}
 	ns := float64(cfg.Now() - t0)
 	if cfg.profileNs == nil {
-		cfg.profileNs = map[*Target]float64{}
+		cfg.profileNs = map[string]float64{}
 	}
-	cfg.profileNs[t] = ns
+	cfg.profileNs[t.cell()] = ns
 	return ns, nil
 }
 
 // checkFocus refuses, before anything is measured, a surw focus that
 // names no object some target's steps touch (a *bench.FocusError).
-func checkFocus(cfg *Config, v *fixes.Variant) error {
+func checkFocus(cfg *Config) error {
 	for _, t := range cfg.Targets {
+		v := t.variant()
 		for _, spec := range cfg.Strategies {
 			s, err := ParseStrategy(spec)
 			if err != nil {
@@ -419,7 +473,7 @@ func checkFocus(cfg *Config, v *fixes.Variant) error {
 				return err
 			}
 			if err := bench.CheckFocus(cellConfig(cfg, t, s, v, cfg.Seed, 1)); err != nil {
-				return fmt.Errorf("target %s: %w", t.Seed, err)
+				return fmt.Errorf("target %s: %w", t.label(), err)
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"slices"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 var rewrite = flag.Bool("rewrite", false, "rewrite testdata/*.golden")
@@ -470,3 +472,72 @@ func FuzzParseStrategy(f *testing.F) {
 
 // near compares with a relative tolerance.
 func near(a, b, tol float64) bool { return math.Abs(a-b) <= tol*math.Abs(b) }
+
+// TestCustom: a custom target runs under its own fix and parameters and
+// is named by them; targets of one cell share its profile, timed once.
+func TestCustom(t *testing.T) {
+	wl, err := workloads.Lookup("writeback-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v58, err := wl.ParseFix("v5.8")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, err := wl.ParseParams(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bw, _ := mm.ParseFailure("bug-writeback")
+	early, _ := mm.ParseFailure("fsync-early")
+	base := Custom(wl, nil, def, bw)
+	fixed := Custom(wl, v58, def, bw)
+	fixedEarly := Custom(wl, v58, def, early)
+	if got, want := fixed.Name(), "writeback-restart/v5.8 bug-writeback"; got != want {
+		t.Errorf("Name() = %q, want %q", got, want)
+	}
+	if got, want := base.Name(), "writeback-restart/baseline bug-writeback"; got != want {
+		t.Errorf("Name() of a target without a fix = %q, want %q", got, want)
+	}
+	var pairs []string
+	for _, p := range wl.Params[:1] {
+		pairs = append(pairs, fmt.Sprintf("%s=%d", p.Name, p.Default+1))
+	}
+	other, err := wl.ParseParams(pairs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := Custom(wl, v58, other, bw).Name(), "writeback-restart/v5.8 "+pairs[0]+" bug-writeback"; got != want {
+		t.Errorf("Name() with a parameter = %q, want %q", got, want)
+	}
+
+	// The clock's steps grow, 1µs, 2µs, 3µs, ...: no two timings of the
+	// profile could agree by chance.
+	var now, step time.Duration
+	clock := func() time.Duration { step += time.Microsecond; now += step; return now }
+	cfg := &Config{Targets: []*Target{base, fixed, fixedEarly}, Strategies: []string{"random", "pct-task:6"}, Seed: 1,
+		Runs: 5000, ReferenceRuns: 5000, Seeds: 2, MaxTTFRuns: 1, Jobs: 2, Now: clock}
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 6 {
+		t.Fatalf("%d rows, want 6", len(rows))
+	}
+	// pct-task at depth 6 fires race A's BUG_ON under the baseline
+	// (0.0022 per execution); v5.8 waits for writeback in a loop, and the
+	// exhaustive search finds no interleaving that fires it or an early
+	// fsync: neither may fire here.
+	if rows[1].Fired == 0 {
+		t.Errorf("baseline pct-task: fired 0 of %d, want race A's BUG_ON", rows[1].Runs)
+	}
+	for _, r := range rows[2:] {
+		if r.Fired != 0 {
+			t.Errorf("%s %s: fired %d under v5.8", r.Target.Name(), r.Label(), r.Fired)
+		}
+	}
+	if rows[1].ProfileNs <= 0 || rows[3].ProfileNs <= 0 || rows[5].ProfileNs != rows[3].ProfileNs {
+		t.Errorf("profiles: baseline %v, v5.8 %v and %v: want the two v5.8 targets to share one cell's time",
+			rows[1].ProfileNs, rows[3].ProfileNs, rows[5].ProfileNs)
+	}
+}

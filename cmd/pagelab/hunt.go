@@ -8,13 +8,16 @@ import (
 	"io"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/hunt"
+	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 // cmdHunt is `pagelab hunt`: the search-power table. For every seed
@@ -25,8 +28,12 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	var targets, strategies string
 	var runs, refRuns, seeds, depth, jobs, maxTTF, campaign int
 	var seed uint64
-	var markdown string
+	var markdown, workload, fix, params, failures string
 	fs.StringVar(&targets, "target", "all", "seed interleavings, comma-separated, or all (see pagelab list: -script names)")
+	fs.StringVar(&workload, "workload", "", "instead of -target: hunt -failure in this race workload, with -param, under -fix (a race no seed scripts, or a seed's race under a candidate fix)")
+	fs.StringVar(&fix, "fix", "baseline", "with -workload: fix variants, comma-separated ('+' composes), or all: one target each")
+	fs.StringVar(&params, "param", "", "with -workload: workload parameters name=value,name=value")
+	fs.StringVar(&failures, "failure", "", "with -workload: failure ids to hunt, comma-separated (see pagelab list)")
 	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d; greybox:d bounds its genomes to d-1 change points and d edits; surw:focus and pct-point:focus (or pct-point:d:focus) give a focus")
 	fs.IntVar(&runs, "runs", 100000, "executions per rate")
 	fs.IntVar(&refRuns, "reference-runs", 0, "executions of the random walk's rate, the reference of × random (0: 10 × -runs)")
@@ -40,17 +47,9 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	all, err := hunt.Targets()
+	ts, err := huntTargets(fs, targets, workload, fix, params, failures)
 	if err != nil {
 		return err
-	}
-	if strings.TrimSpace(targets) == "" {
-		// As -strategy '' is: an empty list is a mistake, not "all".
-		return usagef("hunt: -target is empty (valid: all, or seed interleavings as pagelab list names them)")
-	}
-	ts, err := hunt.SelectTargets(all, targets)
-	if err != nil {
-		return usagef("hunt: %v", err)
 	}
 	var ss []string
 	for _, s := range strings.Split(strategies, ",") {
@@ -145,4 +144,85 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		return in.errorf("kept the %d of %d rows finished%s", done, len(ts)*len(ss), cut)
 	}
 	return nil
+}
+
+// huntTargets resolves hunt's targets: the seed interleavings -target
+// names, or, with -workload, one custom target per fix variant of -fix
+// and failure id of -failure, all with -param's parameters.
+func huntTargets(fs *flag.FlagSet, targets, workload, fix, params, failures string) ([]*hunt.Target, error) {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if workload == "" {
+		for _, name := range []string{"workload", "fix", "param", "failure"} {
+			if set[name] {
+				return nil, usagef("hunt: -%s needs -workload (a seed target carries its own workload, parameters, fix and failure)", name)
+			}
+		}
+		if strings.TrimSpace(targets) == "" {
+			// As -strategy '' is: an empty list is a mistake, not "all".
+			return nil, usagef("hunt: -target is empty (valid: all, or seed interleavings as pagelab list names them)")
+		}
+		all, err := hunt.Targets()
+		if err != nil {
+			return nil, err
+		}
+		ts, err := hunt.SelectTargets(all, targets)
+		if err != nil {
+			return nil, usagef("hunt: %v", err)
+		}
+		return ts, nil
+	}
+	if set["target"] {
+		return nil, usagef("hunt: -target and -workload are alternatives (valid: seed interleavings with -target, or one workload with -workload, -fix, -param and -failure)")
+	}
+	wl, err := workloads.Lookup(workload)
+	if err != nil {
+		return nil, usagef("hunt: %v", err)
+	}
+	if wl.Race == "" {
+		var races []string
+		for _, w := range workloads.All() {
+			if w.Race != "" {
+				races = append(races, w.ID)
+			}
+		}
+		return nil, usagef("hunt: workload %s is a latency workload: no failure to hunt (valid: %s)", wl.ID, strings.Join(races, ", "))
+	}
+	per, _, err := resolveFixes("hunt", []*workloads.Workload{wl}, fix)
+	if err != nil {
+		return nil, err
+	}
+	var pairs []string
+	if params != "" {
+		pairs = strings.Split(params, ",")
+	}
+	p, err := wl.ParseParams(pairs)
+	if err != nil {
+		return nil, usagef("hunt: %v", err)
+	}
+	var ids []string
+	for f := mm.Failure(0); f < mm.NumFailures; f++ {
+		ids = append(ids, f.String())
+	}
+	if strings.TrimSpace(failures) == "" {
+		return nil, usagef("hunt: -workload needs -failure, the failure ids to hunt (valid: %s)", strings.Join(ids, ", "))
+	}
+	var fs2 []mm.Failure
+	for _, id := range strings.Split(failures, ",") {
+		f, ok := mm.ParseFailure(id)
+		if !ok {
+			return nil, usagef("hunt: unknown failure id %q (valid: %s)", id, strings.Join(ids, ", "))
+		}
+		if slices.Contains(fs2, f) {
+			return nil, usagef("hunt: failure %s given twice", id)
+		}
+		fs2 = append(fs2, f)
+	}
+	var ts []*hunt.Target
+	for _, v := range per[0] {
+		for _, f := range fs2 {
+			ts = append(ts, hunt.Custom(wl, v, p, f))
+		}
+	}
+	return ts, nil
 }

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/pagelab/pagelab/workloads"
 )
 
 // TestHunt: a small hunt prints, per target, its rates and its first
@@ -48,6 +50,34 @@ func TestHunt(t *testing.T) {
 	}
 	if rows := strings.Count(string(b), "\n| race-"); rows != 6 {
 		t.Errorf("Markdown has %d rows, want 6:\n%s", rows, b)
+	}
+}
+
+// TestHuntCustom: -workload hunts a failure id in one workload under
+// every fix of -fix, with -param's parameters, one target each, named by
+// workload, fix, the parameters that differ from the defaults and the
+// failure.
+func TestHuntCustom(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"hunt", "-workload", "writeback-restart", "-fix", "all", "-param", "rounds=2", "-failure", "fsync-early,bug-writeback",
+		"-strategy", "random", "-runs", "300", "-reference-runs", "300", "-seeds", "2"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("hunt: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	wl, err := workloads.Lookup("writeback-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fix := range wl.Fixes {
+		for _, f := range []string{"fsync-early", "bug-writeback"} {
+			if want := "\nwriteback-restart/" + fix + " rounds=2 " + f + "\n"; !strings.Contains(out, want) {
+				t.Errorf("no target %q in:\n%s", strings.TrimSpace(want), out)
+			}
+		}
+	}
+	if n := strings.Count(out, "\n  random "); n != 2*2*len(wl.Fixes) {
+		t.Errorf("%d random rows, want one rate and one first failure for each of %d targets:\n%s", n, 2*len(wl.Fixes), out)
 	}
 }
 
