@@ -1,16 +1,19 @@
 package main
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
 )
 
-// FuzzFlagValues: the parsers of -param, -cost, -inject, -cpus and
-// -max-memory never panic, reject with one line, and accept only values in
+// FuzzFlagValues: the parsers of -param, -cost, -inject, -cpus,
+// -max-memory and hunt's -failure never panic, reject with one line, and accept only values in
 // their documented ranges.
 func FuzzFlagValues(f *testing.F) {
 	f.Add("rounds=2,fsyncs=3", "step=5,ctxsw=1000", "wake_up_page=20000", "4,16", "8GiB")
@@ -18,6 +21,8 @@ func FuzzFlagValues(f *testing.F) {
 	f.Add("", "", "", "3/4", "1GiB")
 	f.Add("", "", "", "4/4", "1GiB")
 	f.Add("", "", "a=1,a=2", "256,256", "999999TiB")
+	f.Add("", "", "hang,data-loss", "1", "1GiB")
+	f.Add("", "", "hang,hang", "1", "1GiB")
 	f.Add("nosuch=1,rounds", "step=9000000000000", "=5", "1,,2", "64MiB")
 	wl, err := workloads.Lookup("writeback-restart")
 	if err != nil {
@@ -55,6 +60,23 @@ func FuzzFlagValues(f *testing.F) {
 			}
 		} else {
 			oneLine(t, err)
+		}
+		// -failure of hunt, from the same text: known ids, none twice.
+		if fl, err := parseFailures("hunt", inject); err == nil {
+			if len(fl) == 0 || len(fl) != strings.Count(inject, ",")+1 {
+				t.Fatalf("-failure %q: %v accepted", inject, fl)
+			}
+			for i, f := range fl {
+				if f < 0 || f >= mm.NumFailures || slices.Contains(fl[:i], f) {
+					t.Fatalf("-failure %q: %v accepted", inject, fl)
+				}
+			}
+		} else {
+			oneLine(t, err)
+			var ue usageError
+			if !errors.As(err, &ue) {
+				t.Fatalf("-failure %q: %v is not a usage error", inject, err)
+			}
 		}
 		if ns, err := parseCPUs("run", cpus); err == nil {
 			for _, n := range ns {

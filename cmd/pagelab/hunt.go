@@ -200,29 +200,39 @@ func huntTargets(fs *flag.FlagSet, targets, workload, fix, params, failures stri
 	if err != nil {
 		return nil, usagef("hunt: %v", err)
 	}
-	var ids []string
-	for f := mm.Failure(0); f < mm.NumFailures; f++ {
-		ids = append(ids, f.String())
-	}
-	if strings.TrimSpace(failures) == "" {
-		return nil, usagef("hunt: -workload needs -failure, the failure ids to hunt (valid: %s)", strings.Join(ids, ", "))
-	}
-	var fs2 []mm.Failure
-	for _, id := range strings.Split(failures, ",") {
-		f, ok := mm.ParseFailure(id)
-		if !ok {
-			return nil, usagef("hunt: unknown failure id %q (valid: %s)", id, strings.Join(ids, ", "))
-		}
-		if slices.Contains(fs2, f) {
-			return nil, usagef("hunt: failure %s given twice", id)
-		}
-		fs2 = append(fs2, f)
+	fl, err := parseFailures("hunt", failures)
+	if err != nil {
+		return nil, err
 	}
 	var ts []*hunt.Target
 	for _, v := range per[0] {
-		for _, f := range fs2 {
+		for _, f := range fl {
 			ts = append(ts, hunt.Custom(wl, v, p, f))
 		}
 	}
 	return ts, nil
+}
+
+// parseFailures parses a list of failure ids (-failure), separated by
+// commas, for command cmd: each a known id, none twice, at least one.
+func parseFailures(cmd, list string) ([]mm.Failure, error) {
+	var ids []string
+	for f := mm.Failure(0); f < mm.NumFailures; f++ {
+		ids = append(ids, f.String())
+	}
+	if strings.TrimSpace(list) == "" {
+		return nil, usagef("%s: -workload needs -failure, the failure ids to hunt (valid: %s)", cmd, strings.Join(ids, ", "))
+	}
+	var out []mm.Failure
+	for _, id := range strings.Split(list, ",") {
+		f, ok := mm.ParseFailure(id)
+		if !ok {
+			return nil, usagef("%s: unknown failure id %q (valid: %s)", cmd, id, strings.Join(ids, ", "))
+		}
+		if slices.Contains(out, f) {
+			return nil, usagef("%s: failure %s given twice", cmd, id)
+		}
+		out = append(out, f)
+	}
+	return out, nil
 }
