@@ -62,6 +62,16 @@ func (t *Target) label() string {
 	return n
 }
 
+// VerifyCommand is the pagelab verify command that searches every
+// interleaving of the target's cell.
+func (t *Target) VerifyCommand() string {
+	c := "pagelab verify -workload " + t.Workload.ID + " -fix " + t.variant().ID
+	if nd := t.Workload.NonDefault(t.Params); len(nd) > 0 {
+		c += " -param " + strings.Join(nd, ",")
+	}
+	return c
+}
+
 // baseline is the variant of a target without a Fix.
 var baseline = func() *fixes.Variant {
 	v, err := fixes.Parse("baseline")

@@ -232,7 +232,11 @@ func TestInterrupted(t *testing.T) {
 // TestFootnotes: the table explains ≈ and greybox's campaigns only when
 // a row shows them.
 func TestFootnotes(t *testing.T) {
-	tg := &Target{Seed: "race-x"}
+	wl, err := workloads.Lookup("writeback-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &Target{Seed: "race-x", Workload: wl, Params: wl.Defaults()}
 	measured := &Row{Target: tg, Strategy: "random", Fired: 3, Runs: 10, TTFNs: 1e3, TTFRuns: 4, TTFFound: 1, TTFSeeds: 1}
 	estimated := &Row{Target: tg, Strategy: "pos", Fired: 1, Runs: 10, TTFNs: 1e4, TTFRuns: 7, TTFEstimated: true}
 	never := &Row{Target: tg, Strategy: "pct", Runs: 10, TTFEstimated: true}
@@ -240,15 +244,15 @@ func TestFootnotes(t *testing.T) {
 	units := &Row{Target: tg, Strategy: "random", Fired: 3, Runs: 10, TTFNs: 1e3, TTFRuns: 4, TTFFound: 1, TTFSeeds: 1, TTFHandoffs: 10, HandoffNs: 100}
 	cfg := &Config{Runs: 10, Seeds: 1, MaxTTFRuns: 100}
 	for _, c := range []struct {
-		rows                            []*Row
-		approx, greybx, sooner, handoff bool
+		rows                                     []*Row
+		approx, greybx, sooner, handoff, unfired bool
 	}{
-		{[]*Row{measured, never}, false, false, true, false},
-		{[]*Row{measured, estimated}, true, false, true, false},
-		{[]*Row{measured, campaign}, false, true, true, false},
-		{[]*Row{estimated, campaign}, true, true, false, false},
-		{[]*Row{never}, false, false, false, false},
-		{[]*Row{units, never}, false, false, true, true},
+		{[]*Row{measured, never}, false, false, true, false, false},
+		{[]*Row{measured, estimated}, true, false, true, false, false},
+		{[]*Row{measured, campaign}, false, true, true, false, false},
+		{[]*Row{estimated, campaign}, true, true, false, false, false},
+		{[]*Row{never}, false, false, false, false, true},
+		{[]*Row{units, never}, false, false, true, true, false},
 	} {
 		var b bytes.Buffer
 		if err := Write(&b, cfg, c.rows, false); err != nil {
@@ -266,6 +270,9 @@ func TestFootnotes(t *testing.T) {
 		}
 		if got := strings.Contains(out, "\ngreybox: each execution"); got != c.greybx {
 			t.Errorf("greybox footnote %v, want %v:\n%s", got, c.greybx, out)
+		}
+		if got := strings.Contains(out, "\nnever fired: ") && strings.Contains(out, "\n  pagelab verify -workload writeback-restart -fix baseline\n    (bug-writeback)\n"); got != c.unfired {
+			t.Errorf("never-fired footnote with its command %v, want %v:\n%s", got, c.unfired, out)
 		}
 		if !strings.Contains(out, "\n\n≈") && !strings.Contains(out, "\n\ngreybox") && (c.approx || c.greybx) {
 			t.Errorf("no blank line before the footnotes:\n%s", out)
@@ -400,7 +407,11 @@ func TestHandoffResample(t *testing.T) {
 // the fewest hand-offs, not the shortest time (the machine slowed down
 // between the rows); with one row not, the times decide.
 func TestBestInHandoffs(t *testing.T) {
-	tg := &Target{Seed: "race-x"}
+	wl, err := workloads.Lookup("writeback-restart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &Target{Seed: "race-x", Workload: wl, Params: wl.Defaults()}
 	fast := &Row{Target: tg, Strategy: "random", Fired: 3, Runs: 10, TTFNs: 1e6, TTFFound: 1, TTFSeeds: 1, TTFHandoffs: 1e4, HandoffNs: 100}
 	slow := &Row{Target: tg, Strategy: "pos", Fired: 3, Runs: 10, TTFNs: 1.5e6, TTFFound: 1, TTFSeeds: 1, TTFHandoffs: 5e3, HandoffNs: 300}
 	if b := Best([]*Row{fast, slow})[tg]; b != slow {
@@ -539,5 +550,17 @@ func TestCustom(t *testing.T) {
 	if rows[1].ProfileNs <= 0 || rows[3].ProfileNs <= 0 || rows[5].ProfileNs != rows[3].ProfileNs {
 		t.Errorf("profiles: baseline %v, v5.8 %v and %v: want the two v5.8 targets to share one cell's time",
 			rows[1].ProfileNs, rows[3].ProfileNs, rows[5].ProfileNs)
+	}
+	// The targets nothing fired are named with the command that would
+	// search every interleaving of their cell, once per cell.
+	if got := Unfired(rows); !slices.Equal(got, []*Target{fixed, fixedEarly}) {
+		t.Errorf("Unfired = %v, want the two v5.8 targets", got)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, cfg, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "\n  pagelab verify -workload writeback-restart -fix v5.8\n    (bug-writeback, fsync-early)\n"; !strings.HasSuffix(b.String(), want) {
+		t.Errorf("table does not end with %q:\n%s", want, b.String())
 	}
 }

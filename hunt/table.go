@@ -278,7 +278,44 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			return err
 		}
 	}
+	if never := Unfired(rows); len(never) > 0 {
+		// One command per cell, its unfired failure ids after it; a
+		// command is not wrapped, so that it can be pasted.
+		var b strings.Builder
+		b.WriteString(textwrap.Wrap("never fired: no strategy fired these failures. A sampled zero bounds a rate (each row's interval); it does not show that no interleaving fires the failure. pagelab verify searches every interleaving of the cell:", textwrap.Width, 0))
+		b.WriteString("\n")
+		for i, t := range never {
+			if slices.ContainsFunc(never[:i], func(u *Target) bool { return u.cell() == t.cell() }) {
+				continue
+			}
+			var ids []string
+			for _, u := range never[i:] {
+				if u.cell() == t.cell() {
+					ids = append(ids, u.Failure.String())
+				}
+			}
+			fmt.Fprintf(&b, "  %s\n    (%s)\n", t.VerifyCommand(), strings.Join(ids, ", "))
+		}
+		if _, err := fmt.Fprintf(w, "\n%s", b.String()); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// Unfired lists, in row order, the targets no row fired: no execution of
+// a rate, and no seed of a first failure.
+func Unfired(rows []*Row) []*Target {
+	var out []*Target
+	for _, r := range rows {
+		if slices.Contains(out, r.Target) {
+			continue
+		}
+		if !slices.ContainsFunc(rows, func(q *Row) bool { return q.Target == r.Target && (q.Fired > 0 || q.TTFFound > 0) }) {
+			out = append(out, r.Target)
+		}
+	}
+	return out
 }
 
 func rateCI(r *Row) string {
