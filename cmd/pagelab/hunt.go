@@ -21,8 +21,10 @@ import (
 )
 
 // cmdHunt is `pagelab hunt`: the search-power table. For every seed
-// interleaving's failure id and every sampling strategy, the probability
-// that one execution fires it and the time to the first failure.
+// interleaving's failure id (or, with -workload, every failure id of
+// -failure under every fix of -fix) and every sampling strategy, the
+// probability that one execution fires it and the time to the first
+// failure.
 func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("hunt", flag.ContinueOnError)
 	var targets, strategies string
