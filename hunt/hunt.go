@@ -33,6 +33,8 @@ type Target struct {
 	Fix      *fixes.Variant // nil: the baseline
 	Params   workloads.Values
 	Failure  mm.Failure
+
+	seedFix string // a seed target's own fix, its schedule's: the name omits it
 }
 
 // Custom is the target of failure f in workload wl with parameters p
@@ -43,7 +45,17 @@ func Custom(wl *workloads.Workload, v *fixes.Variant, p workloads.Values, f mm.F
 	return &Target{Workload: wl, Fix: v, Params: p, Failure: f}
 }
 
-// Name is the target's name in tables: the seed and the failure id, or
+// Under is the target under fix variant v: a seed's race under a
+// candidate fix, named "race-a/v5.8 bug-writeback". The caller checks
+// that v applies to the target's workload (workloads.Workload.CheckFix).
+func (t *Target) Under(v *fixes.Variant) *Target {
+	u := *t
+	u.Fix = v
+	return &u
+}
+
+// Name is the target's name in tables: the seed (and the fix, under a
+// fix not the seed's own) and the failure id, or
 // for a custom target its workload and fix, the parameters that differ
 // from the workload's defaults, and the failure id
 // ("writeback-restart/v5.8 fsync-early",
@@ -53,6 +65,9 @@ func (t *Target) Name() string { return t.label() + " " + t.Failure.String() }
 // label is the target's name without its failure id.
 func (t *Target) label() string {
 	if t.Seed != "" {
+		if v := t.variant().ID; v != t.seedFix {
+			return t.Seed + "/" + v
+		}
 		return t.Seed
 	}
 	n := t.Workload.ID + "/" + t.variant().ID
@@ -124,7 +139,7 @@ func Targets() ([]*Target, error) {
 			if err != nil {
 				return nil, fmt.Errorf("seed %s: %v", s.Name, err)
 			}
-			out = append(out, &Target{Seed: s.Name, Workload: wl, Fix: v, Params: params, Failure: f})
+			out = append(out, &Target{Seed: s.Name, Workload: wl, Fix: v, Params: params, Failure: f, seedFix: v.ID})
 		}
 	}
 	return out, nil

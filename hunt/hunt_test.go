@@ -504,6 +504,20 @@ func TestCustom(t *testing.T) {
 	base := Custom(wl, nil, def, bw)
 	fixed := Custom(wl, v58, def, bw)
 	fixedEarly := Custom(wl, v58, def, early)
+	seeds, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	raceA, err := SelectTargets(seeds, "race-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := raceA[0].Under(v58).Name(), "race-a/v5.8 bug-writeback"; got != want {
+		t.Errorf("a seed under v5.8: Name() = %q, want %q", got, want)
+	}
+	if got, want := raceA[0].Under(baseline).Name(), "race-a bug-writeback"; got != want || raceA[0].Name() != want {
+		t.Errorf("a seed under its own fix: Name() = %q (and %q), want %q", got, raceA[0].Name(), want)
+	}
 	if got, want := fixed.Name(), "writeback-restart/v5.8 bug-writeback"; got != want {
 		t.Errorf("Name() = %q, want %q", got, want)
 	}

@@ -33,7 +33,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	var markdown, workload, fix, params, failures string
 	fs.StringVar(&targets, "target", "all", "seed interleavings, comma-separated, or all (see pagelab list: -script names)")
 	fs.StringVar(&workload, "workload", "", "instead of -target: hunt -failure in this race workload, with -param, under -fix (a race no seed scripts, or a seed's race under a candidate fix)")
-	fs.StringVar(&fix, "fix", "baseline", "with -workload: fix variants, comma-separated ('+' composes), or all: one target each")
+	fs.StringVar(&fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all: each target under each that applies to its workload (with -target, a seed's race under a candidate fix)")
 	fs.StringVar(&params, "param", "", "with -workload: workload parameters name=value,name=value")
 	fs.StringVar(&failures, "failure", "", "with -workload: failure ids to hunt, comma-separated (see pagelab list)")
 	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d; greybox:d bounds its genomes to d-1 change points and d edits; surw:focus and pct-point:focus (or pct-point:d:focus) give a focus")
@@ -155,9 +155,9 @@ func huntTargets(fs *flag.FlagSet, targets, workload, fix, params, failures stri
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if workload == "" {
-		for _, name := range []string{"workload", "fix", "param", "failure"} {
+		for _, name := range []string{"workload", "param", "failure"} {
 			if set[name] {
-				return nil, usagef("hunt: -%s needs -workload (a seed target carries its own workload, parameters, fix and failure)", name)
+				return nil, usagef("hunt: -%s needs -workload (a seed target carries its own workload, parameters and failure)", name)
 			}
 		}
 		if strings.TrimSpace(targets) == "" {
@@ -172,7 +172,28 @@ func huntTargets(fs *flag.FlagSet, targets, workload, fix, params, failures stri
 		if err != nil {
 			return nil, usagef("hunt: %v", err)
 		}
-		return ts, nil
+		if !set["fix"] {
+			return ts, nil
+		}
+		// -fix: each seed's race under each fix that applies to its
+		// workload, in -fix's order.
+		var wls []*workloads.Workload
+		for _, t := range ts {
+			if !slices.Contains(wls, t.Workload) {
+				wls = append(wls, t.Workload)
+			}
+		}
+		per, _, err := resolveFixes("hunt", wls, fix)
+		if err != nil {
+			return nil, err
+		}
+		var under []*hunt.Target
+		for _, t := range ts {
+			for _, v := range per[slices.Index(wls, t.Workload)] {
+				under = append(under, t.Under(v))
+			}
+		}
+		return under, nil
 	}
 	if set["target"] {
 		return nil, usagef("hunt: -target and -workload are alternatives (valid: seed interleavings with -target, or one workload with -workload, -fix, -param and -failure)")

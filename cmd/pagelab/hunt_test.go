@@ -81,6 +81,28 @@ func TestHuntCustom(t *testing.T) {
 	}
 }
 
+// TestHuntSeedUnderFix: -fix with -target hunts each seed's race under
+// each fix; the seed's own fix keeps the seed's name, and a fix under
+// which nothing fired is listed with the verify command for its cell.
+func TestHuntSeedUnderFix(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	err := run([]string{"hunt", "-target", "race-a", "-fix", "baseline,v5.8", "-strategy", "random,pct-task:6",
+		"-runs", "3000", "-reference-runs", "3000", "-seeds", "2"}, &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("hunt: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"\nrace-a bug-writeback", "\nrace-a/v5.8 bug-writeback",
+		"\n  pagelab verify -workload writeback-restart -fix v5.8\n    (bug-writeback)\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "-fix baseline\n") {
+		t.Errorf("the baseline, which fired race A, is listed as never fired:\n%s", out)
+	}
+}
+
 // TestHuntInterrupted: SIGINT during a hunt prints the rows finished so
 // far, says so, and exits with 128+SIGINT.
 func TestHuntInterrupted(t *testing.T) {
