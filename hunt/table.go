@@ -226,7 +226,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			}
 			j++
 		}
-		fmt.Fprintf(w, "\n%s%s\n", rows[i].Target.Name(), prof)
+		fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(rows[i].Target.Name()+prof, textwrap.Width, 2))
 		// lines[k] is target, strategy, then the rate's three columns
 		// (fired/runs to × random) and the first failure's five.
 		for _, cols := range [][2]int{{2, 5}, {5, 10}} {

@@ -59,7 +59,7 @@ func TestHunt(t *testing.T) {
 // failure.
 func TestHuntCustom(t *testing.T) {
 	var stdout, stderr bytes.Buffer
-	err := run([]string{"hunt", "-workload", "writeback-restart", "-fix", "all", "-param", "rounds=2", "-failure", "fsync-early,bug-writeback",
+	err := run([]string{"hunt", "-workload", "writeback-restart", "-fix", "all", "-param", "rounds=2,fsyncs=3,waiters=2", "-failure", "fsync-early,bug-writeback",
 		"-strategy", "random", "-runs", "300", "-reference-runs", "300", "-seeds", "2"}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("hunt: %v\n%s", err, stderr.String())
@@ -69,11 +69,19 @@ func TestHuntCustom(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A name too long for 80 columns wraps before its failure id
+	// (hold-ref+no-waiters-check's); the verify commands do not wrap.
 	for _, fix := range wl.Fixes {
 		for _, f := range []string{"fsync-early", "bug-writeback"} {
-			if want := "\nwriteback-restart/" + fix + " rounds=2 " + f + "\n"; !strings.Contains(out, want) {
-				t.Errorf("no target %q in:\n%s", strings.TrimSpace(want), out)
+			name := "\nwriteback-restart/" + fix + " rounds=2,fsyncs=3,waiters=2"
+			if !strings.Contains(out, name+" "+f+"\n") && !strings.Contains(out, name+"\n  "+f+"\n") {
+				t.Errorf("no target %q in:\n%s", strings.TrimSpace(name)+" "+f, out)
 			}
+		}
+	}
+	for i, l := range strings.Split(out, "\n") {
+		if n := utf8.RuneCountInString(l); n > 80 && !strings.HasPrefix(l, "  pagelab verify ") {
+			t.Errorf("line %d is %d columns: %q", i+1, n, l)
 		}
 	}
 	if n := strings.Count(out, "\n  random "); n != 2*2*len(wl.Fixes) {
