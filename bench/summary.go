@@ -216,11 +216,11 @@ func writeFailureTables(b *strings.Builder, w string, rs []*Record) {
 	var only [][]string
 	for _, r := range rs {
 		for _, id := range r.SearchOnly() {
-			only = append(only, strings.Fields(fmt.Sprintf("%s %s: in 0 of %d random runs", r.Fix, id, r.Runs)))
+			only = append(only, strings.Fields(fmt.Sprintf("%s %s: in 0 of %d %s runs", r.Fix, id, r.Runs, r.Strategy)))
 		}
 	}
 	if len(only) > 0 {
-		b.WriteString("\nThe search found interleavings that the random runs missed (their\nschedules under Schedules, at the end):\n")
+		b.WriteString("\nThe search found interleavings that the sampled runs missed (their\nschedules under Schedules, at the end):\n")
 		for _, words := range only {
 			wrapWords(b, "  "+words[0]+" ", words[1:])
 		}

@@ -106,8 +106,8 @@ func (r *Record) CheckVerdicts() error {
 	for _, id := range slices.Sorted(maps.Keys(r.Failures)) {
 		k := r.Failures[id]
 		if v, ok := r.Verdict(id); ok && v == Verified && k > 0 {
-			msg := fmt.Sprintf("%s under %s: %d of %d random runs fired %s, but the exhaustive search verified that no interleaving fires it: the model's footprints or the search are wrong",
-				r.Workload, r.Fix, k, r.Runs, id)
+			msg := fmt.Sprintf("%s under %s: %d of %d %s runs fired %s, but the exhaustive search verified that no interleaving fires it: the model's footprints or the search are wrong",
+				r.Workload, r.Fix, k, r.Runs, r.Strategy, id)
 			if s := r.FirstFailure[id]; s != "" {
 				msg += " (replay the run: pagelab replay -schedule " + s + ")"
 			}

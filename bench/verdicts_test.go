@@ -106,6 +106,24 @@ func verdictManifest() *Manifest {
 	return m
 }
 
+// TestSearchOnlyNamesStrategy: the failures only the search found are
+// said to be missed by the runs of the strategy that ran (a sampler
+// aimed at another failure, here), not by "random runs".
+func TestSearchOnlyNamesStrategy(t *testing.T) {
+	recs := verdictRecords()
+	for _, r := range recs {
+		if r.Workload == "writeback-restart" {
+			r.Strategy, r.Depth = "pct-task", 6
+		}
+	}
+	s := Summary(verdictManifest(), recs)
+	for _, want := range []string{"that the sampled runs missed", "  hold-ref data-loss: in 0 of 100000 pct-task runs"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("summary lacks %q:\n%s", want, s)
+		}
+	}
+}
+
 // TestVerdictsSummary: the summary's verdict column, its legend, the
 // failures only the search found with their schedules, the searches cut
 // short, and the per-fix verdicts of a workload in which nothing fired.

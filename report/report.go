@@ -377,7 +377,7 @@ func workloadSection(dir, w string, rs []*bench.Record, files, used, missing map
 				caption = fmt.Sprintf("%s under %s at %d CPUs: %s, the first failing run", w, r.Fix, r.CPUs, f.id)
 			}
 			if f.search {
-				caption = fmt.Sprintf("%s under %s: %s, found by the exhaustive search (no random run fired it)", w, r.Fix, f.id)
+				caption = fmt.Sprintf("%s under %s: %s, found by the exhaustive search (no sampled run fired it)", w, r.Fix, f.id)
 			}
 			replay := "pagelab replay -schedule " + shellQuote(f.sched)
 			base := bench.DiagramFile(w, r.Fix, f.id)
