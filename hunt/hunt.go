@@ -71,18 +71,22 @@ func (t *Target) label() string {
 		return t.Seed
 	}
 	n := t.Workload.ID + "/" + t.variant().ID
-	if nd := t.Workload.NonDefault(t.Params); len(nd) > 0 {
-		n += " " + strings.Join(nd, ",")
+	if p := t.params(); p != "" {
+		n += " " + p
 	}
 	return n
 }
+
+// params are the target's parameters that differ from its workload's
+// defaults, as -param takes them ("rounds=2,fsyncs=3"; "" for none).
+func (t *Target) params() string { return strings.Join(t.Workload.NonDefault(t.Params), ",") }
 
 // VerifyCommand is the pagelab verify command that searches every
 // interleaving of the target's cell.
 func (t *Target) VerifyCommand() string {
 	c := "pagelab verify -workload " + t.Workload.ID + " -fix " + t.variant().ID
-	if nd := t.Workload.NonDefault(t.Params); len(nd) > 0 {
-		c += " -param " + strings.Join(nd, ",")
+	if p := t.params(); p != "" {
+		c += " -param " + p
 	}
 	return c
 }
@@ -459,7 +463,7 @@ func (r *Row) Label() string {
 // profile: bench builds a cell's once per process, so only the first
 // target of a cell can time it.
 func (t *Target) cell() string {
-	return t.Workload.ID + "/" + t.variant().ID + "/" + strings.Join(t.Workload.NonDefault(t.Params), ",")
+	return t.Workload.ID + "/" + t.variant().ID + "/" + t.params()
 }
 
 // profile builds the cell's profile, once per process and cell, by the

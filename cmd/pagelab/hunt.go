@@ -203,13 +203,7 @@ func huntTargets(fs *flag.FlagSet, targets, workload, fix, params, failures stri
 		return nil, usagef("hunt: %v", err)
 	}
 	if wl.Race == "" {
-		var races []string
-		for _, w := range workloads.All() {
-			if w.Race != "" {
-				races = append(races, w.ID)
-			}
-		}
-		return nil, usagef("hunt: workload %s is a latency workload: no failure to hunt (valid: %s)", wl.ID, strings.Join(races, ", "))
+		return nil, usagef("hunt: workload %s is a latency workload: no failure to hunt (valid: %s)", wl.ID, strings.Join(raceWorkloadIDs(), ", "))
 	}
 	per, _, err := resolveFixes("hunt", []*workloads.Workload{wl}, fix)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 
@@ -178,7 +179,7 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			break
 		}
 	}
-	if zeroNote(cells, ids) {
+	if zeroNote(cells) {
 		fmt.Fprintf(b, "\n%s\n", textwrap.Wrap(fmt.Sprintf("zeros: %s aims where its seed's race is, and a fix moves the race; a zero under a fix bounds the rate under this sampler and may be its blind spot. Under no-waiters-check race A's BUG_ON fires in 14 of 1,000,000 random walks and in none of 100,000 runs of pct-task at depth 6, writeback-restart's default (README). pagelab verify searches every interleaving; pagelab hunt -fix compares the samplers under a fix.",
 			c0.Strategy), 80, 0))
 	}
@@ -258,16 +259,16 @@ func siRate(r float64) string { return bench.SIRate(r) }
 // zeroNote reports whether a sampled table needs the caveat on its zeros:
 // an aimed sampler (not the walk, not a search) left a failure id at 0
 // under one fix that it fired under another.
-func zeroNote(cells []*bench.Cell, ids []mm.Failure) bool {
+func zeroNote(cells []*bench.Cell) bool {
 	switch cells[0].Strategy {
 	case "random", "dfs", "dpor":
 		return false
 	}
-	for _, f := range ids {
-		for _, c := range cells {
-			if c.Failures[f] == 0 && !c.Partial {
-				return true
-			}
+	for f := range mm.NumFailures {
+		fired := slices.ContainsFunc(cells, func(c *bench.Cell) bool { return c.Failures[f] > 0 })
+		zero := slices.ContainsFunc(cells, func(c *bench.Cell) bool { return c.Failures[f] == 0 && !c.Partial })
+		if fired && zero {
+			return true
 		}
 	}
 	return false

@@ -43,7 +43,6 @@ func TestZeroNote(t *testing.T) {
 		c.Failures[mm.BugWriteback] = fired
 		return c
 	}
-	ids := []mm.Failure{mm.BugWriteback}
 	for _, tc := range []struct {
 		name  string
 		cells []*bench.Cell
@@ -55,7 +54,7 @@ func TestZeroNote(t *testing.T) {
 		{"the walk", []*bench.Cell{cell("random", "baseline", 3, false), cell("random", "v5.8", 0, false)}, false},
 		{"dfs", []*bench.Cell{cell("dfs", "baseline", 3, false), cell("dfs", "v5.8", 0, false)}, false},
 	} {
-		if got := zeroNote(tc.cells, ids); got != tc.want {
+		if got := zeroNote(tc.cells); got != tc.want {
 			t.Errorf("%s: zeroNote = %v, want %v", tc.name, got, tc.want)
 		}
 	}

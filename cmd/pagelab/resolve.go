@@ -11,6 +11,18 @@ import (
 	"github.com/pagelab/pagelab/workloads"
 )
 
+// raceWorkloadIDs are the race workloads' ids, in registry order: the
+// valid choices of verify's and hunt's -workload.
+func raceWorkloadIDs() []string {
+	var races []string
+	for _, w := range workloads.All() {
+		if w.Race != "" {
+			races = append(races, w.ID)
+		}
+	}
+	return races
+}
+
 // resolveWorkloads resolves a -workload list ("all", or ids separated by
 // commas) for command cmd, refusing unknown ids and an id given twice: one
 // workload is one set of cells.

@@ -119,12 +119,7 @@ func cmdVerify(args []string, stdout, stderr io.Writer) error {
 // verifyCells resolves the flags into search configurations, validating
 // everything before anything runs.
 func verifyCells(workload, fix, params string) ([]*bench.VerifyConfig, []string, error) {
-	var races []string
-	for _, w := range workloads.All() {
-		if w.Race != "" {
-			races = append(races, w.ID)
-		}
-	}
+	races := raceWorkloadIDs()
 	if workload == "" {
 		return nil, nil, usagef("verify: -workload is required (valid: %s, all)", strings.Join(races, ", "))
 	}
