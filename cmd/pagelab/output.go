@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/pagelab/pagelab/bench"
+	"github.com/pagelab/pagelab/hunt"
 	"github.com/pagelab/pagelab/internal/textwrap"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/workloads"
@@ -179,9 +180,8 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			break
 		}
 	}
-	if zeroNote(cells) {
-		fmt.Fprintf(b, "\n%s\n", textwrap.Wrap(fmt.Sprintf("zeros: %s aims where its seed's race is, and a fix moves the race; a zero under a fix bounds the rate under this sampler and may be its blind spot. Under no-waiters-check race A's BUG_ON fires in 14 of 1,000,000 random walks and in none of 100,000 runs of pct-task at depth 6, writeback-restart's default (README). pagelab verify searches every interleaving; pagelab hunt -fix compares the samplers under a fix.",
-			c0.Strategy), 80, 0))
+	if note := zeroNote(cells); note != "" {
+		fmt.Fprintf(b, "\n%s\n", note)
 	}
 	first := true
 	for _, c := range cells {
@@ -256,20 +256,87 @@ func nsDur(ns float64) string { return bench.NsDur(ns) }
 
 func siRate(r float64) string { return bench.SIRate(r) }
 
-// zeroNote reports whether a sampled table needs the caveat on its zeros:
-// an aimed sampler (not the walk, not a search) left a failure id at 0
-// under one fix that it fired under another.
-func zeroNote(cells []*bench.Cell) bool {
-	switch cells[0].Strategy {
+// zeroNote is the caveat a sampled table needs on its zeros, or "". An
+// aimed sampler (not the walk, not a search) was measured on the seed
+// races (pagelab hunt), each under its seed's fix and parameters; a zero
+// it leaves elsewhere bounds the rate under that sampler and may be its
+// blind spot, not the fix. The caveat names those zeros: a failure id
+// left at 0 under one fix and fired under another in the same table,
+// and a seed race's failure id left at 0, at its seed's parameters,
+// under a fix that is not the seed's (a developer's own fix, run alone,
+// is the case that matters most: nothing beside it fired). Each comes
+// with the verify command that decides it and the hunt command that
+// compares the samplers on it, unwrapped so that they can be pasted.
+func zeroNote(cells []*bench.Cell) string {
+	c0 := cells[0]
+	switch c0.Strategy {
 	case "random", "dfs", "dpor":
-		return false
+		return ""
 	}
+	params := strings.Join(c0.Params, ",")
+	seeds := seedFixes(c0.Workload, params)
+	var ids []string // the failure ids with such a zero
+	zeroFix := map[string]bool{}
 	for f := range mm.NumFailures {
 		fired := slices.ContainsFunc(cells, func(c *bench.Cell) bool { return c.Failures[f] > 0 })
-		zero := slices.ContainsFunc(cells, func(c *bench.Cell) bool { return c.Failures[f] == 0 && !c.Partial })
-		if fired && zero {
-			return true
+		seedFix, seeded := seeds[f]
+		zero := false
+		for _, c := range cells {
+			if c.Partial || c.Failures[f] > 0 {
+				continue
+			}
+			if fired || (seeded && !seedFix[c.Fix]) {
+				zero = true
+				zeroFix[c.Fix] = true
+			}
+		}
+		if zero {
+			ids = append(ids, f.String())
 		}
 	}
-	return false
+	if len(ids) == 0 {
+		return ""
+	}
+	var fixes []string // in the table's order; all: the workload's every variant
+	for _, c := range cells {
+		if zeroFix[c.Fix] && !slices.Contains(fixes, c.Fix) {
+			fixes = append(fixes, c.Fix)
+		}
+	}
+	if wl, err := workloads.Lookup(c0.Workload); err == nil && len(fixes) == len(wl.Fixes) &&
+		!slices.ContainsFunc(wl.Fixes, func(f string) bool { return !zeroFix[f] }) {
+		fixes = []string{"all"}
+	}
+	var b strings.Builder
+	b.WriteString(textwrap.Wrap(fmt.Sprintf("zeros: %s aims at racy steps, and a fix moves a race: a zero under a fix bounds the rate under this sampler and may be its blind spot, not the fix. Under no-waiters-check race A's BUG_ON fires in 14 of 1,000,000 random walks and in none of 100,000 runs of pct-task at depth 6, writeback-restart's default, chosen on the seed race under baseline (README, pagelab hunt). For the zeros here that may be such (a failure id fired under another fix, or a seed race's under a fix not the seed's), pagelab verify searches every interleaving and pagelab hunt compares the samplers:",
+		c0.Strategy), 80, 0))
+	p := ""
+	if params != "" {
+		p = " -param " + params
+	}
+	fmt.Fprintf(&b, "\n  pagelab verify -workload %s -fix %s%s\n", c0.Workload, strings.Join(fixes, ","), p)
+	fmt.Fprintf(&b, "  pagelab hunt -workload %s -fix %s%s -failure %s", c0.Workload, strings.Join(fixes, ","), p, strings.Join(ids, ","))
+	return b.String()
+}
+
+// seedFixes maps each failure id a seed race of workload wl expects at
+// parameters params (non-default name=value pairs, as a cell keeps them)
+// to the fixes of those seeds: what the workload's default sampler was
+// chosen on.
+func seedFixes(wl, params string) map[mm.Failure]map[string]bool {
+	ts, err := hunt.Targets()
+	if err != nil {
+		panic(err) // the seed files are compiled in and parsed by the tests
+	}
+	out := map[mm.Failure]map[string]bool{}
+	for _, t := range ts {
+		if t.Workload.ID != wl || strings.Join(t.Workload.NonDefault(t.Params), ",") != params {
+			continue
+		}
+		if out[t.Failure] == nil {
+			out[t.Failure] = map[string]bool{}
+		}
+		out[t.Failure][t.Fix.ID] = true
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/workloads"
 )
 
 // TestLatencyTableNamesStrategy: the failures of a latency table are headed
@@ -35,27 +36,77 @@ func TestReplayThenStopWording(t *testing.T) {
 }
 
 // TestZeroNote: the caveat on zeros comes with an aimed sampler that left
-// a failure id at 0 under one fix and fired it under another; not with
-// the walk, a search, or a table without such a zero.
+// a failure id at 0 under one fix and fired it under another, or left a
+// seed race's failure id at 0 under a fix not the seed's, at the seed's
+// parameters; not with the walk, a search, a zero under the seed's own
+// fix, an interrupted cell, or parameters no seed has. Its verify and hunt
+// commands name exactly those fixes and ids.
 func TestZeroNote(t *testing.T) {
-	cell := func(strategy, fix string, fired int, partial bool) *bench.Cell {
-		c := &bench.Cell{Workload: "writeback-restart", Fix: fix, Strategy: strategy, Runs: 100, Partial: partial}
+	cell := func(strategy, fix string, fired int, partial bool, params ...string) *bench.Cell {
+		c := &bench.Cell{Workload: "writeback-restart", Fix: fix, Strategy: strategy, Runs: 100, Partial: partial, Params: params}
 		c.Failures[mm.BugWriteback] = fired
 		return c
 	}
+	const (
+		verifyV58 = "\n  pagelab verify -workload writeback-restart -fix v5.8\n"
+		huntV58   = "\n  pagelab hunt -workload writeback-restart -fix v5.8 -failure bug-writeback"
+	)
 	for _, tc := range []struct {
 		name  string
 		cells []*bench.Cell
-		want  bool
+		want  []string // substrings of the note; nil: no note
 	}{
-		{"pct-task, a zero under a fix", []*bench.Cell{cell("pct-task", "baseline", 3, false), cell("pct-task", "v5.8", 0, false)}, true},
-		{"pct-task, every fix fired", []*bench.Cell{cell("pct-task", "baseline", 3, false), cell("pct-task", "hold-ref", 1, false)}, false},
-		{"pct-task, the zero interrupted", []*bench.Cell{cell("pct-task", "baseline", 3, false), cell("pct-task", "v5.8", 0, true)}, false},
-		{"the walk", []*bench.Cell{cell("random", "baseline", 3, false), cell("random", "v5.8", 0, false)}, false},
-		{"dfs", []*bench.Cell{cell("dfs", "baseline", 3, false), cell("dfs", "v5.8", 0, false)}, false},
+		{"pct-task, a zero under a fix", []*bench.Cell{cell("pct-task", "baseline", 3, false), cell("pct-task", "v5.8", 0, false)},
+			[]string{verifyV58, huntV58}},
+		{"pct-task, a fix run alone", []*bench.Cell{cell("pct-task", "v5.8", 0, false)},
+			[]string{verifyV58, huntV58}},
+		{"pct-task, the baseline's zero beside a fix that fired", []*bench.Cell{cell("pct-task", "baseline", 0, false), cell("pct-task", "hold-ref", 2, false)},
+			[]string{"-fix baseline -failure bug-writeback"}},
+		{"pct-task, two fixes in the table's order", []*bench.Cell{cell("pct-task", "folio", 0, false), cell("pct-task", "v5.8", 0, false)},
+			[]string{"-fix folio,v5.8 -failure"}},
+		{"pct-task, zeros under every variant", allFixes(), []string{"\n  pagelab verify -workload writeback-restart -fix all\n", "-fix all -failure bug-writeback,fsync-early"}},
+		{"pct-task, other parameters", []*bench.Cell{cell("pct-task", "v5.8", 0, false, "rounds=3")}, nil},
+		{"pct-task, other parameters, fired beside the zero", []*bench.Cell{cell("pct-task", "baseline", 1, false, "rounds=3"), cell("pct-task", "v5.8", 0, false, "rounds=3")},
+			[]string{"-fix v5.8 -param rounds=3\n", "-fix v5.8 -param rounds=3 -failure bug-writeback"}},
+		{"pct-task, the seed's fix alone", []*bench.Cell{cell("pct-task", "baseline", 0, false)}, nil},
+		{"pct-task, every fix fired", []*bench.Cell{cell("pct-task", "baseline", 3, false), cell("pct-task", "hold-ref", 1, false)}, nil},
+		{"pct-task, the zero interrupted", []*bench.Cell{cell("pct-task", "baseline", 3, false), cell("pct-task", "v5.8", 0, true)}, nil},
+		{"the walk", []*bench.Cell{cell("random", "baseline", 3, false), cell("random", "v5.8", 0, false)}, nil},
+		{"dfs", []*bench.Cell{cell("dfs", "baseline", 3, false), cell("dfs", "v5.8", 0, false)}, nil},
 	} {
-		if got := zeroNote(tc.cells); got != tc.want {
-			t.Errorf("%s: zeroNote = %v, want %v", tc.name, got, tc.want)
+		got := zeroNote(tc.cells)
+		if tc.want == nil {
+			if got != "" {
+				t.Errorf("%s: zeroNote = %q, want none", tc.name, got)
+			}
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: zeroNote lacks %q:\n%s", tc.name, w, got)
+			}
 		}
 	}
+}
+
+// allFixes is a writeback-restart table under every variant in which
+// bug-writeback fired under the baseline only and fsync-early under v5.8
+// only: between them, every variant has a zero to decide.
+func allFixes() []*bench.Cell {
+	wl, err := workloads.Lookup("writeback-restart")
+	if err != nil {
+		panic(err)
+	}
+	var cells []*bench.Cell
+	for _, f := range wl.Fixes {
+		c := &bench.Cell{Workload: wl.ID, Fix: f, Strategy: "pct-task", Runs: 100}
+		switch f {
+		case "baseline":
+			c.Failures[mm.BugWriteback] = 3
+		case "v5.8":
+			c.Failures[mm.FsyncEarly] = 1
+		}
+		cells = append(cells, c)
+	}
+	return cells
 }
