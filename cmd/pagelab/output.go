@@ -260,13 +260,14 @@ func siRate(r float64) string { return bench.SIRate(r) }
 // aimed sampler (not the walk, not a search) was measured on the seed
 // races (pagelab hunt), each under its seed's fix and parameters; a zero
 // it leaves elsewhere bounds the rate under that sampler and may be its
-// blind spot, not the fix. The caveat names those zeros: a failure id
-// left at 0 under one fix and fired under another in the same table,
-// and a seed race's failure id left at 0, at its seed's parameters,
-// under a fix that is not the seed's (a developer's own fix, run alone,
-// is the case that matters most: nothing beside it fired). Each comes
-// with the verify command that decides it and the hunt command that
-// compares the samplers on it, unwrapped so that they can be pasted.
+// blind spot, not the fix. Such zeros are a failure id left at 0 under
+// one fix and fired under another in the same table, and a seed race's
+// failure id left at 0, at its seed's parameters, under a fix that is
+// not the seed's (a developer's own fix, run alone, is the case that
+// matters most: nothing beside it fired). The caveat ends with the
+// verify command that decides them and the hunt command that compares
+// the samplers on them, naming exactly their fixes (in the table's
+// order, or all) and failure ids, unwrapped so that they can be pasted.
 func zeroNote(cells []*bench.Cell) string {
 	c0 := cells[0]
 	switch c0.Strategy {
