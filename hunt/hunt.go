@@ -71,21 +71,22 @@ func (t *Target) label() string {
 		return t.Seed
 	}
 	n := t.Workload.ID + "/" + t.variant().ID
-	if p := t.params(); p != "" {
+	if p := t.ParamArg(); p != "" {
 		n += " " + p
 	}
 	return n
 }
 
-// params are the target's parameters that differ from its workload's
-// defaults, as -param takes them ("rounds=2,fsyncs=3"; "" for none).
-func (t *Target) params() string { return strings.Join(t.Workload.NonDefault(t.Params), ",") }
+// ParamArg is the target's parameters that differ from its workload's
+// defaults, as -param takes them ("rounds=2,fsyncs=3"; "" for none), and
+// as a bench.Cell's Params read joined by commas.
+func (t *Target) ParamArg() string { return strings.Join(t.Workload.NonDefault(t.Params), ",") }
 
 // VerifyCommand is the pagelab verify command that searches every
 // interleaving of the target's cell.
 func (t *Target) VerifyCommand() string {
 	c := "pagelab verify -workload " + t.Workload.ID + " -fix " + t.variant().ID
-	if p := t.params(); p != "" {
+	if p := t.ParamArg(); p != "" {
 		c += " -param " + p
 	}
 	return c
@@ -463,7 +464,7 @@ func (r *Row) Label() string {
 // profile: bench builds a cell's once per process, so only the first
 // target of a cell can time it.
 func (t *Target) cell() string {
-	return t.Workload.ID + "/" + t.variant().ID + "/" + t.params()
+	return t.Workload.ID + "/" + t.variant().ID + "/" + t.ParamArg()
 }
 
 // profile builds the cell's profile, once per process and cell, by the

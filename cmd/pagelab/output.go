@@ -331,7 +331,7 @@ func seedFixes(wl, params string) map[mm.Failure]map[string]bool {
 	}
 	out := map[mm.Failure]map[string]bool{}
 	for _, t := range ts {
-		if t.Workload.ID != wl || strings.Join(t.Workload.NonDefault(t.Params), ",") != params {
+		if t.Workload.ID != wl || t.ParamArg() != params {
 			continue
 		}
 		if out[t.Failure] == nil {
