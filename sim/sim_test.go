@@ -291,6 +291,67 @@ func TestReplayDivergence(t *testing.T) {
 	}
 }
 
+// TestLooseReplay: every schedule TestReplayDivergence rejects runs loosely
+// without diverging, and so does every subsequence of recorded schedules'
+// segments; a loose replay of a whole recorded schedule is the strict one.
+// Each loose execution's recording replays strictly to itself.
+func TestLooseReplay(t *testing.T) {
+	x := NewExplorer(nil, HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	run := func(s Strategy) ([]Decision, []Segment, []string) {
+		t.Helper()
+		x.SetStrategy(s)
+		x.Reset()
+		var out []string
+		toy(x, &out)
+		if res, err := x.Run(); err != nil || res.Outcome != Completed {
+			t.Fatalf("outcome %v, %v", res.Outcome, err)
+		}
+		return slices.Clone(x.Decisions), x.Segments(), out
+	}
+	loose := func(segs []Segment) ([]Decision, []Segment, []string) {
+		t.Helper()
+		rp := NewReplay(segs, Sequential{})
+		rp.Loose = true
+		d, rec, out := run(rp)
+		if rp.Diverged() != nil {
+			t.Fatalf("loose replay of %v diverged: %v", segs, rp.Diverged())
+		}
+		return d, rec, out
+	}
+	for _, segs := range [][]Segment{
+		{{Task: "nosuch", At: "start"}, {Task: "a", At: "start", Until: "write"}},
+		{{Task: "a", At: "write"}},
+		{{Task: "a", At: "start"}, {Task: "a", At: "read"}},
+		{{Task: "a", At: "start", Until: "nosuch"}, {Task: "b", At: "start", Until: "write"}},
+		{{Task: "c", At: "start"}, {Task: "b", At: "start", Until: "spawn"}, {Task: "c", At: "start", Until: "write"}, {Task: "a", At: "start"}},
+	} {
+		loose(segs)
+	}
+	// a@start..write first: loosely, a@write..read (At wrong, Until right)
+	// runs a on to its next read.
+	_, rec, _ := loose([]Segment{{Task: "a", At: "start", Until: "write"}, {Task: "a", At: "nosuch", Until: "read"}, {Task: "b", At: "start"}})
+	if want := (Segment{Task: "a", At: "start", Until: "read", Count: 2}); len(rec) < 2 || rec[0] != want || rec[1].Task != "b" {
+		t.Errorf("loose a@start..write, a@nosuch..read, b@start: recorded %v, want %v then b", rec, want)
+	}
+	for i := range 100 {
+		want, segs, wantOut := run(NewRandom(uint64(i), 0.5))
+		if got, _, out := loose(segs); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(out, wantOut) {
+			t.Fatalf("run %d: a loose replay of the whole schedule differs\nwant %v\n got %v", i, want, got)
+		}
+		for drop := range segs {
+			sub := slices.Delete(slices.Clone(segs), drop, drop+1)
+			d, rec, out := loose(sub)
+			rp := NewReplay(rec, nil)
+			d2, _, out2 := run(rp)
+			if rp.Diverged() != nil || !reflect.DeepEqual(d, d2) || !reflect.DeepEqual(out, out2) {
+				t.Fatalf("run %d without segment %d: the recording %v does not replay to itself (diverged: %v)", i, drop, rec, rp.Diverged())
+			}
+		}
+	}
+}
+
 func TestReplayStopsWithoutContinuation(t *testing.T) {
 	x := NewExplorer(nil, HandoffCoroutine)
 	defer x.Close()

@@ -209,6 +209,14 @@ func (d *Divergence) String() string {
 type Replay struct {
 	Segments []Segment
 	Then     Strategy
+	// Loose follows the segments' tasks and Until points but not their
+	// At: a segment starts its task wherever it is paused, a segment
+	// whose task cannot run is skipped, and one whose task sleeps or
+	// finishes before reaching Until ends there. Any subsequence of a
+	// schedule's segments is then an execution, not a divergence: the
+	// shrinker's candidates (bench.Shrink). A loose replay never
+	// diverges; its execution is recorded as a strict schedule.
+	Loose bool
 
 	seg       int
 	active    bool
@@ -252,7 +260,7 @@ func (r *Replay) Pick(runnable []*Task, last *Task, step int) *Task {
 		t := r.cur
 		switch {
 		case t.done || t.blocked:
-			if s.Until != "" {
+			if s.Until != "" && !r.Loose {
 				what := "finished"
 				if t.blocked {
 					what = "went to sleep at " + t.label
@@ -270,17 +278,24 @@ func (r *Replay) Pick(runnable []*Task, last *Task, step int) *Task {
 			return t
 		}
 	}
-	if r.seg >= len(r.Segments) {
-		r.exhausted = true
-		return r.then(runnable, last, step)
-	}
-	s := r.Segments[r.seg]
+	var s Segment
 	var t *Task
-	for _, c := range runnable {
-		if c.Name == s.Task {
-			t = c
+	for {
+		if r.seg >= len(r.Segments) {
+			r.exhausted = true
+			return r.then(runnable, last, step)
+		}
+		s, t = r.Segments[r.seg], nil
+		for _, c := range runnable {
+			if c.Name == s.Task {
+				t = c
+				break
+			}
+		}
+		if t != nil || !r.Loose {
 			break
 		}
+		r.seg++
 	}
 	if t == nil {
 		why := "no such task"
@@ -296,7 +311,7 @@ func (r *Replay) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 		return r.diverge(runnable, last, step, fmt.Sprintf("%s cannot run: %s", s.Task, why))
 	}
-	if t.label != s.At {
+	if t.label != s.At && !r.Loose {
 		return r.diverge(runnable, last, step, fmt.Sprintf("%s is at %s, the schedule expects %s", t.Name, t.label, s.At))
 	}
 	r.active, r.hits, r.cur = true, 0, t
