@@ -353,44 +353,59 @@ func leafText(label string, stack []string) string {
 }
 
 // Shrink looks for a schedule that still fires failure f with as few
-// context switches as it can find: delta debugging (ddmin) over the
-// schedule's segments, each candidate replayed with the rest run without
-// preemption. It returns the schedule actually followed by the smallest
-// failing replay, and the context switches before and after.
+// context switches as it can find: delta debugging (ddmin, Zeller and
+// Hildebrandt, TSE 2002) over the segments of the failing execution, as
+// Choi and Zeller isolate the failure-inducing part of a thread schedule
+// (ISSTA 2002), with Jalbert and Sen's measure of a simpler trace, fewer
+// context switches (FSE 2010).
+//
+// A candidate is the current schedule with a chunk of its segments taken
+// out, replayed loosely (each segment left runs its task from wherever it
+// is paused to its Until point; sim.Replay.Loose) and continued without
+// preemption. Taking out the segment between two of one task's merges
+// them: the task runs on instead of being preempted. A candidate is kept
+// when it fires f and the execution it recorded has fewer context switches
+// than the current schedule's; that recorded execution, a strict schedule,
+// becomes the current one. The switches only go down, and the result is
+// 1-minimal: taking out any one of its segments gives no firing execution
+// with fewer switches. It returns that schedule, checked by a strict
+// replay, and the context switches before and after.
 func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
-	fires := func(segs []sim.Segment) (*Replayed, bool, error) {
+	fires := func(segs []sim.Segment, loose bool) (*Replayed, bool, error) {
 		c := *cfg
 		s := *cfg.Schedule
 		s.Segments = segs
 		c.Schedule = &s
 		c.Then = "sequential"
+		c.Loose = loose
 		r, err := Replay(&c)
 		if err != nil {
 			return nil, false, err
 		}
 		return r, r.Exec.Fired.Has(f), nil
 	}
-	r0, ok, err := fires(cfg.Schedule.Segments)
+	r0, ok, err := fires(cfg.Schedule.Segments, false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	if !ok {
 		return nil, 0, 0, fmt.Errorf("the schedule does not fire %s under %s", f, cfg.Variant.ID)
 	}
-	before := switches(r0.Schedule.Segments)
-	best, bestR := cfg.Schedule.Segments, r0
-	// ddmin: try removing chunks of segments, halving the chunk size.
+	// The execution followed, with its sequential tail, is where the
+	// search starts: every segment of it can be taken out, the tail's too.
+	best := r0.Schedule.Segments
+	before := switches(best)
 	for n := 2; len(best) >= 2; {
 		chunk := (len(best) + n - 1) / n
 		reduced := false
 		for start := 0; start < len(best); start += chunk {
 			cand := append(append([]sim.Segment(nil), best[:start]...), best[min(start+chunk, len(best)):]...)
-			r, ok, err := fires(cand)
+			r, ok, err := fires(cand, true)
 			if err != nil {
 				return nil, 0, 0, err
 			}
-			if ok {
-				best, bestR, reduced = cand, r, true
+			if ok && switches(r.Schedule.Segments) < switches(best) {
+				best, reduced = r.Schedule.Segments, true
 				n = max(n-1, 2)
 				break
 			}
@@ -402,10 +417,16 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 			n = min(n*2, len(best))
 		}
 	}
-	// The followed schedule, with the sequential tail, is the result:
-	// trimmed of trailing segments that merely run tasks to their end.
-	out := bestR.Schedule
-	return out, before, switches(out.Segments), nil
+	// A recorded execution replays strictly to itself: checked, so that
+	// the diagram drawn from it is the failure's.
+	r, ok, err := fires(best, false)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if !ok || r.Diverged != nil || switches(r.Schedule.Segments) != switches(best) {
+		return nil, 0, 0, fmt.Errorf("internal error: the shrunk schedule of %s does not replay to itself (diverged: %v)", f, r.Diverged)
+	}
+	return r.Schedule, before, switches(best), nil
 }
 
 // switches counts the context switches of a schedule: segments after the

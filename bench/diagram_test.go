@@ -3,6 +3,7 @@ package bench
 import (
 	"encoding/xml"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -130,40 +131,83 @@ func wellFormed(s string) error {
 	}
 }
 
-// TestShrink: the first failing schedule of a random run shrinks to fewer
-// context switches and still fires its failure.
+// TestShrink: the first failing schedule of a sampled run shrinks to no
+// more context switches (fewer where the sampler preempted more than the
+// race needs), still fires its failure under a strict replay, and is
+// 1-minimal: taking out any one of its segments gives no firing execution
+// with fewer switches.
 func TestShrink(t *testing.T) {
 	t.Parallel()
 	if raceEnabled {
-		// 40,000 executions and the shrinker's replays on this goroutine.
+		// Tens of thousands of executions and the shrinker's replays on
+		// this goroutine.
 		t.Skip("one goroutine's executions and replays: checked by the plain pass; ten times slower under the race detector")
 	}
-	// Race A's BUG_ON, and race B's stale touch (its reuse crashes need a
-	// per-CPU drain first and are too rare for a test's random runs).
 	for _, tc := range []struct {
-		workload string
-		f        mm.Failure
-	}{{"writeback-restart", mm.BugWriteback}, {"writeback-reuse", mm.StalePage}} {
+		workload, strategy, focus string
+		runs                      int
+		f                         mm.Failure
+		// most is the most switches the result may have: what the race
+		// needs (the seed's interleaving, or the fewest a bounded dfs
+		// finds it with), or -1 for no bound but fewer than before.
+		most int
+	}{
+		// Race A's BUG_ON: a random walk's first is already the seed's 4.
+		{"writeback-restart", "random", "", 20000, mm.BugWriteback, 4},
+		// Race B's stale touch (its reuse crashes need a per-CPU drain
+		// first and are too rare for a test's random runs); the shrinker
+		// before the loose replay took this one from 17 to 20.
+		{"writeback-reuse", "random", "", 20000, mm.StalePage, -1},
+		// Race D's tail flavour from surw, which switches at almost every
+		// step: 32 switches, 4 in dfs's first (2 preemptions).
+		{"thp-truncate-opens", "surw", "PG_head", 2000, mm.VMBugTail, 4},
+		// Race E: 47 switches, 2 in the seed's interleaving.
+		{"isize-compress", "random", "", 20000, mm.BugNotLocked, 2},
+	} {
 		f := tc.f
-		c := cell(t, tc.workload, "baseline", "random", 20000, 1)
+		w, p := cellOf(t, tc.workload, nil)
+		v, _ := fixes.Parse("baseline")
+		c, err := Run(&Config{Workload: w, Params: p, Variant: v, Strategy: tc.strategy, Focus: tc.focus,
+			Depth: 3, Preempt: DefaultPreempt, Seed: 1, Runs: tc.runs}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if c.First[f] == "" {
-			t.Fatalf("no %s in 20000 runs of %s", f, tc.workload)
+			t.Fatalf("no %s in %d runs of %s under %s", f, tc.runs, tc.workload, tc.strategy)
 		}
 		cfg := scheduleConfig(t, c.First[f], "")
 		s, before, after, err := Shrink(cfg, f)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if after > before || tc.workload == "writeback-reuse" && after == before {
-			t.Errorf("%s: not shrunk: %d to %d context switches", f, before, after)
+		if after >= before || tc.most >= 0 && after > tc.most {
+			t.Errorf("%s %s: %d to %d context switches, want fewer (at most %d)", tc.workload, f, before, after, tc.most)
 		}
-		cfg.Schedule, cfg.Then = s, "stop"
-		r, err := Replay(cfg)
+		if switches(s.Segments) != after {
+			t.Errorf("%s %s: the schedule returned has %d switches, Shrink says %d", tc.workload, f, switches(s.Segments), after)
+		}
+		strict := *cfg
+		strict.Schedule, strict.Then = s, "stop"
+		r, err := Replay(&strict)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !r.Exec.Fired.Has(f) || r.Diverged != nil {
-			t.Errorf("%s: the shrunk schedule does not fire it (diverged: %v)", f, r.Diverged)
+			t.Errorf("%s %s: the shrunk schedule does not fire it (diverged: %v)", tc.workload, f, r.Diverged)
+		}
+		for drop := range s.Segments {
+			sub := *s
+			sub.Segments = slices.Delete(slices.Clone(s.Segments), drop, drop+1)
+			lc := *cfg
+			lc.Schedule, lc.Then, lc.Loose = &sub, "sequential", true
+			r, err := Replay(&lc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Exec.Fired.Has(f) && switches(r.Schedule.Segments) < after {
+				t.Errorf("%s %s: not 1-minimal: without segment %d (%v) it fires with %d switches, fewer than %d",
+					tc.workload, f, drop, s.Segments[drop], switches(r.Schedule.Segments), after)
+			}
 		}
 	}
 }

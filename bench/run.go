@@ -533,6 +533,10 @@ type ReplayConfig struct {
 	Then  string
 	Seed  uint64
 	Depth int
+	// Loose replays the schedule as sim.Replay.Loose does: its segments'
+	// tasks and Until points, wherever the tasks are (the shrinker's
+	// candidates).
+	Loose bool
 	// Trace, if set, sees every decision before it executes.
 	Trace func(t *sim.Task, step int)
 
@@ -570,6 +574,7 @@ func Replay(cfg *ReplayConfig) (*Replayed, error) {
 		return nil, fmt.Errorf("unknown continuation %q (valid: sequential, random, pct, stop)", cfg.Then)
 	}
 	rp := sim.NewReplay(cfg.Schedule.Segments, then)
+	rp.Loose = cfg.Loose
 	rc := &Config{Workload: cfg.Workload, Params: cfg.Params, Variant: cfg.Variant, Seed: cfg.Seed}
 	r := newRunner(rc, rp)
 	defer r.x.Close()
