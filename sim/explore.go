@@ -241,6 +241,16 @@ func (x *Explorer) EnableAccessLog() {
 // Footprints reports whether footprints are recorded.
 func (x *Explorer) Footprints() bool { return x.fp != nil }
 
+// StepFootprint is the footprint of the step that just ended, for
+// AfterStep: valid until the next step; nil without footprints (or for a
+// step replayed without recording).
+func (x *Explorer) StepFootprint() Footprint {
+	if x.fp == nil || x.replaying {
+		return nil
+	}
+	return x.fp.cur
+}
+
 // CutPoints is the number of CutPoint calls in the current execution.
 func (x *Explorer) CutPoints() int { return x.cutPoints }
 
