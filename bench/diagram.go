@@ -14,7 +14,16 @@ import (
 // reads-from edge — a step that reads a page flag (or refcount) whose last
 // writer was another task, and that writer. Steps whose effects no other
 // task reads before their own task overwrites them are folded. Spinlock
-// words are left out: they order the steps but are not what races.
+// words are left out: they order the steps but are not what races. Steps
+// after the last one that raised a failure are folded too.
+//
+// The kernel data of TraceStep.Data (i_size, xarray slots, page->index
+// and the like) is linked the same way, and a read of it is also kept
+// when its task reads the object again after another task wrote it: the
+// first read of an unserializable local read, remote write, local read
+// (AVIO's R-W-R, Lu, Tucek, Qin, Zhou, ASPLOS 2006). That is race E's
+// first i_size read and race D's xarray lookup before its reload, which
+// reads-from edges leave out when the value read was the set-up's.
 func Relevant(tr *Trace) []bool {
 	rel := make([]bool, len(tr.Steps))
 	type writer struct {
@@ -22,9 +31,35 @@ func Relevant(tr *Trace) []bool {
 		task string
 	}
 	last := map[uint64]writer{}
+	// For each data object: its last writer, and each task's last read.
+	type data struct {
+		w       writer
+		written bool
+		read    map[string]int
+	}
+	objs := map[sim.Obj]*data{}
 	for i, s := range tr.Steps {
 		if len(s.Wakes) > 0 || len(s.Reports) > 0 {
 			rel[i] = true
+		}
+		for _, a := range s.Data {
+			d := objs[a.Obj]
+			if d == nil {
+				d = &data{read: map[string]int{}}
+				objs[a.Obj] = d
+			}
+			if a.Op&sim.OpRead != 0 {
+				if d.written && d.w.task != s.Task {
+					rel[i], rel[d.w.step] = true, true
+					if p, ok := d.read[s.Task]; ok && p < d.w.step {
+						rel[p] = true
+					}
+				}
+				d.read[s.Task] = i
+			}
+			if a.Op&sim.OpWrite != 0 {
+				d.w, d.written = writer{i, s.Task}, true
+			}
 		}
 		// An atomic RMW reads before it writes.
 		for _, keys := range [][]uint64{s.Reads, s.Writes} {
@@ -37,6 +72,16 @@ func Relevant(tr *Trace) []bool {
 		for _, k := range s.Writes {
 			last[k] = writer{i, s.Task}
 		}
+	}
+	// What runs after the last failure was raised did not cause it.
+	end := -1
+	for i, s := range tr.Steps {
+		if len(s.Reports) > 0 {
+			end = i
+		}
+	}
+	if end >= 0 {
+		clear(rel[end+1:])
 	}
 	return rel
 }

@@ -545,6 +545,9 @@ type ReplayConfig struct {
 	onWake    func(waker, wakee *sim.Task)
 	onKernel  func(k *mm.Kernel)
 	onStepped func(t *sim.Task)
+	// onFootprint, when set, turns the access log on and sees every
+	// step's footprint after onStepped.
+	onFootprint func(t *sim.Task, fp sim.Footprint)
 }
 
 // Replayed is the outcome of a replay.
@@ -580,6 +583,16 @@ func Replay(cfg *ReplayConfig) (*Replayed, error) {
 	defer r.x.Close()
 	r.x.Trace = cfg.Trace
 	r.x.OnAccess, r.x.OnWake, r.x.AfterStep = cfg.onAccess, cfg.onWake, cfg.onStepped
+	if cfg.onFootprint != nil {
+		x := r.x
+		x.EnableAccessLog()
+		x.AfterStep = func(t *sim.Task) {
+			if cfg.onStepped != nil {
+				cfg.onStepped(t)
+			}
+			cfg.onFootprint(t, x.StepFootprint())
+		}
+	}
 	r.onKernel = cfg.onKernel
 	e, err := r.exec()
 	if err != nil {

@@ -14,8 +14,13 @@ type TraceStep struct {
 	Stack []string // the task's kernel call stack there
 	// Lines the step touched: read, or written (atomic RMW, store, lock).
 	Reads, Writes []uint64
-	Wakes         []string     // tasks this step woke
-	Reports       []*mm.Report // failures this step raised
+	// Data is what the step did to the kernel data a race diagram shows
+	// beyond page flags and refcounts (diagramData: i_size, xarray
+	// slots, page->index, ->mapping, compound heads, PTEs, buffers), from
+	// its footprint.
+	Data    []sim.Access
+	Wakes   []string     // tasks this step woke
+	Reports []*mm.Report // failures this step raised
 	// Preempted says the task was still runnable when the next step went
 	// to another task.
 	Preempted bool
@@ -27,6 +32,15 @@ type Trace struct {
 	Replayed *Replayed
 	Tasks    []string // in order of first step
 }
+
+// diagramData accepts the footprint objects of TraceStep.Data.
+var diagramData = func() func(sim.Obj) bool {
+	f, err := mm.ParseFocus("i_size+xa-slot+page-index+page-mapping+page-head+pte+page-private")
+	if err != nil {
+		panic(err)
+	}
+	return f
+}()
 
 // TraceReplay replays cfg.Schedule and records every step.
 func TraceReplay(cfg *ReplayConfig) (*Trace, error) {
@@ -65,6 +79,16 @@ func TraceReplay(cfg *ReplayConfig) (*Trace, error) {
 			cur.Writes = append(cur.Writes, line)
 		}
 		// Spinlock words order steps but are not what races: not kept.
+	}
+	c.onFootprint = func(t *sim.Task, fp sim.Footprint) {
+		if cur == nil || cur.Task != t.Name {
+			return
+		}
+		for _, a := range fp {
+			if diagramData(a.Obj) {
+				cur.Data = append(cur.Data, a)
+			}
+		}
 	}
 	c.onWake = func(waker, wakee *sim.Task) {
 		if cur != nil && cur.Task == waker.Name {
