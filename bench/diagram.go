@@ -398,59 +398,49 @@ func leafText(label string, stack []string) string {
 }
 
 // Shrink looks for a schedule that still fires failure f with as few
-// context switches as it can find: delta debugging (ddmin, Zeller and
-// Hildebrandt, TSE 2002) over the segments of the failing execution, as
-// Choi and Zeller isolate the failure-inducing part of a thread schedule
-// (ISSTA 2002), with Jalbert and Sen's measure of a simpler trace, fewer
-// context switches (FSE 2010).
+// context switches before it as it can find: delta debugging (ddmin,
+// Zeller and Hildebrandt, TSE 2002) over the segments of the failing
+// execution, as Choi and Zeller isolate the failure-inducing part of a
+// thread schedule (ISSTA 2002), with Jalbert and Sen's measure of a
+// simpler trace, fewer context switches (FSE 2010).
 //
-// A candidate is the current schedule with a chunk of its segments taken
-// out, replayed loosely (each segment left runs its task from wherever it
-// is paused to its Until point; sim.Replay.Loose) and continued without
-// preemption. Taking out the segment between two of one task's merges
-// them: the task runs on instead of being preempted. A candidate is kept
-// when it fires f and the execution it recorded has fewer context switches
-// than the current schedule's; that recorded execution, a strict schedule,
-// becomes the current one. The switches only go down, and the result is
-// 1-minimal: taking out any one of its segments gives no firing execution
-// with fewer switches. It returns that schedule, checked by a strict
-// replay, and the context switches before and after.
+// The measure is the switches up to the step that raised f: what runs
+// after it did not cause it. A schedule is kept up to the segment of that
+// step; the rest of a replay runs without preemption, as every replay's
+// does. A candidate is the current schedule with a chunk of its segments
+// taken out, replayed loosely (each segment left runs its task from
+// wherever it is paused to its Until point; sim.Replay.Loose). Taking out
+// the segment between two of one task's merges them: the task runs on
+// instead of being preempted. A candidate is kept when it fires f with
+// fewer switches before it than the current schedule; the execution it
+// recorded, a strict schedule cut after f's segment, becomes the current
+// one. The switches only go down, and the result is 1-minimal: taking out
+// any one of its segments gives no execution that fires f with fewer. It
+// returns that schedule, checked by a strict replay, and the switches
+// before f of the execution given and of the one returned.
 func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
-	fires := func(segs []sim.Segment, loose bool) (*Replayed, bool, error) {
-		c := *cfg
-		s := *cfg.Schedule
-		s.Segments = segs
-		c.Schedule = &s
-		c.Then = "sequential"
-		c.Loose = loose
-		r, err := Replay(&c)
-		if err != nil {
-			return nil, false, err
-		}
-		return r, r.Exec.Fired.Has(f), nil
+	fires := func(segs []sim.Segment, loose bool) ([]sim.Segment, bool, *Replayed, error) {
+		return replayToFailure(cfg, f, segs, loose)
 	}
-	r0, ok, err := fires(cfg.Schedule.Segments, false)
+	best, ok, _, err := fires(cfg.Schedule.Segments, false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
 	if !ok {
 		return nil, 0, 0, fmt.Errorf("the schedule does not fire %s under %s", f, cfg.Variant.ID)
 	}
-	// The execution followed, with its sequential tail, is where the
-	// search starts: every segment of it can be taken out, the tail's too.
-	best := r0.Schedule.Segments
 	before := switches(best)
 	for n := 2; len(best) >= 2; {
 		chunk := (len(best) + n - 1) / n
 		reduced := false
 		for start := 0; start < len(best); start += chunk {
 			cand := append(append([]sim.Segment(nil), best[:start]...), best[min(start+chunk, len(best)):]...)
-			r, ok, err := fires(cand, true)
+			got, ok, _, err := fires(cand, true)
 			if err != nil {
 				return nil, 0, 0, err
 			}
-			if ok && switches(r.Schedule.Segments) < switches(best) {
-				best, reduced = r.Schedule.Segments, true
+			if ok && switches(got) < switches(best) {
+				best, reduced = got, true
 				n = max(n-1, 2)
 				break
 			}
@@ -462,16 +452,66 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 			n = min(n*2, len(best))
 		}
 	}
-	// A recorded execution replays strictly to itself: checked, so that
-	// the diagram drawn from it is the failure's.
-	r, ok, err := fires(best, false)
+	// The cut recording replays strictly to the same execution up to f:
+	// checked, so that the diagram drawn from it is the failure's.
+	got, ok, r, err := fires(best, false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	if !ok || r.Diverged != nil || switches(r.Schedule.Segments) != switches(best) {
+	if !ok || r.Diverged != nil || !slices.Equal(got, best) {
 		return nil, 0, 0, fmt.Errorf("internal error: the shrunk schedule of %s does not replay to itself (diverged: %v)", f, r.Diverged)
 	}
-	return r.Schedule, before, switches(best), nil
+	out := *cfg.Schedule
+	out.Segments = best
+	return &out, before, switches(best), nil
+}
+
+// replayToFailure replays segs (loosely if loose) with cfg, continued
+// without preemption, and returns the schedule it followed cut after the
+// segment in which f was raised, and whether f fired.
+func replayToFailure(cfg *ReplayConfig, f mm.Failure, segs []sim.Segment, loose bool) ([]sim.Segment, bool, *Replayed, error) {
+	c := *cfg
+	s := *cfg.Schedule
+	s.Segments = segs
+	c.Schedule = &s
+	c.Then = "sequential"
+	c.Loose = loose
+	var k *mm.Kernel
+	c.onKernel = func(kk *mm.Kernel) { k = kk }
+	// The switches before the step that raised f: a report raised by a
+	// step is seen before the next one.
+	at, sw, seen, last := -1, 0, 0, -1
+	c.Trace = func(t *sim.Task, step int) {
+		if at < 0 && k != nil {
+			reps := k.Reports()
+			for _, r := range reps[seen:] {
+				if r.Failure == f {
+					at = sw
+				}
+			}
+			seen = len(reps)
+		}
+		if last >= 0 && t.ID != last {
+			sw++
+		}
+		last = t.ID
+	}
+	r, err := Replay(&c)
+	if err != nil {
+		return nil, false, nil, err
+	}
+	if !r.Exec.Fired.Has(f) {
+		return nil, false, r, nil
+	}
+	if at < 0 {
+		// Raised by the last step, or by the checks at the end.
+		at = sw
+	}
+	followed := r.Schedule.Segments
+	if len(followed) != sw+1 {
+		return nil, false, nil, fmt.Errorf("internal error: %d segments recorded for %d switches", len(followed), sw)
+	}
+	return followed[:at+1], true, r, nil
 }
 
 // switches counts the context switches of a schedule: segments after the
@@ -483,7 +523,7 @@ type Drawn struct {
 	Failure       mm.Failure
 	Text, SVG     string
 	Schedule      *sim.Schedule // the shrunk schedule drawn
-	Before, After int           // context switches before and after shrinking
+	Before, After int           // context switches up to the failure, before and after shrinking
 }
 
 // DrawFailure shrinks cfg.Schedule keeping failure f (unless noShrink),
@@ -507,12 +547,19 @@ func DrawFailure(cfg *ReplayConfig, f mm.Failure, noShrink bool) (*Drawn, error)
 	head := fmt.Sprintf("%s under %s: %s", cfg.Workload.ID, cfg.Variant.ID, f)
 	if !noShrink {
 		if d.After == d.Before {
-			head += fmt.Sprintf("\nalready minimal: %d context switches (shrinking removed none)", d.After)
+			head += fmt.Sprintf("\nalready minimal: %d context switches up to the failure (shrinking removed none)", d.After)
 		} else {
-			head += fmt.Sprintf("\nshrunk from %d to %d context switches", d.Before, d.After)
+			head += fmt.Sprintf("\nshrunk from %d to %d context switches up to the failure", d.Before, d.After)
 		}
 	}
-	d.Text = head + "\n\n" + Diagram(tr, 80) + "\nschedule:\n" + tr.Replayed.Schedule.String() + "\n"
+	// A shrunk schedule is printed as it is, cut after the failure's
+	// segment (a replay runs on from there without preemption); one drawn
+	// as given, as it was followed.
+	sched := tr.Replayed.Schedule
+	if !noShrink {
+		sched = d.Schedule
+	}
+	d.Text = head + "\n\n" + Diagram(tr, 80) + "\nschedule:\n" + sched.String() + "\n"
 	d.SVG = DiagramSVG(tr, fmt.Sprintf("%s under %s: %s", cfg.Workload.ID, cfg.Variant.ID, f))
 	return d, nil
 }
