@@ -453,12 +453,16 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 		}
 	}
 	// The cut recording replays strictly to the same execution up to f:
-	// checked, so that the diagram drawn from it is the failure's.
+	// checked, so that the diagram drawn from it is the failure's. (Its
+	// last segment may run on: the continuation goes on with the task
+	// that ran last.)
 	got, ok, r, err := fires(best, false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
-	if !ok || r.Diverged != nil || !slices.Equal(got, best) {
+	n := len(best)
+	if !ok || r.Diverged != nil || len(got) != n || !slices.Equal(got[:n-1], best[:n-1]) ||
+		got[n-1].Task != best[n-1].Task || got[n-1].At != best[n-1].At {
 		return nil, 0, 0, fmt.Errorf("internal error: the shrunk schedule of %s does not replay to itself (diverged: %v)", f, r.Diverged)
 	}
 	out := *cfg.Schedule
