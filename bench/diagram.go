@@ -39,7 +39,7 @@ func Relevant(tr *Trace) []bool {
 	}
 	objs := map[sim.Obj]*data{}
 	for i, s := range tr.Steps {
-		if len(s.Wakes) > 0 || len(s.Reports) > 0 {
+		if len(s.Reports) > 0 {
 			rel[i] = true
 		}
 		for _, a := range s.Data {
@@ -74,14 +74,28 @@ func Relevant(tr *Trace) []bool {
 		}
 	}
 	// What runs after the last failure was raised did not cause it.
-	end := -1
+	end := len(tr.Steps) - 1
 	for i, s := range tr.Steps {
 		if len(s.Reports) > 0 {
 			end = i
 		}
 	}
-	if end >= 0 {
-		clear(rel[end+1:])
+	clear(rel[end+1:])
+	// A wake-up matters when the task it wakes does something that
+	// matters afterwards: scanning back, a step that wakes a task with a
+	// relevant step later is relevant (which may make an earlier wake-up
+	// of its own task relevant in turn).
+	later := map[string]bool{}
+	for i := end; i >= 0; i-- {
+		s := tr.Steps[i]
+		for _, w := range s.Wakes {
+			if later[w] {
+				rel[i] = true
+			}
+		}
+		if rel[i] {
+			later[s.Task] = true
+		}
 	}
 	return rel
 }
@@ -243,6 +257,14 @@ func placeColumns(cols []string, col map[string]int, width int, rows func(func(s
 			start[i] = last * i / (n - 1)
 		}
 	}
+	// A line holds one row, so a column whose rows do not fit from its
+	// start may begin further left, left of its header, instead of
+	// cutting them (a failure's line is the one a reader needs most).
+	rowStart := slices.Clone(start)
+	for task, text := range rows {
+		c := col[task]
+		rowStart[c] = max(min(rowStart[c], width-len(text)), 0)
+	}
 	var lines []string
 	var hdr, rule strings.Builder
 	for i, t := range cols {
@@ -255,7 +277,7 @@ func placeColumns(cols []string, col map[string]int, width int, rows func(func(s
 	}
 	lines = append(lines, hdr.String(), rule.String(), "")
 	for task, text := range rows {
-		line := strings.Repeat(" ", start[col[task]]) + text
+		line := strings.Repeat(" ", rowStart[col[task]]) + text
 		if len(line) > width {
 			line = line[:width-1] + "~"
 		}

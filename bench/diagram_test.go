@@ -134,17 +134,26 @@ func TestSeedDiagrams(t *testing.T) {
 					t.Errorf("%s: line over 80 columns: %q", sd.Name, l)
 				}
 			}
-			// A wide diagram cuts its lines at 80 columns ("~"); the SVG
-			// draws them whole.
-			if !strings.Contains(diagram, f.Short()) && !strings.Contains(diagram, "~") || !strings.Contains(d.SVG, xmlEscape(f.Short())) {
+			// A line too long for its column ends at the margin, whole;
+			// the SVG draws it in its lane.
+			if !strings.Contains(diagram, f.Short()) || !strings.Contains(d.SVG, xmlEscape(f.Short())) {
 				t.Errorf("%s: the diagram does not name %s (%q):\n%s", sd.Name, f, f.Short(), d.Text)
+			}
+			// A wake-up is drawn when the task it wakes does something
+			// drawn afterwards: the wakee has a column.
+			cols := strings.Fields(lines[3])
+			for _, l := range lines {
+				if w, ok := strings.CutPrefix(strings.TrimSpace(l), ".. wakes up "); ok {
+					if w = strings.TrimSuffix(w, " .."); !slices.Contains(cols, w) {
+						t.Errorf("%s: a wake-up of %s, which has no column %v", sd.Name, w, cols)
+					}
+				}
 			}
 			want := order[sd.Name]
 			if want == nil {
 				continue
 			}
 			// Each line as column: text, the column by its start.
-			cols := strings.Fields(lines[3])
 			starts := make([]int, len(cols))
 			for i, c := range cols {
 				starts[i] = strings.Index(lines[3], c)
