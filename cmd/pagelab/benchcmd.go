@@ -647,13 +647,20 @@ func drawDiagrams(dir string, recs []*bench.Record) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
+			name := bench.DiagramFile(r.Workload, r.Fix, id)
 			d, err := bench.DrawFailure(cfg, f, false)
 			if err != nil {
 				// A failure that needs the rest of a random execution
-				// cannot always be drawn from its schedule alone.
+				// cannot always be drawn from its schedule alone. A
+				// diagram an earlier run drew there is not this one's:
+				// removed, so that the report marks it as gone.
+				for _, ext := range []string{".txt", ".svg"} {
+					if err := os.Remove(filepath.Join(dir, name+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
+						return nil, err
+					}
+				}
 				continue
 			}
-			name := bench.DiagramFile(r.Workload, r.Fix, id)
 			if err := os.MkdirAll(filepath.Join(dir, "diagrams"), 0o755); err != nil {
 				return nil, err
 			}

@@ -293,3 +293,40 @@ func TestWithoutManifest(t *testing.T) {
 		t.Error("the report of a directory without manifest.json does not say so")
 	}
 }
+
+// TestDrawDiagramsRemovesStale: a first failure whose diagram cannot be
+// drawn from its schedule leaves no diagram there, not one an earlier run
+// drew (which the report would show as this run's); one that can is drawn.
+func TestDrawDiagramsRemovesStale(t *testing.T) {
+	dir := t.TempDir()
+	firing := "v1/writeback-restart/baseline/seed=1/io1@dma..wake_up_page,cpu2@writeback..,cpu3@fsync..,io1@wake_up_page..,cpu3@io_schedule.."
+	// The same workload run without preemption: no BUG_ON.
+	quiet := "v1/writeback-restart/baseline/seed=1/cpu2@writeback.."
+	rec := func(s string) []*bench.Record {
+		return []*bench.Record{{Workload: "writeback-restart", Fix: "baseline", FirstFailure: map[string]string{"bug-writeback": s}}}
+	}
+	name := filepath.Join(dir, bench.DiagramFile("writeback-restart", "baseline", "bug-writeback"))
+	files, err := drawDiagrams(dir, rec(firing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 2 {
+		t.Fatalf("drew %v, want the text and the SVG", files)
+	}
+	for _, ext := range []string{".txt", ".svg"} {
+		if _, err := os.Stat(name + ext); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if files, err = drawDiagrams(dir, rec(quiet)); err != nil {
+		t.Fatal(err)
+	}
+	if len(files) != 0 {
+		t.Errorf("drew %v from a schedule that fires nothing", files)
+	}
+	for _, ext := range []string{".txt", ".svg"} {
+		if _, err := os.Stat(name + ext); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s%s: the earlier diagram is still there (%v)", name, ext, err)
+		}
+	}
+}
