@@ -38,9 +38,11 @@ func Relevant(tr *Trace) []bool {
 		read    map[string]int
 	}
 	objs := map[sim.Obj]*data{}
+	// end is the step that raised the last failure (the last step if none).
+	end := len(tr.Steps) - 1
 	for i, s := range tr.Steps {
 		if len(s.Reports) > 0 {
-			rel[i] = true
+			rel[i], end = true, i
 		}
 		for _, a := range s.Data {
 			d := objs[a.Obj]
@@ -74,12 +76,6 @@ func Relevant(tr *Trace) []bool {
 		}
 	}
 	// What runs after the last failure was raised did not cause it.
-	end := len(tr.Steps) - 1
-	for i, s := range tr.Steps {
-		if len(s.Reports) > 0 {
-			end = i
-		}
-	}
 	clear(rel[end+1:])
 	// A wake-up matters when the task it wakes does something that
 	// matters afterwards: scanning back, a step that wakes a task with a
@@ -441,10 +437,7 @@ func leafText(label string, stack []string) string {
 // returns that schedule, checked by a strict replay, and the switches
 // before f of the execution given and of the one returned.
 func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
-	fires := func(segs []sim.Segment, loose bool) ([]sim.Segment, bool, *Replayed, error) {
-		return replayToFailure(cfg, f, segs, loose)
-	}
-	best, ok, _, err := fires(cfg.Schedule.Segments, false)
+	best, ok, _, err := replayToFailure(cfg, f, cfg.Schedule.Segments, false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
@@ -457,7 +450,7 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 		reduced := false
 		for start := 0; start < len(best); start += chunk {
 			cand := append(append([]sim.Segment(nil), best[:start]...), best[min(start+chunk, len(best)):]...)
-			got, ok, _, err := fires(cand, true)
+			got, ok, _, err := replayToFailure(cfg, f, cand, true)
 			if err != nil {
 				return nil, 0, 0, err
 			}
@@ -478,7 +471,7 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 	// checked, so that the diagram drawn from it is the failure's. (Its
 	// last segment may run on: the continuation goes on with the task
 	// that ran last.)
-	got, ok, r, err := fires(best, false)
+	got, ok, r, err := replayToFailure(cfg, f, best, false)
 	if err != nil {
 		return nil, 0, 0, err
 	}
