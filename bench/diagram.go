@@ -485,6 +485,52 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 	return &out, before, switches(best), nil
 }
 
+// Shrunk is a failing schedule shrunk by Shrink, with the report of the
+// failure its replay raises (the task, the place, the message).
+type Shrunk struct {
+	Schedule      *sim.Schedule
+	Report        mm.Report
+	Before, After int // context switches up to the failure, before and after
+}
+
+// ShrinkFirst shrinks schedule, a run's failing schedule string (a Cell's
+// First), keeping failure f, and replays the result for the report of f it
+// raises: what a user replays is what the report describes, and the
+// shrunk execution may raise f in another task or on another page than
+// the run's did.
+func ShrinkFirst(schedule string, f mm.Failure) (*Shrunk, error) {
+	s, err := sim.ParseSchedule(schedule)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := ReplayConfigFor(s, "")
+	if err != nil {
+		return nil, err
+	}
+	out, before, after, err := Shrink(cfg, f)
+	if err != nil {
+		return nil, err
+	}
+	c := *cfg
+	c.Schedule = out
+	c.Then = "sequential"
+	r, err := Replay(&c)
+	if err != nil {
+		return nil, err
+	}
+	if !r.Exec.Fired.Has(f) {
+		return nil, fmt.Errorf("internal error: the shrunk schedule does not fire %s", f)
+	}
+	sh := &Shrunk{Schedule: out, Report: mm.Report{Failure: f}, Before: before, After: after}
+	for _, rep := range r.Exec.Reports {
+		if rep.Failure == f {
+			sh.Report = rep
+			break
+		}
+	}
+	return sh, nil
+}
+
 // replayToFailure replays segs (loosely if loose) with cfg, continued
 // without preemption, and returns the schedule it followed cut after the
 // segment in which f was raised, and whether f fired.

@@ -190,10 +190,23 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 				continue
 			}
 			if first {
-				b.WriteString("\nfirst failing run per (fix, failure id), replay with pagelab replay -schedule:\n")
+				b.WriteString("\n" + textwrap.Wrap("first failing run per (fix, failure id), shrunk to the fewest context switches up to the failure that still fire it: replay with pagelab replay -schedule, draw with pagelab diagram -schedule (-json gives the run's own schedules):", 80, 0) + "\n")
 				first = false
 			}
-			r := c.FirstReport[f]
+			// What is printed is the shrunk schedule and the report its
+			// replay raises; the run's own first failing schedule, often
+			// fifteen or more switches of which two or three make the
+			// race, stays in -json's first_failure.
+			r, sched, note := c.FirstReport[f], c.First[f], ""
+			if sh, err := bench.ShrinkFirst(c.First[f], f); err != nil {
+				note = "not shrunk: " + err.Error()
+			} else {
+				r, sched = sh.Report, sh.Schedule.String()
+				note = fmt.Sprintf("shrunk from %d to %d context switches up to the failure", sh.Before, sh.After)
+				if sh.After == sh.Before {
+					note = fmt.Sprintf("already minimal: %d context switches up to the failure", sh.After)
+				}
+			}
 			where := ""
 			if r.Task != "" {
 				where = " in " + r.Task
@@ -201,7 +214,7 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			if r.Label != "" {
 				where += " at " + r.Label
 			}
-			fmt.Fprintf(b, "\n%s %s%s:\n  %s\n  %s\n", c.Fix, f, where, textwrap.Wrap(r.Msg, 76, 2), c.First[f])
+			fmt.Fprintf(b, "\n%s %s%s:\n  %s\n  %s\n  %s\n", c.Fix, f, where, textwrap.Wrap(r.Msg, 76, 2), sched, textwrap.Wrap(note, 76, 2))
 		}
 	}
 	b.WriteByte('\n')

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
 )
 
@@ -109,4 +112,104 @@ func allFixes() []*bench.Cell {
 		cells = append(cells, c)
 	}
 	return cells
+}
+
+// TestRunPrintsShrunkFirstFailures: each first failure run prints is a
+// shrunk schedule that replays to the failure its header names, raised in
+// the task and at the place the header says, with as many context
+// switches up to it as its note says and no more than the run's own
+// schedule had (-json's first_failure, which stays the run's).
+func TestRunPrintsShrunkFirstFailures(t *testing.T) {
+	args := []string{"run", "-workload", "writeback-reuse", "-fix", "all", "-runs", "1500", "-seed", "3"}
+	text, _, err := runCLI(args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	js, _, err := runCLI(append(args, "-json")...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := map[string]string{} // "fix id" → the run's first failing schedule
+	for _, line := range strings.Split(strings.TrimSpace(js), "\n") {
+		var r struct {
+			Fix          string            `json:"fix"`
+			FirstFailure map[string]string `json:"first_failure"`
+		}
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatal(err)
+		}
+		for id, s := range r.FirstFailure {
+			own[r.Fix+" "+id] = s
+		}
+	}
+	_, blocks, ok := strings.Cut(text, "(-json gives the run's own schedules):\n")
+	if !ok {
+		t.Fatalf("no first failures printed:\n%s", text)
+	}
+	n := 0
+	for _, block := range strings.Split(strings.TrimSpace(blocks), "\n\n") {
+		lines := strings.Split(block, "\n")
+		head, ok := strings.CutSuffix(lines[0], ":")
+		if !ok || len(lines) < 4 {
+			t.Fatalf("malformed block:\n%s", block)
+		}
+		// "fix id in task at label"
+		fields := strings.Fields(head)
+		fix, id := fields[0], fields[1]
+		sched := strings.TrimSpace(lines[len(lines)-2])
+		note := strings.TrimSpace(lines[len(lines)-1])
+		var before, after int
+		if _, err := fmt.Sscanf(note, "shrunk from %d to %d context switches up to the failure", &before, &after); err != nil {
+			if _, err := fmt.Sscanf(note, "already minimal: %d context switches up to the failure", &after); err != nil {
+				t.Fatalf("%s %s: note %q", fix, id, note)
+			}
+			before = after
+		}
+		f, ok := mm.ParseFailure(id)
+		if !ok {
+			t.Fatalf("header %q: unknown failure id", head)
+		}
+		s, err := sim.ParseSchedule(sched)
+		if err != nil {
+			t.Fatalf("%s %s: %v", fix, id, err)
+		}
+		if got := len(s.Segments) - 1; got != after || after > before {
+			t.Errorf("%s %s: %d switches printed, note says %d of %d", fix, id, got, after, before)
+		}
+		ownSched, err := sim.ParseSchedule(own[fix+" "+id])
+		if err != nil {
+			t.Fatalf("%s %s: -json's first_failure: %v", fix, id, err)
+		}
+		if len(ownSched.Segments) < len(s.Segments) {
+			t.Errorf("%s %s: shrunk to %d segments from the run's %d", fix, id, len(s.Segments), len(ownSched.Segments))
+		}
+		cfg, err := bench.ReplayConfigFor(s, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := bench.Replay(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Exec.Fired.Has(f) {
+			t.Errorf("%s %s: the printed schedule does not fire it", fix, id)
+			continue
+		}
+		for _, rep := range r.Exec.Reports {
+			if rep.Failure == f {
+				if want := fmt.Sprintf("%s %s in %s at %s", fix, id, rep.Task, rep.Label); head != want {
+					t.Errorf("header %q, the replay raises it as %q", head, want)
+				}
+				msg := strings.Join(strings.Fields(strings.Join(lines[1:len(lines)-2], " ")), " ")
+				if want := strings.Join(strings.Fields(rep.Msg), " "); msg != want {
+					t.Errorf("%s: message %q, the replay's %q", head, msg, want)
+				}
+				break
+			}
+		}
+		n++
+	}
+	if n < 10 {
+		t.Errorf("%d first failures checked, want at least 10 (race B under every fix)", n)
+	}
 }
