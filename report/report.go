@@ -29,6 +29,7 @@ import (
 
 	"github.com/pagelab/pagelab/bench"
 	"github.com/pagelab/pagelab/mm"
+	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
 )
 
@@ -390,11 +391,38 @@ func workloadSection(dir, w string, rs []*bench.Record, files, used, missing map
 			if err := d.load(dir, base, files); err != nil {
 				return nil, err
 			}
+			// The diagram draws the run's failure shrunk, and ends with
+			// the schedule it drew: that is the one to replay beside it,
+			// as pagelab run prints it (results.jsonl keeps the run's own).
+			if sc, own := drawnSchedule(d.Text), parseSchedule(f.sched); sc != nil && own != nil &&
+				sc.Workload == own.Workload && sc.Fix == own.Fix && slices.Equal(sc.Params, own.Params) {
+				d.Replay = "pagelab replay -schedule " + shellQuote(sc.String())
+				d.Caption += ", shrunk"
+			}
 			used[base+".txt"], used[base+".svg"] = true, true
 			s.Diagrams = append(s.Diagrams, d)
 		}
 	}
 	return s, nil
+}
+
+// parseSchedule is the schedule s, or nil when it does not parse.
+func parseSchedule(s string) *sim.Schedule {
+	sc, err := sim.ParseSchedule(s)
+	if err != nil {
+		return nil
+	}
+	return sc
+}
+
+// drawnSchedule is the schedule a diagram's text ends with (the lines
+// after its last "schedule:" line), or nil when it has none that parses.
+func drawnSchedule(text string) *sim.Schedule {
+	i := strings.LastIndex(text, "\nschedule:\n")
+	if i < 0 {
+		return nil
+	}
+	return parseSchedule(strings.TrimSpace(text[i+len("\nschedule:\n"):]))
 }
 
 // load reads the diagram's text and picture (base without extension).

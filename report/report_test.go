@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"html"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -203,9 +204,33 @@ func TestReport(t *testing.T) {
 			t.Errorf("figure %s: picture without a viewBox and size: %.120s", f[1], root)
 		}
 	}
-	// Each diagram comes with the command that replays it.
+	// Each diagram comes with the command that replays it: the schedule
+	// it draws (the run's failure shrunk), which its text ends with.
 	if n := strings.Count(page, "pagelab replay -schedule &#39;v1/"); n < len(ds) {
 		t.Errorf("%d replay commands for %d diagrams", n, len(ds))
+	}
+	shrunk := 0
+	for _, f := range figs {
+		if !strings.Contains(f[1], `class="diagram"`) {
+			continue
+		}
+		cmd := regexp.MustCompile(`<pre class="cmd">pagelab replay -schedule &#39;([^&]*)&#39;</pre>`).FindStringSubmatch(f[2])
+		cpu := regexp.MustCompile(`(?s)<pre class="cpu">(.*?)</pre>`).FindStringSubmatch(f[2])
+		if cmd == nil || cpu == nil {
+			t.Errorf("diagram %s: no replay command or no text", f[1])
+			continue
+		}
+		text := html.UnescapeString(cpu[1])
+		_, drawn, _ := strings.Cut(text, "\nschedule:\n")
+		if want := strings.TrimSpace(drawn); html.UnescapeString(cmd[1]) != want {
+			t.Errorf("diagram %s: replays %s, draws %s", f[1], cmd[1], want)
+		}
+		if strings.Contains(text, "shrunk from") {
+			shrunk++
+		}
+	}
+	if shrunk == 0 {
+		t.Error("no diagram of the test directory is shrunk: the replay commands are not tested against the runs' own schedules")
 	}
 	// The numbers are the summary's.
 	summary, err := os.ReadFile(filepath.Join(dir, bench.SummaryFile))
