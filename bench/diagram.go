@@ -499,6 +499,9 @@ type Shrunk struct {
 // shrunk execution may raise f in another task or on another page than
 // the run's did.
 func ShrinkFirst(schedule string, f mm.Failure) (*Shrunk, error) {
+	if f == mm.Livelock {
+		return nil, fmt.Errorf("a livelock runs to the step budget, which every candidate would replay")
+	}
 	s, err := sim.ParseSchedule(schedule)
 	if err != nil {
 		return nil, err

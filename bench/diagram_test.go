@@ -298,6 +298,46 @@ func TestShrink(t *testing.T) {
 	}
 }
 
+// TestShrinkFirst: pagelab run's shrinking of a first failure is Shrink's
+// schedule with the report its replay raises; a livelock, whose every
+// candidate would replay the whole step budget, and a schedule that does
+// not parse are refused.
+func TestShrinkFirst(t *testing.T) {
+	w, p := cellOf(t, "isize-compress", nil)
+	v, err := w.ParseFix("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := Run(&Config{Workload: w, Params: p, Variant: v, Strategy: "random", Depth: 3, Preempt: DefaultPreempt, Seed: 1, Runs: 2000}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := mm.BugNotLocked
+	if c.First[f] == "" {
+		t.Fatalf("no %s in 2000 random runs of race E", f)
+	}
+	sh, err := ShrinkFirst(c.First[f], f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, before, after, err := Shrink(scheduleConfig(t, c.First[f], ""), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sh.Schedule.String() != s.String() || sh.Before != before || sh.After != after {
+		t.Errorf("ShrinkFirst gives %s (%d to %d), Shrink %s (%d to %d)", sh.Schedule, sh.Before, sh.After, s, before, after)
+	}
+	if sh.Report.Failure != f || sh.Report.Task != "btrfs" || !strings.Contains(sh.Report.Msg, "BUG_ON(!PageLocked(page))") {
+		t.Errorf("report %v, want race E's BUG_ON in btrfs", sh.Report)
+	}
+	if _, err := ShrinkFirst(c.First[f], mm.Livelock); err == nil {
+		t.Error("a livelock is shrunk")
+	}
+	if _, err := ShrinkFirst("v1/isize-compress", f); err == nil {
+		t.Error("a schedule without segments is shrunk")
+	}
+}
+
 // TestDFS: preemption-bounded exploration of writeback-restart is exhausted
 // at bound 1, finds race A under the baseline with one preemption, and
 // nothing under loop-wait.
