@@ -308,7 +308,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		os.Remove(out) // if it is empty: it may have been before the run
 		return in.errorf("before any run finished: nothing written")
 	}
-	if err := writeDir(out, m, recs, stdout); err != nil {
+	if err := writeDir(out, m, recs, stdout, stderr); err != nil {
 		var c contradiction
 		var so stdoutError
 		switch {
@@ -344,7 +344,7 @@ type contradiction struct{ error }
 // the summary. A random run that fired what the search verified is a bug
 // in the model or the search: it says so rather than write a
 // contradiction.
-func writeDir(out string, m *bench.Manifest, recs []*bench.Record, stdout io.Writer) error {
+func writeDir(out string, m *bench.Manifest, recs []*bench.Record, stdout, stderr io.Writer) error {
 	for _, r := range recs {
 		if err := r.CheckVerdicts(); err != nil {
 			return contradiction{err}
@@ -354,7 +354,7 @@ func writeDir(out string, m *bench.Manifest, recs []*bench.Record, stdout io.Wri
 		return err
 	}
 	if m.Shard == nil {
-		diagrams, err := drawDiagrams(out, recs)
+		diagrams, err := drawDiagrams(out, recs, stderr)
 		if err != nil {
 			return err
 		}
@@ -621,7 +621,7 @@ func (e *eta) position(now time.Time) int {
 // drawDiagrams writes, for the first failure of every explored cell (of
 // its random runs, or of the search when only the search found it), its
 // shrunk race diagram as text and SVG.
-func drawDiagrams(dir string, recs []*bench.Record) ([]string, error) {
+func drawDiagrams(dir string, recs []*bench.Record, stderr io.Writer) ([]string, error) {
 	var files []string
 	for _, r := range recs {
 		if r.CPUs > 0 {
@@ -650,10 +650,11 @@ func drawDiagrams(dir string, recs []*bench.Record) ([]string, error) {
 			name := bench.DiagramFile(r.Workload, r.Fix, id)
 			d, err := bench.DrawFailure(cfg, f, false)
 			if err != nil {
-				// A failure that needs the rest of a random execution
-				// cannot always be drawn from its schedule alone. A
-				// diagram an earlier run drew there is not this one's:
-				// removed, so that the report marks it as gone.
+				// The schedule no longer fires its failure (results of
+				// another revision of the model, or edited), or the
+				// shrinker failed: said, not drawn. A diagram an
+				// earlier run drew there is not this one's: removed.
+				fmt.Fprintf(stderr, "pagelab: %s under %s: the diagram of %s is not drawn: %v\n", r.Workload, r.Fix, id, err)
 				for _, ext := range []string{".txt", ".svg"} {
 					if err := os.Remove(filepath.Join(dir, name+ext)); err != nil && !errors.Is(err, os.ErrNotExist) {
 						return nil, err

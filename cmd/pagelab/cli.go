@@ -75,7 +75,7 @@ func dispatch(args []string, stdout, stderr io.Writer) error {
 	case "compare":
 		return cmdCompare(args[1:], stdout)
 	case "plot":
-		return cmdPlot(args[1:], stdout)
+		return cmdPlot(args[1:], stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout)
 	case "help", "-h", "-help", "--help":

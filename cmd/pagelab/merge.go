@@ -77,7 +77,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("merge: cannot create %s: %v", out, err)
 	}
 	m.End = time.Now().UTC().Format(time.RFC3339)
-	if err := writeDir(out, m, recs, stdout); err != nil {
+	if err := writeDir(out, m, recs, stdout, stderr); err != nil {
 		var c contradiction
 		var so stdoutError
 		switch {

@@ -13,7 +13,7 @@ import (
 // cmdPlot redraws a results directory's plots and race diagrams from its
 // results.jsonl (as pagelab bench drew them: the same files, byte for
 // byte).
-func cmdPlot(args []string, stdout io.Writer) error {
+func cmdPlot(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("plot", flag.ContinueOnError)
 	if err := parseFlags(fs, flagsOnly(args)); err != nil {
 		return err
@@ -35,7 +35,7 @@ func cmdPlot(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	diagrams, err := drawDiagrams(dir, recs)
+	diagrams, err := drawDiagrams(dir, recs, stderr)
 	if err != nil {
 		return err
 	}

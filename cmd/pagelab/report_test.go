@@ -296,7 +296,8 @@ func TestWithoutManifest(t *testing.T) {
 
 // TestDrawDiagramsRemovesStale: a first failure whose diagram cannot be
 // drawn from its schedule leaves no diagram there, not one an earlier run
-// drew (which the report would show as this run's); one that can is drawn.
+// drew (which the report would show as this run's), and says so on
+// stderr; one that can is drawn.
 func TestDrawDiagramsRemovesStale(t *testing.T) {
 	dir := t.TempDir()
 	firing := "v1/writeback-restart/baseline/seed=1/io1@dma..wake_up_page,cpu2@writeback..,cpu3@fsync..,io1@wake_up_page..,cpu3@io_schedule.."
@@ -306,23 +307,28 @@ func TestDrawDiagramsRemovesStale(t *testing.T) {
 		return []*bench.Record{{Workload: "writeback-restart", Fix: "baseline", FirstFailure: map[string]string{"bug-writeback": s}}}
 	}
 	name := filepath.Join(dir, bench.DiagramFile("writeback-restart", "baseline", "bug-writeback"))
-	files, err := drawDiagrams(dir, rec(firing))
+	var warn bytes.Buffer
+	files, err := drawDiagrams(dir, rec(firing), &warn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 2 {
-		t.Fatalf("drew %v, want the text and the SVG", files)
+	if len(files) != 2 || warn.Len() != 0 {
+		t.Fatalf("drew %v, want the text and the SVG, warning %q", files, warn.String())
 	}
 	for _, ext := range []string{".txt", ".svg"} {
 		if _, err := os.Stat(name + ext); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if files, err = drawDiagrams(dir, rec(quiet)); err != nil {
+	if files, err = drawDiagrams(dir, rec(quiet), &warn); err != nil {
 		t.Fatal(err)
 	}
 	if len(files) != 0 {
 		t.Errorf("drew %v from a schedule that fires nothing", files)
+	}
+	// Said, on one line naming the cell and the failure.
+	if w := warn.String(); strings.Count(w, "\n") != 1 || !strings.Contains(w, "writeback-restart under baseline: the diagram of bug-writeback is not drawn: ") {
+		t.Errorf("warning %q, want one line naming the cell and the failure", w)
 	}
 	for _, ext := range []string{".txt", ".svg"} {
 		if _, err := os.Stat(name + ext); !errors.Is(err, os.ErrNotExist) {
