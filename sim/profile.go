@@ -79,6 +79,10 @@ type Profile struct {
 	// objects, counted from it the first time SURW asks (surw.go).
 	hist   [][]namedStep
 	shared *sharedSet
+	// unserializable are the objects on which some profiled execution
+	// showed an unserializable interleaving (Profiler.avio): SURW's
+	// candidates.
+	unserializable map[Obj]bool
 }
 
 // Point returns what the profile knows about label, or nil if no profiled
@@ -199,7 +203,8 @@ type profStep struct {
 
 // NewProfiler returns a profiler that lets inner decide.
 func NewProfiler(inner Strategy) *Profiler {
-	return &Profiler{Inner: inner, prof: &Profile{points: map[string]*Point{}, racyByTask: map[string]int{}, races: map[Pair]bool{}}}
+	return &Profiler{Inner: inner, prof: &Profile{points: map[string]*Point{}, racyByTask: map[string]int{},
+		races: map[Pair]bool{}, unserializable: map[Obj]bool{}}}
 }
 
 func (p *Profiler) Begin(run int) {
@@ -265,6 +270,7 @@ func (p *Profiler) Finish() {
 		h[i] = namedStep{p.names[s.task], s.label}
 	}
 	p.hist = append(p.hist, h)
+	p.avio(n)
 
 	// clock[t] is task t's vector clock; vc[i] step i's (after it ran);
 	// local[i] is step i's number within its task (1-based).
@@ -344,6 +350,59 @@ func (p *Profiler) Finish() {
 		}
 		if racy[i] {
 			pt.Racy = true
+		}
+	}
+}
+
+// avio adds to the profile the objects on which the execution that just
+// ran (n tasks) showed an unserializable interleaving: two plain accesses
+// of one task to an object with an access of another task between them,
+// such that no serial order of the three gives what each read (AVIO: Lu,
+// Tucek, Qin, Zhou, "AVIO: Detecting Atomicity Violations via Access
+// Interleaving Invariants", ASPLOS 2006). Of the eight cases, four are
+// unserializable, local-remote-local: read-write-read (the local reads
+// disagree), write-write-read (the local read misses its own write),
+// write-read-write (the remote read sees an intermediate value) and
+// read-write-write (the local write is based on a stale read).
+//
+// The local pair is of plain loads and stores: an atomic read-modify-write
+// is one access that no other can split, and a lock word, which the model
+// touches only that way (Task.Sync), never forms a pair; a remote RMW is
+// a read and a write. Race E's i_size, read twice by btrfs while a writer
+// extends the file between, is the kind of object this finds.
+func (p *Profiler) avio(n int) {
+	// Per object, per task: its last plain access to the object (0 none,
+	// 1 read, 2 write) and what other tasks did to it since (bit 1 read,
+	// bit 2 write).
+	type local struct{ last, remote uint8 }
+	seen := map[Obj][]local{}
+	for _, s := range p.steps {
+		for _, a := range p.buf[s.start:s.end] {
+			st := seen[a.Obj]
+			if st == nil {
+				st = make([]local, n)
+				seen[a.Obj] = st
+			}
+			if a.Op == OpRead || a.Op == OpWrite {
+				me := &st[s.task]
+				op := uint8(a.Op) // OpRead 1, OpWrite 2
+				if me.last != 0 {
+					switch {
+					case op == 1 && me.remote&2 != 0: // read-write-read, write-write-read
+						p.prof.unserializable[a.Obj] = true
+					case op == 2 && me.last == 2 && me.remote&1 != 0: // write-read-write
+						p.prof.unserializable[a.Obj] = true
+					case op == 2 && me.last == 1 && me.remote&2 != 0: // read-write-write
+						p.prof.unserializable[a.Obj] = true
+					}
+				}
+				me.last, me.remote = op, 0
+			}
+			for t := range st {
+				if t != s.task && st[t].last != 0 {
+					st[t].remote |= uint8(a.Op)
+				}
+			}
 		}
 	}
 }

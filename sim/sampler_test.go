@@ -402,3 +402,54 @@ func TestSURWFocus(t *testing.T) {
 		t.Errorf("chi-square %.1f over 20 interleavings: not uniform: %v", chi, count)
 	}
 }
+
+// TestSURWUnserializableCandidates: SURW draws its interesting objects
+// among the shared objects on which the profile saw an unserializable
+// interleaving (AVIO's four: read-write-read, write-write-read,
+// write-read-write, read-write-write), and among every shared object
+// when it saw none. Stores racing with stores (write-write-write), a
+// write the task reads back while another only reads (write-read-read)
+// and a lock word, touched only by atomic read-modify-writes, are
+// serializable.
+func TestSURWUnserializableCandidates(t *testing.T) {
+	sync2 := func(t *Task, o Obj) {
+		t.Step(fmt.Sprint("sync", o))
+		t.Sync(o)
+	}
+	p := toyProgram{"avio", 7, func(x *Explorer, m *toyMem) {
+		// 0: read-write-read (and write-write-read: r's second read).
+		x.Spawn("r", "start", func(t *Task) { m.load(t, 0); m.load(t, 0) })
+		x.Spawn("w", "start", func(t *Task) { m.store(t, 0, 1) })
+		// 1: stores only, two by each task.
+		x.Spawn("a", "start", func(t *Task) { m.store(t, 1, 1); m.store(t, 1, 2) })
+		x.Spawn("b", "start", func(t *Task) { m.store(t, 1, 3); m.store(t, 1, 4) })
+		// 2: a lock word.
+		x.Spawn("l1", "start", func(t *Task) { sync2(t, 2); sync2(t, 2) })
+		x.Spawn("l2", "start", func(t *Task) { sync2(t, 2); sync2(t, 2) })
+		// 3: read-write-write, the lost update.
+		x.Spawn("u1", "start", func(t *Task) { m.store(t, 3, m.load(t, 3)+1) })
+		x.Spawn("u2", "start", func(t *Task) { m.store(t, 3, 5) })
+		// 4: write-read-write.
+		x.Spawn("p", "start", func(t *Task) { m.store(t, 4, 1); m.store(t, 4, 2) })
+		x.Spawn("q", "start", func(t *Task) { m.load(t, 4) })
+		// 5: write-read-read.
+		x.Spawn("v", "start", func(t *Task) { m.store(t, 5, 1); m.load(t, 5) })
+		x.Spawn("z", "start", func(t *Task) { m.load(t, 5) })
+	}}
+	prof := profileToy(t, p, 64)
+	if got, want := NewSURW(1, prof).Candidates(), []Obj{0, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("candidates %v, want %v (the unserializable objects)", got, want)
+	}
+	// Without an unserializable object, every shared one.
+	q := toyProgram{"serializable", 6, func(x *Explorer, m *toyMem) {
+		x.Spawn("a", "start", func(t *Task) { m.store(t, 1, 1); m.store(t, 1, 2) })
+		x.Spawn("b", "start", func(t *Task) { m.store(t, 1, 3); m.store(t, 1, 4) })
+		x.Spawn("l1", "start", func(t *Task) { sync2(t, 2); sync2(t, 2) })
+		x.Spawn("l2", "start", func(t *Task) { sync2(t, 2); sync2(t, 2) })
+		x.Spawn("v", "start", func(t *Task) { m.store(t, 5, 1); m.load(t, 5) })
+		x.Spawn("z", "start", func(t *Task) { m.load(t, 5) })
+	}}
+	if got, want := NewSURW(1, profileToy(t, q, 64)).Candidates(), []Obj{1, 2, 5}; !slices.Equal(got, want) {
+		t.Errorf("without an unserializable object: candidates %v, want every shared one, %v", got, want)
+	}
+}

@@ -22,9 +22,13 @@ import (
 // the rest to a uniform choice among the runnable tasks:
 //
 //   - The candidates are the objects two task names touched and one wrote,
-//     in more than two profiled steps (sharedObjects). Each execution draws
-//     a tenth of them, at least one (Frac): a step is interesting when its
-//     point's footprint holds one of those.
+//     in more than two profiled steps, and on which a profiled execution
+//     showed an unserializable interleaving (AVIO's: a task's two plain
+//     accesses split by another task's, in an order no serial execution
+//     gives; Profiler.avio), or every such shared object when none did
+//     (sharedObjects). Each execution draws a tenth of them, at least one
+//     (Frac): a step is interesting when its point's footprint holds one
+//     of those.
 //   - A task's weight is its interesting events left: the most steps a
 //     task of its name took at those points in one profiled execution,
 //     less those it took; a task that took more keeps weight 1, so that
@@ -113,6 +117,15 @@ func NewSURWFocus(seed uint64, prof *Profile, focus func(Obj) bool) (*SURW, erro
 // Objects is the number of interesting objects: those drawn from in an
 // execution, or with a focus, those in every execution.
 func (s *SURW) Objects() int { return len(s.shared) }
+
+// Candidates are the objects Objects counts, in object order.
+func (s *SURW) Candidates() []Obj {
+	out := make([]Obj, len(s.shared))
+	for i, o := range s.shared {
+		out[i] = o.obj
+	}
+	return out
+}
 
 func (s *SURW) Begin(run int) {
 	s.pcg.Seed(runSeed(s.seed, run))
@@ -248,9 +261,12 @@ type profiledObject struct {
 
 // sharedObjects are SURW's candidates: the objects that two task names
 // touched and one wrote, in more than two steps of one profiled
-// execution, in object order (the paper's shared resources with more than
-// two events). sim's own objects (the running word, kind 0xff) are left
-// out.
+// execution (the paper's shared resources with more than two events), and
+// of those the ones with a profiled unserializable interleaving if there
+// are any, in object order. Where the bug is an atomicity violation the
+// paper's random draw among every shared object mostly misses the one
+// that matters: of race E's 23 shared objects, 3 show one (i_size among
+// them). sim's own objects (the running word, kind 0xff) are left out.
 func (p *Profile) sharedObjects() []sharedObject {
 	if p.shared == nil {
 		return nil
@@ -282,10 +298,20 @@ func (p *Profile) objects() []profiledObject {
 func (p *Profile) countOnce() {
 	p.shared.once.Do(func() {
 		p.shared.all = p.countObjects()
+		var shared, avio []sharedObject
 		for _, o := range p.shared.all {
 			if len(o.tasks) >= 2 && o.written && o.steps > 2 {
-				p.shared.shared = append(p.shared.shared, o.sharedObject)
+				shared = append(shared, o.sharedObject)
+				if p.unserializable[o.obj] {
+					avio = append(avio, o.sharedObject)
+				}
 			}
+		}
+		// The shared objects on which the profile saw an unserializable
+		// interleaving, if any; every shared object otherwise.
+		p.shared.shared = shared
+		if len(avio) > 0 {
+			p.shared.shared = avio
 		}
 	})
 }
