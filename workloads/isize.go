@@ -44,7 +44,7 @@ var ISizeCompress = &Workload{
 	StepsEstimate: 120,
 	Sampler:       "surw",
 	SamplerFocus:  "i_size",
-	SamplerWhy:    "the report names the variable, i_size read twice: surw with the i_size accesses as its interesting events fires race E's bug-not-locked 28x (race-e-fallocate, race-e-truncate) to 37x (race-e) as often per execution as the random walk, pos without a focus 5x to 17x (README, pagelab hunt)",
+	SamplerWhy:    "the report names the variable, i_size read twice: surw with the i_size accesses as its interesting events fires race E's bug-not-locked 28x (race-e-fallocate, race-e-truncate) to 37x (race-e) as often per execution as the random walk, surw without a focus 13x to 21x (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		// Josef Bacik's kernels were v5.2: clear_page_dirty_for_io's
 		// BUG_ON(!PageLocked) is unconditional there.
