@@ -191,6 +191,12 @@ type Profiler struct {
 	names []string
 	// hist is every profiled execution's steps, as (task name, label).
 	hist [][]namedStep
+	// avio's state: a dense index of the objects seen, and per
+	// execution each object's latest accesses and each task's last
+	// plain access to it (kept for their memory).
+	avioIndex map[Obj]int32
+	avioObjs  []avioObj
+	avioLocal []avioLocal
 }
 
 type namedStep struct{ task, label string }
@@ -204,7 +210,8 @@ type profStep struct {
 // NewProfiler returns a profiler that lets inner decide.
 func NewProfiler(inner Strategy) *Profiler {
 	return &Profiler{Inner: inner, prof: &Profile{points: map[string]*Point{}, racyByTask: map[string]int{},
-		races: map[Pair]bool{}, unserializable: map[Obj]bool{}}}
+		races: map[Pair]bool{}, unserializable: map[Obj]bool{}},
+		avioIndex: map[Obj]int32{}}
 }
 
 func (p *Profiler) Begin(run int) {
@@ -355,7 +362,7 @@ func (p *Profiler) Finish() {
 }
 
 // avio adds to the profile the objects on which the execution that just
-// ran (n tasks) showed an unserializable interleaving: two plain accesses
+// ran showed an unserializable interleaving: two plain accesses
 // of one task to an object with an access of another task between them,
 // such that no serial order of the three gives what each read (AVIO: Lu,
 // Tucek, Qin, Zhou, "AVIO: Detecting Atomicity Violations via Access
@@ -371,40 +378,83 @@ func (p *Profiler) Finish() {
 // a read and a write. Race E's i_size, read twice by btrfs while a writer
 // extends the file between, is the kind of object this finds.
 func (p *Profiler) avio(n int) {
-	// Per object, per task: its last plain access to the object (0 none,
-	// 1 read, 2 write) and what other tasks did to it since (bit 1 read,
-	// bit 2 write).
-	type local struct{ last, remote uint8 }
-	seen := map[Obj][]local{}
+	// Objects get a dense index, kept across executions (they mostly
+	// recur); per execution, objs[i] is object i's latest accesses and
+	// local[i*n+t] task t's last plain access to it, both cleared.
 	for _, s := range p.steps {
 		for _, a := range p.buf[s.start:s.end] {
-			st := seen[a.Obj]
-			if st == nil {
-				st = make([]local, n)
-				seen[a.Obj] = st
-			}
-			if a.Op == OpRead || a.Op == OpWrite {
-				me := &st[s.task]
-				op := uint8(a.Op) // OpRead 1, OpWrite 2
-				if me.last != 0 {
-					switch {
-					case op == 1 && me.remote&2 != 0: // read-write-read, write-write-read
-						p.prof.unserializable[a.Obj] = true
-					case op == 2 && me.last == 2 && me.remote&1 != 0: // write-read-write
-						p.prof.unserializable[a.Obj] = true
-					case op == 2 && me.last == 1 && me.remote&2 != 0: // read-write-write
-						p.prof.unserializable[a.Obj] = true
-					}
-				}
-				me.last, me.remote = op, 0
-			}
-			for t := range st {
-				if t != s.task && st[t].last != 0 {
-					st[t].remote |= uint8(a.Op)
-				}
+			if _, ok := p.avioIndex[a.Obj]; !ok {
+				p.avioIndex[a.Obj] = int32(len(p.avioIndex))
 			}
 		}
 	}
+	m := len(p.avioIndex)
+	p.avioObjs = slices.Grow(p.avioObjs[:0], m)[:m]
+	clear(p.avioObjs)
+	p.avioLocal = slices.Grow(p.avioLocal[:0], m*n)[:m*n]
+	clear(p.avioLocal)
+	seq := int32(0)
+	for _, s := range p.steps {
+		task := int32(s.task)
+		for _, a := range p.buf[s.start:s.end] {
+			seq++
+			i := p.avioIndex[a.Obj]
+			o := &p.avioObjs[i]
+			if a.Op == OpRead || a.Op == OpWrite {
+				me := &p.avioLocal[int(i)*n+s.task]
+				if me.op != 0 {
+					switch {
+					case a.Op == OpRead && o.w.since(task, me.seq): // read-write-read, write-write-read
+						p.prof.unserializable[a.Obj] = true
+					case a.Op == OpWrite && me.op == OpWrite && o.r.since(task, me.seq): // write-read-write
+						p.prof.unserializable[a.Obj] = true
+					case a.Op == OpWrite && me.op == OpRead && o.w.since(task, me.seq): // read-write-write
+						p.prof.unserializable[a.Obj] = true
+					}
+				}
+				*me = avioLocal{a.Op, seq}
+			}
+			if a.Op&OpRead != 0 {
+				o.r.add(task, seq)
+			}
+			if a.Op&OpWrite != 0 {
+				o.w.add(task, seq)
+			}
+		}
+	}
+}
+
+// avioLocal is a task's last plain access to an object: its op and when.
+type avioLocal struct {
+	op  AccessOp
+	seq int32
+}
+
+// avioObj is, for one object, its latest reads and its latest writes.
+type avioObj struct{ r, w avioLatest }
+
+// avioLatest is the latest access of one kind to an object (last) and
+// the latest by a task other than last's (other): enough to tell, for
+// any task, whether another task accessed it after a given point.
+type avioLatest struct{ last, other avioAccess }
+
+type avioAccess struct{ task, seq int32 }
+
+// add records an access by task at seq (later than every one before).
+func (l *avioLatest) add(task, seq int32) {
+	if l.last.seq != 0 && l.last.task != task {
+		l.other = l.last
+	}
+	l.last = avioAccess{task, seq}
+}
+
+// since reports whether a task other than task made such an access
+// after seq.
+func (l *avioLatest) since(task, seq int32) bool {
+	if l.last.seq != 0 && l.last.task != task {
+		return l.last.seq > seq
+	}
+	return l.other.seq > seq
 }
 
 // twoTasks reports whether a task of as and a different task of bs exist.

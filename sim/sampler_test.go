@@ -453,3 +453,33 @@ func TestSURWUnserializableCandidates(t *testing.T) {
 		t.Errorf("without an unserializable object: candidates %v, want every shared one, %v", got, want)
 	}
 }
+
+// TestAVIOLatest: the latest accesses of one kind to an object answer,
+// for any task, whether another task made one after a point, including
+// when the latest of all is the asking task's own.
+func TestAVIOLatest(t *testing.T) {
+	var l avioLatest
+	if l.since(0, 0) {
+		t.Error("no access yet, and one is reported")
+	}
+	l.add(1, 5) // task 1 at 5
+	l.add(0, 7) // task 0 at 7
+	for _, tc := range []struct {
+		task, seq int32
+		want      bool
+	}{
+		{0, 4, true},  // task 1's at 5, under task 0's own at 7
+		{0, 6, false}, // only task 0's own after 6
+		{1, 6, true},  // task 0's at 7
+		{1, 7, false},
+		{2, 6, true},
+	} {
+		if got := l.since(tc.task, tc.seq); got != tc.want {
+			t.Errorf("since(task %d, %d) = %v, want %v", tc.task, tc.seq, got, tc.want)
+		}
+	}
+	l.add(0, 9) // task 0 again: task 1's at 5 is still the other's latest
+	if !l.since(0, 4) || l.since(0, 5) {
+		t.Error("a second access by the same task lost the other task's")
+	}
+}

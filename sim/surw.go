@@ -265,8 +265,8 @@ type profiledObject struct {
 // of those the ones with a profiled unserializable interleaving if there
 // are any, in object order. Where the bug is an atomicity violation the
 // paper's random draw among every shared object mostly misses the one
-// that matters: of race E's 23 shared objects, 3 show one (i_size among
-// them). sim's own objects (the running word, kind 0xff) are left out.
+// that matters: of plain race E's 44 shared objects, 3 show one (i_size
+// among them). sim's own objects (the running word, kind 0xff) are left out.
 func (p *Profile) sharedObjects() []sharedObject {
 	if p.shared == nil {
 		return nil
