@@ -437,12 +437,19 @@ func leafText(label string, stack []string) string {
 // returns that schedule, checked by a strict replay, and the switches
 // before f of the execution given and of the one returned.
 func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
+	s, before, after, _, err := shrink(cfg, f)
+	return s, before, after, err
+}
+
+// shrink is Shrink, also returning the strict replay that checked its
+// result (followed by the sequential continuation).
+func shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, *Replayed, error) {
 	best, ok, _, err := replayToFailure(cfg, f, cfg.Schedule.Segments, false)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, nil, err
 	}
 	if !ok {
-		return nil, 0, 0, fmt.Errorf("the schedule does not fire %s under %s", f, cfg.Variant.ID)
+		return nil, 0, 0, nil, fmt.Errorf("the schedule does not fire %s under %s", f, cfg.Variant.ID)
 	}
 	before := switches(best)
 	for n := 2; len(best) >= 2; {
@@ -452,7 +459,7 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 			cand := append(append([]sim.Segment(nil), best[:start]...), best[min(start+chunk, len(best)):]...)
 			got, ok, _, err := replayToFailure(cfg, f, cand, true)
 			if err != nil {
-				return nil, 0, 0, err
+				return nil, 0, 0, nil, err
 			}
 			if ok && switches(got) < switches(best) {
 				best, reduced = got, true
@@ -473,16 +480,16 @@ func Shrink(cfg *ReplayConfig, f mm.Failure) (*sim.Schedule, int, int, error) {
 	// that ran last.)
 	got, ok, r, err := replayToFailure(cfg, f, best, false)
 	if err != nil {
-		return nil, 0, 0, err
+		return nil, 0, 0, nil, err
 	}
 	n := len(best)
 	if !ok || r.Diverged != nil || len(got) != n || !slices.Equal(got[:n-1], best[:n-1]) ||
 		got[n-1].Task != best[n-1].Task || got[n-1].At != best[n-1].At {
-		return nil, 0, 0, fmt.Errorf("internal error: the shrunk schedule of %s does not replay to itself (diverged: %v)", f, r.Diverged)
+		return nil, 0, 0, nil, fmt.Errorf("internal error: the shrunk schedule of %s does not replay to itself (diverged: %v)", f, r.Diverged)
 	}
 	out := *cfg.Schedule
 	out.Segments = best
-	return &out, before, switches(best), nil
+	return &out, before, switches(best), r, nil
 }
 
 // Shrunk is a failing schedule shrunk by Shrink, with the report of the
@@ -510,19 +517,11 @@ func ShrinkFirst(schedule string, f mm.Failure) (*Shrunk, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, before, after, err := Shrink(cfg, f)
+	// Shrink's last replay is of the schedule it returns, strict and
+	// continued sequentially: the one a user's replay runs.
+	out, before, after, r, err := shrink(cfg, f)
 	if err != nil {
 		return nil, err
-	}
-	c := *cfg
-	c.Schedule = out
-	c.Then = "sequential"
-	r, err := Replay(&c)
-	if err != nil {
-		return nil, err
-	}
-	if !r.Exec.Fired.Has(f) {
-		return nil, fmt.Errorf("internal error: the shrunk schedule does not fire %s", f)
 	}
 	sh := &Shrunk{Schedule: out, Report: mm.Report{Failure: f}, Before: before, After: after}
 	for _, rep := range r.Exec.Reports {
