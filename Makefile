@@ -117,6 +117,8 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzBenchFile -fuzztime 5m ./bench
 	$(GO) test -run '^$$' -fuzz FuzzFlagValues -fuzztime 5m ./cmd/pagelab
 	$(GO) test -run '^$$' -fuzz FuzzParseStrategy -fuzztime 5m ./hunt
+	$(GO) test -run '^$$' -fuzz FuzzParseFocus -fuzztime 5m ./mm
+	$(GO) test -run '^$$' -fuzz FuzzParseSweep -fuzztime 5m ./sweep
 
 clean:
 	rm -f pagelab

@@ -17,7 +17,7 @@ import (
 // they measure).
 func Splittable(cfg *Config) bool {
 	switch cfg.Strategy {
-	case "random", "pct", "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "timed":
+	case "random", "pct", "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "timed":
 		return true
 	}
 	return false

@@ -25,7 +25,7 @@ const (
 // Profiled reports whether a strategy samples over a cell's profile.
 func Profiled(strategy string) bool {
 	switch strategy {
-	case "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "greybox":
+	case "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox":
 		return true
 	}
 	return false
@@ -33,7 +33,7 @@ func Profiled(strategy string) bool {
 
 // HasDepth reports whether a strategy takes PCT's depth (-depth).
 func HasDepth(strategy string) bool {
-	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task" || strategy == "pct-point"
+	return strategy == "pct" || strategy == "pct-racy" || strategy == "pct-task" || strategy == "pct-irq" || strategy == "pct-point"
 }
 
 // SamplerConfig is a cell of the exploration workload wl under its
@@ -64,6 +64,8 @@ func PCTK(strategy string) string {
 		return "racy steps, the most in one profiled run: change points fall only on racy steps"
 	case "pct-task":
 		return "= task names times the most racy steps one task took in a profiled run: a change point is a task and one of its racy steps"
+	case "pct-irq":
+		return "= I/O completion names times the most racy steps one completion took in a profiled run: a change point is a completion and one of its racy steps, so the bound covers bugs whose preemptions all fall on completions (no other task's priority ever drops)"
 	case "pct-point":
 		return "= task names times the most racy points one task name took in a profiled run (with a focus, those touching it): a change point is a task and the first arrival at one of its points, so the bound covers bugs whose preemptions fall at first arrivals (a later arrival is never one)"
 	}

@@ -17,7 +17,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "greybox", "dfs", "dpor", "timed", "native"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox", "dfs", "dpor", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -315,6 +315,68 @@ func newSURWFocus(cfg *Config, prof *sim.Profile) (*sim.SURW, error) {
 	return s, nil
 }
 
+// CompletionsError is Run's error for pct-irq on a cell whose profiled
+// I/O completions take no racy step (or that has none): its change points
+// would have nowhere to fall, and it would run as PCT without them. Bad
+// input for that workload.
+type CompletionsError struct {
+	Workload string
+	// Valid are the exploration workloads whose completions race at
+	// their defaults under the baseline (CompletionWorkloads), if known.
+	Valid []string
+}
+
+func (e *CompletionsError) Error() string {
+	valid := ""
+	if len(e.Valid) > 0 {
+		valid = "valid: " + strings.Join(e.Valid, ", ") + "; "
+	}
+	return fmt.Sprintf("pct-irq: no I/O completion of %s takes a racy step, so pct-irq would have no change points (%spct-task draws them among every task)", e.Workload, valid)
+}
+
+// CompletionWorkloads are the exploration workloads whose I/O completions
+// take racy steps at their default parameters under the baseline: those
+// pct-irq runs on (each profiled, once per process).
+func CompletionWorkloads() ([]string, error) {
+	base, err := fixes.Parse("baseline")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, wl := range workloads.All() {
+		if wl.Latency {
+			continue
+		}
+		cfg := &Config{Workload: wl, Params: wl.Defaults(), Variant: base, Strategy: "pct-irq", Seed: 1, Runs: 1}
+		err := CheckCompletions(cfg)
+		if ce := (*CompletionsError)(nil); errors.As(err, &ce) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, wl.ID)
+	}
+	return out, nil
+}
+
+// CheckCompletions reports whether a pct-irq cell's workload has I/O
+// completions that take racy steps (a *CompletionsError if not); for the
+// other strategies, nil.
+func CheckCompletions(cfg *Config) error {
+	if cfg.Strategy != "pct-irq" {
+		return nil
+	}
+	prof, err := CellProfile(cfg)
+	if err != nil {
+		return err
+	}
+	if len(prof.CompletionNames()) == 0 {
+		return &CompletionsError{Workload: cfg.Workload.ID}
+	}
+	return nil
+}
+
 // ErrInterrupted is returned by Run when ctx-like cancellation stopped it;
 // the partial Cell is still returned.
 var ErrInterrupted = errors.New("interrupted")
@@ -344,9 +406,15 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 	case "pct":
 		pct = sim.NewPCT(cfg.Seed, cfg.Depth, cfg.Workload.StepsEstimate)
 		strat = pct
-	case "pct-racy", "pct-task":
+	case "pct-racy", "pct-task", "pct-irq":
 		rpct = sim.NewPCTRacy(cfg.Seed, cfg.Depth, prof)
-		rpct.PerTask = cfg.Strategy == "pct-task"
+		rpct.PerTask = cfg.Strategy != "pct-racy"
+		if cfg.Strategy == "pct-irq" {
+			if len(prof.CompletionNames()) == 0 {
+				return nil, &CompletionsError{Workload: cfg.Workload.ID}
+			}
+			rpct.Completions = true
+		}
 		strat = rpct
 	case "pct-point":
 		if cfg.Focus == "" {

@@ -6,6 +6,7 @@
 package hunt
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -177,10 +178,10 @@ func SelectTargets(all []*Target, names string) ([]*Target, error) {
 
 // Strategies are the sampling strategies hunt compares by default: the
 // PCT variants at Config.Depth and, as "name:d", at depth d.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pct-point:6", "pct-point:14", "pct-point:30", "pos", "surw", "racefuzz", "greybox"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pct-irq:6", "pct-irq:14", "pct-point:6", "pct-point:14", "pct-point:30", "pos", "surw", "racefuzz", "greybox"}
 
 // Samplers are the strategy names hunt accepts.
-var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pct-point", "pos", "surw", "racefuzz", "greybox"}
+var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox"}
 
 // Sampler is a strategy of a hunt as given: a name of Samplers, the PCT
 // depth of a PCT variant (0: the hunt's -depth) or greybox's genome bound
@@ -200,7 +201,7 @@ type Sampler struct {
 func ParseStrategy(spec string) (Sampler, error) {
 	name, arg, hasArg := strings.Cut(spec, ":")
 	if !slices.Contains(Samplers, name) {
-		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task, pct-point and greybox take a depth as name:d, surw and pct-point a focus as name:focus, pct-point both as pct-point:d:focus)", spec, strings.Join(Samplers, ", "))
+		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task, pct-irq, pct-point and greybox take a depth as name:d, surw and pct-point a focus as name:focus, pct-point both as pct-point:d:focus)", spec, strings.Join(Samplers, ", "))
 	}
 	s := Sampler{Name: name}
 	if !hasArg {
@@ -223,7 +224,7 @@ func ParseStrategy(spec string) (Sampler, error) {
 			}
 		}
 	case bench.DepthOf(name, 1) == 0:
-		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task, pct-point and greybox do; surw takes a focus)", spec, name)
+		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task, pct-irq, pct-point and greybox do; surw takes a focus)", spec, name)
 	}
 	if focusArg != "" || name == "surw" {
 		if _, err := mm.ParseFocus(focusArg); err != nil {
@@ -280,6 +281,9 @@ type Config struct {
 	Progress func(r *Row)
 
 	profileNs map[string]float64 // by Target.cell
+	// noCompletions are the targets Run measured no pct-irq row of: no
+	// I/O completion of theirs takes a racy step (bench.CompletionsError).
+	noCompletions []*Target
 }
 
 // Row is one (target, strategy) measurement.
@@ -352,8 +356,16 @@ func Run(cfg *Config) ([]*Row, error) {
 		return nil, err
 	}
 	var rows []*Row
+	cfg.noCompletions = nil
 	for _, t := range cfg.Targets {
 		for _, s := range cfg.Strategies {
+			skip, err := cfg.withoutCompletions(t, s)
+			if err != nil {
+				return rows, err
+			}
+			if skip {
+				continue
+			}
 			row, err := measure(cfg, t, s, t.variant())
 			// A row whose rate did not finish is dropped; one stopped
 			// while timing its first failure keeps its rate
@@ -484,6 +496,29 @@ func (cfg *Config) profile(t *Target, s Sampler, v *fixes.Variant) (float64, err
 	}
 	cfg.profileNs[t.cell()] = ns
 	return ns, nil
+}
+
+// withoutCompletions reports whether strategy spec is pct-irq and target
+// t has no I/O completion that takes a racy step: a row that would have
+// no change points, left out of the table (and t noted, once, for its
+// footnote).
+func (cfg *Config) withoutCompletions(t *Target, spec string) (bool, error) {
+	s, err := ParseStrategy(spec)
+	if err != nil || s.Name != "pct-irq" {
+		return false, err
+	}
+	v := t.variant()
+	if _, err := cfg.profile(t, s, v); err != nil {
+		return false, err
+	}
+	err = bench.CheckCompletions(cellConfig(cfg, t, s, v, cfg.Seed, 1))
+	if ce := (*bench.CompletionsError)(nil); errors.As(err, &ce) {
+		if !slices.Contains(cfg.noCompletions, t) {
+			cfg.noCompletions = append(cfg.noCompletions, t)
+		}
+		return true, nil
+	}
+	return false, err
 }
 
 // checkFocus refuses, before anything is measured, a surw focus that

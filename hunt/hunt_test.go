@@ -154,6 +154,41 @@ func TestTableGolden(t *testing.T) {
 	}
 }
 
+// TestPCTIRQLeftOutWithoutCompletions: a hunt measures no pct-irq row of a
+// target none of whose I/O completions takes a racy step (race D has no
+// I/O at all), says so under the table, and measures the others; a target
+// with completions gets its row.
+func TestPCTIRQLeftOutWithoutCompletions(t *testing.T) {
+	ts, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sel, err := SelectTargets(ts, "race-d-index,race-a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Targets: sel, Strategies: []string{"random", "pct-irq:6"}, Depth: 3, Seed: 1, Runs: 200, Seeds: 1,
+		MaxTTFRuns: 1, Jobs: 1, Now: fakeClock()}
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range rows {
+		got = append(got, r.Target.Seed+" "+r.Label())
+	}
+	if want := []string{"race-d-index random", "race-a random", "race-a pct-irq d=6"}; !slices.Equal(got, want) {
+		t.Errorf("rows %q, want %q", got, want)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, cfg, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "pct-irq: not run on race-d-index vm-bug-index: no I/O completion of theirs takes\na racy step"; !strings.Contains(b.String(), want) {
+		t.Errorf("no footnote %q in:\n%s", want, b.String())
+	}
+}
+
 // TestJobsDoNotChangeRates: the rate columns are the same for any -j,
 // greybox's campaigns included.
 func TestJobsDoNotChangeRates(t *testing.T) {
@@ -459,7 +494,7 @@ func TestParsePCTPoint(t *testing.T) {
 // a depth in range only for the PCT variants and greybox, a focus that parses only
 // for surw and pct-point) or is refused with an error that names the spec.
 func FuzzParseStrategy(f *testing.F) {
-	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1", "greybox:2", "greybox:0", "pct-point", "pct-point:30", "pct-point:xa-slot", "pct-point:30:xa-slot", "pct-point:30:", "pct-point:x:y", "pct-point:0:lock", "pct-point::lock"} {
+	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1", "greybox:2", "greybox:0", "pct-point", "pct-point:30", "pct-point:xa-slot", "pct-point:30:xa-slot", "pct-point:30:", "pct-point:x:y", "pct-point:0:lock", "pct-point::lock", "pct-irq", "pct-irq:6", "pct-irq:i_size"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {

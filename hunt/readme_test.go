@@ -1,6 +1,7 @@
 package hunt
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -40,9 +41,30 @@ func TestREADMETables(t *testing.T) {
 	if len(focused.rows) == 0 {
 		t.Fatal("the focused walks' table has no rows")
 	}
-	// Every default strategy has a row for every target.
-	if want := len(byName) * len(Strategies); len(rows) != want {
-		t.Errorf("the hunt table has %d rows, want %d (%d targets, %d strategies: make hunt)", len(rows), want, len(byName), len(Strategies))
+	// Every default strategy has a row for every target, but pct-irq for
+	// a target whose I/O completions take no racy step (Run leaves it
+	// out).
+	want := 0
+	for _, tg := range byName {
+		for _, spec := range Strategies {
+			s, err := ParseStrategy(spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if s.Name == "pct-irq" {
+				c := &bench.Config{Workload: tg.Workload, Params: tg.Params, Variant: tg.variant(), Strategy: s.Name, Seed: 1, Runs: 1}
+				if err := bench.CheckCompletions(c); err != nil {
+					if ce := (*bench.CompletionsError)(nil); !errors.As(err, &ce) {
+						t.Fatal(err)
+					}
+					continue
+				}
+			}
+			want++
+		}
+	}
+	if len(rows) != want {
+		t.Errorf("the hunt table has %d rows, want %d (%d targets, %d strategies, pct-irq only where a completion races: make hunt)", len(rows), want, len(byName), len(Strategies))
 	}
 	for _, cells := range focused.rows {
 		r := readmeRow(t, focused, cells, byName)

@@ -278,6 +278,16 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			return err
 		}
 	}
+	if len(cfg.noCompletions) > 0 {
+		var names []string
+		for _, t := range cfg.noCompletions {
+			names = append(names, t.Name())
+		}
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("pct-irq: not run on "+strings.Join(names, ", ")+": no I/O completion of theirs takes a racy step, so its change points would have nowhere to fall",
+			textwrap.Width, 0)); err != nil {
+			return err
+		}
+	}
 	if never := Unfired(rows); len(never) > 0 {
 		// One command per cell, its unfired failure ids after it; a
 		// command is not wrapped, so that it can be pasted.

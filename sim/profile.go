@@ -71,7 +71,10 @@ type Profile struct {
 	// racyByTask is, per task name, the most racy steps it took in one
 	// execution (the range of pct-task's and greybox's change points).
 	racyByTask map[string]int
-	pairs      []Pair
+	// completions are the names of the I/O completion tasks (TaskIRQ)
+	// the profiled executions spawned.
+	completions map[string]bool
+	pairs       []Pair
 	// races are the pairs of points whose steps raced in some profiled
 	// execution.
 	races map[Pair]bool
@@ -143,6 +146,20 @@ func (p *Profile) TaskNames() []string {
 	return slices.Sorted(maps.Keys(p.racyByTask))
 }
 
+// CompletionNames are the names of the profiled I/O completion tasks
+// (TaskIRQ: a bio's end_io, run from the block layer's completion
+// interrupt) that took a racy step, sorted: pct-irq's change points fall
+// on their racy steps.
+func (p *Profile) CompletionNames() []string {
+	var out []string
+	for _, name := range p.TaskNames() {
+		if p.completions[name] {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
 // Points lists the profiled points by label.
 func (p *Profile) Points() []*Point {
 	var ps []*Point
@@ -210,7 +227,7 @@ type profStep struct {
 // NewProfiler returns a profiler that lets inner decide.
 func NewProfiler(inner Strategy) *Profiler {
 	return &Profiler{Inner: inner, prof: &Profile{points: map[string]*Point{}, racyByTask: map[string]int{},
-		races: map[Pair]bool{}, unserializable: map[Obj]bool{}},
+		races: map[Pair]bool{}, unserializable: map[Obj]bool{}, completions: map[string]bool{}},
 		avioIndex: map[Obj]int32{}}
 }
 
@@ -221,6 +238,9 @@ func (p *Profiler) Begin(run int) {
 
 func (p *Profiler) Spawned(t *Task) {
 	p.names = append(p.names, t.Name)
+	if t.kind == TaskIRQ {
+		p.prof.completions[t.Name] = true
+	}
 	p.Inner.Spawned(t)
 }
 

@@ -36,6 +36,25 @@ type PCTRacy struct {
 	// the most it took in a profiled execution), instead of a racy step
 	// of the whole execution.
 	PerTask bool
+	// Completions (with PerTask) draws the change points' tasks among the
+	// profiled I/O completions only (Profile.CompletionNames): pct-irq.
+	// The argument is PCT's over a smaller set: a bug of depth d whose
+	// d-1 preemptions all fall on completions' racy steps is found with
+	// probability at least 1/(n·(N·K)^(d-1)), N the completions' names
+	// and K the most racy steps one took, where pct-task's N counts every
+	// task name; a bug that needs any other task preempted while it could
+	// run is never found (no other task's priority drops). As PCT's, the
+	// guarantee is for bugs of depth d: every change point is taken once
+	// its completion reaches the step, so a bug of lower depth whose last
+	// step follows every completion step is missed (TestPCTIRQCompletions),
+	// where pct-task's spare change points may fall on other tasks. Race
+	// A and race B hold a writeback completion between its clearing of
+	// PG_writeback and its wake-up, an interrupt handler slowed on its CPU
+	// while the submitters run on: race B has fourteen task names, three
+	// of them completions (race A five and three), so a change point holds
+	// a given completion at a given racy step 14/3 times as often as
+	// pct-task's.
+	Completions bool
 
 	prof *Profile
 	pc   *pointCache
@@ -87,7 +106,7 @@ func (p *PCTRacy) Begin(run int) {
 	p.tname, p.local = p.tname[:0], p.local[:0]
 	p.next, p.bestOK = p.next[:0], false
 	if p.PerTask && p.names == nil {
-		p.names = p.prof.TaskNames()
+		p.names = append([]string{}, p.taskNames()...) // not nil: drawn once
 		p.nameIdx = make(map[string]int, len(p.names))
 		p.racySteps = make([]int, len(p.names))
 		for i, name := range p.names {
@@ -95,8 +114,11 @@ func (p *PCTRacy) Begin(run int) {
 			p.racySteps[i] = max(p.prof.RacyTaskSteps(name), 1)
 		}
 	}
-	p.perTask = p.PerTask && len(p.names) > 0
-	for i := 1; i < p.Depth; i++ {
+	// Without a profiled task, pct-task draws its change points over the
+	// execution's racy steps; pct-irq without a profiled completion has
+	// none (bench refuses it before it runs).
+	p.perTask = p.PerTask && (len(p.names) > 0 || p.Completions)
+	for i := 1; i < p.Depth && (!p.perTask || len(p.names) > 0); i++ {
 		if p.perTask {
 			name := p.rng.IntN(len(p.names))
 			p.cp.add(name, p.rng.IntN(p.racySteps[name]))
@@ -165,17 +187,28 @@ func (p *PCTRacy) Pick(runnable []*Task, last *Task, step int) *Task {
 	}
 }
 
+// taskNames are the task names PerTask draws change points among: every
+// profiled task's, or with Completions the completions'.
+func (p *PCTRacy) taskNames() []string {
+	if p.Completions {
+		return p.prof.CompletionNames()
+	}
+	return p.prof.TaskNames()
+}
+
 // Bound is the guarantee for a bug of depth Depth whose change points lie
 // on racy steps (racy as the profile marks them): PCTBound(n, k, Depth), n
 // the most tasks seen. k is the range a change point is drawn from: the
 // first MaxRacy racy steps of the execution, or with PerTask N·K, N task
 // names times K, the most racy steps one task took in a profiled
 // execution (a change point hits a given racy step j < K of a given task
-// with probability 1/(N·K_task) >= 1/(N·K)).
+// with probability 1/(N·K_task) >= 1/(N·K)); with Completions, N and K
+// are the completions', and the bound is for bugs whose change points
+// lie on completions' racy steps.
 func (p *PCTRacy) Bound() (prob float64, n, k int) {
 	k = p.k
 	if p.PerTask {
-		names := p.prof.TaskNames()
+		names := p.taskNames()
 		most := 1
 		for _, name := range names {
 			most = max(most, p.prof.RacyTaskSteps(name))

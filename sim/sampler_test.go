@@ -5,6 +5,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -360,6 +361,125 @@ func TestPCTTaskBound(t *testing.T) {
 			}
 			checkBound(t, count, n, bruteForceSampler(t, p), bound)
 		})
+	}
+}
+
+// completionPrograms are lost-update programs in which I/O completions
+// (TaskIRQ) race: "completions", three completions that each add one to
+// object 0 and a task that copies it to object 1; "cpu-and-irq", a task
+// that adds 1 to object 0 and a completion that adds 10, each a load and
+// then a store.
+var completionPrograms = []toyProgram{
+	{"completions", 2, func(x *Explorer, m *toyMem) {
+		for i := range 3 {
+			x.SpawnKind(fmt.Sprint("io", i), "start", TaskIRQ, func(t *Task) {
+				r := m.load(t, 0)
+				m.store(t, 0, r+1)
+			})
+		}
+		x.Spawn("copy", "start", func(t *Task) { m.store(t, 1, m.load(t, 0)) })
+	}},
+	{"cpu-and-irq", 1, func(x *Explorer, m *toyMem) {
+		x.Spawn("sub", "start", func(t *Task) {
+			r := m.load(t, 0)
+			m.store(t, 0, r+1)
+		})
+		x.SpawnKind("io", "start", TaskIRQ, func(t *Task) {
+			r := m.load(t, 0)
+			m.store(t, 0, r+10)
+		})
+	}},
+}
+
+// TestPCTIRQBound: pct-irq (pct-task whose change points fall on I/O
+// completions' racy steps) keeps PCT's guarantee over the completions. On
+// "cpu-and-irq", object 0 ends at 10 (the task's update lost) when the
+// completion outranks the task and is held between its load and its
+// store: a bug of depth 2 whose preemption is a completion's. At depth 2
+// that takes the one change point on the store (1/2), at depth 3 both
+// (1/4; one on the load drops the completion before it loads): 1/4 and
+// 1/8 with the priorities (1/2), the bound 1/(n·(N·K)^(d-1)) for n = 2
+// tasks, N = 1 completion, K = 2 racy steps, reached at least that often
+// less three standard errors. Object 0 never ends at 1 (the completion's
+// update lost: the task held), which pct-task reaches.
+func TestPCTIRQBound(t *testing.T) {
+	p := completionPrograms[1]
+	prof := profileToy(t, p, 64)
+	final := func(_ Result, m *toyMem) string { return fmt.Sprint(m.v[0]) }
+	const n = 20000
+	for _, tc := range []struct {
+		depth int
+		bound float64
+	}{{2, 1.0 / 4}, {3, 1.0 / 8}} {
+		irq := newPCTTask(3, tc.depth, prof)
+		irq.Completions = true
+		count := countFinals(t, p, irq, n, final)
+		bound, tasks, k := irq.Bound()
+		if tasks != 2 || k != 2 || bound != tc.bound {
+			t.Fatalf("depth %d: bound %g for n=%d, k=%d; want %g for n=2, k=2", tc.depth, bound, tasks, k, tc.bound)
+		}
+		checkBound(t, count, n, map[string]bool{"10": true}, bound)
+		if count["1"] != 0 {
+			t.Errorf("depth %d: pct-irq held the task that is not a completion: %d of %d executions lost the completion's update", tc.depth, count["1"], n)
+		}
+	}
+	if task := countFinals(t, p, newPCTTask(3, 3, prof), n, final); task["1"] == 0 {
+		t.Errorf("pct-task never held the task either (%v): the test cannot tell", task)
+	}
+}
+
+// TestPCTIRQCompletions: on "completions" pct-irq's k counts the three
+// completions' names and racy steps only, and it reaches every final
+// state brute force reaches in which a completion's update was lost (the
+// counter below 3). What a change point costs where every completion step
+// comes before the bug's: all three completions done before the copier
+// reads, a bug of depth 1, is never reached at depth 3 (each of the two
+// change points is taken, and the completion it holds drops below the
+// copier), where pct-task, whose change points may fall on the copier,
+// reaches it. PCT's guarantee is for bugs of depth d; see PCTRacy.
+func TestPCTIRQCompletions(t *testing.T) {
+	p := completionPrograms[0]
+	prof := profileToy(t, p, 64)
+	if got, want := prof.CompletionNames(), []string{"io0", "io1", "io2"}; !slices.Equal(got, want) {
+		t.Fatalf("completions %q, want %q", got, want)
+	}
+	s := newPCTTask(5, 3, prof)
+	s.Completions = true
+	if _, _, k := s.Bound(); k != 3*prof.RacyTaskSteps("io0") {
+		t.Fatalf("k=%d, want N·K = 3·%d", k, prof.RacyTaskSteps("io0"))
+	}
+	const n = 20000
+	count := countFinals(t, p, s, n, samplerFinal)
+	for f := range bruteForceSampler(t, p) {
+		if !strings.HasPrefix(f, "completed [3 ") && count[f] == 0 {
+			t.Errorf("%s: never reached", f)
+		}
+	}
+	const allFirst = "completed [3 3]"
+	if count[allFirst] != 0 {
+		t.Errorf("%s reached %d times: every change point holds a completion", allFirst, count[allFirst])
+	}
+	if task := countFinals(t, p, newPCTTask(5, 3, prof), n, samplerFinal); task[allFirst] == 0 {
+		t.Errorf("pct-task never reached %s either: the test cannot tell", allFirst)
+	}
+}
+
+// TestPCTIRQWithoutCompletions: with no completion in the profile, pct-irq
+// has no change points: it keeps its initial priorities, and never falls
+// back to drawing them among every task.
+func TestPCTIRQWithoutCompletions(t *testing.T) {
+	p := toyPrograms[0]
+	prof := profileToy(t, p, 64)
+	if got := prof.CompletionNames(); len(got) != 0 {
+		t.Fatalf("completions %q, want none", got)
+	}
+	s := newPCTTask(5, 3, prof)
+	s.Completions = true
+	// Without change points a task runs from its first step to its last:
+	// no update of lost-update's counter is lost.
+	count := countFinals(t, p, s, 2000, func(_ Result, m *toyMem) string { return fmt.Sprint(m.v[0]) })
+	if len(count) != 1 || count["3"] != 2000 {
+		t.Errorf("final counters %v, want 3 in every execution", count)
 	}
 }
 

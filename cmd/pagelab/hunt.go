@@ -40,7 +40,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&runs, "runs", 100000, "executions per rate")
 	fs.IntVar(&refRuns, "reference-runs", 0, "executions of the random walk's rate, the reference of × random (0: 10 × -runs)")
 	fs.IntVar(&seeds, "seeds", 100, "seeds for the median time to the first failure")
-	fs.IntVar(&depth, "depth", 3, "PCT bug depth d of pct, pct-racy, pct-task and pct-point without their own :d (1 to 64)")
+	fs.IntVar(&depth, "depth", 3, "PCT bug depth d of pct, pct-racy, pct-task, pct-irq and pct-point without their own :d (1 to 64)")
 	fs.IntVar(&jobs, "j", runtime.GOMAXPROCS(0), "goroutines for the rates (the times to first failure run on one)")
 	fs.IntVar(&maxTTF, "max-ttf-runs", 2_000_000, "executions one (target, strategy) may spend on its times to first failure; past that the median is estimated from the rate")
 	fs.IntVar(&campaign, "campaign-runs", 50_000, "executions a greybox campaign may spend on one seed's first failure (its executions are not independent: no estimate from the rate)")
