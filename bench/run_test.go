@@ -163,7 +163,8 @@ func TestSamplerNote(t *testing.T) {
 	for _, tc := range []struct {
 		workload, strategy, want string
 	}{
-		{"writeback-restart", "pct-task", "pct-task is this workload's default: "},
+		{"writeback-restart", "pct-irq", "pct-irq is this workload's default: "},
+		{"writeback-restart", "pct-task", ""},
 		{"writeback-restart", "random", ""},
 		{"isize-compress", "surw:i_size", "surw is this workload's default: "},
 		{"isize-compress", "surw", ""},

@@ -322,7 +322,7 @@ func zeroNote(cells []*bench.Cell) string {
 		fixes = []string{"all"}
 	}
 	var b strings.Builder
-	b.WriteString(textwrap.Wrap(fmt.Sprintf("zeros: %s aims its preemptions, and a fix moves a race: a zero under a fix bounds the rate under this sampler and may be its blind spot, not the fix. Under no-waiters-check race A's BUG_ON fires in 14 of 1,000,000 random walks and in none of 100,000 runs of pct-task at depth 6, writeback-restart's default, chosen on the seed race under baseline (README, pagelab hunt). For the zeros here that may be such (a failure id fired under another fix, or a seed race's under a fix not the seed's), pagelab verify searches every interleaving and pagelab hunt compares the samplers:",
+	b.WriteString(textwrap.Wrap(fmt.Sprintf("zeros: %s aims its preemptions, and a fix moves a race: a zero under a fix bounds the rate under this sampler and may be its blind spot, not the fix. Under no-waiters-check race A's BUG_ON fires in 14 of 1,000,000 random walks and in none of 100,000 runs of pct-irq at depth 6, writeback-restart's default, chosen on the seed race under baseline (README, pagelab hunt). For the zeros here that may be such (a failure id fired under another fix, or a seed race's under a fix not the seed's), pagelab verify searches every interleaving and pagelab hunt compares the samplers:",
 		c0.Strategy), 80, 0))
 	p := ""
 	if params != "" {
