@@ -81,17 +81,25 @@ func fakeHandoff() func() (float64, error) {
 	return func() (float64, error) { n++; return float64(100 * (1 + (n+1)%2)), nil }
 }
 
-// TestTableGolden runs a small hunt of race E and compares the table with
-// testdata/table.golden (go test -rewrite regenerates it).
-func TestTableGolden(t *testing.T) {
+// selectTargets is SelectTargets over every target, failing the test on
+// an error.
+func selectTargets(t *testing.T, names string) []*Target {
+	t.Helper()
 	ts, err := Targets()
 	if err != nil {
 		t.Fatal(err)
 	}
-	sel, err := SelectTargets(ts, "race-e")
+	sel, err := SelectTargets(ts, names)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return sel
+}
+
+// TestTableGolden runs a small hunt of race E and compares the table with
+// testdata/table.golden (go test -rewrite regenerates it).
+func TestTableGolden(t *testing.T) {
+	sel := selectTargets(t, "race-e")
 	cfg := &Config{Targets: sel, Strategies: Strategies, Depth: 3, Seed: 1, Runs: 3000, ReferenceRuns: 9000, Seeds: 5,
 		MaxTTFRuns: 10000, Jobs: 2, Now: fakeClock(), Handoff: fakeHandoff()}
 	rows, err := Run(cfg)
@@ -159,14 +167,7 @@ func TestTableGolden(t *testing.T) {
 // I/O at all), says so under the table, and measures the others; a target
 // with completions gets its row.
 func TestPCTIRQLeftOutWithoutCompletions(t *testing.T) {
-	ts, err := Targets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sel, err := SelectTargets(ts, "race-d-index,race-a")
-	if err != nil {
-		t.Fatal(err)
-	}
+	sel := selectTargets(t, "race-d-index,race-a")
 	cfg := &Config{Targets: sel, Strategies: []string{"random", "pct-irq:6"}, Depth: 3, Seed: 1, Runs: 200, Seeds: 1,
 		MaxTTFRuns: 1, Jobs: 1, Now: fakeClock()}
 	rows, err := Run(cfg)
@@ -192,8 +193,7 @@ func TestPCTIRQLeftOutWithoutCompletions(t *testing.T) {
 // TestJobsDoNotChangeRates: the rate columns are the same for any -j,
 // greybox's campaigns included.
 func TestJobsDoNotChangeRates(t *testing.T) {
-	ts, _ := Targets()
-	sel, _ := SelectTargets(ts, "race-d-index")
+	sel := selectTargets(t, "race-d-index")
 	var fired [2][]int
 	for i, jobs := range []int{1, 3} {
 		cfg := &Config{Targets: sel, Strategies: []string{"random", "surw", "greybox"}, Depth: 3, Seed: 4, Runs: 2000, Seeds: 1,
@@ -217,8 +217,7 @@ func TestJobsDoNotChangeRates(t *testing.T) {
 // during a rate keeps no row at all. The stop is keyed to the clock:
 // measure reads it twice around the rate, then once per seed.
 func TestInterrupted(t *testing.T) {
-	ts, _ := Targets()
-	sel, _ := SelectTargets(ts, "race-e,race-a")
+	sel := selectTargets(t, "race-e,race-a")
 	for _, c := range []struct {
 		name      string
 		strategy  string
@@ -411,8 +410,7 @@ func TestRatioInterval(t *testing.T) {
 // the row's hand-offs are the median of the seeds' times over their
 // samples.
 func TestHandoffResample(t *testing.T) {
-	ts, _ := Targets()
-	sel, _ := SelectTargets(ts, "race-e")
+	sel := selectTargets(t, "race-e")
 	// Each reading of the clock is 300 ms after the last: a seed takes
 	// 300 ms, and the seeds 0, 2 and 4 find the last sample a second
 	// old or more.
