@@ -371,6 +371,12 @@ func CheckCompletions(cfg *Config) error {
 	if err != nil {
 		return err
 	}
+	return checkCompletions(cfg, prof)
+}
+
+// checkCompletions is CheckCompletions over cfg's profile: a
+// *CompletionsError when no profiled completion takes a racy step.
+func checkCompletions(cfg *Config, prof *sim.Profile) error {
 	if len(prof.CompletionNames()) == 0 {
 		return &CompletionsError{Workload: cfg.Workload.ID}
 	}
@@ -410,8 +416,8 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		rpct = sim.NewPCTRacy(cfg.Seed, cfg.Depth, prof)
 		rpct.PerTask = cfg.Strategy != "pct-racy"
 		if cfg.Strategy == "pct-irq" {
-			if len(prof.CompletionNames()) == 0 {
-				return nil, &CompletionsError{Workload: cfg.Workload.ID}
+			if err := checkCompletions(cfg, prof); err != nil {
+				return nil, err
 			}
 			rpct.Completions = true
 		}
