@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -45,6 +46,17 @@ import (
 // empty, so that the per-step work is a few probes and no allocation once
 // the table has grown to the cell's objects.
 //
+// In greybox-irq (NewGreyboxIRQ), every change point a genome draws falls
+// on a profiled I/O completion (Profile.CompletionNames), as pct-irq's
+// do: greybox over pct-irq's schedules. Races A and B hold a writeback
+// completion between clearing PG_writeback and its wake-up while other
+// tasks free and reuse the page; race B has 14 task names and 3
+// completions, so a change point lands on the completion that must be
+// held 14/3 times as often, and the corpus builds the order of the
+// others from there. A race that needs any other task held (race E's
+// btrfs; C1, none of whose chain is a completion) is then out of its
+// reach, as it is of pct-irq's.
+//
 // An execution follows from those before it, so a Greybox cell cannot be
 // split over goroutines or shards: the campaign is deterministic for its
 // seed and every failure it finds is a recorded schedule that replays
@@ -57,12 +69,15 @@ type Greybox struct {
 	MaxChanges, MaxEdits int
 	FreshProb            float64
 
-	prof  *Profile
-	pc    *pointCache
-	pcg   rand.PCG
-	rng   *rand.Rand
-	names []string       // the task names: the profile's, then those met since
-	index map[string]int // name -> index in names
+	prof *Profile
+	pc   *pointCache
+	// completions, when set (NewGreyboxIRQ), are the names a change point
+	// is drawn among: the profiled I/O completions.
+	completions []string
+	pcg         rand.PCG
+	rng         *rand.Rand
+	names       []string       // the task names: the profile's, then those met since
+	index       map[string]int // name -> index in names
 
 	corpus []gbEntry
 	// hits counts, per coverage slot, the executions that produced it.
@@ -169,6 +184,24 @@ func NewGreybox(seed uint64, prof *Profile) *Greybox {
 	return g
 }
 
+// NewGreyboxIRQ returns greybox-irq: the greybox fuzzer whose genomes'
+// change points fall only on the profile's I/O completions
+// (Profile.CompletionNames), or an error if no completion took a racy
+// step there (its change points would have nowhere to fall).
+func NewGreyboxIRQ(seed uint64, prof *Profile) (*Greybox, error) {
+	c := prof.CompletionNames()
+	if len(c) == 0 {
+		return nil, ErrNoCompletions
+	}
+	g := NewGreybox(seed, prof)
+	g.completions = c
+	return g, nil
+}
+
+// ErrNoCompletions is NewGreyboxIRQ's error for a profile in which no I/O
+// completion took a racy step.
+var ErrNoCompletions = errors.New("no profiled I/O completion takes a racy step")
+
 // Corpus is the number of genomes kept; Coverage the coverage slots hit.
 func (g *Greybox) Corpus() int { return len(g.corpus) }
 func (g *Greybox) Coverage() int {
@@ -222,12 +255,17 @@ func (g *Greybox) fresh() gbGenome {
 }
 
 // change draws a change point as PCTRacy's PerTask does: a task name, and
-// one of the racy steps the most a task of that name took.
+// one of the racy steps the most a task of that name took; the name among
+// the completions only in greybox-irq, as pct-irq draws it.
 func (g *Greybox) change() gbChange {
-	if len(g.names) == 0 {
+	names := g.names
+	if g.completions != nil {
+		names = g.completions
+	}
+	if len(names) == 0 {
 		return gbChange{}
 	}
-	name := g.names[g.rng.IntN(len(g.names))]
+	name := names[g.rng.IntN(len(names))]
 	return gbChange{Name: name, Step: g.rng.IntN(max(g.prof.RacyTaskSteps(name), 1))}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -204,5 +205,89 @@ func TestGreyboxWriterTable(t *testing.T) {
 	g.Begin(3)
 	if _, ok := g.probe(Obj(5)<<24 | 7); ok {
 		t.Error("an object written in an earlier execution is still in the table")
+	}
+}
+
+// TestGreyboxIRQ: greybox-irq draws its change points among the profiled
+// I/O completions only, as pct-irq does. On "cpu-and-irq" a campaign
+// reaches the task's update lost (object 0 ends at 10: the completion
+// held between its load and its store) and never the completion's (1: the
+// task held), which plain greybox reaches; no genome it runs holds the
+// task. On "completions" it reaches every final state brute force reaches
+// in which a completion's update was lost (the counter below 3). A
+// profile in which no completion races is refused.
+func TestGreyboxIRQ(t *testing.T) {
+	if _, err := NewGreyboxIRQ(1, profileToy(t, toyPrograms[0], 64)); err != ErrNoCompletions {
+		t.Errorf("a profile without completions: error %v, want ErrNoCompletions", err)
+	}
+	// finals runs a campaign of n executions and counts their final
+	// states; stop, if set, ends it early once it holds.
+	finals := func(p toyProgram, g *Greybox, n int, final func(Result, *toyMem) string, stop func(map[string]int) bool) map[string]int {
+		t.Helper()
+		x := NewExplorer(g, HandoffCoroutine)
+		defer x.Close()
+		x.EnableAccessLog()
+		count := map[string]int{}
+		for range n {
+			x.Reset()
+			m := &toyMem{v: make([]int, p.mem)}
+			p.spawn(x, m)
+			res, err := x.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			count[final(res, m)]++
+			for _, c := range g.cur.Changes {
+				if g.completions != nil && !slices.Contains(g.completions, c.Name) {
+					t.Fatalf("greybox-irq's genome holds %s, not a completion (%q)", c.Name, g.completions)
+				}
+			}
+			if stop != nil && stop(count) {
+				break
+			}
+		}
+		return count
+	}
+	counter := func(_ Result, m *toyMem) string { return fmt.Sprint(m.v[0]) }
+
+	p := completionPrograms[1]
+	prof := profileToy(t, p, 64)
+	irq, err := NewGreyboxIRQ(3, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 5000
+	count := finals(p, irq, n, counter, nil)
+	if count["10"] == 0 || count["1"] != 0 {
+		t.Errorf("cpu-and-irq: final counters %v, want 10 (the completion held) and never 1 (the task held)", count)
+	}
+	if plain := finals(p, NewGreybox(3, prof), n, counter, nil); plain["1"] == 0 {
+		t.Errorf("plain greybox never held the task either (%v): the test cannot tell", plain)
+	}
+
+	p = completionPrograms[0]
+	prof = profileToy(t, p, 64)
+	want := map[string]bool{}
+	for f := range bruteForceSampler(t, p) {
+		if !strings.HasPrefix(f, "completed [3 ") {
+			want[f] = true
+		}
+	}
+	if irq, err = NewGreyboxIRQ(5, prof); err != nil {
+		t.Fatal(err)
+	}
+	reached := func(count map[string]int) bool {
+		for f := range want {
+			if count[f] == 0 {
+				return false
+			}
+		}
+		return true
+	}
+	count = finals(p, irq, 20000, samplerFinal, reached)
+	for f := range want {
+		if count[f] == 0 {
+			t.Errorf("completions: %s never reached", f)
+		}
 	}
 }
