@@ -25,10 +25,17 @@ const (
 // Profiled reports whether a strategy samples over a cell's profile.
 func Profiled(strategy string) bool {
 	switch strategy {
-	case "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox":
+	case "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox", "greybox-irq":
 		return true
 	}
 	return false
+}
+
+// Adaptive reports whether a strategy is a campaign, each execution bred
+// from those before it: greybox and greybox-irq. Its executions are not
+// independent draws; its depth, if given, bounds its genomes.
+func Adaptive(strategy string) bool {
+	return strategy == "greybox" || strategy == "greybox-irq"
 }
 
 // HasDepth reports whether a strategy takes PCT's depth (-depth).
@@ -48,7 +55,7 @@ func SamplerConfig(wl *workloads.Workload, params workloads.Values, v *fixes.Var
 // header and name, 0 for none: a PCT variant's, and greybox's when it was
 // given one (sim.Greybox.SetDepth; without, its genomes' default bounds).
 func DepthOf(strategy string, d int) int {
-	if HasDepth(strategy) || strategy == "greybox" {
+	if HasDepth(strategy) || Adaptive(strategy) {
 		return d
 	}
 	return 0
@@ -90,8 +97,8 @@ func BoundNote(strategy string, depth int, bound float64, n, k int) string {
 		return "surw: no probability bound. The walk is uniform over the interleavings of its interesting events (Zhao et al., ASPLOS 2025) only when no task blocks and the profile counts those events exactly; the model's tasks block on locks and wait queues, so it is only close to uniform."
 	case "racefuzz":
 		return "racefuzz: no probability bound, as in race-directed random testing (Sen, PLDI 2008): it holds one step of a racing pair until its partner arrives, and which pair decides a bug is not known in advance."
-	case "greybox":
-		return "greybox: no probability bound. A campaign mutates each execution from earlier ones, so its executions are not independent draws and its failure count includes re-firings."
+	case "greybox", "greybox-irq":
+		return strategy + ": no probability bound. A campaign mutates each execution from earlier ones, so its executions are not independent draws and its failure count includes re-firings."
 	}
 	return ""
 }
@@ -153,8 +160,8 @@ func buildProfile(cfg *Config) (*sim.Profile, error) {
 // no reason), or, for greybox, the caveat on its counts: what the run and
 // bench summaries print under their headers.
 func SamplerNote(workload, strategy, focus string) string {
-	if strategy == "greybox" {
-		return "greybox is a campaign: each execution is bred from those before it, so its counts are not independent draws; compare fixes by what they fire, not by rate (pagelab hunt measures it over independent campaigns)"
+	if Adaptive(strategy) {
+		return strategy + " is a campaign: each execution is bred from those before it, so its counts are not independent draws; compare fixes by what they fire, not by rate (pagelab hunt measures it over independent campaigns)"
 	}
 	wl, err := workloads.Lookup(workload)
 	if err != nil || wl.Sampler != strategy || wl.SamplerFocus != focus || wl.SamplerWhy == "" {

@@ -17,7 +17,7 @@ import (
 )
 
 // Strategy names accepted by Config.Strategy.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox", "dfs", "dpor", "timed", "native"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox", "greybox-irq", "dfs", "dpor", "timed", "native"}
 
 // Config describes one cell: a workload with parameters under one fix
 // variant, explored for Runs executions.
@@ -315,12 +315,13 @@ func newSURWFocus(cfg *Config, prof *sim.Profile) (*sim.SURW, error) {
 	return s, nil
 }
 
-// CompletionsError is Run's error for pct-irq on a cell whose profiled
-// I/O completions take no racy step (or that has none): its change points
-// would have nowhere to fall, and it would run as PCT without them. Bad
-// input for that workload.
+// CompletionsError is Run's error for pct-irq or greybox-irq on a cell
+// whose profiled I/O completions take no racy step (or that has none):
+// its change points would have nowhere to fall, and it would run as PCT,
+// or greybox, without them. Bad input for that workload.
 type CompletionsError struct {
 	Workload string
+	Strategy string // pct-irq or greybox-irq
 	// Valid are the exploration workloads whose completions race at
 	// their defaults under the baseline (CompletionWorkloads), if known.
 	Valid []string
@@ -331,12 +332,16 @@ func (e *CompletionsError) Error() string {
 	if len(e.Valid) > 0 {
 		valid = "valid: " + strings.Join(e.Valid, ", ") + "; "
 	}
-	return fmt.Sprintf("pct-irq: no I/O completion of %s takes a racy step, so pct-irq would have no change points (%spct-task draws them among every task)", e.Workload, valid)
+	other := "pct-task"
+	if e.Strategy == "greybox-irq" {
+		other = "greybox"
+	}
+	return fmt.Sprintf("%s: no I/O completion of %s takes a racy step, so %s would have no change points (%s%s draws them among every task)", e.Strategy, e.Workload, e.Strategy, valid, other)
 }
 
 // CompletionWorkloads are the exploration workloads whose I/O completions
 // take racy steps at their default parameters under the baseline: those
-// pct-irq runs on (each profiled, once per process).
+// pct-irq and greybox-irq run on (each profiled, once per process).
 func CompletionWorkloads() ([]string, error) {
 	base, err := fixes.Parse("baseline")
 	if err != nil {
@@ -360,11 +365,17 @@ func CompletionWorkloads() ([]string, error) {
 	return out, nil
 }
 
-// CheckCompletions reports whether a pct-irq cell's workload has I/O
-// completions that take racy steps (a *CompletionsError if not); for the
-// other strategies, nil.
+// OnCompletions reports whether a strategy's change points fall only on
+// I/O completions: pct-irq and greybox-irq.
+func OnCompletions(strategy string) bool {
+	return strategy == "pct-irq" || strategy == "greybox-irq"
+}
+
+// CheckCompletions reports whether the workload of a cell whose strategy
+// holds only completions (OnCompletions) has I/O completions that take
+// racy steps (a *CompletionsError if not); for the other strategies, nil.
 func CheckCompletions(cfg *Config) error {
-	if cfg.Strategy != "pct-irq" {
+	if !OnCompletions(cfg.Strategy) {
 		return nil
 	}
 	prof, err := CellProfile(cfg)
@@ -378,7 +389,7 @@ func CheckCompletions(cfg *Config) error {
 // *CompletionsError when no profiled completion takes a racy step.
 func checkCompletions(cfg *Config, prof *sim.Profile) error {
 	if len(prof.CompletionNames()) == 0 {
-		return &CompletionsError{Workload: cfg.Workload.ID}
+		return &CompletionsError{Workload: cfg.Workload.ID, Strategy: cfg.Strategy}
 	}
 	return nil
 }
@@ -443,8 +454,17 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		strat = s
 	case "racefuzz":
 		strat = sim.NewRaceFuzz(cfg.Seed, cfg.Preempt, prof)
-	case "greybox":
-		grey = sim.NewGreybox(cfg.Seed, prof)
+	case "greybox", "greybox-irq":
+		if cfg.Strategy == "greybox" {
+			grey = sim.NewGreybox(cfg.Seed, prof)
+		} else {
+			if err := checkCompletions(cfg, prof); err != nil {
+				return nil, err
+			}
+			if grey, err = sim.NewGreyboxIRQ(cfg.Seed, prof); err != nil {
+				return nil, err
+			}
+		}
 		if cfg.Depth > 0 {
 			grey.SetDepth(cfg.Depth)
 		}

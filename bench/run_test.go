@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -174,6 +175,7 @@ func TestSamplerNote(t *testing.T) {
 		{"gup-dio-wrprotect", "random", "random is this workload's default: "},
 		{"writeback-restart", "greybox", "not independent draws"},
 		{"lock-storm", "greybox", "not independent draws"},
+		{"writeback-reuse", "greybox-irq", "greybox-irq is a campaign: "},
 	} {
 		strategy, focus, _ := strings.Cut(tc.strategy, ":")
 		got := SamplerNote(tc.workload, strategy, focus)
@@ -219,5 +221,43 @@ func TestSamplerFocus(t *testing.T) {
 	}
 	if n == 0 {
 		t.Fatal("no workload has a default focus: the test checks nothing")
+	}
+}
+
+// TestGreyboxIRQCell: greybox-irq refuses a workload none of whose I/O
+// completions takes a racy step, saying so in its own name and naming the
+// greybox that draws among every task; on race A's workload a campaign
+// fires bug-writeback (a median 82 executions in the README's hunt) and
+// is the same for the same seed.
+func TestGreyboxIRQCell(t *testing.T) {
+	base, err := fixes.Parse("baseline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := func(workload string) *Config {
+		w, err := workloads.Lookup(workload)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &Config{Workload: w, Params: w.Defaults(), Variant: base, Strategy: "greybox-irq", Seed: 1, Runs: 2000}
+	}
+	_, err = Run(cell("thp-truncate-opens"), nil)
+	var ce *CompletionsError
+	if !errors.As(err, &ce) || ce.Strategy != "greybox-irq" || !strings.Contains(err.Error(), "greybox draws them among every task") {
+		t.Errorf("greybox-irq without completions: error %v, want a CompletionsError of greybox-irq", err)
+	}
+	a, err := Run(cell("writeback-restart"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Failures[mm.BugWriteback] == 0 {
+		t.Errorf("greybox-irq never fired bug-writeback in %d executions: %v", a.Runs, a.Failures)
+	}
+	b, err := Run(cell("writeback-restart"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a.Failures, b.Failures) || a.Steps != b.Steps {
+		t.Errorf("the same seed gave %v in %d steps, then %v in %d", a.Failures, a.Steps, b.Failures, b.Steps)
 	}
 }

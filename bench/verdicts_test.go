@@ -417,6 +417,7 @@ func TestBoundNote(t *testing.T) {
 		{"surw", 0, "surw: no probability bound. The walk is uniform over the interleavings of its interesting events"},
 		{"racefuzz", 0, "racefuzz: no probability bound"},
 		{"greybox", 0, "greybox: no probability bound. A campaign mutates"},
+		{"greybox-irq", 0, "greybox-irq: no probability bound. A campaign mutates"},
 		{"random", 0, ""},
 		{"dfs", 0, ""},
 		{"dpor", 0, ""},

@@ -18,9 +18,10 @@ const benchMaxRuns = 200_000
 // BenchmarkFirstFailure measures, for every seed interleaving's failure id,
 // the time to the first execution that fires it under the workload's
 // default strategy (what pagelab run uses without -strategy), under
-// greybox (a campaign from scratch per seed) and under pct-irq at depth
-// pctIRQDepth (where its workload has completions that race; skipped, saying
-// so, where none does), one seed per iteration
+// greybox and greybox-irq (a campaign from scratch per seed, its genomes
+// at their default bounds, as in the hunt) and under pct-irq at depth
+// pctIRQDepth (greybox-irq and pct-irq where the workload has completions
+// that race; skipped, saying so, where none does), one seed per iteration
 // (seeds 1..b.N; -benchtime 100x for the README's 100), on the
 // benchmark's goroutine. The cell's profile is built before the
 // timer starts (once per process and cell, as in a run). Reported: the
@@ -56,7 +57,7 @@ func BenchmarkFirstFailure(b *testing.B) {
 		b.Fatal(err)
 	}
 	for _, t := range ts {
-		strategies := []string{t.Workload.DefaultStrategy(), "greybox"}
+		strategies := []string{t.Workload.DefaultStrategy(), "greybox", "greybox-irq"}
 		if strategies[0] != "pct-irq" {
 			strategies = append(strategies, "pct-irq")
 		}
@@ -64,6 +65,9 @@ func BenchmarkFirstFailure(b *testing.B) {
 			depth := cmp.Or(t.Workload.SamplerDepth, bench.DefaultDepth)
 			if i > 0 && strategy == "pct-irq" { // not the workload's default
 				depth = pctIRQDepth
+			}
+			if bench.Adaptive(strategy) {
+				depth = 0 // its default genome bounds, the hunt's
 			}
 			b.Run(t.Seed+"/"+strategy, func(b *testing.B) {
 				focus := ""
@@ -79,7 +83,7 @@ func BenchmarkFirstFailure(b *testing.B) {
 				// campaign's first 20,000 executions miss race-b-thp,
 				// which most campaigns find within 50,000.
 				probeRuns := 20_000
-				if strategy == "greybox" {
+				if bench.Adaptive(strategy) {
 					probeRuns = 50_000
 				}
 				probe, err := bench.Run(cell(1_000_000, probeRuns), nil)

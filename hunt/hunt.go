@@ -178,10 +178,10 @@ func SelectTargets(all []*Target, names string) ([]*Target, error) {
 
 // Strategies are the sampling strategies hunt compares by default: the
 // PCT variants at Config.Depth and, as "name:d", at depth d.
-var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pct-irq:6", "pct-irq:14", "pct-point:6", "pct-point:14", "pct-point:30", "pos", "surw", "racefuzz", "greybox"}
+var Strategies = []string{"random", "pct", "pct-racy", "pct-task", "pct-task:6", "pct-task:14", "pct-task:30", "pct-irq:6", "pct-irq:14", "pct-point:6", "pct-point:14", "pct-point:30", "pos", "surw", "racefuzz", "greybox", "greybox-irq"}
 
 // Samplers are the strategy names hunt accepts.
-var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox"}
+var Samplers = []string{"random", "pct", "pct-racy", "pct-task", "pct-irq", "pct-point", "pos", "surw", "racefuzz", "greybox", "greybox-irq"}
 
 // Sampler is a strategy of a hunt as given: a name of Samplers, the PCT
 // depth of a PCT variant (0: the hunt's -depth) or greybox's genome bound
@@ -201,7 +201,7 @@ type Sampler struct {
 func ParseStrategy(spec string) (Sampler, error) {
 	name, arg, hasArg := strings.Cut(spec, ":")
 	if !slices.Contains(Samplers, name) {
-		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task, pct-irq, pct-point and greybox take a depth as name:d, surw and pct-point a focus as name:focus, pct-point both as pct-point:d:focus)", spec, strings.Join(Samplers, ", "))
+		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task, pct-irq, pct-point, greybox and greybox-irq take a depth as name:d, surw and pct-point a focus as name:focus, pct-point both as pct-point:d:focus)", spec, strings.Join(Samplers, ", "))
 	}
 	s := Sampler{Name: name}
 	if !hasArg {
@@ -224,7 +224,7 @@ func ParseStrategy(spec string) (Sampler, error) {
 			}
 		}
 	case bench.DepthOf(name, 1) == 0:
-		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task, pct-irq, pct-point and greybox do; surw takes a focus)", spec, name)
+		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task, pct-irq, pct-point, greybox and greybox-irq do; surw takes a focus)", spec, name)
 	}
 	if focusArg != "" || name == "surw" {
 		if _, err := mm.ParseFocus(focusArg); err != nil {
@@ -281,9 +281,11 @@ type Config struct {
 	Progress func(r *Row)
 
 	profileNs map[string]float64 // by Target.cell
-	// noCompletions are the targets Run measured no pct-irq row of: no
-	// I/O completion of theirs takes a racy step (bench.CompletionsError).
+	// noCompletions are the targets Run measured no pct-irq or
+	// greybox-irq row of (the strategies in onCompletions): no I/O
+	// completion of theirs takes a racy step (bench.CompletionsError).
 	noCompletions []*Target
+	onCompletions []string
 }
 
 // Row is one (target, strategy) measurement.
@@ -356,7 +358,7 @@ func Run(cfg *Config) ([]*Row, error) {
 		return nil, err
 	}
 	var rows []*Row
-	cfg.noCompletions = nil
+	cfg.noCompletions, cfg.onCompletions = nil, nil
 	for _, t := range cfg.Targets {
 		for _, s := range cfg.Strategies {
 			skip, err := cfg.withoutCompletions(t, s)
@@ -498,13 +500,13 @@ func (cfg *Config) profile(t *Target, s Sampler, v *fixes.Variant) (float64, err
 	return ns, nil
 }
 
-// withoutCompletions reports whether strategy spec is pct-irq and target
-// t has no I/O completion that takes a racy step: a row that would have
-// no change points, left out of the table (and t noted, once, for its
-// footnote).
+// withoutCompletions reports whether strategy spec holds only I/O
+// completions (pct-irq, greybox-irq) and target t has no completion that
+// takes a racy step: a row that would have no change points, left out of
+// the table (and t and the strategy noted, once, for its footnote).
 func (cfg *Config) withoutCompletions(t *Target, spec string) (bool, error) {
 	s, err := ParseStrategy(spec)
-	if err != nil || s.Name != "pct-irq" {
+	if err != nil || !bench.OnCompletions(s.Name) {
 		return false, err
 	}
 	v := t.variant()
@@ -515,6 +517,9 @@ func (cfg *Config) withoutCompletions(t *Target, spec string) (bool, error) {
 	if ce := (*bench.CompletionsError)(nil); errors.As(err, &ce) {
 		if !slices.Contains(cfg.noCompletions, t) {
 			cfg.noCompletions = append(cfg.noCompletions, t)
+		}
+		if !slices.Contains(cfg.onCompletions, s.Name) {
+			cfg.onCompletions = append(cfg.onCompletions, s.Name)
 		}
 		return true, nil
 	}

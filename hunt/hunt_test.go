@@ -129,8 +129,9 @@ func TestTableGolden(t *testing.T) {
 				t.Errorf("%s: %d of %d campaigns fired it, %d firings", r.Strategy, r.CampaignsFired, r.Campaigns, r.Fired)
 			}
 			// A campaign's budget is MaxTTFRuns/Seeds: some seeds may
-			// not find it.
-			if r.TTFFound < 1 || r.TTFFound > r.TTFSeeds {
+			// not find it. greybox-irq finds none: race E needs btrfs
+			// held, and it holds only completions.
+			if (r.TTFFound < 1 && r.Strategy != "greybox-irq") || r.TTFFound > r.TTFSeeds {
 				t.Errorf("%s: first failure found by %d of %d campaigns", r.Strategy, r.TTFFound, r.TTFSeeds)
 			}
 			continue

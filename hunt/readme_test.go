@@ -41,9 +41,9 @@ func TestREADMETables(t *testing.T) {
 	if len(focused.rows) == 0 {
 		t.Fatal("the focused walks' table has no rows")
 	}
-	// Every default strategy has a row for every target, but pct-irq for
-	// a target whose I/O completions take no racy step (Run leaves it
-	// out).
+	// Every default strategy has a row for every target, but pct-irq and
+	// greybox-irq for a target whose I/O completions take no racy step
+	// (Run leaves them out).
 	want := 0
 	for _, tg := range byName {
 		for _, spec := range Strategies {
@@ -51,7 +51,7 @@ func TestREADMETables(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if s.Name == "pct-irq" {
+			if bench.OnCompletions(s.Name) {
 				c := &bench.Config{Workload: tg.Workload, Params: tg.Params, Variant: tg.variant(), Strategy: s.Name, Seed: 1, Runs: 1}
 				if err := bench.CheckCompletions(c); err != nil {
 					if ce := (*bench.CompletionsError)(nil); !errors.As(err, &ce) {
@@ -64,7 +64,7 @@ func TestREADMETables(t *testing.T) {
 		}
 	}
 	if len(rows) != want {
-		t.Errorf("the hunt table has %d rows, want %d (%d targets, %d strategies, pct-irq only where a completion races: make hunt)", len(rows), want, len(byName), len(Strategies))
+		t.Errorf("the hunt table has %d rows, want %d (%d targets, %d strategies, pct-irq and greybox-irq only where a completion races: make hunt)", len(rows), want, len(byName), len(Strategies))
 	}
 	for _, cells := range focused.rows {
 		r := readmeRow(t, focused, cells, byName)
@@ -192,8 +192,8 @@ func readmeRow(t *testing.T, tb *mdTable, cells []string, byName map[string]*Tar
 	if n, _ := fmt.Sscanf(fired, "%d/%d (%d/%d)", &r.Fired, &r.Runs, &r.CampaignsFired, &r.Campaigns); n != 2 && n != 4 {
 		t.Fatalf("README row %s %s: fired/runs %q", target, label, fired)
 	}
-	if (r.Campaigns > 0) != (r.Strategy == "greybox") {
-		t.Fatalf("README row %s %s: campaigns %q, want them for greybox alone", target, label, fired)
+	if (r.Campaigns > 0) != bench.Adaptive(r.Strategy) {
+		t.Fatalf("README row %s %s: campaigns %q, want them for greybox and greybox-irq alone", target, label, fired)
 	}
 	r.Lo, r.Hi = bench.Wilson(r.Fired, r.Runs)
 	return r

@@ -243,7 +243,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	}
 	// The footnotes, each a paragraph of its own.
 	if slices.ContainsFunc(rows, func(r *Row) bool { _, _, ok := RatioInterval(rows, r); return ok }) {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("× random: the strategy's rate over the random walk's (≥: the walk never fired it, and the ratio is over its rate's upper bound), then the ratio's 95% interval, exact given the firings of both (the strategy's share of them is binomial, as for a ratio of two Poisson rates; none for greybox, whose executions are not independent draws)",
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("× random: the strategy's rate over the random walk's (≥: the walk never fired it, and the ratio is over its rate's upper bound), then the ratio's 95% interval, exact given the firings of both (the strategy's share of them is binomial, as for a ratio of two Poisson rates; none for greybox and greybox-irq, whose executions are not independent draws)",
 			textwrap.Width, 0)); err != nil {
 			return err
 		}
@@ -272,9 +272,15 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			return err
 		}
 	}
-	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Campaigns > 0 }) {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("greybox: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions. A campaign that finds a failure keeps firing it, so its rate counts re-firings; its first failure says how soon it finds one",
-			Campaigns, Campaigns, cfg.campaignRuns()), textwrap.Width, 0)); err != nil {
+	var adaptive []string // the campaigns' strategy names, in row order
+	for _, r := range rows {
+		if name, _, _ := strings.Cut(r.Strategy, ":"); r.Campaigns > 0 && !slices.Contains(adaptive, name) {
+			adaptive = append(adaptive, name)
+		}
+	}
+	if len(adaptive) > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("%s: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions. A campaign that finds a failure keeps firing it, so its rate counts re-firings; its first failure says how soon it finds one",
+			strings.Join(adaptive, " and "), Campaigns, Campaigns, cfg.campaignRuns()), textwrap.Width, 0)); err != nil {
 			return err
 		}
 	}
@@ -283,7 +289,11 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		for _, t := range cfg.noCompletions {
 			names = append(names, t.Name())
 		}
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("pct-irq: not run on "+strings.Join(names, ", ")+": no I/O completion of theirs takes a racy step, so its change points would have nowhere to fall",
+		which, its := strings.Join(cfg.onCompletions, " and "), "its"
+		if len(cfg.onCompletions) > 1 {
+			its = "their"
+		}
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(which+": not run on "+strings.Join(names, ", ")+": no I/O completion of theirs takes a racy step, so "+its+" change points would have nowhere to fall",
 			textwrap.Width, 0)); err != nil {
 			return err
 		}

@@ -37,7 +37,7 @@ var WritebackRestart = &Workload{
 	StepsEstimate: 80,
 	Sampler:       "pct-irq",
 	SamplerDepth:  6,
-	SamplerWhy:    "race A holds a writeback completion before its wake-up: at depth 6 it fires bug-writeback 25x as often per execution as the random walk (pct-task 7.2x), first failure in a median 0.7 ms on one core, and under every fix the failures pct-task does; greybox fires it 36x, but its executions are not independent draws (README, pagelab hunt)",
+	SamplerWhy:    "race A holds a writeback completion before its wake-up: at depth 6 it fires bug-writeback 25x as often per execution as the random walk (pct-task 7.2x), first failure in a median 0.7 ms on one core, and under every fix the failures pct-task does; greybox-irq's campaigns fire it 104x and greybox's 36x, but their executions are not independent draws (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			inode := k.NewInode()
@@ -112,7 +112,7 @@ var WritebackReuse = &Workload{
 	StepsEstimate: 150,
 	Sampler:       "pct-task",
 	SamplerDepth:  14,
-	SamplerWhy:    "at depth 14 it fires race B's bad-page 15x as often per execution as the random walk, first failure in a median 10 ms on one core, and under every fix every failure id pct-irq does and more: pct-irq fires bad-page 81x, but never vm-bug-tail, nor under no-waiters-check the bad page and stale page; greybox fires the reused-page flavours most, but its executions are not independent draws (README, pagelab hunt)",
+	SamplerWhy:    "at depth 14 it fires race B's bad-page 15x as often per execution as the random walk, first failure in a median 10 ms on one core, and under every fix every failure id pct-irq does and more: pct-irq fires bad-page 81x, but never vm-bug-tail, nor under no-waiters-check the bad page and stale page; greybox-irq finds race-b-page soonest and greybox race-b-thp, but their executions are not independent draws (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			f1, f2, f3 := k.NewInode(), k.NewInode(), k.NewInode()

@@ -268,12 +268,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&f.fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all")
 	fs.IntVar(&f.runs, "runs", 10000, "executions per (workload, fix); default 6 for timed and native runs")
 	fs.Uint64Var(&f.seed, "seed", 1, "seed of the schedule generator")
-	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, pct-racy, pct-task, pct-irq, pct-point, pos, surw, racefuzz, greybox, dfs, dpor, timed or native (default: the workload's, see pagelab list; timed for latency workloads)")
+	fs.StringVar(&f.strategy, "strategy", "random", "random, pct, pct-racy, pct-task, pct-irq, pct-point, pos, surw, racefuzz, greybox, greybox-irq, dfs, dpor, timed or native (default: the workload's, see pagelab list; timed for latency workloads)")
 	fs.StringVar(&f.cpus, "cpus", "4", "timed: simulated CPU counts; native: GOMAXPROCS values; comma-separated (1 to 256)")
 	fs.StringVar(&f.inject, "inject", "", "native: delays at scheduling points, label=ns,... (widens race windows)")
 	fs.DurationVar(&f.timeout, "timeout", 10*time.Second, "native: wall-clock time an execution may take (livelock beyond)")
 	fs.StringVar(&f.costs, "cost", "", "timed: cost-model overrides name=ns,... (names: "+strings.Join(sim.CostNames, ", ")+")")
-	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy, pct-task, pct-irq and pct-point (1 to 64; without -strategy, the workload's default sampler's depth); given with greybox, its genomes' bound: at most d-1 change points and d edits per mutation (without, 8 and 8)")
+	fs.IntVar(&f.depth, "depth", 3, "PCT bug depth d of pct, pct-racy, pct-task, pct-irq and pct-point (1 to 64; without -strategy, the workload's default sampler's depth); given with greybox or greybox-irq, its genomes' bound: at most d-1 change points and d edits per mutation (without, 8 and 8)")
 	fs.IntVar(&f.preemptions, "preemptions", 2, "dfs: preemption bound (0 to 10)")
 	fs.StringVar(&f.focus, "focus", "", "surw: the interesting objects, given instead of drawn; pct-point: the objects whose racy points its change points fall on: object kinds or PG_ flags joined by + (e.g. i_size, PG_writeback+page-ref; the valid names are listed on a bad one)")
 	fs.Float64Var(&f.preempt, "preempt", bench.DefaultPreempt, "random: probability of preempting the running task at each scheduling point, above 0 and at most 1")
@@ -311,7 +311,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) error {
 				return usagef("run: -shard %s needs -json (pagelab merge combines the shards' JSON Lines)", shard)
 			}
 			switch cfg.Strategy {
-			case "dpor", "greybox":
+			case "dpor", "greybox", "greybox-irq":
 				return usagef("run: -shard splits the sampling, dfs, timed and native runs, not a %s run (its executions depend on every one before)", cfg.Strategy)
 			case "dfs":
 				// A part of the enumeration: the subtrees below its
@@ -474,7 +474,7 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 				runs = 10_000_000 // a safety limit: dfs stops when exhausted
 			}
 		}
-		if strategy == "greybox" && !f.set["depth"] {
+		if bench.Adaptive(strategy) && !f.set["depth"] {
 			depth = 0 // its genomes' default bounds
 		}
 		if !f.set["strategy"] {
@@ -528,8 +528,8 @@ func (f *runFlags) cells() ([]*bench.Config, error) {
 	// plain uniform walk under its name: refuse it before anything runs
 	// (the profile is built once per cell and kept for the run; a cell
 	// without a focus costs nothing here).
-	// So would pct-irq where no completion takes a racy step: PCT
-	// without change points.
+	// So would pct-irq or greybox-irq where no completion takes a racy
+	// step: PCT, or greybox, without change points.
 	for _, c := range out {
 		for _, check := range []func(*bench.Config) error{bench.CheckFocus, bench.CheckCompletions} {
 			if err := check(c); err != nil {

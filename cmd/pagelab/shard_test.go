@@ -261,6 +261,7 @@ func TestShardUsageErrors(t *testing.T) {
 		{[]string{"run", "-workload", "writeback-restart", "-shard", "0/2"}, "needs -json"},
 		{[]string{"run", "-workload", "writeback-restart", "-strategy", "dpor", "-json", "-shard", "0/2"}, "not a dpor run"},
 		{[]string{"run", "-workload", "writeback-restart", "-strategy", "greybox", "-json", "-shard", "0/2"}, "not a greybox run"},
+		{[]string{"run", "-workload", "writeback-restart", "-strategy", "greybox-irq", "-json", "-shard", "0/2"}, "not a greybox-irq run"},
 		{[]string{"run", "-workload", "writeback-restart", "-runs", "3", "-json", "-shard", "0/4"}, "fewer than the shard count"},
 		{[]string{"bench", "-o", filepath.Join(tmp, "b"), "-workload", "lock-storm", "-count", "3", "-shard", "0/4"}, "must be at least the shard count"},
 		{[]string{"bench", "-o", filepath.Join(tmp, "c"), "-shards", "4"}, "without a shard index"},
