@@ -21,14 +21,7 @@ func TestGreyboxReachesEveryOutcome(t *testing.T) {
 			x.EnableAccessLog()
 			got := map[string]bool{}
 			for range 20000 {
-				x.Reset()
-				m := &toyMem{v: make([]int, p.mem)}
-				p.spawn(x, m)
-				res, err := x.Run()
-				if err != nil {
-					t.Fatal(err)
-				}
-				got[samplerFinal(res, m)] = true
+				got[samplerFinal(runProgram(t, x, p))] = true
 				if len(got) == len(want) {
 					break
 				}
@@ -59,14 +52,7 @@ func TestGreyboxDeterministic(t *testing.T) {
 		x.Record = true
 		var out []string
 		for range 200 {
-			x.Reset()
-			m := &toyMem{v: make([]int, p.mem)}
-			p.spawn(x, m)
-			res, err := x.Run()
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, seg(res, m)+fmt.Sprint(x.Segments()))
+			out = append(out, seg(runProgram(t, x, p))+fmt.Sprint(x.Segments()))
 		}
 		return out
 	}
@@ -229,14 +215,7 @@ func TestGreyboxIRQ(t *testing.T) {
 		x.EnableAccessLog()
 		count := map[string]int{}
 		for range n {
-			x.Reset()
-			m := &toyMem{v: make([]int, p.mem)}
-			p.spawn(x, m)
-			res, err := x.Run()
-			if err != nil {
-				t.Fatal(err)
-			}
-			count[final(res, m)]++
+			count[final(runProgram(t, x, p))]++
 			for _, c := range g.cur.Changes {
 				if g.completions != nil && !slices.Contains(g.completions, c.Name) {
 					t.Fatalf("greybox-irq's genome holds %s, not a completion (%q)", c.Name, g.completions)

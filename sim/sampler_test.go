@@ -74,14 +74,7 @@ func TestSamplersReachEveryOutcome(t *testing.T) {
 				defer x.Close()
 				got := map[string]bool{}
 				for range 20000 {
-					x.Reset()
-					m := &toyMem{v: make([]int, p.mem)}
-					p.spawn(x, m)
-					res, err := x.Run()
-					if err != nil {
-						t.Fatal(err)
-					}
-					got[samplerFinal(res, m)] = true
+					got[samplerFinal(runProgram(t, x, p))] = true
 					if len(got) == len(want) {
 						break
 					}
@@ -312,16 +305,22 @@ func countFinals(t *testing.T, p toyProgram, s Strategy, n int, final func(Resul
 	defer x.Close()
 	count := map[string]int{}
 	for range n {
-		x.Reset()
-		m := &toyMem{v: make([]int, p.mem)}
-		p.spawn(x, m)
-		res, err := x.Run()
-		if err != nil {
-			t.Fatal(err)
-		}
-		count[final(res, m)]++
+		count[final(runProgram(t, x, p))]++
 	}
 	return count
+}
+
+// runProgram runs one execution of p on x: its result and final memory.
+func runProgram(t *testing.T, x *Explorer, p toyProgram) (Result, *toyMem) {
+	t.Helper()
+	x.Reset()
+	m := &toyMem{v: make([]int, p.mem)}
+	p.spawn(x, m)
+	res, err := x.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res, m
 }
 
 // checkBound: every final state of want was reached in at least bound of
