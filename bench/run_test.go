@@ -227,7 +227,7 @@ func TestSamplerFocus(t *testing.T) {
 // TestGreyboxIRQCell: greybox-irq refuses a workload none of whose I/O
 // completions takes a racy step, saying so in its own name and naming the
 // greybox that draws among every task; on race A's workload a campaign
-// fires bug-writeback (a median 82 executions in the README's hunt) and
+// fires bug-writeback (first in a median 78 executions in the README's hunt) and
 // is the same for the same seed.
 func TestGreyboxIRQCell(t *testing.T) {
 	base, err := fixes.Parse("baseline")
