@@ -193,15 +193,20 @@ type Sampler struct {
 	Focus string
 }
 
+// FocusAll, as a focus of surw or pct-point ("surw:all",
+// "pct-point:30:all"), is a sweep: one row per focus the sampler accepts
+// on the target (Expand).
+const FocusAll = "all"
+
 // ParseStrategy reads a strategy of a hunt: a name of Samplers; for the
 // PCT variants and greybox an optional ":d", the depth (1 to
 // bench.MaxDepth); for surw an optional ":focus" (mm.ParseFocus:
-// "surw:i_size"); for pct-point either or both, depth first
+// "surw:i_size", or FocusAll); for pct-point either or both, depth first
 // ("pct-point:30:xa-slot").
 func ParseStrategy(spec string) (Sampler, error) {
 	name, arg, hasArg := strings.Cut(spec, ":")
 	if !slices.Contains(Samplers, name) {
-		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task, pct-irq, pct-point, greybox and greybox-irq take a depth as name:d, surw and pct-point a focus as name:focus, pct-point both as pct-point:d:focus)", spec, strings.Join(Samplers, ", "))
+		return Sampler{}, fmt.Errorf("unknown strategy %q (valid: %s; pct, pct-racy, pct-task, pct-irq, pct-point, greybox and greybox-irq take a depth as name:d, surw and pct-point a focus as name:focus or a row per focus as name:all, pct-point both as pct-point:d:focus)", spec, strings.Join(Samplers, ", "))
 	}
 	s := Sampler{Name: name}
 	if !hasArg {
@@ -227,13 +232,18 @@ func ParseStrategy(spec string) (Sampler, error) {
 		return Sampler{}, fmt.Errorf("strategy %q: %s takes no depth (only pct, pct-racy, pct-task, pct-irq, pct-point, greybox and greybox-irq do; surw takes a focus)", spec, name)
 	}
 	if focusArg != "" || name == "surw" {
-		if _, err := mm.ParseFocus(focusArg); err != nil {
-			return Sampler{}, fmt.Errorf("strategy %q: %v", spec, err)
+		if focusArg != FocusAll {
+			if _, err := mm.ParseFocus(focusArg); err != nil {
+				return Sampler{}, fmt.Errorf("strategy %q: %v (or all: a row per focus)", spec, err)
+			}
 		}
 		s.Focus = focusArg
 	}
 	if arg == "" && (name == "surw" || s.Focus != "") {
 		return s, nil
+	}
+	if arg == FocusAll {
+		return Sampler{}, fmt.Errorf("strategy %q: %s takes no focus, so no sweep (only surw and pct-point do: surw:all, pct-point:all)", spec, name)
 	}
 	depth, err := strconv.Atoi(arg)
 	if err != nil || depth < 1 || depth > bench.MaxDepth {
@@ -357,10 +367,14 @@ func Run(cfg *Config) ([]*Row, error) {
 	if err := checkFocus(cfg); err != nil {
 		return nil, err
 	}
+	plan, err := Expand(cfg)
+	if err != nil {
+		return nil, err
+	}
 	var rows []*Row
 	cfg.noCompletions, cfg.onCompletions = nil, nil
-	for _, t := range cfg.Targets {
-		for _, s := range cfg.Strategies {
+	for i, t := range cfg.Targets {
+		for _, s := range plan[i] {
 			skip, err := cfg.withoutCompletions(t, s)
 			if err != nil {
 				return rows, err
@@ -384,6 +398,83 @@ func Run(cfg *Config) ([]*Row, error) {
 		}
 	}
 	return rows, nil
+}
+
+// Expand is the strategies of the hunt per target, in cfg.Targets' order:
+// cfg.Strategies, with a sweep (a focus of FocusAll) replaced by one
+// strategy per focus the sampler accepts on the target (surw: every
+// object kind and page flag a profiled step touched; pct-point: those a
+// racy step touched), in name order, each at the sweep's depth; a focus
+// the hunt also lists itself at that depth is left to its own row. No
+// focus is left out for naming objects no two tasks contend for (two
+// touching, one writing): such a focus still marks where the race's steps
+// are, and on the tail flavour of thp-truncate-opens surw focused on
+// page-index, one of them, fires it as often as focused on PG_head.
+func Expand(cfg *Config) ([][]string, error) {
+	key := func(s Sampler) string {
+		if s.Depth == 0 && bench.HasDepth(s.Name) {
+			s.Depth = cfg.Depth
+		}
+		return fmt.Sprintf("%s:%d:%s", s.Name, s.Depth, s.Focus)
+	}
+	listed := map[string]bool{}
+	for _, spec := range cfg.Strategies {
+		s, err := ParseStrategy(spec)
+		if err != nil {
+			return nil, err
+		}
+		listed[key(s)] = true
+	}
+	plan := make([][]string, len(cfg.Targets))
+	for i, t := range cfg.Targets {
+		v := t.variant()
+		for _, spec := range cfg.Strategies {
+			s, _ := ParseStrategy(spec)
+			if s.Focus != FocusAll {
+				plan[i] = append(plan[i], spec)
+				continue
+			}
+			if s.Depth == 0 && bench.HasDepth(s.Name) {
+				s.Depth = cfg.Depth
+			}
+			if _, err := cfg.profile(t, s, v); err != nil {
+				return nil, err
+			}
+			prof, err := bench.CellProfile(cellConfig(cfg, t, s, v, cfg.Seed, 1))
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range mm.FocusNamesOf(prof.Objects()) {
+				one := s
+				one.Focus = f
+				if listed[key(one)] {
+					continue
+				}
+				err := bench.CheckFocus(cellConfig(cfg, t, one, v, cfg.Seed, 1))
+				if fe := (*bench.FocusError)(nil); errors.As(err, &fe) {
+					continue // pct-point: no racy step touches it
+				}
+				if err != nil {
+					return nil, err
+				}
+				plan[i] = append(plan[i], one.Spec())
+			}
+		}
+	}
+	return plan, nil
+}
+
+// Spec is the strategy as ParseStrategy reads it: "surw:nrpages",
+// "pct-point:30:xa-slot", "pct-task:14".
+func (s Sampler) Spec() string {
+	spec := s.Name
+	if s.Depth > 0 {
+		spec += ":" + strconv.Itoa(s.Depth)
+	}
+	if s.Focus != "" {
+		spec += ":" + s.Focus
+	}
+	return spec
 }
 
 func cellConfig(cfg *Config, t *Target, s Sampler, v *fixes.Variant, seed uint64, runs int) *bench.Config {
@@ -536,8 +627,8 @@ func checkFocus(cfg *Config) error {
 			if err != nil {
 				return err
 			}
-			if s.Focus == "" {
-				continue
+			if s.Focus == "" || s.Focus == FocusAll {
+				continue // a sweep's foci are the ones Expand finds
 			}
 			if _, err := cfg.profile(t, s, v); err != nil {
 				return err

@@ -476,6 +476,9 @@ func TestParsePCTPoint(t *testing.T) {
 		{spec: "pct-point:bogus", bad: true},
 		{spec: "pct-point:lock:30", bad: true},
 		{spec: "pct-task:lock", bad: true},
+		{spec: "pct-point:all", focus: FocusAll},
+		{spec: "pct-point:30:all", depth: 30, focus: FocusAll},
+		{spec: "pct-point:all:30", bad: true},
 	} {
 		s, err := ParseStrategy(c.spec)
 		switch {
@@ -493,7 +496,7 @@ func TestParsePCTPoint(t *testing.T) {
 // a depth in range only for the PCT variants and greybox, a focus that parses only
 // for surw and pct-point) or is refused with an error that names the spec.
 func FuzzParseStrategy(f *testing.F) {
-	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1", "greybox:2", "greybox:0", "pct-point", "pct-point:30", "pct-point:xa-slot", "pct-point:30:xa-slot", "pct-point:30:", "pct-point:x:y", "pct-point:0:lock", "pct-point::lock", "pct-irq", "pct-irq:6", "pct-irq:i_size"} {
+	for _, s := range []string{"random", "pct:3", "pct-task:6", "pos:2", "surw", "surw:i_size", "surw:PG_writeback+page-ref", "surw:", "surw:x", "x", "pct:", "pct:65", "pct-task:64", ":3", "pct-racy:-1", "greybox:2", "greybox:0", "pct-point", "pct-point:30", "pct-point:xa-slot", "pct-point:30:xa-slot", "pct-point:30:", "pct-point:x:y", "pct-point:0:lock", "pct-point::lock", "pct-irq", "pct-irq:6", "pct-irq:i_size", "surw:all", "pct-point:14:all", "greybox:all"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
@@ -506,6 +509,9 @@ func FuzzParseStrategy(f *testing.F) {
 		}
 		known := slices.Contains(Samplers, s.Name)
 		_, focusErr := mm.ParseFocus(s.Focus)
+		if s.Focus == FocusAll {
+			focusErr = nil // a sweep: Expand finds its foci
+		}
 		switch {
 		case !known, s.Depth < 0 || s.Depth > bench.MaxDepth,
 			s.Depth > 0 && bench.DepthOf(s.Name, s.Depth) == 0,
@@ -513,6 +519,89 @@ func FuzzParseStrategy(f *testing.F) {
 			t.Errorf("ParseStrategy(%q) = %+v", spec, s)
 		}
 	})
+}
+
+// TestSweep: surw:all is a row per focus surw accepts on the target (every
+// object kind and flag a profiled step touched), a focus the hunt lists
+// itself keeping its own row; pct-point:d:all a row per focus a racy step
+// touches, each at depth d; the sweep's footnote names an unused seed. On
+// the tail flavour of thp-truncate-opens the sweep finds nrpages, the
+// count the second truncation must read before the first one's deletion
+// lowers it, at many times the walk's rate.
+func TestSweep(t *testing.T) {
+	ts, err := Targets()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg, err := SelectTargets(ts, "thp-truncate-opens-tail")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &Config{Targets: tg, Strategies: []string{"random", "surw:all", "surw:xa-slot", "pct-point:14:all"}, Depth: 3, Seed: 1,
+		Runs: 2000, Seeds: 3, MaxTTFRuns: 20000, Jobs: 2, Now: fakeClock()}
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := tg[0].variant()
+	prof, err := bench.CellProfile(cellConfig(cfg, tg[0], Sampler{Name: "surw"}, v, 1, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	touched := mm.FocusNamesOf(prof.Objects())
+	var surw, pp []string
+	var walk, nrpages *Row
+	for _, r := range rows {
+		switch r.Strategy {
+		case "random":
+			walk = r
+		case "surw":
+			surw = append(surw, r.Focus)
+			if r.Focus == "nrpages" {
+				nrpages = r
+			}
+		case "pct-point":
+			pp = append(pp, r.Focus)
+			if r.Depth != 14 {
+				t.Errorf("pct-point focus=%s at depth %d, want the sweep's 14", r.Focus, r.Depth)
+			}
+		}
+	}
+	want := append(slices.DeleteFunc(slices.Clone(touched), func(f string) bool { return f == "xa-slot" }), "xa-slot")
+	if !slices.Equal(surw, want) {
+		t.Errorf("surw rows %v, want every focus touched %v, xa-slot's own row last", surw, want)
+	}
+	if !slices.Equal(pp, mm.FocusNamesOf(prof.RacyObjects())) {
+		t.Errorf("pct-point rows %v, want the foci of racy steps %v", pp, mm.FocusNamesOf(prof.RacyObjects()))
+	}
+	if walk == nil || nrpages == nil || nrpages.Rate() < 5*walk.Rate() {
+		t.Fatalf("surw focused on nrpages: %+v, want over 5x the walk's %+v", nrpages, walk)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, cfg, rows, false); err != nil {
+		t.Fatal(err)
+	}
+	if out := b.String(); !strings.Contains(out, "\nsurw:all, pct-point:14:all: a sweep") || !strings.Contains(out, "-seed 14,") {
+		t.Errorf("no sweep footnote naming seed 14 (1 + 3 seeds + 10 campaigns):\n%s", out)
+	}
+	// Race C2 touches PG_reclaim and PG_private only in steps that race
+	// with none: pct-point's sweep leaves them out.
+	if tg, err = SelectTargets(ts, "race-c2"); err != nil {
+		t.Fatal(err)
+	}
+	cfg = &Config{Targets: tg, Strategies: []string{"pct-point:6:all"}, Depth: 3, Seed: 1, Runs: 200, Seeds: 1, MaxTTFRuns: 1000, Jobs: 1, Now: fakeClock()}
+	if rows, err = Run(cfg); err != nil {
+		t.Fatal(err)
+	}
+	pp = nil
+	for _, r := range rows {
+		pp = append(pp, r.Focus)
+	}
+	for _, f := range []string{"PG_reclaim", "PG_private", "PG_dirty", "page-flag"} {
+		if got, want := slices.Contains(pp, f), !strings.HasPrefix(f, "PG_r") && f != "PG_private"; got != want {
+			t.Errorf("race C2's pct-point sweep: row for %s %v, want %v (rows %v)", f, got, want, pp)
+		}
+	}
 }
 
 // near compares with a relative tolerance.

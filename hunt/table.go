@@ -284,6 +284,18 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			return err
 		}
 	}
+	var sweeps []string // the sweeps given, as given
+	for _, spec := range cfg.Strategies {
+		if s, err := ParseStrategy(spec); err == nil && s.Focus == FocusAll {
+			sweeps = append(sweeps, spec)
+		}
+	}
+	if len(sweeps) > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("%s: a sweep, one row per focus the sampler accepts on the target: every object kind and page flag a profiled step touched (for pct-point, a racy step). A sweep's best row is the highest of many measured on the same seed, so its rate and ratio read high: measure that row's strategy again with -seed %d, which no execution of this hunt used, before quoting them",
+			strings.Join(sweeps, ", "), cfg.Seed+uint64(cfg.Seeds)+Campaigns), textwrap.Width, 0)); err != nil {
+			return err
+		}
+	}
 	if len(cfg.noCompletions) > 0 {
 		var names []string
 		for _, t := range cfg.noCompletions {

@@ -36,7 +36,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs.StringVar(&fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all: each target under each that applies to its workload (with -target, a seed's race under a candidate fix)")
 	fs.StringVar(&params, "param", "", "with -workload: workload parameters name=value,name=value")
 	fs.StringVar(&failures, "failure", "", "with -workload: failure ids to hunt, comma-separated (see pagelab list)")
-	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d; greybox:d and greybox-irq:d bound their genomes to d-1 change points and d edits; surw:focus and pct-point:focus (or pct-point:d:focus) give a focus")
+	fs.StringVar(&strategies, "strategy", strings.Join(hunt.Strategies, ","), "strategies to compare, comma-separated: "+strings.Join(hunt.Samplers, ", ")+"; the PCT variants at -depth, or at depth d as name:d; greybox:d and greybox-irq:d bound their genomes to d-1 change points and d edits; surw:focus and pct-point:focus (or pct-point:d:focus) give a focus, and surw:all and pct-point:all (pct-point:d:all) a row per focus the target's steps touch: a sweep for the race's variable")
 	fs.IntVar(&runs, "runs", 100000, "executions per rate")
 	fs.IntVar(&refRuns, "reference-runs", 0, "executions of the random walk's rate, the reference of × random (0: 10 × -runs)")
 	fs.IntVar(&seeds, "seeds", 100, "seeds for the median time to the first failure")
@@ -110,7 +110,16 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped,
 		Handoff: sim.HandoffSample}
 	if isTerminal(stderr) {
-		bar := newBar(stderr, len(ts)*len(ss), "hunt")
+		// A sweep's rows are known once the targets are profiled.
+		plan, err := hunt.Expand(cfg)
+		if err != nil {
+			return err
+		}
+		n := 0
+		for _, p := range plan {
+			n += len(p)
+		}
+		bar := newBar(stderr, n, "hunt")
 		cfg.Progress = func(*hunt.Row) { bar.Add(1) }
 		defer bar.Finish()
 	}
