@@ -262,13 +262,7 @@ func TestREADMECountsReproduce(t *testing.T) {
 			t.Errorf("no README row %s %s", c.target, c.label)
 			continue
 		}
-		spec := want.Strategy
-		if want.Depth > 0 {
-			spec += ":" + strconv.Itoa(want.Depth)
-		}
-		if want.Focus != "" {
-			spec += ":" + want.Focus
-		}
+		spec := Sampler{Name: want.Strategy, Depth: want.Depth, Focus: want.Focus}.Spec()
 		cfg := &Config{Targets: []*Target{want.Target}, Strategies: []string{spec}, Depth: 3, Seed: 1,
 			Runs: want.Runs, ReferenceRuns: want.Runs, Seeds: 1, MaxTTFRuns: 1, Jobs: 2, Now: fakeClock()}
 		rows, err := Run(cfg)
