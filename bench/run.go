@@ -302,6 +302,21 @@ func newPCTPointFocus(cfg *Config, prof *sim.Profile) (*sim.PCTPoint, error) {
 	return p, nil
 }
 
+// PCTPointCandidates are the labels of the racy points pct-point over
+// cfg's focus draws its change points among: two foci with the same
+// candidates run the same executions (sim.PCTPoint.Candidates).
+func PCTPointCandidates(cfg *Config) ([]string, error) {
+	prof, err := CellProfile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newPCTPointFocus(cfg, prof)
+	if err != nil {
+		return nil, err
+	}
+	return p.Candidates(), nil
+}
+
 // newSURWFocus is surw over cfg's focus.
 func newSURWFocus(cfg *Config, prof *sim.Profile) (*sim.SURW, error) {
 	focus, err := mm.ParseFocus(cfg.Focus)

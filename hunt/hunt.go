@@ -6,6 +6,7 @@
 package hunt
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -304,9 +305,11 @@ type Row struct {
 	Strategy string
 	Depth    int
 	Focus    string // surw's focus, if given
-	Fired    int    // executions that fired the target's failure
-	Runs     int
-	Lo, Hi   float64 // Wilson 95% interval of Fired/Runs
+	// Same are the foci a sweep left to this row (Planned.Same).
+	Same   []string
+	Fired  int // executions that fired the target's failure
+	Runs   int
+	Lo, Hi float64 // Wilson 95% interval of Fired/Runs
 	// Bound is the strategy's own guarantee per execution, for a bug of
 	// its depth (PCT variants; 0 when the strategy has none).
 	Bound float64
@@ -374,15 +377,18 @@ func Run(cfg *Config) ([]*Row, error) {
 	var rows []*Row
 	cfg.noCompletions, cfg.onCompletions = nil, nil
 	for i, t := range cfg.Targets {
-		for _, s := range plan[i] {
-			skip, err := cfg.withoutCompletions(t, s)
+		for _, p := range plan[i] {
+			skip, err := cfg.withoutCompletions(t, p.Spec)
 			if err != nil {
 				return rows, err
 			}
 			if skip {
 				continue
 			}
-			row, err := measure(cfg, t, s, t.variant())
+			row, err := measure(cfg, t, p.Spec, t.variant())
+			if row != nil {
+				row.Same = p.Same
+			}
 			// A row whose rate did not finish is dropped; one stopped
 			// while timing its first failure keeps its rate
 			// (TTFInterrupted).
@@ -400,7 +406,16 @@ func Run(cfg *Config) ([]*Row, error) {
 	return rows, nil
 }
 
-// Expand is the strategies of the hunt per target, in cfg.Targets' order:
+// Planned is a row a hunt plans: its strategy, and for a sweep's
+// pct-point row the foci after it in the sweep whose change points fall
+// among the same racy points (sim.PCTPoint.Candidates), whose executions
+// would be the row's own.
+type Planned struct {
+	Spec string
+	Same []string
+}
+
+// Expand is the rows of the hunt per target, in cfg.Targets' order:
 // cfg.Strategies, with a sweep (a focus of FocusAll) replaced by one
 // strategy per focus the sampler accepts on the target (surw: every
 // object kind and page flag a profiled step touched; pct-point: those a
@@ -409,8 +424,12 @@ func Run(cfg *Config) ([]*Row, error) {
 // focus is left out for naming objects no two tasks contend for (two
 // touching, one writing): such a focus still marks where the race's steps
 // are, and on the tail flavour of thp-truncate-opens surw focused on
-// page-index, one of them, fires it as often as focused on PG_head.
-func Expand(cfg *Config) ([][]string, error) {
+// page-index, one of them, fires it as often as focused on PG_head. A
+// pct-point focus whose candidate points an earlier focus of the sweep
+// had is that row's (Planned.Same): on race C1, 18 foci, nrpages and most
+// page flags among them, are the points that free or take a page. surw's
+// rows are not merged: a focus acts on it through its objects too.
+func Expand(cfg *Config) ([][]Planned, error) {
 	key := func(s Sampler) string {
 		if s.Depth == 0 && bench.HasDepth(s.Name) {
 			s.Depth = cfg.Depth
@@ -425,13 +444,13 @@ func Expand(cfg *Config) ([][]string, error) {
 		}
 		listed[key(s)] = true
 	}
-	plan := make([][]string, len(cfg.Targets))
+	plan := make([][]Planned, len(cfg.Targets))
 	for i, t := range cfg.Targets {
 		v := t.variant()
 		for _, spec := range cfg.Strategies {
 			s, _ := ParseStrategy(spec)
 			if s.Focus != FocusAll {
-				plan[i] = append(plan[i], spec)
+				plan[i] = append(plan[i], Planned{Spec: spec})
 				continue
 			}
 			if s.Depth == 0 && bench.HasDepth(s.Name) {
@@ -444,20 +463,46 @@ func Expand(cfg *Config) ([][]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, f := range mm.FocusNamesOf(prof.Objects()) {
+			// The object kinds first, then the page flags: a row that
+			// stands for several foci is named by the first, and
+			// "free-list" says more than "PG_active" of a step that
+			// frees a page (it touches every flag).
+			foci := mm.FocusNamesOf(prof.Objects())
+			flag := func(f string) int {
+				if strings.HasPrefix(f, "PG_") {
+					return 1
+				}
+				return 0
+			}
+			slices.SortStableFunc(foci, func(a, b string) int { return cmp.Compare(flag(a), flag(b)) })
+			rowOf := map[string]int{} // pct-point: candidates -> row in plan[i]
+			for _, f := range foci {
 				one := s
 				one.Focus = f
 				if listed[key(one)] {
 					continue
 				}
-				err := bench.CheckFocus(cellConfig(cfg, t, one, v, cfg.Seed, 1))
+				c := cellConfig(cfg, t, one, v, cfg.Seed, 1)
+				err := bench.CheckFocus(c)
 				if fe := (*bench.FocusError)(nil); errors.As(err, &fe) {
 					continue // pct-point: no racy step touches it
 				}
 				if err != nil {
 					return nil, err
 				}
-				plan[i] = append(plan[i], one.Spec())
+				if s.Name == "pct-point" {
+					cands, err := bench.PCTPointCandidates(c)
+					if err != nil {
+						return nil, err
+					}
+					sig := strings.Join(cands, "\x00")
+					if r, ok := rowOf[sig]; ok {
+						plan[i][r].Same = append(plan[i][r].Same, f)
+						continue
+					}
+					rowOf[sig] = len(plan[i])
+				}
+				plan[i] = append(plan[i], Planned{Spec: one.Spec()})
 			}
 		}
 	}

@@ -522,12 +522,15 @@ func FuzzParseStrategy(f *testing.F) {
 }
 
 // TestSweep: surw:all is a row per focus surw accepts on the target (every
-// object kind and flag a profiled step touched), a focus the hunt lists
-// itself keeping its own row; pct-point:d:all a row per focus a racy step
-// touches, each at depth d; the sweep's footnote names an unused seed. On
-// the tail flavour of thp-truncate-opens the sweep finds nrpages, the
-// count the second truncation must read before the first one's deletion
-// lowers it, at many times the walk's rate.
+// object kind, then every page flag, a profiled step touched), a focus the
+// hunt lists itself keeping its own row; pct-point:d:all a row per focus a
+// racy step touches, each at depth d, but one row for the foci that keep
+// the same racy points (they would run the same executions), named by
+// the first and standing for the rest; the footnotes name an unused seed
+// and the foci a row stands for. On the tail flavour of
+// thp-truncate-opens the sweep finds nrpages, the count the second
+// truncation must read before the first one's deletion lowers it, at
+// many times the walk's rate.
 func TestSweep(t *testing.T) {
 	ts, err := Targets()
 	if err != nil {
@@ -548,8 +551,18 @@ func TestSweep(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	touched := mm.FocusNamesOf(prof.Objects())
-	var surw, pp []string
+	// The object kinds, then the page flags.
+	var kinds, flags []string
+	for _, f := range mm.FocusNamesOf(prof.Objects()) {
+		if strings.HasPrefix(f, "PG_") {
+			flags = append(flags, f)
+		} else {
+			kinds = append(kinds, f)
+		}
+	}
+	touched := append(kinds, flags...)
+	var surw []string
+	var pp []*Row
 	var walk, nrpages *Row
 	for _, r := range rows {
 		switch r.Strategy {
@@ -560,8 +573,11 @@ func TestSweep(t *testing.T) {
 			if r.Focus == "nrpages" {
 				nrpages = r
 			}
+			if len(r.Same) > 0 {
+				t.Errorf("surw focus=%s stands for %v: surw's rows are not merged", r.Focus, r.Same)
+			}
 		case "pct-point":
-			pp = append(pp, r.Focus)
+			pp = append(pp, r)
 			if r.Depth != 14 {
 				t.Errorf("pct-point focus=%s at depth %d, want the sweep's 14", r.Focus, r.Depth)
 			}
@@ -571,8 +587,39 @@ func TestSweep(t *testing.T) {
 	if !slices.Equal(surw, want) {
 		t.Errorf("surw rows %v, want every focus touched %v, xa-slot's own row last", surw, want)
 	}
-	if !slices.Equal(pp, mm.FocusNamesOf(prof.RacyObjects())) {
-		t.Errorf("pct-point rows %v, want the foci of racy steps %v", pp, mm.FocusNamesOf(prof.RacyObjects()))
+	// pct-point: every focus of a racy step, in a row of its own or
+	// standing in one whose candidate points are its own; rows differ.
+	cands := func(f string) string {
+		c, err := bench.PCTPointCandidates(cellConfig(cfg, tg[0], Sampler{Name: "pct-point", Depth: 14, Focus: f}, v, 1, 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(c, ",")
+	}
+	var covered []string
+	seen := map[string]string{}
+	merged := 0
+	for _, r := range pp {
+		c := cands(r.Focus)
+		if prev, ok := seen[c]; ok {
+			t.Errorf("pct-point rows %s and %s keep the same points", prev, r.Focus)
+		}
+		seen[c] = r.Focus
+		covered = append(covered, r.Focus)
+		for _, f := range r.Same {
+			if cands(f) != c {
+				t.Errorf("pct-point focus=%s stands for %s, whose points differ", r.Focus, f)
+			}
+			covered = append(covered, f)
+			merged++
+		}
+	}
+	slices.Sort(covered)
+	if racy := mm.FocusNamesOf(prof.RacyObjects()); !slices.Equal(covered, racy) {
+		t.Errorf("pct-point rows and the foci they stand for %v, want the foci of racy steps %v", covered, racy)
+	}
+	if merged == 0 {
+		t.Error("no pct-point row stands for another focus: the test checks too little")
 	}
 	if walk == nil || nrpages == nil || nrpages.Rate() < 5*walk.Rate() {
 		t.Fatalf("surw focused on nrpages: %+v, want over 5x the walk's %+v", nrpages, walk)
@@ -581,8 +628,12 @@ func TestSweep(t *testing.T) {
 	if err := Write(&b, cfg, rows, false); err != nil {
 		t.Fatal(err)
 	}
-	if out := b.String(); !strings.Contains(out, "\nsurw:all, pct-point:14:all: a sweep") || !strings.Contains(out, "-seed 14,") {
+	out := b.String()
+	if !strings.Contains(out, "\nsurw:all, pct-point:14:all: a sweep") || !strings.Contains(out, "-seed 14,") {
 		t.Errorf("no sweep footnote naming seed 14 (1 + 3 seeds + 10 campaigns):\n%s", out)
+	}
+	if !strings.Contains(out, "\none row for several foci: ") {
+		t.Errorf("no footnote for the rows that stand for several foci:\n%s", out)
 	}
 	// Race C2 touches PG_reclaim and PG_private only in steps that race
 	// with none: pct-point's sweep leaves them out.
@@ -593,13 +644,14 @@ func TestSweep(t *testing.T) {
 	if rows, err = Run(cfg); err != nil {
 		t.Fatal(err)
 	}
-	pp = nil
+	covered = nil
 	for _, r := range rows {
-		pp = append(pp, r.Focus)
+		covered = append(covered, r.Focus)
+		covered = append(covered, r.Same...)
 	}
 	for _, f := range []string{"PG_reclaim", "PG_private", "PG_dirty", "page-flag"} {
-		if got, want := slices.Contains(pp, f), !strings.HasPrefix(f, "PG_r") && f != "PG_private"; got != want {
-			t.Errorf("race C2's pct-point sweep: row for %s %v, want %v (rows %v)", f, got, want, pp)
+		if got, want := slices.Contains(covered, f), !strings.HasPrefix(f, "PG_r") && f != "PG_private"; got != want {
+			t.Errorf("race C2's pct-point sweep: %s covered %v, want %v (rows and foci %v)", f, got, want, covered)
 		}
 	}
 }

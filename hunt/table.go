@@ -296,6 +296,18 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			return err
 		}
 	}
+	var same []string
+	for _, r := range rows {
+		if len(r.Same) > 0 {
+			same = append(same, fmt.Sprintf("%s, %s for %s", r.Target.Name(), r.Label(), strings.Join(r.Same, ", ")))
+		}
+	}
+	if len(same) > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("one row for several foci: pct-point acts on a focus only through the racy points it keeps, and these foci keep the same ones as the row's, so their executions would be its own: "+strings.Join(same, "; "),
+			textwrap.Width, 0)); err != nil {
+			return err
+		}
+	}
 	if len(cfg.noCompletions) > 0 {
 		var names []string
 		for _, t := range cfg.noCompletions {

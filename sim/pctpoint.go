@@ -101,6 +101,25 @@ func newPCTPoint(seed uint64, depth int, prof *Profile, focus func(Obj) bool) (*
 	return p, nil
 }
 
+// Candidates are the labels of the points its change points are drawn
+// among, in label order. Two PCTPoints of one profile, depth and seed
+// with the same candidates run the same executions: a focus acts only
+// through them.
+func (p *PCTPoint) Candidates() []string {
+	var out []string
+	seen := map[*Point]bool{}
+	for _, pts := range p.pts {
+		for _, pt := range pts {
+			if !seen[pt] {
+				seen[pt] = true
+				out = append(out, pt.Label)
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
 // touches reports whether a step starting at pt touched an object f
 // accepts.
 func (pt *Point) touches(f func(Obj) bool) bool {

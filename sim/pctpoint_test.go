@@ -126,3 +126,54 @@ func TestPCTPointFocus(t *testing.T) {
 		t.Errorf("focus on an object no step touches: %v, want ErrFocusUnmatched", err)
 	}
 }
+
+// TestPCTPointCandidates: a focus acts only through the racy points it
+// keeps. Two tasks store to objects 1 and 2 from one point and to object 3
+// from another: foci on 1 and on 2 keep the same point, and run the same
+// schedules execution by execution; a focus on 3 keeps the other point.
+func TestPCTPointCandidates(t *testing.T) {
+	p := toyProgram{"pair", 4, func(x *Explorer, m *toyMem) {
+		for i := range 2 {
+			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
+				t.Step("pair")
+				m.v[1], m.v[2] = i, i
+				t.Write(1, uint64(i))
+				t.Write(2, uint64(i))
+				m.store(t, 3, i)
+			})
+		}
+	}}
+	prof := profileToy(t, p, 64)
+	focus := func(o Obj) *PCTPoint {
+		s, err := NewPCTPointFocus(7, 3, prof, func(x Obj) bool { return x == o })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	one, two, three := focus(1), focus(2), focus(3)
+	if got := one.Candidates(); !slices.Equal(got, []string{"pair"}) || !slices.Equal(two.Candidates(), got) {
+		t.Fatalf("candidates %v and %v, want [pair] for both", got, two.Candidates())
+	}
+	if got := three.Candidates(); !slices.Equal(got, []string{"store3"}) {
+		t.Fatalf("focus on 3: candidates %v, want [store3]", got)
+	}
+	schedules := func(s Strategy) []string {
+		x := NewExplorer(s, HandoffCoroutine)
+		defer x.Close()
+		x.Record = true
+		var out []string
+		for range 200 {
+			runProgram(t, x, p)
+			out = append(out, fmt.Sprint(x.Decisions))
+		}
+		return out
+	}
+	a, b, c := schedules(one), schedules(two), schedules(three)
+	if !slices.Equal(a, b) {
+		t.Error("foci with the same candidates ran different schedules")
+	}
+	if slices.Equal(a, c) {
+		t.Error("foci with different candidates ran the same 200 schedules: the test cannot tell them apart")
+	}
+}
