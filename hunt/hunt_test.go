@@ -532,14 +532,7 @@ func FuzzParseStrategy(f *testing.F) {
 // truncation must read before the first one's deletion lowers it, at
 // many times the walk's rate.
 func TestSweep(t *testing.T) {
-	ts, err := Targets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tg, err := SelectTargets(ts, "thp-truncate-opens-tail")
-	if err != nil {
-		t.Fatal(err)
-	}
+	tg := selectTargets(t, "thp-truncate-opens-tail")
 	cfg := &Config{Targets: tg, Strategies: []string{"random", "surw:all", "surw:xa-slot", "pct-point:14:all"}, Depth: 3, Seed: 1,
 		Runs: 2000, Seeds: 3, MaxTTFRuns: 20000, Jobs: 2, Now: fakeClock()}
 	rows, err := Run(cfg)
@@ -637,9 +630,7 @@ func TestSweep(t *testing.T) {
 	}
 	// Race C2 touches PG_reclaim and PG_private only in steps that race
 	// with none: pct-point's sweep leaves them out.
-	if tg, err = SelectTargets(ts, "race-c2"); err != nil {
-		t.Fatal(err)
-	}
+	tg = selectTargets(t, "race-c2")
 	cfg = &Config{Targets: tg, Strategies: []string{"pct-point:6:all"}, Depth: 3, Seed: 1, Runs: 200, Seeds: 1, MaxTTFRuns: 1000, Jobs: 1, Now: fakeClock()}
 	if rows, err = Run(cfg); err != nil {
 		t.Fatal(err)
@@ -679,14 +670,7 @@ func TestCustom(t *testing.T) {
 	base := Custom(wl, nil, def, bw)
 	fixed := Custom(wl, v58, def, bw)
 	fixedEarly := Custom(wl, v58, def, early)
-	seeds, err := Targets()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raceA, err := SelectTargets(seeds, "race-a")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raceA := selectTargets(t, "race-a")
 	if got, want := raceA[0].Under(v58).Name(), "race-a/v5.8 bug-writeback"; got != want {
 		t.Errorf("a seed under v5.8: Name() = %q, want %q", got, want)
 	}
