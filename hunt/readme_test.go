@@ -225,7 +225,7 @@ func checkREADMERow(t *testing.T, tb *mdTable, cells []string, rows []*Row, r *R
 // often as the README says; a change to the model or to a sampler that
 // moves it means the tables describe another program, and must be
 // regenerated (make hunt) with the change. The rows are the cheap ones
-// (about 11 s in all on the 2-core machine), one or more of every
+// (about 13 s in all on the 2-core machine), one or more of every
 // independent strategy the tables have and of every race, the walk's
 // 1,000,000-execution reference included; the whole table takes 32 to
 // 106 minutes (make hunt); 57 of its rows, rerun when this test was
@@ -251,6 +251,7 @@ func TestREADMECountsReproduce(t *testing.T) {
 		{focused, "race-e-fallocate bug-not-locked", "surw focus=i_size"},
 		{focused, "thp-truncate-opens vm-bug-index", "pct-point d=30 focus=xa-slot"},
 		{focused, "thp-truncate-opens-tail vm-bug-tail", "surw focus=nrpages"},
+		{focused, "race-b-thp vm-bug-tail", "pct-point d=30 focus=PG_waiters"},
 	} {
 		var want *Row
 		for _, cells := range c.tb.rows {
