@@ -112,7 +112,7 @@ var WritebackReuse = &Workload{
 	StepsEstimate: 150,
 	Sampler:       "pct-task",
 	SamplerDepth:  14,
-	SamplerWhy:    "at depth 14 it fires race B's bad-page 15x as often per execution as the random walk, first failure in a median 10 ms on one core, and under every fix every failure id pct-irq does and more: pct-irq fires bad-page 81x, but never vm-bug-tail, nor under no-waiters-check the bad page and stale page; greybox-irq finds race-b-page soonest and greybox race-b-thp, but their executions are not independent draws (README, pagelab hunt)",
+	SamplerWhy:    "at depth 14 it fires race B's bad-page 15x as often per execution as the random walk, first failure in a median 10 ms on one core, and under every fix every failure id pct-irq does and more: pct-irq fires bad-page 81x, but never vm-bug-tail, nor under no-waiters-check the bad page and stale page; greybox-irq finds race-b-page soonest, but its executions are not independent draws, and pct-point focused on PG_waiters race-b-thp, but never bug-writeback (README, pagelab hunt)",
 	Setup: func(k *mm.Kernel, p Values) func(t *mm.Thread) {
 		return func(t *mm.Thread) {
 			f1, f2, f3 := k.NewInode(), k.NewInode(), k.NewInode()
