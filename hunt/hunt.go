@@ -427,7 +427,8 @@ type Planned struct {
 // page-index, one of them, fires it as often as focused on PG_head. A
 // pct-point focus whose candidate points an earlier focus of the sweep
 // had is that row's (Planned.Same): on race C1, 18 foci, nrpages and most
-// page flags among them, are the points that free or take a page. surw's
+// page flags among them, keep one point, reclaim's page_ref_freeze(),
+// whose step deletes the page from the cache and frees it. surw's
 // rows are not merged: a focus acts on it through its objects too.
 func Expand(cfg *Config) ([][]Planned, error) {
 	key := func(s Sampler) string {
