@@ -128,6 +128,10 @@ type Cell struct {
 	PCTBound float64
 	PCTN     int
 	PCTK     int
+	// FocusPoints are, for pct-point with a focus, the racy points its
+	// change points fall on (sim.PCTPoint.Candidates): where the focus
+	// aims it. This process only: records do not carry them.
+	FocusPoints []string
 	// Exhausted: dfs ran every interleaving within its preemption bound
 	// (Depth) in Runs executions.
 	Exhausted bool
@@ -541,6 +545,9 @@ func Run(cfg *Config, stop func() bool) (*Cell, error) {
 		c.Depth = cfg.Depth // greybox: 0 for its default genome bounds
 	}
 	c.Focus = cfg.Focus
+	if ppt != nil && cfg.Focus != "" {
+		c.FocusPoints = ppt.Candidates()
+	}
 	if timed != nil {
 		c.CPUs = cfg.CPUs
 	}

@@ -197,3 +197,36 @@ func TestFocus(t *testing.T) {
 		t.Errorf("hunt's row does not name the focus:\n%s", stdout.String())
 	}
 }
+
+// TestFocusPoints: run with pct-point and a focus says where the focus put
+// its change points, per fix, fixes with the same points together: on
+// writeback-restart, bio is touched at the completion's wake-up under the
+// baseline and wait-to-set, and at its put_page under hold-ref (where the
+// focus never fires race A), and not in the JSON records.
+func TestFocusPoints(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	args := []string{"run", "-workload", "writeback-restart", "-fix", "baseline,hold-ref,wait-to-set", "-strategy", "pct-point", "-depth", "14", "-focus", "bio", "-runs", "200"}
+	if err := run(args, &stdout, &stderr); err != nil {
+		t.Fatalf("%v\n%s", err, stderr.String())
+	}
+	out := strings.Join(strings.Fields(stdout.String()), " ")
+	want := "pct-point focus=bio: its change points are first arrivals at the racy points whose steps touched the focus in the profile: " +
+		"under baseline, wait-to-set, 3 racy points (dma, wake_up_page, wake_up_page_bit); under hold-ref, 2 racy points (dma, put_page)."
+	if !strings.Contains(out, want) {
+		t.Errorf("run's output lacks %q:\n%s", want, stdout.String())
+	}
+	stdout.Reset()
+	if err := run(append(args, "-json"), &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout.String(), "wake_up_page_bit") {
+		t.Errorf("the JSON records carry the focus's points:\n%.300s", stdout.String())
+	}
+	stdout.Reset()
+	if err := run([]string{"run", "-workload", "writeback-restart", "-strategy", "surw", "-focus", "bio", "-runs", "50"}, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(stdout.String(), "its change points are") {
+		t.Errorf("surw's run says where change points fall:\n%s", stdout.String())
+	}
+}

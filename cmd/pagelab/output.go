@@ -180,6 +180,9 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			break
 		}
 	}
+	if note := focusPointsNote(cells); note != "" {
+		b.WriteString("\n" + textwrap.Wrap(note, 80, 0) + "\n")
+	}
 	if note := zeroNote(cells); note != "" {
 		fmt.Fprintf(b, "\n%s\n", note)
 	}
@@ -353,4 +356,41 @@ func seedFixes(wl, params string) map[mm.Failure]map[string]bool {
 		out[t.Failure][t.Fix.ID] = true
 	}
 	return out
+}
+
+// focusPointsNote says where pct-point's focus put its change points: the
+// racy points of each fix's profile that touched the focus, the fixes
+// with the same points together ("" when no cell has them).
+func focusPointsNote(cells []*bench.Cell) string {
+	var groups [][]string // fixes, then the points, per distinct set
+	var points []string
+	for _, c := range cells {
+		if len(c.FocusPoints) == 0 {
+			continue
+		}
+		p := strings.Join(c.FocusPoints, ", ")
+		if i := slices.Index(points, p); i >= 0 {
+			groups[i] = append(groups[i], c.Fix)
+			continue
+		}
+		points = append(points, p)
+		groups = append(groups, []string{c.Fix})
+	}
+	if len(points) == 0 {
+		return ""
+	}
+	var parts []string
+	for i, p := range points {
+		n := strings.Count(p, ", ") + 1
+		where := fmt.Sprintf("%d racy point", n)
+		if n > 1 {
+			where += "s"
+		}
+		if len(points) > 1 {
+			where = "under " + strings.Join(groups[i], ", ") + ", " + where
+		}
+		parts = append(parts, where+" ("+p+")")
+	}
+	c := cells[slices.IndexFunc(cells, func(c *bench.Cell) bool { return len(c.FocusPoints) > 0 })]
+	return fmt.Sprintf("pct-point focus=%s: its change points are first arrivals at the racy points whose steps touched the focus in the profile: %s.", c.Focus, strings.Join(parts, "; "))
 }
