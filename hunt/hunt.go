@@ -483,19 +483,23 @@ func Expand(cfg *Config) ([][]Planned, error) {
 				if listed[key(one)] {
 					continue
 				}
+				// pct-point's candidates, built once, are both its check
+				// of the focus and what its rows are merged by.
 				c := cellConfig(cfg, t, one, v, cfg.Seed, 1)
-				err := bench.CheckFocus(c)
+				var cands []string
+				var err error
+				if s.Name == "pct-point" {
+					cands, err = bench.PCTPointCandidates(c)
+				} else {
+					err = bench.CheckFocus(c)
+				}
 				if fe := (*bench.FocusError)(nil); errors.As(err, &fe) {
 					continue // pct-point: no racy step touches it
 				}
 				if err != nil {
 					return nil, err
 				}
-				if s.Name == "pct-point" {
-					cands, err := bench.PCTPointCandidates(c)
-					if err != nil {
-						return nil, err
-					}
+				if cands != nil {
 					sig := strings.Join(cands, "\x00")
 					if r, ok := rowOf[sig]; ok {
 						plan[i][r].Same = append(plan[i][r].Same, f)

@@ -362,35 +362,33 @@ func seedFixes(wl, params string) map[mm.Failure]map[string]bool {
 // racy points of each fix's profile that touched the focus, the fixes
 // with the same points together ("" when no cell has them).
 func focusPointsNote(cells []*bench.Cell) string {
-	var groups [][]string // fixes, then the points, per distinct set
-	var points []string
+	type group struct{ fixes, points []string }
+	var groups []*group
+	focus := ""
 	for _, c := range cells {
 		if len(c.FocusPoints) == 0 {
 			continue
 		}
-		p := strings.Join(c.FocusPoints, ", ")
-		if i := slices.Index(points, p); i >= 0 {
-			groups[i] = append(groups[i], c.Fix)
+		focus = c.Focus
+		if i := slices.IndexFunc(groups, func(g *group) bool { return slices.Equal(g.points, c.FocusPoints) }); i >= 0 {
+			groups[i].fixes = append(groups[i].fixes, c.Fix)
 			continue
 		}
-		points = append(points, p)
-		groups = append(groups, []string{c.Fix})
+		groups = append(groups, &group{fixes: []string{c.Fix}, points: c.FocusPoints})
 	}
-	if len(points) == 0 {
+	if len(groups) == 0 {
 		return ""
 	}
 	var parts []string
-	for i, p := range points {
-		n := strings.Count(p, ", ") + 1
-		where := fmt.Sprintf("%d racy point", n)
-		if n > 1 {
+	for _, g := range groups {
+		where := fmt.Sprintf("%d racy point", len(g.points))
+		if len(g.points) > 1 {
 			where += "s"
 		}
-		if len(points) > 1 {
-			where = "under " + strings.Join(groups[i], ", ") + ", " + where
+		if len(groups) > 1 {
+			where = "under " + strings.Join(g.fixes, ", ") + ", " + where
 		}
-		parts = append(parts, where+" ("+p+")")
+		parts = append(parts, where+" ("+strings.Join(g.points, ", ")+")")
 	}
-	c := cells[slices.IndexFunc(cells, func(c *bench.Cell) bool { return len(c.FocusPoints) > 0 })]
-	return fmt.Sprintf("pct-point focus=%s: its change points are first arrivals at the racy points whose steps touched the focus in the profile: %s.", c.Focus, strings.Join(parts, "; "))
+	return fmt.Sprintf("pct-point focus=%s: its change points are first arrivals at the racy points whose steps touched the focus in the profile: %s.", focus, strings.Join(parts, "; "))
 }
