@@ -194,6 +194,16 @@ type Sampler struct {
 	Focus string
 }
 
+// Key names the sampler at a hunt's default depth: two strategies with
+// the same key are one sampler ("pct" and "pct:3" at depth 3), and would
+// run the same executions twice.
+func (s Sampler) Key(depth int) string {
+	if s.Depth == 0 && bench.HasDepth(s.Name) {
+		s.Depth = depth
+	}
+	return fmt.Sprintf("%s:%d:%s", s.Name, s.Depth, s.Focus)
+}
+
 // FocusAll, as a focus of surw or pct-point ("surw:all",
 // "pct-point:30:all"), is a sweep: one row per focus the sampler accepts
 // on the target (Expand).
@@ -288,6 +298,9 @@ type Config struct {
 	// Stop, if set, is polled between executions: the hunt ends early
 	// with the rows done so far.
 	Stop func() bool
+	// Planned, if set, is told the number of rows once Run knows it: a
+	// sweep's rows are known only once its targets are profiled (Expand).
+	Planned func(rows int)
 	// Progress, if set, sees every row as it is finished.
 	Progress func(r *Row)
 
@@ -374,6 +387,13 @@ func Run(cfg *Config) ([]*Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Planned != nil {
+		n := 0
+		for _, p := range plan {
+			n += len(p)
+		}
+		cfg.Planned(n)
+	}
 	var rows []*Row
 	cfg.noCompletions, cfg.onCompletions = nil, nil
 	for i, t := range cfg.Targets {
@@ -431,19 +451,13 @@ type Planned struct {
 // whose step deletes the page from the cache and frees it. surw's
 // rows are not merged: a focus acts on it through its objects too.
 func Expand(cfg *Config) ([][]Planned, error) {
-	key := func(s Sampler) string {
-		if s.Depth == 0 && bench.HasDepth(s.Name) {
-			s.Depth = cfg.Depth
-		}
-		return fmt.Sprintf("%s:%d:%s", s.Name, s.Depth, s.Focus)
-	}
 	listed := map[string]bool{}
 	for _, spec := range cfg.Strategies {
 		s, err := ParseStrategy(spec)
 		if err != nil {
 			return nil, err
 		}
-		listed[key(s)] = true
+		listed[s.Key(cfg.Depth)] = true
 	}
 	plan := make([][]Planned, len(cfg.Targets))
 	for i, t := range cfg.Targets {
@@ -480,7 +494,7 @@ func Expand(cfg *Config) ([][]Planned, error) {
 			for _, f := range foci {
 				one := s
 				one.Focus = f
-				if listed[key(one)] {
+				if listed[one.Key(cfg.Depth)] {
 					continue
 				}
 				// pct-point's candidates, built once, are both its check

@@ -492,6 +492,38 @@ func TestParsePCTPoint(t *testing.T) {
 	}
 }
 
+// TestSamplerKey: two specs are one sampler when they agree once the
+// hunt's depth fills in a depth the spec left out, and only then.
+func TestSamplerKey(t *testing.T) {
+	for _, c := range []struct {
+		a, b  string
+		depth int
+		same  bool
+	}{
+		{"pct", "pct:3", 3, true},
+		{"pct", "pct:3", 6, false},
+		{"pct-point:xa-slot", "pct-point:14:xa-slot", 14, true},
+		{"pct-point:14:xa-slot", "pct-point:14:lock", 14, false},
+		{"pct-task:6", "pct-racy:6", 6, false},
+		{"greybox", "greybox:3", 3, false}, // -depth is not greybox's bound
+		{"surw", "surw:i_size", 3, false},
+		{"random", "random", 14, true},
+		{"surw:all", "surw:all", 3, true},
+	} {
+		a, err := ParseStrategy(c.a)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := ParseStrategy(c.b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if same := a.Key(c.depth) == b.Key(c.depth); same != c.same {
+			t.Errorf("%q and %q at depth %d: same sampler %v, want %v", c.a, c.b, c.depth, same, c.same)
+		}
+	}
+}
+
 // FuzzParseStrategy: a strategy spec either parses to a known sampler (with
 // a depth in range only for the PCT variants and greybox, a focus that parses only
 // for surw and pct-point) or is refused with an error that names the spec.
@@ -535,9 +567,21 @@ func TestSweep(t *testing.T) {
 	tg := selectTargets(t, "thp-truncate-opens-tail")
 	cfg := &Config{Targets: tg, Strategies: []string{"random", "surw:all", "surw:xa-slot", "pct-point:14:all"}, Depth: 3, Seed: 1,
 		Runs: 2000, Seeds: 3, MaxTTFRuns: 20000, Jobs: 2, Now: fakeClock()}
+	planned, finished := -1, 0
+	cfg.Planned = func(n int) {
+		if planned >= 0 || finished > 0 {
+			t.Errorf("Planned(%d) after Planned(%d) and %d rows", n, planned, finished)
+		}
+		planned = n
+	}
+	cfg.Progress = func(*Row) { finished++ }
 	rows, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The progress bar's total: the rows the sweep expands to.
+	if planned != len(rows) || finished != len(rows) {
+		t.Errorf("Planned %d rows and finished %d, Run returned %d", planned, finished, len(rows))
 	}
 	v := tg[0].variant()
 	prof, err := bench.CellProfile(cellConfig(cfg, tg[0], Sampler{Name: "surw"}, v, 1, 1))

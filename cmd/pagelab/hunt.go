@@ -9,7 +9,6 @@ import (
 	"math"
 	"runtime"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
+	"github.com/schollz/progressbar/v3"
 )
 
 // cmdHunt is `pagelab hunt`: the search-power table. For every seed
@@ -88,10 +88,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	seen := map[string]string{}
 	for _, s := range ss {
 		sp, _ := hunt.ParseStrategy(s)
-		if sp.Depth == 0 && bench.HasDepth(sp.Name) {
-			sp.Depth = depth
-		}
-		key := sp.Name + ":" + sp.Focus + ":" + strconv.Itoa(sp.Depth)
+		key := sp.Key(depth)
 		if prev, ok := seen[key]; ok {
 			if prev == s {
 				return usagef("hunt: strategy %q given twice", s)
@@ -110,18 +107,16 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped,
 		Handoff: sim.HandoffSample}
 	if isTerminal(stderr) {
-		// A sweep's rows are known once the targets are profiled.
-		plan, err := hunt.Expand(cfg)
-		if err != nil {
-			return err
-		}
-		n := 0
-		for _, p := range plan {
-			n += len(p)
-		}
-		bar := newBar(stderr, n, "hunt")
+		// A sweep's rows are known once the targets are profiled: the
+		// bar starts when Run has planned them.
+		var bar *progressbar.ProgressBar
+		cfg.Planned = func(n int) { bar = newBar(stderr, n, "hunt") }
 		cfg.Progress = func(*hunt.Row) { bar.Add(1) }
-		defer bar.Finish()
+		defer func() {
+			if bar != nil {
+				bar.Finish()
+			}
+		}()
 	}
 	rows, err := hunt.Run(cfg)
 	if fe := (*bench.FocusError)(nil); errors.As(err, &fe) {
