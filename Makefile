@@ -72,9 +72,11 @@ bench-scale:
 
 # The README's search-power table (pagelab hunt): every seed failure id
 # under every sampler, 100,000 executions per rate and the time to the
-# first failure over 100 seeds; its Markdown goes to results/hunt.md.
+# first failure over 100 seeds; its Markdown goes to results/hunt.md, and
+# each seed's first failure in the benchmark format (for benchstat) to
+# results/hunt.txt.
 hunt: build
-	./pagelab hunt -runs 100000 -seeds 100 -campaign-runs 50000 -markdown results/hunt.md
+	./pagelab hunt -runs 100000 -seeds 100 -campaign-runs 50000 -markdown results/hunt.md -bench results/hunt.txt
 
 # race-b-truncate's data corruption, which no campaign of the table's
 # 10,000 executions fires: greybox over ten campaigns of 600,000 (about

@@ -349,6 +349,10 @@ type Row struct {
 	// TTFInterrupted: the hunt was stopped while timing the first
 	// failure; the rate stands, the first failure was not measured.
 	TTFInterrupted bool
+	// FirstFailures are the seeds' times to the first failure, in seed
+	// order, that the medians above are of (none for an estimate or an
+	// interrupted row): what WriteBench gives benchstat.
+	FirstFailures []FirstFailure
 	// Campaigns is set for an adaptive strategy (greybox): the rate is
 	// over that many independent campaigns and Lo, Hi are Student's t
 	// over their rates (NaN when none fired); the time to first failure
@@ -362,6 +366,17 @@ type Row struct {
 	// hunt in the same process, costs nothing; 0 for strategies without
 	// one).
 	ProfileNs float64
+}
+
+// FirstFailure is one seed's search for the first failure. Found: it
+// fired within the seed's budget; Ns is the wall time on one goroutine,
+// Runs the executions (the failing one included), Handoffs that time in
+// bare hand-offs (0 without Config.Handoff). For a seed that did not find
+// it they are what it spent, its budget: a lower bound.
+type FirstFailure struct {
+	Seed               uint64
+	Found              bool
+	Ns, Runs, Handoffs float64
 }
 
 // Rate is Fired/Runs.
@@ -792,9 +807,10 @@ const HandoffResample = time.Second
 // another on this goroutine, each seed with budget executions; with
 // Config.Handoff, each seed's time in hand-offs as well.
 func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, budget int) error {
-	var times, runs, units, samples []float64
 	var handoff float64
 	var sampled time.Duration
+	var ffs []FirstFailure
+	var samples []float64 // the hand-off sample each seed was timed against
 	for i := range cfg.Seeds {
 		if cfg.Handoff != nil && (i == 0 || cfg.Now()-sampled >= HandoffResample) {
 			var err error
@@ -803,7 +819,8 @@ func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, 
 			}
 			sampled = cfg.Now()
 		}
-		one := cellConfig(cfg, t, s, v, cfg.Seed+uint64(i), budget)
+		seed := cfg.Seed + uint64(i)
+		one := cellConfig(cfg, t, s, v, seed, budget)
 		f := t.Failure
 		one.Until = func(c *bench.Cell) bool { return c.Failures[f] > 0 }
 		t0 := cfg.Now()
@@ -816,21 +833,34 @@ func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, 
 			}
 			return err
 		}
-		if c.Failures[f] > 0 {
+		ff := FirstFailure{Seed: seed, Found: c.Failures[f] > 0, Ns: float64(el), Runs: float64(c.Runs)}
+		if ff.Found {
 			row.TTFFound++
-			times = append(times, float64(el))
-			runs = append(runs, float64(c.Runs))
-			units = append(units, float64(el)/handoff)
-		} else {
-			times = append(times, math.Inf(1))
-			runs = append(runs, math.Inf(1))
-			units = append(units, math.Inf(1))
 		}
+		if cfg.Handoff != nil {
+			ff.Handoffs = float64(el) / handoff
+		}
+		ffs = append(ffs, ff)
 		samples = append(samples, handoff)
 	}
-	row.TTFNs, row.TTFRuns = median(times), median(runs)
+	row.FirstFailures = ffs
+	// A seed that did not find it counts as never, above every time.
+	field := func(get func(FirstFailure) float64) []float64 {
+		var xs []float64
+		for _, ff := range ffs {
+			x := math.Inf(1)
+			if ff.Found {
+				x = get(ff)
+			}
+			xs = append(xs, x)
+		}
+		return xs
+	}
+	row.TTFNs = median(field(func(ff FirstFailure) float64 { return ff.Ns }))
+	row.TTFRuns = median(field(func(ff FirstFailure) float64 { return ff.Runs }))
 	if cfg.Handoff != nil {
-		row.TTFHandoffs, row.HandoffNs = median(units), median(samples)
+		row.TTFHandoffs = median(field(func(ff FirstFailure) float64 { return ff.Handoffs }))
+		row.HandoffNs = median(samples)
 	}
 	return nil
 }

@@ -161,6 +161,7 @@ func TestTableGolden(t *testing.T) {
 	if b.String() != string(want) {
 		t.Errorf("table differs from %s (go test -rewrite to accept):\n%s", golden, b.String())
 	}
+	checkBench(t, cfg, rows)
 }
 
 // TestPCTIRQLeftOutWithoutCompletions: a hunt measures no pct-irq row of a

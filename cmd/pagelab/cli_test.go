@@ -280,6 +280,8 @@ func TestBadInput(t *testing.T) {
 		{"hunt markdown in a missing directory", []string{"hunt", "-markdown", "/nonexistent/h.md"}, []string{"hunt: -markdown /nonexistent/h.md: directory /nonexistent does not exist"}},
 		{"hunt markdown a directory", []string{"hunt", "-markdown", "/"}, []string{"hunt: -markdown /: not a regular file"}},
 		{"hunt markdown under a file", []string{"hunt", "-markdown", "/dev/null/h.md"}, []string{"hunt: -markdown /dev/null/h.md: /dev/null is not a directory"}},
+		{"hunt bench a directory", []string{"hunt", "-bench", "/"}, []string{"hunt: -bench /: not a regular file"}},
+		{"hunt markdown and bench one file", []string{"hunt", "-markdown", "/tmp/h.txt", "-bench", "/tmp/./h.txt"}, []string{"hunt: -markdown and -bench are the same file"}},
 		{"hunt markdown name too long", []string{"hunt", "-markdown", strings.Repeat("h", 300) + ".md"}, []string{"name too long for the file system"}},
 		{"sweep plot in a missing directory", []string{"sweep", "-plot", "/nonexistent/s.svg"}, []string{"sweep: -plot /nonexistent/s.svg: directory /nonexistent does not exist"}},
 		{"sweep markdown a directory", []string{"sweep", "-markdown", "/"}, []string{"sweep: -markdown /: not a regular file"}},

@@ -7,8 +7,10 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +20,7 @@ import (
 	"github.com/pagelab/pagelab/sim"
 	"github.com/pagelab/pagelab/workloads"
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/perf/benchfmt"
 )
 
 // cmdHunt is `pagelab hunt`: the search-power table. For every seed
@@ -30,7 +33,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	var targets, strategies string
 	var runs, refRuns, seeds, depth, jobs, maxTTF, campaign int
 	var seed uint64
-	var markdown, workload, fix, params, failures string
+	var markdown, benchOut, workload, fix, params, failures string
 	fs.StringVar(&targets, "target", "all", "seed interleavings, comma-separated, or all (see pagelab list: -script names)")
 	fs.StringVar(&workload, "workload", "", "instead of -target: hunt -failure in this race workload, with -param, under -fix (a race no seed scripts, or a seed's race under a candidate fix)")
 	fs.StringVar(&fix, "fix", "baseline", "fix variants, comma-separated ('+' composes), or all: each target under each that applies to its workload (with -target, a seed's race under a candidate fix)")
@@ -46,6 +49,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&campaign, "campaign-runs", 50_000, "executions a greybox or greybox-irq campaign may spend on one seed's first failure (its executions are not independent: no estimate from the rate)")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the rates; the times to first failure use seeds seed..seed+seeds-1")
 	fs.StringVar(&markdown, "markdown", "", "also write the table as Markdown (the README's) to this file")
+	fs.StringVar(&benchOut, "bench", "", "also write the rows in the Go benchmark format to this file: each seed's first failure (ns, executions, hand-offs, found) and each row's rate, for go tool benchstat (-col /strategy; or old.txt new.txt across revisions)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -82,6 +86,12 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := checkOutFile("hunt", "-markdown", markdown); err != nil {
 		return err
+	}
+	if err := checkOutFile("hunt", "-bench", benchOut); err != nil {
+		return err
+	}
+	if markdown != "" && filepath.Clean(markdown) == filepath.Clean(benchOut) {
+		return usagef("hunt: -markdown and -bench are the same file %s (choose two)", markdown)
 	}
 	// A strategy given twice would run twice and print two rows for one
 	// sampler; "pct" and "pct:3" are the same one at -depth 3.
@@ -140,6 +150,21 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		}
 		if werr := bench.WriteFileAtomic(markdown, md.Bytes()); werr != nil {
 			return fmt.Errorf("hunt: writing -markdown %s: %v (the table is on stdout)", markdown, werr)
+		}
+	}
+	if benchOut != "" {
+		var bb bytes.Buffer
+		conf := []benchfmt.Config{
+			{Key: "goos", Value: []byte(runtime.GOOS), File: true},
+			{Key: "goarch", Value: []byte(runtime.GOARCH), File: true},
+			{Key: "pagelab-revision", Value: []byte(gitRevision()), File: true},
+			{Key: "pagelab-seed", Value: []byte(strconv.FormatUint(seed, 10)), File: true},
+		}
+		if werr := hunt.WriteBench(&bb, rows, conf); werr != nil {
+			return werr
+		}
+		if werr := bench.WriteFileAtomic(benchOut, bb.Bytes()); werr != nil {
+			return fmt.Errorf("hunt: writing -bench %s: %v (the table is on stdout)", benchOut, werr)
 		}
 	}
 	if err != nil {

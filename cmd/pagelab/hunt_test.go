@@ -15,12 +15,14 @@ import (
 )
 
 // TestHunt: a small hunt prints, per target, its rates and its first
-// failures in 80 columns, marks a best strategy, and writes the same rows as Markdown with -markdown.
+// failures in 80 columns, marks a best strategy, and writes the same rows as Markdown with -markdown,
+// and with -bench in the benchmark format: per row its rate and each seed's first failure.
 func TestHunt(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "hunt.md")
+	bf := filepath.Join(t.TempDir(), "hunt.txt")
 	var stdout, stderr bytes.Buffer
 	err := run([]string{"hunt", "-target", "race-e,race-d-tail", "-strategy", "random,pct-task:6,surw",
-		"-runs", "600", "-seeds", "3", "-j", "2", "-markdown", md}, &stdout, &stderr)
+		"-runs", "600", "-seeds", "3", "-j", "2", "-markdown", md, "-bench", bf}, &stdout, &stderr)
 	if err != nil {
 		t.Fatalf("hunt: %v\n%s", err, stderr.String())
 	}
@@ -50,6 +52,33 @@ func TestHunt(t *testing.T) {
 	}
 	if rows := strings.Count(string(b), "\n| race-"); rows != 6 {
 		t.Errorf("Markdown has %d rows, want 6:\n%s", rows, b)
+	}
+	b, err = os.ReadFile(bf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"\npagelab-revision: ", "\npagelab-seed: 1\n",
+		"\nBenchmarkHunt/target=race-e/fix=baseline/failure=bug-not-locked/strategy=pct-task/depth=6 600 ",
+		"\nBenchmarkHunt/target=race-e/fix=baseline/failure=bug-not-locked/strategy=surw 1 "} {
+		if !strings.Contains(string(b), want) {
+			t.Errorf("-bench file lacks %q:\n%s", want, b)
+		}
+	}
+	// Per row its rate, and unless its first failure was estimated from
+	// the rate (the surw row of race-d-tail: 0 of 600), its 3 seeds.
+	results := map[string]int{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if name, _, ok := strings.Cut(l, " "); ok && strings.HasPrefix(name, "BenchmarkHunt/") {
+			results[name]++
+		}
+	}
+	if len(results) != 6 {
+		t.Errorf("-bench file has %d rows, want 6:\n%s", len(results), b)
+	}
+	for name, n := range results {
+		if n != 1+3 && (n != 1 || strings.Contains(name, "race-e")) {
+			t.Errorf("%s: %d results, want the rate and 3 seeds (race-d-tail: or the rate alone)", name, n)
+		}
 	}
 }
 
