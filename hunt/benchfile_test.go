@@ -70,6 +70,10 @@ func checkBench(t *testing.T, cfg *Config, rows []*Row) {
 			}
 			g.seeds++
 			g.found += vals[UnitFound]
+			// benchfmt reads ns as seconds (benchunit.Tidy).
+			if perExec, ttf := vals["sec/exec"], vals["sec/first-failure"]; math.Abs(perExec*vals[UnitTTFRuns]-ttf) > 1e-9*ttf {
+				t.Errorf("%s: %g s per execution over %g executions, %g s in all", name, perExec, vals[UnitTTFRuns], ttf)
+			}
 			if vals[UnitFound] == 1 {
 				g.execsFound = append(g.execsFound, vals[UnitTTFRuns])
 			}
@@ -109,7 +113,7 @@ func TestBenchstatReadsHunt(t *testing.T) {
 	if err != nil {
 		t.Fatalf("go tool benchstat: %v\n%s", err, out)
 	}
-	for _, want := range []string{"sec/first-failure", "execs/first-failure", "handoffs/first-failure", "found/seed", "fired/exec", "pct-task", "greybox-irq"} {
+	for _, want := range []string{"sec/first-failure", "execs/first-failure", "handoffs/first-failure", "found/seed", "sec/exec", "fired/exec", "pct-task", "greybox-irq"} {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("benchstat's summary has no %q:\n%s", want, out)
 		}
