@@ -321,6 +321,30 @@ func PCTPointCandidates(cfg *Config) ([]string, error) {
 	return p.Candidates(), nil
 }
 
+// FocusKey is what the executions of cfg's focused sampler depend on
+// besides its profile, seed and depth: pct-point's candidate points
+// (sim.PCTPoint.Candidates), surw's interesting points and counts
+// (sim.SURW.Interesting). Two foci with the same key run the same
+// executions; a focus that names no object the sampler can use is a
+// *FocusError.
+func FocusKey(cfg *Config) ([]string, error) {
+	if cfg.Strategy == "pct-point" {
+		return PCTPointCandidates(cfg)
+	}
+	if cfg.Strategy != "surw" || cfg.Focus == "" {
+		return nil, fmt.Errorf("%s with focus %q has no focus key (only surw and pct-point with a focus)", cfg.Strategy, cfg.Focus)
+	}
+	prof, err := CellProfile(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s, err := newSURWFocus(cfg, prof)
+	if err != nil {
+		return nil, err
+	}
+	return s.Interesting(), nil
+}
+
 // newSURWFocus is surw over cfg's focus.
 func newSURWFocus(cfg *Config, prof *sim.Profile) (*sim.SURW, error) {
 	focus, err := mm.ParseFocus(cfg.Focus)

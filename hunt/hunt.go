@@ -460,11 +460,15 @@ type Planned struct {
 // touching, one writing): such a focus still marks where the race's steps
 // are, and on the tail flavour of thp-truncate-opens surw focused on
 // page-index, one of them, fires it as often as focused on PG_head. A
-// pct-point focus whose candidate points an earlier focus of the sweep
-// had is that row's (Planned.Same): on race C1, 18 foci, nrpages and most
-// page flags among them, keep one point, reclaim's page_ref_freeze(),
-// whose step deletes the page from the cache and frees it. surw's
-// rows are not merged: a focus acts on it through its objects too.
+// focus whose key (bench.FocusKey) an earlier focus of the sweep had is
+// that row's (Planned.Same): they would run the same executions. For
+// pct-point the key is its candidate points: on race C1, 18 foci,
+// nrpages and most page flags among them, keep one point, reclaim's
+// page_ref_freeze(), whose step deletes the page from the cache and frees
+// it. For surw it is the points the focus marks and each task name's
+// interesting events there: the page flags that only a page's free
+// touches mark the same points, but a focus on two flags counts each step
+// twice, and is a sampler of its own.
 func Expand(cfg *Config) ([][]Planned, error) {
 	listed := map[string]bool{}
 	for _, spec := range cfg.Strategies {
@@ -505,37 +509,28 @@ func Expand(cfg *Config) ([][]Planned, error) {
 				return 0
 			}
 			slices.SortStableFunc(foci, func(a, b string) int { return cmp.Compare(flag(a), flag(b)) })
-			rowOf := map[string]int{} // pct-point: candidates -> row in plan[i]
+			rowOf := map[string]int{} // focus key -> row in plan[i]
 			for _, f := range foci {
 				one := s
 				one.Focus = f
 				if listed[one.Key(cfg.Depth)] {
 					continue
 				}
-				// pct-point's candidates, built once, are both its check
-				// of the focus and what its rows are merged by.
-				c := cellConfig(cfg, t, one, v, cfg.Seed, 1)
-				var cands []string
-				var err error
-				if s.Name == "pct-point" {
-					cands, err = bench.PCTPointCandidates(c)
-				} else {
-					err = bench.CheckFocus(c)
-				}
+				// The focus's key, built once, is both its check and what
+				// its rows are merged by.
+				key, err := bench.FocusKey(cellConfig(cfg, t, one, v, cfg.Seed, 1))
 				if fe := (*bench.FocusError)(nil); errors.As(err, &fe) {
 					continue // pct-point: no racy step touches it
 				}
 				if err != nil {
 					return nil, err
 				}
-				if cands != nil {
-					sig := strings.Join(cands, "\x00")
-					if r, ok := rowOf[sig]; ok {
-						plan[i][r].Same = append(plan[i][r].Same, f)
-						continue
-					}
-					rowOf[sig] = len(plan[i])
+				sig := strings.Join(key, "\x00")
+				if r, ok := rowOf[sig]; ok {
+					plan[i][r].Same = append(plan[i][r].Same, f)
+					continue
 				}
+				rowOf[sig] = len(plan[i])
 				plan[i] = append(plan[i], Planned{Spec: one.Spec()})
 			}
 		}

@@ -554,6 +554,46 @@ func FuzzParseStrategy(f *testing.F) {
 	})
 }
 
+// checkMerged: a sweep's rows of one sampler cover every focus of want,
+// in want's order, each in a row of its own or standing in an earlier
+// one (Row.Same) with the same focus key (bench.FocusKey); no two rows
+// have the same key, and some row stands for another focus (else the
+// test checks too little).
+func checkMerged(t *testing.T, name string, rows []*Row, want []string, key func(string) string) {
+	t.Helper()
+	var covered []string
+	seen := map[string]string{}
+	merged := 0
+	for _, r := range rows {
+		k := key(r.Focus)
+		if prev, ok := seen[k]; ok {
+			t.Errorf("%s rows %s and %s have the same key %s", name, prev, r.Focus, k)
+		}
+		seen[k] = r.Focus
+		covered = append(covered, r.Focus)
+		for _, f := range r.Same {
+			if key(f) != k {
+				t.Errorf("%s focus=%s stands for %s, whose key differs", name, r.Focus, f)
+			}
+			covered = append(covered, f)
+			merged++
+		}
+	}
+	order := func(f string) int { return slices.Index(want, f) }
+	slices.SortFunc(covered, func(a, b string) int { return order(a) - order(b) })
+	if !slices.Equal(covered, want) {
+		t.Errorf("%s rows and the foci they stand for %v, want %v", name, covered, want)
+	}
+	if merged == 0 {
+		t.Errorf("no %s row stands for another focus: the test checks too little", name)
+	}
+	for i := 1; i < len(rows); i++ {
+		if order(rows[i-1].Focus) > order(rows[i].Focus) {
+			t.Errorf("%s rows out of order: %s before %s", name, rows[i-1].Focus, rows[i].Focus)
+		}
+	}
+}
+
 // TestSweep: surw:all is a row per focus surw accepts on the target (every
 // object kind, then every page flag, a profiled step touched), a focus the
 // hunt lists itself keeping its own row; pct-point:d:all a row per focus a
@@ -599,20 +639,16 @@ func TestSweep(t *testing.T) {
 		}
 	}
 	touched := append(kinds, flags...)
-	var surw []string
-	var pp []*Row
+	var surw, pp []*Row
 	var walk, nrpages *Row
 	for _, r := range rows {
 		switch r.Strategy {
 		case "random":
 			walk = r
 		case "surw":
-			surw = append(surw, r.Focus)
-			if r.Focus == "nrpages" {
+			surw = append(surw, r)
+			if r.Focus == "nrpages" || slices.Contains(r.Same, "nrpages") {
 				nrpages = r
-			}
-			if len(r.Same) > 0 {
-				t.Errorf("surw focus=%s stands for %v: surw's rows are not merged", r.Focus, r.Same)
 			}
 		case "pct-point":
 			pp = append(pp, r)
@@ -621,44 +657,22 @@ func TestSweep(t *testing.T) {
 			}
 		}
 	}
-	want := append(slices.DeleteFunc(slices.Clone(touched), func(f string) bool { return f == "xa-slot" }), "xa-slot")
-	if !slices.Equal(surw, want) {
-		t.Errorf("surw rows %v, want every focus touched %v, xa-slot's own row last", surw, want)
+	// The explicit surw:xa-slot keeps its own row, after the sweep's.
+	if last := surw[len(surw)-1]; last.Focus != "xa-slot" || len(last.Same) > 0 {
+		t.Errorf("last surw row focus=%s standing for %v, want surw:xa-slot's own", last.Focus, last.Same)
 	}
-	// pct-point: every focus of a racy step, in a row of its own or
-	// standing in one whose candidate points are its own; rows differ.
-	cands := func(f string) string {
-		c, err := bench.PCTPointCandidates(cellConfig(cfg, tg[0], Sampler{Name: "pct-point", Depth: 14, Focus: f}, v, 1, 1))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return strings.Join(c, ",")
-	}
-	var covered []string
-	seen := map[string]string{}
-	merged := 0
-	for _, r := range pp {
-		c := cands(r.Focus)
-		if prev, ok := seen[c]; ok {
-			t.Errorf("pct-point rows %s and %s keep the same points", prev, r.Focus)
-		}
-		seen[c] = r.Focus
-		covered = append(covered, r.Focus)
-		for _, f := range r.Same {
-			if cands(f) != c {
-				t.Errorf("pct-point focus=%s stands for %s, whose points differ", r.Focus, f)
+	key := func(name string, depth int) func(string) string {
+		return func(f string) string {
+			k, err := bench.FocusKey(cellConfig(cfg, tg[0], Sampler{Name: name, Depth: depth, Focus: f}, v, 1, 1))
+			if err != nil {
+				t.Fatal(err)
 			}
-			covered = append(covered, f)
-			merged++
+			return strings.Join(k, ",")
 		}
 	}
-	slices.Sort(covered)
-	if racy := mm.FocusNamesOf(prof.RacyObjects()); !slices.Equal(covered, racy) {
-		t.Errorf("pct-point rows and the foci they stand for %v, want the foci of racy steps %v", covered, racy)
-	}
-	if merged == 0 {
-		t.Error("no pct-point row stands for another focus: the test checks too little")
-	}
+	checkMerged(t, "surw", surw[:len(surw)-1], slices.DeleteFunc(slices.Clone(touched), func(f string) bool { return f == "xa-slot" }), key("surw", 0))
+	racy := mm.FocusNamesOf(prof.RacyObjects())
+	checkMerged(t, "pct-point", pp, slices.DeleteFunc(slices.Clone(touched), func(f string) bool { return !slices.Contains(racy, f) }), key("pct-point", 14))
 	if walk == nil || nrpages == nil || nrpages.Rate() < 5*walk.Rate() {
 		t.Fatalf("surw focused on nrpages: %+v, want over 5x the walk's %+v", nrpages, walk)
 	}
@@ -680,7 +694,7 @@ func TestSweep(t *testing.T) {
 	if rows, err = Run(cfg); err != nil {
 		t.Fatal(err)
 	}
-	covered = nil
+	var covered []string
 	for _, r := range rows {
 		covered = append(covered, r.Focus)
 		covered = append(covered, r.Same...)

@@ -303,7 +303,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 	}
 	if len(same) > 0 {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("one row for several foci: pct-point acts on a focus only through the racy points it keeps, and these foci keep the same ones as the row's, so their executions would be its own: "+strings.Join(same, "; "),
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("one row for several foci: pct-point acts on a focus only through the racy points it keeps, surw through the points it marks and the interesting events it counts there, and these foci keep, or mark and count, the same as the row's, so their executions would be its own: "+strings.Join(same, "; "),
 			textwrap.Width, 0)); err != nil {
 			return err
 		}

@@ -602,3 +602,65 @@ func TestAVIOLatest(t *testing.T) {
 		t.Error("a second access by the same task lost the other task's")
 	}
 }
+
+// TestSURWInteresting: a focus acts on SURW only through the points it
+// marks and the events it counts. Objects 1 and 2, written together at
+// one point by both tasks, mark the same point with the same counts, and
+// focused on either SURW runs the same schedules; focused on both, it
+// counts twice the events; on object 3, written at another point, it
+// marks that point and runs other schedules.
+func TestSURWInteresting(t *testing.T) {
+	p := toyProgram{"pair", 4, func(x *Explorer, m *toyMem) {
+		for i := range 2 {
+			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
+				t.Step("pair")
+				m.v[1], m.v[2] = i, i
+				t.Write(1, uint64(i))
+				t.Write(2, uint64(i))
+				m.store(t, 3, i)
+				m.store(t, 3, i)
+			})
+		}
+	}}
+	prof := profileToy(t, p, 64)
+	focus := func(f func(Obj) bool) *SURW {
+		s, err := NewSURWFocus(7, prof, f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	one, two := focus(func(o Obj) bool { return o == 1 }), focus(func(o Obj) bool { return o == 2 })
+	both := focus(func(o Obj) bool { return o == 1 || o == 2 })
+	three := focus(func(o Obj) bool { return o == 3 })
+	if got, want := one.Interesting(), []string{"pair", "w0=1", "w1=1"}; !slices.Equal(got, want) || !slices.Equal(two.Interesting(), want) {
+		t.Fatalf("Interesting %v and %v, want %v for both", got, two.Interesting(), want)
+	}
+	if got, want := both.Interesting(), []string{"pair", "w0=2", "w1=2"}; !slices.Equal(got, want) {
+		t.Errorf("focus on 1 and 2: Interesting %v, want %v", got, want)
+	}
+	if got := three.Interesting(); !slices.Contains(got, "store3") || slices.Contains(got, "pair") {
+		t.Errorf("focus on 3: Interesting %v, want store3's point and not pair", got)
+	}
+	if NewSURW(7, prof).Interesting() != nil {
+		t.Error("unfocused SURW has an Interesting key: its objects are drawn per execution")
+	}
+	schedules := func(s Strategy) []string {
+		x := NewExplorer(s, HandoffCoroutine)
+		defer x.Close()
+		x.Record = true
+		var out []string
+		for range 200 {
+			runProgram(t, x, p)
+			out = append(out, fmt.Sprint(x.Decisions))
+		}
+		return out
+	}
+	a, b, c := schedules(one), schedules(two), schedules(three)
+	if !slices.Equal(a, b) {
+		t.Error("foci with the same Interesting ran different schedules")
+	}
+	if slices.Equal(a, c) {
+		t.Error("foci with different Interesting ran the same 200 schedules: the test cannot tell them apart")
+	}
+}

@@ -3,8 +3,10 @@ package sim
 import (
 	"cmp"
 	"errors"
+	"maps"
 	"math/rand/v2"
 	"slices"
+	"strconv"
 	"sync"
 )
 
@@ -123,6 +125,35 @@ func (s *SURW) Candidates() []Obj {
 	out := make([]Obj, len(s.shared))
 	for i, o := range s.shared {
 		out[i] = o.obj
+	}
+	return out
+}
+
+// Interesting is what a focused SURW's executions depend on besides the
+// profile and the seed, as a key: the labels of the points whose steps
+// are interesting, in label order, then each task name's interesting
+// events ("name=n", the sum over the focus's objects that Spawned gives a
+// task of that name), in name order; nil without a focus. With a focus,
+// Begin draws nothing and Pick reads the objects only through the points
+// they mark and those counts, so two foci with the same Interesting run
+// the same executions: a sweep measures them once.
+func (s *SURW) Interesting() []string {
+	if !s.focused {
+		return nil
+	}
+	marked := map[string]bool{}
+	weight := map[string]int{}
+	for _, o := range s.shared {
+		for _, pt := range o.points {
+			marked[pt.Label] = true
+		}
+		for name, n := range o.tasks {
+			weight[name] += n
+		}
+	}
+	out := slices.Sorted(maps.Keys(marked))
+	for _, name := range slices.Sorted(maps.Keys(weight)) {
+		out = append(out, name+"="+strconv.Itoa(weight[name]))
 	}
 	return out
 }
