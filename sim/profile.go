@@ -58,6 +58,13 @@ type Point struct {
 	Steps int
 	// hash is strHash(Label), for the samplers that name steps by point.
 	hash uint64
+	// idx is the point's index in label order, and conf the points
+	// whose footprints conflict with its own, a bit per index (Profile
+	// computes both): POS asks at every decision, and a footprint of a
+	// drain that touched 63 pages made the comparison most of an
+	// execution's time.
+	idx  int
+	conf []uint64
 }
 
 // Profile is the result of profiling a cell (Profiler).
@@ -106,7 +113,13 @@ func (p *Profile) Independent(label string) bool { return p.points[label].indepe
 func (pt *Point) racy() bool        { return pt == nil || pt.Racy }
 func (pt *Point) independent() bool { return pt != nil && pt.Independent }
 func (pt *Point) conflicts(o *Point) bool {
-	return pt == nil || o == nil || pt.Footprint.Conflicts(o.Footprint)
+	if pt == nil || o == nil {
+		return true
+	}
+	if pt.conf != nil && o.idx>>6 < len(pt.conf) {
+		return pt.conf[o.idx>>6]>>(o.idx&63)&1 != 0
+	}
+	return sortedConflicts(pt.Footprint, o.Footprint)
 }
 
 // Pair is two points whose steps may conflict when two different tasks
@@ -309,6 +322,12 @@ func (p *Profiler) Finish() {
 	local := make([]int32, len(p.steps))
 	racy := make([]bool, len(p.steps))
 	objs := map[Obj]*objAccesses{}
+	// inPred[j] == i+1: step j is already among step i's predecessors (a
+	// step that touched many of the objects step i touches is joined
+	// once: on writeback-chase the repeated joins were most of the
+	// profile's time).
+	inPred := make([]int, len(p.steps))
+	var pred []int
 	for i, s := range p.steps {
 		c := clock[s.task]
 		c[s.task]++
@@ -316,17 +335,25 @@ func (p *Profiler) Finish() {
 		fp := p.buf[s.start:s.end]
 		// Races are judged against the clock before this step's own
 		// dependences join it.
-		var pred []int
+		pred = pred[:0]
+		add := func(j int) {
+			if inPred[j] != i+1 {
+				inPred[j] = i + 1
+				pred = append(pred, j)
+			}
+		}
 		for _, a := range fp {
 			o := objs[a.Obj]
 			if o == nil {
 				continue
 			}
 			if o.write >= 0 {
-				pred = append(pred, o.write)
+				add(o.write)
 			}
 			if a.Op&OpWrite != 0 {
-				pred = append(pred, o.reads...)
+				for _, j := range o.reads {
+					add(j)
+				}
 			}
 		}
 		for _, j := range pred {
@@ -357,7 +384,8 @@ func (p *Profiler) Finish() {
 			}
 			if a.Op&OpWrite != 0 {
 				o.write, o.reads = i, o.reads[:0]
-			} else if !slices.Contains(o.reads, i) {
+			} else if n := len(o.reads); n == 0 || o.reads[n-1] != i {
+				// Steps append in order: i, if there, is last.
 				o.reads = append(o.reads, i)
 			}
 		}
@@ -489,17 +517,15 @@ func twoTasks(as, bs []string) bool {
 	return false
 }
 
-// mergeAccess adds a to f, once per object, with the union of the ways.
+// mergeAccess adds a to f, once per object, with the union of the ways;
+// f is kept sorted by object.
 func mergeAccess(f Footprint, a Access) Footprint {
-	for i := range f {
-		if f[i].Obj == a.Obj {
-			f[i].Op |= a.Op
-			return f
-		}
+	i, found := slices.BinarySearchFunc(f, a.Obj, func(x Access, o Obj) int { return cmp.Compare(x.Obj, o) })
+	if found {
+		f[i].Op |= a.Op
+		return f
 	}
-	f = append(f, a)
-	slices.SortFunc(f, func(x, y Access) int { return cmp.Compare(x.Obj, y.Obj) })
-	return f
+	return slices.Insert(f, i, a)
 }
 
 // Profile is what the profiled executions showed. The racy-step counts
@@ -511,12 +537,21 @@ func (p *Profiler) Profile() *Profile {
 	clear(pr.racyByTask)
 	pts := pr.Points()
 	pr.pairs = pr.pairs[:0]
-	for _, pt := range pts {
+	words := (len(pts) + 63) / 64
+	for i, pt := range pts {
 		pt.Independent = true
+		pt.idx, pt.conf = i, make([]uint64, words)
 	}
 	for i, a := range pts {
-		for _, b := range pts[i:] {
-			if !a.Footprint.Conflicts(b.Footprint) || !twoTasks(a.tasks, b.tasks) {
+		for j, b := range pts[i:] {
+			// A point's footprint is sorted by object, once per object
+			// (mergeAccess): the linear merge decides.
+			if !sortedConflicts(a.Footprint, b.Footprint) {
+				continue
+			}
+			a.conf[(i+j)>>6] |= 1 << ((i + j) & 63)
+			b.conf[i>>6] |= 1 << (i & 63)
+			if !twoTasks(a.tasks, b.tasks) {
 				continue
 			}
 			a.Independent, b.Independent = false, false
