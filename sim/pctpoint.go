@@ -54,6 +54,10 @@ type PCTPoint struct {
 	cpTaken []bool
 	left    []int
 	byName  [][]int
+	// atPt[pt.idx] counts the change points not yet taken at point pt,
+	// of any name: most decisions are at a point with none, and end
+	// there.
+	atPt []int32
 	// By task ID: its priority and its name's index (-1: a name no
 	// profiled execution had).
 	prio  []uint64
@@ -102,6 +106,7 @@ func newPCTPoint(seed uint64, depth int, prof *Profile, focus func(Obj) bool) (*
 	}
 	p.left = make([]int, len(p.names))
 	p.byName = make([][]int, len(p.names))
+	p.atPt = make([]int32, len(prof.points))
 	return p, nil
 }
 
@@ -138,6 +143,11 @@ func (pt *Point) touches(f func(Obj) bool) bool {
 func (p *PCTPoint) Begin(run int) {
 	p.pcg.Seed(runSeed(p.seed, run))
 	p.prio, p.tname = p.prio[:0], p.tname[:0]
+	for _, pt := range p.cpPt {
+		if pt != nil {
+			p.atPt[pt.idx] = 0
+		}
+	}
 	p.cpName, p.cpPt, p.cpTaken = p.cpName[:0], p.cpPt[:0], p.cpTaken[:0]
 	clear(p.left)
 	for i := range p.byName {
@@ -154,6 +164,7 @@ func (p *PCTPoint) Begin(run int) {
 			pt = pts[p.rng.IntN(len(pts))]
 			p.left[name]++
 			p.byName[name] = append(p.byName[name], i-1)
+			p.atPt[pt.idx]++
 		}
 		// A name with no candidate point still spends its draw (and
 		// keeps the numbering of the change points after it): its
@@ -182,6 +193,12 @@ func (p *PCTPoint) Pick(runnable []*Task, last *Task, step int) *Task {
 			return best
 		}
 		pt := p.pc.point(best.label)
+		if pt == nil || p.atPt[pt.idx] == 0 {
+			// No change point at this point (an untaken change point
+			// always has one, so a point the profile never saw, nil,
+			// matches none).
+			return best
+		}
 		i := -1
 		for _, j := range p.byName[name] {
 			if !p.cpTaken[j] && p.cpPt[j] == pt {
@@ -190,9 +207,7 @@ func (p *PCTPoint) Pick(runnable []*Task, last *Task, step int) *Task {
 			}
 		}
 		if i < 0 {
-			// No change point of its name at this point (an untaken
-			// change point always has one, so a point the profile
-			// never saw, nil, matches none).
+			// Change points at this point, but of other names.
 			return best
 		}
 		// Change point i+1, the first arrival of a task of its name at
@@ -200,6 +215,7 @@ func (p *PCTPoint) Pick(runnable []*Task, last *Task, step int) *Task {
 		// task is to be found again.
 		p.cpTaken[i] = true
 		p.left[name]--
+		p.atPt[pt.idx]--
 		p.prio[best.ID] = uint64(p.Depth - (i + 1))
 		p.bestOK = false
 	}

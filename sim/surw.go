@@ -75,10 +75,10 @@ type SURW struct {
 	// every execution.
 	focused bool
 	// The execution in progress: the drawn objects (indices into
-	// shared); mark[pt] == epoch for the points that touch them.
+	// shared); mark[pt.idx] == epoch for the points that touch them.
 	chosen   []int
 	perm     []int
-	mark     map[*Point]uint32
+	mark     []uint32
 	epoch    uint32
 	left     []int  // by task ID: interesting events left, as estimated
 	held     []bool // by task ID: drawn at an interesting step, not intended
@@ -88,7 +88,7 @@ type SURW struct {
 
 // NewSURW returns the selectively uniform random walk over a profile.
 func NewSURW(seed uint64, prof *Profile) *SURW {
-	s := &SURW{Frac: 0.1, prof: prof, pc: newPointCache(prof), seed: seed, shared: prof.sharedObjects(), mark: map[*Point]uint32{}}
+	s := &SURW{Frac: 0.1, prof: prof, pc: newPointCache(prof), seed: seed, shared: prof.sharedObjects(), mark: make([]uint32, len(prof.points))}
 	s.rng = rand.New(&s.pcg)
 	return s
 }
@@ -111,7 +111,7 @@ func NewSURWFocus(seed uint64, prof *Profile, focus func(Obj) bool) (*SURW, erro
 	if len(objs) == 0 {
 		return nil, ErrFocusUnmatched
 	}
-	s := &SURW{prof: prof, pc: newPointCache(prof), seed: seed, shared: objs, focused: true, mark: map[*Point]uint32{}}
+	s := &SURW{prof: prof, pc: newPointCache(prof), seed: seed, shared: objs, focused: true, mark: make([]uint32, len(prof.points))}
 	s.rng = rand.New(&s.pcg)
 	return s, nil
 }
@@ -170,7 +170,7 @@ func (s *SURW) Begin(run int) {
 		for i, o := range s.shared {
 			s.chosen = append(s.chosen, i)
 			for _, pt := range o.points {
-				s.mark[pt] = s.epoch
+				s.mark[pt.idx] = s.epoch
 			}
 		}
 		return
@@ -187,7 +187,7 @@ func (s *SURW) Begin(run int) {
 		s.perm[i], s.perm[j] = s.perm[j], s.perm[i]
 		s.chosen = append(s.chosen, s.perm[i])
 		for _, pt := range s.shared[s.perm[i]].points {
-			s.mark[pt] = s.epoch
+			s.mark[pt.idx] = s.epoch
 		}
 	}
 }
@@ -205,31 +205,36 @@ func (s *SURW) Spawned(t *Task) {
 // its point's profiled footprint says (a point never profiled might).
 func (s *SURW) interesting(t *Task) bool {
 	pt := s.pc.point(t.label)
-	return pt == nil || s.mark[pt] == s.epoch
+	return pt == nil || s.mark[pt.idx] == s.epoch
 }
 
 func (s *SURW) Pick(runnable []*Task, last *Task, step int) *Task {
 	if t := eager(s.pc, runnable, last); t != nil {
 		return t
 	}
+	// The intended task may have blocked since it was drawn: then there
+	// is none (it was drawn among the runnable tasks, and the list does
+	// not change within a decision, so this holds for the draws below).
+	if !slices.ContainsFunc(runnable, func(t *Task) bool { return t.ID == s.intended }) {
+		s.intended = -1
+	}
+	// free is the runnable tasks not held back, in runnable order; a
+	// task held back below leaves it (rebuilding it at every draw made a
+	// decision among hundreds of tasks quadratic).
+	s.free = s.free[:0]
+	for _, t := range runnable {
+		if !s.held[t.ID] {
+			s.free = append(s.free, t)
+		}
+	}
 	for {
-		s.free = s.free[:0]
-		intended := false
-		for _, t := range runnable {
-			if !s.held[t.ID] {
-				s.free = append(s.free, t)
-			}
-			intended = intended || t.ID == s.intended
-		}
-		if !intended {
-			s.intended = -1
-		}
 		if len(s.free) == 0 {
 			clear(s.held)
 			s.intended = -1
-			continue
+			s.free = append(s.free, runnable...)
 		}
-		t := s.free[s.rng.IntN(len(s.free))]
+		i := s.rng.IntN(len(s.free))
+		t := s.free[i]
 		if !s.interesting(t) {
 			return t
 		}
@@ -239,6 +244,7 @@ func (s *SURW) Pick(runnable []*Task, last *Task, step int) *Task {
 		}
 		if t.ID != s.intended {
 			s.held[t.ID] = true
+			s.free = slices.Delete(s.free, i, i+1)
 			continue
 		}
 		s.left[t.ID]--
@@ -351,6 +357,9 @@ func (p *Profile) countObjects() []profiledObject {
 	index := map[Obj]int{}
 	var objs []sharedObject
 	var written []bool
+	// objsAt[label] are the indices of the objects of the point's
+	// footprint, found once per point rather than per profiled step.
+	objsAt := map[string][]int{}
 	for _, pt := range p.Points() {
 		for _, a := range pt.Footprint {
 			if a.Obj>>56 == 0xff {
@@ -365,6 +374,7 @@ func (p *Profile) countObjects() []profiledObject {
 			}
 			objs[i].points = append(objs[i].points, pt)
 			written[i] = written[i] || a.Op&OpWrite != 0
+			objsAt[pt.Label] = append(objsAt[pt.Label], i)
 		}
 	}
 	// Per execution, steps per (object, task name), flat; most holds the
@@ -387,10 +397,8 @@ func (p *Profile) countObjects() []profiledObject {
 		clear(count)
 		for _, st := range h {
 			ni := names[st.task]
-			for _, a := range p.points[st.label].Footprint {
-				if i, ok := index[a.Obj]; ok {
-					count[i*n+ni]++
-				}
+			for _, i := range objsAt[st.label] {
+				count[i*n+ni]++
 			}
 		}
 		for i := range objs {
