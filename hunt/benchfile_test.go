@@ -3,7 +3,6 @@ package hunt
 import (
 	"bytes"
 	"math"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -26,18 +25,7 @@ func checkBench(t *testing.T, cfg *Config, rows []*Row) {
 	if err := WriteBench(&b, rows, conf); err != nil {
 		t.Fatal(err)
 	}
-	if *rewrite {
-		if err := os.WriteFile(benchGolden, b.Bytes(), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(benchGolden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b.String() != string(want) {
-		t.Errorf("benchmark file differs from %s (go test -rewrite to accept):\n%s", benchGolden, b.String())
-	}
+	checkGolden(t, benchGolden, b.Bytes())
 
 	type perRow struct {
 		rate       int

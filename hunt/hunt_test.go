@@ -148,20 +148,26 @@ func TestTableGolden(t *testing.T) {
 	if err := Write(&b, cfg, rows, true); err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/table.golden"
+	checkGolden(t, "testdata/table.golden", b.Bytes())
+	checkBench(t, cfg, rows)
+}
+
+// checkGolden compares got with the golden file at path (go test -rewrite
+// writes it instead).
+func checkGolden(t *testing.T, path string, got []byte) {
+	t.Helper()
 	if *rewrite {
-		if err := os.WriteFile(golden, b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	want, err := os.ReadFile(golden)
+	want, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if b.String() != string(want) {
-		t.Errorf("table differs from %s (go test -rewrite to accept):\n%s", golden, b.String())
+	if string(got) != string(want) {
+		t.Errorf("output differs from %s (go test -rewrite to accept):\n%s", path, got)
 	}
-	checkBench(t, cfg, rows)
 }
 
 // TestPCTIRQLeftOutWithoutCompletions: a hunt measures no pct-irq row of a

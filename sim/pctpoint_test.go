@@ -158,18 +158,7 @@ func TestPCTPointCandidates(t *testing.T) {
 	if got := three.Candidates(); !slices.Equal(got, []string{"store3"}) {
 		t.Fatalf("focus on 3: candidates %v, want [store3]", got)
 	}
-	schedules := func(s Strategy) []string {
-		x := NewExplorer(s, HandoffCoroutine)
-		defer x.Close()
-		x.Record = true
-		var out []string
-		for range 200 {
-			runProgram(t, x, p)
-			out = append(out, fmt.Sprint(x.Decisions))
-		}
-		return out
-	}
-	a, b, c := schedules(one), schedules(two), schedules(three)
+	a, b, c := toySchedules(t, one, p, 200), toySchedules(t, two, p, 200), toySchedules(t, three, p, 200)
 	if !slices.Equal(a, b) {
 		t.Error("foci with the same candidates ran different schedules")
 	}

@@ -311,6 +311,21 @@ func countFinals(t *testing.T, p toyProgram, s Strategy, n int, final func(Resul
 }
 
 // runProgram runs one execution of p on x: its result and final memory.
+// toySchedules runs p n times under s and returns each execution's
+// decisions, as text.
+func toySchedules(t *testing.T, s Strategy, p toyProgram, n int) []string {
+	t.Helper()
+	x := NewExplorer(s, HandoffCoroutine)
+	defer x.Close()
+	x.Record = true
+	var out []string
+	for range n {
+		runProgram(t, x, p)
+		out = append(out, fmt.Sprint(x.Decisions))
+	}
+	return out
+}
+
 func runProgram(t *testing.T, x *Explorer, p toyProgram) (Result, *toyMem) {
 	t.Helper()
 	x.Reset()
@@ -645,18 +660,7 @@ func TestSURWInteresting(t *testing.T) {
 	if NewSURW(7, prof).Interesting() != nil {
 		t.Error("unfocused SURW has an Interesting key: its objects are drawn per execution")
 	}
-	schedules := func(s Strategy) []string {
-		x := NewExplorer(s, HandoffCoroutine)
-		defer x.Close()
-		x.Record = true
-		var out []string
-		for range 200 {
-			runProgram(t, x, p)
-			out = append(out, fmt.Sprint(x.Decisions))
-		}
-		return out
-	}
-	a, b, c := schedules(one), schedules(two), schedules(three)
+	a, b, c := toySchedules(t, one, p, 200), toySchedules(t, two, p, 200), toySchedules(t, three, p, 200)
 	if !slices.Equal(a, b) {
 		t.Error("foci with the same Interesting ran different schedules")
 	}
