@@ -132,17 +132,7 @@ func TestPCTPointFocus(t *testing.T) {
 // from another: foci on 1 and on 2 keep the same point, and run the same
 // schedules execution by execution; a focus on 3 keeps the other point.
 func TestPCTPointCandidates(t *testing.T) {
-	p := toyProgram{"pair", 4, func(x *Explorer, m *toyMem) {
-		for i := range 2 {
-			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
-				t.Step("pair")
-				m.v[1], m.v[2] = i, i
-				t.Write(1, uint64(i))
-				t.Write(2, uint64(i))
-				m.store(t, 3, i)
-			})
-		}
-	}}
+	p := pairProgram(1)
 	prof := profileToy(t, p, 64)
 	focus := func(o Obj) *PCTPoint {
 		s, err := NewPCTPointFocus(7, 3, prof, func(x Obj) bool { return x == o })

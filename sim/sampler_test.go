@@ -311,6 +311,24 @@ func countFinals(t *testing.T, p toyProgram, s Strategy, n int, final func(Resul
 }
 
 // runProgram runs one execution of p on x: its result and final memory.
+// pairProgram: two tasks write objects 1 and 2 together at point "pair",
+// then store to object 3 stores times (point "store3").
+func pairProgram(stores int) toyProgram {
+	return toyProgram{"pair", 4, func(x *Explorer, m *toyMem) {
+		for i := range 2 {
+			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
+				t.Step("pair")
+				m.v[1], m.v[2] = i, i
+				t.Write(1, uint64(i))
+				t.Write(2, uint64(i))
+				for range stores {
+					m.store(t, 3, i)
+				}
+			})
+		}
+	}}
+}
+
 // toySchedules runs p n times under s and returns each execution's
 // decisions, as text.
 func toySchedules(t *testing.T, s Strategy, p toyProgram, n int) []string {
@@ -625,18 +643,7 @@ func TestAVIOLatest(t *testing.T) {
 // counts twice the events; on object 3, written at another point, it
 // marks that point and runs other schedules.
 func TestSURWInteresting(t *testing.T) {
-	p := toyProgram{"pair", 4, func(x *Explorer, m *toyMem) {
-		for i := range 2 {
-			x.Spawn(fmt.Sprint("w", i), "start", func(t *Task) {
-				t.Step("pair")
-				m.v[1], m.v[2] = i, i
-				t.Write(1, uint64(i))
-				t.Write(2, uint64(i))
-				m.store(t, 3, i)
-				m.store(t, 3, i)
-			})
-		}
-	}}
+	p := pairProgram(2)
 	prof := profileToy(t, p, 64)
 	focus := func(f func(Obj) bool) *SURW {
 		s, err := NewSURWFocus(7, prof, f)
