@@ -466,9 +466,10 @@ type Planned struct {
 // nrpages and most page flags among them, keep one point, reclaim's
 // page_ref_freeze(), whose step deletes the page from the cache and frees
 // it. For surw it is the points the focus marks and each task name's
-// interesting events there: the page flags that only a page's free
-// touches mark the same points, but a focus on two flags counts each step
-// twice, and is a sampler of its own.
+// interesting events there: on the tail flavour of thp-truncate-opens, 15
+// page flags mark the same points with the same counts as PG_active; a
+// focus on two of them counts each step twice, and is a sampler of its
+// own.
 func Expand(cfg *Config) ([][]Planned, error) {
 	listed := map[string]bool{}
 	for _, spec := range cfg.Strategies {

@@ -312,7 +312,7 @@ func countFinals(t *testing.T, p toyProgram, s Strategy, n int, final func(Resul
 
 // runProgram runs one execution of p on x: its result and final memory.
 // pairProgram: two tasks write objects 1 and 2 together at point "pair",
-// then store to object 3 stores times (point "store3").
+// then each stores to object 3, stores times (point "store3").
 func pairProgram(stores int) toyProgram {
 	return toyProgram{"pair", 4, func(x *Explorer, m *toyMem) {
 		for i := range 2 {
