@@ -465,6 +465,45 @@ func TestBestInHandoffs(t *testing.T) {
 	}
 }
 
+// TestBestEstimates: a median estimated from a rate counts at its
+// interval's slow end, so two firings do not beat a measured median that
+// their point estimate only just undercuts (the README's race-b-thp at
+// 1810f14: pct-point d=6's 2 in 100,000, ≈ 5.34M hand-offs, against
+// greybox's measured 5.82M), while a sharp estimate, or one with nothing
+// measured beside it, still can be best (4,000 in 10,000,000: ≈ 5M,
+// at most 5.2M).
+func TestBestEstimates(t *testing.T) {
+	wl, err := workloads.Lookup("writeback-reuse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg := &Target{Seed: "race-x", Workload: wl, Params: wl.Defaults()}
+	estimate := func(strategy string, fired, runs int, handoffs float64) *Row {
+		r := &Row{Target: tg, Strategy: strategy, Fired: fired, Runs: runs, TTFEstimated: true, TTFSeeds: 100,
+			TTFNs: handoffs * 90, TTFRuns: math.Ln2 * float64(runs) / float64(fired), TTFHandoffs: handoffs, HandoffNs: 90}
+		r.Lo, r.Hi = bench.Wilson(fired, runs)
+		return r
+	}
+	measured := &Row{Target: tg, Strategy: "greybox", Fired: 18, Runs: 100000, Campaigns: 10, CampaignsFired: 1,
+		TTFNs: 517e6, TTFRuns: 20937, TTFFound: 81, TTFSeeds: 100, TTFHandoffs: 5.82e6, HandoffNs: 89}
+	twice := estimate("pct-point", 2, 100000, 5.34e6)
+	sharp := estimate("pct-task", 4000, 10000000, 5e6)
+	never := &Row{Target: tg, Strategy: "random", Runs: 100000, TTFEstimated: true, TTFSeeds: 100}
+	for _, c := range []struct {
+		rows []*Row
+		want *Row
+	}{
+		{[]*Row{never, twice, measured}, measured},
+		{[]*Row{never, measured, sharp}, sharp},
+		{[]*Row{never, twice}, twice},
+		{[]*Row{twice, sharp}, sharp},
+	} {
+		if got := Best(c.rows)[tg]; got != c.want {
+			t.Errorf("Best of %d rows = %v, want %s", len(c.rows), got, c.want.Strategy)
+		}
+	}
+}
+
 // TestParsePCTPoint: pct-point takes a depth, a focus, or both, depth first.
 func TestParsePCTPoint(t *testing.T) {
 	for _, c := range []struct {

@@ -3,6 +3,7 @@ package hunt
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -38,6 +39,7 @@ func TestREADMETables(t *testing.T) {
 	for i, r := range rows {
 		checkREADMERow(t, main, main.rows[i], rows, r)
 	}
+	checkREADMEBest(t, main, rows)
 	if len(focused.rows) == 0 {
 		t.Fatal("the focused walks' table has no rows")
 	}
@@ -273,6 +275,78 @@ func TestREADMECountsReproduce(t *testing.T) {
 		if got := rows[0]; got.Fired != want.Fired || got.Runs != want.Runs {
 			t.Errorf("%s %s: fired %d/%d at seed 1, the README says %d/%d: regenerate its tables (make hunt)",
 				c.target, c.label, got.Fired, got.Runs, want.Fired, want.Runs)
+		}
+	}
+}
+
+// checkREADMEBest: the hunt table's '*' marks are what Best makes of the
+// rows' own first failures as the table prints them (in hand-offs, three
+// significant figures, "≈" for an estimate): per target, one marked row,
+// a candidate of Best's, and no candidate ranked strictly before it. (A
+// tie in the printed figures, which Best broke on unprinted digits, is
+// let stand.)
+func checkREADMEBest(t *testing.T, tb *mdTable, rows []*Row) {
+	t.Helper()
+	marked := map[*Target]*Row{}
+	for i, cells := range tb.rows {
+		r := rows[i]
+		readmeFirstFailure(t, tb, cells, r)
+		if strings.HasSuffix(cells[tb.col["strategy"]], " *") {
+			if marked[r.Target] != nil {
+				t.Errorf("%s: two rows marked *", r.Target.Name())
+			}
+			marked[r.Target] = r
+		}
+	}
+	for _, r := range rows {
+		m := marked[r.Target]
+		switch {
+		case m == nil:
+			if bestCandidate(r) {
+				t.Errorf("%s: no row marked *, but %s found it", r.Target.Name(), r.Label())
+				marked[r.Target] = r // one complaint per target
+			}
+		case r == m && !bestCandidate(r):
+			t.Errorf("%s: %s is marked * but is no candidate of Best's", r.Target.Name(), r.Label())
+		case bestCandidate(r) && bestKey(r, true) < bestKey(m, true):
+			t.Errorf("%s: %s is marked * (%.3g hand-offs as Best counts them), but %s is sooner (%.3g): Best marks it",
+				r.Target.Name(), m.Label(), bestKey(m, true), r.Label(), bestKey(r, true))
+		}
+	}
+}
+
+// readmeFirstFailure reads a hunt-table row's first failure into r: the
+// median's cell ("never", "> budget", "interrupted", "≈ " for an
+// estimate), its hand-offs and its found/seeds.
+func readmeFirstFailure(t *testing.T, tb *mdTable, cells []string, r *Row) {
+	t.Helper()
+	name := r.Target.Name() + " " + r.Label()
+	ttf := cells[tb.col["first failure: median"]]
+	switch {
+	case ttf == "never":
+		r.TTFNs = 0
+	case ttf == "> budget":
+		r.TTFNs = math.Inf(1)
+	case ttf == "interrupted":
+		r.TTFInterrupted = true
+	default:
+		r.TTFEstimated = strings.HasPrefix(ttf, "≈ ")
+		h := strings.TrimPrefix(cells[tb.col["hand-offs"]], "≈ ")
+		mult := 1.0
+		for suffix, m := range map[string]float64{"k": 1e3, "M": 1e6, "G": 1e9} {
+			if strings.HasSuffix(h, suffix) {
+				h, mult = strings.TrimSuffix(h, suffix), m
+			}
+		}
+		v, err := strconv.ParseFloat(h, 64)
+		if err != nil {
+			t.Fatalf("%s: hand-offs %q: %v", name, cells[tb.col["hand-offs"]], err)
+		}
+		r.TTFHandoffs, r.HandoffNs, r.TTFNs = v*mult, 1, 1
+	}
+	if found := cells[tb.col["found"]]; found != "—" {
+		if _, err := fmt.Sscanf(found, "%d/%d", &r.TTFFound, &r.TTFSeeds); err != nil {
+			t.Fatalf("%s: found %q: %v", name, found, err)
 		}
 	}
 }

@@ -81,32 +81,53 @@ func Sooner(rows []*Row, r *Row) (ratio float64, lower, approx, ok bool) {
 }
 
 // Best is, per target, the row with the shortest median time to the first
-// failure (measured or estimated), the higher rate between equal times; a
-// row that never fired is never best. The time is counted in hand-offs
-// when every candidate row has it (a hunt with Config.Handoff), so that
-// the machine's drift between two rows does not pick the winner.
+// failure, the higher rate between equal times; a row that never fired is
+// never best. The time is counted in hand-offs when every candidate row
+// has it (a hunt with Config.Handoff), so that the machine's drift between
+// two rows does not pick the winner.
+//
+// A median estimated from a rate (Row.TTFEstimated: ln 2 / rate, the rate
+// too low to measure) counts at the slow end of what its rate's 95%
+// interval allows, ln 2 / Lo: a row that fired twice has an estimate
+// that could be off by an order of magnitude either way (2 in 100,000:
+// [5.5e-6, 7.3e-5]), and it is marked best only if it beats the others
+// even so. A measured median is over the seeds themselves and counts as
+// measured.
 func Best(rows []*Row) map[*Target]*Row {
-	candidate := func(r *Row) bool {
-		return (r.Fired > 0 || r.TTFFound > 0) && !math.IsInf(r.TTFNs, 1) && !r.TTFInterrupted
-	}
-	units := !slices.ContainsFunc(rows, func(r *Row) bool { return candidate(r) && r.HandoffNs <= 0 })
-	key := func(r *Row) float64 {
-		if units {
-			return r.TTFHandoffs
-		}
-		return r.TTFNs
-	}
+	units := !slices.ContainsFunc(rows, func(r *Row) bool { return bestCandidate(r) && r.HandoffNs <= 0 })
 	best := map[*Target]*Row{}
 	for _, r := range rows {
-		if !candidate(r) {
+		if !bestCandidate(r) {
 			continue
 		}
 		b := best[r.Target]
-		if b == nil || key(r) < key(b) || (key(r) == key(b) && r.Rate() > b.Rate()) {
+		if b == nil || bestKey(r, units) < bestKey(b, units) || (bestKey(r, units) == bestKey(b, units) && r.Rate() > b.Rate()) {
 			best[r.Target] = r
 		}
 	}
 	return best
+}
+
+// bestCandidate reports whether Best may pick r: it fired, and its first
+// failure was timed or estimated.
+func bestCandidate(r *Row) bool {
+	return (r.Fired > 0 || r.TTFFound > 0) && !math.IsInf(r.TTFNs, 1) && !r.TTFInterrupted
+}
+
+// bestKey is what Best ranks r by: its median first failure in hand-offs
+// (units) or ns, an estimate at its rate interval's slow end.
+func bestKey(r *Row, units bool) float64 {
+	t := r.TTFNs
+	if units {
+		t = r.TTFHandoffs
+	}
+	if r.TTFEstimated && r.Campaigns == 0 {
+		if r.Lo <= 0 {
+			return math.Inf(1)
+		}
+		t *= r.Rate() / r.Lo
+	}
+	return t
 }
 
 // ratioCell is a row's "× random [95% CI]" cell: Ratio to three
@@ -249,7 +270,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Fired > 0 && r.TTFEstimated }) {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions)",
+		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions); * counts it at ln 2 / the rate interval's lower end",
 			cfg.Seeds, cfg.MaxTTFRuns), textwrap.Width, 0)); err != nil {
 			return err
 		}
