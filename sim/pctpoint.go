@@ -7,10 +7,10 @@ import (
 )
 
 // PCTPoint is PCT whose change points are arrivals: each of the d-1 is a
-// task name (uniformly among the profiled ones) and a racy point that
-// tasks of that name step from (uniformly among those the profile saw
-// them take), and it is taken the first time a task of that name is
-// about to step from that point. Its task then drops below every other,
+// task name (uniformly among the profiled names that took a candidate
+// point) and a candidate point that tasks of that name step from
+// (uniformly among those the profile saw them take), and it is taken the
+// first time a task of that name is about to step from that point. Its task then drops below every other,
 // as in PCT (Burckhardt et al., ASPLOS 2010): change point i to priority
 // d-i.
 //
@@ -20,9 +20,15 @@ import (
 // over the xarray's slots, a drain of 63 pages) takes most of the draws.
 // Here a point is one draw whatever its steps, and a preemption at a
 // point's first arrival is hit with probability 1/(N·P_name), N the task
-// names and P_name the racy points tasks of that name took: the bound is
-// 1/(n·(N·P)^(d-1)) (Bound), P the most points one name took, for a bug
-// whose d-1 preemptions fall at first arrivals. A later arrival at a
+// names that took a candidate point and P_name the candidate points tasks
+// of that name took: the bound is 1/(n·(N·P)^(d-1)) (Bound), P the most
+// points one name took, for a bug whose d-1 preemptions fall at first
+// arrivals. A name that took no candidate point gets no draw: a change
+// point there could never be taken, and the preemptions a bug needs are
+// at candidate points by the bound's premise. Without a focus nearly
+// every name takes a racy point; with one, most do not (race-b-thp's
+// PG_waiters: 4 of 10 names), and drawing over all names spent most of
+// the d-1 change points on nothing. A later arrival at a
 // point is never a change point: a bug that needs one (the third store
 // of a loop) is found only through the preemptions other change points
 // cause, or not at all; pct-task reaches it.
@@ -40,10 +46,13 @@ type PCTPoint struct {
 	rng  *rand.Rand
 	// names are the profiled task names, nameIdx their indices, and
 	// pts[i] the candidate points of name i (racy, and touching the
-	// focus if there is one), in label order.
+	// focus if there is one), in label order; drawn are the indices of
+	// the names with a candidate point, what change points are drawn
+	// among.
 	names   []string
 	nameIdx map[string]int
 	pts     [][]*Point
+	drawn   []int
 	// The execution's change points: change point i+1 of the paper's is
 	// cpName[i] and cpPt[i], taken once (cpTaken). left[name] counts the
 	// change points of that name not yet taken, and byName[name] the
@@ -104,6 +113,11 @@ func newPCTPoint(seed uint64, depth int, prof *Profile, focus func(Obj) bool) (*
 	if focus != nil && !matched {
 		return nil, ErrFocusUnmatched
 	}
+	for i, pts := range p.pts {
+		if len(pts) > 0 {
+			p.drawn = append(p.drawn, i)
+		}
+	}
 	p.left = make([]int, len(p.names))
 	p.byName = make([][]int, len(p.names))
 	p.atPt = make([]int32, len(prof.points))
@@ -144,9 +158,7 @@ func (p *PCTPoint) Begin(run int) {
 	p.pcg.Seed(runSeed(p.seed, run))
 	p.prio, p.tname = p.prio[:0], p.tname[:0]
 	for _, pt := range p.cpPt {
-		if pt != nil {
-			p.atPt[pt.idx] = 0
-		}
+		p.atPt[pt.idx] = 0
 	}
 	p.cpName, p.cpPt, p.cpTaken = p.cpName[:0], p.cpPt[:0], p.cpTaken[:0]
 	clear(p.left)
@@ -154,22 +166,17 @@ func (p *PCTPoint) Begin(run int) {
 		p.byName[i] = p.byName[i][:0]
 	}
 	p.bestOK = false
-	if len(p.names) == 0 {
+	if len(p.drawn) == 0 {
 		return
 	}
 	for i := 1; i < p.Depth; i++ {
-		name := p.rng.IntN(len(p.names))
-		var pt *Point
-		if pts := p.pts[name]; len(pts) > 0 {
-			pt = pts[p.rng.IntN(len(pts))]
-			p.left[name]++
-			p.byName[name] = append(p.byName[name], i-1)
-			p.atPt[pt.idx]++
-		}
-		// A name with no candidate point still spends its draw (and
-		// keeps the numbering of the change points after it): its
-		// change point is never taken.
-		p.cpName, p.cpPt, p.cpTaken = append(p.cpName, name), append(p.cpPt, pt), append(p.cpTaken, pt == nil)
+		name := p.drawn[p.rng.IntN(len(p.drawn))]
+		pts := p.pts[name]
+		pt := pts[p.rng.IntN(len(pts))]
+		p.left[name]++
+		p.byName[name] = append(p.byName[name], i-1)
+		p.atPt[pt.idx]++
+		p.cpName, p.cpPt, p.cpTaken = append(p.cpName, name), append(p.cpPt, pt), append(p.cpTaken, false)
 	}
 }
 
@@ -224,15 +231,15 @@ func (p *PCTPoint) Pick(runnable []*Task, last *Task, step int) *Task {
 // Bound is the guarantee for a bug of depth Depth whose d-1 preemptions
 // fall at first arrivals of tasks at candidate points (racy, and touching
 // the focus if there is one): PCTBound(n, N·P, Depth), n the most tasks
-// seen, N the task names and P the most candidate points one name took
-// (a change point hits a given point of a given name with probability
-// 1/(N·P_name) >= 1/(N·P)).
+// seen, N the task names that took a candidate point and P the most
+// candidate points one name took (a change point hits a given point of a
+// given name with probability 1/(N·P_name) >= 1/(N·P)).
 func (p *PCTPoint) Bound() (prob float64, n, k int) {
 	most := 1
 	for _, pts := range p.pts {
 		most = max(most, len(pts))
 	}
-	k = max(len(p.names), 1) * most
+	k = max(len(p.drawn), 1) * most
 	return PCTBound(p.maxN, k, p.Depth), p.maxN, k
 }
 

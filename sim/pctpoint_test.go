@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"testing"
@@ -29,8 +30,8 @@ func arrivalsOnce(prof *Profile) bool {
 // no task steps from one point twice (so that every preemption is one),
 // every final state brute force reaches is reached by pct-point of depth
 // 3 at least as often as the bound it reports, 1/(n·(N·P)^2) with N the
-// task names and P the most racy points one name took, less three
-// standard errors.
+// task names that took a racy point and P the most racy points one name
+// took, less three standard errors.
 func TestPCTPointBound(t *testing.T) {
 	checked := 0
 	for _, p := range testPrograms() {
@@ -48,7 +49,7 @@ func TestPCTPointBound(t *testing.T) {
 			for _, pts := range s.pts {
 				most = max(most, len(pts))
 			}
-			if want := len(prof.TaskNames()) * most; k != want || bound <= 0 {
+			if want := len(s.drawn) * most; k != want || bound <= 0 {
 				t.Fatalf("bound %g over k=%d, want k = N·P = %d", bound, k, want)
 			}
 			checkBound(t, count, n, bruteForceSampler(t, p), bound)
@@ -154,5 +155,80 @@ func TestPCTPointCandidates(t *testing.T) {
 	}
 	if slices.Equal(a, c) {
 		t.Error("foci with different candidates ran the same 200 schedules: the test cannot tell them apart")
+	}
+}
+
+// bystanders: w stores objects 0 and 2, r copies object 0 into object 1,
+// and b0 and b1 race on object 3, which neither w nor r touches.
+var bystanders = toyProgram{"bystanders", 4, func(x *Explorer, m *toyMem) {
+	x.Spawn("w", "start", func(t *Task) {
+		m.store(t, 0, 1)
+		m.store(t, 2, 1)
+	})
+	x.Spawn("r", "start", func(t *Task) {
+		m.store(t, 1, m.load(t, 0))
+	})
+	for i := range 2 {
+		x.Spawn(fmt.Sprint("b", i), "start", func(t *Task) {
+			m.store(t, 3, i)
+			m.store(t, 3, i+2)
+		})
+	}
+}}
+
+// TestPCTPointDrawsCandidateNames: change points are drawn only among the
+// task names that took a candidate point. Focused on object 0, which only
+// w and r touch, every change point of every execution is w's or r's,
+// both are drawn, the bound counts two names, not four, and the two
+// orders of w's store and r's load are each reached at least as often as
+// that bound says (less three standard errors).
+func TestPCTPointDrawsCandidateNames(t *testing.T) {
+	p := bystanders
+	prof := profileToy(t, p, 64)
+	if got := prof.TaskNames(); len(got) != 4 {
+		t.Fatalf("profiled names %v, want w, r, b0, b1", got)
+	}
+	const d = 4
+	s, err := NewPCTPointFocus(3, d, prof, func(o Obj) bool { return o == 0 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	drawn := map[string]int{}
+	for run := range 1000 {
+		s.Begin(run)
+		if len(s.cpName) != d-1 {
+			t.Fatalf("run %d: %d change points, want %d", run, len(s.cpName), d-1)
+		}
+		for _, i := range s.cpName {
+			drawn[s.names[i]]++
+		}
+	}
+	if len(drawn) != 2 || drawn["w"] == 0 || drawn["r"] == 0 {
+		t.Errorf("change points drawn on %v, want w's and r's alone", drawn)
+	}
+	const n = 20000
+	count := countFinals(t, p, s, n, samplerFinal)
+	bound, tasks, k := s.Bound()
+	if k != 2 || tasks != 4 || bound <= 0 {
+		t.Errorf("bound %g over n=%d tasks and k=%d, want n=4 and k = 2 names × 1 point", bound, tasks, k)
+	}
+	read := map[string]int{}
+	for f, c := range count {
+		// The memory is [object 0, object 1, ...]: object 1 is what r
+		// read.
+		switch {
+		case strings.Contains(f, "[1 0 "):
+			read["before w's store"] += c
+		case strings.Contains(f, "[1 1 "):
+			read["after w's store"] += c
+		default:
+			t.Fatalf("final state %q", f)
+		}
+	}
+	se := math.Sqrt(bound * (1 - bound) / n)
+	for _, o := range []string{"before w's store", "after w's store"} {
+		if got := float64(read[o]) / n; got < bound-3*se {
+			t.Errorf("r read %s in %.3g of executions, below the bound %.3g", o, got, bound)
+		}
 	}
 }
