@@ -74,7 +74,7 @@ func PCTK(strategy string) string {
 	case "pct-irq":
 		return "= I/O completion names times the most racy steps one completion took in a profiled run: a change point is a completion and one of its racy steps, so the bound covers bugs whose preemptions all fall on completions (no other task's priority ever drops)"
 	case "pct-point":
-		return "= task names times the most racy points one task name took in a profiled run (with a focus, those touching it): a change point is a task and the first arrival at one of its points, so the bound covers bugs whose preemptions fall at first arrivals (a later arrival is never one)"
+		return "= task names that took a racy point (with a focus, one touching it) times the most such points one name took in a profiled run: a change point is a task and the first arrival at one of its points, so the bound covers bugs whose preemptions fall at first arrivals (a later arrival is never one)"
 	}
 	return "steps, the workload's estimate: change points fall in the first k steps"
 }

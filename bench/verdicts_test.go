@@ -384,15 +384,16 @@ func TestSetVerification(t *testing.T) {
 
 // TestPCTK: the sentence of each PCT strategy's bound says what its k
 // counts: all steps for pct, racy steps for pct-racy, task names times a
-// task's racy steps for pct-task, task names times a name's racy points
-// for pct-point, as sim's Bound methods compute it, and pct-point's that
+// task's racy steps for pct-task, the names with a candidate point times
+// a name's candidate points for pct-point, as sim's Bound methods compute
+// it, and pct-point's that
 // it covers only bugs whose preemptions are first arrivals.
 func TestPCTK(t *testing.T) {
 	for _, c := range []struct{ strategy, has, hasNot string }{
 		{"pct", "steps, the workload's estimate", "racy"},
 		{"pct-racy", "racy steps, the most in one profiled run", "task names"},
 		{"pct-task", "task names times the most racy steps", "estimate"},
-		{"pct-point", "task names times the most racy points", "estimate"},
+		{"pct-point", "task names that took a racy point (with a focus, one touching it) times the most such points", "estimate"},
 		{"pct-point", "the bound covers bugs whose preemptions fall at first arrivals", "racy steps"},
 	} {
 		got := PCTK(c.strategy)

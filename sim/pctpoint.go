@@ -10,9 +10,9 @@ import (
 // task name (uniformly among the profiled names that took a candidate
 // point) and a candidate point that tasks of that name step from
 // (uniformly among those the profile saw them take), and it is taken the
-// first time a task of that name is about to step from that point. Its task then drops below every other,
-// as in PCT (Burckhardt et al., ASPLOS 2010): change point i to priority
-// d-i.
+// first time a task of that name is about to step from that point. Its
+// task then drops below every other, as in PCT (Burckhardt et al., ASPLOS
+// 2010): change point i to priority d-i.
 //
 // PCT's argument needs a change point just before each of the d-1 steps
 // that must lose the CPU; pct-task (PCTRacy with PerTask) numbers a
@@ -28,10 +28,10 @@ import (
 // at candidate points by the bound's premise. Without a focus nearly
 // every name takes a racy point; with one, most do not (race-b-thp's
 // PG_waiters: 4 of 10 names), and drawing over all names spent most of
-// the d-1 change points on nothing. A later arrival at a
-// point is never a change point: a bug that needs one (the third store
-// of a loop) is found only through the preemptions other change points
-// cause, or not at all; pct-task reaches it.
+// the d-1 change points on nothing. A later arrival at a point is never
+// a change point: a bug that needs one (the third store of a loop) is
+// found only through the preemptions other change points cause, or not
+// at all; pct-task reaches it.
 //
 // A focus (NewPCTPointFocus) keeps the points whose profiled footprint
 // touched an object it accepts, as surw's focus names its interesting
