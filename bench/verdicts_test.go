@@ -386,8 +386,8 @@ func TestSetVerification(t *testing.T) {
 // counts: all steps for pct, racy steps for pct-racy, task names times a
 // task's racy steps for pct-task, the names with a candidate point times
 // a name's candidate points for pct-point, as sim's Bound methods compute
-// it, and pct-point's that
-// it covers only bugs whose preemptions are first arrivals.
+// it, and pct-point's that it covers only bugs whose preemptions are
+// first arrivals.
 func TestPCTK(t *testing.T) {
 	for _, c := range []struct{ strategy, has, hasNot string }{
 		{"pct", "steps, the workload's estimate", "racy"},

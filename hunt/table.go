@@ -101,7 +101,11 @@ func Best(rows []*Row) map[*Target]*Row {
 			continue
 		}
 		b := best[r.Target]
-		if b == nil || bestKey(r, units) < bestKey(b, units) || (bestKey(r, units) == bestKey(b, units) && r.Rate() > b.Rate()) {
+		if b == nil {
+			best[r.Target] = r
+			continue
+		}
+		if k, kb := bestKey(r, units), bestKey(b, units); k < kb || (k == kb && r.Rate() > b.Rate()) {
 			best[r.Target] = r
 		}
 	}

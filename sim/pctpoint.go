@@ -29,10 +29,10 @@ import (
 // of the seed workloads takes a racy point; with one, many do not
 // (race-b-thp's PG_waiters: 9 of 14 names; race C1's free-list: 1 of 8),
 // and drawing over all names spent those shares of the d-1 change points
-// on nothing. A later arrival at a point is never
-// a change point: a bug that needs one (the third store of a loop) is
-// found only through the preemptions other change points cause, or not
-// at all; pct-task reaches it.
+// on nothing. A later arrival at a point is never a change point: a bug
+// that needs one (the third store of a loop) is found only through the
+// preemptions other change points cause, or not at all; pct-task reaches
+// it.
 //
 // A focus (NewPCTPointFocus) keeps the points whose profiled footprint
 // touched an object it accepts, as surw's focus names its interesting
