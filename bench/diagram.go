@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/pagelab/pagelab/internal/textwrap"
 	"github.com/pagelab/pagelab/mm"
 	"github.com/pagelab/pagelab/sim"
 )
@@ -531,6 +532,34 @@ func ShrinkFirst(schedule string, f mm.Failure) (*Shrunk, error) {
 		}
 	}
 	return sh, nil
+}
+
+// FailureText is a failing execution as pagelab run and pagelab hunt
+// print it, after a heading the caller writes: where is where the failure
+// was raised (" in cpu3 at put_page"), and body its message, its schedule
+// (never wrapped, to paste) and how far shrinking took it, each line
+// indented 2, the last after lead ("under pct-irq d=6, ": what found
+// it). schedule and report are the run's own; what is printed is the
+// schedule ShrinkFirst shrinks them to and the report its replay raises,
+// or, where it cannot shrink them, the run's own and why.
+func FailureText(schedule string, report mm.Report, f mm.Failure, lead string) (where, body string) {
+	r, sched, note := report, schedule, ""
+	if sh, err := ShrinkFirst(schedule, f); err != nil {
+		note = "not shrunk: " + err.Error()
+	} else {
+		r, sched = sh.Report, sh.Schedule.String()
+		note = fmt.Sprintf("shrunk from %d to %d context switches up to the failure", sh.Before, sh.After)
+		if sh.After == sh.Before {
+			note = fmt.Sprintf("already minimal: %d context switches up to the failure", sh.After)
+		}
+	}
+	if r.Task != "" {
+		where = " in " + r.Task
+	}
+	if r.Label != "" {
+		where += " at " + r.Label
+	}
+	return where, fmt.Sprintf("  %s\n  %s\n  %s\n", textwrap.Wrap(r.Msg, 76, 2), sched, textwrap.Wrap(lead+note, 76, 2))
 }
 
 // replayToFailure replays segs (loosely if loose) with cfg, continued

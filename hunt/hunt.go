@@ -361,6 +361,14 @@ type Row struct {
 	// the rest never, which the interval alone does not show.
 	Campaigns      int
 	CampaignsFired int
+	// First is the schedule of the first execution that fired the
+	// target's failure, and FirstReport its report there: the rate's
+	// lowest-numbered (a campaign row's, from the first campaign in seed
+	// order that fired it), or, where the rate never fired it, the first
+	// seed's of the first failure that found it; "" if none did. Write
+	// prints the best row's, shrunk, to replay and draw.
+	First       string
+	FirstReport mm.Report
 	// ProfileNs is the time the cell's profile took to build (once per
 	// process and cell: a profile built before the hunt, by an earlier
 	// hunt in the same process, costs nothing; 0 for strategies without
@@ -601,6 +609,7 @@ func measure(cfg *Config, t *Target, spec string, v *fixes.Variant) (*Row, error
 		return nil, err
 	}
 	row.Fired, row.Runs = c.Failures[t.Failure], c.Runs
+	row.First, row.FirstReport = c.First[t.Failure], c.FirstReport[t.Failure]
 	row.Lo, row.Hi = bench.Wilson(row.Fired, row.Runs)
 	row.Bound = c.PCTBound
 	row.ExecNs = float64(el) * float64(max(cfg.Jobs, 1)) / float64(c.Runs)
@@ -760,6 +769,9 @@ func campaigns(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row) er
 		rates[i] = float64(c.Failures[t.Failure]) / float64(c.Runs)
 		if c.Failures[t.Failure] > 0 {
 			row.CampaignsFired++
+			if row.First == "" {
+				row.First, row.FirstReport = c.First[t.Failure], c.FirstReport[t.Failure]
+			}
 		}
 	}
 	row.Lo, row.Hi = tInterval(rates)
@@ -832,6 +844,9 @@ func timeToFirst(cfg *Config, t *Target, s Sampler, v *fixes.Variant, row *Row, 
 		ff := FirstFailure{Seed: seed, Found: c.Failures[f] > 0, Ns: float64(el), Runs: float64(c.Runs)}
 		if ff.Found {
 			row.TTFFound++
+			if row.First == "" {
+				row.First, row.FirstReport = c.First[f], c.FirstReport[f]
+			}
 		}
 		if cfg.Handoff != nil {
 			ff.Handoffs = float64(el) / handoff

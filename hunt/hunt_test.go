@@ -140,6 +140,25 @@ func TestTableGolden(t *testing.T) {
 			t.Errorf("%s: first failure found by %d of %d seeds, median %g executions", r.Strategy, r.TTFFound, r.TTFSeeds, r.TTFRuns)
 		}
 	}
+	// Every row that fired it keeps a failing schedule, one that replays
+	// to the target's failure; a row that never did keeps none.
+	for _, r := range rows {
+		if fired := r.Fired > 0 || r.TTFFound > 0; fired != (r.First != "") {
+			t.Errorf("%s: fired %d, found by %d seeds, first failing schedule %q", r.Strategy, r.Fired, r.TTFFound, r.First)
+			continue
+		}
+		if r.First == "" {
+			continue
+		}
+		if r.FirstReport.Failure != r.Target.Failure {
+			t.Errorf("%s: first report %v, want %s", r.Strategy, r.FirstReport, r.Target.Failure)
+		}
+		if sh, err := bench.ShrinkFirst(r.First, r.Target.Failure); err != nil {
+			t.Errorf("%s: %s does not replay to %s: %v", r.Strategy, r.First, r.Target.Failure, err)
+		} else if sh.Report.Failure != r.Target.Failure {
+			t.Errorf("%s: %s replays to %v", r.Strategy, r.First, sh.Report)
+		}
+	}
 	var b bytes.Buffer
 	if err := Write(&b, cfg, rows, false); err != nil {
 		t.Fatal(err)
@@ -203,6 +222,7 @@ func TestPCTIRQLeftOutWithoutCompletions(t *testing.T) {
 func TestJobsDoNotChangeRates(t *testing.T) {
 	sel := selectTargets(t, "race-d-index")
 	var fired [2][]int
+	var first [2][]string
 	for i, jobs := range []int{1, 3} {
 		cfg := &Config{Targets: sel, Strategies: []string{"random", "surw", "greybox"}, Depth: 3, Seed: 4, Runs: 2000, Seeds: 1,
 			MaxTTFRuns: 1, Jobs: jobs, Now: fakeClock()}
@@ -212,10 +232,16 @@ func TestJobsDoNotChangeRates(t *testing.T) {
 		}
 		for _, r := range rows {
 			fired[i] = append(fired[i], r.Fired)
+			first[i] = append(first[i], r.First)
 		}
 	}
 	if !slices.Equal(fired[0], fired[1]) {
 		t.Errorf("fired with -j 1: %v, with -j 3: %v", fired[0], fired[1])
+	}
+	// The first failing execution is the lowest-numbered, whichever
+	// goroutine ran it: Write prints it.
+	if !slices.Equal(first[0], first[1]) {
+		t.Errorf("first failing schedules with -j 1:\n%q\nwith -j 3:\n%q", first[0], first[1])
 	}
 }
 

@@ -347,6 +347,21 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			return err
 		}
 	}
+	// What each target's best row found, to replay and draw: the
+	// interleaving the table measured, as pagelab run prints its own.
+	var found strings.Builder
+	for _, r := range rows {
+		if best[r.Target] != r || r.First == "" {
+			continue
+		}
+		where, body := bench.FailureText(r.First, r.FirstReport, r.Target.Failure, "under "+r.Label()+", ")
+		fmt.Fprintf(&found, "\n%s\n%s", textwrap.Wrap(r.Target.Name()+where+":", textwrap.Width, 2), body)
+	}
+	if found.Len() > 0 {
+		if _, err := fmt.Fprintf(w, "\n%s\n%s", textwrap.Wrap("found: each target's first failing execution under its * strategy, shrunk to the fewest context switches up to the failure that still fire it: replay with pagelab replay -schedule, draw with pagelab diagram -schedule:", textwrap.Width, 0), found.String()); err != nil {
+			return err
+		}
+	}
 	if never := Unfired(rows); len(never) > 0 {
 		// One command per cell, its unfired failure ids after it; a
 		// command is not wrapped, so that it can be pasted.

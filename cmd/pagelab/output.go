@@ -200,24 +200,8 @@ func writeWorkloadTable(b *strings.Builder, cells []*bench.Cell) {
 			// replay raises; the run's own first failing schedule, often
 			// fifteen or more switches of which two or three make the
 			// race, stays in -json's first_failure.
-			r, sched, note := c.FirstReport[f], c.First[f], ""
-			if sh, err := bench.ShrinkFirst(c.First[f], f); err != nil {
-				note = "not shrunk: " + err.Error()
-			} else {
-				r, sched = sh.Report, sh.Schedule.String()
-				note = fmt.Sprintf("shrunk from %d to %d context switches up to the failure", sh.Before, sh.After)
-				if sh.After == sh.Before {
-					note = fmt.Sprintf("already minimal: %d context switches up to the failure", sh.After)
-				}
-			}
-			where := ""
-			if r.Task != "" {
-				where = " in " + r.Task
-			}
-			if r.Label != "" {
-				where += " at " + r.Label
-			}
-			fmt.Fprintf(b, "\n%s %s%s:\n  %s\n  %s\n  %s\n", c.Fix, f, where, textwrap.Wrap(r.Msg, 76, 2), sched, textwrap.Wrap(note, 76, 2))
+			where, body := bench.FailureText(c.First[f], c.FirstReport[f], f, "")
+			fmt.Fprintf(b, "\n%s %s%s:\n%s", c.Fix, f, where, body)
 		}
 	}
 	b.WriteByte('\n')
