@@ -99,25 +99,26 @@ func newPCTPoint(seed uint64, depth int, prof *Profile, focus func(Obj) bool) (*
 		p.nameIdx[name] = i
 	}
 	p.pts = make([][]*Point, len(p.names))
-	matched := false
 	for _, pt := range prof.Points() { // label order: deterministic
 		if !pt.Racy || focus != nil && !pt.touches(focus) {
 			continue
 		}
-		matched = true
 		for _, name := range pt.tasks {
 			if i, ok := p.nameIdx[name]; ok {
 				p.pts[i] = append(p.pts[i], pt)
 			}
 		}
 	}
-	if focus != nil && !matched {
-		return nil, ErrFocusUnmatched
-	}
 	for i, pts := range p.pts {
 		if len(pts) > 0 {
 			p.drawn = append(p.drawn, i)
 		}
+	}
+	// Every task that stepped at a racy point is a profiled name
+	// (TaskNames): no name with a candidate means no racy point touched
+	// the focus.
+	if focus != nil && len(p.drawn) == 0 {
+		return nil, ErrFocusUnmatched
 	}
 	p.left = make([]int, len(p.names))
 	p.byName = make([][]int, len(p.names))
