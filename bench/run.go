@@ -306,21 +306,6 @@ func newPCTPointFocus(cfg *Config, prof *sim.Profile) (*sim.PCTPoint, error) {
 	return p, nil
 }
 
-// PCTPointCandidates are the labels of the racy points pct-point over
-// cfg's focus draws its change points among: two foci with the same
-// candidates run the same executions (sim.PCTPoint.Candidates).
-func PCTPointCandidates(cfg *Config) ([]string, error) {
-	prof, err := CellProfile(cfg)
-	if err != nil {
-		return nil, err
-	}
-	p, err := newPCTPointFocus(cfg, prof)
-	if err != nil {
-		return nil, err
-	}
-	return p.Candidates(), nil
-}
-
 // FocusKey is what the executions of cfg's focused sampler depend on
 // besides its profile, seed and depth: pct-point's candidate points
 // (sim.PCTPoint.Candidates), surw's interesting points and counts
@@ -328,15 +313,19 @@ func PCTPointCandidates(cfg *Config) ([]string, error) {
 // executions; a focus that names no object the sampler can use is a
 // *FocusError.
 func FocusKey(cfg *Config) ([]string, error) {
-	if cfg.Strategy == "pct-point" {
-		return PCTPointCandidates(cfg)
-	}
-	if cfg.Strategy != "surw" || cfg.Focus == "" {
+	if !TakesFocus(cfg.Strategy) || cfg.Focus == "" {
 		return nil, fmt.Errorf("%s with focus %q has no focus key (only surw and pct-point with a focus)", cfg.Strategy, cfg.Focus)
 	}
 	prof, err := CellProfile(cfg)
 	if err != nil {
 		return nil, err
+	}
+	if cfg.Strategy == "pct-point" {
+		p, err := newPCTPointFocus(cfg, prof)
+		if err != nil {
+			return nil, err
+		}
+		return p.Candidates(), nil
 	}
 	s, err := newSURWFocus(cfg, prof)
 	if err != nil {
