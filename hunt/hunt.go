@@ -369,6 +369,9 @@ type Row struct {
 	// prints the best row's, shrunk, to replay and draw.
 	First       string
 	FirstReport mm.Report
+	// foundWhere and foundBody cache First shrunk and printed
+	// (failureText).
+	foundWhere, foundBody string
 	// ProfileNs is the time the cell's profile took to build (once per
 	// process and cell: a profile built before the hunt, by an earlier
 	// hunt in the same process, costs nothing; 0 for strategies without

@@ -322,28 +322,50 @@ func TestFootnotes(t *testing.T) {
 		{[]*Row{never}, false, false, false, false, true},
 		{[]*Row{units, never}, false, false, true, true, false},
 	} {
-		var b bytes.Buffer
-		if err := Write(&b, cfg, c.rows, false); err != nil {
-			t.Fatal(err)
-		}
-		out := b.String()
-		if got := strings.Contains(out, "\n≈: estimated"); got != c.approx {
-			t.Errorf("≈ footnote %v, want %v:\n%s", got, c.approx, out)
-		}
-		if got := strings.Contains(out, "\n× sooner: "); got != c.sooner {
-			t.Errorf("× sooner footnote %v, want %v:\n%s", got, c.sooner, out)
-		}
-		if got := strings.Contains(out, "\nhand-offs: ") && strings.Contains(out, "took 100ns"); got != c.handoff {
-			t.Errorf("hand-offs footnote with the sample %v, want %v:\n%s", got, c.handoff, out)
-		}
-		if got := strings.Contains(out, "\ngreybox: each execution"); got != c.greybx {
-			t.Errorf("greybox footnote %v, want %v:\n%s", got, c.greybx, out)
-		}
-		if got := strings.Contains(out, "\nnever fired: ") && strings.Contains(out, "\n  pagelab verify -workload writeback-restart -fix baseline\n    (bug-writeback)\n"); got != c.unfired {
-			t.Errorf("never-fired footnote with its command %v, want %v:\n%s", got, c.unfired, out)
-		}
-		if !strings.Contains(out, "\n\n≈") && !strings.Contains(out, "\n\ngreybox") && (c.approx || c.greybx) {
-			t.Errorf("no blank line before the footnotes:\n%s", out)
+		for _, markdown := range []bool{false, true} {
+			var b bytes.Buffer
+			if err := Write(&b, cfg, c.rows, markdown); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if got := strings.Contains(out, "\n≈: estimated"); got != c.approx {
+				t.Errorf("markdown %v: ≈ footnote %v, want %v:\n%s", markdown, got, c.approx, out)
+			}
+			if got := strings.Contains(out, "\n× sooner: "); got != c.sooner {
+				t.Errorf("markdown %v: × sooner footnote %v, want %v:\n%s", markdown, got, c.sooner, out)
+			}
+			if got := strings.Contains(out, "\nhand-offs: ") && strings.Contains(out, "took 100ns"); got != c.handoff {
+				t.Errorf("markdown %v: hand-offs footnote with the sample %v, want %v:\n%s", markdown, got, c.handoff, out)
+			}
+			if got := strings.Contains(out, "\ngreybox: each execution"); got != c.greybx {
+				t.Errorf("markdown %v: greybox footnote %v, want %v:\n%s", markdown, got, c.greybx, out)
+			}
+			// The command as it is pasted: in Markdown, in a code block.
+			cmd := "\n  pagelab verify -workload writeback-restart -fix baseline\n    (bug-writeback)\n"
+			if markdown {
+				cmd = "\n```" + cmd + "```\n"
+			}
+			if got := strings.Contains(out, "\nnever fired: ") && strings.Contains(out, cmd); got != c.unfired {
+				t.Errorf("markdown %v: never-fired footnote with its command %v, want %v:\n%s", markdown, got, c.unfired, out)
+			}
+			if !strings.Contains(out, "\n\n≈") && !strings.Contains(out, "\n\ngreybox") && (c.approx || c.greybx) {
+				t.Errorf("markdown %v: no blank line before the footnotes:\n%s", markdown, out)
+			}
+			// Markdown's prose is paragraphs of one line each, and only
+			// what is to be pasted is indented, in code blocks.
+			if markdown {
+				fence := false
+				for _, l := range strings.Split(out, "\n") {
+					if l == "```" {
+						fence = !fence
+					} else if !fence && strings.HasPrefix(l, " ") {
+						t.Errorf("markdown: an indented line outside a code block: %q\n%s", l, out)
+					}
+				}
+				if fence {
+					t.Errorf("markdown: a code block left open:\n%s", out)
+				}
+			}
 		}
 	}
 }

@@ -162,9 +162,13 @@ func ratioCI(lo, hi float64) string {
 }
 
 // Write prints the table, the best strategy of each target marked with
-// '*'. markdown selects a Markdown table, one line per row (the README's);
-// the text is per target its rates and its times to the first failure, in
-// 80 columns.
+// '*', then its footnotes, each target's first failing execution under
+// its best strategy, and the verify commands of the failures no row
+// fired. The text is per target its rates and its times to the first
+// failure, in 80 columns; markdown selects a Markdown document: the same
+// intro and footnotes as paragraphs of one line, the table one line per
+// row (the README's), and the schedules and commands in code blocks, to
+// paste.
 func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	best := Best(rows)
 	head := []string{"target", "strategy", "fired/runs", "rate [95% CI]", "× random [95% CI]", "first failure: median", "hand-offs", "execs", "× sooner", "found", "profile"}
@@ -221,9 +225,15 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		lines = append(lines, []string{r.Target.Name(), name, fired,
 			rateCI(r), ratio, ttf, units, execs, sooner, found, prof})
 	}
+	ref := ""
+	if cfg.ReferenceRuns > 0 && cfg.ReferenceRuns != cfg.Runs {
+		ref = fmt.Sprintf(", %d for the random walk", cfg.ReferenceRuns)
+	}
+	intro := fmt.Sprintf("hunt: %d executions per rate%s (seed %d); first failure over %d seeds on one goroutine; * best per target",
+		cfg.Runs, ref, cfg.Seed, cfg.Seeds)
+	var b strings.Builder
 	if markdown {
-		var b strings.Builder
-		b.WriteString("| " + strings.Join(head, " | ") + " |\n|")
+		b.WriteString(intro + "\n\n| " + strings.Join(head, " | ") + " |\n|")
 		for range head {
 			b.WriteString("---|")
 		}
@@ -231,53 +241,43 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		for _, l := range lines {
 			b.WriteString("| " + strings.Join(l, " | ") + " |\n")
 		}
-		_, err := io.WriteString(w, b.String())
-		return err
-	}
-	ref := ""
-	if cfg.ReferenceRuns > 0 && cfg.ReferenceRuns != cfg.Runs {
-		ref = fmt.Sprintf(", %d for the random walk", cfg.ReferenceRuns)
-	}
-	fmt.Fprintf(w, "%s\n", textwrap.Wrap(fmt.Sprintf("hunt: %d executions per rate%s (seed %d); first failure over %d seeds on one goroutine; * best per target",
-		cfg.Runs, ref, cfg.Seed, cfg.Seeds), textwrap.Width, 0))
-	// In 80 columns: per target, its rates, then its times to the first
-	// failure, each a table of its own (both in one line are 130 wide).
-	for i := 0; i < len(rows); {
-		j := i
-		prof := ""
-		for j < len(rows) && rows[j].Target == rows[i].Target {
-			if rows[j].ProfileNs > 0 && prof == "" {
-				prof = " (profile " + bench.NsDur(rows[j].ProfileNs) + ")"
+	} else {
+		b.WriteString(textwrap.Wrap(intro, textwrap.Width, 0) + "\n")
+		// In 80 columns: per target, its rates, then its times to the
+		// first failure, each a table of its own (both in one line are
+		// 130 wide).
+		for i := 0; i < len(rows); {
+			j := i
+			prof := ""
+			for j < len(rows) && rows[j].Target == rows[i].Target {
+				if rows[j].ProfileNs > 0 && prof == "" {
+					prof = " (profile " + bench.NsDur(rows[j].ProfileNs) + ")"
+				}
+				j++
 			}
-			j++
+			fmt.Fprintf(&b, "\n%s\n", textwrap.Wrap(rows[i].Target.Name()+prof, textwrap.Width, 2))
+			// lines[k] is target, strategy, then the rate's three
+			// columns (fired/runs to × random) and the first failure's
+			// five.
+			for _, cols := range [][2]int{{2, 5}, {5, 10}} {
+				tw := tabwriter.NewWriter(&b, 0, 8, 2, ' ', 0)
+				fmt.Fprintln(tw, "  strategy\t"+strings.Join(head[cols[0]:cols[1]], "\t"))
+				for _, l := range lines[i:j] {
+					fmt.Fprintln(tw, "  "+l[1]+"\t"+strings.Join(l[cols[0]:cols[1]], "\t"))
+				}
+				tw.Flush() // into a strings.Builder: no error
+			}
+			i = j
 		}
-		fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(rows[i].Target.Name()+prof, textwrap.Width, 2))
-		// lines[k] is target, strategy, then the rate's three columns
-		// (fired/runs to × random) and the first failure's five.
-		for _, cols := range [][2]int{{2, 5}, {5, 10}} {
-			tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-			fmt.Fprintln(tw, "  strategy\t"+strings.Join(head[cols[0]:cols[1]], "\t"))
-			for _, l := range lines[i:j] {
-				fmt.Fprintln(tw, "  "+l[1]+"\t"+strings.Join(l[cols[0]:cols[1]], "\t"))
-			}
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-		}
-		i = j
 	}
 	// The footnotes, each a paragraph of its own.
+	var notes []string
 	if slices.ContainsFunc(rows, func(r *Row) bool { _, _, ok := RatioInterval(rows, r); return ok }) {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("× random: the strategy's rate over the random walk's (≥: the walk never fired it, and the ratio is over its rate's upper bound), then the ratio's 95% interval, exact given the firings of both (the strategy's share of them is binomial, as for a ratio of two Poisson rates; none for greybox and greybox-irq, whose executions are not independent draws)",
-			textwrap.Width, 0)); err != nil {
-			return err
-		}
+		notes = append(notes, "× random: the strategy's rate over the random walk's (≥: the walk never fired it, and the ratio is over its rate's upper bound), then the ratio's 95% interval, exact given the firings of both (the strategy's share of them is binomial, as for a ratio of two Poisson rates; none for greybox and greybox-irq, whose executions are not independent draws)")
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { return r.Fired > 0 && r.TTFEstimated }) {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions); * counts it at ln 2 / the rate interval's lower end",
-			cfg.Seeds, cfg.MaxTTFRuns), textwrap.Width, 0)); err != nil {
-			return err
-		}
+		notes = append(notes, fmt.Sprintf("≈: estimated as ln 2 / rate executions at the measured time per execution (rate too low to measure %d seeds within %d executions); * counts it at ln 2 / the rate interval's lower end",
+			cfg.Seeds, cfg.MaxTTFRuns))
 	}
 	var samples []float64
 	for _, r := range rows {
@@ -286,16 +286,12 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 	}
 	if len(samples) > 0 {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("hand-offs: the first failure's median in bare coroutine hand-offs (one task through the scheduler, every decision a switch), timed on the same goroutine in the same run, after each row's rate and again between its seeds every %v: a machine's slow and fast spells, and two machines of the kind, change both alike (a hand-off took %s, the median over the rows; * compares hand-offs)",
-			HandoffResample, bench.NsDur(median(samples))), textwrap.Width, 0)); err != nil {
-			return err
-		}
+		notes = append(notes, fmt.Sprintf("hand-offs: the first failure's median in bare coroutine hand-offs (one task through the scheduler, every decision a switch), timed on the same goroutine in the same run, after each row's rate and again between its seeds every %v: a machine's slow and fast spells, and two machines of the kind, change both alike (a hand-off took %s, the median over the rows; * compares hand-offs)",
+			HandoffResample, bench.NsDur(median(samples))))
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { _, _, _, ok := Sooner(rows, r); return ok }) {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("× sooner: the random walk's median executions to the first failure over the strategy's, each median over %d seeds (≥: the walk never fired it, and its median is taken at its least, ln 2 over its rate's upper bound; ≈: a median estimated from a rate)",
-			cfg.Seeds), textwrap.Width, 0)); err != nil {
-			return err
-		}
+		notes = append(notes, fmt.Sprintf("× sooner: the random walk's median executions to the first failure over the strategy's, each median over %d seeds (≥: the walk never fired it, and its median is taken at its least, ln 2 over its rate's upper bound; ≈: a median estimated from a rate)",
+			cfg.Seeds))
 	}
 	var adaptive []string // the campaigns' strategy names, in row order
 	for _, r := range rows {
@@ -304,10 +300,8 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 	}
 	if len(adaptive) > 0 {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("%s: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions. A campaign that finds a failure keeps firing it, so its rate counts re-firings; its first failure says how soon it finds one",
-			strings.Join(adaptive, " and "), Campaigns, Campaigns, cfg.campaignRuns()), textwrap.Width, 0)); err != nil {
-			return err
-		}
+		notes = append(notes, fmt.Sprintf("%s: each execution follows from those before it, so its fired/runs is over %d independent campaigns of runs/%d executions (in brackets: the campaigns that fired it), the interval Student's t over their rates, and each seed of the first failure is a campaign from scratch of at most %d executions. A campaign that finds a failure keeps firing it, so its rate counts re-firings; its first failure says how soon it finds one",
+			strings.Join(adaptive, " and "), Campaigns, Campaigns, cfg.campaignRuns()))
 	}
 	var sweeps []string // the sweeps given, as given
 	for _, spec := range cfg.Strategies {
@@ -316,10 +310,8 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 	}
 	if len(sweeps) > 0 {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(fmt.Sprintf("%s: a sweep, one row per focus the sampler accepts on the target: every object kind and page flag a profiled step touched (for pct-point, a racy step). A sweep's best row is the highest of many measured on the same seed, so its rate and ratio read high: measure that row's strategy again with -seed %d, which no execution of this hunt used, before quoting them",
-			strings.Join(sweeps, ", "), cfg.Seed+uint64(cfg.Seeds)+Campaigns), textwrap.Width, 0)); err != nil {
-			return err
-		}
+		notes = append(notes, fmt.Sprintf("%s: a sweep, one row per focus the sampler accepts on the target: every object kind and page flag a profiled step touched (for pct-point, a racy step). A sweep's best row is the highest of many measured on the same seed, so its rate and ratio read high: measure that row's strategy again with -seed %d, which no execution of this hunt used, before quoting them",
+			strings.Join(sweeps, ", "), cfg.Seed+uint64(cfg.Seeds)+Campaigns))
 	}
 	var same []string
 	for _, r := range rows {
@@ -328,10 +320,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		}
 	}
 	if len(same) > 0 {
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap("one row for several foci: pct-point acts on a focus only through the racy points it keeps, surw through the points it marks and the interesting events it counts there, and these foci keep, or mark and count, the same as the row's, so their executions would be its own: "+strings.Join(same, "; "),
-			textwrap.Width, 0)); err != nil {
-			return err
-		}
+		notes = append(notes, "one row for several foci: pct-point acts on a focus only through the racy points it keeps, surw through the points it marks and the interesting events it counts there, and these foci keep, or mark and count, the same as the row's, so their executions would be its own: "+strings.Join(same, "; "))
 	}
 	if len(cfg.noCompletions) > 0 {
 		var names []string
@@ -342,32 +331,46 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 		if len(cfg.onCompletions) > 1 {
 			its = "their"
 		}
-		if _, err := fmt.Fprintf(w, "\n%s\n", textwrap.Wrap(which+": not run on "+strings.Join(names, ", ")+": no I/O completion of theirs takes a racy step, so "+its+" change points would have nowhere to fall",
-			textwrap.Width, 0)); err != nil {
-			return err
+		notes = append(notes, which+": not run on "+strings.Join(names, ", ")+": no I/O completion of theirs takes a racy step, so "+its+" change points would have nowhere to fall")
+	}
+	// Markdown keeps each footnote a paragraph of one line, and puts
+	// what is to be pasted (schedules, commands) in code blocks.
+	para := func(text string) {
+		if markdown {
+			b.WriteString("\n" + text + "\n")
+		} else {
+			b.WriteString("\n" + textwrap.Wrap(text, textwrap.Width, 0) + "\n")
 		}
+	}
+	for _, n := range notes {
+		para(n)
 	}
 	// What each target's best row found, to replay and draw: the
 	// interleaving the table measured, as pagelab run prints its own.
-	var found strings.Builder
+	var found []*Row
 	for _, r := range rows {
-		if best[r.Target] != r || r.First == "" {
-			continue
+		if best[r.Target] == r && r.First != "" {
+			found = append(found, r)
 		}
-		where, body := bench.FailureText(r.First, r.FirstReport, r.Target.Failure, "under "+r.Label()+", ")
-		fmt.Fprintf(&found, "\n%s\n%s", textwrap.Wrap(r.Target.Name()+where+":", textwrap.Width, 2), body)
 	}
-	if found.Len() > 0 {
-		if _, err := fmt.Fprintf(w, "\n%s\n%s", textwrap.Wrap("found: each target's first failing execution under its * strategy, shrunk to the fewest context switches up to the failure that still fire it: replay with pagelab replay -schedule, draw with pagelab diagram -schedule:", textwrap.Width, 0), found.String()); err != nil {
-			return err
+	if len(found) > 0 {
+		para("found: each target's first failing execution under its * strategy, shrunk to the fewest context switches up to the failure that still fire it: replay with pagelab replay -schedule, draw with pagelab diagram -schedule:")
+		for _, r := range found {
+			where, body := r.failureText()
+			if markdown {
+				fmt.Fprintf(&b, "\n%s:\n\n```\n%s```\n", r.Target.Name()+where, body)
+			} else {
+				fmt.Fprintf(&b, "\n%s\n%s", textwrap.Wrap(r.Target.Name()+where+":", textwrap.Width, 2), body)
+			}
 		}
 	}
 	if never := Unfired(rows); len(never) > 0 {
+		para("never fired: no strategy fired these failures. A sampled zero bounds a rate (each row's interval); it does not show that no interleaving fires the failure. pagelab verify searches every interleaving of the cell:")
 		// One command per cell, its unfired failure ids after it; a
 		// command is not wrapped, so that it can be pasted.
-		var b strings.Builder
-		b.WriteString(textwrap.Wrap("never fired: no strategy fired these failures. A sampled zero bounds a rate (each row's interval); it does not show that no interleaving fires the failure. pagelab verify searches every interleaving of the cell:", textwrap.Width, 0))
-		b.WriteString("\n")
+		if markdown {
+			b.WriteString("\n```\n")
+		}
 		for i, t := range never {
 			if slices.ContainsFunc(never[:i], func(u *Target) bool { return u.cell() == t.cell() }) {
 				continue
@@ -380,11 +383,21 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 			}
 			fmt.Fprintf(&b, "  %s\n    (%s)\n", t.VerifyCommand(), strings.Join(ids, ", "))
 		}
-		if _, err := fmt.Fprintf(w, "\n%s", b.String()); err != nil {
-			return err
+		if markdown {
+			b.WriteString("```\n")
 		}
 	}
-	return nil
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// failureText is FailureText of the row's first failing execution,
+// shrunk once (a replay per attempt) for the text and the Markdown.
+func (r *Row) failureText() (where, body string) {
+	if r.foundBody == "" {
+		r.foundWhere, r.foundBody = bench.FailureText(r.First, r.FirstReport, r.Target.Failure, "under "+r.Label()+", ")
+	}
+	return r.foundWhere, r.foundBody
 }
 
 // Unfired lists, in row order, the targets no row fired: no execution of

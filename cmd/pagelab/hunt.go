@@ -48,7 +48,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	fs.IntVar(&maxTTF, "max-ttf-runs", 2_000_000, "executions one (target, strategy) may spend on its times to first failure; past that the median is estimated from the rate")
 	fs.IntVar(&campaign, "campaign-runs", 50_000, "executions a greybox or greybox-irq campaign may spend on one seed's first failure (its executions are not independent: no estimate from the rate)")
 	fs.Uint64Var(&seed, "seed", 1, "seed of the rates; the times to first failure use seeds seed..seed+seeds-1")
-	fs.StringVar(&markdown, "markdown", "", "also write the table as Markdown (the README's) to this file")
+	fs.StringVar(&markdown, "markdown", "", "also write the table (the README's), its footnotes and what it found as Markdown to this file")
 	fs.StringVar(&benchOut, "bench", "", "also write the rows in the Go benchmark format to this file: each seed's first failure (ns, executions, hand-offs, found, ns per execution) and each row's rate, for go tool benchstat (-col /strategy; or old.txt new.txt across revisions)")
 	if err := parseFlags(fs, args); err != nil {
 		return err

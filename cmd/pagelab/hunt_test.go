@@ -15,7 +15,8 @@ import (
 )
 
 // TestHunt: a small hunt prints, per target, its rates and its first
-// failures in 80 columns, marks a best strategy, and writes the same rows as Markdown with -markdown,
+// failures in 80 columns, marks a best strategy, and writes the same rows
+// and what they found as Markdown with -markdown,
 // and with -bench in the benchmark format: per row its rate and each seed's first failure.
 func TestHunt(t *testing.T) {
 	md := filepath.Join(t.TempDir(), "hunt.md")
@@ -54,6 +55,20 @@ func TestHunt(t *testing.T) {
 	}
 	if rows := strings.Count(string(b), "\n| race-"); rows != 6 {
 		t.Errorf("Markdown has %d rows, want 6:\n%s", rows, b)
+	}
+	// The Markdown carries what the text found, schedule for schedule,
+	// each in a code block, to paste.
+	scheds := 0
+	for _, l := range strings.Split(out, "\n") {
+		if strings.HasPrefix(l, "  v1/") {
+			scheds++
+			if !strings.Contains(string(b), "\n```\n") || !strings.Contains(string(b), "\n"+l+"\n") {
+				t.Errorf("Markdown lacks the schedule %q in a code block:\n%s", l, b)
+			}
+		}
+	}
+	if scheds != 2 {
+		t.Errorf("%d schedules found, want one per target:\n%s", scheds, out)
 	}
 	b, err = os.ReadFile(bf)
 	if err != nil {
