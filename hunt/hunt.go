@@ -301,7 +301,9 @@ type Config struct {
 	// Planned, if set, is told the number of rows once Run knows it: a
 	// sweep's rows are known only once its targets are profiled (Expand).
 	Planned func(rows int)
-	// Progress, if set, sees every row as it is finished.
+	// Progress, if set, sees every row as it is finished, and nil for a
+	// planned row left out (no I/O completion of its target takes a racy
+	// step): with Planned's count, a progress bar's.
 	Progress func(r *Row)
 
 	profileNs map[string]float64 // by Target.cell
@@ -310,6 +312,10 @@ type Config struct {
 	// completion of theirs takes a racy step (bench.CompletionsError).
 	noCompletions []*Target
 	onCompletions []string
+	// planned is the rows Run planned (Planned's count); interrupted is
+	// set when Stop ended it: Write says so above its footnotes.
+	planned     int
+	interrupted bool
 }
 
 // Row is one (target, strategy) measurement.
@@ -413,12 +419,12 @@ func Run(cfg *Config) ([]*Row, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg.planned, cfg.interrupted = 0, false
+	for _, p := range plan {
+		cfg.planned += len(p)
+	}
 	if cfg.Planned != nil {
-		n := 0
-		for _, p := range plan {
-			n += len(p)
-		}
-		cfg.Planned(n)
+		cfg.Planned(cfg.planned)
 	}
 	var rows []*Row
 	cfg.noCompletions, cfg.onCompletions = nil, nil
@@ -429,6 +435,9 @@ func Run(cfg *Config) ([]*Row, error) {
 				return rows, err
 			}
 			if skip {
+				if cfg.Progress != nil {
+					cfg.Progress(nil)
+				}
 				continue
 			}
 			row, err := measure(cfg, t, p.Spec, t.variant())
@@ -445,6 +454,7 @@ func Run(cfg *Config) ([]*Row, error) {
 				}
 			}
 			if err != nil {
+				cfg.interrupted = errors.Is(err, ErrInterrupted)
 				return rows, err
 			}
 		}

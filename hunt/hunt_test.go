@@ -192,14 +192,27 @@ func checkGolden(t *testing.T, path string, got []byte) {
 // TestPCTIRQLeftOutWithoutCompletions: a hunt measures no pct-irq row of a
 // target none of whose I/O completions takes a racy step (race D has no
 // I/O at all), says so under the table, and measures the others; a target
-// with completions gets its row.
+// with completions gets its row. The progress bar counts the row left
+// out (Progress(nil)), so that it ends at the count Planned gave it.
 func TestPCTIRQLeftOutWithoutCompletions(t *testing.T) {
 	sel := selectTargets(t, "race-d-index,race-a")
 	cfg := &Config{Targets: sel, Strategies: []string{"random", "pct-irq:6"}, Depth: 3, Seed: 1, Runs: 200, Seeds: 1,
 		MaxTTFRuns: 1, Jobs: 1, Now: fakeClock()}
+	planned, finished, left := 0, 0, 0
+	cfg.Planned = func(n int) { planned = n }
+	cfg.Progress = func(r *Row) {
+		if r == nil {
+			left++
+		} else {
+			finished++
+		}
+	}
 	rows, err := Run(cfg)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if planned != 4 || finished != 3 || left != 1 {
+		t.Errorf("planned %d rows, %d finished and %d left out; want 4, 3 and 1", planned, finished, left)
 	}
 	var got []string
 	for _, r := range rows {
@@ -888,4 +901,58 @@ func TestCustom(t *testing.T) {
 	if want := "\n  pagelab verify -workload writeback-restart -fix v5.8\n    (bug-writeback, fsync-early)\n"; !strings.HasSuffix(b.String(), want) {
 		t.Errorf("table does not end with %q:\n%s", want, b.String())
 	}
+}
+
+// TestWriteInterrupted: a hunt that Stop ended says so above its
+// footnotes, in the text and the Markdown, with the rows it finished of
+// those it planned and whether the last is only a rate; one that ran to
+// its end does not.
+func TestWriteInterrupted(t *testing.T) {
+	sel := selectTargets(t, "race-a,race-d-index")
+	cfg := &Config{Targets: sel, Strategies: []string{"random", "pct-task:6"}, Depth: 3, Seed: 1, Runs: 200, Seeds: 2,
+		MaxTTFRuns: 1, Jobs: 1, Now: fakeClock()}
+	rows, err := Run(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, markdown := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := Write(&b, cfg, rows, markdown); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "interrupted") {
+			t.Errorf("a finished hunt says it was interrupted:\n%s", b.String())
+		}
+	}
+	// Stopped once the first row is finished: the second row's rate is
+	// cut short and dropped.
+	done := 0
+	cfg.Progress = func(r *Row) { done++ }
+	cfg.Stop = func() bool { return done > 0 }
+	rows, err = Run(cfg)
+	if !errors.Is(err, ErrInterrupted) || len(rows) != 1 {
+		t.Fatalf("Run: %d rows, %v; want 1, interrupted", len(rows), err)
+	}
+	check := func(rows []*Row, want string, cut bool) {
+		t.Helper()
+		for _, markdown := range []bool{false, true} {
+			var b bytes.Buffer
+			if err := Write(&b, cfg, rows, markdown); err != nil {
+				t.Fatal(err)
+			}
+			out := b.String()
+			if !markdown {
+				out = strings.Join(strings.Fields(out), " ") // unwrapped
+			}
+			if !strings.Contains(out, want) || strings.Contains(out, "the row it stopped in") != cut {
+				t.Errorf("markdown %v: want %q, the row stopped in %v, in:\n%s", markdown, want, cut, out)
+			}
+		}
+	}
+	check(rows, "interrupted: the hunt was stopped; the table holds the 1 of 4 planned rows it finished", false)
+	// Stopped while timing the second row's first failure: its rate is
+	// kept, and said to be all there is of it.
+	second := *rows[0]
+	second.Strategy, second.TTFInterrupted = "pct-task:6", true
+	check(append(rows, &second), "the table holds the 1 of 4 planned rows it finished, and the rate of the row it stopped in (its first failure not measured)", true)
 }

@@ -158,7 +158,8 @@ func TestHuntSeedUnderFix(t *testing.T) {
 }
 
 // TestHuntInterrupted: SIGINT during a hunt prints the rows finished so
-// far, says so, and exits with 128+SIGINT.
+// far, says so (on stderr and under the table, with the rows planned),
+// and exits with 128+SIGINT.
 func TestHuntInterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a process")
@@ -192,8 +193,13 @@ func TestHuntInterrupted(t *testing.T) {
 	if killed || status != 128+int(syscall.SIGINT) {
 		t.Fatalf("exit %d (killed %v), want %d\n%s", status, killed, 128+int(syscall.SIGINT), stderr)
 	}
-	if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), "rows finished") {
+	if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), " of 4 planned rows finished") {
 		t.Errorf("stderr does not say what was kept: %s", stderr)
+	}
+	// So does the table, which may be read without the terminal.
+	if out := strings.Join(strings.Fields(stdout.String()), " "); !strings.Contains(out, "interrupted: the hunt was stopped; the table holds the ") ||
+		!strings.Contains(out, " of 4 planned rows it finished") {
+		t.Errorf("the table does not say it was interrupted:\n%s", stdout)
 	}
 	if !strings.Contains(stdout.String(), "race-e bug-not-locked") {
 		t.Errorf("the finished rows were not printed:\n%s", stdout)
