@@ -404,6 +404,17 @@ func (r *Row) Rate() float64 {
 	return float64(r.Fired) / float64(r.Runs)
 }
 
+// Kept says what an interrupted Run kept of what it planned (a sweep is
+// many rows of one strategy): its rows finished, and the rate of the row
+// it stopped in when Stop came while its first failure was being timed.
+func (cfg *Config) Kept(rows []*Row) string {
+	done, cut := len(rows), ""
+	if done > 0 && rows[done-1].TTFInterrupted {
+		done, cut = done-1, ", and the rate of the row it stopped in (its first failure not measured)"
+	}
+	return fmt.Sprintf("the %d of %d planned rows it finished%s", done, cfg.planned, cut)
+}
+
 // ErrInterrupted: Stop ended the hunt; the rows done so far are returned.
 var ErrInterrupted = bench.ErrInterrupted
 

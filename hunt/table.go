@@ -274,11 +274,7 @@ func Write(w io.Writer, cfg *Config, rows []*Row, markdown bool) error {
 	// is not all the hunt planned.
 	var notes []string
 	if cfg.interrupted {
-		done, cut := len(rows), ""
-		if done > 0 && rows[done-1].TTFInterrupted {
-			done, cut = done-1, ", and the rate of the row it stopped in (its first failure not measured)"
-		}
-		notes = append(notes, fmt.Sprintf("interrupted: the hunt was stopped; the table holds the %d of %d planned rows it finished%s", done, cfg.planned, cut))
+		notes = append(notes, "interrupted: the hunt was stopped; the table holds "+cfg.Kept(rows))
 	}
 	if slices.ContainsFunc(rows, func(r *Row) bool { _, _, ok := RatioInterval(rows, r); return ok }) {
 		notes = append(notes, "× random: the strategy's rate over the random walk's (≥: the walk never fired it, and the ratio is over its rate's upper bound), then the ratio's 95% interval, exact given the firings of both (the strategy's share of them is binomial, as for a ratio of two Poisson rates; none for greybox and greybox-irq, whose executions are not independent draws)")

@@ -116,14 +116,11 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 	cfg := &hunt.Config{Targets: ts, Strategies: ss, Depth: depth, Seed: seed, Runs: runs, ReferenceRuns: refRuns, Seeds: seeds,
 		MaxTTFRuns: maxTTF, CampaignRuns: campaign, Jobs: jobs, Now: func() time.Duration { return time.Since(start) }, Stop: in.stopped,
 		Handoff: sim.HandoffSample}
-	// A sweep's rows are known once the targets are profiled: the bar
-	// starts, and the count an interruption reports is known, when Run
-	// has planned them (a sweep is many rows of one -strategy).
-	planned := 0
-	cfg.Planned = func(n int) { planned = n }
 	if isTerminal(stderr) {
+		// A sweep's rows are known once the targets are profiled: the
+		// bar starts when Run has planned them.
 		var bar *progressbar.ProgressBar
-		cfg.Planned = func(n int) { planned, bar = n, newBar(stderr, n, "hunt") }
+		cfg.Planned = func(n int) { bar = newBar(stderr, n, "hunt") }
 		cfg.Progress = func(*hunt.Row) { bar.Add(1) } // nil: a row left out
 		defer func() {
 			if bar != nil {
@@ -171,11 +168,7 @@ func cmdHunt(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if err != nil {
-		done, cut := len(rows), ""
-		if done > 0 && rows[done-1].TTFInterrupted {
-			done, cut = done-1, " and the rate of the row it stopped in (its first failure not measured)"
-		}
-		return in.errorf("kept the %d of %d planned rows finished%s", done, planned, cut)
+		return in.errorf("kept %s", cfg.Kept(rows))
 	}
 	return nil
 }

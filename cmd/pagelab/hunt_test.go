@@ -193,7 +193,7 @@ func TestHuntInterrupted(t *testing.T) {
 	if killed || status != 128+int(syscall.SIGINT) {
 		t.Fatalf("exit %d (killed %v), want %d\n%s", status, killed, 128+int(syscall.SIGINT), stderr)
 	}
-	if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), " of 4 planned rows finished") {
+	if !strings.Contains(stderr.String(), "interrupted") || !strings.Contains(stderr.String(), " of 4 planned rows it finished") {
 		t.Errorf("stderr does not say what was kept: %s", stderr)
 	}
 	// So does the table, which may be read without the terminal.
